@@ -1,0 +1,284 @@
+import type { Value } from './types/object.js';
+import type { Keyspace } from './keyspace.js';
+
+/** Average keys per segment above which the table grows by one segment split. */
+const SPLIT_LOAD = 32;
+
+/**
+ * 32-bit FNV-1a over the latin1 chars of a key. Chooses the key's segment; SCAN order follows
+ * its low bits.
+ */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  }
+  return h >>> 0;
+}
+
+/**
+ * One Redis database (SELECT n): the keyspace gate of DESIGN.md. Every read and write of data goes
+ * through these methods, which apply lazy expiry, call the snapshot guard before a segment
+ * changes, count dirty changes and signal modified keys (WATCH, tracking, change capture).
+ *
+ * Keys live in segments (plain Maps) addressed by linear hashing over {@link hashKey}: there are
+ * 2^level base segments, of which the first `splitNext` have been split in two, so the table grows
+ * one segment at a time (a bounded pause) and never while a snapshot runs. Expiry times are Unix
+ * ms in {@link expires}.
+ */
+export class Database {
+  /** the segments; index = hash & mask, see {@link segmentIndex} */
+  segments: Map<string, Value>[] = [new Map()];
+  private level = 0;
+  private splitNext = 0;
+  /** key -> expire time, Unix ms */
+  expires = new Map<string, number>();
+  size = 0;
+  readonly ks: Keyspace;
+  readonly id: number;
+  /** Persistent iterator of the active expire cycle over {@link expires}. */
+  expireCursor: Iterator<[string, number]> | null = null;
+
+  constructor(ks: Keyspace, id: number) {
+    this.ks = ks;
+    this.id = id;
+  }
+
+  /** Segment index of a key hash. */
+  segmentIndex(h: number): number {
+    const base = 1 << this.level;
+    const i = h & (base - 1);
+    return i < this.splitNext ? h & (2 * base - 1) : i;
+  }
+
+  /** The segment holding `key` (whether or not the key exists). */
+  segmentOf(key: string): Map<string, Value> {
+    return this.segments[this.segmentIndex(hashKey(key))]!;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  /** Value of `key` for a read, or undefined; an expired key is deleted first (lazy expiry). */
+  lookupRead(key: string): Value | undefined {
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
+    return this.segmentOf(key).get(key);
+  }
+
+  /**
+   * Value of `key` for a command that may change it in place, or undefined. Calls the snapshot
+   * guard for the key's segment, so the caller may mutate the returned object; it must then call
+   * {@link modified}.
+   */
+  lookupWrite(key: string): Value | undefined {
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
+    const idx = this.segmentIndex(hashKey(key));
+    const seg = this.segments[idx]!;
+    const v = seg.get(key);
+    if (v !== undefined && this.ks.guard !== null) this.ks.guard(this, idx);
+    return v;
+  }
+
+  /** True when the key exists (and is not expired). */
+  exists(key: string): boolean {
+    return this.lookupRead(key) !== undefined;
+  }
+
+  /** Expire time of `key` in Unix ms, or -1 when it has none. Does not check existence. */
+  getExpire(key: string): number {
+    if (this.expires.size === 0) return -1;
+    const t = this.expires.get(key);
+    return t === undefined ? -1 : t;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  /**
+   * Sets `key` to `value` (setKey in db.c): adds or overwrites. `expireAt`: a Unix ms time to
+   * set, `'keep'` to keep an existing TTL (KEEPTTL), or undefined to clear it. Counts one dirty
+   * change and signals the key as modified.
+   */
+  setKey(key: string, value: Value, expireAt?: number | 'keep'): void {
+    const idx = this.segmentIndex(hashKey(key));
+    const seg = this.segments[idx]!;
+    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    const had = seg.has(key);
+    seg.set(key, value);
+    if (!had) {
+      this.size++;
+      this.maybeGrow();
+    }
+    if (expireAt === undefined) {
+      if (had && this.expires.size > 0) this.expires.delete(key);
+    } else if (expireAt !== 'keep') {
+      this.expires.set(key, expireAt);
+    }
+    this.ks.dirty++;
+    this.ks.keyModified(this, key);
+  }
+
+  /**
+   * Records that the value of `key` (obtained with {@link lookupWrite}) was changed in place by
+   * `changes` element changes (the command's dirty increment).
+   */
+  modified(key: string, changes = 1): void {
+    this.ks.dirty += changes;
+    this.ks.keyModified(this, key);
+  }
+
+  /** Deletes `key`; true when it existed. Counts one dirty change and signals the key. */
+  deleteKey(key: string): boolean {
+    if (this.expires.size > 0 && this.expireIfNeeded(key)) return false;
+    if (!this.removeRaw(key)) return false;
+    this.ks.dirty++;
+    this.ks.keyModified(this, key);
+    return true;
+  }
+
+  /** Sets the expire time (Unix ms) of an existing key. Counts one dirty change. */
+  setExpire(key: string, whenMs: number): void {
+    const idx = this.segmentIndex(hashKey(key));
+    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    this.expires.set(key, whenMs);
+    this.ks.dirty++;
+    this.ks.keyModified(this, key);
+  }
+
+  /** Removes the TTL of `key`; true when it had one. Counts one dirty change when it did. */
+  removeExpire(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    const idx = this.segmentIndex(hashKey(key));
+    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    this.expires.delete(key);
+    this.ks.dirty++;
+    this.ks.keyModified(this, key);
+    return true;
+  }
+
+  /**
+   * Deletes an expired key now (lazy or active expiry): propagates DEL, notifies `expired`, counts
+   * expired_keys. Returns true when `key` was expired and is gone.
+   */
+  expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined || when > this.ks.now()) return false;
+    if (this.ks.loading) return false;
+    this.removeRaw(key);
+    this.ks.stats.expiredKeys++;
+    this.ks.keyExpired(this, key);
+    return true;
+  }
+
+  /** Removes a key and its TTL with the snapshot guard but without counting or signalling. */
+  private removeRaw(key: string): boolean {
+    const idx = this.segmentIndex(hashKey(key));
+    const seg = this.segments[idx]!;
+    if (!seg.has(key)) return false;
+    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    seg.delete(key);
+    if (this.expires.size > 0) this.expires.delete(key);
+    this.size--;
+    return true;
+  }
+
+  /** Empties the database, handing the old segments to the snapshot guard first (FLUSHDB). */
+  clear(): number {
+    const removed = this.size;
+    if (this.ks.guard !== null) for (let i = 0; i < this.segments.length; i++) this.ks.guard(this, i);
+    this.segments = [new Map()];
+    this.level = 0;
+    this.splitNext = 0;
+    this.expires = new Map();
+    this.expireCursor = null;
+    this.size = 0;
+    return removed;
+  }
+
+  /** Takes over the contents of `other` (SWAPDB): segments, expires and size are exchanged. */
+  swapWith(other: Database): void {
+    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor'] as const;
+    for (const f of fields) {
+      const a = this[f as keyof this];
+      (this as Record<string, unknown>)[f] = other[f as keyof Database];
+      (other as unknown as Record<string, unknown>)[f] = a;
+    }
+  }
+
+  // ---- iteration --------------------------------------------------------------------------
+
+  /**
+   * One SCAN step (dictScan's reverse-binary cursor over the base segments): calls `fn` for every
+   * key whose hash has low bits equal to the cursor's, then returns the next cursor (0 = done).
+   * A key present for a whole iteration is returned at least once even as the table grows.
+   */
+  scanStep(cursor: bigint, fn: (key: string, value: Value) => void): bigint {
+    const base = 1 << this.level;
+    const mask = base - 1;
+    const i = Number(cursor & BigInt(mask));
+    const visit = (seg: Map<string, Value> | undefined): void => {
+      if (seg) for (const [k, v] of seg) fn(k, v);
+    };
+    visit(this.segments[i]);
+    if (i < this.splitNext) visit(this.segments[i + base]);
+    // reverse-binary increment within `mask` (as in dict.c)
+    let v = i | ~mask;
+    v = rev32(v);
+    v = (v + 1) | 0;
+    v = rev32(v);
+    const next = (v & mask) >>> 0;
+    return BigInt(next);
+  }
+
+  /** Iterates every key (KEYS, snapshot fallback); expired keys included: callers check. */
+  *entries(): IterableIterator<[string, Value]> {
+    for (const seg of this.segments) yield* seg;
+  }
+
+  /** A uniformly random segment's random key, or undefined when empty (RANDOMKEY). */
+  randomKey(): string | undefined {
+    if (this.size === 0) return undefined;
+    for (let attempts = 0; attempts < 1000; attempts++) {
+      const seg = this.segments[Math.floor(Math.random() * this.segments.length)]!;
+      if (seg.size === 0) continue;
+      let n = Math.floor(Math.random() * seg.size);
+      for (const k of seg.keys()) if (n-- === 0) return k;
+    }
+    for (const seg of this.segments) for (const k of seg.keys()) return k;
+    return undefined;
+  }
+
+  // ---- growth -------------------------------------------------------------------------------
+
+  private maybeGrow(): void {
+    if (this.size <= this.segments.length * SPLIT_LOAD || this.ks.growthBlocked) return;
+    this.splitOne();
+  }
+
+  /** Splits segment `splitNext` into itself and its sibling `splitNext + 2^level`. */
+  private splitOne(): void {
+    const base = 1 << this.level;
+    const i = this.splitNext;
+    const old = this.segments[i]!;
+    const lo = new Map<string, Value>();
+    const hi = new Map<string, Value>();
+    for (const [k, v] of old) {
+      if (hashKey(k) & base) hi.set(k, v);
+      else lo.set(k, v);
+    }
+    this.segments[i] = lo;
+    this.segments.push(hi); // index i + base, since segments.length === base + splitNext
+    this.splitNext++;
+    if (this.splitNext === base) {
+      this.level++;
+      this.splitNext = 0;
+    }
+  }
+}
+
+function rev32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = (v >>> 16) | (v << 16);
+  return v >>> 0;
+}

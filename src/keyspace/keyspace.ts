@@ -1,0 +1,84 @@
+import { Database } from './database.js';
+import { NOTIFY_EXPIRED } from './notify.js';
+
+/** Counters the keyspace keeps for INFO stats. */
+export interface KeyspaceStats {
+  expiredKeys: number;
+  expiredStalePerc: number;
+  expiredTimeCapReachedCount: number;
+  expireCycleCpuMs: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+}
+
+/**
+ * Receives the effects of writes in propagation order (DESIGN.md "Effects"): the AOF writer and,
+ * later, replication. `db` is the database the argv applies to.
+ */
+export type EffectSink = (db: number, argv: string[]) => void;
+
+/**
+ * All databases plus the mechanisms the keyspace gate drives for every command: dirty counter,
+ * modified-key signal (WATCH, client tracking, LevelDB change capture), keyspace notifications,
+ * the snapshot guard, and the effects of expiry.
+ */
+export class Keyspace {
+  dbs: Database[];
+  /** changes since the last successful save (server.dirty) */
+  dirty = 0;
+  stats: KeyspaceStats = {
+    expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReachedCount: 0, expireCycleCpuMs: 0,
+    keyspaceHits: 0, keyspaceMisses: 0,
+  };
+  /** true while a dataset loads: expiry is suspended, as in Redis */
+  loading = false;
+  /** true while a snapshot runs: segments must not split */
+  growthBlocked = false;
+  /**
+   * Snapshot guard: called with a database and segment index before anything in that segment
+   * changes (write, delete, expiry, flush). Null when no snapshot runs.
+   */
+  guard: ((db: Database, segment: number) => void) | null = null;
+  /** Listeners of signalModifiedKey (WATCH, tracking, change capture). */
+  private modifiedListeners: Array<(db: Database, key: string) => void> = [];
+  /** Publishes a keyspace notification; set by the pub/sub layer. */
+  notifier: ((type: number, event: string, key: string, dbid: number) => void) | null = null;
+  /** Receives effects (expired-key DELs); set by the server's propagation. */
+  effects: EffectSink | null = null;
+  /** The clock for expiry, Unix ms; a function so tests and DEBUG can steer it. */
+  now: () => number = Date.now;
+
+  constructor(databases: number) {
+    this.dbs = Array.from({ length: databases }, (_, i) => new Database(this, i));
+  }
+
+  /** Registers a listener of modified keys (signalModifiedKey). */
+  onKeyModified(fn: (db: Database, key: string) => void): void {
+    this.modifiedListeners.push(fn);
+  }
+
+  /** signalModifiedKey: a key's value or TTL changed, or it was deleted. */
+  keyModified(db: Database, key: string): void {
+    const ls = this.modifiedListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(db, key);
+  }
+
+  /** notifyKeyspaceEvent: `type` is a NOTIFY_* class. */
+  notify(type: number, event: string, key: string, dbid: number): void {
+    if (this.notifier !== null) this.notifier(type, event, key, dbid);
+  }
+
+  /** An expired key was removed: notify, signal, propagate DEL (deleteExpiredKeyAndPropagate). */
+  keyExpired(db: Database, key: string): void {
+    this.notify(NOTIFY_EXPIRED, 'expired', key, db.id);
+    this.keyModified(db, key);
+    if (this.effects !== null) this.effects(db.id, ['DEL', key]);
+  }
+
+  /** Total keys and keys with a TTL of every db, for INFO keyspace. */
+  flushAll(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.clear();
+    return n;
+  }
+}

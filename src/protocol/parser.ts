@@ -1,0 +1,193 @@
+import { splitArgs } from './splitargs.js';
+
+/** Largest inline request or bulk/multibulk header Redis accepts before a newline (PROTO_INLINE_MAX_SIZE). */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+
+/** A protocol error: `message` is the error reply Redis sends (without the leading '-') before closing. */
+export class ProtocolError extends Error {}
+
+/** What the parser needs to know about the connection it serves. */
+export interface ParserLimits {
+  /** proto-max-bulk-len, bytes */
+  maxBulkLen: number;
+  /** true while the client must still AUTH: Redis then limits multibulk counts to 10 and bulks to 16384 bytes */
+  authRequired: boolean;
+}
+
+/**
+ * Incremental RESP request parser following Redis 7.0's processMultibulkBuffer and
+ * processInlineBuffer (src/networking.c): multibulk requests (`*N\r\n$len\r\n...`) and inline
+ * requests (space-separated, quoted like sdssplitargs). Arguments come out as latin1 strings,
+ * one char per byte, so any byte is carried unchanged.
+ *
+ * Feed it chunks with {@link feed}; call {@link next} until it returns null. A request with zero
+ * arguments (an empty line, `*0`) is skipped as Redis skips it. Like Redis, the CRLF after a
+ * bulk payload is not checked, only skipped.
+ */
+export class RequestParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** chunks held back while a large bulk payload is still arriving */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private multibulkLen = 0;
+  private bulkLen = -1;
+  private argv: string[] = [];
+
+  constructor(private readonly limits: ParserLimits) {}
+
+  /** Bytes received but not yet consumed by a complete request (the query buffer length). */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + this.pendingLen;
+  }
+
+  /** Appends received bytes. The chunk is copied out of only when a request spans chunks. */
+  feed(chunk: Buffer): void {
+    if (this.pos >= this.buf.length && this.pendingLen === 0) {
+      this.buf = chunk;
+      this.pos = 0;
+      return;
+    }
+    // While waiting for a big bulk body, keep chunks aside and join once it is complete,
+    // so a 512 MB value costs one copy, not one per chunk.
+    if (this.bulkLen >= 0) {
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      if (this.buf.length - this.pos + this.pendingLen < this.bulkLen + 2) return;
+    } else {
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+    }
+    this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.pending]);
+    this.pos = 0;
+    this.pending = [];
+    this.pendingLen = 0;
+  }
+
+  /**
+   * Returns the next complete request's argv, or null when more bytes are needed.
+   * @throws ProtocolError with Redis's reply text on malformed input; the caller replies and closes.
+   */
+  next(): string[] | null {
+    for (;;) {
+      if (this.pendingLen > 0) return null;
+      const buf = this.buf;
+      if (this.multibulkLen === 0) {
+        if (this.pos >= buf.length) return null;
+        if (buf[this.pos] !== 42 /* '*' */) {
+          const argv = this.inline();
+          if (argv === null) return null;
+          if (argv.length === 0) continue;
+          return argv;
+        }
+        const nl = buf.indexOf(13 /* \r */, this.pos);
+        if (nl < 0) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+            throw new ProtocolError('ERR Protocol error: too big mbulk count string');
+          }
+          return null;
+        }
+        if (nl + 1 >= buf.length) return null; // the \n is not here yet
+        const ll = parseLongLong(buf, this.pos + 1, nl);
+        if (ll === null || ll > 2147483647) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
+        if (ll > 10 && this.limits.authRequired) {
+          throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
+        }
+        this.pos = nl + 2;
+        if (ll <= 0) continue;
+        this.multibulkLen = ll;
+        this.argv = [];
+      }
+      while (this.multibulkLen > 0) {
+        if (this.bulkLen === -1) {
+          const nl = buf.indexOf(13, this.pos);
+          if (nl < 0) {
+            if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+              throw new ProtocolError('ERR Protocol error: too big bulk count string');
+            }
+            this.compact();
+            return null;
+          }
+          if (nl + 1 >= buf.length) {
+            this.compact();
+            return null;
+          }
+          if (buf[this.pos] !== 36 /* '$' */) {
+            throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+          }
+          const ll = parseLongLong(buf, this.pos + 1, nl);
+          if (ll === null || ll < 0 || ll > this.limits.maxBulkLen) {
+            throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          }
+          if (ll > 16384 && this.limits.authRequired) {
+            throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
+          }
+          this.pos = nl + 2;
+          this.bulkLen = ll;
+        }
+        if (buf.length - this.pos < this.bulkLen + 2) {
+          this.compact();
+          return null;
+        }
+        this.argv.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
+        this.pos += this.bulkLen + 2;
+        this.bulkLen = -1;
+        this.multibulkLen--;
+      }
+      const argv = this.argv;
+      this.argv = [];
+      return argv;
+    }
+  }
+
+  /** Drops consumed bytes so a partial request does not pin the whole received chunk. */
+  private compact(): void {
+    if (this.pos > 0 && this.pos >= this.buf.length / 2) {
+      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.pos = 0;
+    }
+  }
+
+  private inline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(10 /* \n */, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+        throw new ProtocolError('ERR Protocol error: too big inline request');
+      }
+      this.compact();
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === 13) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    const argv = splitArgs(line);
+    if (argv === null) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
+    this.pos = nl + 1;
+    return argv;
+  }
+}
+
+/**
+ * Parses a signed decimal integer from buf[start, end) strictly as Redis's string2ll: no spaces,
+ * no '+', no leading zeros (except "0"), within int64. Returns null when invalid. Values beyond
+ * 2^53 lose precision, which is harmless for lengths (they fail the range checks anyway).
+ */
+function parseLongLong(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45 /* - */) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 48 /* 0 */) return end - i === 1 && !neg ? 0 : null;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}

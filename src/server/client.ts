@@ -1,0 +1,97 @@
+import type { Socket } from 'node:net';
+import { ReplyWriter } from '../protocol/reply.js';
+import { RequestParser } from '../protocol/parser.js';
+import type { Database } from '../keyspace/database.js';
+import type { Server } from './server.js';
+import type { CommandSpec } from '../commands/spec.js';
+
+/** CLIENT REPLY modes. */
+export type ReplyMode = 'on' | 'off' | 'skip' | 'skip-next';
+
+/**
+ * One connection: its parser, pending replies (a {@link ReplyWriter}), selected database and the
+ * state Redis keeps in `struct client` (src/server.h). Handlers see it as `c`.
+ */
+export class Client extends ReplyWriter {
+  readonly id: number;
+  readonly server: Server;
+  readonly socket: Socket | null;
+  readonly parser: RequestParser;
+  /** the current command's arguments (latin1); argv[0] is the command name as sent */
+  argv: string[] = [];
+  /** the spec of the command being run */
+  cmd: CommandSpec | null = null;
+  lastCmd: CommandSpec | null = null;
+  db: Database;
+  name = '';
+  user = 'default';
+  authenticated: boolean;
+  libName = '';
+  libVer = '';
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  /** "ip:port" of the peer and of the local end, as CLIENT LIST prints them */
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  /** reply once then close (QUIT, protocol errors) */
+  closeAfterReply = false;
+  closed = false;
+  replyMode: ReplyMode = 'on';
+  /** true while the client waits (blocking command, CLIENT PAUSE); input is not processed */
+  blocked = false;
+  /** set by blocking commands; see server/blocking */
+  blockState: unknown = null;
+  /** MONITOR client */
+  monitor = false;
+  /** exempt from client eviction (CLIENT NO-EVICT) */
+  noEvict = false;
+  /** pub/sub, transaction and tracking state belong to their layers; they keep it here */
+  pubsub: unknown = null;
+  multi: unknown = null;
+  tracking: unknown = null;
+  /** commands processed on this connection */
+  commandsProcessed = 0;
+  /** bytes of replies pending to the socket or queued in it */
+  get outputBytes(): number {
+    return this.out.length + (this.socket?.writableLength ?? 0);
+  }
+  /** set when the client has output to flush this turn */
+  pendingFlush = false;
+
+  constructor(server: Server, id: number, socket: Socket | null, db: Database) {
+    super();
+    this.server = server;
+    this.id = id;
+    this.socket = socket;
+    this.db = db;
+    this.authenticated = server.config.get<string>('requirepass') === '';
+    const self = this;
+    this.parser = new RequestParser({
+      get maxBulkLen() {
+        return server.config.get<number>('proto-max-bulk-len');
+      },
+      get authRequired() {
+        return !self.authenticated;
+      },
+    });
+    if (socket) {
+      const ra = socket.remoteAddress ?? '';
+      const la = socket.localAddress ?? '';
+      this.addr = formatAddr(ra, socket.remotePort ?? 0);
+      this.laddr = formatAddr(la, socket.localPort ?? 0);
+      // Node hides the file descriptor; Redis prints it in CLIENT LIST. Expose it where it exists.
+      const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
+      this.fd = handle?.fd ?? -1;
+    } else {
+      this.addr = '';
+      this.laddr = '';
+      this.fd = -1;
+    }
+  }
+}
+
+function formatAddr(ip: string, port: number): string {
+  const clean = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return `${clean}:${port}`;
+}

@@ -1,0 +1,155 @@
+import { performance } from 'node:perf_hooks';
+import type { Server } from './server.js';
+import type { Client } from './client.js';
+import type { CommandSpec } from '../commands/spec.js';
+
+/** Redis's replies for refused commands (shared.* in src/server.c). */
+export const ERR = {
+  noauth: 'NOAUTH Authentication required.',
+  loading: 'LOADING Redis is loading the dataset in memory',
+  misconfPrefix: 'MISCONF ',
+  oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  noSuchKey: 'ERR no such key',
+  outOfRange: 'ERR index out of range',
+  overflow: 'ERR increment or decrement would overflow',
+} as const;
+
+/** `ERR wrong number of arguments for 'x' command` for a spec. */
+export function arityError(spec: CommandSpec): string {
+  return `ERR wrong number of arguments for '${spec.fullName}' command`;
+}
+
+/**
+ * Finds the spec for argv (lookupCommand in src/server.c): the command, or for a container
+ * (CONFIG, CLIENT...) with at least two arguments, its subcommand. Returns undefined when unknown;
+ * `parentOnly` tells that argv[0] is a container whose subcommand is unknown.
+ */
+export function lookupCommand(server: Server, argv: string[]): { spec?: CommandSpec; container?: CommandSpec } {
+  const name = argv[0]!;
+  let spec = server.commandCache.get(name);
+  if (spec === undefined) {
+    spec = server.commands.get(name.toLowerCase());
+    if (spec === undefined) return {};
+    if (server.commandCache.size < 1024) server.commandCache.set(name, spec);
+  }
+  if (spec.subcommands === null || argv.length < 2) return { spec };
+  const sub = spec.subcommands.get(argv[1]!.toLowerCase());
+  return sub ? { spec: sub } : { container: spec };
+}
+
+/**
+ * Runs one request of `c` (processCommand + call in src/server.c): looks the command up, checks
+ * arity, authentication, loading, MISCONF and OOM as Redis does, in Redis's order, runs the
+ * handler, records stats and slowlog through the after-command hooks, and propagates its effects.
+ * The layers for MULTI queueing and pub/sub context hook in through {@link DispatchHooks}.
+ */
+export function processCommand(server: Server, c: Client): void {
+  const argv = c.argv;
+  const { spec, container } = lookupCommand(server, argv);
+  if (spec === undefined) {
+    if (container) {
+      reject(server, c, null, `ERR unknown subcommand '${trunc(argv[1]!, 128)}'. Try ${container.fullName.toUpperCase()} HELP.`);
+    } else {
+      let args = '';
+      for (let i = 1; i < argv.length && args.length < 128; i++) {
+        args += `'${trunc(argv[i]!, 128 - args.length)}' `;
+      }
+      reject(server, c, null, `ERR unknown command '${trunc(argv[0]!, 128)}', with args beginning with: ${args}`);
+    }
+    return;
+  }
+  c.cmd = spec;
+  c.lastCmd = spec;
+  if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+    reject(server, c, spec, arityError(spec));
+    return;
+  }
+  if (!c.authenticated && !spec.noAuth) {
+    reject(server, c, spec, ERR.noauth);
+    return;
+  }
+  const hooks = dispatchHooks;
+  if (hooks.check !== null) {
+    const err = hooks.check(c, spec);
+    if (err !== null) {
+      if (err !== '') reject(server, c, spec, err);
+      return;
+    }
+  }
+  if (spec.isWrite && server.writeError !== null) {
+    reject(server, c, spec, server.writeError);
+    return;
+  }
+  if (server.keyspace.loading && !spec.allowLoading) {
+    reject(server, c, spec, ERR.loading);
+    return;
+  }
+  if (hooks.queue !== null && hooks.queue(c, spec)) return;
+  call(server, c, spec);
+}
+
+/** Optional checks and queueing installed by later layers (pub/sub context, MULTI, CLIENT PAUSE). */
+export const dispatchHooks: {
+  /** returns an error to reject with, '' to drop silently (reply already given), or null to go on */
+  check: ((c: Client, spec: CommandSpec) => string | null) | null;
+  /** returns true when the command was queued (MULTI) instead of run */
+  queue: ((c: Client, spec: CommandSpec) => boolean) | null;
+} = { check: null, queue: null };
+
+/**
+ * Executes a command whose checks passed (call() in src/server.c): runs the handler, counts
+ * calls, time and failures, feeds after-command hooks (slowlog, MONITOR) and propagates the
+ * command's effects when it changed the dataset.
+ */
+export function call(server: Server, c: Client, spec: CommandSpec): void {
+  const ks = server.keyspace;
+  const dirtyBefore = ks.dirty;
+  const effects = server.effects;
+  effects.beginCommand(c.db.id);
+  c.lastError = null;
+  const outBefore = c.out.length;
+  const t0 = performance.now();
+  try {
+    spec.handler(c);
+  } catch (e) {
+    // A handler bug must not take the server down: reply with an error and log it loudly.
+    const err = e as Error;
+    server.log.warning(`Internal error running '${spec.fullName}' for client id=${c.id}: ${err.stack ?? err.message}`);
+    c.addError(`ERR internal error while running '${spec.fullName}': ${err.message}`);
+  }
+  const us = Math.round((performance.now() - t0) * 1000);
+  spec.stats.calls++;
+  spec.stats.usec += us;
+  server.stats.numCommands++;
+  c.commandsProcessed++;
+  if (c.lastError !== null) {
+    spec.stats.failedCalls++;
+    server.countError(c.lastError);
+  }
+  const dirty = ks.dirty - dirtyBefore;
+  effects.endCommand(dirty > 0 ? c.argv : null, c);
+  const hooks = server.afterCommandHooks;
+  for (let i = 0; i < hooks.length; i++) hooks[i]!(c, spec, us);
+  if (c.replyMode !== 'on') {
+    // CLIENT REPLY OFF|SKIP: the reply is dropped; SKIP arms itself for the next command only.
+    if (c.replyMode === 'skip-next') c.replyMode = 'skip';
+    else {
+      c.out = c.out.slice(0, outBefore);
+      if (c.replyMode === 'skip') c.replyMode = 'on';
+    }
+  }
+}
+
+function reject(server: Server, c: Client, spec: CommandSpec | null, msg: string): void {
+  c.addError(msg);
+  server.countError(msg);
+  if (spec) spec.stats.rejectedCalls++;
+}
+
+function trunc(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}

@@ -1,0 +1,474 @@
+import net from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Config } from '../config/config.js';
+import { Keyspace } from '../keyspace/keyspace.js';
+import { Client } from './client.js';
+import { Logger, type LogLevel } from './log.js';
+import { ProtocolError } from '../protocol/parser.js';
+import { processCommand } from './dispatch.js';
+import { allHandlers } from '../commands/index.js';
+import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
+import { activeExpireCycle } from '../keyspace/expire.js';
+import { EffectStream } from '../persistence/propagate.js';
+
+/** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
+export const REDIS_VERSION = '7.0.15';
+/** Amber's own version, reported as `amber_version` in INFO server. */
+export const AMBER_VERSION = '0.1.0';
+
+/** Server-wide counters for INFO stats (names follow server.stat_* in Redis). */
+export interface ServerStats {
+  numConnections: number;
+  numCommands: number;
+  rejectedConn: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  totalErrorReplies: number;
+  unexpectedErrorReplies: number;
+  errorCodes: Map<string, number>;
+  /** rolling samples for instantaneous_ops_per_sec */
+  opsSamples: number[];
+  lastSampleTime: number;
+  lastSampleCount: number;
+}
+
+/** A hook run once per event-loop turn before replies are written (Redis's beforeSleep). */
+export type BeforeReplyHook = () => Promise<void> | void;
+
+/**
+ * The server: configuration, keyspace, command table, connections, the per-turn reply flush and
+ * the periodic cron (serverCron). Persistence layers attach through {@link effects},
+ * {@link beforeReplyHooks} and {@link cronHooks}; command families through the command table.
+ */
+export class Server {
+  readonly config: Config;
+  readonly log = new Logger();
+  keyspace!: Keyspace;
+  readonly commands: Map<string, CommandSpec>;
+  /** argv[0] exactly as sent -> spec; saves a toLowerCase per command */
+  readonly commandCache = new Map<string, CommandSpec>();
+  readonly clients = new Map<number, Client>();
+  readonly effects = new EffectStream();
+  readonly startTime = Date.now();
+  readonly runId = randomHex(40);
+  stats: ServerStats = newStats();
+  /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
+  readonly beforeReplyHooks: BeforeReplyHook[] = [];
+  /** hooks run by the cron, `hz` times a second */
+  readonly cronHooks: Array<(now: number) => void> = [];
+  /** hooks run after every executed command: (client, spec, duration in microseconds) */
+  readonly afterCommandHooks: Array<(c: Client, spec: CommandSpec, durationUs: number) => void> = [];
+  /**
+   * hooks run by {@link shutdown} before listeners close (RDB save, AOF flush); a hook that
+   * returns false refuses the shutdown (a failed save) unless FORCE was given
+   */
+  readonly shutdownHooks: Array<(opts: ShutdownOptions) => Promise<boolean | void> | boolean | void> = [];
+  /** hooks run once after the listeners open and before "Ready to accept connections" (loading) */
+  readonly startupHooks: Array<() => Promise<void> | void> = [];
+  /** MONITOR clients */
+  readonly monitors = new Set<Client>();
+  /** the port actually listened on (differs from config when 0 was asked) */
+  port = 0;
+  /** CLIENT PAUSE: until when (ms) and whether only writes are paused */
+  pauseUntil = 0;
+  pauseWritesOnly = false;
+  /** the reason writes are refused with MISCONF, or null (stop-writes-on-bgsave-error, AOF errors) */
+  writeError: string | null = null;
+  private listeners: net.Server[] = [];
+  private nextClientId = 1;
+  private pendingClients: Client[] = [];
+  private flushScheduled = false;
+  private cronTimer: NodeJS.Timeout | null = null;
+  private replyChain: Promise<void> = Promise.resolve();
+  cronLoops = 0;
+  closing = false;
+
+  constructor(config: Config) {
+    this.config = config;
+    this.commands = buildCommandTable(allHandlers());
+  }
+
+  /** Applies log settings and creates the keyspace; call before {@link listen}. */
+  init(): void {
+    this.log.level = this.config.get<LogLevel>('loglevel');
+    this.log.file = this.config.get<string>('logfile');
+    this.config.onChange('loglevel', (v) => { this.log.level = v as LogLevel; });
+    this.config.onChange('hz', () => this.startCron());
+    const dir = this.config.get<string>('dir');
+    if (dir) {
+      const abs = resolve(dir);
+      mkdirSync(abs, { recursive: true });
+      process.chdir(abs);
+    }
+    this.config.onChange('dir', (v) => {
+      try {
+        mkdirSync(String(v), { recursive: true });
+        process.chdir(String(v));
+      } catch (e) {
+        throw new (class extends Error {})(`No such file or directory: ${(e as Error).message}`);
+      }
+    });
+    this.keyspace = new Keyspace(this.config.get<number>('databases'));
+    this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
+  }
+
+  /** Opens the listeners for every `bind` address; resolves to the port. */
+  async listen(): Promise<number> {
+    const port = this.config.get<number>('port');
+    let binds = this.config.get<string[]>('bind');
+    if (binds.length === 0) binds = ['*', '-::*'];
+    let actualPort = port;
+    for (const raw of binds) {
+      const optional = raw.startsWith('-');
+      const addr = optional ? raw.slice(1) : raw;
+      const host = addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr;
+      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+      try {
+        await new Promise<void>((ok, fail) => {
+          srv.once('error', fail);
+          srv.listen({ port: actualPort, host, backlog: this.config.get<number>('tcp-backlog'), ipv6Only: host.includes(':') }, () => {
+            srv.off('error', fail);
+            ok();
+          });
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EINVAL')) {
+          this.log.verbose(`Skipping optional bind address ${addr}: ${err.message}`);
+          continue;
+        }
+        this.log.warning(`Warning: Could not create server TCP listening socket ${addr}:${actualPort}: ${err.message}`);
+        await this.close();
+        throw new Error(`could not listen on ${addr}:${actualPort}: ${err.message}`);
+      }
+      const a = srv.address();
+      if (a && typeof a === 'object') actualPort = a.port;
+      this.listeners.push(srv);
+    }
+    this.port = actualPort;
+    this.startCron();
+    return actualPort;
+  }
+
+  private startCron(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    const hz = Math.max(1, Math.min(500, this.config.get<number>('hz')));
+    this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
+    this.cronTimer.unref();
+  }
+
+  /** serverCron: active expiry, idle client timeouts, ops/sec sampling, the layers' hooks. */
+  private cron(): void {
+    const now = Date.now();
+    this.cronLoops++;
+    const hz = Math.max(1, this.config.get<number>('hz'));
+    activeExpireCycle(this.keyspace, hz, this.config.get<number>('active-expire-effort'));
+    this.sampleOps(now);
+    const timeout = this.config.get<number>('timeout');
+    if (timeout > 0 && this.cronLoops % hz === 0) {
+      for (const c of this.clients.values()) {
+        if (!c.blocked && !c.monitor && c.pubsub === null && now - c.lastInteraction > timeout * 1000) {
+          this.log.verbose('Closing idle client');
+          this.closeClient(c);
+        }
+      }
+    }
+    for (const h of this.cronHooks) h(now);
+    if (this.pauseUntil && now >= this.pauseUntil) this.unpause();
+  }
+
+  private sampleOps(now: number): void {
+    const s = this.stats;
+    if (now - s.lastSampleTime < 100) return;
+    const ops = ((s.numCommands - s.lastSampleCount) * 1000) / (now - s.lastSampleTime);
+    s.opsSamples.push(ops);
+    if (s.opsSamples.length > 16) s.opsSamples.shift();
+    s.lastSampleTime = now;
+    s.lastSampleCount = s.numCommands;
+  }
+
+  /** Instantaneous operations per second, the mean of the last samples (INFO stats). */
+  instantaneousOps(): number {
+    const s = this.stats.opsSamples;
+    return s.length ? Math.round(s.reduce((a, b) => a + b, 0) / s.length) : 0;
+  }
+
+  private accept(sock: net.Socket): void {
+    if (this.closing) {
+      sock.destroy();
+      return;
+    }
+    const maxclients = this.config.get<number>('maxclients');
+    if (this.clients.size >= maxclients) {
+      this.stats.rejectedConn++;
+      sock.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (this.protectedModeDenies(sock)) {
+      this.stats.rejectedConn++;
+      sock.end(PROTECTED_MODE_DENIED);
+      return;
+    }
+    const keepalive = this.config.get<number>('tcp-keepalive');
+    if (keepalive > 0) sock.setKeepAlive(true, keepalive * 1000);
+    sock.setNoDelay(true);
+    const c = new Client(this, this.nextClientId++, sock, this.keyspace.dbs[0]!);
+    this.clients.set(c.id, c);
+    this.stats.numConnections++;
+    sock.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      c.lastInteraction = Date.now();
+      c.parser.feed(chunk);
+      this.processInput(c);
+    });
+    sock.on('error', (e) => this.log.verbose(`Client ${c.addr} socket error: ${e.message}`));
+    sock.on('close', () => this.freeClient(c));
+  }
+
+  /**
+   * Protected mode as Redis 7.0 (src/networking.c): with protected-mode yes and no password,
+   * connections from non-loopback addresses are refused with the DENIED message.
+   */
+  private protectedModeDenies(sock: net.Socket): boolean {
+    if (!this.config.get<boolean>('protected-mode') || this.config.get<string>('requirepass') !== '') return false;
+    const ip = sock.remoteAddress ?? '';
+    return !(ip === '127.0.0.1' || ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.') || ip === '');
+  }
+
+  /**
+   * Runs the complete requests buffered for `c` until it blocks, must close, or the buffer is
+   * empty; then schedules the turn's reply flush.
+   */
+  processInput(c: Client): void {
+    while (!c.blocked && !c.closeAfterReply && !c.closed) {
+      if (this.pauseUntil && this.isPausedFor(c)) break;
+      let argv: string[] | null;
+      try {
+        argv = c.parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        c.addError(e.message);
+        c.closeAfterReply = true;
+        this.log.verbose(`Protocol error (${e.message}) from client: id=${c.id} addr=${c.addr}. Closing the connection.`);
+        break;
+      }
+      if (argv === null) break;
+      c.argv = argv;
+      processCommand(this, c);
+    }
+    if (c.parser.bufferedBytes > this.config.get<number>('client-query-buffer-limit')) {
+      this.log.warning(`Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf=${c.parser.bufferedBytes})`);
+      this.closeClient(c);
+      return;
+    }
+    this.scheduleFlush(c);
+  }
+
+  /** True while CLIENT PAUSE holds this client's next command. */
+  private isPausedFor(c: Client): boolean {
+    if (Date.now() >= this.pauseUntil) {
+      this.unpause();
+      return false;
+    }
+    if (!this.pauseWritesOnly) return true;
+    // WRITE pause: peek is not possible without parsing, so writes are held in dispatch instead
+    void c;
+    return false;
+  }
+
+  /** Ends a CLIENT PAUSE and resumes every held client. */
+  unpause(): void {
+    this.pauseUntil = 0;
+    this.pauseWritesOnly = false;
+    for (const c of this.clients.values()) if (!c.blocked && c.parser.bufferedBytes > 0) this.processInput(c);
+  }
+
+  /** Marks a client as having output for this turn. */
+  scheduleFlush(c: Client): void {
+    if (c.out.length === 0 && !c.closeAfterReply) return;
+    if (!c.pendingFlush) {
+      c.pendingFlush = true;
+      this.pendingClients.push(c);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushTurn());
+    }
+  }
+
+  /**
+   * End of an event-loop turn: runs the before-reply hooks (AOF write and fsync under `always`),
+   * then writes each client's pending replies in one socket write. When a hook returns a promise,
+   * this turn's replies wait for it, and later turns' replies wait behind them, so no reply leaves
+   * before the data it acknowledges is durable.
+   */
+  private flushTurn(): void {
+    this.flushScheduled = false;
+    const batch = this.pendingClients;
+    this.pendingClients = [];
+    const outputs: Array<[Client, string]> = [];
+    for (const c of batch) {
+      c.pendingFlush = false;
+      outputs.push([c, c.out]);
+      c.out = '';
+    }
+    let barrier: Promise<void> | null = null;
+    for (const h of this.beforeReplyHooks) {
+      const r = h();
+      if (r) barrier = barrier ? barrier.then(() => r) : r;
+    }
+    if (barrier === null && this.replyChainIdle) {
+      this.writeOutputs(outputs);
+      return;
+    }
+    this.replyChainIdle = false;
+    const mine = this.replyChain.then(() => barrier ?? undefined).then(
+      () => this.writeOutputs(outputs),
+      (e: unknown) => {
+        this.log.warning(`Replies held back after a persistence failure: ${(e as Error).message}`);
+        this.writeOutputs(outputs);
+      },
+    );
+    this.replyChain = mine;
+    void mine.then(() => {
+      if (this.replyChain === mine) this.replyChainIdle = true;
+    });
+  }
+  private replyChainIdle = true;
+
+  private writeOutputs(outputs: Array<[Client, string]>): void {
+    for (const [c, out] of outputs) {
+      if (c.closed || c.socket === null) continue;
+      if (out.length) {
+        this.stats.netOutputBytes += out.length;
+        c.socket.write(out, 'latin1');
+      }
+      if (c.closeAfterReply) this.closeClient(c);
+    }
+  }
+
+  /** Closes a connection after its pending output (CLIENT KILL, QUIT, timeout). */
+  closeClient(c: Client): void {
+    if (c.closed) return;
+    if (c.out.length && c.socket) {
+      c.socket.write(c.out, 'latin1');
+      c.out = '';
+    }
+    c.socket?.end();
+    c.socket?.destroySoon?.();
+    this.freeClient(c);
+  }
+
+  /** Forgets a client whose socket closed; the layers clean their state through freeHooks. */
+  private freeClient(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.clients.delete(c.id);
+    this.monitors.delete(c);
+    for (const h of this.freeClientHooks) h(c);
+  }
+  /** hooks run when a client goes away (unsubscribe, unblock, unwatch) */
+  readonly freeClientHooks: Array<(c: Client) => void> = [];
+
+  /** Runs the start-up hooks (dataset loading); call after {@link listen}. */
+  async startup(): Promise<void> {
+    for (const h of this.startupHooks) await h();
+  }
+
+  /**
+   * SHUTDOWN / SIGTERM (prepareForShutdown in src/server.c): runs the shutdown hooks (which save
+   * as configured), then closes everything. Resolves false when a hook refused and FORCE was not
+   * given; the server then keeps running.
+   */
+  async shutdown(opts: ShutdownOptions): Promise<boolean> {
+    if (this.closing) return true;
+    this.log.warning('User requested shutdown...');
+    for (const h of this.shutdownHooks) {
+      const ok = await h(opts);
+      if (ok === false && !opts.force) {
+        this.log.warning('Errors trying to shut down the server. Check the logs for more information.');
+        return false;
+      }
+    }
+    this.log.warning(`${REDIS_NAME} is now ready to exit, bye bye...`);
+    await this.close(true);
+    return true;
+  }
+
+  /**
+   * Closes the listeners and every client. Unless `hooksDone`, runs the shutdown hooks first
+   * with no save override (library close()).
+   */
+  async close(hooksDone = false): Promise<void> {
+    if (this.closing) return;
+    if (!hooksDone) for (const h of this.shutdownHooks) await h({ reason: 'close' });
+    this.closing = true;
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    await this.replyChain.catch(() => undefined);
+    for (const c of [...this.clients.values()]) {
+      c.socket?.destroy();
+      this.freeClient(c);
+    }
+    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    this.listeners = [];
+  }
+
+  /** Counts an error reply in errorstats by its code (the first word). */
+  countError(msg: string): void {
+    this.stats.totalErrorReplies++;
+    const sp = msg.indexOf(' ');
+    const code = sp < 0 ? msg : msg.slice(0, sp);
+    const m = this.stats.errorCodes;
+    // Redis caps errorstats at 128 distinct codes to bound memory.
+    if (!m.has(code) && m.size >= 128) return;
+    m.set(code, (m.get(code) ?? 0) + 1);
+  }
+}
+
+/** Options of SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] and of signals. */
+export interface ShutdownOptions {
+  nosave?: boolean;
+  save?: boolean;
+  now?: boolean;
+  force?: boolean;
+  /** what asked: 'SIGTERM', 'SIGINT', 'shutdown', 'close' */
+  reason: string;
+}
+
+/** How the log names the server. */
+const REDIS_NAME = 'Amber';
+
+/** Redis 7.0's protected mode refusal (src/networking.c). */
+export const PROTECTED_MODE_DENIED =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+  '1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
+  '2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. ' +
+  '3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. ' +
+  '4) Set up an authentication password for the default user. ' +
+  'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
+
+function newStats(): ServerStats {
+  return {
+    numConnections: 0, numCommands: 0, rejectedConn: 0, netInputBytes: 0, netOutputBytes: 0,
+    totalErrorReplies: 0, unexpectedErrorReplies: 0, errorCodes: new Map(),
+    opsSamples: [], lastSampleTime: Date.now(), lastSampleCount: 0,
+  };
+}
+
+/** A random lowercase hex string (run_id). */
+export function randomHex(n: number): string {
+  let s = '';
+  while (s.length < n) s += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return s.slice(0, n);
+}
+
+/** Resets INFO stats (CONFIG RESETSTAT). */
+export function resetStats(server: Server): void {
+  server.stats = newStats();
+  for (const spec of server.commands.values()) {
+    spec.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    if (spec.subcommands) for (const s of spec.subcommands.values()) s.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  }
+}

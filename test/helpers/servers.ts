@@ -1,0 +1,230 @@
+/**
+ * Test servers: Amber in-process (startServer) and redis-server 7.0.15 as a child process, plus a
+ * raw RESP connection for byte-exact comparisons. Tests that need redis-server call
+ * {@link redisAvailable} and skip with a printed reason when it is missing; with CI=true a
+ * missing redis-server is a failure instead.
+ */
+import net from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer, type StartOptions } from '../../src/index.js';
+
+export const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** `../shared/fixtures` beside the repository, or null when absent (fails under CI). */
+export function fixturesDir(): string | null {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures');
+  if (existsSync(dir)) return dir;
+  if (CI) throw new Error(`CI=true but the fixtures folder ${dir} is missing`);
+  return null;
+}
+
+let redisChecked: boolean | null = null;
+/**
+ * True when redis-server 7.0.x is on PATH. When absent: false (the caller skips and says why),
+ * or, under CI=true, an exception, since CI must compare against Redis.
+ */
+export function redisAvailable(): boolean {
+  if (redisChecked === null) {
+    const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+    redisChecked = r.status === 0 && /v=7\.0\./.test(r.stdout);
+  }
+  if (!redisChecked && CI) throw new Error('CI=true but redis-server 7.0 is not installed (apt-get install redis-server)');
+  return redisChecked;
+}
+
+/** Reason string for test skips. */
+export const NO_REDIS = 'redis-server 7.0 not installed: compatibility test skipped';
+
+/** Starts Amber in this process on a free port. Directives as in amber.conf. */
+export async function startAmber(directives: StartOptions['directives'] = {}): Promise<RunningServer> {
+  return startServer({ port: 0, directives: { 'enable-debug-command': 'yes', ...directives } });
+}
+
+/** A redis-server child on a free port with its own temporary dir. */
+export interface RedisChild {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  close(): Promise<void>;
+}
+
+/** Returns a TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts redis-server with `args` (e.g. ['--save', '']); stopped by its own PID. */
+export async function startRedis(args: string[] = [], dir?: string): Promise<RedisChild> {
+  const port = await freePort();
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'amber-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', d, '--enable-debug-command', 'yes', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
+  proc.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
+    try {
+      const c = await RawClient.connect(port);
+      const r = await c.call('PING');
+      c.close();
+      if (r === '+PONG\r\n') break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return {
+    port, dir: d, proc,
+    close: async () => {
+      if (proc.exitCode === null) {
+        proc.kill('SIGKILL');
+        await new Promise((r) => proc.once('exit', r));
+      }
+      if (!dir) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A raw RESP connection: sends commands and returns each reply's exact bytes (latin1 string),
+ * so tests can compare Amber's and Redis's replies byte for byte.
+ */
+export class RawClient {
+  private buf = Buffer.alloc(0);
+  private waiters: Array<{ n: number; resolve: (r: string[]) => void; reject: (e: Error) => void }> = [];
+  closed = false;
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.drain();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters) w.reject(new Error('connection closed; pending: ' + JSON.stringify(this.buf.toString('latin1'))));
+      this.waiters = [];
+    });
+    sock.on('error', () => undefined);
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Encodes argv as a RESP multibulk request (latin1). */
+  static encode(argv: string[]): string {
+    let s = `*${argv.length}\r\n`;
+    for (const a of argv) s += `$${a.length}\r\n${a}\r\n`;
+    return s;
+  }
+
+  /** Sends one command; resolves to its raw reply. */
+  async call(...argv: string[]): Promise<string> {
+    return (await this.pipeline([argv]))[0]!;
+  }
+
+  /** Sends several commands at once; resolves to their raw replies in order. */
+  pipeline(cmds: string[][]): Promise<string[]> {
+    return this.sendRaw(cmds.map(RawClient.encode).join(''), cmds.length);
+  }
+
+  /** Writes raw bytes and waits for `replies` complete replies. */
+  sendRaw(bytes: string | Buffer, replies: number): Promise<string[]> {
+    const p = new Promise<string[]>((resolve, reject) => this.waiters.push({ n: replies, resolve, reject }));
+    this.sock.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+    this.drain();
+    return p;
+  }
+
+  /** Reads `n` more replies that arrive without a request (pub/sub messages, pushes). */
+  read(n = 1): Promise<string[]> {
+    const p = new Promise<string[]>((resolve, reject) => this.waiters.push({ n, resolve, reject }));
+    this.drain();
+    return p;
+  }
+
+  private drain(): void {
+    while (this.waiters.length) {
+      const w = this.waiters[0]!;
+      const out: string[] = [];
+      let pos = 0;
+      for (let i = 0; i < w.n; i++) {
+        const end = replyEnd(this.buf, pos);
+        if (end < 0) return;
+        out.push(this.buf.latin1Slice(pos, end));
+        pos = end;
+      }
+      this.buf = this.buf.subarray(pos);
+      this.waiters.shift();
+      w.resolve(out);
+    }
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** End offset of the complete RESP reply starting at pos, or -1 when incomplete. */
+export function replyEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const nl = buf.indexOf('\r\n', pos, 'latin1');
+  if (nl < 0) return -1;
+  const t = buf[pos];
+  const line = buf.latin1Slice(pos + 1, nl);
+  let p = nl + 2;
+  switch (t) {
+    case 0x24: case 0x3d: case 0x21: { // $ = !
+      const n = Number(line);
+      if (n < 0) return p;
+      return buf.length >= p + n + 2 ? p + n + 2 : -1;
+    }
+    case 0x2a: case 0x7e: case 0x25: case 0x3e: case 0x7c: { // * ~ % > |
+      let n = Number(line);
+      if (n < 0) return p;
+      if (t === 0x25 || t === 0x7c) n *= 2;
+      for (let i = 0; i < n; i++) {
+        p = replyEnd(buf, p);
+        if (p < 0) return -1;
+      }
+      return p;
+    }
+    default:
+      return p;
+  }
+}
+
+/**
+ * Sends the same command sequence to two servers over fresh connections and returns both reply
+ * lists, for `assert.deepStrictEqual(amber, redis)`.
+ */
+export async function sameReplies(portA: number, portB: number, cmds: string[][], hello3 = false): Promise<[string[], string[]]> {
+  const run = async (port: number): Promise<string[]> => {
+    const c = await RawClient.connect(port);
+    try {
+      if (hello3) await c.call('HELLO', '3');
+      const out: string[] = [];
+      for (const cmd of cmds) out.push(await c.call(...cmd));
+      return out;
+    } finally {
+      c.close();
+    }
+  };
+  return [await run(portA), await run(portB)];
+}

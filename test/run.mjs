@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs every test file under test/ with node's test runner through tsx (TypeScript without a
+// build step). Usage: node test/run.mjs [substring-filter ...]
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const files = [];
+(function walk(dir) {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts')) files.push(relative(root, p));
+  }
+})(join(root, 'test'));
+const filters = process.argv.slice(2);
+const chosen = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
+if (chosen.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(r.status ?? 1);

@@ -2,6 +2,20 @@ import {
   boolDirective, intDirective, memoryDirective, enumDirective, stringDirective, ConfigError,
   type Directive,
 } from './directives.js';
+import { stringsDirectives } from './areas/strings.js';
+import { keysDirectives } from './areas/keys.js';
+import { serverDirectives } from './areas/server.js';
+import { listsDirectives } from './areas/lists.js';
+import { hashesDirectives } from './areas/hashes.js';
+import { setsDirectives } from './areas/sets.js';
+import { zsetsDirectives } from './areas/zsets.js';
+import { hyperloglogDirectives } from './areas/hyperloglog.js';
+import { pubsubDirectives } from './areas/pubsub.js';
+import { transactionsDirectives } from './areas/transactions.js';
+import { streamsDirectives } from './areas/streams.js';
+import { rdbDirectives } from './areas/rdb.js';
+import { aofDirectives } from './areas/aof.js';
+import { leveldbDirectives } from './areas/leveldb.js';
 import { parseNotifyFlags, formatNotifyFlags } from '../keyspace/notify.js';
 
 const INT_MAX = 2147483647;
@@ -12,6 +26,26 @@ const LLONG_MAX = Number.MAX_SAFE_INTEGER;
  * (standardConfig table in src/config.c). Other layers register theirs with Config.register.
  */
 export function coreDirectives(): Directive[] {
+  return [
+    ...serverDirectivesCore(),
+    ...stringsDirectives,
+    ...keysDirectives,
+    ...serverDirectives,
+    ...listsDirectives,
+    ...hashesDirectives,
+    ...setsDirectives,
+    ...zsetsDirectives,
+    ...hyperloglogDirectives,
+    ...pubsubDirectives,
+    ...transactionsDirectives,
+    ...streamsDirectives,
+    ...rdbDirectives,
+    ...aofDirectives,
+    ...leveldbDirectives,
+  ];
+}
+
+function serverDirectivesCore(): Directive[] {
   return [
     intDirective('port', 6379, 0, 65535, true),
     {

@@ -1,5 +1,6 @@
 import type { Value } from './types/object.js';
 import type { Keyspace } from './keyspace.js';
+import { NOTIFY_KEY_MISS } from './notify.js';
 
 /** Average keys per segment above which the table grows by one segment split. */
 const SPLIT_LOAD = 32;
@@ -58,8 +59,23 @@ export class Database {
 
   // ---- reads ----------------------------------------------------------------------------
 
-  /** Value of `key` for a read, or undefined; an expired key is deleted first (lazy expiry). */
+  /**
+   * Value of `key` for a read, or undefined; an expired key is deleted first (lazy expiry).
+   * Counts keyspace_hits/misses and emits `keymiss` (lookupKeyReadWithFlags in db.c).
+   */
   lookupRead(key: string): Value | undefined {
+    const v = this.expires.size > 0 && this.expireIfNeeded(key) ? undefined : this.segmentOf(key).get(key);
+    if (v === undefined) {
+      this.ks.stats.keyspaceMisses++;
+      this.ks.notify(NOTIFY_KEY_MISS, 'keymiss', key, this.id);
+    } else {
+      this.ks.stats.keyspaceHits++;
+    }
+    return v;
+  }
+
+  /** Value of `key` without touching stats or notifications (EXISTS-like internal checks). */
+  peek(key: string): Value | undefined {
     if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
     return this.segmentOf(key).get(key);
   }
@@ -80,7 +96,7 @@ export class Database {
 
   /** True when the key exists (and is not expired). */
   exists(key: string): boolean {
-    return this.lookupRead(key) !== undefined;
+    return this.peek(key) !== undefined;
   }
 
   /** Expire time of `key` in Unix ms, or -1 when it has none. Does not check existence. */

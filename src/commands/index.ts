@@ -1,5 +1,6 @@
 import type { Handler } from './spec.js';
 import { connectionCommands } from './connection.js';
+import { trackingCommands } from './tracking.js';
 import { stringsCommands } from './strings.js';
 import { bitmapsCommands } from './bitmaps.js';
 import { keysCommands } from './keys.js';
@@ -25,6 +26,7 @@ import { persistenceCommands } from './persistence.js';
 export function allHandlers(): Record<string, Handler> {
   return {
     ...connectionCommands,
+    ...trackingCommands,
     ...stringsCommands,
     ...bitmapsCommands,
     ...keysCommands,

@@ -1,4 +1,329 @@
-import type { Handler } from './spec.js';
+import type { Handler, CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { dispatchHooks } from '../server/dispatch.js';
+import { stringMatch } from '../util/glob.js';
+import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../keyspace/notify.js';
+import type { OutputBufferLimits } from '../config/areas/pubsub.js';
 
-/** Handlers of the pubsub command family, by lower-case Redis command name ('x' or 'x|sub'). */
-export const pubsubCommands: Record<string, Handler> = {};
+/**
+ * Pub/sub after Redis 7.0's src/pubsub.c: channels, patterns and shard channels, message
+ * delivery as arrays (RESP2) or push frames (RESP3), the RESP2 subscribed-context rule, PUBSUB
+ * introspection, keyspace notifications (notifyKeyspaceEvent in notify.c) and the pubsub class of
+ * client-output-buffer-limit.
+ */
+export class PubSubState {
+  channels = new Set<string>();
+  patterns = new Set<string>();
+  shardChannels = new Set<string>();
+  /** subscriptions counted as Redis's clientSubscriptionsCount (channels + patterns; shard apart) */
+  count(): number {
+    return this.channels.size + this.patterns.size;
+  }
+  total(): number {
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
+  }
+}
+
+/** Server-wide subscription tables. */
+interface PubSubTables {
+  channels: Map<string, Set<Client>>;
+  patterns: Map<string, Set<Client>>;
+  shardChannels: Map<string, Set<Client>>;
+}
+
+const tablesByServer = new WeakMap<Server, PubSubTables>();
+
+function tables(server: Server): PubSubTables {
+  let t = tablesByServer.get(server);
+  if (t === undefined) {
+    const nt: PubSubTables = { channels: new Map(), patterns: new Map(), shardChannels: new Map() };
+    t = nt;
+    tablesByServer.set(server, nt);
+    server.freeClientHooks.push((c) => {
+      const st = c.pubsub as PubSubState | null;
+      if (!st) return;
+      for (const ch of st.channels) removeFrom(nt.channels, ch, c);
+      for (const p of st.patterns) removeFrom(nt.patterns, p, c);
+      for (const ch of st.shardChannels) removeFrom(nt.shardChannels, ch, c);
+    });
+    installNotifier(server);
+  }
+  return t;
+}
+
+/** Number of pattern subscriptions (INFO stats pubsub_patterns). */
+export function pubsubCounts(server: Server): { channels: number; patterns: number; shardChannels: number } {
+  const t = tablesByServer.get(server);
+  return { channels: t?.channels.size ?? 0, patterns: t?.patterns.size ?? 0, shardChannels: t?.shardChannels.size ?? 0 };
+}
+
+function removeFrom(m: Map<string, Set<Client>>, name: string, c: Client): void {
+  const s = m.get(name);
+  if (!s) return;
+  s.delete(c);
+  if (s.size === 0) m.delete(name);
+}
+
+function state(c: Client): PubSubState {
+  let st = c.pubsub as PubSubState | null;
+  if (st === null) {
+    st = new PubSubState();
+    c.pubsub = st;
+  }
+  return st;
+}
+
+/** Emits `[kind, name, count]` as a push (RESP3) or array (RESP2); name null for "no channel". */
+function addSubReply(c: Client, kind: string, name: string | null, count: number): void {
+  c.addPushLen(3);
+  c.addBulk(kind);
+  if (name === null) c.addNull();
+  else c.addBulk(name);
+  c.addInt(count);
+}
+
+// ---- subscribe / unsubscribe -------------------------------------------------------------
+
+function subscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardChannels', reply: string): void {
+  const t = tables(c.server);
+  const st = state(c);
+  for (let i = 1; i < c.argv.length; i++) {
+    const name = c.argv[i]!;
+    if (!st[kind].has(name)) {
+      st[kind].add(name);
+      let set = t[kind].get(name);
+      if (!set) t[kind].set(name, (set = new Set()));
+      set.add(c);
+    }
+    addSubReply(c, reply, name, kind === 'shardChannels' ? st.shardChannels.size : st.count());
+  }
+}
+
+function unsubscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardChannels', reply: string): void {
+  const t = tables(c.server);
+  const st = state(c);
+  const names = c.argv.length > 1 ? c.argv.slice(1) : [...st[kind]];
+  const count = (): number => (kind === 'shardChannels' ? st.shardChannels.size : st.count());
+  if (names.length === 0) {
+    addSubReply(c, reply, null, count());
+    return;
+  }
+  for (const name of names) {
+    if (st[kind].delete(name)) removeFrom(t[kind], name, c);
+    addSubReply(c, reply, name, count());
+  }
+}
+
+const subscribe: Handler = (c) => {
+  if (denyInMulti(c, 'SUBSCRIBE')) return;
+  subscribeGeneric(c, 'channels', 'subscribe');
+};
+const psubscribe: Handler = (c) => {
+  if (denyInMulti(c, 'PSUBSCRIBE')) return;
+  subscribeGeneric(c, 'patterns', 'psubscribe');
+};
+const ssubscribe: Handler = (c) => {
+  if (denyInMulti(c, 'SSUBSCRIBE')) return;
+  subscribeGeneric(c, 'shardChannels', 'ssubscribe');
+};
+const unsubscribe: Handler = (c) => unsubscribeGeneric(c, 'channels', 'unsubscribe');
+const punsubscribe: Handler = (c) => unsubscribeGeneric(c, 'patterns', 'punsubscribe');
+const sunsubscribe: Handler = (c) => unsubscribeGeneric(c, 'shardChannels', 'sunsubscribe');
+
+/** SUBSCRIBE inside MULTI is refused in 7.0 (CLIENT_DENY_BLOCKING check in pubsub.c). */
+function denyInMulti(c: Client, name: string): boolean {
+  const m = c.multi as { inExec?: boolean } | null;
+  if (m !== null && m.inExec) {
+    c.addError(`ERR ${name} isn't allowed for a DENY BLOCKING client`);
+    return true;
+  }
+  return false;
+}
+
+// ---- publish ---------------------------------------------------------------------------------
+
+/**
+ * Delivers `message` on `channel` to channel and pattern subscribers (pubsubPublishMessage);
+ * returns the number of clients that received it.
+ */
+export function publishMessage(server: Server, channel: string, message: string, shard = false): number {
+  const t = tablesByServer.get(server);
+  if (t === undefined) return 0;
+  let receivers = 0;
+  const subs = (shard ? t.shardChannels : t.channels).get(channel);
+  if (subs) {
+    for (const c of subs) {
+      c.addPushLen(3);
+      c.addBulk(shard ? 'smessage' : 'message');
+      c.addBulk(channel);
+      c.addBulk(message);
+      afterDelivery(server, c);
+      receivers++;
+    }
+  }
+  if (!shard && t.patterns.size > 0) {
+    for (const [pattern, clients] of t.patterns) {
+      if (!stringMatch(pattern, channel, false)) continue;
+      for (const c of clients) {
+        c.addPushLen(4);
+        c.addBulk('pmessage');
+        c.addBulk(pattern);
+        c.addBulk(channel);
+        c.addBulk(message);
+        afterDelivery(server, c);
+        receivers++;
+      }
+    }
+  }
+  return receivers;
+}
+
+/**
+ * Applies client-output-buffer-limit (class pubsub for subscribers, normal otherwise) after a
+ * message was queued for `c`, then schedules its flush. A client over the hard limit, or over the
+ * soft limit for longer than its seconds, is closed as Redis does (checkClientOutputBufferLimits).
+ */
+function afterDelivery(server: Server, c: Client): void {
+  server.scheduleFlush(c);
+  const limits = server.config.get<OutputBufferLimits>('client-output-buffer-limit');
+  const st = c.pubsub as PubSubState | null;
+  const cls = st !== null && st.total() > 0 ? limits.pubsub : limits.normal;
+  if (cls.hard === 0 && cls.soft === 0) return;
+  const used = c.outputBytes;
+  const now = Date.now();
+  let over = cls.hard > 0 && used >= cls.hard;
+  if (!over && cls.soft > 0 && used >= cls.soft) {
+    const since = softSince.get(c);
+    if (since === undefined) softSince.set(c, now);
+    else if (now - since >= cls.softSeconds * 1000) over = true;
+  } else if (cls.soft > 0 && used < cls.soft) {
+    softSince.delete(c);
+  }
+  if (over) {
+    server.log.warning(`Client id=${c.id} addr=${c.addr} name=${c.name} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.out = '';
+    c.socket?.destroy();
+    server.closeClient(c);
+  }
+}
+const softSince = new WeakMap<Client, number>();
+
+const publish: Handler = (c) => {
+  c.addInt(publishMessage(c.server, c.argv[1]!, c.argv[2]!));
+};
+
+const spublish: Handler = (c) => {
+  c.addInt(publishMessage(c.server, c.argv[1]!, c.argv[2]!, true));
+};
+
+// ---- PUBSUB introspection ------------------------------------------------------------------
+
+function channelsList(c: Client, m: Map<string, Set<Client>> | undefined): void {
+  const pat = c.argv.length > 2 ? c.argv[2]! : null;
+  const out: string[] = [];
+  if (m) for (const ch of m.keys()) if (pat === null || stringMatch(pat, ch, false)) out.push(ch);
+  c.addBulkArray(out);
+}
+
+const pubsubChannels: Handler = (c) => channelsList(c, tablesByServer.get(c.server)?.channels);
+const pubsubShardchannels: Handler = (c) => channelsList(c, tablesByServer.get(c.server)?.shardChannels);
+
+function numsub(c: Client, m: Map<string, Set<Client>> | undefined): void {
+  c.addMapLen(c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) {
+    c.addBulk(c.argv[i]!);
+    c.addInt(m?.get(c.argv[i]!)?.size ?? 0);
+  }
+}
+const pubsubNumsub: Handler = (c) => numsub(c, tablesByServer.get(c.server)?.channels);
+const pubsubShardnumsub: Handler = (c) => numsub(c, tablesByServer.get(c.server)?.shardChannels);
+const pubsubNumpat: Handler = (c) => c.addInt(tablesByServer.get(c.server)?.patterns.size ?? 0);
+const pubsubHelp: Handler = (c) => {
+  const lines = [
+    'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'CHANNELS [<pattern>]',
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    'NUMPAT',
+    '    Return number of subscriptions to patterns.',
+    'NUMSUB [<channel> ...]',
+    '    Return the number of subscribers for the specified channels, excluding',
+    '    pattern subscriptions(default: no channels).',
+    'SHARDCHANNELS [<pattern>]',
+    '    Return the currently active shard level channels matching a <pattern> (default: \'*\').',
+    'SHARDNUMSUB [<shardchannel> ...]',
+    '    Return the number of subscribers for the specified shard level channel(s)',
+    'HELP',
+    '    Prints this help.',
+  ];
+  c.addArrayLen(lines.length);
+  for (const l of lines) c.addSimple(l);
+};
+
+// ---- RESP2 subscribed context ----------------------------------------------------------------
+
+const ALLOWED_IN_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+
+const previousCheck = dispatchHooks.check;
+dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
+  if (previousCheck !== null) {
+    const r = previousCheck(c, spec);
+    if (r !== null) return r;
+  }
+  const st = c.pubsub as PubSubState | null;
+  if (st !== null && c.resp === 2 && st.total() > 0) {
+    const top = spec.parent ?? spec;
+    if (!ALLOWED_IN_SUBSCRIBED.has(top.name)) {
+      return `ERR Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    }
+  }
+  return null;
+};
+
+/** Leaves every subscription (RESET). */
+export function resetPubSubState(c: Client): void {
+  const st = c.pubsub as PubSubState | null;
+  if (!st) return;
+  const t = tables(c.server);
+  for (const ch of st.channels) removeFrom(t.channels, ch, c);
+  for (const p of st.patterns) removeFrom(t.patterns, p, c);
+  for (const ch of st.shardChannels) removeFrom(t.shardChannels, ch, c);
+  c.pubsub = null;
+}
+
+// ---- keyspace notifications ------------------------------------------------------------------
+
+/**
+ * Installs the keyspace's notifier: publishes `__keyspace@<db>__:<key>` -> event and
+ * `__keyevent@<db>__:<event>` -> key when notify-keyspace-events selects the class.
+ */
+function installNotifier(server: Server): void {
+  server.keyspace.notifier = (type, event, key, dbid) => {
+    const flags = server.config.get<number>('notify-keyspace-events');
+    if (!(flags & type)) return;
+    if (flags & NOTIFY_KEYSPACE) publishMessage(server, `__keyspace@${dbid}__:${key}`, event);
+    if (flags & NOTIFY_KEYEVENT) publishMessage(server, `__keyevent@${dbid}__:${event}`, key);
+  };
+}
+
+/** Called at server start so notifications work before anyone subscribes (tables are lazy). */
+export function initPubSub(server: Server): void {
+  tables(server);
+}
+
+export const pubsubCommands: Record<string, Handler> = {
+  subscribe,
+  unsubscribe,
+  psubscribe,
+  punsubscribe,
+  ssubscribe,
+  sunsubscribe,
+  publish,
+  spublish,
+  'pubsub|channels': pubsubChannels,
+  'pubsub|numsub': pubsubNumsub,
+  'pubsub|numpat': pubsubNumpat,
+  'pubsub|shardchannels': pubsubShardchannels,
+  'pubsub|shardnumsub': pubsubShardnumsub,
+  'pubsub|help': pubsubHelp,
+};

@@ -1,4 +1,223 @@
-import type { Handler } from './spec.js';
+import type { Handler, CommandSpec } from './spec.js';
+import type { Client } from '../server/client.js';
+import type { Database } from '../keyspace/database.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { call, dispatchHooks } from '../server/dispatch.js';
 
-/** Handlers of the transactions command family, by lower-case Redis command name ('x' or 'x|sub'). */
-export const transactionsCommands: Record<string, Handler> = {};
+/**
+ * MULTI/EXEC/DISCARD/WATCH/UNWATCH after Redis 7.0's src/multi.c.
+ *
+ * A client in MULTI has a {@link MultiState} in `c.multi`; dispatch queues its commands (except
+ * EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) and replies +QUEUED. An error while queueing (unknown
+ * command, arity, any rejection) flags the transaction so EXEC answers EXECABORT. WATCHed keys are
+ * kept per database; any modification signalled by the keyspace gate (including expiry, FLUSHDB,
+ * SWAPDB, RENAME, writes inside another client's EXEC) marks the watchers dirty, and EXEC then
+ * answers a null array.
+ */
+export class MultiState {
+  commands: Array<{ spec: CommandSpec; argv: string[] }> = [];
+  /** an error happened while queueing (CLIENT_DIRTY_EXEC) */
+  dirtyExec = false;
+  /** true while EXEC runs the queue: blocking commands act as non-blocking (CLIENT_DENY_BLOCKING) */
+  inExec = false;
+}
+
+/** WATCH state of one client (it may watch keys while not in MULTI). */
+interface WatchState {
+  keys: Array<{ db: Database; key: string; expiredAtWatch: boolean }>;
+  dirtyCas: boolean;
+}
+
+const watchStates = new WeakMap<Client, WatchState>();
+/** per keyspace: db -> key -> watching clients */
+const watchedByKeyspace = new WeakMap<Keyspace, Map<Database, Map<string, Set<Client>>>>();
+
+/** True when `c` is inside MULTI or running EXEC: blocking commands must not block. */
+export function denyBlocking(c: Client): boolean {
+  return c.multi !== null;
+}
+
+/** Called by dispatch's reject path: an error while queueing aborts the transaction at EXEC. */
+export function flagTransaction(c: Client): void {
+  const m = c.multi as MultiState | null;
+  if (m !== null && !m.inExec) m.dirtyExec = true;
+}
+
+function watchedMap(c: Client): Map<Database, Map<string, Set<Client>>> {
+  const ks = c.server.keyspace;
+  let m = watchedByKeyspace.get(ks);
+  if (m === undefined) {
+    const map = new Map<Database, Map<string, Set<Client>>>();
+    m = map;
+    watchedByKeyspace.set(ks, map);
+    ks.onKeyModified((db, key) => {
+      if (map.size === 0) return;
+      const clients = map.get(db)?.get(key);
+      if (clients) for (const w of clients) touch(w);
+    });
+    ks.onDbReplaced((db, other) => {
+      const keys = map.get(db);
+      if (!keys) return;
+      for (const [key, clients] of keys) {
+        // FLUSHDB/SWAPDB: only keys that existed (before) in either db invalidate (touchAllWatchedKeysInDb)
+        if (db.segmentOf(key).has(key) || (other !== null && other.segmentOf(key).has(key))) {
+          for (const w of clients) touch(w);
+        }
+      }
+    });
+    c.server.freeClientHooks.push((gone) => unwatchAll(gone));
+  }
+  return m;
+}
+
+function touch(c: Client): void {
+  const w = watchStates.get(c);
+  if (w) w.dirtyCas = true;
+}
+
+function unwatchAll(c: Client): void {
+  const w = watchStates.get(c);
+  if (!w) return;
+  const map = watchedByKeyspace.get(c.server.keyspace);
+  if (map) {
+    for (const { db, key } of w.keys) {
+      const keys = map.get(db);
+      const set = keys?.get(key);
+      if (!set) continue;
+      set.delete(c);
+      if (set.size === 0) keys!.delete(key);
+      if (keys!.size === 0) map.delete(db);
+    }
+  }
+  watchStates.delete(c);
+}
+
+function isExpired(db: Database, key: string): boolean {
+  const t = db.expires.get(key);
+  return t !== undefined && t <= db.ks.now() && db.segmentOf(key).has(key);
+}
+
+/** Commands that run immediately even inside MULTI (processCommand in server.c). */
+const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+dispatchHooks.queue = (c: Client, spec: CommandSpec): boolean => {
+  const m = c.multi as MultiState | null;
+  if (m === null || m.inExec) return false;
+  const top = spec.parent ?? spec;
+  if (NOT_QUEUED.has(top.name)) return false;
+  if (spec.noMulti) {
+    c.addError('ERR Command not allowed inside a transaction');
+    c.server.countError('ERR');
+    spec.stats.rejectedCalls++;
+    m.dirtyExec = true;
+    return true;
+  }
+  if (!m.dirtyExec) m.commands.push({ spec, argv: c.argv });
+  c.addRaw('+QUEUED\r\n');
+  return true;
+};
+
+function multi(c: Client): void {
+  if (c.multi !== null) {
+    c.addError('ERR MULTI calls can not be nested');
+    return;
+  }
+  c.multi = new MultiState();
+  c.addOk();
+}
+
+function discardTransaction(c: Client): void {
+  c.multi = null;
+  unwatchAll(c);
+}
+
+function discard(c: Client): void {
+  if (c.multi === null) {
+    c.addError('ERR DISCARD without MULTI');
+    return;
+  }
+  discardTransaction(c);
+  c.addOk();
+}
+
+function exec(c: Client): void {
+  const m = c.multi as MultiState | null;
+  if (m === null) {
+    c.addError('ERR EXEC without MULTI');
+    return;
+  }
+  const w = watchStates.get(c);
+  if (w && !w.dirtyCas) {
+    // EXEC with a watched key that expired since WATCH is refused (isWatchedKeyExpired, 7.0)
+    for (const k of w.keys) if (!k.expiredAtWatch && isExpired(k.db, k.key)) w.dirtyCas = true;
+  }
+  if (m.dirtyExec || (w && w.dirtyCas)) {
+    if (m.dirtyExec) c.addError('EXECABORT Transaction discarded because of previous errors.');
+    else c.addNullArray();
+    discardTransaction(c);
+    return;
+  }
+  unwatchAll(c);
+  const server = c.server;
+  // EXEC's own argv is never propagated: the queued writes are (wrapped in MULTI/EXEC when >1).
+  server.effects.prevent();
+  const origArgv = c.argv;
+  const origCmd = c.cmd;
+  m.inExec = true;
+  c.addArrayLen(m.commands.length);
+  for (const q of m.commands) {
+    c.argv = q.argv;
+    c.cmd = q.spec;
+    if (q.spec.isWrite && server.writeError !== null) {
+      c.addError(server.writeError);
+      server.countError(server.writeError);
+      continue;
+    }
+    call(server, c, q.spec);
+  }
+  c.argv = origArgv;
+  c.cmd = origCmd;
+  c.multi = null;
+}
+
+function watch(c: Client): void {
+  if (c.multi !== null) {
+    c.addError('ERR WATCH inside MULTI is not allowed');
+    return;
+  }
+  const map = watchedMap(c);
+  let w = watchStates.get(c);
+  if (!w) {
+    w = { keys: [], dirtyCas: false };
+    watchStates.set(c, w);
+  }
+  for (let i = 1; i < c.argv.length; i++) {
+    const key = c.argv[i]!;
+    if (w.keys.some((k) => k.db === c.db && k.key === key)) continue;
+    let keys = map.get(c.db);
+    if (!keys) map.set(c.db, (keys = new Map()));
+    let set = keys.get(key);
+    if (!set) keys.set(key, (set = new Set()));
+    set.add(c);
+    w.keys.push({ db: c.db, key, expiredAtWatch: isExpired(c.db, key) });
+  }
+  c.addOk();
+}
+
+function unwatch(c: Client): void {
+  unwatchAll(c);
+  c.addOk();
+}
+
+/** RESET support: leaves MULTI and unwatches (resetCommand in networking.c). */
+export function resetTransactionState(c: Client): void {
+  discardTransaction(c);
+}
+
+export const transactionsCommands: Record<string, Handler> = {
+  multi,
+  exec,
+  discard,
+  watch,
+  unwatch,
+};

@@ -1,6 +1,10 @@
 import type { Value } from './types/object.js';
 import type { Keyspace } from './keyspace.js';
-import { NOTIFY_KEY_MISS } from './notify.js';
+import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
+import { newLru, updateLfu } from './lru.js';
+
+/** Initial slots of the string access-clock table (see lru.ts). */
+const LRU_TABLE_MIN = 16;
 
 /** Average keys per segment above which the table grows by one segment split. */
 const SPLIT_LOAD = 32;
@@ -39,10 +43,18 @@ export class Database {
   readonly id: number;
   /** Persistent iterator of the active expire cycle over {@link expires}. */
   expireCursor: Iterator<[string, number]> | null = null;
+  /**
+   * Access clocks of string keys, indexed by `hashKey(key) & lruMask` (see lru.ts); collections
+   * keep theirs in RObject.lru. Grows with the database so there is about one slot per key.
+   */
+  lruTable: Uint32Array;
+  lruMask: number;
 
   constructor(ks: Keyspace, id: number) {
     this.ks = ks;
     this.id = id;
+    this.lruTable = new Uint32Array(LRU_TABLE_MIN).fill(newLru(ks));
+    this.lruMask = LRU_TABLE_MIN - 1;
   }
 
   /** Segment index of a key hash. */
@@ -64,14 +76,48 @@ export class Database {
    * Counts keyspace_hits/misses and emits `keymiss` (lookupKeyReadWithFlags in db.c).
    */
   lookupRead(key: string): Value | undefined {
-    const v = this.expires.size > 0 && this.expireIfNeeded(key) ? undefined : this.segmentOf(key).get(key);
+    let v: Value | undefined;
+    let h = 0;
+    if (this.expires.size === 0 || !this.expireIfNeeded(key)) {
+      h = hashKey(key);
+      v = this.segments[this.segmentIndex(h)]!.get(key);
+    }
     if (v === undefined) {
       this.ks.stats.keyspaceMisses++;
       this.ks.notify(NOTIFY_KEY_MISS, 'keymiss', key, this.id);
     } else {
       this.ks.stats.keyspaceHits++;
+      this.touch(h, v);
     }
     return v;
+  }
+
+  /** Records an access to a key's value in its access clock (lookupKey's LRU/LFU update). */
+  private touch(h: number, v: Value): void {
+    const ks = this.ks;
+    if (ks.lfu) {
+      if (typeof v === 'string') {
+        const i = h & this.lruMask;
+        this.lruTable[i] = updateLfu(ks, this.lruTable[i]!);
+      } else {
+        v.lru = updateLfu(ks, v.lru);
+      }
+    } else if (typeof v === 'string') {
+      this.lruTable[h & this.lruMask] = ks.lruClock;
+    } else {
+      v.lru = ks.lruClock;
+    }
+  }
+
+  /** The access clock of an existing key's value (24-bit LRU or LFU value, see lru.ts). */
+  lruOf(key: string, v: Value): number {
+    return typeof v === 'string' ? this.lruTable[hashKey(key) & this.lruMask]! : v.lru;
+  }
+
+  /** Sets the access clock of an existing key's value (RESTORE IDLETIME/FREQ, RDB loading). */
+  setLru(key: string, v: Value, lru: number): void {
+    if (typeof v === 'string') this.lruTable[hashKey(key) & this.lruMask] = lru;
+    else v.lru = lru;
   }
 
   /** Value of `key` without touching stats or notifications (EXISTS-like internal checks). */
@@ -87,10 +133,14 @@ export class Database {
    */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size > 0 && this.expireIfNeeded(key)) return undefined;
-    const idx = this.segmentIndex(hashKey(key));
+    const h = hashKey(key);
+    const idx = this.segmentIndex(h);
     const seg = this.segments[idx]!;
     const v = seg.get(key);
-    if (v !== undefined && this.ks.guard !== null) this.ks.guard(this, idx);
+    if (v !== undefined) {
+      if (this.ks.guard !== null) this.ks.guard(this, idx);
+      this.touch(h, v);
+    }
     return v;
   }
 
@@ -114,14 +164,27 @@ export class Database {
    * change and signals the key as modified.
    */
   setKey(key: string, value: Value, expireAt?: number | 'keep'): void {
-    const idx = this.segmentIndex(hashKey(key));
+    const h = hashKey(key);
+    const idx = this.segmentIndex(h);
     const seg = this.segments[idx]!;
     if (this.ks.guard !== null) this.ks.guard(this, idx);
-    const had = seg.has(key);
+    const old = seg.get(key);
+    const had = old !== undefined;
     seg.set(key, value);
+    // A new value starts a fresh access clock; under LFU an overwrite keeps the counter (dbSetValue).
+    if (!had || !this.ks.lfu) {
+      if (typeof value === 'string') this.lruTable[h & this.lruMask] = newLru(this.ks);
+      else value.lru = newLru(this.ks);
+    } else if (typeof value !== 'string') {
+      value.lru = typeof old === 'string' ? this.lruTable[h & this.lruMask]! : old.lru;
+    } else if (typeof old !== 'string') {
+      this.lruTable[h & this.lruMask] = old.lru;
+    }
     if (!had) {
       this.size++;
+      if (this.size > this.lruTable.length) this.growLruTable();
       this.maybeGrow();
+      this.ks.notify(NOTIFY_NEW, 'new', key, this.id);
     }
     if (expireAt === undefined) {
       if (had && this.expires.size > 0) this.expires.delete(key);
@@ -176,7 +239,8 @@ export class Database {
    */
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
-    if (when === undefined || when > this.ks.now()) return false;
+    // keyIsExpired: a key expires once the time is strictly past its expire time
+    if (when === undefined || when >= this.ks.now()) return false;
     if (this.ks.loading) return false;
     this.removeRaw(key);
     this.ks.stats.expiredKeys++;
@@ -196,22 +260,29 @@ export class Database {
     return true;
   }
 
-  /** Empties the database, handing the old segments to the snapshot guard first (FLUSHDB). */
+  /**
+   * Empties the database (FLUSHDB). The old segment Maps are dropped, never mutated, so a running
+   * snapshot that holds them keeps a consistent view without serializing anything here.
+   */
   clear(): number {
     const removed = this.size;
-    if (this.ks.guard !== null) for (let i = 0; i < this.segments.length; i++) this.ks.guard(this, i);
+    this.ks.dbReplaced(this, null);
     this.segments = [new Map()];
     this.level = 0;
     this.splitNext = 0;
     this.expires = new Map();
     this.expireCursor = null;
     this.size = 0;
+    this.lruTable = new Uint32Array(LRU_TABLE_MIN).fill(newLru(this.ks));
+    this.lruMask = LRU_TABLE_MIN - 1;
     return removed;
   }
 
   /** Takes over the contents of `other` (SWAPDB): segments, expires and size are exchanged. */
   swapWith(other: Database): void {
-    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor'] as const;
+    this.ks.dbReplaced(this, other);
+    this.ks.dbReplaced(other, this);
+    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor', 'lruTable', 'lruMask'] as const;
     for (const f of fields) {
       const a = this[f as keyof this];
       (this as Record<string, unknown>)[f] = other[f as keyof Database];
@@ -263,6 +334,16 @@ export class Database {
   }
 
   // ---- growth -------------------------------------------------------------------------------
+
+  /** Doubles the string access-clock table; slot i of the new table inherits old slot i & oldMask. */
+  private growLruTable(): void {
+    const old = this.lruTable;
+    const t = new Uint32Array(old.length * 2);
+    t.set(old, 0);
+    t.set(old, old.length);
+    this.lruTable = t;
+    this.lruMask = t.length - 1;
+  }
 
   private maybeGrow(): void {
     if (this.size <= this.segments.length * SPLIT_LOAD || this.ks.growthBlocked) return;

@@ -47,6 +47,16 @@ export class Keyspace {
   effects: EffectSink | null = null;
   /** The clock for expiry, Unix ms; a function so tests and DEBUG can steer it. */
   now: () => number = Date.now;
+  /**
+   * Access-clock state (see lru.ts): Unix seconds and the 24-bit LRU clock as of the last cron
+   * tick, whether an LFU maxmemory policy is selected, and the LFU parameters. Kept here so the
+   * gate's lookups read fields instead of the config or the system time.
+   */
+  clockSec = Math.floor(Date.now() / 1000);
+  lruClock = this.clockSec & 0xffffff;
+  lfu = false;
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
 
   constructor(databases: number) {
     this.dbs = Array.from({ length: databases }, (_, i) => new Database(this, i));
@@ -55,6 +65,21 @@ export class Keyspace {
   /** Registers a listener of modified keys (signalModifiedKey). */
   onKeyModified(fn: (db: Database, key: string) => void): void {
     this.modifiedListeners.push(fn);
+  }
+
+  private dbReplacedListeners: Array<(db: Database, other: Database | null) => void> = [];
+
+  /**
+   * Registers a listener called before a whole database is emptied (FLUSHDB/FLUSHALL, `other`
+   * null) or exchanged with `other` (SWAPDB): touchAllWatchedKeysInDb's hook point.
+   */
+  onDbReplaced(fn: (db: Database, other: Database | null) => void): void {
+    this.dbReplacedListeners.push(fn);
+  }
+
+  /** Called by Database.clear/swapWith before the contents change. */
+  dbReplaced(db: Database, other: Database | null): void {
+    for (const l of this.dbReplacedListeners) l(db, other);
   }
 
   /** signalModifiedKey: a key's value or TTL changed, or it was deleted. */
@@ -75,7 +100,7 @@ export class Keyspace {
     if (this.effects !== null) this.effects(db.id, ['DEL', key]);
   }
 
-  /** Total keys and keys with a TTL of every db, for INFO keyspace. */
+  /** Empties every database (FLUSHALL); returns the number of keys removed. */
   flushAll(): number {
     let n = 0;
     for (const db of this.dbs) n += db.clear();

@@ -3,24 +3,29 @@
  * commands, in execution order, for the AOF writer and later replication. Follows Redis 7.0's
  * propagation (call(), alsoPropagate(), propagatePendingCommands() in src/server.c): a command
  * propagates its argv when it changed the dataset, unless it rewrote its effect or prevented
- * propagation; effects produced while it ran (expired-key DELs) come first; more than one effect
- * for one command is wrapped in MULTI/EXEC.
+ * propagation; effects produced while it ran (expired-key DELs) come first; commands nested in
+ * another (EXEC's queued commands) add their effects to the outer one; when the outermost command
+ * ends with more than one effect, they are wrapped in MULTI/EXEC.
  */
 export type EffectListener = (db: number, argv: string[]) => void;
 
+interface Frame {
+  db: number;
+  rewritten: string[][] | null;
+  prevented: boolean;
+}
+
 export class EffectStream {
   private listeners: EffectListener[] = [];
-  private depth = 0;
+  private stack: Frame[] = [];
   private pending: Array<[number, string[]]> = [];
-  private rewritten: string[][] | null = null;
-  private prevented = false;
-  private commandDb = 0;
 
   /** True when someone consumes effects; commands may skip building rewrites otherwise. */
   get active(): boolean {
     return this.listeners.length > 0;
   }
 
+  /** Adds a consumer; returns the function that removes it. */
   subscribe(fn: EffectListener): () => void {
     this.listeners.push(fn);
     return () => {
@@ -30,28 +35,24 @@ export class EffectStream {
 
   /** Called by dispatch before a command runs in database `db`. */
   beginCommand(db: number): void {
-    if (this.depth++ === 0) {
-      this.commandDb = db;
-      this.rewritten = null;
-      this.prevented = false;
-      if (this.pending.length) this.pending = [];
-    }
+    this.stack.push({ db, rewritten: null, prevented: false });
   }
 
   /**
    * Called by dispatch after the command: `argv` is the command's argv when it changed the
-   * dataset, else null. The `client` argument is unused here; the db is taken at begin.
+   * dataset, else null.
    */
-  endCommand(argv: string[] | null, _client?: unknown): void {
-    if (--this.depth > 0) return;
-    if (this.listeners.length === 0) return;
-    const ops = this.pending;
-    this.pending = [];
-    if (!this.prevented) {
-      if (this.rewritten !== null) for (const a of this.rewritten) ops.push([this.commandDb, a]);
-      else if (argv !== null) ops.push([this.commandDb, argv]);
+  endCommand(argv: string[] | null): void {
+    const f = this.stack.pop();
+    if (f === undefined || this.listeners.length === 0) return;
+    if (!f.prevented) {
+      if (f.rewritten !== null) for (const a of f.rewritten) this.pending.push([f.db, a]);
+      else if (argv !== null) this.pending.push([f.db, argv]);
     }
+    if (this.stack.length > 0) return;
+    const ops = this.pending;
     if (ops.length === 0) return;
+    this.pending = [];
     if (ops.length === 1) {
       this.emit(ops[0]![0], ops[0]![1]);
       return;
@@ -62,12 +63,12 @@ export class EffectStream {
   }
 
   /**
-   * An effect produced outside the command's own argv (expired DEL, a blocked client's pop).
-   * Inside a command it is queued; outside (cron) it is emitted at once.
+   * An effect produced outside the running command's own argv (expired DEL, a served blocked
+   * client's pop). Inside a command it is queued in order; outside (cron) it is emitted at once.
    */
   propagate(db: number, argv: string[]): void {
     if (this.listeners.length === 0) return;
-    if (this.depth > 0) this.pending.push([db, argv]);
+    if (this.stack.length > 0) this.pending.push([db, argv]);
     else this.emit(db, argv);
   }
 
@@ -76,12 +77,14 @@ export class EffectStream {
    * / alsoPropagate + preventCommandPropagation): e.g. SET EX as SET PXAT, INCRBYFLOAT as SET KEEPTTL.
    */
   rewrite(...argvs: string[][]): void {
-    this.rewritten = argvs;
+    const f = this.stack[this.stack.length - 1];
+    if (f) f.rewritten = argvs;
   }
 
   /** The running command propagates nothing of its own (preventCommandPropagation). */
   prevent(): void {
-    this.prevented = true;
+    const f = this.stack[this.stack.length - 1];
+    if (f) f.prevented = true;
   }
 
   private emit(db: number, argv: string[]): void {

@@ -112,6 +112,8 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
   effects.beginCommand(c.db.id);
   c.lastError = null;
   const outBefore = c.out.length;
+  const prevClient = server.currentClient;
+  server.currentClient = c;
   const t0 = performance.now();
   try {
     spec.handler(c);
@@ -122,6 +124,7 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
     c.addError(`ERR internal error while running '${spec.fullName}': ${err.message}`);
   }
   const us = Math.round((performance.now() - t0) * 1000);
+  server.currentClient = prevClient;
   spec.stats.calls++;
   spec.stats.usec += us;
   server.stats.numCommands++;
@@ -131,7 +134,7 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
     server.countError(c.lastError);
   }
   const dirty = ks.dirty - dirtyBefore;
-  effects.endCommand(dirty > 0 ? c.argv : null, c);
+  effects.endCommand(dirty > 0 ? c.argv : null);
   const hooks = server.afterCommandHooks;
   for (let i = 0; i < hooks.length; i++) hooks[i]!(c, spec, us);
   if (c.replyMode !== 'on') {
@@ -145,6 +148,10 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
 }
 
 function reject(server: Server, c: Client, spec: CommandSpec | null, msg: string): void {
+  // flagTransaction (multi.c): a refused command inside MULTI makes EXEC answer EXECABORT. The
+  // state object is transactions.ts's MultiState; read structurally to avoid an import cycle.
+  const m = c.multi as { dirtyExec: boolean; inExec: boolean } | null;
+  if (m !== null && !m.inExec) m.dirtyExec = true;
   c.addError(msg);
   server.countError(msg);
   if (spec) spec.stats.rejectedCalls++;

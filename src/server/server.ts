@@ -11,6 +11,7 @@ import { allHandlers } from '../commands/index.js';
 import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { EffectStream } from '../persistence/propagate.js';
+import { installIntrospection } from './info.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
 export const REDIS_VERSION = '7.0.15';
@@ -31,6 +32,9 @@ export interface ServerStats {
   opsSamples: number[];
   lastSampleTime: number;
   lastSampleCount: number;
+  /** socket reads and writes (total_reads_processed / total_writes_processed) */
+  totalReads: number;
+  totalWrites: number;
 }
 
 /** A hook run once per event-loop turn before replies are written (Redis's beforeSleep). */
@@ -66,8 +70,15 @@ export class Server {
   readonly shutdownHooks: Array<(opts: ShutdownOptions) => Promise<boolean | void> | boolean | void> = [];
   /** hooks run once after the listeners open and before "Ready to accept connections" (loading) */
   readonly startupHooks: Array<() => Promise<void> | void> = [];
+  /** the client whose command is running (server.current_client), for NOLOOP and friends */
+  currentClient: Client | null = null;
   /** MONITOR clients */
   readonly monitors = new Set<Client>();
+  /**
+   * Called after a SHUTDOWN command closed the server, with the exit code; amber-server sets it to
+   * process.exit, a library user may set it to learn about the shutdown.
+   */
+  onExit: ((code: number) => void) | null = null;
   /** the port actually listened on (differs from config when 0 was asked) */
   port = 0;
   /** CLIENT PAUSE: until when (ms) and whether only writes are paused */
@@ -111,6 +122,15 @@ export class Server {
     });
     this.keyspace = new Keyspace(this.config.get<number>('databases'));
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
+    installIntrospection(this);
+    // The gate reads the eviction policy's LRU/LFU mode from the keyspace on every lookup.
+    const syncLru = (): void => {
+      this.keyspace.lfu = this.config.get<string>('maxmemory-policy').endsWith('-lfu');
+      this.keyspace.lfuLogFactor = this.config.get<number>('lfu-log-factor');
+      this.keyspace.lfuDecayTime = this.config.get<number>('lfu-decay-time');
+    };
+    syncLru();
+    for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, syncLru);
   }
 
   /** Opens the listeners for every `bind` address; resolves to the port. */
@@ -168,7 +188,9 @@ export class Server {
     const timeout = this.config.get<number>('timeout');
     if (timeout > 0 && this.cronLoops % hz === 0) {
       for (const c of this.clients.values()) {
-        if (!c.blocked && !c.monitor && c.pubsub === null && now - c.lastInteraction > timeout * 1000) {
+        // clientsCronHandleTimeout: blocked, MONITOR and subscribed (CLIENT_PUBSUB) clients never idle out
+        const subscribed = c.pubsub !== null && (c.pubsub as { total?: () => number }).total?.() !== 0;
+        if (!c.blocked && !c.monitor && !subscribed && now - c.lastInteraction > timeout * 1000) {
           this.log.verbose('Closing idle client');
           this.closeClient(c);
         }
@@ -218,6 +240,7 @@ export class Server {
     this.stats.numConnections++;
     sock.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
+      this.stats.totalReads++;
       c.lastInteraction = Date.now();
       c.parser.feed(chunk);
       this.processInput(c);
@@ -232,8 +255,9 @@ export class Server {
    */
   private protectedModeDenies(sock: net.Socket): boolean {
     if (!this.config.get<boolean>('protected-mode') || this.config.get<string>('requirepass') !== '') return false;
+    // islocalClient: exactly 127.0.0.1 or ::1 (an IPv4-mapped 127.0.0.1 on a dual-stack socket too)
     const ip = sock.remoteAddress ?? '';
-    return !(ip === '127.0.0.1' || ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.') || ip === '');
+    return !(ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip === '');
   }
 
   /**
@@ -342,6 +366,7 @@ export class Server {
       if (c.closed || c.socket === null) continue;
       if (out.length) {
         this.stats.netOutputBytes += out.length;
+        this.stats.totalWrites++;
         c.socket.write(out, 'latin1');
       }
       if (c.closeAfterReply) this.closeClient(c);
@@ -446,14 +471,14 @@ export const PROTECTED_MODE_DENIED =
   '1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
   '2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. ' +
   '3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. ' +
-  '4) Set up an authentication password for the default user. ' +
+  '4) Setup a an authentication password for the default user. ' +
   'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
 
 function newStats(): ServerStats {
   return {
     numConnections: 0, numCommands: 0, rejectedConn: 0, netInputBytes: 0, netOutputBytes: 0,
     totalErrorReplies: 0, unexpectedErrorReplies: 0, errorCodes: new Map(),
-    opsSamples: [], lastSampleTime: Date.now(), lastSampleCount: 0,
+    opsSamples: [], lastSampleTime: Date.now(), lastSampleCount: 0, totalReads: 0, totalWrites: 0,
   };
 }
 

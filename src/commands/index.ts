@@ -1,6 +1,7 @@
 import type { Handler } from './spec.js';
 import { connectionCommands } from './connection.js';
 import { trackingCommands } from './tracking.js';
+import { aofCommands } from './aof.js';
 import { stringsCommands } from './strings.js';
 import { bitmapsCommands } from './bitmaps.js';
 import { keysCommands } from './keys.js';
@@ -27,6 +28,7 @@ export function allHandlers(): Record<string, Handler> {
   return {
     ...connectionCommands,
     ...trackingCommands,
+    ...aofCommands,
     ...stringsCommands,
     ...bitmapsCommands,
     ...keysCommands,

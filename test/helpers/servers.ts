@@ -228,3 +228,78 @@ export async function sameReplies(portA: number, portB: number, cmds: string[][]
   };
   return [await run(portA), await run(portB)];
 }
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** An amber-server child process (for crash tests: kill -9 and restart). */
+export interface AmberChild {
+  port: number;
+  proc: ChildProcess;
+  log(): string;
+  /** SIGKILL and wait for the exit */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit; resolves to the exit code */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `amber-server` as a child (through tsx, so no build is needed) with `--dir dir` and the
+ * given directives, and resolves when it answers PING (after loading).
+ */
+export async function spawnAmber(dir: string, directives: Record<string, string> = {}, port?: number): Promise<AmberChild> {
+  const p = port ?? (await freePort());
+  // The compiled server starts in a tenth of the time tsx needs; `npm test` builds it first.
+  const built = join(repoRoot, 'dist', 'src', 'main.js');
+  const entry = existsSync(built) && process.env.AMBER_TEST_TSX !== '1' ? [built] : ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')];
+  const args = [...entry, '--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  for (const [k, v] of Object.entries(directives)) args.push('--' + k, v);
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
+  proc.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`amber-server exited with ${proc.exitCode}: ${out}`);
+    try {
+      const c = await RawClient.connect(p);
+      const r = await c.call('PING');
+      c.close();
+      if (r === '+PONG\r\n') break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`amber-server did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const exited = new Promise<number | null>((r) => (proc.exitCode !== null ? r(proc.exitCode) : proc.once('exit', (code) => r(code))));
+  return {
+    port: p, proc,
+    log: () => out,
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The whole keyspace of a server as keyspace-dump.mjs prints it (sorted JSON lines). */
+export async function keyspaceDump(port: number, dbs = 16): Promise<string> {
+  const tool = join(repoRoot, '..', 'shared', 'tools', 'keyspace-dump.mjs');
+  const local = join(repoRoot, 'test', 'helpers', 'keyspace-dump.mjs');
+  const script = existsSync(tool) ? tool : local;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, '--port', String(port), '--dbs', String(dbs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => { out += b.toString('latin1'); });
+    p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`keyspace-dump failed (${code}): ${err}`))));
+  });
+}

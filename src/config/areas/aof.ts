@@ -1,4 +1,31 @@
-import type { Directive } from '../directives.js';
+import { boolDirective, intDirective, memoryDirective, enumDirective, stringDirective, ConfigError, type Directive } from '../directives.js';
 
-/** Configuration directives owned by the aof layer (registered in config/table.ts). */
-export const aofDirectives: Directive[] = [];
+/** A file name directive: a plain name inside `dir`, no path (appendfilename, appenddirname). */
+function fileNameDirective(name: string, def: string): Directive {
+  return stringDirective(name, def, false, {
+    parse([s]) {
+      const v = s ?? '';
+      if (v === '' || v.includes('/') || v === '.' || v === '..') throw new ConfigError(`${name} can't be a path, just a filename`);
+      return v;
+    },
+  });
+}
+
+/**
+ * AOF directives with Redis 7.0.15's names, defaults and bounds (config.c). `appendonly` is
+ * switched at run time through the AOF layer's onChange hook.
+ */
+export const aofDirectives: Directive[] = [
+  boolDirective('appendonly', false, true, { denyLoading: true }),
+  fileNameDirective('appendfilename', 'appendonly.aof'),
+  fileNameDirective('appenddirname', 'appendonlydir'),
+  enumDirective('appendfsync', 'everysec', ['always', 'everysec', 'no']),
+  boolDirective('no-appendfsync-on-rewrite', false),
+  intDirective('auto-aof-rewrite-percentage', 100, 0, 2147483647),
+  memoryDirective('auto-aof-rewrite-min-size', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+  boolDirective('aof-load-truncated', true),
+  boolDirective('aof-use-rdb-preamble', true),
+  boolDirective('aof-timestamp-enabled', false),
+  boolDirective('aof-rewrite-incremental-fsync', true),
+  boolDirective('aof-disable-auto-gc', false, true, { hidden: true }),
+];

@@ -1,0 +1,557 @@
+import { existsSync, mkdirSync, openSync, writeSync, closeSync, fdatasync, renameSync, unlinkSync, readdirSync, statSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from '../../server/server.js';
+import { AofManifest, AofManifestError } from './manifest.js';
+import { AofWriter, type FsyncPolicy } from './writer.js';
+import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
+import { Snapshot, type SnapshotFormat } from '../snapshot.js';
+import { respBaseFormat } from './base-resp.js';
+import { fsyncDir } from '../fsutil.js';
+import { registerInfoProvider } from '../../server/info.js';
+
+/** An RDB-format AOF base: header, per-key entries through the snapshot, trailer (EOF + CRC64). */
+export interface RdbBaseFormat {
+  header(): Uint8Array | string;
+  snapshot: SnapshotFormat;
+  trailer(): Uint8Array | string;
+}
+
+/** What the RDB layer lends the AOF: its preamble loader and its encoder as a snapshot format. */
+export interface RdbForAof {
+  loader: RdbPreambleLoader;
+  baseFormat: () => RdbBaseFormat;
+}
+
+let rdbForAof: RdbForAof | null = null;
+
+/** Called by the RDB layer at import: the AOF uses its codec for RDB-preamble bases. */
+export function registerRdbForAof(r: RdbForAof): void {
+  rdbForAof = r;
+}
+
+/** AOF state (server.aof_state). */
+type AofState = 'off' | 'on' | 'wait-rewrite';
+
+/** Consecutive failed rewrites after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
+const REWRITE_LIMIT_THRESHOLD = 3;
+
+/**
+ * The AOF layer: Redis 7.0's multi-part AOF (src/aof.c) on Amber's effect stream and fork-less
+ * snapshot. Loads at start-up (with priority over RDB), upgrades a legacy `appendonly.aof`,
+ * appends effects with group-commit fsync, rewrites without a fork or a rewrite buffer (a new incr
+ * file takes the writes from the rewrite's point in time on; the base comes from the snapshot),
+ * switches on and off at run time with CONFIG SET appendonly, and reports INFO aof_* fields.
+ */
+export class Aof {
+  state: AofState = 'off';
+  manifest = new AofManifest();
+  writer: AofWriter | null = null;
+  private unsubscribe: (() => void) | null = null;
+  rewriteInProgress = false;
+  rewriteScheduled = false;
+  rewriteStartedAt = 0;
+  lastRewriteTimeSec = -1;
+  lastBgrewriteOk = true;
+  rewrites = 0;
+  consecutiveFailures = 0;
+  private nextRewriteAllowedAt = 0;
+  private nextDelayMinutes = 0;
+  /** size of the AOF (base + incr) right after the last rewrite or load (aof_rewrite_base_size) */
+  baseSize = 0;
+  /** base + incr sizes at the last measurement (aof_current_size) */
+  private otherFilesSize = 0;
+  lastWriteOk = true;
+  lastCowSize = 0;
+  private lastTickSecond = 0;
+  readonly progress: LoadProgress = { file: '', totalBytes: 0, loadedBytes: 0 };
+
+  constructor(private readonly server: Server) {}
+
+  get dirName(): string {
+    return this.server.config.get<string>('appenddirname');
+  }
+  get fileName(): string {
+    return this.server.config.get<string>('appendfilename');
+  }
+  private get policy(): FsyncPolicy {
+    return this.server.config.get<FsyncPolicy>('appendfsync');
+  }
+
+  /** Installs hooks: start-up load, per-turn flush, cron, shutdown, config changes, INFO. */
+  install(): void {
+    const s = this.server;
+    s.startupHooks.unshift(() => this.startup());
+    s.beforeReplyHooks.push(() => this.writer?.flush() ?? undefined);
+    s.cronHooks.push((now) => this.cron(now));
+    s.shutdownHooks.push(() => this.shutdown());
+    s.config.onChange('appendonly', (v) => {
+      if (v && this.state === 'off') this.start();
+      else if (!v && this.state !== 'off') void this.stop();
+    });
+    s.config.onChange('appendfsync', (v) => {
+      if (this.writer) this.writer.policy = v as FsyncPolicy;
+    });
+    s.config.onChange('aof-timestamp-enabled', (v) => {
+      if (this.writer) this.writer.timestamps = Boolean(v);
+    });
+    registerInfoProvider('persistence', (_srv, sec) => this.info(sec), s);
+  }
+
+  /** True when the dataset must come from the AOF at start-up (appendonly yes). */
+  get enabledAtStart(): boolean {
+    return this.server.config.get<boolean>('appendonly');
+  }
+
+  // ---- start-up -----------------------------------------------------------------------------
+
+  /**
+   * Loads the AOF when appendonly is yes (loadAppendOnlyFiles + aofOpenIfNeededOnServerStart):
+   * upgrade of a legacy single file, base then incr files, then the incr file opened for appends
+   * (and a base created first when there is none). Any fatal problem stops start-up with the file,
+   * the offset and the reason.
+   */
+  async startup(): Promise<void> {
+    if (!this.enabledAtStart) return;
+    const s = this.server;
+    const dir = this.dirName;
+    this.removeStrayTempFiles();
+    let manifest: AofManifest | null;
+    try {
+      manifest = existsSync(dir) ? AofManifest.load(dir, this.fileName) : null;
+    } catch (e) {
+      if (e instanceof AofManifestError) {
+        this.fatal(`\n*** FATAL AOF MANIFEST FILE ERROR ***\nReading the manifest file, at line ${e.line}\n>>> '${e.text}'\n${e.reason}`);
+      }
+      throw e;
+    }
+    manifest ??= new AofManifest();
+    // Legacy single-file AOF in `dir`: move it in as the base (aofUpgradePrepare).
+    if (existsSync(this.fileName) && lstatSync(this.fileName).isFile()) {
+      const noDir = !existsSync(dir);
+      const empty = manifest.base === null && manifest.incr.length === 0;
+      const halfDone = manifest.base !== null && manifest.incr.length === 0 && manifest.base.fileName === this.fileName && !existsSync(join(dir, this.fileName));
+      if (noDir || empty || halfDone) this.upgradeLegacy(manifest);
+    }
+    this.manifest = manifest;
+    if (manifest.base || manifest.incr.length) {
+      const t0 = Date.now();
+      s.keyspace.loading = true;
+      this.progress.totalBytes = 0;
+      this.progress.loadedBytes = 0;
+      try {
+        this.baseSize = await loadAofManifest(s, dir, manifest, rdbForAof?.loader ?? null, this.progress);
+      } catch (e) {
+        if (e instanceof AofLoadError) this.fatal(`${e.message} (file ${e.file}, offset ${e.offset})`);
+        throw e;
+      } finally {
+        s.keyspace.loading = false;
+      }
+      s.keyspace.dirty = 0;
+      s.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+    }
+    await this.openOnStart();
+  }
+
+  private upgradeLegacy(manifest: AofManifest): void {
+    const dir = this.dirName;
+    mkdirSync(dir, { recursive: true });
+    manifest.base = { fileName: this.fileName, seq: 1, type: 'b' };
+    manifest.currBaseSeq = 1;
+    manifest.persist(dir, this.fileName);
+    renameSync(this.fileName, join(dir, this.fileName));
+    fsyncDir(dir);
+    fsyncDir('.');
+    this.server.log.notice(`Successfully migrated an old-style AOF file (${this.fileName}) into the AOF directory (${dir}).`);
+  }
+
+  /** aofOpenIfNeededOnServerStart: base when none, the last incr opened, manifest persisted. */
+  private async openOnStart(): Promise<void> {
+    const dir = this.dirName;
+    mkdirSync(dir, { recursive: true });
+    const m = this.manifest;
+    if (!m.base && m.incr.length === 0) {
+      const preamble = this.server.config.get<boolean>('aof-use-rdb-preamble');
+      const base = m.newBase(this.fileName, preamble);
+      const tmp = join(dir, 'temp-' + base.fileName);
+      // at start-up nothing else runs: the snapshot goes to the end without yielding
+      await this.writeBase(tmp, preamble, false);
+      renameSync(tmp, join(dir, base.fileName));
+      this.server.log.notice(`Creating AOF base file ${base.fileName} on server start`);
+    }
+    const hadIncr = m.incr.length > 0;
+    const incr = m.lastIncr(this.fileName);
+    this.attachWriter(join(dir, incr.fileName));
+    m.persist(dir, this.fileName);
+    this.server.log.notice(`${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incr.fileName} on server start`);
+    this.state = 'on';
+    this.refreshSizes();
+    this.baseSize = this.currentSize;
+  }
+
+  private removeStrayTempFiles(): void {
+    const dir = this.dirName;
+    const rm = (p: string): void => {
+      try {
+        unlinkSync(p);
+        this.server.log.notice(`Removed stray temporary AOF file ${p}`);
+      } catch {
+        // already gone
+      }
+    };
+    if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith('temp-')) rm(join(dir, f));
+    for (const f of readdirSync('.')) if (f.startsWith('temp-rewriteaof-')) rm(f);
+  }
+
+  private fatal(msg: string): never {
+    this.server.log.warning(msg);
+    throw new Error(msg);
+  }
+
+  // ---- appending ----------------------------------------------------------------------------
+
+  private attachWriter(path: string): void {
+    const s = this.server;
+    const events = {
+      writeError: (message: string) => {
+        this.lastWriteOk = false;
+        s.log.warning(message);
+        s.writeError = `MISCONF Errors writing to the AOF file: ${this.writer?.lastWriteError ?? message}`;
+      },
+      writeRecovered: () => {
+        this.lastWriteOk = true;
+        s.log.warning('AOF write error looks solved, Redis can write again.');
+        if (s.writeError?.startsWith('MISCONF Errors writing to the AOF file')) s.writeError = null;
+      },
+      fatal: (message: string) => {
+        // An fsync error under `always` means acknowledged data may not be on disk: stop, as Redis does.
+        s.log.warning(message);
+        process.exit(1);
+      },
+    };
+    this.writer = new AofWriter(path, this.policy, events, s.config.get<boolean>('aof-timestamp-enabled'));
+    if (this.unsubscribe === null) {
+      this.unsubscribe = s.effects.subscribe((db, argv) => this.writer?.feed(db, argv));
+    }
+  }
+
+  private switchWriter(path: string): void {
+    if (this.writer) this.writer = this.writer.switchTo(path);
+    else this.attachWriter(path);
+  }
+
+  /** Bytes of base + incr files on disk plus what this turn wrote (aof_current_size). */
+  get currentSize(): number {
+    return this.otherFilesSize + (this.writer?.size ?? 0);
+  }
+
+  private refreshSizes(): void {
+    const dir = this.dirName;
+    let other = 0;
+    const files = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr];
+    const current = this.writer?.path;
+    for (const f of files) {
+      const p = join(dir, f.fileName);
+      if (p === current) continue;
+      try {
+        other += statSync(p).size;
+      } catch {
+        // a missing file counts as empty
+      }
+    }
+    this.otherFilesSize = other;
+  }
+
+  private cron(now: number): void {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.lastTickSecond) {
+      this.lastTickSecond = sec;
+      this.writer?.tick();
+      // a failed write is retried every second until the disk accepts it again
+      if (this.writer?.writeFailed) this.writer.flush();
+    }
+    if (this.rewriteScheduled && !this.rewriteInProgress && this.server.keyspace.guard === null) {
+      this.rewriteScheduled = false;
+      void this.rewrite();
+    }
+    // Automatic rewrite on growth (serverCron, auto-aof-rewrite-percentage / -min-size).
+    const perc = this.server.config.get<number>('auto-aof-rewrite-percentage');
+    if (this.state === 'on' && !this.rewriteInProgress && perc > 0 && this.server.keyspace.guard === null) {
+      const size = this.currentSize;
+      const min = this.server.config.get<number>('auto-aof-rewrite-min-size');
+      const base = this.baseSize || 1;
+      const growth = Math.floor((size * 100) / base) - 100;
+      if (size > min && growth >= perc && !this.rewriteLimited(now)) {
+        this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
+        void this.rewrite();
+      }
+    }
+  }
+
+  /** Back-off after repeated failures: 1, 2, 4... up to 60 minutes (aofRewriteLimited). */
+  private rewriteLimited(now: number): boolean {
+    if (this.consecutiveFailures < REWRITE_LIMIT_THRESHOLD) {
+      this.nextDelayMinutes = 0;
+      this.nextRewriteAllowedAt = 0;
+      return false;
+    }
+    if (this.nextRewriteAllowedAt !== 0) {
+      if (now < this.nextRewriteAllowedAt) return true;
+      this.nextRewriteAllowedAt = 0;
+      return false;
+    }
+    this.nextDelayMinutes = Math.min(60, this.nextDelayMinutes === 0 ? 1 : this.nextDelayMinutes * 2);
+    this.nextRewriteAllowedAt = now + this.nextDelayMinutes * 60000;
+    this.server.log.warning(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.nextDelayMinutes} minutes`);
+    return true;
+  }
+
+  // ---- run-time switch ----------------------------------------------------------------------
+
+  /** CONFIG SET appendonly yes (startAppendOnly): writes go to a temp incr until the base is ready. */
+  start(): void {
+    const dir = this.dirName;
+    mkdirSync(dir, { recursive: true });
+    this.state = 'wait-rewrite';
+    const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
+    this.attachWriter(tmpIncr);
+    void this.rewrite();
+  }
+
+  /** CONFIG SET appendonly no (stopAppendOnly): flush, fsync, stop appending. */
+  async stop(): Promise<void> {
+    this.state = 'off';
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    const w = this.writer;
+    this.writer = null;
+    if (w) await w.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.writer) {
+      this.server.log.notice('Calling fsync() on the AOF file.');
+      await this.writer.close();
+      this.writer = null;
+    }
+  }
+
+  // ---- rewrite ------------------------------------------------------------------------------
+
+  /**
+   * BGREWRITEAOF. Returns the reply text: started, scheduled (a snapshot is running), or the
+   * error when one is in progress.
+   */
+  requestRewrite(): { ok: true; msg: string } | { ok: false; msg: string } {
+    if (this.rewriteInProgress) return { ok: false, msg: 'ERR Background append only file rewriting already in progress' };
+    if (this.server.keyspace.guard !== null) {
+      this.rewriteScheduled = true;
+      return { ok: true, msg: 'Background append only file rewriting scheduled' };
+    }
+    void this.rewrite();
+    return { ok: true, msg: 'Background append only file rewriting started' };
+  }
+
+  /**
+   * One rewrite (rewriteAppendOnlyFileBackground + backgroundRewriteDoneHandler), no fork, no
+   * rewrite buffer: (1) when AOF is on, a new incr file is opened and the manifest persisted, so
+   * every later effect lands there; (2) in the same turn the snapshot fixes its point in time and
+   * is written, slice by slice, to a temp file; (3) fsync, rename to the new base, manifest with the
+   * old base and incr files as history, history deleted. A failure leaves the live AOF untouched.
+   */
+  async rewrite(): Promise<boolean> {
+    if (this.rewriteInProgress) return false;
+    const s = this.server;
+    const dir = this.dirName;
+    this.rewriteInProgress = true;
+    this.rewriteStartedAt = Date.now();
+    const tmp = `temp-rewriteaof-bg-${process.pid}.aof`;
+    const preamble = s.config.get<boolean>('aof-use-rdb-preamble');
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (this.state === 'on') {
+        const m = this.manifest.clone();
+        const incr = m.newIncr(this.fileName);
+        closeSync(openSync(join(dir, incr.fileName), 'w', 0o644));
+        m.persist(dir, this.fileName);
+        this.manifest = m;
+        this.refreshSizes();
+        this.switchWriter(join(dir, incr.fileName));
+        s.log.notice(`Creating AOF incr file ${incr.fileName} on background rewrite`);
+      }
+      s.log.notice('Background append only file rewriting started');
+      await this.writeBase(tmp, preamble, true);
+      // commit: new base, old files to history
+      const m = this.manifest.clone();
+      const base = m.newBase(this.fileName, preamble);
+      renameSync(tmp, join(dir, base.fileName));
+      if (this.state === 'wait-rewrite') {
+        const incr = m.newIncr(this.fileName);
+        m.markRewrittenIncrAsHistory(true);
+        // the temp incr has taken every write since the snapshot: it becomes the new incr file
+        const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
+        this.writer?.flush();
+        renameSync(tmpIncr, join(dir, incr.fileName));
+        this.switchWriter(join(dir, incr.fileName));
+      } else {
+        m.markRewrittenIncrAsHistory(this.state === 'on');
+      }
+      m.persist(dir, this.fileName);
+      this.manifest = m;
+      if (this.state === 'wait-rewrite') {
+        this.state = 'on';
+        s.log.notice('Background append only file rewriting finished successfully; AOF is now enabled');
+      }
+      s.log.notice(`Successfully renamed the temporary AOF base file ${tmp} into ${base.fileName}`);
+      this.deleteHistory();
+      this.refreshSizes();
+      this.baseSize = this.currentSize;
+      this.lastBgrewriteOk = true;
+      this.consecutiveFailures = 0;
+      this.rewrites++;
+      s.log.notice('Background AOF rewrite finished successfully');
+      return true;
+    } catch (e) {
+      this.lastBgrewriteOk = false;
+      this.consecutiveFailures++;
+      s.log.warning(`Background AOF rewrite failed: ${(e as Error).message}. The current AOF files are left as they were.`);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // nothing written yet
+      }
+      return false;
+    } finally {
+      this.lastRewriteTimeSec = Math.round((Date.now() - this.rewriteStartedAt) / 1000);
+      this.rewriteInProgress = false;
+    }
+  }
+
+  /** Deletes history files and persists the manifest without them (aofDelHistoryFiles). */
+  private deleteHistory(): void {
+    if (this.server.config.get<boolean>('aof-disable-auto-gc') || this.manifest.history.length === 0) return;
+    const dir = this.dirName;
+    for (const h of this.manifest.history) {
+      this.server.log.notice(`Removing the history file ${h.fileName} in the background`);
+      try {
+        unlinkSync(join(dir, h.fileName));
+      } catch {
+        // already gone
+      }
+    }
+    this.manifest.history = [];
+    this.manifest.persist(dir, this.fileName);
+  }
+
+  /** The base format for this rewrite: RDB preamble (via the RDB layer) or RESP commands. */
+  private baseFormat(preamble: boolean): { header: Uint8Array | string; snapshot: SnapshotFormat; trailer: () => Uint8Array | string } {
+    if (preamble) {
+      if (rdbForAof === null) throw new Error('aof-use-rdb-preamble is yes but the RDB encoder is not available');
+      const f = rdbForAof.baseFormat();
+      return { header: f.header(), snapshot: f.snapshot, trailer: () => f.trailer() };
+    }
+    return { header: '', snapshot: respBaseFormat(), trailer: () => '' };
+  }
+
+  /**
+   * Writes a base file from a fork-less snapshot. With `yieldToClients`, the snapshot advances in
+   * ~1 ms slices between event-loop turns; without (start-up), it runs to the end at once.
+   */
+  private async writeBase(path: string, preamble: boolean, yieldToClients: boolean): Promise<void> {
+    const fmt = this.baseFormat(preamble);
+    const fd = openSync(path, 'w', 0o644);
+    let chunks: Uint8Array[] = [];
+    let pending = 0;
+    const incremental = this.server.config.get<boolean>('aof-rewrite-incremental-fsync');
+    let sinceSync = 0;
+    const flushChunks = (): void => {
+      if (pending === 0) return;
+      const buf = Buffer.concat(chunks, pending);
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      sinceSync += buf.length;
+      chunks = [];
+      pending = 0;
+    };
+    const sink = (chunk: Uint8Array | string): boolean => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      chunks.push(b);
+      pending += b.length;
+      if (pending >= 1 << 20) flushChunks();
+      return true;
+    };
+    let snap: Snapshot | null = null;
+    try {
+      sink(fmt.header);
+      snap = new Snapshot(this.server.keyspace, fmt.snapshot, sink);
+      snap.start();
+      while (!snap.step(1)) {
+        if (yieldToClients) {
+          if (incremental && sinceSync >= 32 * 1024 * 1024) {
+            flushChunks();
+            await fdatasyncAsync(fd);
+            sinceSync = 0;
+          }
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      this.lastCowSize = snap.forcedBytesTotal;
+      sink(fmt.trailer());
+      flushChunks();
+      await fdatasyncAsync(fd);
+    } finally {
+      snap?.abort();
+      closeSync(fd);
+    }
+  }
+
+  // ---- INFO -----------------------------------------------------------------------------------
+
+  private info(sec: import('../../server/info.js').InfoSection): void {
+    const on = this.state !== 'off';
+    sec.set('aof_enabled', on ? 1 : 0);
+    sec.set('aof_rewrite_in_progress', this.rewriteInProgress ? 1 : 0);
+    sec.set('aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0);
+    sec.set('aof_last_rewrite_time_sec', this.lastRewriteTimeSec);
+    sec.set('aof_current_rewrite_time_sec', this.rewriteInProgress ? Math.round((Date.now() - this.rewriteStartedAt) / 1000) : -1);
+    sec.set('aof_last_bgrewrite_status', this.lastBgrewriteOk ? 'ok' : 'err');
+    sec.set('aof_rewrites', this.rewrites);
+    sec.set('aof_rewrites_consecutive_failures', this.consecutiveFailures);
+    sec.set('aof_last_write_status', this.lastWriteOk ? 'ok' : 'err');
+    sec.set('aof_last_cow_size', this.lastCowSize);
+    if (on) {
+      const after = 'module_fork_last_cow_size';
+      let prev = sec.get(after) !== undefined ? after : 'aof_last_cow_size';
+      const add = (k: string, v: string | number): void => {
+        sec.setAfter(prev, k, v);
+        prev = k;
+      };
+      add('aof_current_size', this.currentSize);
+      add('aof_base_size', this.baseSize);
+      add('aof_pending_rewrite', this.rewriteScheduled ? 1 : 0);
+      add('aof_buffer_length', this.writer?.bufferLength ?? 0);
+      add('aof_pending_bio_fsync', this.writer?.fsyncInProgress ? 1 : 0);
+      add('aof_delayed_fsync', this.writer?.delayedFsyncs ?? 0);
+    }
+    if (this.server.keyspace.loading && this.progress.totalBytes > 0) {
+      sec.set('loading', 1);
+    }
+  }
+}
+
+function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+const layers = new WeakMap<Server, Aof>();
+
+/** The AOF layer of a server, created and installed on first use. */
+export function aofOf(server: Server): Aof {
+  let a = layers.get(server);
+  if (!a) {
+    a = new Aof(server);
+    a.install();
+    layers.set(server, a);
+  }
+  return a;
+}
+

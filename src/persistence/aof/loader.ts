@@ -1,0 +1,224 @@
+import { readFileSync, truncateSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from '../../server/server.js';
+import { Client } from '../../server/client.js';
+import { lookupCommand } from '../../server/dispatch.js';
+import type { AofManifest } from './manifest.js';
+
+/** A fatal AOF loading problem: the file, the byte offset and the reason, for the log and exit. */
+export class AofLoadError extends Error {
+  constructor(readonly file: string, readonly offset: number, reason: string) {
+    super(reason);
+  }
+}
+
+/** Result of loading one file (loadSingleAppendOnlyFile's AOF_OK / AOF_EMPTY / AOF_TRUNCATED). */
+export type AofFileStatus = 'ok' | 'empty' | 'truncated' | 'missing';
+
+/**
+ * Loads an RDB image at the start of `buf` into the keyspace as an AOF base (keys already expired
+ * are kept, as Redis's RDBFLAGS_AOF_PREAMBLE), returning the number of bytes it used. Provided by
+ * the RDB layer.
+ */
+export type RdbPreambleLoader = (server: Server, buf: Buffer, file: string) => Promise<number> | number;
+
+/** How often loading yields to the event loop so clients get -LOADING replies promptly (ms). */
+const SLICE_MS = 50;
+
+/** Progress of the current load, for INFO loading_* fields. */
+export interface LoadProgress {
+  file: string;
+  totalBytes: number;
+  loadedBytes: number;
+}
+
+/**
+ * Loads one AOF file (loadSingleAppendOnlyFile in src/aof.c): an optional RDB preamble, then RESP
+ * commands (`#` annotation lines skipped) run through their handlers on a fake client. A MULTI
+ * without EXEC at the end is rolled back; a truncated last command is cut off, and the file
+ * truncated at the last complete command, when `truncatedAllowed` (aof-load-truncated, last file);
+ * anything else malformed throws {@link AofLoadError} with the offset.
+ */
+export async function loadAofFile(
+  server: Server,
+  path: string,
+  opts: { truncatedAllowed: boolean; rdbLoader: RdbPreambleLoader | null; progress?: LoadProgress },
+): Promise<AofFileStatus> {
+  if (!existsSync(path)) return 'missing';
+  const buf = readFileSync(path);
+  const name = path;
+  if (buf.length === 0) return 'empty';
+  if (opts.progress) {
+    opts.progress.file = path;
+    opts.progress.totalBytes += buf.length;
+  }
+  const fake = new Client(server, 0, null, server.keyspace.dbs[0]!);
+  fake.authenticated = true;
+  let pos = 0;
+  if (buf.length >= 5 && buf.latin1Slice(0, 5) === 'REDIS') {
+    if (opts.rdbLoader === null) throw new AofLoadError(name, 0, 'the AOF has an RDB preamble but no RDB loader is available');
+    server.log.notice('Reading RDB base file on AOF loading...');
+    pos = await opts.rdbLoader(server, buf, path);
+    server.log.notice('Reading the remaining AOF tail...');
+  }
+  let validUpTo = pos;
+  let validBeforeMulti = pos;
+  let multiQueue: Array<{ argv: string[] }> | null = null;
+  let t0 = performance.now();
+  const n = buf.length;
+  const loadedBefore = opts.progress?.loadedBytes ?? 0;
+
+  const readLine = (from: number): number => {
+    // returns the index of '\n' ending the line starting at `from`, or -1 when the file ends first
+    return buf.indexOf(10, from);
+  };
+
+  for (;;) {
+    if (pos >= n) break;
+    if (performance.now() - t0 > SLICE_MS) {
+      if (opts.progress) opts.progress.loadedBytes = loadedBefore + pos;
+      await new Promise((r) => setImmediate(r));
+      t0 = performance.now();
+    }
+    const start = pos;
+    if (buf[pos] === 35 /* # */) {
+      const nl = readLine(pos);
+      if (nl < 0) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
+      pos = nl + 1;
+      validUpTo = pos;
+      continue;
+    }
+    if (buf[pos] !== 42 /* * */) throw badFormat(path, start);
+    const nl = readLine(pos);
+    if (nl < 0) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
+    const argc = atoi(buf.latin1Slice(pos + 1, nl));
+    if (argc < 1) throw badFormat(path, start);
+    pos = nl + 1;
+    const argv: string[] = new Array(argc);
+    let eof = false;
+    for (let j = 0; j < argc; j++) {
+      if (pos >= n) {
+        eof = true;
+        break;
+      }
+      if (buf[pos] !== 36 /* $ */) throw badFormat(path, pos);
+      const l = readLine(pos);
+      if (l < 0) {
+        eof = true;
+        break;
+      }
+      const len = atoi(buf.latin1Slice(pos + 1, l));
+      if (len < 0) throw badFormat(path, pos);
+      pos = l + 1;
+      if (pos + len + 2 > n) {
+        eof = true;
+        break;
+      }
+      argv[j] = buf.latin1Slice(pos, pos + len);
+      pos += len + 2;
+    }
+    if (eof) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
+    const { spec } = lookupCommand(server, argv);
+    if (spec === undefined) {
+      throw new AofLoadError(path, start, `Unknown command '${argv[0]}' reading the append only file ${path}`);
+    }
+    const top = spec.parent ?? spec;
+    if (top.name === 'multi') {
+      validBeforeMulti = validUpTo;
+      multiQueue = [];
+    } else if (top.name === 'exec') {
+      if (multiQueue === null) throw new AofLoadError(path, start, `EXEC without MULTI in the append only file ${path}`);
+      for (const q of multiQueue) run(server, fake, q.argv, path, start);
+      multiQueue = null;
+    } else if (multiQueue !== null) {
+      multiQueue.push({ argv });
+    } else {
+      run(server, fake, argv, path, start);
+    }
+    validUpTo = pos;
+  }
+  if (opts.progress) opts.progress.loadedBytes = loadedBefore + n;
+  if (multiQueue !== null) {
+    server.log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${path}`);
+    return unexpectedEof(server, path, validBeforeMulti, opts.truncatedAllowed);
+  }
+  return 'ok';
+}
+
+/** Runs one loaded command on the fake client; its reply is discarded. */
+function run(server: Server, fake: Client, argv: string[], path: string, offset: number): void {
+  const { spec } = lookupCommand(server, argv);
+  if (spec === undefined) throw new AofLoadError(path, offset, `Unknown command '${argv[0]}' reading the append only file ${path}`);
+  if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+    throw new AofLoadError(path, offset, `Bad file format reading the append only file ${path}: wrong number of arguments for '${spec.fullName}'`);
+  }
+  fake.argv = argv;
+  fake.cmd = spec;
+  try {
+    spec.handler(fake);
+  } catch (e) {
+    throw new AofLoadError(path, offset, `Error running '${spec.fullName}' from the append only file ${path}: ${(e as Error).message}`);
+  }
+  fake.out = '';
+}
+
+function badFormat(path: string, offset: number): AofLoadError {
+  return new AofLoadError(path, offset,
+    `Bad file format reading the append only file ${path}: make a backup of your AOF file, then use ./amber-check-aof --fix <filename.manifest>`);
+}
+
+/** Truncated tail: cut the file at the last complete command when allowed, else fail. */
+function unexpectedEof(server: Server, path: string, validUpTo: number, allowed: boolean): AofFileStatus {
+  if (allowed) {
+    const size = statSync(path).size;
+    server.log.warning(`!!! Warning: short read while loading the AOF file ${path}!!!`);
+    server.log.warning(`!!! Truncating the AOF ${path} at offset ${validUpTo} !!!`);
+    try {
+      truncateSync(path, validUpTo);
+    } catch (e) {
+      throw new AofLoadError(path, validUpTo, `Error truncating the AOF file ${path}: ${(e as Error).message}`);
+    }
+    server.log.warning(`AOF ${path} loaded anyway because aof-load-truncated is enabled (${size - validUpTo} bytes dropped)`);
+    return 'truncated';
+  }
+  throw new AofLoadError(path, validUpTo,
+    `Unexpected end of file reading the append only file ${path}. You can: 1) Make a backup of your AOF file, then use ./amber-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`);
+}
+
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Loads every file of a manifest in order, base then incr (loadAppendOnlyFiles): a truncated file
+ * is accepted only when it is the last one. Returns the total bytes of the files.
+ * @throws AofLoadError on any fatal problem
+ */
+export async function loadAofManifest(
+  server: Server,
+  dir: string,
+  manifest: AofManifest,
+  rdbLoader: RdbPreambleLoader | null,
+  progress?: LoadProgress,
+): Promise<number> {
+  const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incr];
+  const truncatedOk = server.config.get<boolean>('aof-load-truncated');
+  let total = 0;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const path = join(dir, f.fileName);
+    const last = i === files.length - 1;
+    if (!existsSync(path)) {
+      // Redis: a missing base or incr listed in the manifest is fatal, except an empty last incr
+      throw new AofLoadError(path, 0, `The AOF file ${f.fileName} doesn't exist`);
+    }
+    const status = await loadAofFile(server, path, { truncatedAllowed: truncatedOk, rdbLoader, progress });
+    if (status === 'truncated' && !last) {
+      throw new AofLoadError(path, 0, `Fatal error: the truncated file is not the last file (${f.fileName})`);
+    }
+    total += statSync(path).size;
+    if (status !== 'empty') server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.fileName}`);
+  }
+  return total;
+}

@@ -1,0 +1,41 @@
+import { openSync, fsyncSync, closeSync, writeSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * fsyncs a directory so that a rename or a new file in it survives a power loss (fsyncFileDir in
+ * Redis's util.c). Errors other than the platform not supporting directory fsync are thrown.
+ */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (e) {
+    throw new Error(`cannot open directory ${dir} to fsync it: ${(e as Error).message}`);
+  }
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EBADF') throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `path` durably: a temp file beside it, fsync, rename, fsync of the directory.
+ * A crash at any instant leaves the old file or the new one, never a torn one.
+ */
+export function writeFileDurably(path: string, data: Uint8Array | string, tmpPath = path + '.tmp'): void {
+  const fd = openSync(tmpPath, 'w', 0o644);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmpPath, path);
+  fsyncDir(dirname(path));
+}

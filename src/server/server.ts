@@ -11,6 +11,8 @@ import { allHandlers } from '../commands/index.js';
 import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { EffectStream } from '../persistence/propagate.js';
+import { aofOf } from '../persistence/aof/aof.js';
+import { installRdb } from '../persistence/rdb/load.js';
 import { installIntrospection } from './info.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
@@ -123,6 +125,8 @@ export class Server {
     this.keyspace = new Keyspace(this.config.get<number>('databases'));
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
     installIntrospection(this);
+    aofOf(this);
+    installRdb(this);
     // The gate reads the eviction policy's LRU/LFU mode from the keyspace on every lookup.
     const syncLru = (): void => {
       this.keyspace.lfu = this.config.get<string>('maxmemory-policy').endsWith('-lfu');
@@ -133,8 +137,11 @@ export class Server {
     for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, syncLru);
   }
 
-  /** Opens the listeners for every `bind` address; resolves to the port. */
-  async listen(): Promise<number> {
+  /**
+   * Opens the listeners for every `bind` address; resolves to the port. On failure the server is
+   * closed, or, with `closeOnFail` false (rebind), only the listeners opened so far.
+   */
+  async listen(closeOnFail = true): Promise<number> {
     const port = this.config.get<number>('port');
     let binds = this.config.get<string[]>('bind');
     if (binds.length === 0) binds = ['*', '-::*'];
@@ -159,7 +166,11 @@ export class Server {
           continue;
         }
         this.log.warning(`Warning: Could not create server TCP listening socket ${addr}:${actualPort}: ${err.message}`);
-        await this.close();
+        if (closeOnFail) await this.close();
+        else {
+          for (const l of this.listeners) l.close();
+          this.listeners = [];
+        }
         throw new Error(`could not listen on ${addr}:${actualPort}: ${err.message}`);
       }
       const a = srv.address();
@@ -169,6 +180,17 @@ export class Server {
     this.port = actualPort;
     this.startCron();
     return actualPort;
+  }
+
+  /**
+   * CONFIG SET port/bind (changeListenPort/changeBindAddr in src/server.c): closes the listening
+   * sockets (connected clients stay) and opens them again for the current `port` and `bind`.
+   * @throws Error when an address cannot be bound; then no listener is open
+   */
+  async rebind(): Promise<number> {
+    for (const l of this.listeners) l.close();
+    this.listeners = [];
+    return this.listen(false);
   }
 
   private startCron(): void {
@@ -397,9 +419,14 @@ export class Server {
   readonly freeClientHooks: Array<(c: Client) => void> = [];
 
   /** Runs the start-up hooks (dataset loading); call after {@link listen}. */
-  async startup(): Promise<void> {
-    for (const h of this.startupHooks) await h();
+  startup(): Promise<void> {
+    // once: the library's startServer and embedders may both call it
+    this.startupPromise ??= (async () => {
+      for (const h of this.startupHooks) await h();
+    })();
+    return this.startupPromise;
   }
+  private startupPromise: Promise<void> | null = null;
 
   /**
    * SHUTDOWN / SIGTERM (prepareForShutdown in src/server.c): runs the shutdown hooks (which save

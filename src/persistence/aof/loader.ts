@@ -67,57 +67,23 @@ export async function loadAofFile(
   let t0 = performance.now();
   const n = buf.length;
   const loadedBefore = opts.progress?.loadedBytes ?? 0;
-
-  const readLine = (from: number): number => {
-    // returns the index of '\n' ending the line starting at `from`, or -1 when the file ends first
-    return buf.indexOf(10, from);
-  };
-
+  const reader = new AofCommandReader(buf, pos);
   for (;;) {
-    if (pos >= n) break;
     if (performance.now() - t0 > SLICE_MS) {
-      if (opts.progress) opts.progress.loadedBytes = loadedBefore + pos;
+      if (opts.progress) opts.progress.loadedBytes = loadedBefore + reader.pos;
       await new Promise((r) => setImmediate(r));
       t0 = performance.now();
     }
-    const start = pos;
-    if (buf[pos] === 35 /* # */) {
-      const nl = readLine(pos);
-      if (nl < 0) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
-      pos = nl + 1;
-      validUpTo = pos;
+    const r = reader.next();
+    if (r.kind === 'end') break;
+    if (r.kind === 'annotation') {
+      validUpTo = reader.pos;
       continue;
     }
-    if (buf[pos] !== 42 /* * */) throw badFormat(path, start);
-    const nl = readLine(pos);
-    if (nl < 0) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
-    const argc = atoi(buf.latin1Slice(pos + 1, nl));
-    if (argc < 1) throw badFormat(path, start);
-    pos = nl + 1;
-    const argv: string[] = new Array(argc);
-    let eof = false;
-    for (let j = 0; j < argc; j++) {
-      if (pos >= n) {
-        eof = true;
-        break;
-      }
-      if (buf[pos] !== 36 /* $ */) throw badFormat(path, pos);
-      const l = readLine(pos);
-      if (l < 0) {
-        eof = true;
-        break;
-      }
-      const len = atoi(buf.latin1Slice(pos + 1, l));
-      if (len < 0) throw badFormat(path, pos);
-      pos = l + 1;
-      if (pos + len + 2 > n) {
-        eof = true;
-        break;
-      }
-      argv[j] = buf.latin1Slice(pos, pos + len);
-      pos += len + 2;
-    }
-    if (eof) return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
+    if (r.kind === 'eof') return unexpectedEof(server, path, validUpTo, opts.truncatedAllowed);
+    if (r.kind === 'format') throw badFormat(path, r.offset);
+    const argv = r.argv;
+    const start = r.offset;
     const { spec } = lookupCommand(server, argv);
     if (spec === undefined) {
       throw new AofLoadError(path, start, `Unknown command '${argv[0]}' reading the append only file ${path}`);
@@ -135,7 +101,7 @@ export async function loadAofFile(
     } else {
       run(server, fake, argv, path, start);
     }
-    validUpTo = pos;
+    validUpTo = reader.pos;
   }
   if (opts.progress) opts.progress.loadedBytes = loadedBefore + n;
   if (multiQueue !== null) {
@@ -143,6 +109,59 @@ export async function loadAofFile(
     return unexpectedEof(server, path, validBeforeMulti, opts.truncatedAllowed);
   }
   return 'ok';
+}
+
+/** One step of {@link AofCommandReader}. */
+export type AofReadResult =
+  | { kind: 'command'; argv: string[]; offset: number }
+  | { kind: 'annotation'; offset: number; text: string }
+  | { kind: 'end' }
+  | { kind: 'eof'; offset: number }
+  | { kind: 'format'; offset: number };
+
+/**
+ * Reads RESP commands from an AOF image as loadSingleAppendOnlyFile does: `*argc` lines, `$len`
+ * bulk arguments (the CRLF after a bulk is skipped, not checked, like Redis's fread of 2 bytes),
+ * `#` annotation lines (`#TS:<unix>`). Stops at the end (`end`), a truncated command (`eof`, with
+ * the offset where it began) or malformed bytes (`format`). {@link pos} is the offset after the
+ * last complete item.
+ */
+export class AofCommandReader {
+  constructor(private readonly buf: Buffer, public pos: number) {}
+
+  next(): AofReadResult {
+    const buf = this.buf;
+    const n = buf.length;
+    const start = this.pos;
+    if (start >= n) return { kind: 'end' };
+    if (buf[start] === 35 /* # */) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) return { kind: 'eof', offset: start };
+      this.pos = nl + 1;
+      return { kind: 'annotation', offset: start, text: buf.latin1Slice(start + 1, nl).replace(/\r$/, '') };
+    }
+    if (buf[start] !== 42 /* * */) return { kind: 'format', offset: start };
+    let nl = buf.indexOf(10, start);
+    if (nl < 0) return { kind: 'eof', offset: start };
+    const argc = atoi(buf.latin1Slice(start + 1, nl));
+    if (argc < 1) return { kind: 'format', offset: start };
+    let p = nl + 1;
+    const argv: string[] = new Array(argc);
+    for (let j = 0; j < argc; j++) {
+      if (p >= n) return { kind: 'eof', offset: start };
+      if (buf[p] !== 36 /* $ */) return { kind: 'format', offset: p };
+      nl = buf.indexOf(10, p);
+      if (nl < 0) return { kind: 'eof', offset: start };
+      const len = atoi(buf.latin1Slice(p + 1, nl));
+      if (len < 0) return { kind: 'format', offset: p };
+      p = nl + 1;
+      if (p + len + 2 > n) return { kind: 'eof', offset: start };
+      argv[j] = buf.latin1Slice(p, p + len);
+      p += len + 2;
+    }
+    this.pos = p;
+    return { kind: 'command', argv, offset: start };
+  }
 }
 
 /** Runs one loaded command on the fake client; its reply is discarded. */

@@ -58,7 +58,7 @@ function clientTracking(c: Client): void {
       return;
     }
     if (opts.optin && opts.optout) {
-      c.addError("ERR You can't use both OPTIN and OPTOUT");
+      c.addError("ERR You can't specify both OPTIN mode and OPTOUT mode");
       return;
     }
     const collision = prefixCollision(c, prefixes);

@@ -1,83 +1,124 @@
 #!/usr/bin/env node
-import { Config, ConfigFileError } from './config/config.js';
-import { Server, REDIS_VERSION, AMBER_VERSION } from './server/server.js';
-
 /**
- * amber-server [config-file] [--directive value ...]: the command line of redis-server.
- * Options after the file become config lines, as Redis builds them: `--port 7000 --save ""`.
+ * amber-server [config-file] [--directive value ...] [-]: the command line of redis-server 7.0.
+ * The server runs in the foreground; SIGTERM and SIGINT shut it down cleanly (exit code 0), a
+ * second SIGINT exits at once (exit code 1); a bad configuration stops start-up with Redis's
+ * "FATAL CONFIG FILE ERROR" report and exit code 1.
  */
-function parseArgv(argv: string[]): { file: string | null; lines: string[] } {
-  let file: string | null = null;
-  let i = 0;
-  if (argv[0] !== undefined && !argv[0].startsWith('--')) {
-    file = argv[0] === '-' ? null : argv[0];
-    i = 1;
-  }
-  const lines: string[] = [];
-  let cur: string[] = [];
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--') && a.length > 2) {
-      if (cur.length) lines.push(cur.join(' '));
-      cur = [a.slice(2)];
-    } else {
-      cur.push(quoteWord(a));
-    }
-  }
-  if (cur.length) lines.push(cur.join(' '));
-  return { file, lines };
-}
+import { readFileSync } from 'node:fs';
+import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
+import { SHUTDOWN_FLAG } from './config/table.js';
+import { Server, REDIS_VERSION, AMBER_VERSION } from './server/server.js';
+import { Logger } from './server/log.js';
 
-function quoteWord(a: string): string {
-  if (a === '' || /[\s"'\\]/.test(a)) return '"' + a.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
-  return a;
-}
+const USAGE = `Usage: amber-server [/path/to/amber.conf] [options] [-]
+       amber-server - (read config from stdin)
+       amber-server -v or --version
+       amber-server -h or --help
+
+Examples:
+       amber-server (run the server with default conf)
+       echo 'maxmemory 128mb' | amber-server -
+       amber-server /etc/amber/amber.conf
+       amber-server --port 7777
+       amber-server /etc/myamber.conf --loglevel verbose -
+       amber-server /etc/myamber.conf --loglevel verbose
+
+Amber runs in the foreground (no daemonize); stop it with SIGTERM or SIGINT.
+`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '-v' || args[0] === '--version') {
-    console.log(`Amber server v=${AMBER_VERSION} (Redis ${REDIS_VERSION} compatible) node=${process.version}`);
-    return;
+    process.stdout.write(`Amber server v=${AMBER_VERSION} redis_version=${REDIS_VERSION} node=${process.version} bits=64\n`);
+    process.exit(0);
   }
-  const { file, lines } = parseArgv(args);
+  if (args[0] === '-h' || args[0] === '--help') {
+    process.stderr.write(USAGE);
+    process.exit(1);
+  }
+  const cl = parseCommandLine(args);
+  const early = new Logger();
   const config = new Config();
+  let server: Server;
   try {
-    config.load(file, lines);
+    if (cl.stdin) early.warning('Reading config from stdin');
+    config.load(cl.file, cl.options, cl.stdin ? readFileSync(0, 'latin1') : null);
+    server = new Server(config);
+    config.applyRenames(server.commands);
   } catch (e) {
     if (e instanceof ConfigFileError) {
-      process.stderr.write(e.report(REDIS_VERSION));
+      if (e.logged) early.warning(e.reason);
+      else process.stderr.write(e.report(REDIS_VERSION));
       process.exit(1);
     }
     throw e;
   }
-  const server = new Server(config);
   server.init();
-  server.log.notice('oO0OoO0OoO0Oo Amber is starting oO0OoO0OoO0Oo');
-  server.log.notice(`Amber version=${AMBER_VERSION}, Redis compatibility=${REDIS_VERSION}, node=${process.version}, pid=${process.pid}, just started`);
-  if (file) server.log.notice(`Configuration loaded from ${config.configFile}`);
-  else server.log.warning('Warning: no config file specified, using the default config. In order to specify a config file use amber-server /path/to/amber.conf');
+  // SHUTDOWN ends the process once the server has closed, as in Redis.
+  server.onExit = (code) => process.exit(code);
+  const log = server.log;
+  log.warning('oO0OoO0OoO0Oo Amber is starting oO0OoO0OoO0Oo');
+  log.warning(`Amber version=${AMBER_VERSION}, redis_version=${REDIS_VERSION}, bits=64, node=${process.version}, pid=${process.pid}, just started`);
+  if (cl.file === null && cl.options.length === 0 && !cl.stdin) {
+    log.warning('Warning: no config file specified, using the default config. In order to specify a config file use amber-server /path/to/amber.conf');
+  } else {
+    log.warning(`Configuration loaded${cl.file ? ` from ${config.configFile}` : ''}`);
+  }
   let port: number;
   try {
     port = await server.listen();
   } catch (e) {
-    server.log.warning(`Failed listening: ${(e as Error).message}. Exiting.`);
+    log.warning(`Failed listening on port ${config.get<number>('port')} (tcp), aborting. ${(e as Error).message}`);
     process.exit(1);
   }
+  log.notice(`Running mode=standalone, port=${port}.`);
+  log.warning('Server initialized');
+  installSignalHandlers(server);
   await server.startup();
-  server.log.notice(`Amber ${AMBER_VERSION} running in standalone mode, port ${port}, pid ${process.pid}`);
-  server.log.notice('Ready to accept connections');
-  let stopping = false;
-  const stop = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    server.log.warning(`Received ${sig} scheduling shutdown...`);
-    void server.shutdown({ reason: sig }).then((ok) => {
-      if (ok) process.exit(0);
-      stopping = false;
-    });
+  log.notice('Ready to accept connections');
+}
+
+/**
+ * SIGTERM/SIGINT as sigShutdownHandler + serverCron in Redis: schedule a shutdown with the flags
+ * of shutdown-on-sigterm / shutdown-on-sigint, exit 0 when it succeeds, keep running when it is
+ * refused (a failed save); a second SIGINT during shutdown exits at once with 1.
+ */
+function installSignalHandlers(server: Server): void {
+  let shuttingDown = false;
+  const onSignal = (sig: 'SIGTERM' | 'SIGINT'): void => {
+    if (shuttingDown) {
+      if (sig === 'SIGINT') {
+        server.log.warning('You insist... exiting now.');
+        process.exit(1);
+      }
+      return;
+    }
+    shuttingDown = true;
+    server.log.warning(server.keyspace.loading
+      ? 'Received shutdown signal during loading, scheduling shutdown.'
+      : `Received ${sig} scheduling shutdown...`);
+    const flags = server.config.get<number>(sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm');
+    server.shutdown({
+      reason: sig,
+      save: (flags & SHUTDOWN_FLAG.save) !== 0,
+      nosave: (flags & SHUTDOWN_FLAG.nosave) !== 0,
+      now: (flags & SHUTDOWN_FLAG.now) !== 0,
+      force: (flags & SHUTDOWN_FLAG.force) !== 0,
+    }).then(
+      (ok) => {
+        if (ok) process.exit(0);
+        server.log.warning(`${sig} received but errors trying to shut down the server, check the logs for more information`);
+        shuttingDown = false;
+      },
+      (e: Error) => {
+        server.log.warning(`Error during shutdown: ${e.stack ?? e.message}`);
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
 void main();

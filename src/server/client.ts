@@ -93,5 +93,6 @@ export class Client extends ReplyWriter {
 
 function formatAddr(ip: string, port: number): string {
   const clean = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return `${clean}:${port}`;
+  // anetFormatAddr: IPv6 addresses are bracketed, "[::1]:6379"
+  return clean.includes(':') ? `[${clean}]:${port}` : `${clean}:${port}`;
 }

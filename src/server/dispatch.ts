@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
+import { blockingPending, handleClientsBlockedOnKeys } from './blocking.js';
 
 /** Redis's replies for refused commands (shared.* in src/server.c). */
 export const ERR = {
@@ -90,6 +91,8 @@ export function processCommand(server: Server, c: Client): void {
   }
   if (hooks.queue !== null && hooks.queue(c, spec)) return;
   call(server, c, spec);
+  // serve clients blocked on keys this command made ready (processCommand in server.c)
+  if (blockingPending.count !== 0) handleClientsBlockedOnKeys(server);
 }
 
 /** Optional checks and queueing installed by later layers (pub/sub context, MULTI, CLIENT PAUSE). */

@@ -89,11 +89,16 @@ export function parseDouble(s: string): number | null {
   // strtod accepts hex floats too; Redis users virtually never send them, and JS cannot parse
   // them with Number(), so they are handled explicitly.
   if (/^0x[0-9a-f]*(\.[0-9a-f]*)?(p[+-]?\d+)?$/.test(body) && body.length > 2) {
-    return parseHexFloat(body, lower[0] === '-');
+    const h = parseHexFloat(body, lower[0] === '-');
+    if (h === null || !Number.isFinite(h) || (h === 0 && /[1-9a-f]/.test(body.slice(2).split('p')[0]!))) return null;
+    return h;
   }
   if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(body)) return null;
   const v = Number(lower);
   if (Number.isNaN(v)) return null;
+  // strtod's ERANGE: Redis refuses an overflow to +-inf and a nonzero value that underflows to 0
+  if (!Number.isFinite(v)) return null;
+  if (v === 0 && /[1-9]/.test(body.split('e')[0]!)) return null;
   return v;
 }
 
@@ -121,18 +126,45 @@ export function formatDouble(d: number): string {
   return formatG(d, 17);
 }
 
-/** C's printf("%.<precision>g") for finite doubles. */
+/**
+ * C's printf("%.<precision>g") for finite doubles (1 <= precision <= 100): the `precision`
+ * significant digits of the exact value rounded half to even, as glibc does.
+ */
 export function formatG(d: number, precision: number): string {
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const exp = Number(d.toExponential(precision - 1).split('e')[1]);
-  if (exp < -4 || exp >= precision) {
-    const [mant, e] = d.toExponential(precision - 1).split('e') as [string, string];
-    const m = stripZeros(mant);
-    const en = Number(e);
-    const abs = Math.abs(en);
-    return m + 'e' + (en < 0 ? '-' : '+') + (abs < 10 ? '0' + abs : String(abs));
+  const s = d.toExponential(precision - 1);
+  const ei = s.indexOf('e');
+  let exp = Number(s.slice(ei + 1));
+  let digits = s.charCodeAt(0) === 45 ? s.slice(1, ei) : s.slice(0, ei); // "d.ddd"
+  // V8 rounds an exact tie away from zero (ECMA-262 picks the larger n); glibc rounds it to even.
+  // A tie needs the exact expansion to stop one digit after the last kept one. For precision
+  // <= 17 only |d| < 1e22 with d * 2^26 an integer can do that (k binary fraction digits give k
+  // decimal ones, of which at most 30% are leading zeros; a larger integer has too few factors
+  // of 2), and for precision 17 no integer can.
+  if (precision <= 17 && Math.abs(d) < 1e22 && Number.isInteger(d * 67108864) && !(precision === 17 && Number.isInteger(d))) {
+    const x = d.toExponential(60); // exact: such a d has at most 48 significant digits
+    const xe = x.indexOf('e');
+    const xd = (x.charCodeAt(0) === 45 ? x.slice(1, xe) : x.slice(0, xe)).replace('.', '');
+    if (xd.charCodeAt(precision) === 53 && /^0*$/.test(xd.slice(precision + 1)) && (xd.charCodeAt(precision - 1) & 1) === 0) {
+      // a tie whose last kept digit is even: round down (truncate), where V8 rounded up
+      exp = Number(x.slice(xe + 1));
+      digits = precision === 1 ? xd[0]! : xd[0] + '.' + xd.slice(1, precision);
+    }
   }
-  return stripZeros(d.toFixed(precision - 1 - exp));
+  const sign = d < 0 ? '-' : '';
+  if (exp < -4 || exp >= precision) {
+    const abs = Math.abs(exp);
+    return sign + stripZeros(digits) + 'e' + (exp < 0 ? '-' : '+') + (abs < 10 ? '0' + abs : String(abs));
+  }
+  // fixed notation with precision-1-exp decimals, from the same significant digits
+  const all = digits.length > 1 ? digits[0] + digits.slice(2) : digits;
+  let fixed: string;
+  if (exp >= 0) {
+    fixed = all.length > exp + 1 ? all.slice(0, exp + 1) + '.' + all.slice(exp + 1) : all + '0'.repeat(exp + 1 - all.length);
+  } else {
+    fixed = '0.' + '0'.repeat(-exp - 1) + all;
+  }
+  return sign + stripZeros(fixed);
 }
 
 function stripZeros(s: string): string {

@@ -7,6 +7,8 @@ export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
  */
 export abstract class RObject {
   abstract readonly type: Exclude<RedisType, 'string'>;
+  /** access clock (robj.lru): LRU clock or LFU time+counter, kept by the gate; see lru.ts */
+  lru = 0;
   /** OBJECT ENCODING name Redis 7.0 would report for the same contents */
   abstract encoding(): string;
   /** A deep copy, for COPY. */

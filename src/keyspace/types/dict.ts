@@ -1,0 +1,248 @@
+/**
+ * The hashtable encoding of hashes and sets: a table of small JS Maps (or Sets) addressed by
+ * linear hashing over {@link hashKey}, like the keyspace's own segments (see Database). A plain
+ * JS Map would serve lookups as well, but it cannot give what Redis's dict gives besides:
+ *
+ * - a stateless SCAN cursor (HSCAN/SSCAN) that returns every element present for a whole
+ *   iteration at least once, even while the table grows or shrinks: cursors walk the segments in
+ *   reverse-binary order, as dictScan walks buckets (src/dict.c);
+ * - a uniformly random element in O(segment) time (SPOP, SRANDMEMBER, HRANDFIELD), by rejection
+ *   sampling over segments (a random segment, a random slot below the largest segment size).
+ *
+ * Segments hold about {@link LOAD} entries; one segment splits when the average load passes it
+ * and the last split is undone when it falls below a quarter of it, so a shrinking collection
+ * gives its memory back as Redis's dict resize does.
+ */
+import { hashKey } from '../database.js';
+
+/** Average entries per segment above which one segment splits. */
+const LOAD = 32;
+
+/**
+ * Common part of {@link HashDict} and {@link SetDict}: segment addressing, growth, shrinking,
+ * scanning and random sampling. `S` is the segment container: a Map (hash fields) or a Set.
+ */
+abstract class SegTable<S extends Map<string, string> | Set<string>> {
+  /** the segments; a key's segment is {@link indexOf}(hashKey(key)) */
+  segs: S[];
+  private level = 0;
+  private splitNext = 0;
+  /** number of entries */
+  size = 0;
+  /** an upper bound of every segment's size, for rejection sampling */
+  private maxSeg = 0;
+
+  constructor(first: S) {
+    this.segs = [first];
+  }
+
+  protected abstract newSeg(): S;
+  /** Moves the entries of `from` whose hash has bit `bit` set into `to`. */
+  protected abstract splitInto(from: S, to: S, bit: number): void;
+  /** Moves every entry of `from` into `to`. */
+  protected abstract mergeInto(from: S, to: S): void;
+
+  /** Segment index for a key hash (linear hashing). */
+  protected indexOf(h: number): number {
+    const base = 1 << this.level;
+    const i = h & (base - 1);
+    return i < this.splitNext ? h & (2 * base - 1) : i;
+  }
+
+  /** The segment that holds (or would hold) `key`. */
+  protected segOf(key: string): S {
+    return this.segs.length === 1 ? this.segs[0]! : this.segs[this.indexOf(hashKey(key))]!;
+  }
+
+  /** Bookkeeping after an insertion into `seg`. */
+  protected added(seg: S): void {
+    this.size++;
+    if (seg.size > this.maxSeg) this.maxSeg = seg.size;
+    if (this.size > this.segs.length * LOAD) this.splitOne();
+  }
+
+  /** Bookkeeping after a removal. */
+  protected removed(): void {
+    this.size--;
+    if (this.segs.length > 1 && this.size * 4 < this.segs.length * LOAD) this.mergeOne();
+  }
+
+  private splitOne(): void {
+    const base = 1 << this.level;
+    const i = this.splitNext;
+    const hi = this.newSeg();
+    this.splitInto(this.segs[i]!, hi, base);
+    this.segs.push(hi); // index i + base, since segs.length === base + splitNext
+    if (++this.splitNext === base) {
+      this.level++;
+      this.splitNext = 0;
+    }
+  }
+
+  /** Undoes the last split: the last segment goes back into its sibling. */
+  private mergeOne(): void {
+    if (this.splitNext === 0) {
+      this.level--;
+      this.splitNext = 1 << this.level;
+    }
+    this.splitNext--;
+    const last = this.segs.pop()!;
+    const sib = this.segs[this.splitNext]!;
+    this.mergeInto(last, sib);
+    if (sib.size > this.maxSeg) this.maxSeg = sib.size;
+  }
+
+  /**
+   * One scan step (dictScan): visits every entry of the level bucket the cursor designates and
+   * returns the next cursor, 0 when the iteration is complete. Cursors stay below 2^32.
+   */
+  protected scanSegs(cursor: number, visit: (seg: S) => void): number {
+    const base = 1 << this.level;
+    const mask = base - 1;
+    const i = cursor & mask;
+    visit(this.segs[i]!);
+    if (i < this.splitNext) visit(this.segs[i + base]!);
+    // reverse-binary increment of the cursor within `mask`, as in dict.c
+    let v = i | ~mask;
+    v = rev32(v);
+    v = (v + 1) | 0;
+    v = rev32(v);
+    return (v & mask) >>> 0;
+  }
+
+  /** A uniformly random non-empty segment and a slot index within it; size must be > 0. */
+  protected randomSlot(): [S, number] {
+    const segs = this.segs;
+    for (let tries = 0; tries < 64; tries++) {
+      const seg = segs[Math.floor(Math.random() * segs.length)]!;
+      const j = Math.floor(Math.random() * this.maxSeg);
+      if (j < seg.size) return [seg, j];
+    }
+    // The bound is far above the typical segment (after many deletions): fall back to a
+    // random non-empty segment, slightly less fair.
+    let k = Math.floor(Math.random() * segs.length);
+    while (segs[k]!.size === 0) k = (k + 1) % segs.length;
+    this.maxSeg = 0;
+    for (const s of segs) if (s.size > this.maxSeg) this.maxSeg = s.size;
+    const seg = segs[k]!;
+    return [seg, Math.floor(Math.random() * seg.size)];
+  }
+}
+
+/** Field -> value table: the 'hashtable' encoding of a hash. */
+export class HashDict extends SegTable<Map<string, string>> {
+  constructor() {
+    super(new Map());
+  }
+  protected newSeg(): Map<string, string> {
+    return new Map();
+  }
+  protected splitInto(from: Map<string, string>, to: Map<string, string>, bit: number): void {
+    for (const [k, v] of from) {
+      if (hashKey(k) & bit) {
+        to.set(k, v);
+        from.delete(k);
+      }
+    }
+  }
+  protected mergeInto(from: Map<string, string>, to: Map<string, string>): void {
+    for (const [k, v] of from) to.set(k, v);
+  }
+
+  get(field: string): string | undefined {
+    return this.segOf(field).get(field);
+  }
+  has(field: string): boolean {
+    return this.segOf(field).has(field);
+  }
+  /** Sets a field; true when it is new. */
+  set(field: string, value: string): boolean {
+    const seg = this.segOf(field);
+    const had = seg.size;
+    seg.set(field, value);
+    if (seg.size === had) return false;
+    this.added(seg);
+    return true;
+  }
+  /** Removes a field; true when it existed. */
+  delete(field: string): boolean {
+    if (!this.segOf(field).delete(field)) return false;
+    this.removed();
+    return true;
+  }
+  /** A uniformly random [field, value]; the table must not be empty. */
+  random(): [string, string] {
+    const [seg, j] = this.randomSlot();
+    let n = j;
+    for (const e of seg) if (n-- === 0) return e;
+    throw new Error('HashDict.random: slot out of range');
+  }
+  /** One HSCAN step: calls `fn(ctx, field, value)` for a bucket, returns the next cursor. */
+  scan<C>(cursor: number, fn: (ctx: C, field: string, value: string) => void, ctx: C): number {
+    return this.scanSegs(cursor, (seg) => {
+      for (const [k, v] of seg) fn(ctx, k, v);
+    });
+  }
+}
+
+/** Member table: the 'hashtable' encoding of a set. */
+export class SetDict extends SegTable<Set<string>> {
+  constructor() {
+    super(new Set());
+  }
+  protected newSeg(): Set<string> {
+    return new Set();
+  }
+  protected splitInto(from: Set<string>, to: Set<string>, bit: number): void {
+    for (const k of from) {
+      if (hashKey(k) & bit) {
+        to.add(k);
+        from.delete(k);
+      }
+    }
+  }
+  protected mergeInto(from: Set<string>, to: Set<string>): void {
+    for (const k of from) to.add(k);
+  }
+
+  has(member: string): boolean {
+    return this.segOf(member).has(member);
+  }
+  /** Adds a member; true when it is new. */
+  add(member: string): boolean {
+    const seg = this.segOf(member);
+    const had = seg.size;
+    seg.add(member);
+    if (seg.size === had) return false;
+    this.added(seg);
+    return true;
+  }
+  /** Removes a member; true when it existed. */
+  delete(member: string): boolean {
+    if (!this.segOf(member).delete(member)) return false;
+    this.removed();
+    return true;
+  }
+  /** A uniformly random member; the table must not be empty. */
+  random(): string {
+    const [seg, j] = this.randomSlot();
+    let n = j;
+    for (const k of seg) if (n-- === 0) return k;
+    throw new Error('SetDict.random: slot out of range');
+  }
+  /** One SSCAN step: calls `fn(ctx, member)` for a bucket, returns the next cursor. */
+  scan<C>(cursor: number, fn: (ctx: C, member: string) => void, ctx: C): number {
+    return this.scanSegs(cursor, (seg) => {
+      for (const k of seg) fn(ctx, k);
+    });
+  }
+}
+
+function rev32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = (v >>> 16) | (v << 16);
+  return v >>> 0;
+}

@@ -1,0 +1,262 @@
+import { RObject } from './object.js';
+import { HashDict } from './dict.js';
+
+/**
+ * A hash value: field -> value, both latin1 strings (t_hash.c of Redis 7.0).
+ *
+ * Two forms, matching Redis's two encodings so that OBJECT ENCODING reports what Redis 7.0
+ * would for the same history of commands:
+ * - 'listpack': {@link lp}, every field and value in insertion order packed into ONE latin1
+ *   string, each as a length header and its bytes (see {@link lpHeader}), searched linearly as
+ *   Redis searches its listpack. Used while the hash has at most `hash-max-listpack-entries`
+ *   fields and no field or value is longer than `hash-max-listpack-value` bytes. One flat string
+ *   costs 16 bytes plus the payload, where an array of field and value strings costs about
+ *   50 bytes per pair: a million small hashes take about half the memory.
+ * - 'hashtable': {@link ht}, a segmented {@link HashDict}. A hash never goes back to listpack, as
+ *   in Redis 7.0.
+ *
+ * The limits are passed in by the caller (the command reads them from the config), so that two
+ * servers in one process may use different settings.
+ */
+export class Hash extends RObject {
+  /** listpack form (see the class comment), or null once converted */
+  lp: string | null;
+  /** number of pairs in {@link lp} */
+  private n: number;
+  /** hashtable form, or null while in listpack form */
+  ht: HashDict | null = null;
+
+  /** An empty hash in listpack form (createHashObject). */
+  constructor() {
+    super();
+    this.lp = '';
+    this.n = 0;
+  }
+
+  /** 'hash', on the prototype rather than in every instance. */
+  get type(): 'hash' {
+    return 'hash';
+  }
+
+  /** OBJECT ENCODING: 'listpack' or 'hashtable'. */
+  encoding(): string {
+    return this.lp !== null ? 'listpack' : 'hashtable';
+  }
+
+  /** True while in the listpack form (the RDB encoder writes a listpack then). */
+  isListpack(): boolean {
+    return this.lp !== null;
+  }
+
+  /** Number of fields (hashTypeLength). */
+  get size(): number {
+    return this.lp !== null ? this.n : this.ht!.size;
+  }
+
+  /** The value of `field`, or undefined. */
+  get(field: string): string | undefined {
+    const s = this.lp;
+    if (s === null) return this.ht!.get(field);
+    const p = lpFind(s, field);
+    if (p < 0) return undefined;
+    const vh = skip(s, p);
+    const vl = readLen(s, vh);
+    return s.slice(at, at + vl);
+  }
+
+  has(field: string): boolean {
+    return this.lp !== null ? lpFind(this.lp, field) >= 0 : this.ht!.has(field);
+  }
+
+  /**
+   * hashTypeTryConversion: converts to hashtable when any of `argv[start..end]` (fields and
+   * values about to be written) is longer than `maxValue` bytes. Call before {@link set} in
+   * HSET/HMSET/HSETNX, as Redis does.
+   */
+  tryConversion(argv: readonly string[], start: number, end: number, maxValue: number): void {
+    if (this.lp === null) return;
+    for (let i = start; i <= end; i++) {
+      if (argv[i]!.length > maxValue) {
+        this.convert();
+        return;
+      }
+    }
+  }
+
+  /**
+   * hashTypeSet: sets `field` to `value`; returns true when the field is new. In the listpack
+   * form, converts first when the field or value is longer than `maxValue` (the HINCRBY* case),
+   * and after the write when the hash has more than `maxEntries` fields.
+   */
+  set(field: string, value: string, maxEntries: number, maxValue: number): boolean {
+    const s = this.lp;
+    if (s === null) return this.ht!.set(field, value);
+    if (field.length > maxValue || value.length > maxValue) {
+      this.convert();
+      return this.ht!.set(field, value);
+    }
+    const p = lpFind(s, field);
+    let added = false;
+    if (p >= 0) {
+      const vh = skip(s, p);
+      const vl = readLen(s, vh);
+      const vd = at;
+      if (vl !== value.length || !s.startsWith(value, vd)) {
+        this.lp = flat(s.slice(0, vh) + lpHeader(value.length) + value + s.slice(vd + vl));
+      }
+    } else {
+      this.lp = flat(s + lpHeader(field.length) + field + lpHeader(value.length) + value);
+      this.n++;
+      added = true;
+    }
+    if (this.n > maxEntries) this.convert();
+    return added;
+  }
+
+  /** hashTypeDelete: removes `field`; true when it existed. */
+  delete(field: string): boolean {
+    const s = this.lp;
+    if (s === null) return this.ht!.delete(field);
+    const p = lpFind(s, field);
+    if (p < 0) return false;
+    const end = skip(s, skip(s, p));
+    this.lp = this.n === 1 ? '' : flat(s.slice(0, p) + s.slice(end));
+    this.n--;
+    return true;
+  }
+
+  /** hashTypeConvert(o, OBJ_ENCODING_HT): moves to the hashtable form (no-op when there). */
+  convert(): void {
+    const s = this.lp;
+    if (s === null) return;
+    const ht = new HashDict();
+    // Fields and values are cut from a copy, so that none of them keeps the listpack string
+    // alive as a V8 sliced string.
+    const buf = Buffer.from(s, 'latin1');
+    for (let p = 0; p < s.length; ) {
+      const fl = readLen(s, p);
+      const fd = at;
+      const vl = readLen(s, fd + fl);
+      const vd = at;
+      ht.set(buf.latin1Slice(fd, fd + fl), buf.latin1Slice(vd, vd + vl));
+      p = vd + vl;
+    }
+    this.ht = ht;
+    this.lp = null;
+    this.n = 0;
+  }
+
+  /** A uniformly random [field, value]; the hash must not be empty. */
+  random(): [string, string] {
+    const s = this.lp;
+    if (s === null) return this.ht!.random();
+    let p = 0;
+    for (let k = Math.floor(Math.random() * this.n); k > 0; k--) p = skip(s, skip(s, p));
+    const fl = readLen(s, p);
+    const fd = at;
+    const vl = readLen(s, fd + fl);
+    return [s.slice(fd, fd + fl), s.slice(at, at + vl)];
+  }
+
+  /**
+   * Calls `fn(ctx, field, value)` for every pair: listpack in insertion order, hashtable in
+   * table order. `ctx` lets callers pass state without allocating a closure per call.
+   */
+  forEach<C>(fn: (ctx: C, field: string, value: string) => void, ctx: C): void {
+    const s = this.lp;
+    if (s !== null) {
+      for (let p = 0; p < s.length; ) {
+        const fl = readLen(s, p);
+        const fd = at;
+        const vl = readLen(s, fd + fl);
+        const vd = at;
+        fn(ctx, s.slice(fd, fd + fl), s.slice(vd, vd + vl));
+        p = vd + vl;
+      }
+      return;
+    }
+    for (const seg of this.ht!.segs) for (const [f, v] of seg) fn(ctx, f, v);
+  }
+
+  /** Every [field, value] pair (listpack: insertion order), for RDB/AOF rewrite and tests. */
+  *pairs(): IterableIterator<[string, string]> {
+    const s = this.lp;
+    if (s !== null) {
+      for (let p = 0; p < s.length; ) {
+        const fl = readLen(s, p);
+        const fd = at;
+        const vl = readLen(s, fd + fl);
+        const vd = at;
+        p = vd + vl;
+        yield [s.slice(fd, fd + fl), s.slice(vd, vd + vl)];
+      }
+      return;
+    }
+    for (const seg of this.ht!.segs) yield* seg;
+  }
+
+  clone(): Hash {
+    const h = new Hash();
+    if (this.lp !== null) {
+      h.lp = this.lp; // strings are immutable: sharing is a copy
+      h.n = this.n;
+    } else {
+      h.lp = null;
+      h.ht = new HashDict();
+      for (const seg of this.ht!.segs) for (const [f, v] of seg) h.ht.set(f, v);
+    }
+    return h;
+  }
+}
+
+/**
+ * The length header of one listpack entry: one char for lengths below 254, else char 254 and
+ * the length in 4 chars, big-endian.
+ */
+export function lpHeader(len: number): string {
+  return len < 254
+    ? String.fromCharCode(len)
+    : String.fromCharCode(254, (len >>> 24) & 255, (len >>> 16) & 255, (len >>> 8) & 255, len & 255);
+}
+
+/** Data offset of the entry last read by {@link readLen} (module state: no allocation per read). */
+let at = 0;
+
+/** Reads the length header at `p`; sets {@link at} to the entry's data offset. */
+function readLen(s: string, p: number): number {
+  const c = s.charCodeAt(p);
+  if (c < 254) {
+    at = p + 1;
+    return c;
+  }
+  at = p + 5;
+  return ((s.charCodeAt(p + 1) << 24) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 8) | s.charCodeAt(p + 4)) >>> 0;
+}
+
+/** Offset just past the entry at `p`. */
+function skip(s: string, p: number): number {
+  const l = readLen(s, p);
+  return at + l;
+}
+
+/** Offset of the field entry `field` in the listpack `s`, or -1. */
+function lpFind(s: string, field: string): number {
+  const fl = field.length;
+  const n = s.length;
+  for (let p = 0; p < n; ) {
+    const l = readLen(s, p);
+    const d = at;
+    if (l === fl && s.startsWith(field, d)) return p;
+    p = skip(s, d + l);
+  }
+  return -1;
+}
+
+/**
+ * Makes V8 flatten a concatenation now (reading a char does), so that the stored listpack is one
+ * sequential string and not a rope holding slices of the previous version alive.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}

@@ -1,0 +1,899 @@
+import { RObject } from './object.js';
+
+/**
+ * The list type: a deque of pages, each holding up to {@link PAGE_MAX} elements (latin1 strings).
+ *
+ * Layout (the role of Redis's quicklist, src/quicklist.c):
+ * - pages form a doubly linked list; the list keeps its length and the head and tail pages;
+ * - a page is either *open*: a ring buffer (JS array used circularly, grown by doubling up to
+ *   PAGE_MAX) so that pushes and pops at either end of the page are O(1); or *packed*: one latin1
+ *   string holding its elements as RESP bulk strings (`$3\r\nfoo\r\n...`), about the size of
+ *   Redis's listpack (RESP framing instead of listpack headers) and with no per-element object;
+ * - the head and tail pages are always open; a page is packed when pushes leave it two pages
+ *   away from the end that grows (and not next to the other end), so a push or pop never packs
+ *   or unpacks more than once per PAGE_MAX operations at the same end;
+ * - LRANGE and friends copy packed pages into replies as substrings, since they are already in
+ *   reply format.
+ *
+ * Costs: push and pop at both ends O(1) (amortized over page changes); LINDEX, LSET O(n / PAGE_MAX
+ * + PAGE_MAX); LRANGE O(start / PAGE_MAX + range); LINSERT, LREM, LPOS O(n) like Redis; LTRIM
+ * O(pages dropped + PAGE_MAX). A huge range never allocates more than the reply it writes.
+ *
+ * OBJECT ENCODING is 'quicklist' for every list: Redis 7.0 creates lists as quicklists and never
+ * converts them (the listpack encoding of small lists arrived in 7.2). {@link quicklistNodes}
+ * computes the node boundaries Redis 7.0 would have for the same elements.
+ */
+export class ListObject extends RObject {
+  readonly type = 'list' as const;
+  /** number of elements */
+  length = 0;
+  private head: Page | null = null;
+  private tail: Page | null = null;
+
+  /** Always 'quicklist' (Redis 7.0 has no other list encoding it creates). */
+  encoding(): string {
+    return 'quicklist';
+  }
+
+  /** A list with `items` in order (RDB loading, tests). */
+  static from(items: Iterable<string>): ListObject {
+    const l = new ListObject();
+    for (const s of items) l.pushTail(s);
+    return l;
+  }
+
+  /** A deep copy (COPY): packed pages are immutable strings and are shared. */
+  clone(): ListObject {
+    const l = new ListObject();
+    for (let p = this.head; p !== null; p = p.next) {
+      const q = new Page();
+      q.count = p.count;
+      if (p.packed !== null) q.packed = p.packed;
+      else {
+        q.ring = linear(p);
+        q.start = 0;
+      }
+      l.linkTail(q);
+    }
+    l.length = this.length;
+    return l;
+  }
+
+  // ---- ends --------------------------------------------------------------------------------
+
+  /** LPUSH one element. */
+  pushHead(v: string): void {
+    const h = this.head;
+    if (h !== null && h.count < PAGE_MAX) {
+      ringPushHead(h, v);
+    } else {
+      const p = new Page();
+      p.ring = [v];
+      p.count = 1;
+      this.linkHead(p);
+      // the page now two away from the head leaves the hot zone
+      if (h !== null && h.next !== null) this.maybePack(h.next);
+    }
+    this.length++;
+  }
+
+  /** RPUSH one element. */
+  pushTail(v: string): void {
+    const t = this.tail;
+    if (t !== null && t.count < PAGE_MAX) {
+      ringPushTail(t, v);
+    } else {
+      const p = new Page();
+      p.ring = [v];
+      p.count = 1;
+      this.linkTail(p);
+      if (t !== null && t.prev !== null) this.maybePack(t.prev);
+    }
+    this.length++;
+  }
+
+  /** LPOP one element; undefined when empty. */
+  popHead(): string | undefined {
+    const h = this.head;
+    if (h === null) return undefined;
+    const ring = h.ring!;
+    const v = ring[h.start]!;
+    ring[h.start] = undefined;
+    h.start = h.start + 1 === ring.length ? 0 : h.start + 1;
+    this.length--;
+    if (--h.count === 0) this.setHead(h.next);
+    return v;
+  }
+
+  /** RPOP one element; undefined when empty. */
+  popTail(): string | undefined {
+    const t = this.tail;
+    if (t === null) return undefined;
+    const ring = t.ring!;
+    let i = t.start + t.count - 1;
+    if (i >= ring.length) i -= ring.length;
+    const v = ring[i]!;
+    ring[i] = undefined;
+    this.length--;
+    if (--t.count === 0) this.setTail(t.prev);
+    return v;
+  }
+
+  // ---- by index ----------------------------------------------------------------------------
+
+  /** The element at `index` (0 <= index < length; the caller normalizes negative indexes). */
+  get(index: number): string {
+    const p = this.locate(index);
+    return pageGet(p, locOff);
+  }
+
+  /** Replaces the element at `index` (0 <= index < length). */
+  set(index: number, v: string): void {
+    const p = this.locate(index);
+    const off = locOff;
+    if (p.packed === null) {
+      const ring = p.ring!;
+      let i = p.start + off;
+      if (i >= ring.length) i -= ring.length;
+      ring[i] = v;
+      return;
+    }
+    const s = p.packed;
+    const a = bulkPos(s, 0, off);
+    const b = nextBulk(s, a);
+    const packed = s.slice(0, a) + bulk(v) + s.slice(b);
+    if (packed.length <= PACK_MAX_BYTES) p.packed = packed;
+    else {
+      const items = linear(p);
+      items[off] = v;
+      p.ring = items;
+      p.start = 0;
+      p.packed = null;
+    }
+  }
+
+  /**
+   * The RESP bulk strings of elements start..end (inclusive, 0 <= start <= end < length), in
+   * order, or from end down to start when `reverse`. Packed pages are copied as substrings.
+   */
+  rangeReply(start: number, end: number, reverse = false): string {
+    let out = '';
+    if (!reverse) {
+      let p = this.locate(start);
+      let off = locOff;
+      let left = end - start + 1;
+      while (left > 0) {
+        const n = Math.min(p.count - off, left);
+        if (p.packed !== null) {
+          const s = p.packed;
+          const a = off === 0 ? 0 : bulkPos(s, 0, off);
+          const b = off + n === p.count ? s.length : bulkPos(s, a, n);
+          out += a === 0 && b === s.length ? s : s.slice(a, b);
+        } else {
+          const ring = p.ring!;
+          const cap = ring.length;
+          let i = p.start + off;
+          if (i >= cap) i -= cap;
+          for (let k = 0; k < n; k++) {
+            const v = ring[i]!;
+            out += '$' + v.length + '\r\n' + v + '\r\n';
+            if (++i === cap) i = 0;
+          }
+        }
+        left -= n;
+        off = 0;
+        p = p.next!;
+      }
+      return out;
+    }
+    let p: Page | null = this.locate(end);
+    let off = locOff; // walking down from here
+    let left = end - start + 1;
+    while (p !== null && left > 0) {
+      const n = Math.min(off + 1, left);
+      if (p.packed !== null) {
+        const s = p.packed;
+        const pos = bulkOffsets(s, off + 1);
+        for (let k = off; k > off - n; k--) out += s.slice(pos[k], pos[k + 1]);
+      } else {
+        const ring = p.ring!;
+        const cap = ring.length;
+        let i = p.start + off;
+        if (i >= cap) i -= cap;
+        for (let k = 0; k < n; k++) {
+          const v = ring[i]!;
+          out += '$' + v.length + '\r\n' + v + '\r\n';
+          if (--i < 0) i = cap - 1;
+        }
+      }
+      left -= n;
+      p = p.prev;
+      if (p !== null) off = p.count - 1;
+    }
+    return out;
+  }
+
+  /** Elements start..end inclusive as an array (clamped to the list). */
+  range(start = 0, end = this.length - 1): string[] {
+    const out: string[] = [];
+    if (start < 0) start = 0;
+    if (end >= this.length) end = this.length - 1;
+    if (start > end) return out;
+    let p: Page | null = this.locate(start);
+    let off = locOff;
+    let left = end - start + 1;
+    while (p !== null && left > 0) {
+      for (; off < p.count && left > 0; off++, left--) out.push(pageGet(p, off));
+      off = 0;
+      p = p.next;
+    }
+    return out;
+  }
+
+  // ---- bulk removal ------------------------------------------------------------------------
+
+  /**
+   * Removes `ltrim` elements from the head and `rtrim` from the tail (LTRIM, LPOP/RPOP count);
+   * whole pages are dropped without being decoded.
+   */
+  trim(ltrim: number, rtrim: number): void {
+    if (ltrim + rtrim >= this.length) {
+      this.head = this.tail = null;
+      this.length = 0;
+      return;
+    }
+    if (ltrim > 0) {
+      let p = this.head!;
+      let n = ltrim;
+      while (n >= p.count) {
+        n -= p.count;
+        p = p.next!;
+      }
+      this.setHead(p);
+      for (; n > 0; n--) {
+        const ring = p.ring!;
+        ring[p.start] = undefined;
+        p.start = p.start + 1 === ring.length ? 0 : p.start + 1;
+        p.count--;
+      }
+      this.length -= ltrim;
+    }
+    if (rtrim > 0) {
+      let p = this.tail!;
+      let n = rtrim;
+      while (n >= p.count) {
+        n -= p.count;
+        p = p.prev!;
+      }
+      this.setTail(p);
+      for (; n > 0; n--) {
+        const ring = p.ring!;
+        let i = p.start + p.count - 1;
+        if (i >= ring.length) i -= ring.length;
+        ring[i] = undefined;
+        p.count--;
+      }
+      this.length -= rtrim;
+    }
+  }
+
+  // ---- search ------------------------------------------------------------------------------
+
+  /**
+   * Calls `fn(index)` for each element equal to `v`, from the head (or from the tail when
+   * `fromTail`), looking at no more than `maxlen` elements (0 = all); stops when `fn` returns
+   * false. Compares packed elements in place. LPOS.
+   */
+  scan(v: string, fromTail: boolean, maxlen: number, fn: (index: number) => boolean): void {
+    const limit = maxlen > 0 ? Math.min(maxlen, this.length) : this.length;
+    if (!fromTail) {
+      let idx = 0;
+      for (let p = this.head; p !== null && idx < limit; p = p.next) {
+        const n = Math.min(p.count, limit - idx);
+        if (p.packed !== null) {
+          const s = p.packed;
+          let pos = 0;
+          for (let k = 0; k < n; k++) {
+            const d = dataStart(s, pos);
+            const len = scanLen;
+            if (len === v.length && s.startsWith(v, d) && !fn(idx + k)) return;
+            pos = d + len + 2;
+          }
+        } else {
+          const ring = p.ring!;
+          const cap = ring.length;
+          let i = p.start;
+          for (let k = 0; k < n; k++) {
+            if (ring[i] === v && !fn(idx + k)) return;
+            if (++i === cap) i = 0;
+          }
+        }
+        idx += p.count;
+      }
+      return;
+    }
+    let seen = 0;
+    let idx = this.length - 1;
+    for (let p = this.tail; p !== null && seen < limit; p = p.prev) {
+      const n = Math.min(p.count, limit - seen);
+      if (p.packed !== null) {
+        const s = p.packed;
+        const pos = bulkOffsets(s, p.count);
+        for (let k = 0; k < n; k++) {
+          const at = pos[p.count - 1 - k]!;
+          const d = dataStart(s, at);
+          if (scanLen === v.length && s.startsWith(v, d) && !fn(idx - k)) return;
+        }
+      } else {
+        const ring = p.ring!;
+        const cap = ring.length;
+        let i = p.start + p.count - 1;
+        if (i >= cap) i -= cap;
+        for (let k = 0; k < n; k++) {
+          if (ring[i] === v && !fn(idx - k)) return;
+          if (--i < 0) i = cap - 1;
+        }
+      }
+      idx -= p.count;
+      seen += n;
+    }
+  }
+
+  /**
+   * LINSERT: inserts `v` before (or `after`) the first element equal to `pivot`, searching from
+   * the head. Returns false when the pivot is not found (nothing changes).
+   */
+  insert(pivot: string, v: string, after: boolean): boolean {
+    let found = -1;
+    this.scan(pivot, false, 0, (i) => {
+      found = i;
+      return false;
+    });
+    if (found < 0) return false;
+    const at = found + (after ? 1 : 0);
+    if (at === 0) {
+      this.pushHead(v);
+      return true;
+    }
+    if (at === this.length) {
+      this.pushTail(v);
+      return true;
+    }
+    const p = this.locate(found);
+    const items = linear(p);
+    items.splice(locOff + (after ? 1 : 0), 0, v);
+    this.length++;
+    if (items.length <= PAGE_MAX) {
+      this.replaceItems(p, items);
+      return true;
+    }
+    // split a full page in two halves
+    const half = items.length >> 1;
+    const q = new Page();
+    q.ring = items.slice(half);
+    q.count = q.ring.length;
+    items.length = half;
+    q.prev = p;
+    q.next = p.next;
+    if (p.next !== null) p.next.prev = q;
+    else this.tail = q;
+    p.next = q;
+    this.replaceItems(p, items);
+    if (q !== this.tail) this.maybePack(q);
+    return true;
+  }
+
+  /**
+   * LREM: removes elements equal to `v`: the first `count` from the head when count > 0, the
+   * last -count from the tail when count < 0, all when 0. Returns how many were removed.
+   */
+  remove(v: string, count: number): number {
+    const fromTail = count < 0;
+    let quota = count === 0 ? Infinity : Math.abs(count);
+    let removed = 0;
+    let p = fromTail ? this.tail : this.head;
+    while (p !== null && quota > 0) {
+      const next: Page | null = fromTail ? p.prev : p.next;
+      if (pageHas(p, v)) {
+        const items = linear(p);
+        const kept: string[] = [];
+        if (!fromTail) {
+          for (let i = 0; i < items.length; i++) {
+            if (quota > 0 && items[i] === v) {
+              quota--;
+              removed++;
+            } else kept.push(items[i]!);
+          }
+        } else {
+          for (let i = items.length - 1; i >= 0; i--) {
+            if (quota > 0 && items[i] === v) {
+              quota--;
+              removed++;
+            } else kept.push(items[i]!);
+          }
+          kept.reverse();
+        }
+        this.length -= items.length - kept.length;
+        if (kept.length === 0) this.unlink(p);
+        else this.replaceItems(p, kept);
+      }
+      p = next;
+    }
+    if (removed > 0) this.compact();
+    return removed;
+  }
+
+  // ---- iteration (RDB encoder, DEBUG, tests) -----------------------------------------------
+
+  /** Elements from head to tail. */
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (let p = this.head; p !== null; p = p.next) {
+      if (p.packed !== null) {
+        const s = p.packed;
+        let pos = 0;
+        for (let k = 0; k < p.count; k++) {
+          const d = dataStart(s, pos);
+          const n = scanLen;
+          yield s.slice(d, d + n);
+          pos = d + n + 2;
+        }
+      } else {
+        const ring = p.ring!;
+        const cap = ring.length;
+        let i = p.start;
+        for (let k = 0; k < p.count; k++) {
+          yield ring[i]!;
+          if (++i === cap) i = 0;
+        }
+      }
+    }
+  }
+
+  /** Calls fn for each element from head to tail (no generator overhead). */
+  forEach(fn: (v: string, index: number) => void): void {
+    let idx = 0;
+    for (let p = this.head; p !== null; p = p.next) {
+      for (let k = 0; k < p.count; k++) fn(pageGet(p, k), idx++);
+    }
+  }
+
+  /** All elements as an array. */
+  toArray(): string[] {
+    return this.range(0, this.length - 1);
+  }
+
+  /**
+   * The quicklist nodes Redis 7.0 would hold for these elements if they had been pushed at the
+   * tail in order with `list-max-listpack-size` = `fill` (_quicklistNodeAllowInsert in
+   * quicklist.c: estimate `node bytes + element length + 8` against the size level for a negative
+   * fill, or 8192 bytes and `fill` entries for a positive one). Each node: its element count
+   * and its listpack size in bytes (header, entries with back-lengths, terminator). Lists built by
+   * LPUSH or edited in the middle may have other boundaries in Redis; any split is a valid RDB.
+   */
+  quicklistNodes(fill: number): Array<{ count: number; bytes: number }> {
+    if (fill > FILL_MAX) fill = FILL_MAX;
+    else if (fill < -5) fill = -5;
+    const nodes: Array<{ count: number; bytes: number }> = [];
+    let cur: { count: number; bytes: number } | null = null;
+    for (const v of this) {
+      const entry = listpackEntrySize(v);
+      if (cur !== null && !quicklistNodeExceedsLimit(fill, cur.bytes + v.length + SIZE_ESTIMATE_OVERHEAD, cur.count + 1)) {
+        cur.count++;
+        cur.bytes += entry;
+      } else {
+        cur = { count: 1, bytes: LP_HDR_SIZE + 1 + entry };
+        nodes.push(cur);
+      }
+    }
+    return nodes;
+  }
+
+  /** Approximate heap bytes used (MEMORY USAGE): pages, rings, element strings, packed pages. */
+  memoryUsage(): number {
+    let bytes = 48;
+    for (let p = this.head; p !== null; p = p.next) {
+      bytes += 64;
+      if (p.packed !== null) bytes += 24 + p.packed.length;
+      else {
+        bytes += 16 + 8 * p.ring!.length;
+        const ring = p.ring!;
+        for (let i = 0; i < ring.length; i++) {
+          const v = ring[i];
+          if (v !== undefined) bytes += 16 + ((v.length + 7) & ~7);
+        }
+      }
+    }
+    return bytes;
+  }
+
+  /** Page count, open page count and element count, for tests and DEBUG. */
+  stats(): { pages: number; packed: number; length: number } {
+    let pages = 0;
+    let packed = 0;
+    for (let p = this.head; p !== null; p = p.next) {
+      pages++;
+      if (p.packed !== null) packed++;
+    }
+    return { pages, packed, length: this.length };
+  }
+
+  /**
+   * Verifies the internal invariants (tests): counts add up, head and tail are open, rings hold
+   * exactly their elements, links are consistent. Throws on the first violation.
+   */
+  check(): void {
+    let n = 0;
+    let prev: Page | null = null;
+    for (let p = this.head; p !== null; p = p.next) {
+      if (p.prev !== prev) throw new Error('bad prev link');
+      if (p.count <= 0 || p.count > PAGE_MAX) throw new Error(`bad page count ${p.count}`);
+      if (p.packed !== null) {
+        if (p === this.head || p === this.tail) throw new Error('packed end page');
+        if (bulkPos(p.packed, 0, p.count) !== p.packed.length) throw new Error('packed count mismatch');
+      } else {
+        const ring = p.ring!;
+        if (p.count > ring.length) throw new Error('ring overflow');
+        let live = 0;
+        for (let i = 0; i < ring.length; i++) if (ring[i] !== undefined) live++;
+        if (live !== p.count) throw new Error(`ring holds ${live} strings for ${p.count} elements`);
+      }
+      n += p.count;
+      prev = p;
+    }
+    if (prev !== this.tail) throw new Error('bad tail');
+    if (n !== this.length) throw new Error(`length ${this.length} but pages hold ${n}`);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** The page holding `index`; its offset in the page is left in `locOff`. */
+  private locate(index: number): Page {
+    if (index * 2 < this.length) {
+      let p = this.head!;
+      while (index >= p.count) {
+        index -= p.count;
+        p = p.next!;
+      }
+      locOff = index;
+      return p;
+    }
+    let back = this.length - 1 - index;
+    let p = this.tail!;
+    while (back >= p.count) {
+      back -= p.count;
+      p = p.prev!;
+    }
+    locOff = p.count - 1 - back;
+    return p;
+  }
+
+  private linkHead(p: Page): void {
+    p.prev = null;
+    p.next = this.head;
+    if (this.head !== null) this.head.prev = p;
+    else this.tail = p;
+    this.head = p;
+  }
+
+  private linkTail(p: Page): void {
+    p.next = null;
+    p.prev = this.tail;
+    if (this.tail !== null) this.tail.next = p;
+    else this.head = p;
+    this.tail = p;
+  }
+
+  /** Makes `p` the head (dropping the pages before it); opens it if packed. */
+  private setHead(p: Page | null): void {
+    this.head = p;
+    if (p === null) {
+      this.tail = null;
+      return;
+    }
+    p.prev = null;
+    if (p.packed !== null) unpack(p);
+  }
+
+  /** Makes `p` the tail (dropping the pages after it); opens it if packed. */
+  private setTail(p: Page | null): void {
+    this.tail = p;
+    if (p === null) {
+      this.head = null;
+      return;
+    }
+    p.next = null;
+    if (p.packed !== null) unpack(p);
+  }
+
+  private unlink(p: Page): void {
+    if (p === this.head) {
+      this.setHead(p.next);
+      return;
+    }
+    if (p === this.tail) {
+      this.setTail(p.prev);
+      return;
+    }
+    p.prev!.next = p.next;
+    p.next!.prev = p.prev;
+  }
+
+  /** Packs an open page that is neither an end page nor next to one. */
+  private maybePack(p: Page): void {
+    if (p.packed !== null || p === this.head || p === this.tail || p.prev === this.head || p.next === this.tail) return;
+    pack(p);
+  }
+
+  /** Gives page `p` new contents (1..PAGE_MAX elements) after a middle edit. */
+  private replaceItems(p: Page, items: string[]): void {
+    const wasPacked = p.packed !== null;
+    p.ring = items;
+    p.start = 0;
+    p.count = items.length;
+    p.packed = null;
+    if (wasPacked) this.maybePack(p);
+  }
+
+  /** Merges runs of small neighbouring pages left by LREM, keeping pages reasonably full. */
+  private compact(): void {
+    let p = this.head;
+    while (p !== null && p.next !== null) {
+      const q: Page = p.next;
+      if (p.count + q.count <= PAGE_MAX && (p.count < PAGE_MAX / 4 || q.count < PAGE_MAX / 4)) {
+        const wasPacked = p.packed !== null || q.packed !== null;
+        const items = linear(p).concat(linear(q));
+        p.ring = items;
+        p.start = 0;
+        p.count = items.length;
+        p.packed = null;
+        p.next = q.next;
+        if (q.next !== null) q.next.prev = p;
+        else this.tail = p;
+        if (wasPacked) this.maybePack(p);
+        continue; // p may absorb its new neighbour too
+      }
+      p = q;
+    }
+  }
+}
+
+/** Elements per page. */
+const PAGE_MAX = 128;
+/** A page whose RESP form would exceed this many bytes stays open (no giant strings). */
+const PACK_MAX_BYTES = 32 * 1024;
+
+/** FILL_MAX of quicklist.c: list-max-listpack-size is clamped to -5..32767. */
+const FILL_MAX = 32767;
+/** SIZE_ESTIMATE_OVERHEAD of quicklist.c. */
+const SIZE_ESTIMATE_OVERHEAD = 8;
+/** SIZE_SAFETY_LIMIT of quicklist.c: byte cap of count-limited nodes. */
+const SIZE_SAFETY_LIMIT = 8192;
+/** optimization_level of quicklist.c: bytes per node for fill -1..-5. */
+const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
+/** LP_HDR_SIZE of listpack.c (total bytes u32 + count u16); the terminator adds one byte. */
+const LP_HDR_SIZE = 6;
+
+/** quicklistNodeExceedsLimit (quicklist.c): would a node of this size and count be too big? */
+function quicklistNodeExceedsLimit(fill: number, newSz: number, newCount: number): boolean {
+  if (fill < 0) return newSz > OPTIMIZATION_LEVEL[Math.min(-fill - 1, 4)]!;
+  if (newSz > SIZE_SAFETY_LIMIT) return true;
+  return newCount > (fill === 0 ? 1 : fill);
+}
+
+/**
+ * Bytes a string takes as a listpack entry, back-length included (lpEncodeGetType and
+ * lpEncodeBacklen of listpack.c): integers in canonical form are encoded in 1 to 9 bytes,
+ * strings with a 1, 2 or 5 byte header.
+ */
+export function listpackEntrySize(s: string): number {
+  let enc: number;
+  const iv = s.length <= 20 ? lpStringToInt(s) : null;
+  if (iv !== null) {
+    if (iv >= 0 && iv <= 127) enc = 1;
+    else if (iv >= -4096 && iv <= 4095) enc = 2;
+    else if (iv >= -32768 && iv <= 32767) enc = 3;
+    else if (iv >= -8388608 && iv <= 8388607) enc = 4;
+    else if (iv >= -2147483648 && iv <= 2147483647) enc = 5;
+    else enc = 9;
+  } else {
+    const n = s.length;
+    enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
+  }
+  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
+  return enc + back;
+}
+
+/** string2ll's strict integer syntax (as lpStringToInt64); a bigint-free approximation is
+ * enough here since only the magnitude class matters. Returns null when not an integer. */
+function lpStringToInt(s: string): number | null {
+  const n = s.length;
+  if (n === 0) return null;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  if (s.charCodeAt(i) === 48) return n === 1 ? 0 : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  if (s.charCodeAt(0) === 45) v = -v;
+  // beyond int64: not an integer for listpack (string2ll overflow check)
+  if (n >= 19) {
+    const b = BigInt(s);
+    if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
+  }
+  return v;
+}
+
+/** One page; see {@link ListObject}. */
+class Page {
+  prev: Page | null = null;
+  next: Page | null = null;
+  /** open page: ring buffer; elements at (start + i) % ring.length, other slots undefined */
+  ring: Array<string | undefined> | null = null;
+  start = 0;
+  /** packed page: the elements as consecutive RESP bulk strings */
+  packed: string | null = null;
+  count = 0;
+}
+
+/** Offset within the page found by the last locate(). */
+let locOff = 0;
+/** Length of the bulk whose data start dataStart() returned last. */
+let scanLen = 0;
+
+function ringPushHead(p: Page, v: string): void {
+  let ring = p.ring!;
+  if (p.count === ring.length) ring = grow(p);
+  p.start = p.start === 0 ? ring.length - 1 : p.start - 1;
+  ring[p.start] = v;
+  p.count++;
+}
+
+function ringPushTail(p: Page, v: string): void {
+  let ring = p.ring!;
+  if (p.count === ring.length) ring = grow(p);
+  let i = p.start + p.count;
+  if (i >= ring.length) i -= ring.length;
+  ring[i] = v;
+  p.count++;
+}
+
+/** Doubles a full ring (capped at PAGE_MAX), laying the elements out from slot 0. */
+function grow(p: Page): Array<string | undefined> {
+  const old = p.ring!;
+  const cap = Math.min(PAGE_MAX, Math.max(4, old.length * 2));
+  const ring = new Array<string | undefined>(cap);
+  let i = p.start;
+  for (let k = 0; k < p.count; k++) {
+    ring[k] = old[i];
+    if (++i === old.length) i = 0;
+  }
+  p.ring = ring;
+  p.start = 0;
+  return ring;
+}
+
+function pageGet(p: Page, off: number): string {
+  if (p.packed === null) {
+    const ring = p.ring!;
+    let i = p.start + off;
+    if (i >= ring.length) i -= ring.length;
+    return ring[i]!;
+  }
+  const s = p.packed;
+  const d = dataStart(s, bulkPos(s, 0, off));
+  return s.slice(d, d + scanLen);
+}
+
+/** The elements of a page in order, as a fresh array. */
+function linear(p: Page): string[] {
+  const out = new Array<string>(p.count);
+  if (p.packed !== null) {
+    const s = p.packed;
+    let pos = 0;
+    for (let k = 0; k < p.count; k++) {
+      const d = dataStart(s, pos);
+      out[k] = s.slice(d, d + scanLen);
+      pos = d + scanLen + 2;
+    }
+    return out;
+  }
+  const ring = p.ring!;
+  let i = p.start;
+  for (let k = 0; k < p.count; k++) {
+    out[k] = ring[i]!;
+    if (++i === ring.length) i = 0;
+  }
+  return out;
+}
+
+function unpack(p: Page): void {
+  p.ring = linear(p);
+  p.start = 0;
+  p.packed = null;
+}
+
+function pack(p: Page): void {
+  const ring = p.ring!;
+  let bytes = 0;
+  for (let k = 0, i = p.start; k < p.count; k++) {
+    bytes += ring[i]!.length + 16;
+    if (++i === ring.length) i = 0;
+  }
+  if (bytes > PACK_MAX_BYTES) return;
+  const parts = new Array<string>(p.count);
+  for (let k = 0, i = p.start; k < p.count; k++) {
+    const v = ring[i]!;
+    parts[k] = '$' + v.length + '\r\n' + v + '\r\n';
+    if (++i === ring.length) i = 0;
+  }
+  // join builds one flat string: no rope of small pieces stays behind
+  p.packed = parts.join('');
+  p.ring = null;
+  p.start = 0;
+}
+
+function bulk(v: string): string {
+  return '$' + v.length + '\r\n' + v + '\r\n';
+}
+
+/** Data offset of the bulk at `pos`; its length goes to scanLen. */
+function dataStart(s: string, pos: number): number {
+  let i = pos + 1;
+  let n = 0;
+  let c = s.charCodeAt(i);
+  while (c !== 13) {
+    n = n * 10 + (c - 48);
+    c = s.charCodeAt(++i);
+  }
+  scanLen = n;
+  return i + 2;
+}
+
+function nextBulk(s: string, pos: number): number {
+  const d = dataStart(s, pos);
+  return d + scanLen + 2;
+}
+
+/** Offset of the bulk `k` bulks after the one at `pos`. */
+function bulkPos(s: string, pos: number, k: number): number {
+  for (; k > 0; k--) pos = nextBulk(s, pos);
+  return pos;
+}
+
+/** Offsets of the first `n` bulks and the end of the n-th (n + 1 numbers). */
+function bulkOffsets(s: string, n: number): number[] {
+  const pos = new Array<number>(n + 1);
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    pos[k] = at;
+    at = nextBulk(s, at);
+  }
+  pos[n] = at;
+  return pos;
+}
+
+function pageHas(p: Page, v: string): boolean {
+  if (p.packed !== null) {
+    const s = p.packed;
+    let pos = 0;
+    for (let k = 0; k < p.count; k++) {
+      const d = dataStart(s, pos);
+      if (scanLen === v.length && s.startsWith(v, d)) return true;
+      pos = d + scanLen + 2;
+    }
+    return false;
+  }
+  const ring = p.ring!;
+  let i = p.start;
+  for (let k = 0; k < p.count; k++) {
+    if (ring[i] === v) return true;
+    if (++i === ring.length) i = 0;
+  }
+  return false;
+}

@@ -1,0 +1,731 @@
+/**
+ * The RDB encoder: writes values, whole RDB files and DUMP payloads exactly as Redis 7.0 does
+ * (rdbSaveRio, rdbSaveObject, rdbSaveRawString, createDumpPayload in src/rdb.c and
+ * src/cluster.c): `REDIS0010`, the aux fields, SELECTDB + RESIZEDB per non-empty database,
+ * EXPIRETIME_MS, the RDB type Redis 7.0 chooses for each encoding, integer and LZF string
+ * encodings, listpack/intset blobs, and the CRC-64 trailer.
+ *
+ * Output goes to a sink in chunks, so the same encoder serves SAVE (a file), BGSAVE (a queue)
+ * and DUMP (a buffer).
+ */
+import type { Value } from '../../keyspace/types/object.js';
+import { type Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
+import type { ZSet } from '../../keyspace/types/zset.js';
+import { formatG } from '../../util/number.js';
+import { Crc64 } from './crc64.js';
+import { lzfCompress } from './lzf.js';
+import { ListpackWriter, lpElementSize } from './listpack.js';
+import { intsetEncode } from './intset.js';
+import { strToInt64 } from './intconv.js';
+import * as C from './constants.js';
+import { valueKind, DEFAULT_LIMITS, type TypeLimits } from './values.js';
+
+/** The Redis version written in the `redis-ver` aux field. */
+export const RDB_REDIS_VER = '7.0.15';
+
+/** Options that change the bytes written. */
+export interface RdbSaveOptions {
+  /** rdbcompression: LZF for strings longer than 20 bytes when it saves space */
+  compression: boolean;
+  /** rdbchecksum: CRC-64 trailer (zero when off) */
+  checksum: boolean;
+  /** list node sizes and stream node sizes */
+  limits: TypeLimits;
+}
+
+export const DEFAULT_SAVE_OPTIONS: Readonly<RdbSaveOptions> = Object.freeze({
+  compression: true,
+  checksum: true,
+  limits: DEFAULT_LIMITS,
+});
+
+const BUF_SIZE = 64 * 1024;
+
+/** Elements at least this long go in their own PLAIN quicklist node (packed_threshold, 1 GB). */
+const PACKED_THRESHOLD = 1 << 30;
+/** quicklist.c: the node size limits of list-max-listpack-size -1..-5, and the safety limit */
+const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
+const SIZE_SAFETY_LIMIT = 8192;
+const SIZE_ESTIMATE_OVERHEAD = 8;
+/** t_stream.c STREAM_LISTPACK_MAX_SIZE */
+const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
+
+/**
+ * Low-level RDB output (rio + rdbSave* primitives): buffers bytes, feeds the CRC, and hands
+ * full chunks to `sink`. A chunk passed to the sink is never reused by the writer.
+ */
+export class RdbWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private readonly crc: Crc64 | null;
+  /** bytes handed to the sink so far plus those buffered */
+  get written(): number {
+    return this.flushed + this.pos;
+  }
+  private flushed = 0;
+  private scratch = Buffer.allocUnsafe(1024);
+
+  /**
+   * @param sink receives the output in order
+   * @param reuse keep one buffer and hand the sink copies (for many small outputs, one per key);
+   *   otherwise the buffer itself is handed over and a new one allocated
+   */
+  constructor(
+    private readonly sink: (chunk: Buffer) => void,
+    readonly opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS,
+    private readonly reuse = false,
+  ) {
+    this.crc = opts.checksum ? new Crc64() : null;
+    this.buf = Buffer.allocUnsafe(reuse ? 4096 : BUF_SIZE);
+  }
+
+  /** Sends buffered bytes to the sink. */
+  flush(): void {
+    if (this.pos === 0) return;
+    let chunk = this.buf.subarray(0, this.pos);
+    if (this.crc !== null) this.crc.update(chunk);
+    this.flushed += this.pos;
+    if (this.reuse) {
+      chunk = Buffer.from(chunk);
+    } else {
+      this.buf = Buffer.allocUnsafe(BUF_SIZE);
+    }
+    this.pos = 0;
+    this.sink(chunk);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.reuse && this.pos + n <= BUF_SIZE) {
+      // grow the reused buffer rather than cutting a key into many chunks
+      const nb = Buffer.allocUnsafe(Math.min(BUF_SIZE, Math.max(this.buf.length * 2, this.pos + n)));
+      this.buf.copy(nb, 0, 0, this.pos);
+      this.buf = nb;
+      return;
+    }
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
+  u8(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Raw bytes [start, end) of `b`. Large blobs go to the sink without a copy. */
+  bytes(b: Uint8Array, start = 0, end = b.length): void {
+    const n = end - start;
+    if (n >= BUF_SIZE) {
+      this.flush();
+      const chunk = Buffer.from(b.buffer, b.byteOffset + start, n);
+      if (this.crc !== null) this.crc.update(chunk);
+      this.flushed += n;
+      this.sink(chunk);
+      return;
+    }
+    this.ensure(n);
+    this.buf.set(b.subarray(start, end), this.pos);
+    this.pos += n;
+  }
+
+  /** A latin1 string's bytes. */
+  latin1(s: string): void {
+    const n = s.length;
+    if (n >= BUF_SIZE) {
+      this.bytes(Buffer.from(s, 'latin1'));
+      return;
+    }
+    this.ensure(n);
+    this.buf.latin1Write(s, this.pos, n);
+    this.pos += n;
+  }
+
+  /** rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit length. */
+  len(v: number | bigint): void {
+    if (typeof v === 'bigint') {
+      if (v <= 0xffffffffn) {
+        this.len(Number(v));
+        return;
+      }
+      this.ensure(9);
+      this.buf[this.pos++] = C.RDB_64BITLEN;
+      this.buf.writeBigUInt64BE(v, this.pos);
+      this.pos += 8;
+      return;
+    }
+    this.ensure(9);
+    const buf = this.buf;
+    if (v < 1 << 6) {
+      buf[this.pos++] = v;
+    } else if (v < 1 << 14) {
+      buf[this.pos++] = (v >> 8) | 0x40;
+      buf[this.pos++] = v & 0xff;
+    } else if (v <= 0xffffffff) {
+      buf[this.pos++] = C.RDB_32BITLEN;
+      buf.writeUInt32BE(v, this.pos);
+      this.pos += 4;
+    } else {
+      buf[this.pos++] = C.RDB_64BITLEN;
+      buf.writeBigUInt64BE(BigInt(v), this.pos);
+      this.pos += 8;
+    }
+  }
+
+  /** rdbSaveMillisecondTime: signed 64-bit little-endian. */
+  millis(t: number): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(BigInt(Math.trunc(t)), this.pos);
+    this.pos += 8;
+  }
+
+  /** rdbSaveBinaryDoubleValue. */
+  binaryDouble(d: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(d, this.pos);
+    this.pos += 8;
+  }
+
+  /** rdbEncodeInteger: the special int8/16/32 forms; false when `v` does not fit 32 bits. */
+  private encodeInteger(v: number): boolean {
+    if (v >= -128 && v <= 127) {
+      this.ensure(2);
+      this.buf[this.pos++] = (C.RDB_ENCVAL << 6) | C.RDB_ENC_INT8;
+      this.buf.writeInt8(v, this.pos);
+      this.pos += 1;
+      return true;
+    }
+    if (v >= -32768 && v <= 32767) {
+      this.ensure(3);
+      this.buf[this.pos++] = (C.RDB_ENCVAL << 6) | C.RDB_ENC_INT16;
+      this.buf.writeInt16LE(v, this.pos);
+      this.pos += 2;
+      return true;
+    }
+    if (v >= -2147483648 && v <= 2147483647) {
+      this.ensure(5);
+      this.buf[this.pos++] = (C.RDB_ENCVAL << 6) | C.RDB_ENC_INT32;
+      this.buf.writeInt32LE(v, this.pos);
+      this.pos += 4;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * rdbSaveRawString of a latin1 string: integer encoding when it is a canonical integer of at
+   * most 11 chars fitting 32 bits, LZF when longer than 20 bytes, compression is on and it saves
+   * at least 4 bytes, else length + bytes.
+   */
+  string(s: string): void {
+    const n = s.length;
+    if (n <= 11 && n > 0) {
+      const v = strToInt64(s);
+      if (typeof v === 'number' && this.encodeInteger(v)) return;
+    }
+    if (this.opts.compression && n > 20) {
+      let src: Buffer;
+      if (n <= this.scratch.length) {
+        this.scratch.latin1Write(s, 0, n);
+        src = this.scratch;
+      } else {
+        src = Buffer.from(s, 'latin1');
+      }
+      if (this.lzf(src, 0, n)) return;
+    }
+    this.len(n);
+    if (n > 0) this.latin1(s);
+  }
+
+  /** rdbSaveRawString of bytes (listpack and intset blobs). */
+  blob(b: Buffer, start = 0, end = b.length): void {
+    const n = end - start;
+    if (n <= 11 && n > 0) {
+      const v = strToInt64(b.latin1Slice(start, end));
+      if (typeof v === 'number' && this.encodeInteger(v)) return;
+    }
+    if (this.opts.compression && n > 20 && this.lzf(b, start, n)) return;
+    this.len(n);
+    this.bytes(b, start, end);
+  }
+
+  /** rdbSaveLzfStringObject: writes and returns true when compression saves at least 4 bytes. */
+  private lzf(src: Buffer, start: number, n: number): boolean {
+    const out = lzfCompress(src, n - 4, start, n);
+    if (out === null) return false;
+    this.u8((C.RDB_ENCVAL << 6) | C.RDB_ENC_LZF);
+    this.len(out.length);
+    this.len(n);
+    this.bytes(out);
+    return true;
+  }
+
+  /** Flushes and returns the CRC-64 of everything written (the writer must be done). */
+  digest(): Crc64 | null {
+    this.flush();
+    return this.crc;
+  }
+}
+
+/** rdbSaveObjectType: the RDB type byte Redis 7.0 writes for a value in its encoding. */
+export function rdbTypeOf(v: Value): number {
+  const k = valueKind(v);
+  switch (k.kind) {
+    case 'string': return C.RDB_TYPE_STRING;
+    case 'list': return C.RDB_TYPE_LIST_QUICKLIST_2;
+    case 'set-intset': return C.RDB_TYPE_SET_INTSET;
+    case 'set': return C.RDB_TYPE_SET;
+    case 'zset-listpack': return C.RDB_TYPE_ZSET_LISTPACK;
+    case 'zset': return C.RDB_TYPE_ZSET_2;
+    case 'hash-listpack': return C.RDB_TYPE_HASH_LISTPACK;
+    case 'hash': return C.RDB_TYPE_HASH;
+    case 'stream': return C.RDB_TYPE_STREAM_LISTPACKS_2;
+  }
+}
+
+/** d2string of Redis 7.0 (src/util.c): integers without a fraction, else %.17g. */
+export function d2string(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  if (v > -4503599627370495 && v < 4503599627370496 && Number.isInteger(v)) return String(v);
+  return formatG(v, 17);
+}
+
+/**
+ * rdbSaveObjectType + rdbSaveObject: writes the type byte, then `key` when given (as
+ * rdbSaveKeyValuePair puts it between the type and the value), then the value.
+ */
+export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
+  const k = valueKind(v);
+  const type = (t: number): void => {
+    w.u8(t);
+    if (key !== undefined) w.string(key);
+  };
+  switch (k.kind) {
+    case 'string':
+      type(C.RDB_TYPE_STRING);
+      w.string(k.value);
+      return;
+    case 'list':
+      type(C.RDB_TYPE_LIST_QUICKLIST_2);
+      writeQuicklist(w, k.items, w.opts.limits.listFill);
+      return;
+    case 'set-intset':
+      type(C.RDB_TYPE_SET_INTSET);
+      w.blob(intsetEncode(k.values));
+      return;
+    case 'set':
+      type(C.RDB_TYPE_SET);
+      w.len(k.size);
+      for (const m of k.members) w.string(m);
+      return;
+    case 'zset-listpack': {
+      type(C.RDB_TYPE_ZSET_LISTPACK);
+      const lp = new ListpackWriter(64);
+      k.zset.forEach((m, s) => {
+        lp.appendString(m);
+        lp.appendString(d2string(s));
+      });
+      w.blob(lp.finish());
+      return;
+    }
+    case 'zset':
+      type(C.RDB_TYPE_ZSET_2);
+      writeSkiplistZset(w, k.zset);
+      return;
+    case 'hash-listpack': {
+      type(C.RDB_TYPE_HASH_LISTPACK);
+      const lp = new ListpackWriter(64);
+      for (const [f, val] of k.pairs) {
+        lp.appendString(f);
+        lp.appendString(val);
+      }
+      w.blob(lp.finish());
+      return;
+    }
+    case 'hash':
+      type(C.RDB_TYPE_HASH);
+      w.len(k.size);
+      for (const [f, val] of k.pairs) {
+        w.string(f);
+        w.string(val);
+      }
+      return;
+    case 'stream':
+      type(C.RDB_TYPE_STREAM_LISTPACKS_2);
+      writeStream(w, k.stream);
+      return;
+  }
+}
+
+function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
+  w.len(z.size);
+  // from the greatest to the smallest, as rdbSaveObject walks the skiplist from its tail
+  z.forEachReverse((m, s) => {
+    w.string(m);
+    w.binaryDouble(s);
+  });
+}
+
+/**
+ * A list as RDB_TYPE_LIST_QUICKLIST_2: the nodes a quicklist built by pushing every item at the
+ * tail would have (_quicklistNodeAllowInsert of Redis 7.0 with list-max-listpack-size `fill`),
+ * each a PACKED listpack, or a PLAIN node for an item of 1 GB or more.
+ */
+function writeQuicklist(w: RdbWriter, items: Iterable<string>, fill: number): void {
+  const nodes: Array<Buffer | string> = [];
+  let cur: ListpackWriter | null = null;
+  const sizeLimit = fill < 0 ? (-fill - 1 < OPTIMIZATION_LEVEL.length ? OPTIMIZATION_LEVEL[-fill - 1]! : 0) : 0;
+  for (const item of items) {
+    const sz = item.length;
+    if (sz >= PACKED_THRESHOLD) {
+      if (cur !== null) nodes.push(cur.finish());
+      cur = null;
+      nodes.push(item);
+      continue;
+    }
+    let allow = false;
+    if (cur !== null) {
+      const newSz = cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD;
+      if (fill < 0 && sizeLimit > 0 && newSz <= sizeLimit) allow = true;
+      else if (newSz > SIZE_SAFETY_LIMIT) allow = false;
+      else allow = cur.count < fill;
+    }
+    if (!allow) {
+      if (cur !== null) nodes.push(cur.finish());
+      cur = new ListpackWriter(256);
+    }
+    cur!.appendString(item);
+  }
+  if (cur !== null) nodes.push(cur.finish());
+  w.len(nodes.length);
+  for (const node of nodes) {
+    if (typeof node === 'string') {
+      w.len(C.QUICKLIST_NODE_CONTAINER_PLAIN);
+      w.string(node);
+    } else {
+      w.len(C.QUICKLIST_NODE_CONTAINER_PACKED);
+      w.blob(node);
+    }
+  }
+}
+
+/** One listpack node of a stream being rebuilt. */
+interface StreamNode {
+  master: StreamID;
+  masterKey: string;
+  masterFields: string[];
+  /** [key, fields] of its entries */
+  entries: Array<[string, string[]]>;
+  /** bytes of the entries part (after the master entry) */
+  entriesBytes: number;
+}
+
+function masterPartSize(node: StreamNode): number {
+  let n = lpElementSize(node.entries.length) + lpElementSize(0) + lpElementSize(node.masterFields.length) + lpElementSize(0);
+  for (const f of node.masterFields) n += lpElementSize(f);
+  return n;
+}
+
+function sameFields(master: string[], fields: string[]): boolean {
+  if (master.length * 2 !== fields.length) return false;
+  for (let i = 0; i < master.length; i++) if (master[i] !== fields[2 * i]) return false;
+  return true;
+}
+
+/** Bytes an entry takes in a node (flags, ID deltas, optional field names, values, lp-count). */
+function entrySize(node: StreamNode, id: StreamID, fields: string[]): number {
+  const same = sameFields(node.masterFields, fields);
+  const nf = fields.length >> 1;
+  let n = lpElementSize(same ? 2 : 0) + lpElementSize(BigInt.asIntN(64, id.ms - node.master.ms)) + lpElementSize(BigInt.asIntN(64, id.seq - node.master.seq));
+  if (!same) n += lpElementSize(nf);
+  for (let i = 0; i < fields.length; i += 2) {
+    if (!same) n += lpElementSize(fields[i]!);
+    n += lpElementSize(fields[i + 1]!);
+  }
+  n += lpElementSize(same ? nf + 3 : nf + 3 + nf + 1);
+  return n;
+}
+
+function nodeListpack(node: StreamNode): Buffer {
+  const lp = new ListpackWriter(256);
+  lp.appendInteger(node.entries.length);
+  lp.appendInteger(0);
+  lp.appendInteger(node.masterFields.length);
+  for (const f of node.masterFields) lp.appendString(f);
+  lp.appendInteger(0);
+  for (const [k, fields] of node.entries) {
+    const id = streamIdFromKey(k);
+    const same = sameFields(node.masterFields, fields);
+    const nf = fields.length >> 1;
+    lp.appendInteger(same ? 2 : 0);
+    lp.appendInteger(BigInt.asIntN(64, id.ms - node.master.ms));
+    lp.appendInteger(BigInt.asIntN(64, id.seq - node.master.seq));
+    if (!same) lp.appendInteger(nf);
+    for (let i = 0; i < fields.length; i += 2) {
+      if (!same) lp.appendString(fields[i]!);
+      lp.appendString(fields[i + 1]!);
+    }
+    lp.appendInteger(same ? nf + 3 : nf + 3 + nf + 1);
+  }
+  return lp.finish();
+}
+
+/**
+ * A stream as RDB_TYPE_STREAM_LISTPACKS_2. The listpack nodes are rebuilt as streamAppendItem
+ * would have built them by appending every entry in order under stream-node-max-bytes and
+ * stream-node-max-entries (deleted entries are not kept, so no node has tombstones).
+ */
+function writeStream(w: RdbWriter, s: Stream): void {
+  const limits = w.opts.limits;
+  let maxBytes = limits.streamNodeMaxBytes;
+  if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
+  const nodes: StreamNode[] = [];
+  let node: StreamNode | null = null;
+  for (const [k, fields] of s.entries.entries()) {
+    const id = streamIdFromKey(k);
+    if (node !== null) {
+      let totelelen = 0;
+      for (const f of fields) totelelen += f.length;
+      const lpBytes = 6 + masterPartSize(node) + node.entriesBytes + 1;
+      if (lpBytes + totelelen >= maxBytes) node = null;
+      else if (limits.streamNodeMaxEntries && node.entries.length >= limits.streamNodeMaxEntries) node = null;
+    }
+    if (node === null) {
+      const mf: string[] = [];
+      for (let i = 0; i < fields.length; i += 2) mf.push(fields[i]!);
+      node = { master: id, masterKey: k, masterFields: mf, entries: [], entriesBytes: 0 };
+      nodes.push(node);
+    }
+    node.entriesBytes += entrySize(node, id, fields);
+    node.entries.push([k, fields]);
+  }
+  w.len(nodes.length);
+  for (const n of nodes) {
+    w.string(n.masterKey);
+    w.blob(nodeListpack(n));
+  }
+  w.len(s.length);
+  w.len(s.lastId.ms);
+  w.len(s.lastId.seq);
+  w.len(s.firstId.ms);
+  w.len(s.firstId.seq);
+  w.len(s.maxDeletedEntryId.ms);
+  w.len(s.maxDeletedEntryId.seq);
+  w.len(s.entriesAdded);
+  const groups = s.sortedGroups();
+  w.len(groups.length);
+  for (const g of groups) {
+    w.string(g.name);
+    w.len(g.lastId.ms);
+    w.len(g.lastId.seq);
+    // a long long saved with rdbSaveLen: -1 becomes 2^64-1
+    w.len(BigInt.asUintN(64, BigInt(g.entriesRead)));
+    w.len(g.pel.size);
+    for (const [k, nack] of g.pel.entries()) {
+      w.latin1(k);
+      w.millis(nack.deliveryTime);
+      w.len(nack.deliveryCount);
+    }
+    const consumers = g.sortedConsumers();
+    w.len(consumers.length);
+    for (const c of consumers) {
+      w.string(c.name);
+      w.millis(c.seenTime);
+      w.len(c.pel.size);
+      for (const [k] of c.pel.entries()) w.latin1(k);
+    }
+  }
+}
+
+/** Aux fields written after the magic (rdbSaveInfoAuxFields). */
+export interface RdbAuxInfo {
+  /** Unix seconds; default now */
+  ctime?: number;
+  /** bytes; default the process's heap in use */
+  usedMem?: number;
+  /** the file is an AOF base (aof-base 1) */
+  aofBase?: boolean;
+}
+
+/**
+ * Writes a whole RDB file: {@link begin}, then per non-empty database {@link selectDb} and its
+ * keys with {@link key}, then {@link end}.
+ */
+export class RdbFileEncoder {
+  readonly w: RdbWriter;
+
+  constructor(sink: (chunk: Buffer) => void, opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS) {
+    this.w = new RdbWriter(sink, opts);
+  }
+
+  /** Magic and aux fields. */
+  begin(aux: RdbAuxInfo = {}): void {
+    const w = this.w;
+    w.latin1(`REDIS${String(C.RDB_VERSION).padStart(4, '0')}`);
+    const field = (k: string, v: string): void => {
+      w.u8(C.RDB_OPCODE_AUX);
+      w.string(k);
+      w.string(v);
+    };
+    field('redis-ver', RDB_REDIS_VER);
+    field('redis-bits', '64');
+    field('ctime', String(aux.ctime ?? Math.floor(Date.now() / 1000)));
+    field('used-mem', String(aux.usedMem ?? process.memoryUsage().heapUsed));
+    field('aof-base', aux.aofBase ? '1' : '0');
+  }
+
+  /** SELECTDB and RESIZEDB for a database with `size` keys of which `expires` have a TTL. */
+  selectDb(dbid: number, size: number, expires: number): void {
+    const w = this.w;
+    w.u8(C.RDB_OPCODE_SELECTDB);
+    w.len(dbid);
+    w.u8(C.RDB_OPCODE_RESIZEDB);
+    w.len(size);
+    w.len(expires);
+  }
+
+  /**
+   * One key (rdbSaveKeyValuePair): EXPIRETIME_MS when `expireAt` is not -1, IDLE (seconds) or
+   * FREQ (LFU counter) when given (maxmemory-policy *-lru / *-lfu), then type, key, value.
+   */
+  key(key: string, value: Value, expireAt = -1, access?: KeyAccess): void {
+    writeKeyValuePair(this.w, key, value, expireAt, access);
+  }
+
+  /** EOF opcode and the 8-byte checksum (zero when rdbchecksum is off); flushes. */
+  end(): void {
+    const w = this.w;
+    w.u8(C.RDB_OPCODE_EOF);
+    const crc = w.digest();
+    const trailer = Buffer.alloc(8);
+    if (crc !== null) crc.writeLE(trailer, 0);
+    w.bytes(trailer);
+    w.flush();
+  }
+}
+
+/** LRU/LFU information saved before a key (RDB_OPCODE_IDLE / RDB_OPCODE_FREQ). */
+export interface KeyAccess {
+  /** idle time in seconds (LRU policies) */
+  idle?: number;
+  /** LFU counter 0-255 (LFU policies) */
+  freq?: number;
+}
+
+function writeKeyValuePair(w: RdbWriter, key: string, value: Value, expireAt: number, access?: KeyAccess): void {
+  if (expireAt !== -1) {
+    w.u8(C.RDB_OPCODE_EXPIRETIME_MS);
+    w.millis(expireAt);
+  }
+  if (access !== undefined) {
+    if (access.idle !== undefined) {
+      w.u8(C.RDB_OPCODE_IDLE);
+      w.len(access.idle);
+    }
+    if (access.freq !== undefined) {
+      w.u8(C.RDB_OPCODE_FREQ);
+      w.u8(access.freq);
+    }
+  }
+  writeTypedValue(w, value, key);
+}
+
+/**
+ * A DUMP payload (createDumpPayload in src/cluster.c): type byte and value, the RDB version as
+ * two bytes little-endian, and the CRC-64 of all that, little-endian.
+ */
+export function dumpPayload(v: Value, opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS): Buffer {
+  const chunks: Buffer[] = [];
+  const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false });
+  writeTypedValue(w, v);
+  w.u8(C.RDB_VERSION & 0xff);
+  w.u8((C.RDB_VERSION >> 8) & 0xff);
+  w.flush();
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const out = Buffer.allocUnsafe(body.length + 8);
+  body.copy(out, 0);
+  new Crc64().update(body).writeLE(out, body.length);
+  return out;
+}
+
+/** What an RDB-format snapshot needs: header and trailer bytes around the per-key entries. */
+export interface RdbSnapshotFormat {
+  /** magic and aux fields */
+  header(): Buffer;
+  /** per database and per key bytes, for {@link Snapshot} */
+  snapshot: {
+    beginDb(db: number, keys: number, expires: number): Buffer;
+    entry(db: number, key: string, value: Value, expireAt: number): Buffer;
+  };
+  /**
+   * Call with every chunk as it is written, in file order (header and trailer excluded): the
+   * trailer then carries the CRC-64 of the file. Chunks produced early by the snapshot guard are
+   * written later than produced, so the CRC cannot be computed at production time.
+   */
+  observe(chunk: Uint8Array | string): void;
+  /** EOF opcode and checksum: the real CRC-64 when every chunk was observed, else zero (valid:
+   * Redis skips the check of a zero checksum) */
+  trailer(): Buffer;
+}
+
+/**
+ * The RDB encoder as a snapshot format (BGSAVE, the AOF's RDB-preamble base): same bytes as
+ * {@link RdbFileEncoder}, cut per key.
+ */
+export function rdbSnapshotFormat(opts: RdbSaveOptions, aux: RdbAuxInfo = {},
+  access?: (db: number, key: string, value: Value) => KeyAccess | undefined): RdbSnapshotFormat {
+  const crc = new Crc64();
+  let produced = 0;
+  let observed = 0;
+  let headerBytes: Buffer | null = null;
+  const collect = (fn: (w: RdbWriter) => void): Buffer => {
+    const chunks: Buffer[] = [];
+    const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
+    fn(w);
+    w.flush();
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  };
+  const count = (b: Buffer): Buffer => {
+    produced += b.length;
+    return b;
+  };
+  return {
+    header() {
+      const chunks: Buffer[] = [];
+      const e = new RdbFileEncoder((c) => chunks.push(c), { ...opts, checksum: false });
+      e.begin(aux);
+      e.w.flush();
+      headerBytes = Buffer.concat(chunks);
+      crc.update(headerBytes);
+      return headerBytes;
+    },
+    snapshot: {
+      beginDb: (db, keys, expires) => count(collect((w) => {
+        w.u8(C.RDB_OPCODE_SELECTDB);
+        w.len(db);
+        w.u8(C.RDB_OPCODE_RESIZEDB);
+        w.len(keys);
+        w.len(expires);
+      })),
+      entry: (db, key, value, expireAt) => count(collect((w) => {
+        writeKeyValuePair(w, key, value, expireAt, access?.(db, key, value));
+      })),
+    },
+    observe(chunk) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      crc.update(b);
+      observed += b.length;
+    },
+    trailer() {
+      const out = Buffer.alloc(9);
+      out[0] = C.RDB_OPCODE_EOF;
+      if (opts.checksum && observed === produced && headerBytes !== null) {
+        crc.update(out, 0, 1);
+        crc.writeLE(out, 1);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * string2ll-style integer recognition shared by the compact encodings: a listpack, a ziplist, an
+ * intset and the RDB string encoder store a string as an integer only when it is the canonical
+ * decimal form of a signed 64-bit value (no '+', no leading zeros, no "-0", no spaces).
+ */
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The value of `s` when it is a canonical int64 (string2ll rules): a number when |v| < 2^53,
+ * a bigint beyond, null when `s` is not such an integer.
+ */
+export function strToInt64(s: string): number | bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0 : null; // "0" only; "-0", "01" are not canonical
+  if (first < 49 || first > 57) return null;
+  if (n <= 16) {
+    let v = 0;
+    for (let j = i; j < n; j++) {
+      const d = s.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) return null;
+      v = v * 10 + d;
+    }
+    // up to 15 digits is always exact; 16 digits may pass 2^53
+    if (v <= Number.MAX_SAFE_INTEGER) return i ? -v : v;
+  }
+  for (let j = i; j < n; j++) {
+    const d = s.charCodeAt(j);
+    if (d < 48 || d > 57) return null;
+  }
+  const b = BigInt(s);
+  if (b < INT64_MIN || b > INT64_MAX) return null;
+  return b;
+}
+
+/** A decoded compact-encoding element: a latin1 string, or an integer (number when safe). */
+export type PackedElement = string | number | bigint;
+
+/** The string form of a decoded element (integers in decimal, as ll2string). */
+export function elementToString(e: PackedElement): string {
+  return typeof e === 'string' ? e : String(e);
+}
+
+/** Reads a signed 64-bit little-endian integer; a number when safe, else a bigint. */
+export function readInt64LE(buf: Buffer, off: number): number | bigint {
+  const lo = buf.readUInt32LE(off);
+  const hi = buf.readInt32LE(off + 4);
+  // |v| < 2^53 exactly when hi is in [-2^21, 2^21)
+  if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + lo;
+  return buf.readBigInt64LE(off);
+}
+
+/** Normalizes an integer: a number when within ±(2^53-1), else a bigint. */
+export function normInt(v: bigint): number | bigint {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}

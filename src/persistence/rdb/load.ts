@@ -1,0 +1,470 @@
+/**
+ * RDB files on disk: loading at start-up (loadDataFromDisk / rdbLoad of Redis 7.0), synchronous
+ * saving (rdbSave: `temp-<pid>.rdb`, fsync, rename, fsync of the directory), the state INFO
+ * persistence reports, and the shutdown save.
+ *
+ * Loading decodes into a staging set of databases and swaps them in only when the whole file was
+ * read and checked, so a corrupt or truncated file never leaves a half-loaded keyspace. It runs
+ * in slices of a few tens of milliseconds, yielding to the event loop in between, so clients
+ * connected meanwhile get -LOADING instead of a frozen server.
+ */
+import { openSync, closeSync, writeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
+import { resolve, dirname, basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Server, ShutdownOptions } from '../../server/server.js';
+import { Keyspace } from '../../keyspace/keyspace.js';
+import type { Database } from '../../keyspace/database.js';
+import { RdbReader, RdbError } from './reader.js';
+import { RdbParser } from './decoder.js';
+import { RdbFileEncoder, rdbSnapshotFormat, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions, type KeyAccess, type RdbSnapshotFormat } from './encoder.js';
+import type { Value } from '../../keyspace/types/object.js';
+import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } from '../../keyspace/lru.js';
+import { registerRdbForAof } from '../aof/aof.js';
+import { limitsFromConfig } from './values.js';
+import { registerInfoProvider } from '../../server/info.js';
+
+/** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
+export interface RdbState {
+  /** Unix seconds of the last successful save (server.lastsave); start-up counts as one */
+  lastSave: number;
+  /** status of the last background save, set by BGSAVE (lastbgsave_status) */
+  lastBgsaveStatus: 'ok' | 'err';
+  /** saves done, SAVE and BGSAVE (stat_rdb_saves) */
+  saves: number;
+  /** true while a background save runs (child_type == CHILD_TYPE_RDB); set by BGSAVE */
+  bgsaveInProgress: boolean;
+  /** keys loaded / dropped as expired by the last load */
+  lastLoadKeysLoaded: number;
+  lastLoadKeysExpired: number;
+  /** progress of the running load */
+  loadingStartTime: number;
+  loadingTotalBytes: number;
+  loadingLoadedBytes: number;
+  loadingRdbUsedMem: number;
+}
+
+const states = new WeakMap<Server, RdbState>();
+
+/** The RDB state of a server (created on first use). */
+export function rdbState(server: Server): RdbState {
+  let st = states.get(server);
+  if (st === undefined) {
+    st = {
+      lastSave: Math.floor(server.startTime / 1000),
+      lastBgsaveStatus: 'ok',
+      saves: 0,
+      bgsaveInProgress: false,
+      lastLoadKeysLoaded: 0,
+      lastLoadKeysExpired: 0,
+      loadingStartTime: 0,
+      loadingTotalBytes: 0,
+      loadingLoadedBytes: 0,
+      loadingRdbUsedMem: 0,
+    };
+    states.set(server, st);
+  }
+  return st;
+}
+
+/** Absolute path of `dir/dbfilename` (the RDB file of this server). */
+export function rdbFilePath(server: Server): string {
+  const dir = server.config.get<string>('dir');
+  const name = server.config.get<string>('dbfilename');
+  return dir ? resolve(dir, name) : resolve(name);
+}
+
+/** The byte-shaping options of the configuration (rdbcompression, rdbchecksum, limits). */
+export function saveOptions(server: Server): RdbSaveOptions {
+  return {
+    compression: server.config.get<boolean>('rdbcompression'),
+    checksum: server.config.get<boolean>('rdbchecksum'),
+    limits: limitsFromConfig(server.config),
+  };
+}
+
+/** Options of {@link loadRdbFile}. */
+export interface LoadOptions {
+  /** the file is an AOF base: keep keys that are already expired (RDBFLAGS_AOF_PREAMBLE) */
+  aofBase?: boolean;
+  /** byte offset where the RDB starts in the file (default 0) */
+  offset?: number;
+  /** slice length before yielding to the event loop, ms (default 50); 0 = load in one go */
+  sliceMs?: number;
+}
+
+/** What a load did. */
+export interface LoadResult {
+  /** false when the file does not exist (nothing loaded, not an error) */
+  exists: boolean;
+  keysLoaded: number;
+  keysExpired: number;
+  emptyKeysSkipped: number;
+  /** offset just after the RDB's checksum: where an AOF tail starts */
+  endOffset: number;
+  version: number;
+  aux: Map<string, string>;
+}
+
+/**
+ * Loads an RDB file into the server's keyspace, replacing its contents only on success.
+ * Sets `keyspace.loading` meanwhile (unless the caller already did) and the loading_* INFO
+ * fields. Keys already expired are dropped unless `aofBase`.
+ * @throws RdbError naming the file, the byte offset and the reason when the file is corrupt,
+ *   truncated or uses what Amber does not support (modules, functions); the keyspace is then
+ *   unchanged. Other I/O errors are thrown as they come.
+ */
+export async function loadRdbFile(server: Server, path: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { exists: false, keysLoaded: 0, keysExpired: 0, emptyKeysSkipped: 0, endOffset: 0, version: 0, aux: new Map() };
+    }
+    throw e;
+  }
+  try {
+    return await loadRdb(server, fd, path, opts);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Loads RDB data held in memory (an AOF's RDB preamble) into the keyspace, as
+ * {@link loadRdbFile} does; `file` names it in errors.
+ */
+export async function loadRdbBuffer(server: Server, buf: Buffer, file: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  return loadRdb(server, buf, file, opts);
+}
+
+async function loadRdb(server: Server, source: number | Buffer, path: string, opts: LoadOptions): Promise<LoadResult> {
+  const ks = server.keyspace;
+  const st = rdbState(server);
+  const wasLoading = ks.loading;
+  ks.loading = true;
+  st.loadingStartTime = Math.floor(Date.now() / 1000);
+  st.loadingLoadedBytes = 0;
+  st.loadingRdbUsedMem = 0;
+  st.lastLoadKeysExpired = 0;
+  st.lastLoadKeysLoaded = 0;
+  const log = server.log;
+  const file = basename(path);
+  try {
+    st.loadingTotalBytes = typeof source === 'number' ? fstatSync(source).size : source.length;
+    const staging = new Keyspace(ks.dbs.length);
+    staging.loading = true;
+    const aux = new Map<string, string>();
+    const now = Date.now();
+    let expired = 0;
+    const reader = new RdbReader(source, opts.offset ?? 0);
+    const parser = new RdbParser(reader, {
+      databases: ks.dbs.length,
+      limits: limitsFromConfig(server.config),
+      verifyChecksum: server.config.get<boolean>('rdbchecksum'),
+      handlers: {
+        aux(k, v) {
+          aux.set(k, v);
+          logAux(server, k, v);
+        },
+        key(dbid, key, value, expireAt, meta) {
+          if (!opts.aofBase && expireAt !== -1 && expireAt < now) {
+            expired++;
+            return;
+          }
+          const db = staging.dbs[dbid]!;
+          if (db.segmentOf(key).has(key)) {
+            throw new RdbError(reader.offset, `RDB has duplicated key '${key}' in DB ${dbid}`);
+          }
+          db.setKey(key, value, expireAt === -1 ? undefined : expireAt);
+          if (meta.freq >= 0 || meta.idle >= 0) {
+            const lru = accessClock(ks, meta.freq, meta.idle);
+            if (lru >= 0) db.setLru(key, value, lru);
+          }
+        },
+        emptyKey(_db, key) {
+          if (parser.emptyKeysSkipped <= 10) log.warning(`rdbLoadObject skipping empty key: ${key}`);
+        },
+      },
+    });
+    const slice = opts.sliceMs ?? 50;
+    let lastLog = performance.now();
+    for (;;) {
+      const done = parser.step(slice > 0 ? performance.now() + slice : Infinity);
+      st.loadingLoadedBytes = reader.offset;
+      st.lastLoadKeysLoaded = parser.keys - expired;
+      st.lastLoadKeysExpired = expired;
+      if (done) break;
+      if (performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        const perc = st.loadingTotalBytes ? ((reader.offset / st.loadingTotalBytes) * 100).toFixed(2) : '?';
+        log.notice(`Loading RDB ${file}: ${perc}% (${parser.keys} keys)`);
+      }
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    // all read and checked: swap the staging databases in
+    for (let i = 0; i < ks.dbs.length; i++) {
+      const real: Database = ks.dbs[i]!;
+      real.clear();
+      real.swapWith(staging.dbs[i]!);
+    }
+    const loaded = parser.keys - expired;
+    if (parser.emptyKeysSkipped) {
+      log.warning(`Done loading RDB, keys loaded: ${loaded}, keys expired: ${expired}, empty keys skipped: ${parser.emptyKeysSkipped}.`);
+    } else {
+      log.notice(`Done loading RDB, keys loaded: ${loaded}, keys expired: ${expired}.`);
+    }
+    if (parser.checksum === 'disabled-in-file') log.warning('RDB file was saved with checksum disabled: no check performed.');
+    return {
+      exists: true, keysLoaded: loaded, keysExpired: expired, emptyKeysSkipped: parser.emptyKeysSkipped,
+      endOffset: parser.endOffset, version: parser.version, aux,
+    };
+  } catch (e) {
+    if (e instanceof RdbError) throw e.withFile(path);
+    throw e;
+  } finally {
+    ks.loading = wasLoading;
+  }
+}
+
+/** The start-up log lines of the aux fields Redis understands (rdbLoadRio). */
+function logAux(server: Server, k: string, v: string): void {
+  const log = server.log;
+  const key = k.toLowerCase();
+  if (k.startsWith('%')) log.notice(`RDB '${k}': ${v}`);
+  else if (key === 'redis-ver') log.notice(`Loading RDB produced by version ${v}`);
+  else if (key === 'ctime') log.notice(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - (parseInt(v, 10) || 0))} seconds`);
+  else if (key === 'used-mem') {
+    const mem = parseInt(v, 10) || 0;
+    rdbState(server).loadingRdbUsedMem = mem;
+    log.notice(`RDB memory usage when created ${(mem / (1024 * 1024)).toFixed(2)} Mb`);
+  } else if (key === 'aof-preamble') {
+    if (parseInt(v, 10)) log.notice('RDB has an AOF tail');
+  } else if (key === 'aof-base') {
+    if (parseInt(v, 10)) log.notice('RDB is base AOF');
+  } else if (!['repl-stream-db', 'repl-id', 'repl-offset', 'lua', 'redis-bits'].includes(key)) {
+    log.debug(`Unrecognized RDB AUX field: '${k}'`);
+  }
+}
+
+/**
+ * objectSetLRUOrLFU (src/object.c): the access clock of a key given an LFU counter `freq` or an
+ * idle time `idle` in seconds (-1 when not given), for the current policy; -1 when neither
+ * applies.
+ */
+export function accessClock(ks: Keyspace, freq: number, idle: number): number {
+  if (ks.lfu) {
+    if (freq >= 0) return (lfuTimeInMinutes(ks) << 8) | (freq & 255);
+    return -1;
+  }
+  if (idle >= 0) {
+    let abs = ks.lruClock - idle;
+    if (abs < 0) abs += LRU_CLOCK_MAX;
+    return abs;
+  }
+  return -1;
+}
+
+/** The IDLE/FREQ information rdbSaveKeyValuePair writes for a key under the current policy. */
+export function keyAccess(server: Server, db: Database, key: string, value: Value): KeyAccess | undefined {
+  const policy = server.config.get<string>('maxmemory-policy');
+  const ks = server.keyspace;
+  if (policy.endsWith('-lru')) return { idle: Math.floor(estimateIdleMs(ks, db.lruOf(key, value)) / 1000) };
+  if (policy.endsWith('-lfu')) return { freq: lfuDecrAndReturn(ks, db.lruOf(key, value)) };
+  return undefined;
+}
+
+/** Options of {@link writeRdbFile}. */
+export interface WriteOptions {
+  /** aof-base aux field: 1 for an AOF base file */
+  aofBase?: boolean;
+}
+
+/**
+ * Writes the whole keyspace to `path` as Redis's rdbSave does: into `temp-<pid>.rdb` beside it,
+ * fsync, rename over `path`, fsync of the directory. A crash at any point leaves the old file or
+ * the new one, never a torn file. Synchronous: the caller blocks the server (SAVE, shutdown).
+ * @throws Error (the temp file removed) when writing fails
+ */
+export function writeRdbFile(server: Server, path: string, opts: WriteOptions = {}): void {
+  const dir = dirname(path);
+  const tmp = resolve(dir, `temp-${process.pid}.rdb`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'w');
+    const out = fd;
+    const enc = new RdbFileEncoder((chunk) => {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(out, chunk, off, chunk.length - off);
+    }, saveOptions(server));
+    enc.begin({ aofBase: opts.aofBase });
+    const dbs = server.keyspace.dbs;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i]!;
+      if (db.size === 0) continue;
+      enc.selectDb(i, db.size, db.expires.size);
+      const expires = db.expires;
+      const policy = server.config.get<string>('maxmemory-policy');
+      const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
+      for (const seg of db.segments) {
+        for (const [k, v] of seg) {
+          const t = expires.size ? expires.get(k) : undefined;
+          enc.key(k, v, t === undefined ? -1 : t, withAccess ? keyAccess(server, db, k, v) : undefined);
+        }
+      }
+    }
+    enc.end();
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (e) {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: the original error is what matters
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temp file may not exist
+    }
+    throw e;
+  }
+}
+
+/** fsync of a directory, so that a rename in it is durable. */
+export function fsyncDir(dir: string): void {
+  let dfd = -1;
+  try {
+    dfd = openSync(dir, fsc.O_RDONLY);
+    fsyncSync(dfd);
+  } catch {
+    // some filesystems refuse fsync on directories; the rename itself has happened
+  } finally {
+    if (dfd >= 0) closeSync(dfd);
+  }
+}
+
+/**
+ * rdbSave for SAVE and shutdown: writes dir/dbfilename, then resets the dirty counter and sets
+ * lastsave. Logs like Redis. Returns false (after logging why) when the write failed.
+ */
+export function rdbSave(server: Server): boolean {
+  const st = rdbState(server);
+  const path = rdbFilePath(server);
+  const dirtyBefore = server.keyspace.dirty;
+  try {
+    writeRdbFile(server, path);
+  } catch (e) {
+    server.log.warning(`Write error saving DB on disk: ${(e as Error).message}`);
+    return false;
+  }
+  server.log.notice('DB saved on disk');
+  st.saves++;
+  // changes made while saving (none for a synchronous save) stay counted
+  server.keyspace.dirty -= dirtyBefore;
+  st.lastSave = Math.floor(Date.now() / 1000);
+  st.lastBgsaveStatus = 'ok';
+  return true;
+}
+
+/** Save points of the `save` directive: [seconds, changes] pairs. */
+export type SavePoints = Array<[number, number]>;
+
+/**
+ * Attaches the RDB layer to a server: INFO persistence fields, loading dir/dbfilename at
+ * start-up (unless appendonly is on: the AOF layer loads then), and the save on shutdown when
+ * save points are configured (prepareForShutdown).
+ */
+export function installRdb(server: Server): void {
+  rdbState(server);
+  server.startupHooks.push(async () => {
+    if (server.config.find('appendonly') !== undefined && server.config.get<boolean>('appendonly')) return;
+    const path = rdbFilePath(server);
+    const t0 = performance.now();
+    let res: LoadResult;
+    try {
+      res = await loadRdbFile(server, path);
+    } catch (e) {
+      if (e instanceof RdbError) {
+        server.log.warning(`Internal error in RDB reading offset ${e.offset}, file ${path} -> ${e.reason}`);
+        server.log.warning('Terminating server after rdb file reading failure.');
+      } else {
+        server.log.warning(`Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
+      }
+      throw e;
+    }
+    if (res.exists) {
+      server.log.notice(`DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+    }
+    server.keyspace.dirty = 0;
+  });
+  server.shutdownHooks.push((opts: ShutdownOptions) => shutdownSave(server, opts));
+}
+
+/**
+ * The RDB part of prepareForShutdown: SHUTDOWN SAVE, or save points configured and no NOSAVE.
+ * Library close() does not save.
+ */
+function shutdownSave(server: Server, opts: ShutdownOptions): boolean {
+  if (opts.reason === 'close' || opts.nosave) return true;
+  const points = server.config.get<SavePoints>('save');
+  if (!opts.save && points.length === 0) return true;
+  server.log.notice('Saving the final RDB snapshot before exiting.');
+  if (!rdbSave(server)) {
+    server.log.warning('Error trying to save the DB, can\'t exit.');
+    return false;
+  }
+  return true;
+}
+
+registerInfoProvider('persistence', (server, s) => {
+  const st = states.get(server);
+  if (st === undefined) return;
+  s.set('rdb_bgsave_in_progress', st.bgsaveInProgress ? 1 : 0);
+  s.set('rdb_last_save_time', st.lastSave);
+  s.set('rdb_last_bgsave_status', st.lastBgsaveStatus);
+  s.set('rdb_saves', st.saves);
+  s.set('rdb_last_load_keys_expired', st.lastLoadKeysExpired);
+  s.set('rdb_last_load_keys_loaded', st.lastLoadKeysLoaded);
+  if (server.keyspace.loading) {
+    let perc = 0;
+    let remaining = 1;
+    if (st.loadingTotalBytes) {
+      perc = (st.loadingLoadedBytes / st.loadingTotalBytes) * 100;
+      remaining = st.loadingTotalBytes - st.loadingLoadedBytes;
+    }
+    const elapsed = Math.floor(Date.now() / 1000) - st.loadingStartTime;
+    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (st.loadingLoadedBytes + 1));
+    s.set('loading_start_time', st.loadingStartTime);
+    s.set('loading_total_bytes', st.loadingTotalBytes);
+    s.set('loading_rdb_used_mem', st.loadingRdbUsedMem);
+    s.set('loading_loaded_bytes', st.loadingLoadedBytes);
+    s.set('loading_loaded_perc', perc.toFixed(2));
+    s.set('loading_eta_seconds', eta);
+  }
+});
+
+/**
+ * The RDB format of an AOF base or a BGSAVE for `server` (its rdbcompression, rdbchecksum,
+ * limits and LRU/LFU opcodes); without a server, Redis's defaults. The writer should pass every
+ * chunk it writes to `observe` so that the trailer carries the CRC-64 (else it is zero).
+ */
+export function rdbFormatFor(server?: Server, aofBase = false): RdbSnapshotFormat {
+  if (server === undefined) return rdbSnapshotFormat(DEFAULT_SAVE_OPTIONS, { aofBase });
+  const policy = server.config.get<string>('maxmemory-policy');
+  const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
+  return rdbSnapshotFormat(saveOptions(server), { aofBase }, withAccess
+    ? (db, key, value) => keyAccess(server, server.keyspace.dbs[db]!, key, value)
+    : undefined);
+}
+
+// The AOF layer loads RDB-preamble bases with this loader and writes them with this format.
+registerRdbForAof({
+  loader: async (server, buf, file) => (await loadRdbBuffer(server, buf, file, { aofBase: true })).endOffset,
+  baseFormat: (server?: Server) => rdbFormatFor(server, true),
+});

@@ -1,0 +1,316 @@
+/**
+ * Server and CLIENT commands compared with redis-server 7.0.15: byte for byte where the reply is
+ * deterministic (errors, HELP texts, CLIENT REPLY/SETNAME/GETNAME/NO-EVICT/PAUSE/KILL/UNBLOCK
+ * errors, SLOWLOG shapes, DEBUG errors and PROTOCOL, SHUTDOWN errors), and by structure where
+ * values differ (INFO section and field names, CLIENT LIST field names, MONITOR lines with the
+ * time and port masked, TIME).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, type RedisChild } from '../helpers/servers.js';
+import type { RunningServer } from '../../src/index.js';
+
+const skip = !redisAvailable() && NO_REDIS;
+let amber: RunningServer;
+let redis: RedisChild;
+
+before(async () => {
+  if (skip) return;
+  amber = await startAmber();
+  redis = await startRedis();
+});
+
+after(async () => {
+  await amber?.close();
+  await redis?.close();
+});
+
+async function both(cmds: string[][], hello3 = false): Promise<void> {
+  const [a, r] = await sameReplies(amber.port, redis.port, cmds, hello3);
+  assert.deepEqual(a, r);
+}
+
+/** Runs `fn` on a fresh connection to each server and returns both results. */
+async function onBoth<T>(fn: (c: RawClient, port: number) => Promise<T>): Promise<[T, T]> {
+  const out: T[] = [];
+  for (const port of [amber.port, redis.port]) {
+    const c = await RawClient.connect(port);
+    try {
+      out.push(await fn(c, port));
+    } finally {
+      c.close();
+    }
+  }
+  return [out[0]!, out[1]!];
+}
+
+/** The bulk / verbatim payload of a raw reply. */
+function payload(raw: string): string {
+  const nl = raw.indexOf('\r\n');
+  let body = raw.slice(nl + 2, raw.length - 2);
+  if (raw[0] === '=') body = body.slice(4);
+  return body;
+}
+
+/** INFO text -> [[section, [field names]]]. */
+function infoShape(text: string): Array<[string, string[]]> {
+  const out: Array<[string, string[]]> = [];
+  for (const line of text.split('\r\n')) {
+    if (line.startsWith('# ')) out.push([line.slice(2), []]);
+    else if (line !== '') out[out.length - 1]![1].push(line.slice(0, line.indexOf(':')));
+  }
+  return out;
+}
+
+test('CLIENT subcommand errors and HELP', { skip }, async () => {
+  await both([
+    ['CLIENT', 'HELP'], ['CLIENT', 'help'], ['CLIENT'], ['CLIENT', 'FOO'], ['CLIENT', 'ID', 'x'], ['CLIENT', 'INFO', 'x'],
+    ['CLIENT', 'LIST', 'x'], ['CLIENT', 'LIST', 'TYPE'], ['CLIENT', 'LIST', 'TYPE', 'foo'], ['CLIENT', 'LIST', 'ID'],
+    ['CLIENT', 'LIST', 'ID', 'abc'], ['CLIENT', 'LIST', 'ID', '1', 'abc'], ['CLIENT', 'LIST', 'ID', '999999'],
+    ['CLIENT', 'LIST', 'TYPE', 'master'], ['CLIENT', 'LIST', 'TYPE', 'replica'], ['CLIENT', 'LIST', 'TYPE', 'slave'],
+    ['CLIENT', 'LIST', 'TYPE', 'pubsub'], ['CLIENT', 'LIST', 'TYPE', 'normal', 'x'],
+    ['CLIENT', 'KILL'], ['CLIENT', 'KILL', '1.2.3.4:5'], ['CLIENT', 'KILL', 'ID', '0'], ['CLIENT', 'KILL', 'ID', 'abc'],
+    ['CLIENT', 'KILL', 'ID', '-5'], ['CLIENT', 'KILL', 'USER', 'nouser'], ['CLIENT', 'KILL', 'foo', 'bar'],
+    ['CLIENT', 'KILL', 'ID', '1', 'extra'], ['CLIENT', 'KILL', 'TYPE', 'bogus'], ['CLIENT', 'KILL', 'SKIPME', 'maybe'],
+    ['CLIENT', 'KILL', 'ID', '999999'], ['CLIENT', 'KILL', 'ADDR', '1.2.3.4:5'], ['CLIENT', 'KILL', 'LADDR', '1.2.3.4:5'],
+    ['CLIENT', 'KILL', 'TYPE', 'master'], ['CLIENT', 'KILL', 'USER', 'default', 'TYPE', 'pubsub'],
+    ['CLIENT', 'UNBLOCK'], ['CLIENT', 'UNBLOCK', 'abc'], ['CLIENT', 'UNBLOCK', '1', 'foo'], ['CLIENT', 'UNBLOCK', '1', 'ERROR', 'x'],
+    ['CLIENT', 'UNBLOCK', '999999'], ['CLIENT', 'UNBLOCK', '999999', 'timeout'], ['CLIENT', 'UNBLOCK', '-1'],
+    ['CLIENT', 'SETNAME'], ['CLIENT', 'SETNAME', 'a b'], ['CLIENT', 'SETNAME', 'a\nb'], ['CLIENT', 'SETNAME', '\x7f'],
+    ['CLIENT', 'SETNAME', 'good-name'], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', ''], ['CLIENT', 'GETNAME'],
+    ['CLIENT', 'GETNAME', 'x'], ['CLIENT', 'REPLY', 'foo'], ['CLIENT', 'REPLY'], ['CLIENT', 'REPLY', 'ON'],
+    ['CLIENT', 'NO-EVICT', 'foo'], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'OFF'],
+    ['CLIENT', 'PAUSE'], ['CLIENT', 'PAUSE', 'abc'], ['CLIENT', 'PAUSE', '-1'], ['CLIENT', 'PAUSE', '10', 'foo'],
+    ['CLIENT', 'PAUSE', '1', '2', '3'], ['CLIENT', 'PAUSE', '9223372036854775807'], ['CLIENT', 'PAUSE', '0'],
+    ['CLIENT', 'PAUSE', '0', 'WRITE'], ['CLIENT', 'UNPAUSE'], ['CLIENT', 'UNPAUSE', 'x'],
+  ]);
+  await both([['CLIENT', 'HELP'], ['CLIENT', 'GETNAME'], ['CLIENT', 'LIST', 'ID', '999999'], ['CLIENT', 'LIST', 'TYPE', 'master']], true);
+});
+
+test('CLIENT REPLY OFF and SKIP drop replies like Redis', { skip }, async () => {
+  const cmds = [
+    ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'skipped'], ['PING', 'a'],
+    ['CLIENT', 'REPLY', 'OFF'], ['PING', 'off'], ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'still-off'],
+    ['CLIENT', 'REPLY', 'ON'], ['PING', 'b'],
+  ];
+  const [a, r] = await onBoth((c) => c.sendRaw(cmds.map(RawClient.encode).join(''), 3));
+  assert.deepEqual(a, r);
+});
+
+test('CLIENT ID, INFO and LIST line format', { skip }, async () => {
+  const [a, r] = await onBoth(async (c) => {
+    await c.call('CLIENT', 'SETNAME', 'fmt');
+    await c.call('SELECT', '2');
+    const info = payload(await c.call('CLIENT', 'INFO'));
+    const list = payload(await c.call('CLIENT', 'LIST'));
+    const id = await c.call('CLIENT', 'ID');
+    return { info, list, id };
+  });
+  for (const x of [a, r]) {
+    assert.match(x.id, /^:\d+\r\n$/);
+    assert.ok(x.info.endsWith('\n') && !x.info.endsWith('\n\n'));
+    assert.ok(x.list.split('\n').some((l) => l.startsWith(`id=${x.id.slice(1, -2)} `)));
+  }
+  const fields = (line: string): string[] => line.trim().split(' ').map((kv) => kv.slice(0, kv.indexOf('=')));
+  assert.deepEqual(fields(a.info), fields(r.info));
+  const pick = (line: string, names: string[]): string[] => line.trim().split(' ').filter((kv) => names.includes(kv.slice(0, kv.indexOf('='))));
+  const same = ['name', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi', 'argv-mem', 'multi-mem', 'obl', 'oll', 'omem', 'events', 'cmd', 'user', 'redir', 'resp'];
+  assert.deepEqual(pick(a.info, same), pick(r.info, same));
+});
+
+test('CLIENT LIST reflects MULTI, pubsub and RESP3 like Redis', { skip }, async () => {
+  const [a, r] = await onBoth(async (c, port) => {
+    const other = await RawClient.connect(port);
+    await other.call('HELLO', '3');
+    await other.call('SUBSCRIBE', 'ch1', 'ch2');
+    await other.call('PSUBSCRIBE', 'p*');
+    const otherId = (await other.call('CLIENT', 'ID')).slice(1, -2);
+    await c.call('MULTI');
+    await c.call('SET', 'k', 'v');
+    await c.call('GET', 'k');
+    const mine = (await c.call('EXEC'), payload(await c.call('CLIENT', 'INFO')));
+    const list = payload(await c.call('CLIENT', 'LIST', 'ID', otherId));
+    const pubsub = payload(await c.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter((l) => l).length;
+    other.close();
+    return { mine, list, pubsub };
+  });
+  const pick = (line: string, names: string[]): string[] => line.trim().split(' ').filter((kv) => names.includes(kv.slice(0, kv.indexOf('='))));
+  const same = ['flags', 'sub', 'psub', 'ssub', 'multi', 'cmd', 'resp', 'db'];
+  assert.deepEqual(pick(a.mine, same), pick(r.mine, same));
+  assert.deepEqual(pick(a.list, same), pick(r.list, same));
+  assert.equal(a.pubsub, r.pubsub);
+});
+
+test('SLOWLOG: errors, HELP, entry shape and argument truncation', { skip }, async () => {
+  await both([
+    ['SLOWLOG'], ['SLOWLOG', 'FOO'], ['SLOWLOG', 'HELP'], ['SLOWLOG', 'LEN', 'x'], ['SLOWLOG', 'RESET', 'x'],
+    ['SLOWLOG', 'GET', '-2'], ['SLOWLOG', 'GET', 'abc'], ['SLOWLOG', 'GET', '1', '2'], ['SLOWLOG', 'GET', '1.5'],
+  ]);
+  const [a, r] = await onBoth(async (c) => {
+    await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await c.call('SLOWLOG', 'RESET');
+    await c.call('CLIENT', 'SETNAME', 'slowpoke');
+    await c.call('SET', 'sl:k', 'x'.repeat(200));
+    const many = ['HELLO', '2'];
+    for (let i = 0; i < 20; i++) many.push('SETNAME', 'n' + i);
+    await c.call(...many);
+    await c.call('AUTH', 'default', 'pw');
+    await c.call('HELLO', '2', 'AUTH', 'default', 'pw');
+    await c.call('MULTI');
+    await c.call('INCR', 'sl:n');
+    await c.call('EXEC');
+    const len = await c.call('SLOWLOG', 'LEN');
+    const all = await c.call('SLOWLOG', 'GET', '-1');
+    const two = await c.call('SLOWLOG', 'GET', '2');
+    const zero = await c.call('SLOWLOG', 'GET', '0');
+    await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    const reset = await c.call('SLOWLOG', 'RESET');
+    const after = await c.call('SLOWLOG', 'LEN');
+    return { len, all, two, zero, reset, after };
+  });
+  // entries: *6 id time duration argv addr name; mask id, time, duration and the port
+  const mask = (s: string): string => s.replace(/\*6\r\n:\d+\r\n:\d+\r\n:\d+\r\n/g, '*6\r\n:ID\r\n:T\r\n:D\r\n').replace(/127\.0\.0\.1:\d+/g, 'ADDR').replace(/\$\d+\r\nADDR/g, '$N\r\nADDR');
+  assert.equal(a.len, r.len);
+  assert.equal(mask(a.all), mask(r.all));
+  assert.equal(mask(a.two), mask(r.two));
+  assert.equal(a.zero, r.zero);
+  assert.equal(a.reset, r.reset);
+  assert.equal(a.after, r.after);
+});
+
+test('INFO: section headers and field names match Redis', { skip }, async () => {
+  const [a, r] = await onBoth(async (c) => {
+    await c.call('SET', 'info:k', 'v');
+    await c.call('SET', 'info:e', 'v', 'EX', '100');
+    await c.call('GET', 'info:k');
+    await c.call('NOSUCHCOMMAND');
+    const out: Record<string, string> = {};
+    for (const args of [[], ['default'], ['all'], ['everything'], ['server'], ['SERVER', 'clients'], ['memory'], ['persistence'],
+      ['stats'], ['replication'], ['cpu'], ['commandstats'], ['errorstats'], ['keyspace'], ['cluster'], ['modules'],
+      ['foo'], ['server', 'foo', 'keyspace'], ['keyspace', 'server'], ['default', 'commandstats']]) {
+      out[args.join(' ') || '(none)'] = payload(await c.call('INFO', ...args));
+    }
+    return out;
+  });
+  // Amber adds amber_version to the server section; commandstats and latencystats list the
+  // commands run so far in hash order (compared below / as sorted sets).
+  const normalize = (shape: Array<[string, string[]]>): Array<[string, string[]]> =>
+    shape.map(([sec, fields]) => [sec, sec === 'Commandstats' ? []
+      : sec === 'Latencystats' ? fields.filter((f) => f !== 'latency_percentiles_usec_ping').sort()
+        : fields.filter((f) => f !== 'amber_version')]);
+  for (const k of Object.keys(r)) {
+    assert.deepEqual(normalize(infoShape(a[k]!)), normalize(infoShape(r[k]!)), `INFO ${k}`);
+  }
+  assert.equal(a['foo'], '');
+  assert.match(a['all']!, /\r\nlatency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+  assert.match(a['server']!, /\r\namber_version:/);
+  const noTtl = (s: string): string => s.replace(/avg_ttl=\d+/g, 'avg_ttl=N');
+  assert.equal(noTtl(a['keyspace']!), noTtl(r['keyspace']!));
+  assert.match(a['keyspace']!, /^# Keyspace\r\ndb0:keys=\d+,expires=1,avg_ttl=\d+\r\n$/);
+  // both servers ran the same commands so far: the same error counts
+  assert.equal(a['errorstats'], r['errorstats']);
+  // same calls / rejected_calls / failed_calls for every command Amber implements
+  const counts = (text: string): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const line of text.split('\r\n')) {
+      const mm = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=\d+\.\d\d,(rejected_calls=\d+,failed_calls=\d+)$/.exec(line);
+      if (mm) m.set(mm[1]!, `calls=${mm[2]},${mm[3]}`);
+    }
+    return m;
+  };
+  const ca = counts(a['commandstats']!);
+  const cr = counts(r['commandstats']!);
+  for (const [name, v] of cr) {
+    const [top, sub] = name.split('|') as [string, string | undefined];
+    const spec = amber.server.commands.get(top);
+    if (spec === undefined || (sub !== undefined && !spec.subcommands?.has(sub))) continue;
+    if (name === 'ping') continue; // startRedis PINGs redis-server until it answers
+    assert.equal(ca.get(name), v, `cmdstat_${name}`);
+  }
+  assert.ok(a['(none)']!.endsWith('\r\n') && !a['(none)']!.endsWith('\r\n\r\n'));
+});
+
+test('INFO in RESP3 is a verbatim string', { skip }, async () => {
+  const [a, r] = await onBoth(async (c) => {
+    await c.call('HELLO', '3');
+    return (await c.call('INFO', 'cluster'));
+  });
+  assert.equal(a, r);
+});
+
+test('TIME shape', { skip }, async () => {
+  const [a] = await onBoth((c) => c.call('TIME'));
+  assert.match(a, /^\*2\r\n\$10\r\n\d{10}\r\n\$\d\r\n\d{1,6}\r\n$/);
+  await both([['TIME', 'x']]);
+});
+
+test('DEBUG: errors, HELP, PROTOCOL in both protocols, SLEEP 0, POPULATE', { skip }, async () => {
+  const protocol = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false', 'foo'];
+  const cmds = [
+    ['DEBUG'], ['DEBUG', 'HELP'], ['DEBUG', 'FOO'], ['DEBUG', 'JMAP'], ['DEBUG', 'SLEEP'], ['DEBUG', 'SLEEP', '0'],
+    ['DEBUG', 'SLEEP', 'abc'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'], ['DEBUG', 'OBJECT', 'nokey'], ['DEBUG', 'ERROR', 'foo'],
+    ['DEBUG', 'ERROR', 'MYERR some text'], ['DEBUG', 'POPULATE', '-1'], ['DEBUG', 'POPULATE', 'abc'],
+    ['DEBUG', 'POPULATE', '2', 'pfx', '-1'], ['DEBUG', 'POPULATE', '2', 'pfx', '3', '4'], ['DEBUG', 'POPULATE', '3', 'dbgpop', '12'],
+    ['GET', 'dbgpop:1'], ['DEBUG', 'POPULATE', '2'], ['GET', 'key:0'], ['DEBUG', 'LOG', 'hello'],
+    ...protocol.map((t) => ['DEBUG', 'PROTOCOL', t]),
+  ];
+  await both(cmds);
+  await both(protocol.map((t) => ['DEBUG', 'PROTOCOL', t]), true);
+});
+
+test('DEBUG OBJECT for strings', { skip }, async () => {
+  const [a, r] = await onBoth(async (c) => {
+    await c.call('SET', 'dbg:int', '123');
+    await c.call('SET', 'dbg:emb', 'hello');
+    await c.call('SET', 'dbg:big', '12345678901');
+    const out: string[] = [];
+    for (const k of ['dbg:int', 'dbg:emb', 'dbg:big']) out.push(await c.call('DEBUG', 'OBJECT', k));
+    return out;
+  });
+  const mask = (s: string): string => s.replace(/Value at:0x[0-9a-f]+/, 'Value at:X').replace(/lru:\d+ lru_seconds_idle:\d+/, 'lru');
+  assert.deepEqual(a.map(mask), r.map(mask));
+});
+
+test('SHUTDOWN argument errors (the server stays up)', { skip }, async () => {
+  await both([
+    ['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'SAVE', 'NOSAVE'], ['SHUTDOWN', 'ABORT', 'NOW'],
+    ['SHUTDOWN', 'NOW', 'ABORT'], ['SHUTDOWN', 'abort', 'force'], ['PING'],
+  ]);
+});
+
+test('MONITOR output matches Redis (time and ports masked)', { skip }, async () => {
+  const [a, r] = await onBoth(async (mon, port) => {
+    assert.equal(await mon.call('MONITOR'), '+OK\r\n');
+    const c = await RawClient.connect(port);
+    const cmds = [
+      ['SELECT', '3'], ['SET', 'a', 'x\ty"z\x01\xff\\ \r\n'], ['GET'], ['NOSUCHCMD'], ['AUTH', 'x'], ['AUTH', 'a', 'b'],
+      ['HELLO', '2', 'AUTH', 'default', 'x'], ['HELLO', '2', 'SETNAME', 'foo'], ['MULTI'], ['SET', 'b', '1'], ['INCR', 'b'], ['EXEC'],
+      ['CLIENT', 'LIST'], ['CLIENT', 'SETNAME', 'x'], ['CONFIG', 'GET', 'maxclients'], ['SLOWLOG', 'LEN'], ['SET', 'a', 'x'],
+      ['PING'], ['set', '', ''], ['DEBUG', 'SLEEP', '0'], ['ECHO', 'last'],
+    ];
+    for (const cmd of cmds) await c.call(...cmd);
+    c.close();
+    // one line per monitored command: count them from Redis's run (15)
+    const lines = await mon.read(15);
+    return lines.map((l) => l.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR'));
+  });
+  assert.deepEqual(a, r);
+});
+
+test('DEBUG refused unless enable-debug-command allows it', { skip }, async () => {
+  const a = await startAmber({ 'enable-debug-command': 'no' });
+  const r = await startRedis(['--enable-debug-command', 'no']);
+  const l = await startAmber({ 'enable-debug-command': 'local' });
+  try {
+    const cmds = [['DEBUG', 'SLEEP', '0'], ['DEBUG', 'HELP'], ['MULTI'], ['DEBUG', 'SLEEP', '0'], ['PING'], ['EXEC'], ['INFO', 'errorstats']];
+    const [ra, rr] = await sameReplies(a.port, r.port, cmds);
+    assert.deepEqual(ra, rr);
+    const c = await RawClient.connect(l.port);
+    assert.equal(await c.call('DEBUG', 'SLEEP', '0'), '+OK\r\n');
+    c.close();
+  } finally {
+    await a.close();
+    await r.close();
+    await l.close();
+  }
+});

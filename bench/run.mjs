@@ -193,12 +193,20 @@ if (!existsSync(join(root, 'dist/src/main.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
+// Further suites live in bench/suites/<name>.mjs and export `run(ctx)`; ctx gives the helpers.
+const ctx = { startServer, benchmark, throughput, row, median, rssKb, loadKeys, rounds, freePort };
 for (const s of suites) {
-  if (!SUITES[s]) {
-    console.error(`unknown suite ${s}; known: ${Object.keys(SUITES).join(', ')}`);
+  if (SUITES[s]) {
+    await SUITES[s]();
+    continue;
+  }
+  const file = join(root, 'bench', 'suites', `${s}.mjs`);
+  if (!existsSync(file)) {
+    console.error(`unknown suite ${s}; known: ${Object.keys(SUITES).join(', ')} and bench/suites/*.mjs`);
     process.exit(1);
   }
-  await SUITES[s]();
+  const mod = await import(file);
+  await mod.run(ctx);
 }
 
 if (record) {

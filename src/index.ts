@@ -65,6 +65,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const server = new Server(config);
   config.applyRenames(server.commands);
   server.log.quiet = !options.log;
+  server.embedded = true;
   server.init();
   const port = await server.listen();
   // CONFIG GET port shows the port actually listened on when an ephemeral one was asked for.

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { ConfigError } from '../config/directives.js';
 import { resolve } from 'node:path';
 import { Config } from '../config/config.js';
 import { Keyspace } from '../keyspace/keyspace.js';
@@ -95,6 +96,8 @@ export class Server {
   private cronTimer: NodeJS.Timeout | null = null;
   private replyChain: Promise<void> = Promise.resolve();
   cronLoops = 0;
+  /** true for a server started through the library API: it never changes the process's cwd */
+  embedded = false;
   closing = false;
 
   constructor(config: Config) {
@@ -112,16 +115,18 @@ export class Server {
     if (dir) {
       const abs = resolve(dir);
       mkdirSync(abs, { recursive: true });
-      process.chdir(abs);
+      // amber-server works in `dir` like redis-server; an embedded server must not move its host
+      // process, and every layer resolves its files against `dir` anyway.
+      if (!this.embedded) process.chdir(abs);
     }
-    this.config.onChange('dir', (v) => {
-      try {
-        mkdirSync(String(v), { recursive: true });
-        process.chdir(String(v));
-      } catch (e) {
-        throw new (class extends Error {})(`No such file or directory: ${(e as Error).message}`);
+    if (this.embedded) {
+      const d = this.config.find('dir');
+      if (d) {
+        d.apply = (v: string) => {
+          if (!existsSync(v) || !statSync(v).isDirectory()) throw new ConfigError('No such file or directory');
+        };
       }
-    });
+    }
     this.keyspace = new Keyspace(this.config.get<number>('databases'));
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
     installIntrospection(this);

@@ -41,7 +41,23 @@ export const NO_REDIS = 'redis-server 7.0 not installed: compatibility test skip
 
 /** Starts Amber in this process on a free port. Directives as in amber.conf. */
 export async function startAmber(directives: StartOptions['directives'] = {}): Promise<RunningServer> {
-  return startServer({ port: 0, directives: { 'enable-debug-command': 'yes', ...directives } });
+  // Without a dir of its own, a test server works in a fresh temporary folder (removed on close)
+  // and never saves, so no test writes dump.rdb or an AOF into the repository.
+  const own = directives.dir === undefined ? mkdtempSync(join(tmpdir(), 'amber-test-')) : null;
+  const base: NonNullable<StartOptions['directives']> = { 'enable-debug-command': 'yes' };
+  if (own) {
+    base.dir = own;
+    base.save = '';
+  }
+  const s = await startServer({ port: 0, directives: { ...base, ...directives } });
+  if (!own) return s;
+  return {
+    ...s,
+    close: async () => {
+      await s.close();
+      rmSync(own, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A redis-server child on a free port with its own temporary dir. */

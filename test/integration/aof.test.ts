@@ -282,12 +282,13 @@ test('amber-check-aof reports a torn tail with its offset and --fix truncates it
   const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
   const good = readFileSync(incr);
   writeFileSync(incr, Buffer.concat([good, Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nc')]));
-  const tool = ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'bin', 'amber-check-aof.ts')];
-  const bad = spawnSync(process.execPath, [...tool, manifest], { encoding: 'utf8' });
+  const repo = join(import.meta.dirname, '..', '..');
+  const tool = ['--import', 'tsx', join(repo, 'src', 'bin', 'amber-check-aof.ts')];
+  const bad = spawnSync(process.execPath, [...tool, manifest], { encoding: 'utf8', cwd: repo });
   assert.equal(bad.status, 1, bad.stdout + bad.stderr);
   assert.match(bad.stdout, new RegExp(`ok_up_to=${good.length}`));
   assert.match(bad.stdout, /is not valid/);
-  const fixed = spawnSync(process.execPath, [...tool, '--fix', '--yes', manifest], { encoding: 'utf8' });
+  const fixed = spawnSync(process.execPath, [...tool, '--fix', '--yes', manifest], { encoding: 'utf8', cwd: repo });
   assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
   assert.equal(statSync(incr).size, good.length);
   const again = spawnSync('redis-check-aof', [manifest], { encoding: 'utf8' });

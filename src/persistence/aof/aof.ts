@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, fdatasync, renameSync, unlinkSync, readdirSync, statSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, basename } from 'node:path';
 import type { Server } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
@@ -9,17 +9,21 @@ import { respBaseFormat } from './base-resp.js';
 import { fsyncDir } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
 
-/** An RDB-format AOF base: header, per-key entries through the snapshot, trailer (EOF + CRC64). */
+/**
+ * An RDB-format AOF base: header, per-key entries through the snapshot, trailer (EOF + CRC64).
+ * Every snapshot chunk is passed to `observe` in file order so the trailer carries the CRC.
+ */
 export interface RdbBaseFormat {
   header(): Uint8Array | string;
   snapshot: SnapshotFormat;
+  observe(chunk: Uint8Array | string): void;
   trailer(): Uint8Array | string;
 }
 
 /** What the RDB layer lends the AOF: its preamble loader and its encoder as a snapshot format. */
 export interface RdbForAof {
   loader: RdbPreambleLoader;
-  baseFormat: () => RdbBaseFormat;
+  baseFormat: (server?: Server) => RdbBaseFormat;
 }
 
 let rdbForAof: RdbForAof | null = null;
@@ -67,8 +71,13 @@ export class Aof {
 
   constructor(private readonly server: Server) {}
 
+  /** the data directory (`dir`), absolute: the process may be embedded and never chdir there */
+  get dataDir(): string {
+    return this.server.config.get<string>('dir') || process.cwd();
+  }
+  /** absolute path of the AOF directory (`dir`/`appenddirname`) */
   get dirName(): string {
-    return this.server.config.get<string>('appenddirname');
+    return resolve(this.dataDir, this.server.config.get<string>('appenddirname'));
   }
   get fileName(): string {
     return this.server.config.get<string>('appendfilename');
@@ -126,7 +135,8 @@ export class Aof {
     }
     manifest ??= new AofManifest();
     // Legacy single-file AOF in `dir`: move it in as the base (aofUpgradePrepare).
-    if (existsSync(this.fileName) && lstatSync(this.fileName).isFile()) {
+    const legacy = join(this.dataDir, this.fileName);
+    if (existsSync(legacy) && lstatSync(legacy).isFile()) {
       const noDir = !existsSync(dir);
       const empty = manifest.base === null && manifest.incr.length === 0;
       const halfDone = manifest.base !== null && manifest.incr.length === 0 && manifest.base.fileName === this.fileName && !existsSync(join(dir, this.fileName));
@@ -158,9 +168,9 @@ export class Aof {
     manifest.base = { fileName: this.fileName, seq: 1, type: 'b' };
     manifest.currBaseSeq = 1;
     manifest.persist(dir, this.fileName);
-    renameSync(this.fileName, join(dir, this.fileName));
+    renameSync(join(this.dataDir, this.fileName), join(dir, this.fileName));
     fsyncDir(dir);
-    fsyncDir('.');
+    fsyncDir(this.dataDir);
     this.server.log.notice(`Successfully migrated an old-style AOF file (${this.fileName}) into the AOF directory (${dir}).`);
   }
 
@@ -199,7 +209,7 @@ export class Aof {
       }
     };
     if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith('temp-')) rm(join(dir, f));
-    for (const f of readdirSync('.')) if (f.startsWith('temp-rewriteaof-')) rm(f);
+    for (const f of readdirSync(this.dataDir)) if (f.startsWith('temp-rewriteaof-')) rm(join(this.dataDir, f));
   }
 
   private fatal(msg: string): never {
@@ -364,7 +374,7 @@ export class Aof {
     const dir = this.dirName;
     this.rewriteInProgress = true;
     this.rewriteStartedAt = Date.now();
-    const tmp = `temp-rewriteaof-bg-${process.pid}.aof`;
+    const tmp = join(this.dataDir, `temp-rewriteaof-bg-${process.pid}.aof`);
     const preamble = s.config.get<boolean>('aof-use-rdb-preamble');
     try {
       mkdirSync(dir, { recursive: true });
@@ -401,7 +411,7 @@ export class Aof {
         this.state = 'on';
         s.log.notice('Background append only file rewriting finished successfully; AOF is now enabled');
       }
-      s.log.notice(`Successfully renamed the temporary AOF base file ${tmp} into ${base.fileName}`);
+      s.log.notice(`Successfully renamed the temporary AOF base file ${basename(tmp)} into ${base.fileName}`);
       this.deleteHistory();
       this.refreshSizes();
       this.baseSize = this.currentSize;
@@ -443,13 +453,13 @@ export class Aof {
   }
 
   /** The base format for this rewrite: RDB preamble (via the RDB layer) or RESP commands. */
-  private baseFormat(preamble: boolean): { header: Uint8Array | string; snapshot: SnapshotFormat; trailer: () => Uint8Array | string } {
+  private baseFormat(preamble: boolean): { header: Uint8Array | string; snapshot: SnapshotFormat; observe: (c: Uint8Array | string) => void; trailer: () => Uint8Array | string } {
     if (preamble) {
       if (rdbForAof === null) throw new Error('aof-use-rdb-preamble is yes but the RDB encoder is not available');
-      const f = rdbForAof.baseFormat();
-      return { header: f.header(), snapshot: f.snapshot, trailer: () => f.trailer() };
+      const f = rdbForAof.baseFormat(this.server);
+      return { header: f.header(), snapshot: f.snapshot, observe: (c) => f.observe(c), trailer: () => f.trailer() };
     }
-    return { header: '', snapshot: respBaseFormat(), trailer: () => '' };
+    return { header: '', snapshot: respBaseFormat(), observe: () => undefined, trailer: () => '' };
   }
 
   /**
@@ -482,7 +492,10 @@ export class Aof {
     let snap: Snapshot | null = null;
     try {
       sink(fmt.header);
-      snap = new Snapshot(this.server.keyspace, fmt.snapshot, sink);
+      snap = new Snapshot(this.server.keyspace, fmt.snapshot, (chunk) => {
+        fmt.observe(chunk);
+        return sink(chunk);
+      });
       snap.start();
       while (!snap.step(1)) {
         if (yieldToClients) {

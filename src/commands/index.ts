@@ -2,6 +2,7 @@ import type { Handler } from './spec.js';
 import { connectionCommands } from './connection.js';
 import { trackingCommands } from './tracking.js';
 import { aofCommands } from './aof.js';
+import { bgsaveCommands } from './bgsave.js';
 import { stringsCommands } from './strings.js';
 import { bitmapsCommands } from './bitmaps.js';
 import { keysCommands } from './keys.js';
@@ -29,6 +30,7 @@ export function allHandlers(): Record<string, Handler> {
     ...connectionCommands,
     ...trackingCommands,
     ...aofCommands,
+    ...bgsaveCommands,
     ...stringsCommands,
     ...bitmapsCommands,
     ...keysCommands,

@@ -1,3 +1,4 @@
+import { flushAllSaveRdb } from '../persistence/bgsave.js';
 import type { Client } from '../server/client.js';
 import type { Handler } from './spec.js';
 import type { Database } from '../keyspace/database.js';
@@ -459,6 +460,7 @@ function flushall(c: Client): void {
   if (!flushArgsOk(c)) return;
   const ks = c.server.keyspace;
   ks.dirty += ks.flushAll();
+  flushAllSaveRdb(c.server);
   c.server.effects.rewrite(c.argv);
   c.addOk();
 }

@@ -13,6 +13,7 @@ import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
+import { bgsaverOf } from '../persistence/bgsave.js';
 import { installRdb } from '../persistence/rdb/load.js';
 import { installIntrospection } from './info.js';
 
@@ -131,6 +132,7 @@ export class Server {
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
     installIntrospection(this);
     aofOf(this);
+    bgsaverOf(this);
     installRdb(this);
     // The gate reads the eviction policy's LRU/LFU mode from the keyspace on every lookup.
     const syncLru = (): void => {

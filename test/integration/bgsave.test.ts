@@ -1,0 +1,165 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, readdirSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, spawnAmber } from '../helpers/servers.js';
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'amber-bgsave-'));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function waitSaved(c: RawClient): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const info = await c.call('INFO', 'persistence');
+    if (info.includes('rdb_bgsave_in_progress:0')) return info;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('BGSAVE did not finish');
+}
+
+/** Fills a mixed dataset: strings, hashes, sets, zsets, lists, TTLs, two dbs. */
+async function populate(c: RawClient, n: number): Promise<void> {
+  const cmds: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    cmds.push(['SET', `s:${i}`, 'v'.repeat(i % 50)]);
+    if (i % 10 === 0) cmds.push(['HSET', `h:${i % 200}`, `f${i}`, String(i)]);
+    if (i % 10 === 1) cmds.push(['ZADD', `z:${i % 100}`, String(i / 7), `m${i}`]);
+    if (i % 10 === 2) cmds.push(['SADD', `set:${i % 100}`, String(i)]);
+    if (i % 10 === 3) cmds.push(['RPUSH', `l:${i % 100}`, `item${i}`]);
+    if (i % 10 === 4) cmds.push(['PEXPIRE', `s:${i}`, '100000000']);
+    if (cmds.length >= 2000) await c.pipeline(cmds.splice(0));
+  }
+  cmds.push(['SELECT', '3'], ['SET', 'db3', 'x'], ['SELECT', '0']);
+  await c.pipeline(cmds);
+}
+
+test('BGSAVE saves exactly the dataset at its start while clients keep writing', { timeout: 120000 }, async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir });
+  const c = await RawClient.connect(s.port);
+  await populate(c, 60000);
+  const expected = await keyspaceDump(s.port);
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  assert.equal(await c.call('BGSAVE'), '-ERR Background save already in progress\r\n');
+  // writers run while the snapshot is in progress: overwrites, deletes, expiries, collection edits
+  const w = await RawClient.connect(s.port);
+  let writes = 0;
+  for (let round = 0; round < 40; round++) {
+    const batch: string[][] = [];
+    for (let i = 0; i < 200; i++) {
+      const k = Math.floor(Math.random() * 60000);
+      batch.push(['SET', `s:${k}`, 'changed'], ['DEL', `s:${(k + 1) % 60000}`], ['PEXPIRE', `s:${(k + 2) % 60000}`, '1'],
+        ['HSET', `h:${k % 200}`, 'new', '1'], ['ZINCRBY', `z:${k % 100}`, '5', `m${k}`], ['LPOP', `l:${k % 100}`], ['SET', `new:${k}`, 'n']);
+    }
+    batch.push(['SWAPDB', '0', '5'], ['SWAPDB', '0', '5'], ['SELECT', '3'], ['FLUSHDB'], ['SELECT', '0']);
+    await w.pipeline(batch);
+    writes += batch.length;
+    if ((await c.call('INFO', 'persistence')).includes('rdb_bgsave_in_progress:0')) break;
+  }
+  const info = await waitSaved(c);
+  assert.match(info, /rdb_last_bgsave_status:ok/);
+  assert.ok(writes > 0);
+  w.close();
+  c.close();
+  await s.close();
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
+  // the file holds exactly the dataset at the moment BGSAVE started
+  const s2 = await startAmber({ dir, save: '' });
+  assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+  if (redisAvailable()) {
+    const check = spawnSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const copy = tmp();
+    cpSync(join(dir, 'dump.rdb'), join(copy, 'dump.rdb'));
+    const r = await startRedis([], copy);
+    try {
+      assert.equal(await keyspaceDump(r.port), expected);
+    } finally {
+      await r.close();
+    }
+  }
+});
+
+test('a failed BGSAVE sets err status and MISCONF with save points, cleared by the next success', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '3600 1' });
+  const c = await RawClient.connect(s.port);
+  await c.call('SET', 'k', 'v');
+  // make the temp file impossible to create: a directory stands where it would go
+  for (let n = 1; n <= 3; n++) mkdirSync(join(dir, `temp-${process.pid}-${n}.rdb`));
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  const info = await waitSaved(c);
+  assert.match(info, /rdb_last_bgsave_status:err/);
+  assert.match(await c.call('SET', 'k2', 'v'), /^-MISCONF Redis is configured to save RDB snapshots/);
+  assert.equal(await c.call('GET', 'k'), '$1\r\nv\r\n');
+  for (let n = 1; n <= 3; n++) rmSync(join(dir, `temp-${process.pid}-${n}.rdb`), { recursive: true });
+  // CONFIG SET save "" lifts the refusal at once, as in Redis (no save points, no MISCONF)
+  assert.equal(await c.call('CONFIG', 'SET', 'save', ''), '+OK\r\n');
+  assert.equal(await c.call('SET', 'k2', 'v'), '+OK\r\n');
+  assert.equal(await c.call('CONFIG', 'SET', 'save', '3600 1'), '+OK\r\n');
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  assert.match(await waitSaved(c), /rdb_last_bgsave_status:ok/);
+  assert.equal(await c.call('SET', 'k3', 'v'), '+OK\r\n');
+  c.close();
+  await s.close();
+});
+
+test('save points trigger a background save by themselves', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '1 2' });
+  const c = await RawClient.connect(s.port);
+  await c.pipeline([['SET', 'a', '1'], ['SET', 'b', '2'], ['SET', 'c', '3']]);
+  let saved = false;
+  for (let i = 0; i < 100 && !saved; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    saved = /rdb_saves:[1-9]/.test(await c.call('INFO', 'persistence'));
+  }
+  assert.ok(saved, 'no automatic save within 5 s');
+  assert.match(await c.call('INFO', 'persistence'), /rdb_changes_since_last_save:0/);
+  assert.ok(existsSync(join(dir, 'dump.rdb')));
+  c.close();
+  await s.close();
+});
+
+test('kill -9 during BGSAVE leaves the previous dump.rdb loadable, and the temp file is removed at start', { timeout: 60000 }, async () => {
+  const dir = tmp();
+  let srv = await spawnAmber(dir, { save: '' });
+  let c = await RawClient.connect(srv.port);
+  await c.call('SET', 'generation', '1');
+  assert.equal(await c.call('SAVE'), '+OK\r\n');
+  await populate(c, 40000);
+  await c.call('SET', 'generation', '2');
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  await new Promise((r) => setTimeout(r, 30));
+  c.close();
+  await srv.kill();
+  srv = await spawnAmber(dir, { save: '' }, srv.port);
+  c = await RawClient.connect(srv.port);
+  const gen = await c.call('GET', 'generation');
+  // either the old file (generation 1) or, had the save finished, the new one: never a torn one
+  assert.ok(gen === '$1\r\n1\r\n' || gen === '$1\r\n2\r\n', gen);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
+  c.close();
+  await srv.stop();
+});
+
+test('BGSAVE syntax and LASTSAVE', { skip: !redisAvailable() && NO_REDIS }, async () => {
+  const s = await startAmber();
+  const c = await RawClient.connect(s.port);
+  assert.equal(await c.call('BGSAVE', 'NOW'), '-ERR syntax error\r\n');
+  assert.equal(await c.call('BGSAVE', 'SCHEDULE'), '+Background saving started\r\n');
+  await waitSaved(c);
+  const last = Number((await c.call('LASTSAVE')).slice(1, -2));
+  assert.ok(Math.abs(last - Date.now() / 1000) < 5);
+  c.close();
+  await s.close();
+});

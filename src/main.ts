@@ -75,7 +75,13 @@ async function main(): Promise<void> {
   log.notice(`Running mode=standalone, port=${port}.`);
   log.warning('Server initialized');
   installSignalHandlers(server);
-  await server.startup();
+  try {
+    await server.startup();
+  } catch (e) {
+    // a data file that cannot be loaded stops the server with exit code 1, as in Redis
+    log.warning(`Fatal error during start-up: ${(e as Error).message.replace(/\.$/, '')}. Exiting.`);
+    process.exit(1);
+  }
   log.notice('Ready to accept connections');
 }
 

@@ -5,7 +5,7 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../keyspace/notify.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import {
   ZSet, ZADD_IN_GT, ZADD_IN_INCR, ZADD_IN_LT, ZADD_IN_NX, ZADD_IN_XX, ZADD_OUT_ADDED, ZADD_OUT_NAN,
-  ZADD_OUT_NOP, ZADD_OUT_UPDATED, lexGteMin, listpackScoreString, lexLteMax, scoreGteMin, scoreLteMax,
+  ZADD_OUT_NOP, ZADD_OUT_UPDATED, cmpKey, lexGteMin, listpackScoreString, lexLteMax, scoreGteMin, scoreLteMax,
   type LexRange, type ScoreRange, type ZLeaf, type ZsetLimits,
 } from '../keyspace/types/zset.js';
 import { RedisSet } from '../keyspace/types/set.js';
@@ -384,12 +384,20 @@ function zaddGeneric(c: Client, flagsIn: number): void {
 }
 
 /**
- * Runs ZADD with `argv` as the client's command vector (replaceClientCommandVector + zaddCommand):
- * GEOADD's way of adding its encoded scores, which also makes the ZADD the propagated effect.
+ * Runs ZADD with `argv` as the command vector (replaceClientCommandVector + zaddCommand): GEOADD's
+ * way of adding its encoded scores. The ZADD becomes the propagated effect when it changed
+ * something; the client keeps its own argv (SLOWLOG and MONITOR show the GEOADD, as in Redis).
  */
 export function zaddCommandWithArgv(c: Client, argv: string[]): void {
+  const orig = c.argv;
+  const d0 = c.db.ks.dirty;
   c.argv = argv;
-  zaddGeneric(c, 0);
+  try {
+    zaddGeneric(c, 0);
+  } finally {
+    c.argv = orig;
+  }
+  if (c.db.ks.dirty !== d0) c.server.effects.rewrite(argv);
 }
 
 function replyZadd(c: Client, incr: boolean, ch: boolean, processed: number, score: number, added: number, updated: number): void {
@@ -993,8 +1001,11 @@ function bzmpopCommand(c: Client): void {
 
 // ---- ZRANDMEMBER ----------------------------------------------------------------------------
 
-/** Above this many elements a negative-count ZRANDMEMBER is refused instead of exhausting memory. */
-const ZRANDMEMBER_MAX_REPLY = 100_000_000;
+/**
+ * Reply size (bytes) above which a negative-count ZRANDMEMBER is refused: Redis would stream
+ * the reply until memory runs out; Amber builds replies as strings, which V8 limits to 512 MB.
+ */
+const ZRANDMEMBER_MAX_REPLY_BYTES = 256 * 1024 * 1024;
 
 function zrandmemberCommand(c: Client): void {
   const argv = c.argv;
@@ -1035,9 +1046,14 @@ function zrandmemberWithCount(c: Client, l: number, withscores: boolean): void {
     withscores ? (c.resp > 2 ? '*2\r\n' + bulk(m) + dbl(c, s) : bulk(m) + dbl(c, s)) : bulk(m);
   // CASE 1: negative count (or 1): N random picks, repetitions allowed
   if (!uniq || count === 1) {
-    if (count > ZRANDMEMBER_MAX_REPLY) {
-      c.addError('ERR value is out of range');
-      return;
+    if (count > 1000) {
+      // estimate the reply from a sample of members (bulk header, member, score)
+      let longest = 0;
+      for (let k = 0; k < 16; k++) longest = Math.max(longest, zs.memberAt(Math.floor(Math.random() * size)).length);
+      if (count * (longest + 16 + (withscores ? 32 : 0)) > ZRANDMEMBER_MAX_REPLY_BYTES) {
+        c.addError('ERR reply too large: ZRANDMEMBER count exceeds the reply size limit');
+        return;
+      }
     }
     c.addArrayLen(withscores && c.resp === 2 ? count * 2 : count);
     let out = '';
@@ -1289,7 +1305,15 @@ function zsetOpGeneric(c: Client, dstkey: string | null, numkeysIdx: number, op:
     return;
   }
   const dst = new ZSet(false);
-  for (const [m, s] of result) dst.insertNew(s, m);
+  const entries = Array.from(result);
+  entries.sort((a, b) => cmpKey(a[1], a[0], b[1], b[0]));
+  const ms = new Array<string>(entries.length);
+  const ss = new Array<number>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    ms[i] = entries[i]![0];
+    ss[i] = entries[i]![1];
+  }
+  dst.bulkLoad(ms, ss);
   if (dstkey !== null) {
     if (dst.size > 0) {
       dst.convertToListpackIfFits(zsetLimits(c));

@@ -171,6 +171,7 @@ export class Database {
     const old = seg.get(key);
     const had = old !== undefined;
     seg.set(key, value);
+    if (had && old !== value && typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
     // A new value starts a fresh access clock; under LFU an overwrite keeps the counter (dbSetValue).
     if (!had || !this.ks.lfu) {
       if (typeof value === 'string') this.lruTable[h & this.lruMask] = newLru(this.ks);
@@ -252,9 +253,11 @@ export class Database {
   private removeRaw(key: string): boolean {
     const idx = this.segmentIndex(hashKey(key));
     const seg = this.segments[idx]!;
-    if (!seg.has(key)) return false;
+    const old = seg.get(key);
+    if (old === undefined) return false;
     if (this.ks.guard !== null) this.ks.guard(this, idx);
     seg.delete(key);
+    if (typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
     if (this.expires.size > 0) this.expires.delete(key);
     this.size--;
     return true;

@@ -1,5 +1,6 @@
 import { Database } from './database.js';
 import { NOTIFY_EXPIRED } from './notify.js';
+import type { RObject } from './types/object.js';
 
 /** Counters the keyspace keeps for INFO stats. */
 export interface KeyspaceStats {
@@ -39,6 +40,12 @@ export class Keyspace {
    * changes (write, delete, expiry, flush). Null when no snapshot runs.
    */
   guard: ((db: Database, segment: number) => void) | null = null;
+  /**
+   * Called when a collection value leaves `key` (overwritten, deleted, expired) with that value:
+   * the LevelDB engine's capture reclaims the value's records unless it reappears elsewhere
+   * (RENAME, MOVE). Null when nobody listens.
+   */
+  onRelease: ((db: Database, key: string, old: RObject) => void) | null = null;
   /** Listeners of signalModifiedKey (WATCH, tracking, change capture). */
   private modifiedListeners: Array<(db: Database, key: string) => void> = [];
   /** Publishes a keyspace notification; set by the pub/sub layer. */

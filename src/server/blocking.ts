@@ -47,6 +47,13 @@ export interface BlockRequest {
   serve(c: Client, key: string, value: RObject): boolean;
   /** the timeout reply; default: the null array, as Redis for lists, sorted sets and streams */
   onTimeout?: (c: Client) => void;
+  /**
+   * Offered, like {@link serve}, a ready key that no longer holds a value of `type` (deleted,
+   * expired, flushed or overwritten by another type). Returns true when it unblocked the client
+   * with a reply (XREADGROUP's `-UNBLOCKED the stream key no longer exists`, as Redis 7.0's
+   * unblockDeletedStreamReadgroupClients), false to keep waiting. Absent: the client keeps waiting.
+   */
+  onKeyMissing?: (c: Client, key: string) => boolean;
 }
 
 /** The state of one blocked client (c.blockState). */
@@ -300,7 +307,8 @@ export function handleClientsBlockedOnKeys(server: Server): void {
       for (const db of dbs) {
         const keys = st.waiting.get(db);
         if (keys === undefined) continue;
-        for (const key of keys.keys()) if (db.peek(key) !== undefined) queueReady(st, db, key);
+        // missing keys too: a waiter may react to its key being gone (onKeyMissing)
+        for (const key of keys.keys()) queueReady(st, db, key);
       }
     }
     const batch = st.ready;
@@ -331,13 +339,13 @@ function serveKey(st: ServerBlocking, db: Database, key: string): void {
     const bs = c.blockState;
     if (!(bs instanceof BlockState) || bs.db !== db) continue;
     const v = db.lookupWrite(key);
-    if (v === undefined || typeof v === 'string') return; // gone, or a string: nobody can be served
-    if (v.type !== bs.req.type) continue;
+    const missing = v === undefined || typeof v === 'string' || v.type !== bs.req.type;
+    if (missing && bs.req.onKeyMissing === undefined) continue;
     const prev = server.currentClient;
     server.currentClient = c;
     let served: boolean;
     try {
-      served = bs.req.serve(c, key, v);
+      served = missing ? bs.req.onKeyMissing!(c, key) : bs.req.serve(c, key, v as RObject);
     } catch (e) {
       // a bug in a serve callback must not take the server down: answer and unblock the client
       const err = e as Error;

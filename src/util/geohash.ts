@@ -451,6 +451,15 @@ function exactDecimal(x: number): string {
 export function formatFixed(x: number, frac: number): string {
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
   const neg = x < 0 || Object.is(x, -0);
+  const a = Math.abs(x);
+  // toFixed rounds the exact value too, but a tie away from zero where glibc rounds it to even.
+  // A tie needs the exact expansion to stop one digit after the last kept one, and a double
+  // whose lowest set bit is 2^-k has exactly k fraction digits (the last one a 5): so only
+  // values with lowest bit 2^-(frac+1) can tie. Everything else takes the fast path.
+  const p = Math.pow(2, frac + 1);
+  if (a < 1e21 && !(Number.isInteger(a * p) && !Number.isInteger(a * (p / 2)))) {
+    return (neg ? '-' : '') + a.toFixed(frac);
+  }
   const s = roundDecimal(exactDecimal(x), frac);
   return (neg ? '-' : '') + s;
 }

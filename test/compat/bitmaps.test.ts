@@ -181,6 +181,8 @@ test('BITFIELD GET SET INCRBY with OVERFLOW WRAP SAT FAIL', { skip }, async () =
   ];
   await same(cmds.map(W));
   await same(['BITFIELD a OVERFLOW FAIL INCRBY u8 0 1000 GET u8 0', 'BITFIELD a GET i8 0', 'BITFIELD_RO nokey GET u8 0'].map(W), true);
+  await same([['BITFIELD', 'a', 'get\x00x', 'u8', '0'], ['BITFIELD', 'a', 'GET', 'u8\x00x', '0'], ['BITFIELD', 'a', 'OVERFLOW', 'sat\x00', 'GET', 'u8', '0'],
+    ['BITOP', 'and\x00', 'd', 'a'], ['BITCOUNT', 'a', '0', '1', 'bit\x00'], ['BITPOS', 'a', '0', '0', '1', 'byte\x00']]);
 });
 
 test('BITFIELD matches Redis on random operation lists (fast-check)', { skip }, async () => {

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
+/** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
+const NO_SAVE = { save: '' };
+
 const skip = !redisAvailable() && NO_REDIS;
 let amber: RunningServer;
 let redis: RedisChild;
@@ -16,9 +19,9 @@ let redisPw: RedisChild;
 
 before(async () => {
   if (skip) return;
-  amber = await startAmber();
+  amber = await startAmber(NO_SAVE);
   redis = await startRedis();
-  amberPw = await startAmber({ requirepass: 's3cret' });
+  amberPw = await startAmber({ ...NO_SAVE, requirepass: 's3cret' });
   // the helper's readiness PING needs no password: set it once the server is up
   redisPw = await startRedis();
   const rc = await RawClient.connect(redisPw.port);

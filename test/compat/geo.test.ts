@@ -35,8 +35,13 @@ async function same(cmds: string[][], resp3 = false): Promise<void> {
       await a.call('HELLO', '3');
       await r.call('HELLO', '3');
     }
-    const ra = await a.pipeline(cmds);
-    const rr = await r.pipeline(cmds);
+    // in small batches: RawClient re-parses its buffer until a whole batch has arrived
+    const ra: string[] = [];
+    const rr: string[] = [];
+    for (let i = 0; i < cmds.length; i += 10) {
+      ra.push(...(await a.pipeline(cmds.slice(i, i + 10))));
+      rr.push(...(await r.pipeline(cmds.slice(i, i + 10))));
+    }
     let bad = 0;
     for (let i = 0; i < cmds.length; i++) {
       if (ra[i] !== rr[i] && bad++ < 3) assert.equal(ra[i], rr[i], `reply to ${JSON.stringify(cmds[i]!.join(' '))} (resp${resp3 ? 3 : 2})`);

@@ -10,13 +10,16 @@ import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
+/** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
+const NO_SAVE = { save: '' };
+
 const skip = !redisAvailable() && NO_REDIS;
 let amber: RunningServer;
 let redis: RedisChild;
 
 before(async () => {
   if (skip) return;
-  amber = await startAmber();
+  amber = await startAmber(NO_SAVE);
   redis = await startRedis();
 });
 
@@ -298,9 +301,9 @@ test('MONITOR output matches Redis (time and ports masked)', { skip }, async () 
 });
 
 test('DEBUG refused unless enable-debug-command allows it', { skip }, async () => {
-  const a = await startAmber({ 'enable-debug-command': 'no' });
+  const a = await startAmber({ ...NO_SAVE, 'enable-debug-command': 'no' });
   const r = await startRedis(['--enable-debug-command', 'no']);
-  const l = await startAmber({ 'enable-debug-command': 'local' });
+  const l = await startAmber({ ...NO_SAVE, 'enable-debug-command': 'local' });
   try {
     const cmds = [['DEBUG', 'SLEEP', '0'], ['DEBUG', 'HELP'], ['MULTI'], ['DEBUG', 'SLEEP', '0'], ['PING'], ['EXEC'], ['INFO', 'errorstats']];
     const [ra, rr] = await sameReplies(a.port, r.port, cmds);

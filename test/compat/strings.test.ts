@@ -110,8 +110,13 @@ test('SET options: NX XX GET EX PX EXAT PXAT KEEPTTL and their syntax errors', {
     'SET a v PX 9223372036854775000', 'SET a v EX 99999999999999999999', 'SET a v PXAT 9223372036854775807', 'GET a',
     'SET a v ex 100', 'SET a v px 100000', 'SET a v exat 99999999999', 'SET a v pxat 99999999999999', 'SET a v KEEPTTL', 'GET a',
     'SET a v EX 100 NX', 'SET a v EX 100 XX GET', 'SET nk v EX 100 XX', 'GET nk',
+    'SET past v EXAT 1', 'GET past', 'SET past v PXAT 1 GET', 'SET past v', 'SET past w PXAT 1 GET', 'GET past', 'SET Past v Nx Ex 5',
+    'set a v pX 100 get', 'SET a v EXAT 1 GET NX', 'GET a',
   ];
   await same(cmds.map(W));
+  // options are compared as C strings: an embedded NUL ends them
+  await same([['SET', 'z', 'v', 'nx\x00junk'], ['SET', 'z', 'v', 'get\x00'], ['SET', 'z', 'v', 'EX\x00', '100'], ['GETEX', 'z', 'persist\x00x'],
+    ['SET', 'z', 'v', 'n\x00x'], ['LCS', 'z', 'z', 'len\x00']]);
   await same(['SET a 1 NX GET', 'SET a v EX 0', 'SET zz v XX GET'].map(W), true);
   if (has('ttl')) {
     await same(['SET t v EX 100', 'TTL t', 'SET t v2 KEEPTTL', 'TTL t', 'SET t v3', 'TTL t', 'SET t v PX 50000', 'TTL t',

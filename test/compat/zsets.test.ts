@@ -149,8 +149,9 @@ test('sorted-set commands, listpack encoding, RESP2 and RESP3', { skip }, async 
 });
 
 test('sorted-set commands, skiplist encoding, RESP2 and RESP3', { skip }, async () => {
-  // ZSCAN of a skiplist walks a hash table: the order differs, compared separately below
-  const cmds = BASIC.filter((l) => !l.startsWith('ZSCAN u2 0') && !l.startsWith('ZSCAN u2 ""') && !l.startsWith('ZSCAN u2 -1'));
+  // ZSCAN of a skiplist walks a hash table: the order differs, compared separately below. Lex
+  // ranges over mixed scores depend on the random levels of Redis's skiplist: left out.
+  const cmds = BASIC.filter((l) => !l.startsWith('ZSCAN u2 0') && !l.startsWith('ZSCAN u2 ""') && !l.startsWith('ZSCAN u2 -1') && !/ mixed/.test(l));
   await reset(0);
   await same(cmds.map(W));
   await reset(0);

@@ -10,10 +10,13 @@ import { createClient } from 'redis';
 import { startAmber, RawClient } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
+/** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
+const NO_SAVE = { save: '' };
+
 let amber: RunningServer;
 
 before(async () => {
-  amber = await startAmber();
+  amber = await startAmber(NO_SAVE);
 });
 
 after(async () => {
@@ -214,7 +217,7 @@ test('RESET through node-redis and raw: back to db 0, RESP2, no name', async () 
 });
 
 test('maxclients: the extra connection gets the error and is counted', async () => {
-  const s = await startAmber({ maxclients: 2 });
+  const s = await startAmber({ ...NO_SAVE, maxclients: 2 });
   const a = await RawClient.connect(s.port);
   const b = await RawClient.connect(s.port);
   try {
@@ -238,7 +241,7 @@ test('maxclients: the extra connection gets the error and is counted', async () 
 });
 
 test('timeout closes idle clients but not subscribers or MONITOR clients', async () => {
-  const s = await startAmber({ timeout: 1 });
+  const s = await startAmber({ ...NO_SAVE, timeout: 1 });
   const idle = await RawClient.connect(s.port);
   const sub = await RawClient.connect(s.port);
   const mon = await RawClient.connect(s.port);
@@ -262,7 +265,7 @@ test('timeout closes idle clients but not subscribers or MONITOR clients', async
 });
 
 test('requirepass: ioredis and node-redis authenticate; a client without it gets NOAUTH', async () => {
-  const s = await startAmber({ requirepass: 'pw1' });
+  const s = await startAmber({ ...NO_SAVE, requirepass: 'pw1' });
   const bad = ioredis(s.port, { enableReadyCheck: false });
   const good = ioredis(s.port, { password: 'pw1' });
   const nr = createClient({ socket: { port: s.port, host: '127.0.0.1' }, password: 'pw1', RESP: 3 });
@@ -289,7 +292,7 @@ test('protected mode refuses non-loopback peers with the DENIED message', async 
   const os = await import('node:os');
   const addr = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   if (!addr) return;
-  const srv = await (await import('../../src/index.js')).startServer({ port: 0, bind: ['127.0.0.1', addr], directives: { 'protected-mode': 'yes' } });
+  const srv = await (await import('../../src/index.js')).startServer({ port: 0, bind: ['127.0.0.1', addr], directives: { ...NO_SAVE, 'protected-mode': 'yes' } });
   try {
     const net = await import('node:net');
     const data = await new Promise<string>((resolve, reject) => {

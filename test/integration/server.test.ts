@@ -11,10 +11,13 @@ import { startAmber, RawClient } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 import { registerInfoProvider, registerInfoSection, infoSection, LatencyHistogram } from '../../src/server/info.js';
 
+/** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
+const NO_SAVE = { save: '' };
+
 let amber: RunningServer;
 
 before(async () => {
-  amber = await startAmber();
+  amber = await startAmber(NO_SAVE);
 });
 
 after(async () => {
@@ -233,7 +236,7 @@ test('TIME is close to the local clock', async () => {
 });
 
 test('SHUTDOWN: refused by a failing hook, then closes the server and calls onExit', async () => {
-  const s = await startAmber();
+  const s = await startAmber(NO_SAVE);
   let refuse = true;
   s.server.shutdownHooks.push(() => !refuse);
   let exitCode: number | null = null;

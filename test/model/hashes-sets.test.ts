@@ -125,7 +125,7 @@ test('random hash/set command sequences reply as redis-server does', { skip, tim
         assert.equal(normalize(ra[i]!, c.norm), normalize(rr[i]!, c.norm), `${i}: ${c.argv.join(' ')}`);
       }
     }),
-    { numRuns: 300, interruptAfterTimeLimit: 20000 },
+    { numRuns: 1000, interruptAfterTimeLimit: 20000 },
   );
   assert.ok(Date.now() - started < 60000);
 });

@@ -23,6 +23,9 @@ import type { RunningServer } from '../../src/index.js';
 import type { CommandSpec } from '../../src/commands/spec.js';
 import type { ReplyNode } from '../../src/protocol/reply.js';
 
+/** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
+const NO_SAVE = { save: '' };
+
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2147483647;
 const STRICT = process.env.FUZZ_STRICT === '1';
 
@@ -45,7 +48,7 @@ let pingTimer: NodeJS.Timeout | null = null;
 let maxPingMs = 0;
 
 before(async () => {
-  amber = await startAmber({ 'proto-max-bulk-len': '1mb', 'client-query-buffer-limit': '1mb' });
+  amber = await startAmber({ ...NO_SAVE, 'proto-max-bulk-len': '1mb', 'client-query-buffer-limit': '1mb' });
   pinger = await RawClient.connect(amber.port);
   // a PING every 50 ms on its own connection: each must come back within 2 s
   let inFlight = false;

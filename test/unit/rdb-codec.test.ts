@@ -29,7 +29,7 @@ function decode(buf: Buffer, opts: { keepExpired?: boolean } = {}): { ks: Keyspa
     handlers: {
       key(db, key, value, expireAt) {
         if (!opts.keepExpired && expireAt !== -1 && expireAt < now) return;
-        assert.ok(!ks.dbs[db]!.segmentOf(key).has(key), `duplicate key ${key}`);
+        if (ks.dbs[db]!.segmentOf(key).has(key)) throw new RdbError(0, `RDB has duplicated key '${key}' in DB ${db}`);
         ks.dbs[db]!.setKey(key, value, expireAt === -1 ? undefined : expireAt);
       },
       emptyKey(_db, key) {

@@ -132,7 +132,7 @@ function encodeKeyspace(ks: Keyspace, opts = DEFAULT_SAVE_OPTIONS): Buffer {
 test('while a load runs, clients get -LOADING and INFO shows the progress', async () => {
   const dir = tmp();
   const ks = new Keyspace(16);
-  for (let i = 0; i < 150_000; i++) ks.dbs[0]!.setKey(`key:${i}`, `value:${i}:${'x'.repeat(i % 50)}`);
+  for (let i = 0; i < 50_000; i++) ks.dbs[0]!.setKey(`key:${i}`, `value:${i}:${'x'.repeat(i % 50)}`);
   const path = join(dir, 'big.rdb');
   writeFileSync(path, encodeKeyspace(ks));
   const amber = await startAmber({ dir, dbfilename: 'none.rdb', save: '' });
@@ -145,8 +145,8 @@ test('while a load runs, clients get -LOADING and INFO shows the progress', asyn
     assert.match(info!, /\r\nloading_total_bytes:\d+\r\n/);
     assert.match(info!, /\r\nloading_loaded_perc:\d+\.\d\d\r\n/);
     const res = await loading;
-    assert.equal(res.keysLoaded, 150_000);
-    assert.equal(await c.call('GET', 'key:1'), '$8\r\nvalue:1:\r\n');
+    assert.equal(res.keysLoaded, 50_000);
+    assert.equal(await c.call('GET', 'key:1'), '$9\r\nvalue:1:x\r\n');
     assert.doesNotMatch(await c.call('INFO', 'persistence'), /loading_total_bytes/);
   } finally {
     c.close();
@@ -225,7 +225,8 @@ test('shutdown saves when save points are set; NOSAVE and library close() do not
   const e = await startAmber({ dir, save: '' });
   e.server.keyspace.dbs[0]!.setKey('k2', 'v');
   assert.equal(await e.server.shutdown({ reason: 'shutdown', save: true }), true);
-  assert.deepEqual([...fileKeys(join(dir, 'dump.rdb')).keys()], ['0:k2']);
+  // k came from the file loaded at start-up
+  assert.deepEqual([...fileKeys(join(dir, 'dump.rdb')).keys()].sort(), ['0:k', '0:k2']);
 });
 
 test('rdbcompression and rdbchecksum shape the file SAVE writes; LRU policies write IDLE', async () => {
@@ -238,8 +239,9 @@ test('rdbcompression and rdbchecksum shape the file SAVE writes; LRU policies wr
     const buf = readFileSync(join(dir, 'dump.rdb'));
     assert.ok(buf.subarray(buf.length - 8).equals(Buffer.alloc(8)));
     assert.ok(buf.includes('a'.repeat(1000)));
+    // IDLE <len 0> <type 0> <key length 4> "long"
     const k = buf.indexOf('long');
-    assert.equal(buf[k - 3], C.RDB_OPCODE_IDLE);
+    assert.deepEqual([...buf.subarray(k - 4, k)], [C.RDB_OPCODE_IDLE, 0, C.RDB_TYPE_STRING, 4]);
   } finally {
     c.close();
     await amber.close();

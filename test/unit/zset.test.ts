@@ -233,3 +233,32 @@ test('ScoreDict scan visits every member across growth', () => {
   } while (cursor !== 0);
   for (let i = 0; i < 3000; i++) assert.ok(seen.has('m' + i), 'm' + i);
 });
+
+test('bulkLoad and large rank deletions rebuild a valid tree', () => {
+  for (const n of [0, 1, 47, 48, 49, 3000, 5000]) {
+    for (const lp of [false, true]) {
+      const z = new ZSet(lp);
+      const ms: string[] = [];
+      const ss: number[] = [];
+      for (let i = 0; i < n; i++) {
+        ms.push('m' + String(i).padStart(5, '0'));
+        ss.push(Math.floor(i / 3));
+      }
+      z.bulkLoad(ms, ss);
+      z.check();
+      assert.equal(z.size, n);
+      const c = z.clone();
+      c.check();
+      assert.deepEqual(contents(c), contents(z));
+      if (n > 1000) {
+        z.deleteRangeByRank(100, n - 200);
+        z.check();
+        assert.equal(z.size, 299);
+        assert.equal(z.memberAt(100), ms[n - 199]);
+        z.add(-1, 'new', 0, BIG);
+        z.remove(ms[0]!);
+        z.check();
+      }
+    }
+  }
+});

@@ -37,8 +37,11 @@ abstract class SegTable<S extends Map<string, string> | Set<string>> {
   }
 
   protected abstract newSeg(): S;
-  /** Moves the entries of `from` whose hash has bit `bit` set into `to`. */
-  protected abstract splitInto(from: S, to: S, bit: number): void;
+  /**
+   * Splits `from` by bit `bit` of its keys' hashes into two new segments [without, with]
+   * (fresh Maps, not deletions from `from`, which would leave it full of holes).
+   */
+  protected abstract split(from: S, bit: number): [S, S];
   /** Moves every entry of `from` into `to`. */
   protected abstract mergeInto(from: S, to: S): void;
 
@@ -70,8 +73,8 @@ abstract class SegTable<S extends Map<string, string> | Set<string>> {
   private splitOne(): void {
     const base = 1 << this.level;
     const i = this.splitNext;
-    const hi = this.newSeg();
-    this.splitInto(this.segs[i]!, hi, base);
+    const [lo, hi] = this.split(this.segs[i]!, base);
+    this.segs[i] = lo;
     this.segs.push(hi); // index i + base, since segs.length === base + splitNext
     if (++this.splitNext === base) {
       this.level++;
@@ -137,16 +140,17 @@ export class HashDict extends SegTable<Map<string, string>> {
   protected newSeg(): Map<string, string> {
     return new Map();
   }
-  protected splitInto(from: Map<string, string>, to: Map<string, string>, bit: number): void {
-    for (const [k, v] of from) {
-      if (hashKey(k) & bit) {
-        to.set(k, v);
-        from.delete(k);
-      }
-    }
+  protected split(from: Map<string, string>, bit: number): [Map<string, string>, Map<string, string>] {
+    const lo = new Map<string, string>();
+    const hi = new Map<string, string>();
+    from.forEach((v, k) => {
+      if (hashKey(k) & bit) hi.set(k, v);
+      else lo.set(k, v);
+    });
+    return [lo, hi];
   }
   protected mergeInto(from: Map<string, string>, to: Map<string, string>): void {
-    for (const [k, v] of from) to.set(k, v);
+    from.forEach((v, k) => to.set(k, v));
   }
 
   get(field: string): string | undefined {
@@ -193,13 +197,14 @@ export class SetDict extends SegTable<Set<string>> {
   protected newSeg(): Set<string> {
     return new Set();
   }
-  protected splitInto(from: Set<string>, to: Set<string>, bit: number): void {
-    for (const k of from) {
-      if (hashKey(k) & bit) {
-        to.add(k);
-        from.delete(k);
-      }
-    }
+  protected split(from: Set<string>, bit: number): [Set<string>, Set<string>] {
+    const lo = new Set<string>();
+    const hi = new Set<string>();
+    from.forEach((k) => {
+      if (hashKey(k) & bit) hi.add(k);
+      else lo.add(k);
+    });
+    return [lo, hi];
   }
   protected mergeInto(from: Set<string>, to: Set<string>): void {
     for (const k of from) to.add(k);

@@ -1,4 +1,4 @@
-import { RObject } from './object.js';
+import { RObject, changeCapture } from './object.js';
 import { HashDict } from './dict.js';
 
 /**
@@ -89,6 +89,7 @@ export class Hash extends RObject {
    * and after the write when the hash has more than `maxEntries` fields.
    */
   set(field: string, value: string, maxEntries: number, maxValue: number): boolean {
+    if (this.ldb !== 0) changeCapture.recorder?.element(this, field);
     const s = this.lp;
     if (s === null) return this.ht!.set(field, value);
     if (field.length > maxValue || value.length > maxValue) {
@@ -115,6 +116,7 @@ export class Hash extends RObject {
 
   /** hashTypeDelete: removes `field`; true when it existed. */
   delete(field: string): boolean {
+    if (this.ldb !== 0) changeCapture.recorder?.element(this, field);
     const s = this.lp;
     if (s === null) return this.ht!.delete(field);
     const p = lpFind(s, field);

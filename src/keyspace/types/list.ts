@@ -1,4 +1,4 @@
-import { RObject } from './object.js';
+import { RObject, changeCapture } from './object.js';
 
 /**
  * The list type: a deque of pages, each holding up to {@link PAGE_MAX} elements (latin1 strings).
@@ -63,6 +63,7 @@ export class ListObject extends RObject {
 
   /** LPUSH one element. */
   pushHead(v: string): void {
+    if (this.ldb !== 0) changeCapture.recorder?.listPush(this, true);
     const h = this.head;
     if (h !== null && h.count < PAGE_MAX) {
       ringPushHead(h, v);
@@ -79,6 +80,7 @@ export class ListObject extends RObject {
 
   /** RPUSH one element. */
   pushTail(v: string): void {
+    if (this.ldb !== 0) changeCapture.recorder?.listPush(this, false);
     const t = this.tail;
     if (t !== null && t.count < PAGE_MAX) {
       ringPushTail(t, v);
@@ -96,9 +98,11 @@ export class ListObject extends RObject {
   popHead(): string | undefined {
     const h = this.head;
     if (h === null) return undefined;
+    if (this.ldb !== 0) changeCapture.recorder?.listPop(this, true, 1);
     const ring = h.ring!;
     const v = ring[h.start]!;
     ring[h.start] = undefined;
+    h.cache = null;
     h.start = h.start + 1 === ring.length ? 0 : h.start + 1;
     this.length--;
     if (--h.count === 0) this.setHead(h.next);
@@ -109,11 +113,13 @@ export class ListObject extends RObject {
   popTail(): string | undefined {
     const t = this.tail;
     if (t === null) return undefined;
+    if (this.ldb !== 0) changeCapture.recorder?.listPop(this, false, 1);
     const ring = t.ring!;
     let i = t.start + t.count - 1;
     if (i >= ring.length) i -= ring.length;
     const v = ring[i]!;
     ring[i] = undefined;
+    t.cache = null;
     this.length--;
     if (--t.count === 0) this.setTail(t.prev);
     return v;
@@ -129,6 +135,7 @@ export class ListObject extends RObject {
 
   /** Replaces the element at `index` (0 <= index < length). */
   set(index: number, v: string): void {
+    if (this.ldb !== 0) changeCapture.recorder?.listSet(this, index);
     const p = this.locate(index);
     const off = locOff;
     if (p.packed === null) {
@@ -136,6 +143,7 @@ export class ListObject extends RObject {
       let i = p.start + off;
       if (i >= ring.length) i -= ring.length;
       ring[i] = v;
+      p.cache = null;
       return;
     }
     const s = p.packed;
@@ -149,6 +157,7 @@ export class ListObject extends RObject {
       p.ring = items;
       p.start = 0;
       p.packed = null;
+      p.cache = null;
     }
   }
 
@@ -169,6 +178,11 @@ export class ListObject extends RObject {
           const a = off === 0 ? 0 : bulkPos(s, 0, off);
           const b = off + n === p.count ? s.length : bulkPos(s, a, n);
           out += a === 0 && b === s.length ? s : s.slice(a, b);
+        } else if (p.cache !== null || (n >= 8 && n * 2 >= p.count)) {
+          const s = p.cache ?? (p.cache = respOf(p));
+          const a = off === 0 ? 0 : bulkPos(s, 0, off);
+          const b = off + n === p.count ? s.length : bulkPos(s, a, n);
+          out += a === 0 && b === s.length ? s : s.slice(a, b);
         } else {
           const ring = p.ring!;
           const cap = ring.length;
@@ -176,7 +190,7 @@ export class ListObject extends RObject {
           if (i >= cap) i -= cap;
           for (let k = 0; k < n; k++) {
             const v = ring[i]!;
-            out += '$' + v.length + '\r\n' + v + '\r\n';
+            out += bulkHeader(v.length) + v + '\r\n';
             if (++i === cap) i = 0;
           }
         }
@@ -202,7 +216,7 @@ export class ListObject extends RObject {
         if (i >= cap) i -= cap;
         for (let k = 0; k < n; k++) {
           const v = ring[i]!;
-          out += '$' + v.length + '\r\n' + v + '\r\n';
+          out += bulkHeader(v.length) + v + '\r\n';
           if (--i < 0) i = cap - 1;
         }
       }
@@ -237,6 +251,14 @@ export class ListObject extends RObject {
    * whole pages are dropped without being decoded.
    */
   trim(ltrim: number, rtrim: number): void {
+    if (this.ldb !== 0 && changeCapture.recorder !== null) {
+      const r = changeCapture.recorder;
+      if (ltrim + rtrim >= this.length) r.listPop(this, true, this.length);
+      else {
+        if (ltrim > 0) r.listPop(this, true, ltrim);
+        if (rtrim > 0) r.listPop(this, false, rtrim);
+      }
+    }
     if (ltrim + rtrim >= this.length) {
       this.head = this.tail = null;
       this.length = 0;
@@ -250,6 +272,7 @@ export class ListObject extends RObject {
         p = p.next!;
       }
       this.setHead(p);
+      if (n > 0) p.cache = null;
       for (; n > 0; n--) {
         const ring = p.ring!;
         ring[p.start] = undefined;
@@ -266,6 +289,7 @@ export class ListObject extends RObject {
         p = p.prev!;
       }
       this.setTail(p);
+      if (n > 0) p.cache = null;
       for (; n > 0; n--) {
         const ring = p.ring!;
         let i = p.start + p.count - 1;
@@ -359,6 +383,7 @@ export class ListObject extends RObject {
       this.pushTail(v);
       return true;
     }
+    if (this.ldb !== 0) changeCapture.recorder?.whole(this);
     const p = this.locate(found);
     const items = linear(p);
     items.splice(locOff + (after ? 1 : 0), 0, v);
@@ -419,7 +444,10 @@ export class ListObject extends RObject {
       }
       p = next;
     }
-    if (removed > 0) this.compact();
+    if (removed > 0) {
+      if (this.ldb !== 0) changeCapture.recorder?.whole(this);
+      this.compact();
+    }
     return removed;
   }
 
@@ -536,6 +564,7 @@ export class ListObject extends RObject {
         let live = 0;
         for (let i = 0; i < ring.length; i++) if (ring[i] !== undefined) live++;
         if (live !== p.count) throw new Error(`ring holds ${live} strings for ${p.count} elements`);
+        if (p.cache !== null && p.cache !== respOf(p)) throw new Error('stale RESP cache');
       }
       n += p.count;
       prev = p;
@@ -631,6 +660,7 @@ export class ListObject extends RObject {
     p.start = 0;
     p.count = items.length;
     p.packed = null;
+    p.cache = null;
     if (wasPacked) this.maybePack(p);
   }
 
@@ -646,6 +676,7 @@ export class ListObject extends RObject {
         p.start = 0;
         p.count = items.length;
         p.packed = null;
+        p.cache = null;
         p.next = q.next;
         if (q.next !== null) q.next.prev = p;
         else this.tail = p;
@@ -738,6 +769,11 @@ class Page {
   start = 0;
   /** packed page: the elements as consecutive RESP bulk strings */
   packed: string | null = null;
+  /**
+   * open page: its elements in RESP form, built by a range read covering most of the page and
+   * dropped by the next change to the page (repeated LRANGE of a list's ends copies substrings)
+   */
+  cache: string | null = null;
   count = 0;
 }
 
@@ -747,6 +783,7 @@ let locOff = 0;
 let scanLen = 0;
 
 function ringPushHead(p: Page, v: string): void {
+  p.cache = null;
   let ring = p.ring!;
   if (p.count === ring.length) ring = grow(p);
   p.start = p.start === 0 ? ring.length - 1 : p.start - 1;
@@ -755,6 +792,7 @@ function ringPushHead(p: Page, v: string): void {
 }
 
 function ringPushTail(p: Page, v: string): void {
+  p.cache = null;
   let ring = p.ring!;
   if (p.count === ring.length) ring = grow(p);
   let i = p.start + p.count;
@@ -816,6 +854,7 @@ function unpack(p: Page): void {
   p.ring = linear(p);
   p.start = 0;
   p.packed = null;
+  p.cache = null;
 }
 
 function pack(p: Page): void {
@@ -826,20 +865,34 @@ function pack(p: Page): void {
     if (++i === ring.length) i = 0;
   }
   if (bytes > PACK_MAX_BYTES) return;
-  const parts = new Array<string>(p.count);
-  for (let k = 0, i = p.start; k < p.count; k++) {
-    const v = ring[i]!;
-    parts[k] = '$' + v.length + '\r\n' + v + '\r\n';
-    if (++i === ring.length) i = 0;
-  }
-  // join builds one flat string: no rope of small pieces stays behind
-  p.packed = parts.join('');
+  p.packed = p.cache ?? respOf(p);
   p.ring = null;
   p.start = 0;
+  p.cache = null;
 }
 
 function bulk(v: string): string {
-  return '$' + v.length + '\r\n' + v + '\r\n';
+  return bulkHeader(v.length) + v + '\r\n';
+}
+
+/** `$<n>\r\n` for small lengths, pre-built (number formatting dominated range replies). */
+const BULK_HEADERS: string[] = Array.from({ length: 1024 }, (_, n) => '$' + n + '\r\n');
+
+function bulkHeader(n: number): string {
+  return n < 1024 ? BULK_HEADERS[n]! : '$' + n + '\r\n';
+}
+
+/** The elements of an open page as one flat string of RESP bulks. */
+function respOf(p: Page): string {
+  const ring = p.ring!;
+  const parts = new Array<string>(p.count);
+  for (let k = 0, i = p.start; k < p.count; k++) {
+    const v = ring[i]!;
+    parts[k] = bulkHeader(v.length) + v + '\r\n';
+    if (++i === ring.length) i = 0;
+  }
+  // join builds one flat string: no rope of small pieces stays behind
+  return parts.join('');
 }
 
 /** Data offset of the bulk at `pos`; its length goes to scanLen. */

@@ -1,4 +1,4 @@
-import { RObject } from './object.js';
+import { RObject, changeCapture } from './object.js';
 import { SetDict } from './dict.js';
 import { parseInteger } from '../../util/number.js';
 
@@ -74,6 +74,7 @@ export class RedisSet extends RObject {
    * member is not an integer, or when the new length passes `maxIntset`.
    */
   add(member: string, maxIntset: number): boolean {
+    if (this.ldb !== 0) changeCapture.recorder?.element(this, member);
     const is = this.is;
     if (is !== null) {
       const v = parseInteger(member);
@@ -91,6 +92,7 @@ export class RedisSet extends RObject {
 
   /** setTypeRemove: true when `member` was there. */
   delete(member: string): boolean {
+    if (this.ldb !== 0) changeCapture.recorder?.element(this, member);
     const is = this.is;
     if (is !== null) {
       const v = parseInteger(member);
@@ -126,10 +128,12 @@ export class RedisSet extends RObject {
     if (is !== null) {
       const i = Math.floor(Math.random() * is.length);
       const v = is[i]!;
+      if (this.ldb !== 0) changeCapture.recorder?.element(this, String(v));
       is.splice(i, 1);
       return String(v);
     }
     const m = this.ht!.random();
+    if (this.ldb !== 0) changeCapture.recorder?.element(this, m);
     this.ht!.delete(m);
     return m;
   }

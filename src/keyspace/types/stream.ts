@@ -190,6 +190,29 @@ export class SortedKeyMap<V> {
     this.size = 0;
   }
 
+  /**
+   * Removes the `n` smallest keys (all of them when n >= size) in O(n + chunks): stream trimming
+   * always removes from the head. Returns how many were removed.
+   */
+  deleteFirst(n: number): number {
+    const removed = Math.min(n, this.size);
+    let left = removed;
+    while (left > 0) {
+      const arr = this.keys[0]!;
+      if (arr.length <= left) {
+        left -= arr.length;
+        this.keys.shift();
+        this.vals.shift();
+      } else {
+        arr.splice(0, left);
+        this.vals[0]!.splice(0, left);
+        left = 0;
+      }
+    }
+    this.size -= removed;
+    return removed;
+  }
+
   /** Smallest key, or undefined when empty. */
   firstKey(): string | undefined {
     return this.keys.length ? this.keys[0]![0] : undefined;
@@ -312,6 +335,21 @@ export class StreamCG {
     this.entriesRead = entriesRead;
   }
 
+  /** Creates a consumer (streamCreateConsumer); null when the name is taken. */
+  createConsumer(name: string, now: number): StreamConsumer | null {
+    if (this.consumers.has(name)) return null;
+    const c = new StreamConsumer(name, now, -1);
+    this.consumers.set(name, c);
+    return c;
+  }
+
+  /** Deletes a consumer and its pending entries from the group PEL (streamDelConsumer). */
+  deleteConsumer(c: StreamConsumer): void {
+    for (const [k] of c.pel.entries()) this.pel.delete(k);
+    c.pel.clear();
+    this.consumers.delete(c.name);
+  }
+
   /** Consumers in the byte order of their names, as Redis's rax iterates them. */
   sortedConsumers(): StreamConsumer[] {
     return [...this.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -335,6 +373,11 @@ export class Stream extends RObject {
   entriesAdded = 0;
   /** consumer groups by name; listed in name order with {@link sortedGroups} */
   readonly groups = new Map<string, StreamCG>();
+  /**
+   * Redis's listpack node layout of the entries ({@link StreamLayout}), kept by the stream
+   * commands; null until first needed (then derived from the entries, see ensureStreamLayout).
+   */
+  layout: StreamLayout | null = null;
 
   /** Number of entries (XLEN). */
   get length(): number {
@@ -355,6 +398,53 @@ export class Stream extends RObject {
     return this.entries.get(streamIdKey(id));
   }
 
+  /**
+   * Appends an entry whose ID is greater than every present one (the storage part of
+   * streamAppendItem): stores it, sets last-id, counts it in entries-added, and sets first-id
+   * when the stream was empty. The caller checks the ID against last-id.
+   */
+  appendEntry(id: StreamID, fields: string[]): void {
+    this.entries.set(streamIdKey(id), fields);
+    this.lastId = { ms: id.ms, seq: id.seq };
+    this.entriesAdded++;
+    if (this.entries.size === 1) this.firstId = { ms: id.ms, seq: id.seq };
+  }
+
+  /**
+   * Removes one entry (streamDeleteItem); true when it existed. The metadata (first-id,
+   * max-deleted-entry-id) is the caller's: XDEL and XTRIM update it differently.
+   */
+  removeEntry(id: StreamID): boolean {
+    return this.entries.delete(streamIdKey(id));
+  }
+
+  /** Creates a consumer group (streamCreateCG); null when the name is taken. */
+  createGroup(name: string, lastId: StreamID, entriesRead: number): StreamCG | null {
+    if (this.groups.has(name)) return null;
+    const g = new StreamCG(name, { ms: lastId.ms, seq: lastId.seq }, entriesRead);
+    this.groups.set(name, g);
+    return g;
+  }
+
+  /**
+   * streamEstimateDistanceFromFirstEverEntry (t_stream.c): the logical position (entries-read)
+   * of `id`, or {@link SCG_INVALID_ENTRIES_READ} when it cannot be known.
+   */
+  estimateDistanceFromFirstEverEntry(id: StreamID): number {
+    if (!this.entriesAdded) return 0;
+    if (!this.length && compareStreamId(id, this.lastId) < 1) return this.entriesAdded;
+    const cmpLast = compareStreamId(id, this.lastId);
+    if (cmpLast === 0) return this.entriesAdded;
+    if (cmpLast > 0) return SCG_INVALID_ENTRIES_READ;
+    const cmpFirst = compareStreamId(id, this.firstId);
+    const noTombstone = this.maxDeletedEntryId.ms === 0n && this.maxDeletedEntryId.seq === 0n;
+    if (noTombstone || compareStreamId(this.maxDeletedEntryId, this.firstId) < 0) {
+      if (cmpFirst < 0) return this.entriesAdded - this.length;
+      if (cmpFirst === 0) return this.entriesAdded - this.length + 1;
+    }
+    return SCG_INVALID_ENTRIES_READ;
+  }
+
   /** Recomputes {@link firstId} from the entries (streamGetEdgeID(s, 1, 1, ...)). */
   updateFirstId(): void {
     const k = this.entries.firstKey();
@@ -368,6 +458,8 @@ export class Stream extends RObject {
     s.firstId = { ...this.firstId };
     s.maxDeletedEntryId = { ...this.maxDeletedEntryId };
     s.entriesAdded = this.entriesAdded;
+    // COPY duplicates Redis's listpacks as they are, tombstones included (streamDup)
+    if (this.layout !== null) s.layout = this.layout.clone();
     for (const g of this.groups.values()) {
       const ng = new StreamCG(g.name, { ...g.lastId }, g.entriesRead);
       const copies = new Map<StreamNACK, StreamNACK>();
@@ -391,4 +483,254 @@ export class Stream extends RObject {
     }
     return s;
   }
+}
+
+// ---- listpack node layout ---------------------------------------------------------------------
+
+/**
+ * One listpack node of a stream as Redis 7.0's streamAppendItem would have built it (t_stream.c):
+ * the rax key, the master entry, the live and deleted counts and the listpack's size in bytes.
+ * Amber keeps the entries themselves in {@link Stream.entries}; a node covers the entries with
+ * keys from its {@link masterKey} up to the next node's master key.
+ */
+export interface StreamNode {
+  /** 16-byte key of the master ID: the first ID put in the node (its rax key) */
+  masterKey: string;
+  masterMs: bigint;
+  masterSeq: bigint;
+  /** field names of the master entry */
+  masterFields: string[];
+  /** live entries (the listpack's count field) */
+  count: number;
+  /** entries flagged deleted, still in the listpack (the deleted field) */
+  deleted: number;
+  /** bytes of num-fields, the master field names and the master entry's 0 terminator */
+  masterBytes: number;
+  /** bytes of the entries appended after the master entry, deleted ones included */
+  entriesBytes: number;
+  /** 16-byte key of the last entry in the listpack, deleted or not (lpGetEdgeStreamID) */
+  lastKey: string;
+}
+
+/** lpBytes of a node: header, count, deleted, master part, entries, terminator. */
+export function streamNodeBytes(n: StreamNode): number {
+  return 6 + lpIntSize(n.count) + lpIntSize(n.deleted) + n.masterBytes + n.entriesBytes + 1;
+}
+
+/**
+ * The listpack node layout of a stream, emulated so that everything that depends on Redis's node
+ * boundaries matches it: approximate trimming (`MAXLEN ~`, `MINID ~` remove whole nodes only),
+ * the node-full rule (stream-node-max-bytes, stream-node-max-entries, counting tombstones), and
+ * XINFO STREAM's radix-tree-keys and radix-tree-nodes.
+ */
+export class StreamLayout {
+  /** nodes in key order */
+  nodes: StreamNode[] = [];
+  /** sum of the nodes' live counts; differs from entries.size if entries changed behind it */
+  live = 0;
+
+  clone(): StreamLayout {
+    const l = new StreamLayout();
+    l.nodes = this.nodes.map((n) => ({ ...n }));
+    l.live = this.live;
+    return l;
+  }
+
+  /** Index of the node holding `key` (the last whose master key is <= key), or -1. */
+  nodeIndexOf(key: string): number {
+    const nodes = this.nodes;
+    let lo = 0;
+    let hi = nodes.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (nodes[mid]!.masterKey <= key) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Appends an entry as streamAppendItem: starts a new node when the tail's listpack plus the
+   * new fields' bytes reach `maxBytes` (0: 1 GB) or its live plus deleted entries reach
+   * `maxEntries` (0: no limit). When the entry has the master entry's field names, its field
+   * strings are replaced by the master's (the SAMEFIELDS flag, and shared memory here).
+   */
+  append(key: string, id: StreamID, fields: string[], maxBytes: number, maxEntries: number): void {
+    const nodes = this.nodes;
+    let node = nodes.length > 0 ? nodes[nodes.length - 1]! : null;
+    if (node !== null) {
+      let totelelen = 0;
+      for (let i = 0; i < fields.length; i++) totelelen += fields[i]!.length;
+      const nodeMax = maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE ? STREAM_LISTPACK_MAX_SIZE : maxBytes;
+      if (streamNodeBytes(node) + totelelen >= nodeMax) node = null;
+      else if (maxEntries !== 0 && node.count + node.deleted >= maxEntries) node = null;
+    }
+    const nf = fields.length >> 1;
+    let same: boolean;
+    if (node === null) {
+      const mf: string[] = new Array<string>(nf);
+      let mb = lpIntSize(nf) + 2;
+      for (let i = 0; i < nf; i++) {
+        mf[i] = fields[2 * i]!;
+        mb += lpStrSize(mf[i]!);
+      }
+      node = {
+        masterKey: key, masterMs: id.ms, masterSeq: id.seq, masterFields: mf, count: 0, deleted: 0,
+        masterBytes: mb, entriesBytes: 0, lastKey: key,
+      };
+      nodes.push(node);
+      same = true;
+    } else {
+      const mf = node.masterFields;
+      same = mf.length === nf;
+      for (let i = 0; same && i < nf; i++) if (mf[i] !== fields[2 * i]) same = false;
+    }
+    let bytes = 1 + lpDeltaSize(id.ms, node.masterMs) + lpDeltaSize(id.seq, node.masterSeq);
+    if (same) {
+      const mf = node.masterFields;
+      for (let i = 0; i < nf; i++) {
+        fields[2 * i] = mf[i]!;
+        bytes += lpStrSize(fields[2 * i + 1]!);
+      }
+      bytes += lpIntSize(nf + 3);
+    } else {
+      bytes += lpIntSize(nf);
+      for (let i = 0; i < fields.length; i++) bytes += lpStrSize(fields[i]!);
+      bytes += lpIntSize(nf + 3 + nf + 1);
+    }
+    node.entriesBytes += bytes;
+    node.count++;
+    node.lastKey = key;
+    this.live++;
+  }
+
+  /**
+   * Flags the entry `key` deleted (streamIteratorRemoveEntry): its node's count goes down and its
+   * deleted count up; a node whose last live entry goes is removed. The entry must exist.
+   */
+  remove(key: string): void {
+    const i = this.nodeIndexOf(key);
+    if (i < 0) return;
+    const node = this.nodes[i]!;
+    if (node.count === 1) {
+      this.nodes.splice(i, 1);
+    } else {
+      node.count--;
+      node.deleted++;
+    }
+    this.live--;
+  }
+
+  /**
+   * XINFO STREAM's radix-tree-nodes: the node count of the rax holding the nodes' master keys
+   * (rax->numnodes). A rax's shape is canonical for a set of keys: one node per branching point,
+   * one per run of single-child characters (compressed), one per key.
+   */
+  raxNodes(): number {
+    const keys = this.nodes.map((n) => n.masterKey);
+    if (keys.length === 0) return 1;
+    return raxCount(keys, 0, keys.length, 0);
+  }
+}
+
+/** Nodes of a rax built from sorted 16-byte keys[a..b) sharing their first `d` bytes, from depth d. */
+function raxCount(keys: string[], a: number, b: number, d: number): number {
+  if (d === 16) return 1;
+  if (b - a === 1) return 2;
+  // longest common prefix of the range: that of its first and last keys
+  const first = keys[a]!;
+  const last = keys[b - 1]!;
+  let l = d;
+  while (l < 16 && first.charCodeAt(l) === last.charCodeAt(l)) l++;
+  if (l > d) return 1 + raxCount(keys, a, b, l);
+  // a branching node at depth d, one child per byte value
+  let n = 1;
+  let i = a;
+  while (i < b) {
+    const ch = keys[i]!.charCodeAt(d);
+    let j = i + 1;
+    while (j < b && keys[j]!.charCodeAt(d) === ch) j++;
+    n += raxCount(keys, i, j, d + 1);
+    i = j;
+  }
+  return n;
+}
+
+/** STREAM_LISTPACK_MAX_SIZE (t_stream.c): the cap on a node's bytes whatever the config says. */
+export const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
+
+/**
+ * Rebuilds `s.layout` from its entries when it has none or it went out of step with them (the
+ * stream came from an RDB file, RESTORE, or another path that filled the entries directly): the
+ * entries are appended in order as streamAppendItem would, so no node has tombstones.
+ */
+export function ensureStreamLayout(s: Stream, maxBytes: number, maxEntries: number): StreamLayout {
+  const cur = s.layout;
+  if (cur !== null && cur.live === s.entries.size) return cur;
+  const l = new StreamLayout();
+  for (const [k, fields] of s.entries.entries()) l.append(k, streamIdFromKey(k), fields, maxBytes, maxEntries);
+  s.layout = l;
+  return l;
+}
+
+// Listpack element sizes (lpEncodeGetType + lpEncodeBacklen in listpack.c), as in
+// persistence/rdb/listpack.ts, repeated here so the keyspace does not depend on persistence.
+
+function lpBacklen(l: number): number {
+  return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+}
+
+/** Bytes of an integer element, back-length included. */
+function lpIntSize(v: number): number {
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+/** Bytes of the int64 element `a - b` (uint64 difference read as int64, as lpAppendInteger gets it). */
+function lpDeltaSize(a: bigint, b: bigint): number {
+  const d = BigInt.asIntN(64, a - b);
+  if (d >= -2147483648n && d <= 2147483647n) return lpIntSize(Number(d));
+  return 10;
+}
+
+/** Bytes of a string element: stored as an integer when it is a canonical int64 (lpStringToInt64). */
+function lpStrSize(s: string): number {
+  const n = s.length;
+  if (n > 0 && n <= 20) {
+    const iv = canonicalInt(s);
+    if (iv !== null) return typeof iv === 'number' ? lpIntSize(iv) : 10;
+  }
+  const enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
+  return enc + lpBacklen(enc);
+}
+
+/** The value of a canonical int64 string (no sign on 0, no leading zeros), else null. */
+function canonicalInt(s: string): number | bigint | null {
+  const n = s.length;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0 : null;
+  if (first < 49 || first > 57) return null;
+  let v = 0;
+  for (let j = i; j < n; j++) {
+    const d = s.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  if (v <= Number.MAX_SAFE_INTEGER) return i ? -v : v;
+  const b = BigInt(s);
+  return b < -(2n ** 63n) || b > 2n ** 63n - 1n ? null : b;
 }

@@ -1,4 +1,4 @@
-import { RObject } from './object.js';
+import { RObject, changeCapture } from './object.js';
 import { hashKey } from '../database.js';
 import { formatDouble } from '../../util/number.js';
 
@@ -272,10 +272,76 @@ export class ZSet extends RObject {
   /** A copy with the same encoding and contents (zsetDup, for COPY). */
   clone(): ZSet {
     const z = new ZSet(this.listpack);
-    for (let l: ZLeaf | null = this.head; l !== null; l = l.next) {
-      for (let i = 0; i < l.m.length; i++) z.appendSorted(l.m[i]!, l.s[i]!);
-    }
+    const ms: string[] = [];
+    const ss: number[] = [];
+    this.forEach((m, s) => {
+      ms.push(m);
+      ss.push(s);
+    });
+    z.bulkLoad(ms, ss);
     return z;
+  }
+
+  /**
+   * Replaces the contents with `members`/`scores`, which must be in zset order without
+   * duplicates, in O(n): leaves are filled to 3/4 so that later inserts rarely split. Used by
+   * clone, the *STORE commands, large range deletions and loaders.
+   */
+  bulkLoad(members: string[], scores: number[]): void {
+    const n = members.length;
+    this.clearAll();
+    if (n === 0) return;
+    const fill = (LEAF_MAX * 3) >>> 2;
+    const lp = this.listpack;
+    let level: Array<ZLeaf | ZInner> = [];
+    let counts: number[] = [];
+    let boundS: number[] = [];
+    let boundM: string[] = [];
+    let prev: ZLeaf | null = null;
+    for (let i = 0; i < n; i += fill) {
+      const m = members.slice(i, i + fill);
+      const sc = scores.slice(i, i + fill);
+      if (lp) for (let k = 0; k < sc.length; k++) if (sc[k] === 0) sc[k] = 0;
+      const leaf = new ZLeaf(m, sc);
+      leaf.prev = prev;
+      if (prev !== null) prev.next = leaf;
+      else this.head = leaf;
+      prev = leaf;
+      level.push(leaf);
+      counts.push(m.length);
+      boundS.push(sc[sc.length - 1]!);
+      boundM.push(m[m.length - 1]!);
+    }
+    this.tail = prev!;
+    let height = 0;
+    const ifill = (INNER_MAX * 3) >>> 2;
+    while (level.length > 1) {
+      const up: Array<ZLeaf | ZInner> = [];
+      const upCounts: number[] = [];
+      const upS: number[] = [];
+      const upM: string[] = [];
+      for (let i = 0; i < level.length; i += ifill) {
+        const node = new ZInner(level.slice(i, i + ifill), counts.slice(i, i + ifill), boundS.slice(i, i + ifill), boundM.slice(i, i + ifill));
+        let total = 0;
+        for (const c of node.cnt) total += c;
+        up.push(node);
+        upCounts.push(total);
+        upS.push(node.ks[node.ks.length - 1]!);
+        upM.push(node.km[node.km.length - 1]!);
+      }
+      level = up;
+      counts = upCounts;
+      boundS = upS;
+      boundM = upM;
+      height++;
+    }
+    this.root = level[0]!;
+    this.height = height;
+    this.size = n;
+    if (this.dict !== null) {
+      const d = this.dict;
+      for (let i = 0; i < n; i++) d.set(members[i]!, scores[i]!);
+    }
   }
 
   // ---- member index ---------------------------------------------------------------------
@@ -409,23 +475,30 @@ export class ZSet extends RObject {
     return true;
   }
 
-  /**
-   * Appends an element greater than every present one (loading sorted data, clone). Faster
-   * than {@link insertNew}; the caller guarantees the order and uniqueness.
-   */
-  appendSorted(member: string, score: number): void {
-    if (this.size === 0 || cmpKey(score, member, this.tail.s[this.tail.s.length - 1]!, this.tail.m[this.tail.m.length - 1]!) > 0) {
-      this.insertNew(score, member);
-      return;
-    }
-    throw new Error('appendSorted: out of order');
-  }
-
   /** Removes the elements of ranks [start, end] (0-based, inclusive, valid); returns how many. */
   deleteRangeByRank(start: number, end: number): number {
     const n = end - start + 1;
     if (n === this.size) {
       this.clearAll();
+      return n;
+    }
+    if (n > 256 && n > this.size >>> 3) {
+      // a large share goes: rebuild from the survivors in O(size) rather than n tree deletes
+      const ms: string[] = [];
+      const ss: number[] = [];
+      const dict = this.dict;
+      let r = 0;
+      this.forEach((m, s) => {
+        if (r < start || r > end) {
+          ms.push(m);
+          ss.push(s);
+        } else if (dict !== null) dict.delete(m);
+        r++;
+      });
+      const keep = this.dict;
+      this.dict = null;
+      this.bulkLoad(ms, ss);
+      this.dict = keep;
       return n;
     }
     for (let k = 0; k < n; k++) {
@@ -439,6 +512,7 @@ export class ZSet extends RObject {
 
   /** Removes every element, keeping the encoding. */
   clearAll(): void {
+    if (this.ldb !== 0) changeCapture.recorder?.whole(this);
     const l = new ZLeaf([], []);
     this.root = l;
     this.head = l;
@@ -717,6 +791,7 @@ export class ZSet extends RObject {
   // ---- tree internals -------------------------------------------------------------------
 
   private treeInsert(s: number, m: string): void {
+    if (this.ldb !== 0) changeCapture.recorder?.zsetInsert(this, m);
     let node = this.root;
     const h = this.height;
     for (let lvl = 0; lvl < h; lvl++) {
@@ -792,6 +867,7 @@ export class ZSet extends RObject {
   }
 
   private treeDelete(s: number, m: string): void {
+    if (this.ldb !== 0) changeCapture.recorder?.zsetRemove(this, m, s);
     let node = this.root;
     const h = this.height;
     for (let lvl = 0; lvl < h; lvl++) {
@@ -928,11 +1004,12 @@ export class ScoreDict {
     return this.segs[i < this.splitNext ? h & (2 * base - 1) : i]!;
   }
 
+  /** Score of member `m`, or undefined. */
   get(m: string): number | undefined {
     return this.seg(m).get(m);
   }
 
-  /** Adds or updates. */
+  /** Adds member `m` with score `s`, or updates its score. */
   set(m: string, s: number): void {
     const seg = this.seg(m);
     const before = seg.size;
@@ -943,6 +1020,7 @@ export class ScoreDict {
     }
   }
 
+  /** Removes member `m`; true when it was there. */
   delete(m: string): boolean {
     if (!this.seg(m).delete(m)) return false;
     this.size--;

@@ -9,10 +9,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Value } from '../../keyspace/types/object.js';
-import { Stream, StreamCG, StreamConsumer, type StreamNACK, type StreamID, SCG_INVALID_ENTRIES_READ } from '../../keyspace/types/stream.js';
-import { RdbReader, RdbError, scanDouble, type Blob } from './reader.js';
+import {
+  Stream, StreamCG, StreamConsumer, StreamLayout, streamIdKey, type StreamNACK, type StreamID, type StreamNode, SCG_INVALID_ENTRIES_READ,
+} from '../../keyspace/types/stream.js';
+import { RdbReader, RdbError, scanDouble } from './reader.js';
 import * as C from './constants.js';
-import { lpDecode } from './listpack.js';
+import { lpDecode, lpElementSize } from './listpack.js';
 import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
@@ -39,8 +41,8 @@ export interface RdbHandlers {
   /** RESIZEDB hint */
   resizeDb?(size: number, expires: number): void;
   /**
-   * A key and its value. `expireAt` is Unix ms or -1. Throwing an {@link RdbError} (e.g. for a
-   * duplicated key) stops the parse.
+   * A key and its value. `expireAt` is Unix ms or -1; `meta` is reused for the next key (copy
+   * what you keep). Throwing an {@link RdbError} (e.g. for a duplicated key) stops the parse.
    */
   key(db: number, key: string, value: Value, expireAt: number, meta: KeyMeta): void;
   /** a key whose collection was empty, skipped (rdbLoadObject's RDB_LOAD_ERR_EMPTY_KEY) */
@@ -207,7 +209,6 @@ export class RdbParser {
       const expireAt = this.expireAt;
       const meta = this.meta;
       this.expireAt = -1;
-      this.meta = { idle: -1, freq: -1 };
       if (value === null) {
         this.emptyKeysSkipped++;
         this.opts.handlers.emptyKey?.(this.db, key);
@@ -216,6 +217,8 @@ export class RdbParser {
         this.doing = 'check-dup-key';
         this.opts.handlers.key(this.db, key, value, expireAt, meta);
       }
+      meta.idle = -1;
+      meta.freq = -1;
       this.currentKey = null;
       this.currentType = -1;
     }
@@ -358,11 +361,14 @@ function zsetFromPairs(els: PackedElement[], limits: TypeLimits): Value | null {
  *   offset where the value starts
  */
 export function loadObject(r: RdbReader, type: number, limits: TypeLimits, key: string | null = null, handlers?: RdbHandlers): LoadedValue {
+  if (type === C.RDB_TYPE_STRING) return r.readString();
+  return loadCollection(r, type, limits, key, handlers);
+}
+
+function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: string | null, handlers?: RdbHandlers): LoadedValue {
   const at = r.offset;
   const fail = (reason: string): RdbError => r.error(reason, at);
   switch (type) {
-    case C.RDB_TYPE_STRING:
-      return r.readString();
 
     case C.RDB_TYPE_LIST: {
       const len = r.readLen();
@@ -526,7 +532,7 @@ function elementInt(e: PackedElement | undefined): bigint | null {
  * Decodes the entries of one stream listpack node into `s`, validating the node's structure as
  * streamValidateListpackIntegrity does. Returns false when the node is not a valid stream node.
  */
-function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[]): boolean {
+function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[], nodeInfo: StreamNode): boolean {
   let i = 0;
   const count = elementInt(els[i++]);
   const deleted = elementInt(els[i++]);
@@ -537,6 +543,12 @@ function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[]): bool
   const masterFields = strings(els.slice(i, i + nm));
   i += nm;
   if (elementInt(els[i++]) !== 0n) return false;
+  nodeInfo.masterFields = masterFields;
+  nodeInfo.count = Number(count);
+  nodeInfo.deleted = Number(deleted);
+  let masterBytes = lpElementSize(nm) + lpElementSize(0);
+  for (const f of masterFields) masterBytes += lpElementSize(f);
+  nodeInfo.masterBytes = masterBytes;
   let entries = count + deleted;
   while (entries-- > 0n) {
     if (i >= els.length) return false;
@@ -563,6 +575,8 @@ function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[]): bool
     i += nvals;
     const lpCount = elementInt(els[i++]);
     if (lpCount === null || lpCount !== BigInt(fields + extra)) return false;
+    const entryId: StreamID = { ms: BigInt.asUintN(64, master.ms + msDiff), seq: BigInt.asUintN(64, master.seq + seqDiff) };
+    nodeInfo.lastKey = streamIdKey(entryId);
     if (flags & BigInt(STREAM_ITEM_FLAG_DELETED)) continue;
     const entry: string[] = new Array(2 * fields);
     if (pairs) {
@@ -573,62 +587,41 @@ function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[]): bool
         entry[2 * j + 1] = elementToString(els[start + j]!);
       }
     }
-    const id: StreamID = { ms: BigInt.asUintN(64, master.ms + msDiff), seq: BigInt.asUintN(64, master.seq + seqDiff) };
-    const k = idKey(id);
-    if (!s.entries.set(k, entry)) return false;
+    if (!s.entries.set(nodeInfo.lastKey, entry)) return false;
   }
   return i === els.length;
-}
-
-function idKey(id: StreamID): string {
-  const b = Buffer.allocUnsafe(16);
-  b.writeBigUInt64BE(id.ms, 0);
-  b.writeBigUInt64BE(id.seq, 8);
-  return b.latin1Slice();
-}
-
-function idFromRaw(b: Blob | Buffer): StreamID {
-  const buf = 'buf' in b ? (b as Blob).buf : (b as Buffer);
-  const off = 'buf' in b ? (b as Blob).start : 0;
-  return { ms: buf.readBigUInt64BE(off), seq: buf.readBigUInt64BE(off + 8) };
-}
-
-/**
- * streamEstimateDistanceFromFirstEverEntry (t_stream.c): the entries_read of a group whose last
- * delivered ID is `id`, when an old RDB (type 15) did not store it.
- */
-export function estimateEntriesRead(s: Stream, id: StreamID): number {
-  const cmp = (a: StreamID, b: StreamID): number => (a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0);
-  if (!s.entriesAdded) return 0;
-  if (!s.length && cmp(id, s.lastId) < 1) return s.entriesAdded;
-  const cmpLast = cmp(id, s.lastId);
-  if (cmpLast === 0) return s.entriesAdded;
-  if (cmpLast > 0) return SCG_INVALID_ENTRIES_READ;
-  const cmpFirst = cmp(id, s.firstId);
-  const zero = s.maxDeletedEntryId.ms === 0n && s.maxDeletedEntryId.seq === 0n;
-  if (zero || cmp(s.maxDeletedEntryId, s.firstId) < 0) {
-    if (cmpFirst < 0) return s.entriesAdded - s.length;
-    if (cmpFirst === 0) return s.entriesAdded - s.length + 1;
-  }
-  return SCG_INVALID_ENTRIES_READ;
 }
 
 const U64_MAX = 2n ** 64n - 1n;
 
 function loadStream(r: RdbReader, type: number): Stream {
   const s = new Stream();
+  // Redis's node layout as the file has it, tombstone counts included (see StreamLayout)
+  const layout = new StreamLayout();
   const nodes = r.readLen();
   for (let n = 0; n < nodes; n++) {
     const at = r.offset;
     const nodekey = r.readBlob();
     if (nodekey.end - nodekey.start !== 16) throw r.error('Stream node key entry is not the size of a stream ID', at);
-    const master = idFromRaw(nodekey);
+    const master: StreamID = { ms: nodekey.buf.readBigUInt64BE(nodekey.start), seq: nodekey.buf.readBigUInt64BE(nodekey.start + 8) };
     const lpAt = r.offset;
     const lp = r.readBlob();
     const els = lpDecode(lp.buf, lp.start, lp.end - lp.start);
     if (els === null || els.length === 0) throw r.error('Stream listpack integrity check failed.', lpAt);
-    if (!loadStreamNode(s, master, els)) throw r.error('Stream listpack integrity check failed.', lpAt);
+    const masterKey = nodekey.buf.latin1Slice(nodekey.start, nodekey.end);
+    const node: StreamNode = {
+      masterKey, masterMs: master.ms, masterSeq: master.seq, masterFields: [], count: 0, deleted: 0,
+      masterBytes: 0, entriesBytes: 0, lastKey: masterKey,
+    };
+    if (!loadStreamNode(s, master, els, node)) throw r.error('Stream listpack integrity check failed.', lpAt);
+    node.entriesBytes = lp.end - lp.start - (6 + lpElementSize(node.count) + lpElementSize(node.deleted) + node.masterBytes + 1);
+    if (node.count > 0) {
+      layout.nodes.push(node);
+      layout.live += node.count;
+    }
   }
+  layout.nodes.sort((a, b) => (a.masterKey < b.masterKey ? -1 : a.masterKey > b.masterKey ? 1 : 0));
+  if (layout.live === s.length) s.layout = layout;
   r.readLen(); // s->length: recomputed from the entries
   s.lastId = { ms: r.readLenBig(), seq: r.readLenBig() };
   if (type === C.RDB_TYPE_STREAM_LISTPACKS_2) {
@@ -651,7 +644,7 @@ function loadStream(r: RdbReader, type: number): Stream {
       // saved with rdbSaveLen from a long long: -1 comes back as 2^64-1
       entriesRead = v === U64_MAX ? SCG_INVALID_ENTRIES_READ : Number(BigInt.asIntN(64, v));
     } else {
-      entriesRead = estimateEntriesRead(s, lastId);
+      entriesRead = s.estimateDistanceFromFirstEverEntry(lastId);
     }
     if (s.groups.has(name)) throw r.error(`Duplicated consumer group name ${name}`, gAt);
     const cg = new StreamCG(name, lastId, entriesRead);

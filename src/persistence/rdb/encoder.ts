@@ -9,8 +9,11 @@
  * and DUMP (a buffer).
  */
 import type { Value } from '../../keyspace/types/object.js';
-import { type Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
-import type { ZSet } from '../../keyspace/types/zset.js';
+import { Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
+import { ZSet } from '../../keyspace/types/zset.js';
+import { Hash } from '../../keyspace/types/hash.js';
+import { RedisSet } from '../../keyspace/types/set.js';
+import { ListObject } from '../../keyspace/types/list.js';
 import { formatG } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress } from './lzf.js';
@@ -18,7 +21,7 @@ import { ListpackWriter, lpElementSize } from './listpack.js';
 import { intsetEncode } from './intset.js';
 import { strToInt64 } from './intconv.js';
 import * as C from './constants.js';
-import { valueKind, DEFAULT_LIMITS, type TypeLimits } from './values.js';
+import { DEFAULT_LIMITS, type TypeLimits } from './values.js';
 
 /** The Redis version written in the `redis-ver` aux field. */
 export const RDB_REDIS_VER = '7.0.15';
@@ -268,18 +271,13 @@ export class RdbWriter {
 
 /** rdbSaveObjectType: the RDB type byte Redis 7.0 writes for a value in its encoding. */
 export function rdbTypeOf(v: Value): number {
-  const k = valueKind(v);
-  switch (k.kind) {
-    case 'string': return C.RDB_TYPE_STRING;
-    case 'list': return C.RDB_TYPE_LIST_QUICKLIST_2;
-    case 'set-intset': return C.RDB_TYPE_SET_INTSET;
-    case 'set': return C.RDB_TYPE_SET;
-    case 'zset-listpack': return C.RDB_TYPE_ZSET_LISTPACK;
-    case 'zset': return C.RDB_TYPE_ZSET_2;
-    case 'hash-listpack': return C.RDB_TYPE_HASH_LISTPACK;
-    case 'hash': return C.RDB_TYPE_HASH;
-    case 'stream': return C.RDB_TYPE_STREAM_LISTPACKS_2;
-  }
+  if (typeof v === 'string') return C.RDB_TYPE_STRING;
+  if (v instanceof ListObject) return C.RDB_TYPE_LIST_QUICKLIST_2;
+  if (v instanceof RedisSet) return v.isIntset() ? C.RDB_TYPE_SET_INTSET : C.RDB_TYPE_SET;
+  if (v instanceof ZSet) return v.listpack ? C.RDB_TYPE_ZSET_LISTPACK : C.RDB_TYPE_ZSET_2;
+  if (v instanceof Hash) return v.isListpack() ? C.RDB_TYPE_HASH_LISTPACK : C.RDB_TYPE_HASH;
+  if (v instanceof Stream) return C.RDB_TYPE_STREAM_LISTPACKS_2;
+  throw new Error(`RDB encoder: unknown value type ${v.type}`);
 }
 
 /** d2string of Redis 7.0 (src/util.c): integers without a fraction, else %.17g. */
@@ -297,66 +295,68 @@ export function d2string(v: number): string {
  * rdbSaveKeyValuePair puts it between the type and the value), then the value.
  */
 export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
-  const k = valueKind(v);
-  const type = (t: number): void => {
-    w.u8(t);
-    if (key !== undefined) w.string(key);
-  };
-  switch (k.kind) {
-    case 'string':
-      type(C.RDB_TYPE_STRING);
-      w.string(k.value);
+  const type = rdbTypeOf(v);
+  w.u8(type);
+  if (key !== undefined) w.string(key);
+  if (typeof v === 'string') {
+    w.string(v);
+    return;
+  }
+  switch (type) {
+    case C.RDB_TYPE_LIST_QUICKLIST_2:
+      writeQuicklist(w, v as ListObject, w.opts.limits.listFill);
       return;
-    case 'list':
-      type(C.RDB_TYPE_LIST_QUICKLIST_2);
-      writeQuicklist(w, k.items, w.opts.limits.listFill);
+    case C.RDB_TYPE_SET_INTSET:
+      w.blob(intsetEncode((v as RedisSet).intsetValues()));
       return;
-    case 'set-intset':
-      type(C.RDB_TYPE_SET_INTSET);
-      w.blob(intsetEncode(k.values));
+    case C.RDB_TYPE_SET: {
+      const set = v as RedisSet;
+      w.len(set.size);
+      for (const m of set.members()) w.string(m);
       return;
-    case 'set':
-      type(C.RDB_TYPE_SET);
-      w.len(k.size);
-      for (const m of k.members) w.string(m);
-      return;
-    case 'zset-listpack': {
-      type(C.RDB_TYPE_ZSET_LISTPACK);
-      const lp = new ListpackWriter(64);
-      k.zset.forEach((m, s) => {
+    }
+    case C.RDB_TYPE_ZSET_LISTPACK: {
+      const lp = scratchLp.reset();
+      (v as ZSet).forEach((m, s) => {
         lp.appendString(m);
         lp.appendString(d2string(s));
       });
-      w.blob(lp.finish());
+      w.blob(lp.finishView());
       return;
     }
-    case 'zset':
-      type(C.RDB_TYPE_ZSET_2);
-      writeSkiplistZset(w, k.zset);
+    case C.RDB_TYPE_ZSET_2:
+      writeSkiplistZset(w, v as ZSet);
       return;
-    case 'hash-listpack': {
-      type(C.RDB_TYPE_HASH_LISTPACK);
-      const lp = new ListpackWriter(64);
-      for (const [f, val] of k.pairs) {
-        lp.appendString(f);
-        lp.appendString(val);
-      }
-      w.blob(lp.finish());
+    case C.RDB_TYPE_HASH_LISTPACK: {
+      const lp = scratchLp.reset();
+      (v as Hash).forEach(appendPair, lp);
+      w.blob(lp.finishView());
       return;
     }
-    case 'hash':
-      type(C.RDB_TYPE_HASH);
-      w.len(k.size);
-      for (const [f, val] of k.pairs) {
+    case C.RDB_TYPE_HASH: {
+      const h = v as Hash;
+      w.len(h.size);
+      for (const [f, val] of h.pairs()) {
         w.string(f);
         w.string(val);
       }
       return;
-    case 'stream':
-      type(C.RDB_TYPE_STREAM_LISTPACKS_2);
-      writeStream(w, k.stream);
+    }
+    case C.RDB_TYPE_STREAM_LISTPACKS_2:
+      writeStream(w, v as Stream);
       return;
   }
+}
+
+/**
+ * One listpack writer reused for every small hash and zset: encoding is synchronous and the
+ * bytes are copied into the output before the next value starts.
+ */
+const scratchLp = new ListpackWriter(4096);
+
+function appendPair(lp: ListpackWriter, f: string, v: string): void {
+  lp.appendString(f);
+  lp.appendString(v);
 }
 
 function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
@@ -478,7 +478,43 @@ function nodeListpack(node: StreamNode): Buffer {
  * stream-node-max-entries (deleted entries are not kept, so no node has tombstones).
  */
 function writeStream(w: RdbWriter, s: Stream): void {
-  const limits = w.opts.limits;
+  const nodes = layoutNodes(s) ?? appendNodes(s, w.opts.limits);
+  w.len(nodes.length);
+  for (const n of nodes) {
+    w.string(n.masterKey);
+    w.blob(nodeListpack(n));
+  }
+  writeStreamMeta(w, s);
+}
+
+/**
+ * The nodes of the stream's kept layout (the boundaries and master entries Redis has after the
+ * same commands, see StreamLayout), without the deleted entries; null when there is no layout
+ * or it does not match the entries.
+ */
+function layoutNodes(s: Stream): StreamNode[] | null {
+  const layout = s.layout;
+  if (layout === null || layout.live !== s.length || layout.nodes.length === 0) return null;
+  const out: StreamNode[] = [];
+  let total = 0;
+  const ln = layout.nodes;
+  for (let i = 0; i < ln.length; i++) {
+    const node = ln[i]!;
+    const next = i + 1 < ln.length ? ln[i + 1]!.masterKey : undefined;
+    const entries: Array<[string, string[]]> = [];
+    for (const e of s.entries.range(node.masterKey)) {
+      if (next !== undefined && e[0] >= next) break;
+      entries.push(e);
+    }
+    total += entries.length;
+    if (entries.length === 0) continue;
+    out.push({ master: { ms: node.masterMs, seq: node.masterSeq }, masterKey: node.masterKey, masterFields: node.masterFields, entries, entriesBytes: 0 });
+  }
+  return total === s.length ? out : null;
+}
+
+/** The nodes streamAppendItem builds appending every entry in order (no layout kept). */
+function appendNodes(s: Stream, limits: TypeLimits): StreamNode[] {
   let maxBytes = limits.streamNodeMaxBytes;
   if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
   const nodes: StreamNode[] = [];
@@ -501,11 +537,11 @@ function writeStream(w: RdbWriter, s: Stream): void {
     node.entriesBytes += entrySize(node, id, fields);
     node.entries.push([k, fields]);
   }
-  w.len(nodes.length);
-  for (const n of nodes) {
-    w.string(n.masterKey);
-    w.blob(nodeListpack(n));
-  }
+  return nodes;
+}
+
+/** Length, IDs, counters and consumer groups after the nodes (rdbSaveObject, OBJ_STREAM). */
+function writeStreamMeta(w: RdbWriter, s: Stream): void {
   w.len(s.length);
   w.len(s.lastId.ms);
   w.len(s.lastId.seq);

@@ -185,6 +185,27 @@ export class ListpackWriter {
     return this.pos + 1 + enc + lpBacklenSize(enc);
   }
 
+  /** Empties the writer for reuse (keeps its buffer). */
+  reset(): this {
+    this.pos = LP_HDR_SIZE;
+    this.count = 0;
+    return this;
+  }
+
+  /**
+   * Writes header and terminator; returns a view of the listpack in the writer's own buffer,
+   * valid until the next change (no copy).
+   */
+  finishView(): Buffer {
+    this.ensure(0);
+    const buf = this.buf;
+    buf[this.pos] = LP_EOF;
+    const total = this.pos + 1;
+    buf.writeUInt32LE(total, 0);
+    buf.writeUInt16LE(this.count < LP_HDR_NUMELE_UNKNOWN ? this.count : LP_HDR_NUMELE_UNKNOWN, 4);
+    return buf.subarray(0, total);
+  }
+
   /** Writes header and terminator; returns the listpack bytes (a copy sized exactly). */
   finish(): Buffer {
     this.ensure(0);

@@ -9,7 +9,7 @@
  * connected meanwhile get -LOADING instead of a frozen server.
  */
 import { openSync, closeSync, writeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
-import { resolve, dirname, basename } from 'node:path';
+import { resolve, dirname, basename, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server, ShutdownOptions } from '../../server/server.js';
 import { Keyspace } from '../../keyspace/keyspace.js';
@@ -20,6 +20,7 @@ import { RdbFileEncoder, rdbSnapshotFormat, DEFAULT_SAVE_OPTIONS, type RdbSaveOp
 import type { Value } from '../../keyspace/types/object.js';
 import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } from '../../keyspace/lru.js';
 import { registerRdbForAof } from '../aof/aof.js';
+import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
 
@@ -70,7 +71,8 @@ export function rdbState(server: Server): RdbState {
 export function rdbFilePath(server: Server): string {
   const dir = server.config.get<string>('dir');
   const name = server.config.get<string>('dbfilename');
-  return dir ? resolve(dir, name) : resolve(name);
+  // a relative dir was made the working directory at start-up (chdir), as Redis does
+  return dir && isAbsolute(dir) ? resolve(dir, name) : resolve(name);
 }
 
 /** The byte-shaping options of the configuration (rdbcompression, rdbchecksum, limits). */
@@ -90,6 +92,10 @@ export interface LoadOptions {
   offset?: number;
   /** slice length before yielding to the event loop, ms (default 50); 0 = load in one go */
   sliceMs?: number;
+  /** a key already loaded may be replaced by a later copy (DEBUG RELOAD MERGE) */
+  merge?: boolean;
+  /** keep the current data and add the file's keys to it (DEBUG RELOAD NOFLUSH) */
+  noflush?: boolean;
 }
 
 /** What a load did. */
@@ -139,26 +145,73 @@ export async function loadRdbBuffer(server: Server, buf: Buffer, file: string, o
 }
 
 async function loadRdb(server: Server, source: number | Buffer, path: string, opts: LoadOptions): Promise<LoadResult> {
-  const ks = server.keyspace;
-  const st = rdbState(server);
-  const wasLoading = ks.loading;
-  ks.loading = true;
-  st.loadingStartTime = Math.floor(Date.now() / 1000);
-  st.loadingLoadedBytes = 0;
-  st.loadingRdbUsedMem = 0;
-  st.lastLoadKeysExpired = 0;
-  st.lastLoadKeysLoaded = 0;
-  const log = server.log;
-  const file = basename(path);
+  const job = new LoadJob(server, source, path, opts);
   try {
+    const slice = opts.sliceMs ?? 50;
+    let lastLog = performance.now();
+    while (!job.step(slice > 0 ? performance.now() + slice : Infinity)) {
+      if (performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        job.logProgress();
+      }
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return job.commit();
+  } finally {
+    job.end();
+  }
+}
+
+/**
+ * Loads an RDB file at once, blocking the event loop (DEBUG RELOAD). Same contract as
+ * {@link loadRdbFile}.
+ */
+export function loadRdbFileSync(server: Server, path: string, opts: LoadOptions = {}): LoadResult {
+  const fd = openSync(path, 'r');
+  const job = new LoadJob(server, fd, path, opts);
+  try {
+    job.step(Infinity);
+    return job.commit();
+  } finally {
+    job.end();
+    closeSync(fd);
+  }
+}
+
+/**
+ * One load: parses into a staging keyspace in steps, then commits (swap, or merge with NOFLUSH).
+ * Errors come out as RdbErrors naming the file.
+ */
+class LoadJob {
+  private readonly ks: Keyspace;
+  private readonly st: RdbState;
+  private readonly wasLoading: boolean;
+  private readonly staging: Keyspace;
+  private readonly parser: RdbParser;
+  private readonly reader: RdbReader;
+  private readonly aux = new Map<string, string>();
+  private expired = 0;
+
+  constructor(private readonly server: Server, source: number | Buffer, private readonly path: string, private readonly opts: LoadOptions) {
+    const ks = (this.ks = server.keyspace);
+    const st = (this.st = rdbState(server));
+    this.wasLoading = ks.loading;
+    ks.loading = true;
+    st.loadingStartTime = Math.floor(Date.now() / 1000);
+    st.loadingLoadedBytes = 0;
+    st.loadingRdbUsedMem = 0;
+    st.lastLoadKeysExpired = 0;
+    st.lastLoadKeysLoaded = 0;
     st.loadingTotalBytes = typeof source === 'number' ? fstatSync(source).size : source.length;
-    const staging = new Keyspace(ks.dbs.length);
+    const staging = (this.staging = new Keyspace(ks.dbs.length));
     staging.loading = true;
-    const aux = new Map<string, string>();
     const now = Date.now();
-    let expired = 0;
-    const reader = new RdbReader(source, opts.offset ?? 0);
-    const parser = new RdbParser(reader, {
+    const reader = (this.reader = new RdbReader(source, opts.offset ?? 0));
+    const log = server.log;
+    const aux = this.aux;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- handlers are called by the parser
+    const job = this;
+    this.parser = new RdbParser(reader, {
       databases: ks.dbs.length,
       limits: limitsFromConfig(server.config),
       verifyChecksum: server.config.get<boolean>('rdbchecksum'),
@@ -169,46 +222,74 @@ async function loadRdb(server: Server, source: number | Buffer, path: string, op
         },
         key(dbid, key, value, expireAt, meta) {
           if (!opts.aofBase && expireAt !== -1 && expireAt < now) {
-            expired++;
+            job.expired++;
             return;
           }
           const db = staging.dbs[dbid]!;
-          if (db.segmentOf(key).has(key)) {
-            throw new RdbError(reader.offset, `RDB has duplicated key '${key}' in DB ${dbid}`);
-          }
+          const before = db.size;
           db.setKey(key, value, expireAt === -1 ? undefined : expireAt);
+          // the staging set is discarded on error, so detecting the duplicate after is enough
+          if (db.size === before && !opts.merge) throw new RdbError(reader.offset, `RDB has duplicated key '${key}' in DB ${dbid}`);
           if (meta.freq >= 0 || meta.idle >= 0) {
             const lru = accessClock(ks, meta.freq, meta.idle);
             if (lru >= 0) db.setLru(key, value, lru);
           }
         },
         emptyKey(_db, key) {
-          if (parser.emptyKeysSkipped <= 10) log.warning(`rdbLoadObject skipping empty key: ${key}`);
+          if (job.parser.emptyKeysSkipped <= 10) log.warning(`rdbLoadObject skipping empty key: ${key}`);
         },
       },
     });
-    const slice = opts.sliceMs ?? 50;
-    let lastLog = performance.now();
-    for (;;) {
-      const done = parser.step(slice > 0 ? performance.now() + slice : Infinity);
-      st.loadingLoadedBytes = reader.offset;
-      st.lastLoadKeysLoaded = parser.keys - expired;
-      st.lastLoadKeysExpired = expired;
-      if (done) break;
-      if (performance.now() - lastLog > 5000) {
-        lastLog = performance.now();
-        const perc = st.loadingTotalBytes ? ((reader.offset / st.loadingTotalBytes) * 100).toFixed(2) : '?';
-        log.notice(`Loading RDB ${file}: ${perc}% (${parser.keys} keys)`);
-      }
-      await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** Parses until done (true) or `deadline` (performance.now() ms) has passed (false). */
+  step(deadline: number): boolean {
+    try {
+      const done = this.parser.step(deadline);
+      this.st.loadingLoadedBytes = this.reader.offset;
+      this.st.lastLoadKeysLoaded = this.parser.keys - this.expired;
+      this.st.lastLoadKeysExpired = this.expired;
+      return done;
+    } catch (e) {
+      if (e instanceof RdbError) throw e.withFile(this.path);
+      throw e;
     }
-    // all read and checked: swap the staging databases in
-    for (let i = 0; i < ks.dbs.length; i++) {
-      const real: Database = ks.dbs[i]!;
-      real.clear();
-      real.swapWith(staging.dbs[i]!);
+  }
+
+  logProgress(): void {
+    const st = this.st;
+    const perc = st.loadingTotalBytes ? ((this.reader.offset / st.loadingTotalBytes) * 100).toFixed(2) : '?';
+    this.server.log.notice(`Loading RDB ${basename(this.path)}: ${perc}% (${this.parser.keys} keys)`);
+  }
+
+  /** Puts the loaded data in place: swapped in, or merged over the current data with `noflush`. */
+  commit(): LoadResult {
+    const ks = this.ks;
+    const { parser, expired } = this;
+    if (this.opts.noflush) {
+      if (!this.opts.merge) {
+        this.staging.dbs.forEach((sdb, i) => {
+          for (const [k] of sdb.entries()) {
+            if (ks.dbs[i]!.peek(k) !== undefined) throw new RdbError(parser.endOffset, `RDB has duplicated key '${k}' in DB ${i}`, this.path);
+          }
+        });
+      }
+      this.staging.dbs.forEach((sdb, i) => {
+        const real = ks.dbs[i]!;
+        for (const [k, v] of sdb.entries()) {
+          const t = sdb.getExpire(k);
+          real.setKey(k, v, t === -1 ? undefined : t);
+        }
+      });
+    } else {
+      for (let i = 0; i < ks.dbs.length; i++) {
+        const real: Database = ks.dbs[i]!;
+        real.clear();
+        real.swapWith(this.staging.dbs[i]!);
+      }
     }
     const loaded = parser.keys - expired;
+    const log = this.server.log;
     if (parser.emptyKeysSkipped) {
       log.warning(`Done loading RDB, keys loaded: ${loaded}, keys expired: ${expired}, empty keys skipped: ${parser.emptyKeysSkipped}.`);
     } else {
@@ -217,13 +298,13 @@ async function loadRdb(server: Server, source: number | Buffer, path: string, op
     if (parser.checksum === 'disabled-in-file') log.warning('RDB file was saved with checksum disabled: no check performed.');
     return {
       exists: true, keysLoaded: loaded, keysExpired: expired, emptyKeysSkipped: parser.emptyKeysSkipped,
-      endOffset: parser.endOffset, version: parser.version, aux,
+      endOffset: parser.endOffset, version: parser.version, aux: this.aux,
     };
-  } catch (e) {
-    if (e instanceof RdbError) throw e.withFile(path);
-    throw e;
-  } finally {
-    ks.loading = wasLoading;
+  }
+
+  /** Restores the loading flag. */
+  end(): void {
+    this.ks.loading = this.wasLoading;
   }
 }
 
@@ -382,6 +463,7 @@ export type SavePoints = Array<[number, number]>;
  */
 export function installRdb(server: Server): void {
   rdbState(server);
+  installRdbDebug();
   server.startupHooks.push(async () => {
     if (server.config.find('appendonly') !== undefined && server.config.get<boolean>('appendonly')) return;
     const path = rdbFilePath(server);

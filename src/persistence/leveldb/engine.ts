@@ -1,0 +1,994 @@
+/**
+ * The LevelDB write-through engine (the idea of RedisLV, the layout of Kvrocks: see layout.ts).
+ *
+ * Every change that passes the keyspace gate reaches the store: the gate signals modified keys
+ * (onKeyModified), replaced databases (onDbReplaced: FLUSHDB, FLUSHALL, SWAPDB, loads) and values
+ * leaving their key (onRelease), and the collection types report element changes (capture.ts).
+ * The engine gathers them during an event-loop turn and, at its end (before the turn's replies,
+ * or from the cron for changes nobody replies to, such as active expiry), writes for each
+ * modified key its current state, as one atomic batch through the ordered {@link WriteQueue}:
+ *
+ * - a string or stream: its metadata record (value inline);
+ * - a collection whose records are in the store: the records of the changed elements and its
+ *   metadata (size, expire time, list head): O(1) records per element change;
+ * - a collection new to the store (or rebuilt whole): a fresh version with every element;
+ * - a key gone: its metadata record deleted; a collection that left the keyspace gets its version
+ *   marked for reclaim, unless it reappeared under another key (RENAME, MOVE), whose metadata
+ *   then takes over its version: O(1) records;
+ * - FLUSHDB and SWAPDB change `D` records only; a flushed namespace is reclaimed in the background.
+ *
+ * Reclaim runs from the cron, a bounded number of records per tick, on versions and namespaces
+ * whose marks are committed (so no queued write can still touch them).
+ */
+import { existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ClassicLevel } from 'classic-level';
+import type { Server } from '../../server/server.js';
+import type { Database } from '../../keyspace/database.js';
+import type { Value, RObject } from '../../keyspace/types/object.js';
+import { Hash } from '../../keyspace/types/hash.js';
+import { RedisSet } from '../../keyspace/types/set.js';
+import { ZSet, cmpKey } from '../../keyspace/types/zset.js';
+import { ListObject } from '../../keyspace/types/list.js';
+import { Stream } from '../../keyspace/types/stream.js';
+import { RdbWriter, writeTypedValue, DEFAULT_SAVE_OPTIONS } from '../rdb/encoder.js';
+import { RdbReader } from '../rdb/reader.js';
+import { loadObject } from '../rdb/decoder.js';
+import { rdbIsObjectType } from '../rdb/constants.js';
+import { buildHash, buildSet, limitsFromConfig, type TypeLimits } from '../rdb/values.js';
+import { WriteQueue, type Op, type SyncPolicy } from './queue.js';
+import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
+import * as L from './layout.js';
+
+/** Records reclaimed per cron tick (bounded background work). */
+const RECLAIM_BUDGET = 2000;
+/** Records read per iterator step while loading and copying. */
+const READ_BATCH = 2000;
+
+/** A value's position in the store when it left its key (for RENAME/MOVE hand-over and reclaim). */
+interface Release {
+  o: RObject;
+  ns: number;
+  key: string;
+}
+
+/** The engine's state. */
+export type EngineState = 'off' | 'opening' | 'loading' | 'importing' | 'on' | 'closing';
+
+/** What a load found, for the log and INFO. */
+export interface LoadStats {
+  keys: number;
+  records: number;
+  bytes: number;
+  ms: number;
+  orphans: number;
+}
+
+/** Start-up progress for INFO loading_* fields. */
+export interface LoadProgress {
+  startTime: number;
+  totalBytes: number;
+  loadedBytes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class LevelDbEngine {
+  state: EngineState = 'off';
+  store: ClassicLevel<Buffer, Buffer> | null = null;
+  queue: WriteQueue | null = null;
+  /** absolute path of the store */
+  path = '';
+  /** db index -> namespace of its keys (kept eagerly: FLUSHDB/SWAPDB change it at once) */
+  nsOf: number[] = [];
+  nextVersion = 1;
+  nextNs = 1;
+  private countersChanged = false;
+  private dbMapChanged = new Set<number>();
+  private newGarbageNs: number[] = [];
+  /** modified keys by db index, following contents (SWAPDB swaps the sets) */
+  private dirty: Array<Set<string>> = [];
+  /** databases whose contents came from outside the keyspace (DEBUG RELOAD): written whole */
+  private fullDbs = new Set<number>();
+  private released: Release[] = [];
+  private anyChange = false;
+  private scheduled = false;
+  private lastSwap: [Database, Database] | null = null;
+  /** true while changes are captured (the store is the copy of the keyspace) */
+  capturing = false;
+  /** versions / namespaces whose garbage marks are committed, waiting for reclaim */
+  garbageVersions: number[] = [];
+  garbageNs: number[] = [];
+  private reclaiming = false;
+  /** counters for INFO */
+  keysWritten = 0;
+  reclaimedRecords = 0;
+  lastLoad: LoadStats | null = null;
+  readonly progress: LoadProgress = { startTime: 0, totalBytes: 0, loadedBytes: 0 };
+  private limits: TypeLimits;
+  /** the run-time import (CONFIG SET leveldb yes) in progress: restarts after FLUSHDB/SWAPDB */
+  private importCursor: { db: number; seg: number; restart: boolean } | null = null;
+
+  constructor(readonly server: Server) {
+    this.limits = limitsFromConfig(server.config);
+  }
+
+  private get ks() {
+    return this.server.keyspace;
+  }
+
+  /** The data directory (`dir`), absolute. */
+  get dataDir(): string {
+    return this.server.config.get<string>('dir') || process.cwd();
+  }
+
+  /** The configured store path, absolute. */
+  configuredPath(): string {
+    return resolve(this.dataDir, this.server.config.get<string>('leveldb-path'));
+  }
+
+  // ---- opening and closing ------------------------------------------------------------------
+
+  /**
+   * Opens the store at {@link path} (created when missing) with the configured buffer sizes.
+   * @throws Error from LevelDB (lock held by another process, corruption)
+   */
+  async open(path: string): Promise<void> {
+    this.path = path;
+    this.state = 'opening';
+    const cfg = this.server.config;
+    mkdirSync(path, { recursive: true });
+    const store = new ClassicLevel<Buffer, Buffer>(path, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      createIfMissing: true,
+      writeBufferSize: cfg.get<number>('leveldb-write-buffer-size'),
+      cacheSize: cfg.get<number>('leveldb-cache-size'),
+    });
+    await store.open();
+    this.store = store;
+    // classic-level's private array batch: see BatchTarget in queue.ts
+    const target = store as unknown as import('./queue.js').BatchTarget;
+    this.queue = new WriteQueue(target, cfg.get<SyncPolicy>('leveldb-sync'), {
+      error: (msg) => this.onWriteError(msg),
+      recovered: () => this.onWriteRecovered(),
+      syncOp: () => ({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) }),
+    });
+    this.nsOf = new Array(this.ks.dbs.length).fill(0);
+    this.dirty = this.ks.dbs.map(() => new Set<string>());
+  }
+
+  private onWriteError(msg: string): void {
+    const s = this.server;
+    s.log.warning(`Error writing to the LevelDB store ${this.path}: ${msg}. Writes are refused until the store accepts them again.`);
+    s.writeError = `MISCONF Errors writing to the LevelDB store: ${msg}`;
+  }
+
+  private onWriteRecovered(): void {
+    const s = this.server;
+    s.log.warning('LevelDB write error looks solved, Amber can write again.');
+    if (s.writeError?.startsWith('MISCONF Errors writing to the LevelDB store')) s.writeError = null;
+  }
+
+  /** Writes what is pending, syncs, closes the store; capture stops. */
+  async close(): Promise<void> {
+    if (this.store === null) return;
+    this.processTurn();
+    this.stopCapture();
+    this.state = 'closing';
+    try {
+      await Promise.race([this.queue!.drain(true), new Promise((r) => setTimeout(r, 10000).unref())]);
+    } finally {
+      try {
+        await this.store.close();
+      } catch (e) {
+        this.server.log.warning(`Error closing the LevelDB store: ${(e as Error).message}`);
+      }
+      this.store = null;
+      this.queue = null;
+      this.state = 'off';
+    }
+  }
+
+  // ---- capture ----------------------------------------------------------------------------------
+
+  /** Hooks the gate's signals (once per server; they test {@link capturing}). */
+  installSignals(): void {
+    const ks = this.ks;
+    ks.onKeyModified((db, key) => {
+      if (!this.capturing) return;
+      this.dirty[db.id]!.add(key);
+      if (!this.anyChange) this.changed();
+    });
+    ks.onDbReplaced((db, other) => {
+      if (this.capturing) this.dbReplaced(db, other);
+    });
+  }
+
+  /** Starts capturing changes (after a load or an import). */
+  startCapture(): void {
+    if (this.capturing) return;
+    this.capturing = true;
+    captureStarted();
+    this.ks.onRelease = (db, key, old) => {
+      if (!this.capturing || old.ldb === 0) return;
+      this.released.push({ o: old, ns: this.nsOf[db.id]!, key });
+      if (!this.anyChange) this.changed();
+    };
+  }
+
+  /** Stops capturing and forgets every value's store version (they mean nothing without the store). */
+  stopCapture(): void {
+    if (!this.capturing) return;
+    this.capturing = false;
+    this.ks.onRelease = null;
+    captureStopped();
+    for (const db of this.ks.dbs) {
+      for (const seg of db.segments) {
+        for (const v of seg.values()) {
+          if (typeof v !== 'string') {
+            turnChanges.delete(v);
+            v.ldb = 0;
+          }
+        }
+      }
+    }
+    for (const r of this.released) turnChanges.delete(r.o);
+    this.released = [];
+    for (const d of this.dirty) d.clear();
+    this.anyChange = false;
+  }
+
+  private changed(): void {
+    this.anyChange = true;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.processTurn();
+      });
+    }
+  }
+
+  /** FLUSHDB/FLUSHALL (`other` null), SWAPDB, or contents loaded from elsewhere. */
+  private dbReplaced(db: Database, other: Database | null): void {
+    const ks = this.ks;
+    if (db.ks !== ks) return; // the other side of a load's swap: a staging database
+    if (other === null) {
+      this.flushNs(db.id);
+      this.lastSwap = null;
+    } else if (other.ks !== ks) {
+      // DEBUG RELOAD and friends: new contents from a staging keyspace
+      this.flushNs(db.id);
+      this.fullDbs.add(db.id);
+      this.lastSwap = null;
+    } else if (other !== db) {
+      // swapWith signals (a, b) then (b, a): act on the first only
+      if (this.lastSwap !== null && this.lastSwap[0] === other && this.lastSwap[1] === db) {
+        this.lastSwap = null;
+        return;
+      }
+      this.lastSwap = [db, other];
+      const a = db.id;
+      const b = other.id;
+      const ns = this.nsOf[a]!;
+      this.nsOf[a] = this.nsOf[b]!;
+      this.nsOf[b] = ns;
+      const d = this.dirty[a]!;
+      this.dirty[a] = this.dirty[b]!;
+      this.dirty[b] = d;
+      const fa = this.fullDbs.has(a);
+      const fb = this.fullDbs.has(b);
+      if (fa !== fb) {
+        if (fa) {
+          this.fullDbs.delete(a);
+          this.fullDbs.add(b);
+        } else {
+          this.fullDbs.delete(b);
+          this.fullDbs.add(a);
+        }
+      }
+      this.dbMapChanged.add(a);
+      this.dbMapChanged.add(b);
+    }
+    if (this.importCursor !== null) this.importCursor.restart = true;
+    if (!this.anyChange) this.changed();
+  }
+
+  private flushNs(db: number): void {
+    this.newGarbageNs.push(this.nsOf[db]!);
+    this.nsOf[db] = this.nextNs++;
+    this.countersChanged = true;
+    this.dbMapChanged.add(db);
+    this.dirty[db]!.clear();
+    this.fullDbs.delete(db);
+  }
+
+  // ---- write-through --------------------------------------------------------------------------
+
+  /**
+   * Turns the changes captured since the last call into records in the write queue's open group
+   * and submits it. Called at the end of every event-loop turn that changed something (before its
+   * replies), by the cron, and by BACKUP (so that its snapshot includes everything before it).
+   */
+  processTurn(): void {
+    if (!this.anyChange || this.queue === null || !this.capturing) return;
+    this.anyChange = false;
+    const ops = this.queue.open;
+    for (const i of this.dbMapChanged) ops.push({ type: 'put', key: L.dbKey(i), value: L.nsValue(this.nsOf[i]!) });
+    this.dbMapChanged.clear();
+    if (this.newGarbageNs.length > 0) {
+      const gs = this.newGarbageNs;
+      this.newGarbageNs = [];
+      for (const ns of gs) ops.push({ type: 'put', key: L.garbageNsKey(ns), value: EMPTY });
+      this.queue.onCommit(() => {
+        for (const ns of gs) this.garbageNs.push(ns);
+      });
+    }
+    // values that left a key: their old metadata goes first (a later write of the same key wins)
+    let releasedSet: Set<RObject> | null = null;
+    const released = this.released;
+    if (released.length > 0) {
+      this.released = [];
+      releasedSet = new Set();
+      for (const r of released) {
+        ops.push({ type: 'del', key: L.metaKey(r.ns, r.key) });
+        releasedSet.add(r.o);
+      }
+    }
+    const dbs = this.ks.dbs;
+    const garbage: number[] = [];
+    for (let i = 0; i < dbs.length; i++) {
+      const set = this.dirty[i]!;
+      const full = this.fullDbs.size > 0 && this.fullDbs.has(i);
+      if (set.size === 0 && !full) continue;
+      const db = dbs[i]!;
+      const ns = this.nsOf[i]!;
+      if (full) {
+        this.fullDbs.delete(i);
+        for (const seg of db.segments) for (const k of seg.keys()) this.writeKey(ops, db, ns, k, releasedSet, garbage);
+      } else {
+        for (const k of set) this.writeKey(ops, db, ns, k, releasedSet, garbage);
+      }
+      set.clear();
+    }
+    if (releasedSet !== null) {
+      // released and not seen under another key: gone, its records are garbage
+      for (const o of releasedSet) {
+        turnChanges.delete(o);
+        if (o.ldb !== 0) {
+          garbage.push(o.ldb);
+          o.ldb = 0;
+        }
+      }
+    }
+    if (garbage.length > 0) {
+      for (const v of garbage) ops.push({ type: 'put', key: L.garbageVersionKey(v), value: EMPTY });
+      this.queue.onCommit(() => {
+        for (const v of garbage) this.garbageVersions.push(v);
+      });
+    }
+    if (this.countersChanged) {
+      this.countersChanged = false;
+      ops.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
+    }
+    this.queue.kick();
+  }
+
+  /** Allocates a version (never reused). */
+  private newVersion(): number {
+    this.countersChanged = true;
+    return this.nextVersion++;
+  }
+
+  /** Writes the current state of `key` of `db` (namespace `ns`). */
+  private writeKey(ops: Op[], db: Database, ns: number, key: string, releasedSet: Set<RObject> | null, garbage: number[]): void {
+    this.keysWritten++;
+    const v = db.segmentOf(key).get(key);
+    const mk = L.metaKey(ns, key);
+    if (v === undefined) {
+      ops.push({ type: 'del', key: mk });
+      return;
+    }
+    const t = db.expires.size > 0 ? db.expires.get(key) : undefined;
+    const exp = t === undefined ? -1 : t;
+    if (typeof v === 'string') {
+      ops.push({ type: 'put', key: mk, value: L.stringMeta(v, exp) });
+      return;
+    }
+    if (releasedSet !== null) releasedSet.delete(v);
+    ops.push({ type: 'put', key: mk, value: this.writeValue(ops, v, exp, garbage) });
+  }
+
+  /**
+   * Writes the element records of a collection (incremental when its records are in the store
+   * and it changed element by element, else whole under a new version) and returns its metadata.
+   */
+  private writeValue(ops: Op[], v: RObject, exp: number, garbage: number[]): Buffer {
+    const c = turnChanges.get(v);
+    if (c !== undefined) turnChanges.delete(v);
+    if (v instanceof Stream) {
+      if (v.ldb !== 0) {
+        garbage.push(v.ldb);
+        v.ldb = 0;
+      }
+      return L.blobMeta(L.T_STREAM, rdbBlob(v), exp);
+    }
+    if (v.ldb !== 0 && (c === undefined || !c.whole)) {
+      if (c === undefined || this.writeChanges(ops, v, c)) return this.collectionMeta(v, exp);
+    }
+    if (v.ldb !== 0) garbage.push(v.ldb);
+    v.ldb = this.newVersion();
+    this.writeAll(ops, v);
+    return this.collectionMeta(v, exp);
+  }
+
+  private collectionMeta(v: RObject, exp: number): Buffer {
+    if (v instanceof ListObject) return L.collectionMeta(L.T_LIST, exp, v.ldb, v.length, v.ldbHead);
+    if (v instanceof Hash) return L.collectionMeta(L.T_HASH, exp, v.ldb, v.size, 0);
+    if (v instanceof RedisSet) return L.collectionMeta(L.T_SET, exp, v.ldb, v.size, 0);
+    if (v instanceof ZSet) return L.collectionMeta(L.T_ZSET, exp, v.ldb, v.size, 0);
+    throw new Error(`LevelDB engine: unknown value type ${v.type}`);
+  }
+
+  /** Every element of `v` under its (new) version `v.ldb`. */
+  private writeAll(ops: Op[], v: RObject): void {
+    const ver = v.ldb;
+    if (v instanceof Hash) {
+      v.forEach((o, f, val) => o.push({ type: 'put', key: L.subKey(ver, L.K_HASH, f), value: latin1(val) }), ops);
+    } else if (v instanceof RedisSet) {
+      v.forEach((o, m) => o.push({ type: 'put', key: L.subKey(ver, L.K_SET, m), value: EMPTY }), ops);
+    } else if (v instanceof ZSet) {
+      v.forEach((m, s) => {
+        ops.push({ type: 'put', key: L.subKey(ver, L.K_ZMEMBER, m), value: L.scoreValue(s) });
+        ops.push({ type: 'put', key: L.zindexKey(ver, s, m), value: EMPTY });
+      });
+    } else if (v instanceof ListObject) {
+      const head = L.LIST_START;
+      v.ldbHead = head;
+      v.forEach((item, i) => ops.push({ type: 'put', key: L.listKey(ver, head + i), value: latin1(item) }));
+    }
+  }
+
+  /**
+   * The records of the elements changed since the last write-through. Returns false when the
+   * value should rather be rewritten whole (the list's recorded moves do not add up, or a trim
+   * deleted more records than rewriting would write).
+   */
+  private writeChanges(ops: Op[], v: RObject, c: ObjChanges): boolean {
+    const ver = v.ldb;
+    if (v instanceof Hash) {
+      if (c.names !== null) {
+        for (const f of c.names) {
+          const val = v.get(f);
+          const k = L.subKey(ver, L.K_HASH, f);
+          ops.push(val === undefined ? { type: 'del', key: k } : { type: 'put', key: k, value: latin1(val) });
+        }
+      }
+      return true;
+    }
+    if (v instanceof RedisSet) {
+      if (c.names !== null) {
+        for (const m of c.names) {
+          const k = L.subKey(ver, L.K_SET, m);
+          ops.push(v.has(m) ? { type: 'put', key: k, value: EMPTY } : { type: 'del', key: k });
+        }
+      }
+      return true;
+    }
+    if (v instanceof ZSet) {
+      if (c.zold !== null) {
+        for (const [m, old] of c.zold) {
+          const cur = v.score(m);
+          const had = !Number.isNaN(old);
+          if (cur !== undefined && had && Object.is(cur, old)) continue;
+          if (had) ops.push({ type: 'del', key: L.zindexKey(ver, old, m) });
+          if (cur === undefined) {
+            ops.push({ type: 'del', key: L.subKey(ver, L.K_ZMEMBER, m) });
+          } else {
+            ops.push({ type: 'put', key: L.subKey(ver, L.K_ZMEMBER, m), value: L.scoreValue(cur) });
+            ops.push({ type: 'put', key: L.zindexKey(ver, cur, m), value: EMPTY });
+          }
+        }
+      }
+      return true;
+    }
+    if (v instanceof ListObject) return this.writeListChanges(ops, v, c);
+    return false;
+  }
+
+  private writeListChanges(ops: Op[], v: ListObject, c: ObjChanges): boolean {
+    const ver = v.ldb;
+    const len = v.length;
+    const h = c.h;
+    const t = h + len;
+    if (t !== c.t) return false; // a change was not reported: rewrite whole rather than diverge
+    const delA = Math.max(0, Math.min(c.t0, h) - c.h0);
+    const delB = Math.max(0, c.t0 - Math.max(c.h0, t));
+    if (delA + delB > 64 && delA + delB > 2 * len) return false;
+    for (let p = c.h0, e = Math.min(c.t0, h); p < e; p++) ops.push({ type: 'del', key: L.listKey(ver, p) });
+    for (let p = Math.max(c.h0, t); p < c.t0; p++) ops.push({ type: 'del', key: L.listKey(ver, p) });
+    // [h, a) and [b, t) were pushed (or popped and pushed again); [a, b) is as in the store but LSETs
+    const a = Math.min(c.maxH, t);
+    const b = Math.max(c.minT, a, h);
+    if (a > h) {
+      const items = v.range(0, a - h - 1);
+      for (let i = 0; i < items.length; i++) ops.push({ type: 'put', key: L.listKey(ver, h + i), value: latin1(items[i]!) });
+    }
+    if (t > b) {
+      const items = v.range(b - h, len - 1);
+      for (let i = 0; i < items.length; i++) ops.push({ type: 'put', key: L.listKey(ver, b + i), value: latin1(items[i]!) });
+    }
+    if (c.sets !== null) {
+      for (const p of c.sets) {
+        if (p >= a && p < b) ops.push({ type: 'put', key: L.listKey(ver, p), value: latin1(v.get(p - h)) });
+      }
+    }
+    v.ldbHead = h;
+    return true;
+  }
+
+  // ---- the whole data set -----------------------------------------------------------------------
+
+  /**
+   * Writes every key of the keyspace into the (empty) store in batches of about `batchKeys` keys,
+   * then the `I` record, synced: used after an import at start-up. Resolves when durable.
+   */
+  async writeEverything(batchKeys = 5000): Promise<number> {
+    const q = this.queue!;
+    const dbs = this.ks.dbs;
+    let n = 0;
+    const garbage: number[] = [];
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i]!;
+      if (this.nsOf[i] === 0) {
+        this.nsOf[i] = this.nextNs++;
+        this.countersChanged = true;
+      }
+      q.open.push({ type: 'put', key: L.dbKey(i), value: L.nsValue(this.nsOf[i]!) });
+      const ns = this.nsOf[i]!;
+      for (const seg of db.segments) {
+        for (const k of seg.keys()) {
+          this.writeKey(q.open, db, ns, k, null, garbage);
+          if (++n % batchKeys === 0) {
+            q.kick();
+            await q.drain(false);
+          }
+        }
+      }
+    }
+    q.open.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
+    q.open.push({ type: 'put', key: L.singleKey(L.P_INFO), value: Buffer.from(L.FORMAT, 'latin1') });
+    this.countersChanged = false;
+    await q.drain(true);
+    return n;
+  }
+
+  /** Marks a fresh store: db namespaces, counters and the `I` record, synced. */
+  async initEmpty(): Promise<void> {
+    await this.writeEverything();
+  }
+
+  /**
+   * CONFIG SET leveldb yes at run time: writes the live data set into the store in slices of
+   * about a millisecond per event-loop turn while capture already runs, so a key changed before
+   * its slice is written by the turn's write-through and one changed after, again. A FLUSHDB or
+   * SWAPDB during the import restarts it (values already written keep their records).
+   */
+  async importLive(): Promise<void> {
+    const q = this.queue!;
+    for (let i = 0; i < this.nsOf.length; i++) {
+      this.nsOf[i] = this.nextNs++;
+      this.dbMapChanged.add(i);
+    }
+    this.countersChanged = true;
+    this.state = 'importing';
+    this.startCapture();
+    this.changed();
+    const cur = { db: 0, seg: 0, restart: false };
+    this.importCursor = cur;
+    const garbage: number[] = [];
+    const dbs = this.ks.dbs;
+    try {
+      while (cur.db < dbs.length) {
+        const t0 = performance.now();
+        this.processTurn();
+        while (cur.db < dbs.length && performance.now() - t0 < 1) {
+          if (cur.restart) {
+            cur.restart = false;
+            cur.db = 0;
+            cur.seg = 0;
+          }
+          const db = dbs[cur.db]!;
+          if (cur.seg >= db.segments.length) {
+            cur.db++;
+            cur.seg = 0;
+            continue;
+          }
+          const seg = db.segments[cur.seg++]!;
+          const ns = this.nsOf[cur.db]!;
+          for (const [k, v] of seg) {
+            // a collection with a version is in the store already (written by a turn or a slice)
+            if (typeof v !== 'string' && v.ldb !== 0) continue;
+            this.writeKey(q.open, db, ns, k, null, garbage);
+          }
+        }
+        if (this.countersChanged) {
+          this.countersChanged = false;
+          q.open.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
+        }
+        q.kick();
+        await new Promise((r) => setImmediate(r));
+        if (this.state !== 'importing') return;
+      }
+      this.processTurn();
+      q.open.push({ type: 'put', key: L.singleKey(L.P_INFO), value: Buffer.from(L.FORMAT, 'latin1') });
+      await q.drain(true);
+      this.state = 'on';
+    } finally {
+      this.importCursor = null;
+    }
+  }
+
+  // ---- loading ------------------------------------------------------------------------------
+
+  /** True when the store holds no record at all. */
+  async isEmpty(): Promise<boolean> {
+    const it = this.store!.keys({ limit: 1 });
+    try {
+      const k = await it.next();
+      return k === undefined;
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** True when the store has its `I` record (created or imported completely). */
+  async isComplete(): Promise<boolean> {
+    const v = await this.store!.get(L.singleKey(L.P_INFO));
+    if (v === undefined) return false;
+    const s = v.latin1Slice(0, v.length);
+    if (s !== L.FORMAT) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${s.slice(0, 40)}')`);
+    return true;
+  }
+
+  /** Deletes every record (an unfinished import is started again). */
+  async wipe(): Promise<void> {
+    await this.store!.clear();
+  }
+
+  /**
+   * Loads the whole store into the keyspace (start-up): db namespaces, counters, garbage marks,
+   * then per live namespace its metadata (strings and streams are complete there; collections
+   * wait for their elements), then the subkeys in version order, each collection built in one go
+   * with the encoding Redis would pick after loading an RDB. Orphan subkeys (reclaim not finished)
+   * are skipped with a seek. Sets {@link progress}; logs every few seconds.
+   * @throws Error naming the record on a corrupt record or a db index beyond `databases`
+   */
+  async load(): Promise<LoadStats> {
+    const store = this.store!;
+    const ks = this.ks;
+    const log = this.server.log;
+    const t0 = performance.now();
+    const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0 };
+    this.limits = limitsFromConfig(this.server.config);
+    this.progress.startTime = Math.floor(Date.now() / 1000);
+    this.progress.loadedBytes = 0;
+    try {
+      this.progress.totalBytes = await store.approximateSize(Buffer.from([0]), Buffer.from([0xff]));
+    } catch {
+      this.progress.totalBytes = 0;
+    }
+    const counters = await store.get(L.singleKey(L.P_COUNTERS));
+    if (counters !== undefined && counters.length >= 16) {
+      this.nextVersion = L.readU64(counters, 0);
+      this.nextNs = L.readU64(counters, 8);
+    }
+    let lastLog = performance.now();
+    const account = (k: Buffer, v: Buffer): void => {
+      stats.records++;
+      stats.bytes += k.length + v.length;
+      this.progress.loadedBytes = stats.bytes;
+      if (performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        log.notice(`Loading LevelDB store ${this.path}: ${stats.keys} keys, ${(stats.bytes / 1048576).toFixed(1)} MB read`);
+      }
+    };
+    await this.scan(Buffer.from([L.P_DB]), Buffer.from([L.P_DB + 1]), (k, v) => {
+      account(k, v);
+      const db = L.readVarint(k, 1);
+      if (db >= ks.dbs.length) {
+        throw new Error(`the LevelDB store has keys in DB ${db} but databases is ${ks.dbs.length}`);
+      }
+      this.nsOf[db] = L.readVarint(v, 0);
+    });
+    await this.scan(Buffer.from([L.P_GARBAGE_VERSION]), Buffer.from([L.P_GARBAGE_VERSION + 1]), (k) => {
+      this.garbageVersions.push(L.readU64(k, 1));
+    });
+    await this.scan(Buffer.from([L.P_GARBAGE_NS]), Buffer.from([L.P_GARBAGE_NS + 1]), (k) => {
+      this.garbageNs.push(L.readVarint(k, 1));
+    });
+    // metadata, per live namespace
+    interface Pending { db: number; key: string; exp: number; type: number; size: number; head: number }
+    const pending = new Map<number, Pending>();
+    for (let dbi = 0; dbi < ks.dbs.length; dbi++) {
+      const ns = this.nsOf[dbi]!;
+      if (ns === 0) continue;
+      const db = ks.dbs[dbi]!;
+      const [lo, hi] = L.metaRange(ns);
+      const skip = lo.length;
+      await this.scan(lo, hi, (k, v) => {
+        account(k, v);
+        const key = k.latin1Slice(skip, k.length);
+        let m: L.Meta;
+        try {
+          m = L.decodeMeta(v);
+        } catch (e) {
+          throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: ${(e as Error).message}`);
+        }
+        const exp = m.expireAt === -1 ? undefined : m.expireAt;
+        if (m.type === L.T_STRING) {
+          db.setKey(key, v.latin1Slice(m.body, v.length), exp);
+          stats.keys++;
+        } else if (m.type === L.T_STREAM) {
+          db.setKey(key, this.decodeBlob(v.subarray(m.body), key, dbi), exp);
+          stats.keys++;
+        } else {
+          pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
+        }
+      });
+    }
+    // subkeys, in version order
+    if (pending.size > 0) {
+      const versions = [...pending.keys()].sort((a, b) => a - b);
+      let vi = 0;
+      const it = store.iterator({ gte: Buffer.from([L.P_SUB]), lt: Buffer.from([L.P_SUB + 1]), highWaterMarkBytes: 4 << 20 });
+      let cur: Pending | null = null;
+      let curVersion = -1;
+      let strs: string[] = [];
+      let nums: number[] = [];
+      let lastScore = -Infinity;
+      let lastMember = '';
+      let sorted = true;
+      const finish = (): void => {
+        if (cur === null) return;
+        const p = cur;
+        cur = null;
+        const o = this.build(p.type, strs, nums, sorted, p.key, p.db);
+        strs = [];
+        nums = [];
+        if (o === null) return;
+        const n = o instanceof ListObject ? o.length : (o as Hash | RedisSet | ZSet).size;
+        if (n !== p.size) log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has ${n} elements where its metadata says ${p.size}`);
+        o.ldb = curVersion;
+        o.ldbHead = p.head;
+        ks.dbs[p.db]!.setKey(p.key, o, p.exp === -1 ? undefined : p.exp);
+        stats.keys++;
+      };
+      try {
+        outer: for (;;) {
+          const batch = await it.nextv(READ_BATCH);
+          if (batch.length === 0) break;
+          for (const [k, v] of batch) {
+            account(k, v);
+            const ver = L.readU64(k, 1);
+            if (ver !== curVersion) {
+              finish();
+              curVersion = ver;
+              const p = pending.get(ver);
+              while (vi < versions.length && versions[vi]! <= ver) vi++;
+              if (p === undefined) {
+                stats.orphans++;
+                if (vi >= versions.length) break outer;
+                it.seek(L.versionRange(versions[vi]!)[0] as Buffer<ArrayBuffer>);
+                continue outer;
+              }
+              pending.delete(ver);
+              cur = p;
+              sorted = true;
+              lastScore = -Infinity;
+              lastMember = '';
+            }
+            const p = cur!;
+            const kind = k[9];
+            if (p.type === L.T_HASH && kind === L.K_HASH) {
+              strs.push(k.latin1Slice(10, k.length), v.latin1Slice(0, v.length));
+            } else if (p.type === L.T_SET && kind === L.K_SET) {
+              strs.push(k.latin1Slice(10, k.length));
+            } else if (p.type === L.T_ZSET && kind === L.K_ZINDEX) {
+              const s = L.decodeScore(k, 10);
+              const m = k.latin1Slice(18, k.length);
+              if (sorted && strs.length > 0 && cmpKey(lastScore, lastMember, s, m) >= 0) sorted = false;
+              lastScore = s;
+              lastMember = m;
+              strs.push(m);
+              nums.push(s);
+            } else if (p.type === L.T_LIST && kind === L.K_LIST) {
+              strs.push(v.latin1Slice(0, v.length));
+            } else if (!(p.type === L.T_ZSET && kind === L.K_ZMEMBER)) {
+              throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
+            }
+          }
+        }
+        finish();
+      } finally {
+        await it.close();
+      }
+      for (const p of pending.values()) {
+        log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has no elements; skipped`);
+      }
+    }
+    stats.ms = performance.now() - t0;
+    this.lastLoad = stats;
+    return stats;
+  }
+
+  /** Calls `fn` for every record in [lo, hi), reading in batches. */
+  private async scan(lo: Buffer, hi: Buffer, fn: (k: Buffer, v: Buffer) => void): Promise<void> {
+    const it = this.store!.iterator({ gte: lo, lt: hi, highWaterMarkBytes: 4 << 20 });
+    try {
+      for (;;) {
+        const batch = await it.nextv(READ_BATCH);
+        if (batch.length === 0) return;
+        for (let i = 0; i < batch.length; i++) fn(batch[i]![0], batch[i]![1]);
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  private decodeBlob(b: Buffer, key: string, db: number): Value {
+    const r = new RdbReader(Buffer.from(b));
+    const type = r.u8();
+    if (!rdbIsObjectType(type)) throw new Error(`corrupt value of key '${key}' in DB ${db}: RDB type ${type}`);
+    const v = loadObject(r, type, this.limits, key);
+    if (v === null) throw new Error(`corrupt value of key '${key}' in DB ${db}: empty`);
+    return v;
+  }
+
+  /** A collection from its elements, in the encoding Redis 7.0 picks after an RDB load. */
+  private build(type: number, strs: string[], nums: number[], sorted: boolean, key: string, db: number): RObject | null {
+    const lim = this.limits;
+    switch (type) {
+      case L.T_HASH: {
+        const h = buildHash(strs, 'hashtable', lim);
+        if (h === null) throw new Error(`corrupt hash '${key}' in DB ${db}: duplicate field`);
+        return h;
+      }
+      case L.T_SET: {
+        const s = buildSet(strs, lim);
+        if (s === null) throw new Error(`corrupt set '${key}' in DB ${db}: duplicate member`);
+        return s;
+      }
+      case L.T_ZSET: {
+        let ms = strs;
+        let ss = nums;
+        if (!sorted) {
+          // only -0 beside 0 can be out of zset order: the index orders -0 first
+          const idx = ms.map((_, i) => i).sort((a, b) => cmpKey(ss[a]!, ms[a]!, ss[b]!, ms[b]!));
+          ms = idx.map((i) => strs[i]!);
+          ss = idx.map((i) => nums[i]!);
+        }
+        let lp = ms.length <= lim.zsetEntries;
+        if (lp) for (const m of ms) if (m.length > lim.zsetValue) { lp = false; break; }
+        const z = new ZSet(lp);
+        z.bulkLoad(ms, ss);
+        return z;
+      }
+      case L.T_LIST:
+        return ListObject.from(strs);
+      default:
+        throw new Error(`corrupt metadata of key '${key}' in DB ${db}: type ${type}`);
+    }
+  }
+
+  // ---- reclaim ------------------------------------------------------------------------------
+
+  /**
+   * Cron: reclaims a bounded number of garbage records (one dead namespace's metadata, whose
+   * collections' versions become garbage in turn, or one dead version's subkeys), if none is
+   * being reclaimed and the store is healthy.
+   */
+  reclaimStep(): void {
+    if (this.reclaiming || this.state !== 'on' || this.queue === null || this.queue.inError || this.store === null) return;
+    if (this.garbageNs.length === 0 && this.garbageVersions.length === 0) return;
+    this.reclaiming = true;
+    const work = this.garbageNs.length > 0 ? this.reclaimNs(this.garbageNs[0]!) : this.reclaimVersion(this.garbageVersions[0]!);
+    work.catch((e: unknown) => {
+      this.server.log.warning(`LevelDB reclaim failed: ${(e as Error).message}`);
+      this.reclaiming = false;
+    });
+  }
+
+  private async reclaimVersion(v: number): Promise<void> {
+    const [lo, hi] = L.versionRange(v);
+    const keys = await this.store!.keys({ gte: lo, lt: hi, limit: RECLAIM_BUDGET }).all();
+    const q = this.queue;
+    if (q === null || this.state !== 'on') {
+      this.reclaiming = false;
+      return;
+    }
+    for (const k of keys) q.open.push({ type: 'del', key: k });
+    const done = keys.length < RECLAIM_BUDGET;
+    if (done) q.open.push({ type: 'del', key: L.garbageVersionKey(v) });
+    this.reclaimedRecords += keys.length;
+    q.onCommit(() => {
+      if (done && this.garbageVersions[0] === v) this.garbageVersions.shift();
+      this.reclaiming = false;
+    });
+    q.kick();
+  }
+
+  private async reclaimNs(ns: number): Promise<void> {
+    const [lo, hi] = L.metaRange(ns);
+    const entries = await this.store!.iterator({ gte: lo, lt: hi, limit: RECLAIM_BUDGET }).all();
+    const q = this.queue;
+    if (q === null || this.state !== 'on') {
+      this.reclaiming = false;
+      return;
+    }
+    const versions: number[] = [];
+    for (const [k, v] of entries) {
+      q.open.push({ type: 'del', key: k as Buffer });
+      try {
+        const m = L.decodeMeta(v as Buffer);
+        if (m.version !== 0) {
+          versions.push(m.version);
+          q.open.push({ type: 'put', key: L.garbageVersionKey(m.version), value: EMPTY });
+        }
+      } catch {
+        // a corrupt record of a dead namespace: deleting it is all there is to do
+      }
+    }
+    const done = entries.length < RECLAIM_BUDGET;
+    if (done) q.open.push({ type: 'del', key: L.garbageNsKey(ns) });
+    this.reclaimedRecords += entries.length;
+    q.onCommit(() => {
+      for (const v of versions) this.garbageVersions.push(v);
+      if (done && this.garbageNs[0] === ns) this.garbageNs.shift();
+      this.reclaiming = false;
+    });
+    q.kick();
+  }
+
+  // ---- statistics ------------------------------------------------------------------------------
+
+  /** LevelDB's own statistics: `leveldb.stats` rows and files per level. */
+  levelStats(): { stats: string; filesPerLevel: number[]; memory: string } {
+    const s = this.store;
+    if (s === null) return { stats: '', filesPerLevel: [], memory: '0' };
+    const files: number[] = [];
+    for (let i = 0; i < 7; i++) files.push(Number(s.getProperty(`leveldb.num-files-at-level${i}`)) || 0);
+    let memory = '0';
+    try {
+      memory = s.getProperty('leveldb.approximate-memory-usage');
+    } catch {
+      // older LevelDB builds lack the property
+    }
+    return { stats: s.getProperty('leveldb.stats'), filesPerLevel: files, memory };
+  }
+
+  /** Files in the store directory (for the log). */
+  storeFiles(): string[] {
+    return existsSync(this.path) ? readdirSync(this.path) : [];
+  }
+
+  /** Path of a file in the store. */
+  file(name: string): string {
+    return join(this.path, name);
+  }
+}
+
+/** A value's RDB encoding (type byte and body), as stored for streams. */
+export function rdbBlob(v: Value): Buffer {
+  const chunks: Uint8Array[] = [];
+  const w = new RdbWriter((c) => chunks.push(c), { ...DEFAULT_SAVE_OPTIONS, checksum: false });
+  writeTypedValue(w, v);
+  w.flush();
+  return Buffer.concat(chunks);
+}
+
+function latin1(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}

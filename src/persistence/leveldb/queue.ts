@@ -1,0 +1,252 @@
+/**
+ * The ordered write queue of the LevelDB engine: every event-loop turn's records go out as ONE
+ * atomic LevelDB WriteBatch, batches are applied strictly one after the other (two batches handed
+ * to LevelDB's thread pool at once could be applied in either order), and while one is in flight
+ * the following turns' records gather into the next (group commit).
+ *
+ * Durability follows `leveldb-sync` as `appendfsync` does for the AOF: `always` syncs every batch
+ * and the server holds each turn's replies until the batch with its records is synced
+ * ({@link WriteQueue.durable}); `everysec` syncs a batch at most once a second (and the cron
+ * syncs an idle store that has unsynced batches); `no` never asks for a sync.
+ *
+ * A failed batch is kept, in order, ahead of everything written since, and retried once a second;
+ * meanwhile the engine refuses writes with a MISCONF error (see engine.ts), so memory and disk
+ * never diverge silently.
+ */
+
+/** One record operation of a batch, in classic-level's private batch shape (keys and values Buffers). */
+export type Op = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+/** The sync policy of `leveldb-sync`. */
+export type SyncPolicy = 'always' | 'everysec' | 'no';
+
+/**
+ * The part of classic-level the queue uses: its private array batch, which takes the op objects
+ * as they are (the public `batch()` copies and re-encodes every op, a cost per record that the
+ * write-through path cannot afford).
+ */
+export interface BatchTarget {
+  _batch(ops: Op[], options: { sync: boolean }): Promise<void>;
+}
+
+interface Group {
+  ops: Op[];
+  /** resolved when this group is committed (replies held under `always`) */
+  waiters: Array<() => void>;
+  /** run synchronously right after this group commits, before any later group is submitted */
+  markers: Array<() => void>;
+}
+
+/** What the queue reports to the engine. */
+export interface QueueEvents {
+  /** a batch failed: writes must stop until {@link recovered} */
+  error(message: string): void;
+  /** a retried batch succeeded */
+  recovered(): void;
+  /** a record that rewrites itself harmlessly, to give an idle `everysec` sync something to carry */
+  syncOp(): Op;
+}
+
+export class WriteQueue {
+  /** groups not yet submitted; the last one is open (takes new records) */
+  private groups: Group[] = [{ ops: [], waiters: [], markers: [] }];
+  private inFlight: Group[] | null = null;
+  private lastSync = Date.now();
+  private unsynced = false;
+  private failed = false;
+  private drainWaiters: Array<() => void> = [];
+  /** batches written, records written, bytes of keys and values written */
+  batches = 0;
+  records = 0;
+  bytes = 0;
+  /** the last LevelDB error message, or null */
+  lastError: string | null = null;
+
+  constructor(
+    private readonly target: BatchTarget,
+    public policy: SyncPolicy,
+    private readonly events: QueueEvents,
+  ) {}
+
+  /** Records waiting for submission. */
+  get pendingOps(): number {
+    let n = 0;
+    for (const g of this.groups) n += g.ops.length;
+    return n;
+  }
+
+  /** True while a batch is in flight or waits (the store is not up to date with memory yet). */
+  get busy(): boolean {
+    return this.inFlight !== null || this.groups.length > 1 || this.groups[0]!.ops.length > 0;
+  }
+
+  /** True after a failed batch, until a retry succeeds. */
+  get inError(): boolean {
+    return this.lastError !== null;
+  }
+
+  /** The open group's record list: the engine pushes the turn's records straight into it. */
+  get open(): Op[] {
+    return this.groups[this.groups.length - 1]!.ops;
+  }
+
+  /** Submits the waiting records unless a batch is in flight or the queue is in error. */
+  kick(): void {
+    if (this.inFlight !== null || this.failed) return;
+    const first = this.groups[0]!;
+    if (this.groups.length === 1 && first.ops.length === 0 && first.waiters.length === 0 && first.markers.length === 0) return;
+    // merge groups up to and including the first one with markers: a marker must run right after
+    // its own group and before anything later
+    const take: Group[] = [];
+    while (this.groups.length > 0) {
+      const g = this.groups.shift()!;
+      take.push(g);
+      if (g.markers.length > 0) break;
+    }
+    if (this.groups.length === 0) this.groups.push({ ops: [], waiters: [], markers: [] });
+    this.submit(take);
+  }
+
+  private submit(take: Group[]): void {
+    let ops: Op[];
+    if (take.length === 1) ops = take[0]!.ops;
+    else {
+      ops = [];
+      for (const g of take) for (const op of g.ops) ops.push(op);
+    }
+    const now = Date.now();
+    const sync = this.policy === 'always' || (this.policy === 'everysec' && now - this.lastSync >= 1000);
+    this.inFlight = take;
+    if (ops.length === 0 && !sync) {
+      // only waiters or markers: nothing to write
+      queueMicrotask(() => this.done(take, ops, false));
+      return;
+    }
+    if (ops.length === 0) ops = [this.events.syncOp()];
+    this.target._batch(ops, { sync }).then(
+      () => this.done(take, ops, sync),
+      (e: unknown) => this.fail(take, e),
+    );
+  }
+
+  private done(take: Group[], ops: Op[], synced: boolean): void {
+    this.inFlight = null;
+    if (ops.length > 0) {
+      this.batches++;
+      this.records += ops.length;
+      for (const op of ops) this.bytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
+    }
+    if (synced) {
+      this.lastSync = Date.now();
+      this.unsynced = false;
+    } else if (ops.length > 0) {
+      this.unsynced = true;
+    }
+    if (this.lastError !== null) {
+      this.lastError = null;
+      this.events.recovered();
+    }
+    for (const g of take) {
+      for (const w of g.waiters) w();
+      for (const m of g.markers) m();
+    }
+    this.kick();
+    if (!this.busy && this.drainWaiters.length > 0) {
+      const ws = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  private fail(take: Group[], e: unknown): void {
+    this.inFlight = null;
+    this.failed = true;
+    this.lastError = (e as Error).message ?? String(e);
+    // back in front, in order: a retry writes them before anything written since
+    this.groups.unshift(...take);
+    this.events.error(this.lastError);
+  }
+
+  /**
+   * A promise resolved once every record queued so far is committed, and synced under `always`:
+   * the server holds the turn's replies until then. Undefined when nothing needs waiting for
+   * (policy everysec or no, or nothing written).
+   */
+  durable(): Promise<void> | undefined {
+    if (this.policy !== 'always') return undefined;
+    const open = this.groups[this.groups.length - 1]!;
+    if (open.ops.length === 0 && this.groups.length === 1) {
+      if (this.inFlight === null) return undefined;
+      const last = this.inFlight[this.inFlight.length - 1]!;
+      return new Promise<void>((r) => last.waiters.push(r));
+    }
+    return new Promise<void>((r) => open.waiters.push(r));
+  }
+
+  /** Calls `fn` once the records queued so far (the open group) are committed. */
+  onCommit(fn: () => void): void {
+    this.groups[this.groups.length - 1]!.waiters.push(fn);
+  }
+
+  /**
+   * Runs `fn` synchronously at the point where every record queued so far is committed and no
+   * later record is: at once when the queue is idle. BACKUP takes its LevelDB snapshot there.
+   */
+  atBarrier(fn: () => void): void {
+    const open = this.groups[this.groups.length - 1]!;
+    if (open.ops.length === 0 && this.groups.length === 1) {
+      if (this.inFlight === null && !this.failed) {
+        fn();
+        return;
+      }
+      if (this.inFlight !== null) {
+        this.inFlight[this.inFlight.length - 1]!.markers.push(fn);
+        return;
+      }
+    }
+    open.markers.push(fn);
+    this.groups.push({ ops: [], waiters: [], markers: [] });
+    this.kick();
+  }
+
+  /**
+   * Cron: under `everysec`, syncs an idle store that has unsynced batches once a second; after a
+   * failure, retries once a second.
+   */
+  tick(now: number): void {
+    if (this.failed) {
+      if (now - this.lastRetry >= 1000) {
+        // lastError stays set (writes stay refused) until a retry succeeds
+        this.lastRetry = now;
+        this.failed = false;
+        this.kick();
+      }
+      return;
+    }
+    if (this.policy === 'everysec' && this.unsynced && this.inFlight === null && now - this.lastSync >= 1000) {
+      this.groups[this.groups.length - 1]!.waiters.push(() => undefined);
+      this.kick();
+    }
+  }
+  private lastRetry = 0;
+
+  /**
+   * Resolves when every queued record is committed; with `sync`, the last batch is synced
+   * (shutdown, BACKUP of a closing server).
+   */
+  async drain(sync: boolean): Promise<void> {
+    if (sync) {
+      const keep = this.policy;
+      this.policy = 'always';
+      const w = new Promise<void>((r) => this.groups[this.groups.length - 1]!.waiters.push(r));
+      this.kick();
+      await w;
+      this.policy = keep;
+      return;
+    }
+    if (!this.busy) return;
+    const w = new Promise<void>((r) => this.drainWaiters.push(r));
+    this.kick();
+    await w;
+  }
+}

@@ -43,9 +43,9 @@ async function ping(port) {
 }
 
 /** Starts a server ('amber' or 'redis'); resolves when it answers PING, with the start-up time. */
-async function startServer(kind, extra = []) {
+async function startServer(kind, extra = [], opts = {}) {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...extra];
   const t0 = process.hrtime.bigint();
   const proc = kind === 'redis'
@@ -58,11 +58,12 @@ async function startServer(kind, extra = []) {
   }
   const startupMs = Number(process.hrtime.bigint() - t0) / 1e6;
   return {
-    kind, port, proc, startupMs,
-    async stop() {
+    kind, port, proc, startupMs, dir,
+    /** SIGKILL; the data dir is removed unless `keep` (or the caller gave the dir) */
+    async stop(keep = opts.dir !== undefined) {
       proc.kill('SIGKILL');
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -194,7 +195,7 @@ if (!existsSync(join(root, 'dist/src/main.js'))) {
   process.exit(1);
 }
 // Further suites live in bench/suites/<name>.mjs and export `run(ctx)`; ctx gives the helpers.
-const ctx = { startServer, benchmark, throughput, row, median, rssKb, loadKeys, rounds, freePort };
+const ctx = { startServer, benchmark, throughput, row, median, rssKb, loadKeys, rounds, freePort, ping };
 for (const s of suites) {
   if (SUITES[s]) {
     await SUITES[s]();

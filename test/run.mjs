@@ -21,8 +21,12 @@ if (chosen.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], {
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=180000', ...chosen], {
   cwd: root,
   stdio: 'inherit',
+  // a watchdog for the whole run, well inside CI's 90 minutes
+  timeout: 45 * 60 * 1000,
+  killSignal: 'SIGKILL',
 });
+if (r.error) console.error(`test run stopped: ${r.error.message}`);
 process.exit(r.status ?? 1);

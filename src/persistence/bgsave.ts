@@ -238,12 +238,16 @@ export class BackgroundSaver {
 /**
  * The persistence part of FLUSHALL (flushAllDataAndResetRDB in Redis 7.0): a running background
  * save is aborted, and with save points configured the now empty dataset is saved at once, so a
- * restart does not bring the flushed keys back; the flush itself then counts as one change.
+ * restart does not bring the flushed keys back; the dirty counter keeps the flushed keys.
  */
 export function flushAllSaveRdb(server: Server): void {
   bgsaverOf(server).abort('FLUSHALL');
-  if (server.config.get<SavePoints>('save').length > 0) rdbSave(server);
-  server.keyspace.dirty++;
+  if (server.config.get<SavePoints>('save').length > 0) {
+    // rdbSave resets dirty; Redis restores it so that FLUSHALL still counts (and propagates)
+    const saved = server.keyspace.dirty;
+    rdbSave(server);
+    server.keyspace.dirty = saved;
+  }
 }
 
 const savers = new WeakMap<Server, BackgroundSaver>();

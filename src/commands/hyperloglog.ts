@@ -901,3 +901,23 @@ export const hyperloglogCommands: Record<string, Handler> = {
   pfdebug: pfdebugCommand,
   pfselftest: pfselftestCommand,
 };
+
+/**
+ * Internals for the unit tests (test/unit/hyperloglog.test.ts): register access on a byte array
+ * laid out as a dense HLL, the hash-to-(register, count) mapping, and the estimator over a
+ * register array of one byte per register.
+ */
+export const hllTesting = {
+  denseGet,
+  denseSetRaw,
+  /** [register index, pattern length] of an element (hllPatLen). */
+  patLen(ele: string): [number, number] {
+    const count = hllPatLen(ele);
+    return [patIndex, count];
+  },
+  /** hllCount of 16384 one-byte registers; -1 stands for Redis's LLONG_MIN overflow. */
+  countRegisters(regs: Uint8Array): number {
+    maxRegs.set(regs);
+    return countRaw();
+  },
+};

@@ -23,6 +23,7 @@ import { pubsubCommands } from './pubsub.js';
 import { transactionsCommands } from './transactions.js';
 import { streamsCommands } from './streams.js';
 import { persistenceCommands } from './persistence.js';
+import { leveldbCommands } from './leveldb.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -51,5 +52,6 @@ export function allHandlers(): Record<string, Handler> {
     ...transactionsCommands,
     ...streamsCommands,
     ...persistenceCommands,
+    ...leveldbCommands,
   };
 }

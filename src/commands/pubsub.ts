@@ -115,24 +115,23 @@ function unsubscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardCha
   }
 }
 
-const subscribe: Handler = (c) => {
-  if (denyInMulti(c, 'SUBSCRIBE')) return;
-  subscribeGeneric(c, 'channels', 'subscribe');
-};
-const psubscribe: Handler = (c) => {
-  if (denyInMulti(c, 'PSUBSCRIBE')) return;
-  subscribeGeneric(c, 'patterns', 'psubscribe');
-};
+// SUBSCRIBE and PSUBSCRIBE refuse a DENY BLOCKING client unless it is in MULTI (pubsub.c), and
+// the only DENY BLOCKING clients Amber has are those running EXEC: so they always subscribe.
+const subscribe: Handler = (c) => subscribeGeneric(c, 'channels', 'subscribe');
+const psubscribe: Handler = (c) => subscribeGeneric(c, 'patterns', 'psubscribe');
 const ssubscribe: Handler = (c) => {
-  if (denyInMulti(c, 'SSUBSCRIBE')) return;
+  if (denyInExec(c, 'SSUBSCRIBE')) return;
   subscribeGeneric(c, 'shardChannels', 'ssubscribe');
 };
 const unsubscribe: Handler = (c) => unsubscribeGeneric(c, 'channels', 'unsubscribe');
 const punsubscribe: Handler = (c) => unsubscribeGeneric(c, 'patterns', 'punsubscribe');
 const sunsubscribe: Handler = (c) => unsubscribeGeneric(c, 'shardChannels', 'sunsubscribe');
 
-/** SUBSCRIBE inside MULTI is refused in 7.0 (CLIENT_DENY_BLOCKING check in pubsub.c). */
-function denyInMulti(c: Client, name: string): boolean {
+/**
+ * SSUBSCRIBE inside EXEC is refused in 7.0 (ssubscribeCommand checks CLIENT_DENY_BLOCKING, which
+ * EXEC sets, with no exception for MULTI as SUBSCRIBE has).
+ */
+function denyInExec(c: Client, name: string): boolean {
   const m = c.multi as { inExec?: boolean } | null;
   if (m !== null && m.inExec) {
     c.addError(`ERR ${name} isn't allowed for a DENY BLOCKING client`);

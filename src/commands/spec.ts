@@ -41,6 +41,8 @@ export interface CommandSpec {
   allowStale: boolean;
   noMulti: boolean;
   isBlocking: boolean;
+  /** an Amber command that Redis 7.0.15 does not have (see {@link EXTRA_COMMANDS}) */
+  extension?: boolean;
 }
 
 interface RawMeta {
@@ -50,6 +52,27 @@ interface RawMeta {
 
 const require = createRequire(import.meta.url);
 const RAW = require('./redis-commands.json') as Record<string, RawMeta>;
+
+/**
+ * Commands of Amber's own, not in Redis 7.0.15, with COMMAND INFO and COMMAND DOCS entries shaped
+ * like Redis's. Their specs are marked {@link CommandSpec.extension}, so that comparisons of the
+ * command table with Redis's can leave them out.
+ */
+export const EXTRA_COMMANDS: Record<string, RawMeta> = {
+  backup: {
+    info: [
+      'backup', 2, { set: [{ s: 'admin' }, { s: 'noscript' }, { s: 'no_async_loading' }] }, 0, 0, 0,
+      { set: [{ s: '@admin' }, { s: '@slow' }, { s: '@dangerous' }] }, { set: [] }, { set: [] }, { set: [] },
+    ],
+    docs: {
+      map: [
+        'summary', 'Asynchronously copy the LevelDB store, as of now, into a directory (Amber extension)',
+        'since', '0.1.0', 'group', 'server', 'complexity', 'O(N) where N is the number of records in the store',
+        'arguments', [{ map: ['name', 'directory', 'type', 'string'] }],
+      ],
+    },
+  },
+};
 
 /** True for a `{ map: [...] }` node (arrays also have a `map` property, hence the check). */
 export function isMapNode(n: ReplyNode): n is { map: ReplyNode[] } {
@@ -102,11 +125,12 @@ export function buildCommandTable(handlers: Record<string, Handler>): Map<string
   };
   for (const [name, handler] of Object.entries(handlers)) {
     const [parentName, sub] = name.split('|') as [string, string | undefined];
-    const raw = RAW[parentName];
+    const raw = RAW[parentName] ?? EXTRA_COMMANDS[parentName];
     if (!raw) throw new Error(`handler for '${name}' but Redis 7.0.15 has no such command`);
     let parent = table.get(parentName);
     if (!parent) {
       parent = make(parentName, raw.info, raw.docs ?? null, sub ? noHandler : handler, null);
+      if (RAW[parentName] === undefined) parent.extension = true;
       table.set(parentName, parent);
     } else if (!sub) {
       parent.handler = handler;

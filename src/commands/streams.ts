@@ -738,7 +738,8 @@ function xadd(c: Client): void {
       id = a.id;
     } else if (last.ms === a.id.ms) {
       if (last.seq === U64_MAX) {
-        c.addError(ERR_XADD_SMALLER);
+        // 7.0.15 fails here without setting errno, so xaddCommand reports this, not EDOM
+        c.addError('ERR Elements are too large to be stored');
         return;
       }
       id = { ms: last.ms, seq: last.seq + 1n };
@@ -1044,12 +1045,6 @@ function xread(c: Client, xreadgroup: boolean): void {
           gt = cg.lastId;
         }
       }
-      prepareWrite(c, key);
-      // a new consumer counts one dirty change (in createConsumer); a refreshed seen-time none
-      const { consumer, created } = lookupOrCreateConsumer(c, cg, consumerArg!, key, now);
-      if (created && noack) propagateConsumerCreation(c, key, groupArg!, consumer.name);
-      groupStateChanged(c, key, 0);
-      group = { cg, consumer, noack, key, groupArg: groupArg! };
     } else if (s.length > 0) {
       if (lastValidKey(s)! > streamIdKey(gt)) serve = true;
     }
@@ -1058,6 +1053,14 @@ function xread(c: Client, xreadgroup: boolean): void {
     const start = incrId(gt);
     if (c.resp === 2) c.addRaw('*2\r\n');
     c.addBulk(key);
+    if (cg !== null && cg !== undefined) {
+      // the consumer exists from its first served read (a blocked one is created when served)
+      prepareWrite(c, key);
+      const { consumer, created } = lookupOrCreateConsumer(c, cg, consumerArg!, key, now);
+      if (created && noack) propagateConsumerCreation(c, key, groupArg!, consumer.name);
+      groupStateChanged(c, key, 0);
+      group = { cg, consumer, noack, key, groupArg: groupArg! };
+    }
     if (group === null) {
       replyRange(c, s, streamIdKey(start), MAX_KEY, count, false, false);
     } else if (history) {
@@ -1674,6 +1677,8 @@ function xautoclaim(c: Client): void {
   }
   let count = 100;
   let justid = false;
+  // Redis allocates COUNT stream IDs up front: beyond what an address space holds it fails
+  const maxAllocCount = 4398046511104;
   // LONG_MAX / max(sizeof(streamID), attempts_factor)
   const maxCount = 576460752303423487n;
   for (let j = 6; j < argc; j++) {
@@ -1705,11 +1710,16 @@ function xautoclaim(c: Client): void {
     c.addError(`NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(groupArg)}'`);
     return;
   }
+  if (count >= maxAllocCount) {
+    c.addError('ERR Insufficient memory, failed allocating transient memory, COUNT too high.');
+    return;
+  }
   prepareWrite(c, key);
   const ks = c.db.ks;
   const d0 = ks.dirty;
   const now = Date.now();
-  const consumer = lookupOrCreateConsumer(c, cg, argv[3]!, key, now).consumer;
+  // looked up (or created) at the first entry claimed, as XCLAIM does
+  let consumer: StreamConsumer | null = null;
   let attempts = count * 10;
   // the PEL keys from start, enough for every attempt plus the cursor after them
   const candidates: string[] = [];
@@ -1735,6 +1745,7 @@ function xautoclaim(c: Client): void {
       continue;
     }
     if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
+    if (consumer === null) consumer = lookupOrCreateConsumer(c, cg, argv[3]!, key, now).consumer;
     if (nack.consumer !== consumer) nack.consumer?.pel.delete(k);
     nack.deliveryTime = now;
     if (!justid) nack.deliveryCount++;

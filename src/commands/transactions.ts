@@ -20,6 +20,11 @@ export class MultiState {
   dirtyExec = false;
   /** true while EXEC runs the queue: blocking commands act as non-blocking (CLIENT_DENY_BLOCKING) */
   inExec = false;
+  /**
+   * a queued command is a write (mstate.cmd_flags & CMD_WRITE): dispatch then refuses EXEC under
+   * MISCONF as it refuses a write
+   */
+  hasWrite = false;
 }
 
 /** WATCH state of one client (it may watch keys while not in MULTI). */
@@ -112,9 +117,25 @@ dispatchHooks.queue = (c: Client, spec: CommandSpec): boolean => {
     m.dirtyExec = true;
     return true;
   }
-  if (!m.dirtyExec) m.commands.push({ spec, argv: c.argv });
+  // queueMultiCommand: an aborted transaction (queue error or touched WATCH) queues nothing more
+  if (!m.dirtyExec && watchStates.get(c)?.dirtyCas !== true) {
+    m.commands.push({ spec, argv: c.argv });
+    if (spec.isWrite) m.hasWrite = true;
+  }
   c.addRaw('+QUEUED\r\n');
   return true;
+};
+
+/**
+ * execCommandAbort (multi.c): EXEC refused by a dispatch check (arity, NOAUTH, MISCONF...) discards
+ * the transaction and answers EXECABORT with the reason. Redis builds its format-string errors
+ * without the ERR code, and its shared ones (MISCONF, NOAUTH) with their code: so 'ERR ' goes.
+ */
+dispatchHooks.execAbort = (c: Client, msg: string): void => {
+  discardTransaction(c);
+  const reason = msg.startsWith('ERR ') ? msg.slice(4) : msg;
+  c.addError(`EXECABORT Transaction discarded because of: ${reason}`);
+  c.server.countError('EXECABORT');
 };
 
 function multi(c: Client): void {

@@ -62,10 +62,11 @@ export function formatNotifyFlags(flags: number): string {
     if (flags & NOTIFY_EVICTED) s += 'e';
     if (flags & NOTIFY_STREAM) s += 't';
     if (flags & NOTIFY_MODULE) s += 'd';
+    // keyspaceEventsFlagsToString prints 'n' only without 'A', before K/E (so 'AKEn' reads 'AKE')
+    if (flags & NOTIFY_NEW) s += 'n';
   }
   if (flags & NOTIFY_KEYSPACE) s += 'K';
   if (flags & NOTIFY_KEYEVENT) s += 'E';
   if (flags & NOTIFY_KEY_MISS) s += 'm';
-  if (flags & NOTIFY_NEW) s += 'n';
   return s;
 }

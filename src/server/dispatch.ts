@@ -81,7 +81,9 @@ export function processCommand(server: Server, c: Client): void {
       return;
     }
   }
-  if (spec.isWrite && server.writeError !== null) {
+  // MISCONF refuses writes, PING, and an EXEC whose queue holds a write (processCommand)
+  if (server.writeError !== null && (spec.isWrite || spec.fullName === 'ping' ||
+    (spec.fullName === 'exec' && (c.multi as { hasWrite?: boolean } | null)?.hasWrite === true))) {
     reject(server, c, spec, server.writeError);
     return;
   }
@@ -101,7 +103,9 @@ export const dispatchHooks: {
   check: ((c: Client, spec: CommandSpec) => string | null) | null;
   /** returns true when the command was queued (MULTI) instead of run */
   queue: ((c: Client, spec: CommandSpec) => boolean) | null;
-} = { check: null, queue: null };
+  /** a refused EXEC discards the transaction and answers EXECABORT (execCommandAbort) */
+  execAbort: ((c: Client, msg: string) => void) | null;
+} = { check: null, queue: null, execAbort: null };
 
 /**
  * Executes a command whose checks passed (call() in src/server.c): runs the handler, counts
@@ -155,6 +159,11 @@ function reject(server: Server, c: Client, spec: CommandSpec | null, msg: string
   // state object is transactions.ts's MultiState; read structurally to avoid an import cycle.
   const m = c.multi as { dirtyExec: boolean; inExec: boolean } | null;
   if (m !== null && !m.inExec) m.dirtyExec = true;
+  if (spec !== null && spec.fullName === 'exec' && dispatchHooks.execAbort !== null) {
+    spec.stats.rejectedCalls++;
+    dispatchHooks.execAbort(c, msg);
+    return;
+  }
   c.addError(msg);
   server.countError(msg);
   if (spec) spec.stats.rejectedCalls++;

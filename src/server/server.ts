@@ -15,6 +15,7 @@ import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
 import { bgsaverOf } from '../persistence/bgsave.js';
 import { installRdb } from '../persistence/rdb/load.js';
+import { installLevelDb } from '../persistence/leveldb/index.js';
 import { installIntrospection } from './info.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
@@ -134,6 +135,8 @@ export class Server {
     aofOf(this);
     bgsaverOf(this);
     installRdb(this);
+    // after the AOF and RDB layers: its start-up hook goes first and, with leveldb yes, loads
+    installLevelDb(this);
     // The gate reads the eviction policy's LRU/LFU mode from the keyspace on every lookup.
     const syncLru = (): void => {
       this.keyspace.lfu = this.config.get<string>('maxmemory-policy').endsWith('-lfu');

@@ -282,7 +282,7 @@ async function notifications(port: number, steps: string[][]): Promise<string[]>
   const sub = await RawClient.connect(port);
   try {
     await cmd.call('FLUSHALL');
-    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
     await sub.sendRaw(RawClient.encode(['PSUBSCRIBE', '*']), 1);
     for (const s of steps) await cmd.call(...s);
     await cmd.call('PUBLISH', 'zz-end', 'x');
@@ -311,7 +311,7 @@ test('keyspace notifications', { skip }, async () => {
     ['SINTERSTORE', 'd', 'x', 'y'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SREM', 'x', '1', '2'], ['SISMEMBER', 'nokey', 'a'],
   ];
   const theirs = await notifications(redis.port, steps);
-  assert.ok(theirs.length > 30);
+  assert.ok(theirs.length > 30, 'theirs.length > 30');
   assert.deepEqual(await notifications(amber.port, steps), theirs);
 });
 
@@ -390,7 +390,7 @@ test('propagation: SPOP as SREM (MULTI/EXEC for several) or DEL; *STORE and SMOV
       await cr.call(...s);
     }
     const [theirs, end] = readAof(redis.dir, start);
-    assert.ok(theirs.length >= 8);
+    assert.ok(theirs.length >= 8, 'theirs.length >= 8');
     assert.deepEqual(norm(effects), norm(theirs));
     start = end;
     // random pops: the SREMs name exactly the popped members, in a MULTI/EXEC when several
@@ -413,4 +413,43 @@ test('propagation: SPOP as SREM (MULTI/EXEC for several) or DEL; *STORE and SMOV
     c.close();
     cr.close();
   }
+});
+
+/** keyspace_hits and keyspace_misses deltas after each step. */
+async function hitsMisses(port: number, steps: string[][]): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    await c.call('FLUSHALL');
+    const read = async (): Promise<[number, number]> => {
+      const s = await c.call('INFO', 'stats');
+      return [Number(/keyspace_hits:(\d+)/.exec(s)![1]), Number(/keyspace_misses:(\d+)/.exec(s)![1])];
+    };
+    const out: string[] = [];
+    let [h0, m0] = await read();
+    for (const s of steps) {
+      await c.call(...s);
+      const [h, m] = await read();
+      out.push(`${s.join(' ')}: +${h - h0} hits +${m - m0} misses`);
+      [h0, m0] = [h, m];
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+test('keyspace hits and misses as Redis (read and write lookups)', { skip }, async () => {
+  const steps = [
+    ['SADD', 's', '1', '2'], ['SADD', 's', '3'], ['SREM', 's', '9'], ['SREM', 'nokey', '1'], ['SCARD', 's'], ['SCARD', 'nokey'],
+    ['SISMEMBER', 's', '1'], ['SMISMEMBER', 'nokey', '1'], ['SMEMBERS', 's'], ['SINTER', 's', 'nokey'], ['SUNION', 's', 'nokey'],
+    ['SDIFF', 'nokey', 's'], ['SINTERSTORE', 'd', 's', 'nokey'], ['SUNIONSTORE', 'd', 's', 'nokey'], ['SDIFFSTORE', 'd', 's', 'nokey'],
+    ['SINTERCARD', '2', 's', 'nokey'], ['SMOVE', 's', 't', '1'], ['SMOVE', 'nokey', 't', '1'], ['SRANDMEMBER', 's'],
+    ['SRANDMEMBER', 'nokey', '2'], ['SSCAN', 's', '0'], ['SSCAN', 'nokey', '0'], ['SPOP', 's', '1'], ['SPOP', 'd', '10'],
+    ['SPOP', 'nokey'], ['SPOP', 't'],
+    ['HSET', 'h', 'a', '1'], ['HGET', 'h', 'a'], ['HGET', 'nokey', 'a'], ['HMGET', 'nokey', 'a'], ['HDEL', 'nokey', 'a'],
+    ['HINCRBY', 'h', 'a', '1'], ['HINCRBYFLOAT', 'n2', 'a', '1'], ['HSETNX', 'h', 'a', '1'], ['HLEN', 'h'], ['HSTRLEN', 'nokey', 'a'],
+    ['HEXISTS', 'h', 'a'], ['HGETALL', 'nokey'], ['HKEYS', 'h'], ['HVALS', 'h'], ['HRANDFIELD', 'h'], ['HRANDFIELD', 'nokey', '3'],
+    ['HSCAN', 'h', '0'], ['HSCAN', 'nokey', '0'],
+  ];
+  assert.deepEqual(await hitsMisses(amber.port, steps), await hitsMisses(redis.port, steps));
 });

@@ -106,10 +106,10 @@ test('node-redis RESP2 and RESP3: hash commands and reply shapes', async () => {
     assert.equal(await c.hExists('h', 'b'), 1);
     assert.equal(await c.hStrLen('h', 'b'), 1);
     const one = await c.hRandField('h');
-    assert.ok(one === 'a' || one === 'b');
+    assert.ok(one === 'a' || one === 'b', 'one === "a" || one === "b"');
     const withValues = (await c.hRandFieldCountWithValues('h', -3)) as unknown as Array<{ field: string; value: string }>;
     assert.equal(withValues.length, 3);
-    for (const p of withValues) assert.ok(p.field === 'a' ? p.value === '3.25' : p.value === '2');
+    for (const p of withValues) assert.ok(p.field === 'a' ? p.value === '3.25' : p.value === '2', 'p.field === "a" ? p.value === "3.25" : p.value === "2"');
     const scan = await c.hScan('h', '0');
     assert.equal(String(scan.cursor), '0');
     assert.equal(scan.entries.length, 2);
@@ -133,7 +133,7 @@ test('HINCRBYFLOAT propagates as HSET with the result; HSET creates a listpack',
   }
   assert.deepEqual(effects, [['HSET', 'f', 'x', '10.5'], ['HSET', 'f', 'x', '10.6'], ['HSET', 'f', 'y', '1']]);
   const v = amber.server.keyspace.dbs[0]!.peek('f');
-  assert.ok(v instanceof Hash);
+  assert.ok(v instanceof Hash, 'v instanceof Hash');
   assert.equal(v.encoding(), 'listpack');
   assert.deepEqual([...v.pairs()], [['x', '10.6'], ['y', '1']]);
 });

@@ -58,10 +58,10 @@ test('ioredis: set commands', async () => {
   assert.equal(await io.smove('s', 'd', '1'), 1);
   assert.deepEqual(await io.smembers('d'), ['1', '4']);
   const m = await io.srandmember('s');
-  assert.ok(m === '2' || m === '3');
+  assert.ok(m === '2' || m === '3', 'm === "2" || m === "3"');
   assert.equal((await io.srandmember('s', -5)).length, 5);
   const p = await io.spop('s');
-  assert.ok(p === '2' || p === '3');
+  assert.ok(p === '2' || p === '3', 'p === "2" || p === "3"');
   assert.equal((await io.spop('s', 5)).length, 1);
   assert.equal(await io.exists('s'), 0);
   const [cursor, items] = await io.sscan('d', '0');
@@ -88,9 +88,9 @@ test('ioredis: a big set, SSCAN stream, SPOP all', async () => {
   const popped = new Set<string>();
   while (popped.size < 3000) {
     const batch = await io.spop('big', 700);
-    assert.ok(batch.length > 0);
+    assert.ok(batch.length > 0, 'batch.length > 0');
     for (const x of batch) {
-      assert.ok(!popped.has(x));
+      assert.ok(!popped.has(x), '!popped.has(x)');
       popped.add(x);
     }
   }
@@ -145,7 +145,7 @@ test('SPOP propagates as SREM or DEL; encodings of results', async () => {
   assert.equal(rest.length, 1);
   await io.sadd('a', '10', '2');
   const v = amber.server.keyspace.dbs[0]!.peek('a');
-  assert.ok(v instanceof RedisSet);
+  assert.ok(v instanceof RedisSet, 'v instanceof RedisSet');
   assert.equal(v.encoding(), 'intset');
   assert.deepEqual(v.intsetValues(), [2n, 10n]);
 });

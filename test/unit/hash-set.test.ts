@@ -104,14 +104,14 @@ test('RedisSet: pop and random return members; delete from both forms', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 100; i++) {
       const m = s.random();
-      assert.ok(s.has(m));
+      assert.ok(s.has(m), 's.has(m)');
       seen.add(m);
     }
-    assert.ok(seen.size > 5);
+    assert.ok(seen.size > 5, 'seen.size > 5');
     const popped = new Set<string>();
     while (s.size > 0) {
       const m = s.pop();
-      assert.ok(!popped.has(m));
+      assert.ok(!popped.has(m), '!popped.has(m)');
       assert.equal(s.has(m), false);
       popped.add(m);
     }
@@ -183,4 +183,62 @@ test('HashDict: set/get/delete agree with a Map model, and random is roughly uni
   for (let i = 0; i < 200; i++) small.delete('k' + i);
   assert.equal(small.size, 0);
   assert.equal(small.segs.length, 1);
+});
+
+test('Hash listpack string: long entries (5-byte headers), binary data, updates, deletes, conversion', () => {
+  const model = new Map<string, string>();
+  const h = new Hash();
+  const mk = (n: number, seed: number): string => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode((seed * 31 + i * 7) & 255);
+    return s;
+  };
+  for (let i = 0; i < 300; i++) {
+    const f = mk(i % 7 === 0 ? 300 + i : i % 13, i % 50);
+    const v = mk(i % 5 === 0 ? 254 + i : i % 3, i);
+    assert.equal(h.set(f, v, 10000, 100000), !model.has(f));
+    model.set(f, v);
+    if (i % 4 === 0) {
+      const del = [...model.keys()][i % model.size]!;
+      assert.equal(h.delete(del), true);
+      model.delete(del);
+    }
+    assert.equal(h.size, model.size);
+  }
+  assert.equal(h.encoding(), 'listpack');
+  assert.deepEqual([...h.pairs()], [...model]);
+  for (const [f, v] of model) assert.equal(h.get(f), v);
+  for (let i = 0; i < 50; i++) {
+    const [f, v] = h.random();
+    assert.equal(model.get(f), v);
+  }
+  const copy = h.clone();
+  h.convert();
+  assert.equal(h.encoding(), 'hashtable');
+  assert.deepEqual(new Map(h.pairs()), model);
+  assert.deepEqual([...copy.pairs()], [...model]);
+  assert.equal(copy.encoding(), 'listpack');
+});
+
+test('SetDict: SCAN while the table shrinks (merges) and grows again misses nothing stable', () => {
+  for (let round = 0; round < 20; round++) {
+    const d = new SetDict();
+    const n = 2000 + Math.floor(Math.random() * 6000);
+    for (let i = 0; i < n; i++) d.add('m' + i);
+    const keep = new Set<string>();
+    const doomed: string[] = [];
+    for (let i = 0; i < n; i++) (Math.random() < 0.08 ? keep.add('m' + i) : doomed.push('m' + i));
+    const segsBefore = d.segs.length;
+    const seen = new Set<string>();
+    let cursor = 0;
+    let step = 0;
+    do {
+      cursor = d.scan(cursor, (acc: Set<string>, m: string) => void acc.add(m), seen);
+      for (let j = 0; j < 150 && doomed.length > 0; j++) d.delete(doomed.pop()!);
+      if (round % 2 === 1 && step % 7 === 3) for (let j = 0; j < 300; j++) d.add(`new${round}-${step}-${j}`);
+      step++;
+    } while (cursor !== 0);
+    for (const m of keep) assert.ok(seen.has(m), `missed ${m} (round ${round})`);
+    if (round % 2 === 0) assert.ok(d.segs.length < segsBefore, 'the table shrank during the scan');
+  }
 });

@@ -21,7 +21,6 @@ const INTSET_HARD_MAX = 1 << 30;
  * kinds exactly with `<`, and the canonical choice makes `===` a correct equality.
  */
 export class RedisSet extends RObject {
-  readonly type = 'set' as const;
   /** intset form, ascending; null once converted */
   is: IntMember[] | null;
   /** hashtable form, or null while in intset form */
@@ -37,6 +36,11 @@ export class RedisSet extends RObject {
       this.is = null;
       this.ht = new SetDict();
     }
+  }
+
+  /** 'set', on the prototype rather than in every instance. */
+  get type(): 'set' {
+    return 'set';
   }
 
   /** setTypeCreate: an empty set in the form suited to its first member `value`. */

@@ -121,6 +121,8 @@ export class Aof {
    */
   async startup(): Promise<void> {
     if (!this.enabledAtStart) return;
+    // with leveldb yes the LevelDB layer loads (appendonly yes is refused with it anyway)
+    if (this.server.config.find('leveldb') !== undefined && this.server.config.get<boolean>('leveldb')) return;
     const s = this.server;
     const dir = this.dirName;
     this.removeStrayTempFiles();

@@ -240,6 +240,19 @@ export class LevelDbEngine {
     this.anyChange = false;
   }
 
+  /** Gives every database without one (a store written with fewer dbs) a namespace. */
+  assignMissingNamespaces(): void {
+    let any = false;
+    for (let i = 0; i < this.nsOf.length; i++) {
+      if (this.nsOf[i] !== 0) continue;
+      this.nsOf[i] = this.nextNs++;
+      this.dbMapChanged.add(i);
+      this.countersChanged = true;
+      any = true;
+    }
+    if (any) this.changed();
+  }
+
   private changed(): void {
     this.anyChange = true;
     if (!this.scheduled) {
@@ -748,6 +761,9 @@ export class LevelDbEngine {
       let curVersion = -1;
       let strs: string[] = [];
       let nums: number[] = [];
+      /** zset member records: the source of truth when the index does not match them */
+      let zms: string[] = [];
+      let zss: number[] = [];
       let lastScore = -Infinity;
       let lastMember = '';
       let sorted = true;
@@ -755,9 +771,23 @@ export class LevelDbEngine {
         if (cur === null) return;
         const p = cur;
         cur = null;
+        if (p.type === L.T_ZSET && zms.length !== strs.length) {
+          log.warning(`LevelDB store: the score index of zset '${p.key}' in DB ${p.db} does not match its members; rebuilt from the members`);
+          const z = new ZSet(false);
+          for (let i = 0; i < zms.length; i++) z.insertNew(zss[i]!, zms[i]!);
+          strs = [];
+          nums = [];
+          for (const [m, sc] of z.entries()) {
+            strs.push(m);
+            nums.push(sc);
+          }
+          sorted = true;
+        }
         const o = this.build(p.type, strs, nums, sorted, p.key, p.db);
         strs = [];
         nums = [];
+        zms = [];
+        zss = [];
         if (o === null) return;
         const n = o instanceof ListObject ? o.length : (o as Hash | RedisSet | ZSet).size;
         if (n !== p.size) log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has ${n} elements where its metadata says ${p.size}`);
@@ -806,7 +836,10 @@ export class LevelDbEngine {
               nums.push(s);
             } else if (p.type === L.T_LIST && kind === L.K_LIST) {
               strs.push(v.latin1Slice(0, v.length));
-            } else if (!(p.type === L.T_ZSET && kind === L.K_ZMEMBER)) {
+            } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
+              zms.push(k.latin1Slice(10, k.length));
+              zss.push(v.length === 8 ? v.readDoubleBE(0) : NaN);
+            } else {
               throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
             }
           }

@@ -1,0 +1,288 @@
+/**
+ * The LevelDB layer on a server: configuration checks, start-up (load the store, or import
+ * dump.rdb / the AOF once into an empty store), the per-turn write-through and group commit,
+ * the cron (everysec sync, retries, reclaim), shutdown, run-time CONFIG SET leveldb yes|no,
+ * BACKUP, and INFO (`leveldb` section, loading_* fields while the store loads).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Server } from '../../server/server.js';
+import { ConfigError } from '../../config/directives.js';
+import { registerInfoProvider, registerInfoSection, type InfoSection } from '../../server/info.js';
+import { LevelDbEngine } from './engine.js';
+import { newBackupState, startBackup, type BackupState } from './backup.js';
+import type { SyncPolicy } from './queue.js';
+import { loadRdbFile, loadRdbBuffer } from '../rdb/load.js';
+import { AofManifest } from '../aof/manifest.js';
+import { loadAofManifest, loadAofFile, type RdbPreambleLoader } from '../aof/loader.js';
+
+/** Why `appendonly yes` and `leveldb yes` are refused together. */
+export const BOTH_ENGINES_MSG =
+  'appendonly yes and leveldb yes cannot be used together: with leveldb yes the LevelDB store is the source of truth; turn one of them off';
+
+/** The LevelDB layer of one server. */
+export interface LevelDbLayer {
+  engine: LevelDbEngine;
+  backup: BackupState;
+}
+
+const layers = new WeakMap<Server, LevelDbLayer>();
+
+/** The LevelDB layer of a server, or undefined when it was not installed. */
+export function levelDbOf(server: Server): LevelDbLayer | undefined {
+  return layers.get(server);
+}
+
+/**
+ * BACKUP <dir> for a server: null when started, else the error reply.
+ */
+export function backupCommand(server: Server, dir: string): string | null {
+  const layer = layers.get(server);
+  if (layer === undefined) return 'ERR BACKUP needs the LevelDB engine: set leveldb yes';
+  return startBackup(layer.engine, layer.backup, dir);
+}
+
+/** True when `leveldb yes` is configured: the RDB and AOF start-up loaders must then stand aside. */
+export function levelDbOwnsStartup(server: Server): boolean {
+  return server.config.find('leveldb') !== undefined && server.config.get<boolean>('leveldb');
+}
+
+/**
+ * Attaches the LevelDB layer to a server (called by Server.init after the AOF and RDB layers, so
+ * that its start-up hook runs first).
+ * @throws Error when `appendonly yes` and `leveldb yes` are both configured
+ */
+export function installLevelDb(server: Server): LevelDbLayer {
+  const cfg = server.config;
+  if (cfg.find('leveldb') === undefined) throw new Error('the leveldb directives are not registered');
+  if (cfg.get<boolean>('leveldb') && cfg.get<boolean>('appendonly')) {
+    server.log.warning(`FATAL CONFIG: ${BOTH_ENGINES_MSG}`);
+    throw new Error(BOTH_ENGINES_MSG);
+  }
+  const engine = new LevelDbEngine(server);
+  const layer: LevelDbLayer = { engine, backup: newBackupState() };
+  layers.set(server, layer);
+  engine.installSignals();
+
+  server.startupHooks.unshift(() => startup(server, engine));
+  server.beforeReplyHooks.push(() => {
+    if (!engine.capturing) return undefined;
+    engine.processTurn();
+    return engine.queue?.durable();
+  });
+  server.cronHooks.push((now) => {
+    if (engine.queue === null) return;
+    engine.processTurn();
+    engine.queue.tick(now);
+    engine.reclaimStep();
+  });
+  server.shutdownHooks.push(async () => {
+    if (engine.store === null) return;
+    layer.backup.abort = true;
+    server.log.notice('Closing the LevelDB store.');
+    await engine.close();
+  });
+
+  // appendonly and leveldb exclude each other at run time too
+  const ao = cfg.find('appendonly');
+  if (ao !== undefined) {
+    const prev = ao.apply;
+    ao.apply = (v: unknown, old: unknown) => {
+      if (v === true && cfg.get<boolean>('leveldb')) throw new ConfigError(BOTH_ENGINES_MSG);
+      prev?.(v, old);
+    };
+  }
+  cfg.onChange('leveldb', (v) => {
+    if (v === true) {
+      if (cfg.get<boolean>('appendonly')) throw new ConfigError(BOTH_ENGINES_MSG);
+      if (engine.state !== 'off') throw new ConfigError('the LevelDB engine is still closing, try again');
+      void enableAtRuntime(server, engine);
+    } else if (engine.state !== 'off') {
+      layer.backup.abort = true;
+      void engine.close().then(() => server.log.notice('LevelDB write-through stopped (CONFIG SET leveldb no)'));
+    }
+  });
+  cfg.onChange('leveldb-sync', (v) => {
+    if (engine.queue !== null) engine.queue.policy = v as SyncPolicy;
+  });
+
+  registerInfoSection('leveldb', 'LevelDB', (_s, sec) => leveldbInfo(layer, sec), { server });
+  registerInfoProvider('persistence', (_s, sec) => {
+    if (engine.state !== 'loading') return;
+    const p = engine.progress;
+    const perc = p.totalBytes > 0 ? Math.min(100, (p.loadedBytes / p.totalBytes) * 100) : 0;
+    const elapsed = Math.floor(Date.now() / 1000) - p.startTime;
+    const remaining = Math.max(0, p.totalBytes - p.loadedBytes);
+    sec.set('loading', 1);
+    sec.set('loading_start_time', p.startTime);
+    sec.set('loading_total_bytes', p.totalBytes);
+    sec.set('loading_rdb_used_mem', 0);
+    sec.set('loading_loaded_bytes', p.loadedBytes);
+    sec.set('loading_loaded_perc', perc.toFixed(2));
+    sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (p.loadedBytes + 1)));
+  }, server);
+  return layer;
+}
+
+/**
+ * Start-up with `leveldb yes`: opens the store; an empty one (or one whose import was cut short)
+ * takes the data set of `dir` once — the AOF (appendonlydir or a legacy appendonly.aof) when
+ * there is one, else dump.rdb — written through whole; a complete one is loaded. Clients get
+ * -LOADING meanwhile. Then write-through starts.
+ */
+async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
+  const cfg = server.config;
+  if (!cfg.get<boolean>('leveldb')) return;
+  if (cfg.get<boolean>('appendonly')) {
+    server.log.warning(`FATAL CONFIG: ${BOTH_ENGINES_MSG}`);
+    throw new Error(BOTH_ENGINES_MSG);
+  }
+  const log = server.log;
+  const ks = server.keyspace;
+  const path = engine.configuredPath();
+  try {
+    await engine.open(path);
+  } catch (e) {
+    log.warning(`Fatal error opening the LevelDB store ${path}: ${(e as Error).message}`);
+    throw e;
+  }
+  ks.loading = true;
+  try {
+    const empty = await engine.isEmpty();
+    const complete = !empty && (await engine.isComplete());
+    if (!complete) {
+      if (!empty) {
+        log.warning(`The LevelDB store ${path} has no completion record: its creation or import was interrupted. Starting it again.`);
+        await engine.wipe();
+      }
+      engine.state = 'importing';
+      const t0 = performance.now();
+      const source = await importFiles(server);
+      const n = await engine.writeEverything();
+      if (source !== null) {
+        log.notice(`Imported ${source} into the LevelDB store ${path}: ${n} keys in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+      } else {
+        log.notice(`Created the LevelDB store ${path}`);
+      }
+    } else {
+      engine.state = 'loading';
+      log.notice(`Loading the LevelDB store ${path}`);
+      const st = await engine.load();
+      log.notice(`DB loaded from the LevelDB store: ${st.keys} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds`);
+      if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
+    }
+  } catch (e) {
+    log.warning(`Fatal error loading the LevelDB store ${path}: ${(e as Error).message}`);
+    ks.loading = false;
+    await engine.close();
+    throw e;
+  }
+  ks.loading = false;
+  ks.dirty = 0;
+  engine.state = 'on';
+  engine.startCapture();
+  engine.assignMissingNamespaces();
+}
+
+/**
+ * Loads the data set of `dir` with the AOF or RDB loader, for a one-time import. Returns what it
+ * loaded ('dump.rdb', 'the AOF ...'), or null when there was nothing.
+ */
+async function importFiles(server: Server): Promise<string | null> {
+  const cfg = server.config;
+  const log = server.log;
+  const dir = cfg.get<string>('dir') || process.cwd();
+  const appendFilename = cfg.get<string>('appendfilename');
+  const aofDir = resolve(dir, cfg.get<string>('appenddirname'));
+  const legacy = resolve(dir, appendFilename);
+  const rdb = resolve(dir, cfg.get<string>('dbfilename'));
+  const rdbLoader: RdbPreambleLoader = async (srv, buf, file) => (await loadRdbBuffer(srv, buf, file, { aofBase: true })).endOffset;
+  const manifest = existsSync(aofDir) ? AofManifest.load(aofDir, appendFilename) : null;
+  if (manifest !== null && (manifest.base !== null || manifest.incr.length > 0)) {
+    log.notice(`Importing the AOF in ${aofDir} into the empty LevelDB store`);
+    await withLoading(server, () => loadAofManifest(server, aofDir, manifest, rdbLoader));
+    return `the AOF in ${aofDir}`;
+  }
+  if (existsSync(legacy) && statSync(legacy).isFile()) {
+    log.notice(`Importing ${legacy} into the empty LevelDB store`);
+    const truncatedAllowed = cfg.get<boolean>('aof-load-truncated');
+    await withLoading(server, () => loadAofFile(server, legacy, { truncatedAllowed, rdbLoader }));
+    return legacy;
+  }
+  if (existsSync(rdb)) {
+    log.notice(`Importing ${rdb} into the empty LevelDB store`);
+    const res = await loadRdbFile(server, rdb);
+    return res.exists ? rdb : null;
+  }
+  return null;
+}
+
+async function withLoading<T>(server: Server, fn: () => Promise<T>): Promise<T> {
+  const ks = server.keyspace;
+  const was = ks.loading;
+  ks.loading = true;
+  try {
+    return await fn();
+  } finally {
+    ks.loading = was;
+  }
+}
+
+/** CONFIG SET leveldb yes: open (emptied) and import the live data set, then write through. */
+async function enableAtRuntime(server: Server, engine: LevelDbEngine): Promise<void> {
+  const path = engine.configuredPath();
+  try {
+    await engine.open(path);
+    if (!(await engine.isEmpty())) {
+      server.log.warning(`CONFIG SET leveldb yes: emptying the LevelDB store ${path}: the live data set replaces it`);
+      await engine.wipe();
+    }
+    const t0 = performance.now();
+    await engine.importLive();
+    server.log.notice(`LevelDB write-through started; the live data set was imported into ${path} in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+  } catch (e) {
+    server.log.warning(`CONFIG SET leveldb yes failed: ${(e as Error).message}`);
+    server.config.restore('leveldb', false);
+    await engine.close();
+  }
+}
+
+function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
+  const e = layer.engine;
+  const q = e.queue;
+  const b = layer.backup;
+  sec.set('leveldb_enabled', e.state === 'off' ? 0 : 1);
+  sec.set('leveldb_state', e.state);
+  sec.set('leveldb_path', e.path || e.configuredPath());
+  sec.set('leveldb_sync', e.server.config.get<string>('leveldb-sync'));
+  sec.set('leveldb_batches', q?.batches ?? 0);
+  sec.set('leveldb_records_written', q?.records ?? 0);
+  sec.set('leveldb_bytes_written', q?.bytes ?? 0);
+  sec.set('leveldb_keys_written', e.keysWritten);
+  sec.set('leveldb_pending_records', q?.pendingOps ?? 0);
+  sec.set('leveldb_last_write_status', q?.inError ? 'err' : 'ok');
+  sec.set('leveldb_last_write_error', q?.lastError ?? '');
+  sec.set('leveldb_garbage_versions', e.garbageVersions.length);
+  sec.set('leveldb_garbage_namespaces', e.garbageNs.length);
+  sec.set('leveldb_reclaimed_records', e.reclaimedRecords);
+  if (e.lastLoad !== null) {
+    sec.set('leveldb_last_load_keys', e.lastLoad.keys);
+    sec.set('leveldb_last_load_time_ms', Math.round(e.lastLoad.ms));
+  }
+  sec.set('leveldb_backup_in_progress', b.inProgress ? 1 : 0);
+  sec.set('leveldb_last_backup_status', b.lastStatus);
+  sec.set('leveldb_last_backup_time', Math.floor(b.lastEnd / 1000));
+  sec.set('leveldb_last_backup_duration_ms', b.lastEnd ? b.lastEnd - b.lastStart : -1);
+  sec.set('leveldb_last_backup_dir', b.lastDir);
+  sec.set('leveldb_last_backup_records', b.lastRecords);
+  if (b.lastStatus === 'err') sec.set('leveldb_last_backup_error', b.lastError);
+  const ls = e.levelStats();
+  sec.set('leveldb_approximate_memory_usage', ls.memory);
+  ls.filesPerLevel.forEach((n, i) => sec.set(`leveldb_files_level${i}`, n));
+  // leveldb.stats is a table: one field per level row
+  for (const line of ls.stats.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$/.exec(line);
+    if (m) sec.set(`leveldb_stats_level${m[1]}`, `files=${m[2]},size_mb=${m[3]},time_sec=${m[4]},read_mb=${m[5]},write_mb=${m[6]}`);
+  }
+}

@@ -96,7 +96,8 @@ export function registerInfoProvider(section: string, fn: InfoProvider, server?:
 
 /**
  * Adds a section of Amber's own after the Redis ones (e.g. `leveldb`). It is printed by
- * `INFO <name>`, `INFO all` and `INFO everything`, and by plain `INFO` when `inDefault`.
+ * `INFO <name>` and `INFO everything` (like a module's section, not by `INFO all`), and by plain
+ * `INFO` when `inDefault`.
  */
 export function registerInfoSection(name: string, title: string, build: (server: Server, s: InfoSection) => void,
   opts: { inDefault?: boolean; server?: Server } = {}): void {
@@ -681,6 +682,7 @@ function buildSection(server: Server, def: SectionDef): InfoSection {
  */
 export function genInfoString(server: Server, args: readonly string[]): string {
   let all = false;
+  let everything = false;
   const wanted = new Set<string>();
   if (args.length === 0) {
     for (const d of DEFAULT_SECTIONS) wanted.add(d);
@@ -688,7 +690,8 @@ export function genInfoString(server: Server, args: readonly string[]): string {
     for (const a of args) {
       const n = a.toLowerCase();
       if (n === 'default') for (const d of DEFAULT_SECTIONS) wanted.add(d);
-      else if (n === 'all' || n === 'everything') all = true;
+      else if (n === 'all') all = true;
+      else if (n === 'everything') all = everything = true;
       else wanted.add(n);
     }
   }
@@ -700,7 +703,9 @@ export function genInfoString(server: Server, args: readonly string[]): string {
   const defaults = args.length === 0 || wanted.has('module_list');
   for (const def of extraSections) {
     if (def.server && def.server !== server) continue;
-    if (all || wanted.has(def.name) || (defaults && def.inDefault)) parts.push(buildSection(server, def).render());
+    // Amber's own sections are like Redis's module sections: in `everything` and by name, never in
+    // `all`, so that a Redis client sees exactly Redis's INFO unless it asks for more.
+    if (everything || wanted.has(def.name) || (defaults && def.inDefault)) parts.push(buildSection(server, def).render());
   }
   return parts.join('\r\n');
 }

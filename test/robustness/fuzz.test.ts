@@ -188,6 +188,8 @@ const SKIP = new Set([
   'shutdown', 'flushall', 'monitor', 'client|pause', 'client|kill', 'client|reply',
   'subscribe', 'psubscribe', 'ssubscribe', 'wait', 'replicaof', 'slaveof', 'sync', 'psync', 'failover', 'migrate',
   'save', 'bgsave', 'bgrewriteaof', 'config|set', 'config|rewrite', 'module', 'acl', 'cluster',
+  // PFSELFTEST runs seconds of CPU by design (like DEBUG SLEEP); BACKUP writes to a given path
+  'pfselftest', 'backup',
 ]);
 
 /** Commands that answer once per argument. */

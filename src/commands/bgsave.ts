@@ -13,7 +13,14 @@ function bgsave(c: Client): void {
       return;
     }
   }
-  const r = bgsaverOf(c.server).request(schedule);
+  const saver = bgsaverOf(c.server);
+  // bgsaveCommand: inside EXEC (server.in_exec) a save is scheduled for the cron, never started
+  if ((c.multi as { inExec?: boolean } | null)?.inExec === true && !saver.inProgress) {
+    saver.scheduled = true;
+    c.addSimple('Background saving scheduled');
+    return;
+  }
+  const r = saver.request(schedule);
   if (r.ok) c.addSimple(r.msg);
   else c.addError(r.msg);
 }

@@ -219,6 +219,13 @@ const spublish: Handler = (c) => {
 // ---- PUBSUB introspection ------------------------------------------------------------------
 
 function channelsList(c: Client, m: Map<string, Set<Client>> | undefined): void {
+  if (c.argv.length > 3) {
+    // arity is -2, the handler takes at most one pattern (addReplySubcommandSyntaxError)
+    const sub = c.argv[1]!;
+    const cmd = c.argv[0]!.replace(/[a-z]+/g, (x) => x.toUpperCase());
+    c.addError(`ERR unknown subcommand or wrong number of arguments for '${sub.length > 128 ? sub.slice(0, 128) : sub}'. Try ${cmd} HELP.`);
+    return;
+  }
   const pat = c.argv.length > 2 ? c.argv[2]! : null;
   const out: string[] = [];
   if (m) for (const ch of m.keys()) if (pat === null || stringMatch(pat, ch, false)) out.push(ch);

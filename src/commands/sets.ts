@@ -219,9 +219,12 @@ function spopWithCount(c: Client): void {
     effects.rewrite(['DEL', key]);
     return;
   }
+  // Cases 2 and 3 propagate one SREM per member (alsoPropagate), wrapped in MULTI/EXEC by the
+  // effect stream, and not the SPOP itself.
   const count = Number(l);
   const propagate = effects.active;
-  const srems: string[][] = [];
+  const db = c.db.id;
+  effects.prevent();
   c.addSetLen(count);
   let remaining = size - count;
   if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
@@ -229,7 +232,7 @@ function spopWithCount(c: Client): void {
     for (let i = 0; i < count; i++) {
       const ele = set.pop();
       c.addBulk(ele);
-      if (propagate) srems.push(['SREM', key, ele]);
+      if (propagate) effects.propagate(db, ['SREM', key, ele]);
     }
     c.db.modified(key, count);
   } else {
@@ -242,11 +245,10 @@ function spopWithCount(c: Client): void {
       newset.add(ele, max);
     }
     set.forEach(emitMember, c);
-    if (propagate) for (const ele of set.members()) srems.push(['SREM', key, ele]);
+    if (propagate) for (const ele of set.members()) effects.propagate(db, ['SREM', key, ele]);
     c.db.setKey(key, newset!, 'keep'); // dbOverwrite: the TTL stays
     if (count > 1) c.db.ks.dirty += count - 1;
   }
-  if (propagate) effects.rewrite(...srems);
 }
 
 /** SRANDMEMBER key [count]. */

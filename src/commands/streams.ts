@@ -394,17 +394,12 @@ function propagateConsumerCreation(c: Client, key: string, groupArg: string, nam
  * entries only). Returns the number of entries.
  */
 function replyRange(c: Client, s: Stream, startKey: string, endKey: string, count: number, rev: boolean, raw: boolean): number {
-  let body = '';
-  let n = 0;
-  if (startKey <= endKey) {
-    for (const [k, fields] of s.entries.range(startKey, endKey, rev)) {
-      body += entryReply(k, fields);
-      n++;
-      if (count !== 0 && n === count) break;
-    }
-  }
-  if (raw) c.addRaw(body);
-  else c.addRaw('*' + n + '\r\n' + body);
+  const keys: string[] = [];
+  const vals: string[][] = [];
+  const n = s.entries.collect(startKey, endKey, rev, count, keys, vals);
+  let body = raw ? '' : '*' + n + '\r\n';
+  for (let i = 0; i < n; i++) body += entryReply(keys[i]!, vals[i]!);
+  c.addRaw(body);
   return n;
 }
 
@@ -429,8 +424,12 @@ function replyGroupRange(c: Client, s: Stream, startKey: string, count: number, 
   let cgLastKey = streamIdKey(cg.lastId);
   let propagateLastId = false;
   let body = '';
-  let n = 0;
-  for (const [k, fields] of s.entries.range(startKey, MAX_KEY)) {
+  const keys: string[] = [];
+  const vals: string[][] = [];
+  const n = s.entries.collect(startKey, MAX_KEY, false, count, keys, vals);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    const fields = vals[i]!;
     if (k > cgLastKey) {
       const id = streamIdFromKey(k);
       if (cg.entriesRead !== SCG_INVALID_ENTRIES_READ && !rangeHasTombstones(s, id, null)) {
@@ -458,8 +457,6 @@ function replyGroupRange(c: Client, s: Stream, startKey: string, count: number, 
       }
       propagateXclaim(c, g.key, cg, g.groupArg, fmtKey(k), nack);
     }
-    n++;
-    if (count !== 0 && n === count) break;
   }
   if (propagateLastId) propagateGroupId(c, g.key, cg, g.groupArg);
   c.addRaw('*' + n + '\r\n' + body);
@@ -472,10 +469,13 @@ function replyGroupRange(c: Client, s: Stream, startKey: string, count: number, 
  */
 function replyConsumerHistory(c: Client, s: Stream, startKey: string, count: number, consumer: StreamConsumer, now: number): number {
   let body = '';
-  let n = 0;
   const nullArray = c.resp === 2 ? '*-1\r\n' : '_\r\n';
-  for (const [k, nack] of consumer.pel.range(startKey)) {
-    if (count !== 0 && n >= count) break;
+  const keys: string[] = [];
+  const nacks: StreamNACK[] = [];
+  const n = consumer.pel.collect(startKey, MAX_KEY, false, count, keys, nacks);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    const nack = nacks[i]!;
     const fields = s.entries.get(k);
     if (fields === undefined) {
       body += '*2\r\n' + bulk(fmtKey(k)) + nullArray;
@@ -484,7 +484,6 @@ function replyConsumerHistory(c: Client, s: Stream, startKey: string, count: num
       nack.deliveryTime = now;
       nack.deliveryCount++;
     }
-    n++;
   }
   c.addRaw('*' + n + '\r\n' + body);
   return n;
@@ -634,9 +633,8 @@ function parseAddTrim(c: Client, xadd: boolean): AddTrimArgs | null {
  * go (so the stream may keep more), and at most `limit` entries (0: no limit). Returns the
  * number of entries removed.
  */
-function trimStream(c: Client, s: Stream, a: AddTrimArgs): number {
+function trimStream(c: Client, s: Stream, a: AddTrimArgs, lim = nodeLimits(c)): number {
   if (a.trimStrategy === TRIM_NONE) return 0;
-  const lim = nodeLimits(c);
   const layout = ensureStreamLayout(s, lim.maxBytes, lim.maxEntries);
   const nodes = layout.nodes;
   const maxlenStrategy = a.trimStrategy === TRIM_MAXLEN;
@@ -733,6 +731,7 @@ function xadd(c: Client): void {
     return;
   }
   let id: StreamID;
+  let idStr: string | null = null;
   if (a.idGiven) {
     if (a.seqGiven) {
       id = a.id;
@@ -748,10 +747,16 @@ function xadd(c: Client): void {
     }
   } else {
     // streamNextID: the current time, or the last ID plus one when the clock is behind it
-    const ms = BigInt(Date.now());
-    id = ms > last.ms ? { ms, seq: 0n } : incrId(last);
+    const now = Date.now();
+    const ms = BigInt(now);
+    if (ms > last.ms) {
+      id = { ms, seq: 0n };
+      idStr = now + '-0';
+    } else {
+      id = incrId(last);
+    }
   }
-  if (compareStreamId(id, last) <= 0) {
+  if (idStr === null && compareStreamId(id, last) <= 0) {
     c.addError(ERR_XADD_SMALLER);
     return;
   }
@@ -772,24 +777,25 @@ function xadd(c: Client): void {
   s.entriesAdded++;
   s.lastId = id;
   if (s.entries.size === 1) s.firstId = id;
-  const idStr = fmtKey(k);
+  if (idStr === null) idStr = fmtKey(k);
   c.addRaw('$' + idStr.length + '\r\n' + idStr + '\r\n');
   ks.notify(NOTIFY_STREAM, 'xadd', key, db.id);
+  const effects = c.server.effects;
   let rewrite: string[] | null = null;
   if (a.trimStrategy !== TRIM_NONE) {
-    if (trimStream(c, s, a) > 0) ks.notify(NOTIFY_STREAM, 'xtrim', key, db.id);
-    if (a.approx) {
+    if (trimStream(c, s, a, lim) > 0) ks.notify(NOTIFY_STREAM, 'xtrim', key, db.id);
+    if (a.approx && effects.active) {
       rewrite = argv.slice();
       rewriteTrimArgs(rewrite, s, a);
     }
   }
-  if (!a.idGiven || !a.seqGiven) {
+  if ((!a.idGiven || !a.seqGiven) && effects.active) {
     if (rewrite === null) rewrite = argv.slice();
     rewrite[a.idpos] = idStr;
   }
   if (!created) db.modified(key, 0);
   ks.dirty = d0 + 1;
-  if (rewrite !== null) c.server.effects.rewrite(rewrite);
+  if (rewrite !== null) effects.rewrite(rewrite);
   signalStreamReady(s);
 }
 

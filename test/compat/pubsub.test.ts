@@ -98,3 +98,150 @@ test('keyspace notifications for a SET/EXPIRE/DEL sequence', { skip }, async () 
   });
   assert.deepEqual(a, r);
 });
+
+/** Sends SUBSCRIBE-family commands on a raw connection: `n` replies come back (one per name). */
+async function sub(c: RawClient, ...argv: string[]): Promise<string[]> {
+  return c.sendRaw(RawClient.encode(argv), Math.max(1, argv.length - 1));
+}
+
+test('delivery order: channel before pattern, subscription order, many publishers in turn', { skip }, async () => {
+  const [a, r] = await both(async (port) => {
+    const subs = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+    const pubs = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+    try {
+      const out: string[] = [];
+      out.push(...(await sub(subs[0]!, 'SUBSCRIBE', 'news', 'sport')), ...(await sub(subs[0]!, 'PSUBSCRIBE', 'n*')));
+      out.push(...(await sub(subs[1]!, 'PSUBSCRIBE', 'n*')), ...(await sub(subs[1]!, 'SUBSCRIBE', 'news')));
+      out.push(...(await sub(subs[2]!, 'SUBSCRIBE', 'sport')));
+      out.push(...(await sub(subs[3]!, 'PSUBSCRIBE', '*')));
+      const expected = [0, 0, 0, 0];
+      for (let i = 0; i < 30; i++) {
+        const ch = i % 3 === 0 ? 'sport' : 'news';
+        out.push(await pubs[i % 3]!.call('PUBLISH', ch, `m${i}`));
+        if (ch === 'news') { expected[0] += 2; expected[1] += 2; } else { expected[0]++; expected[2]++; }
+        expected[3]++;
+      }
+      for (let i = 0; i < 4; i++) out.push(`sub${i}`, ...(await subs[i]!.read(expected[i]!)));
+      return out;
+    } finally {
+      for (const c of [...subs, ...pubs]) c.close();
+    }
+  });
+  assert.deepEqual(a, r);
+});
+
+test('concurrent publishers: every subscriber sees one server order, each publisher in its order', { skip }, async () => {
+  for (const port of [amber.port, redis.port]) {
+    const subs = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+    const pubs = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+    try {
+      for (const s of subs) await sub(s, 'SUBSCRIBE', 'c');
+      await sub(subs[2]!, 'PSUBSCRIBE', 'c*');
+      const per = 200;
+      await Promise.all(pubs.map((p, j) => p.pipeline(Array.from({ length: per }, (_, i) => ['PUBLISH', 'c', `${j}:${i}`]))));
+      const streams: string[][] = [];
+      for (let k = 0; k < 3; k++) {
+        const n = k === 2 ? per * 4 * 2 : per * 4;
+        const msgs = (await subs[k]!.read(n)).filter((m) => m.startsWith('*3'));
+        streams.push(msgs.map((m) => m.split('\r\n')[6]!));
+      }
+      assert.deepEqual(streams[0], streams[1]);
+      assert.deepEqual(streams[0], streams[2]);
+      for (let j = 0; j < 4; j++) {
+        const mine = streams[0]!.filter((m) => m.startsWith(`${j}:`)).map((m) => Number(m.split(':')[1]));
+        assert.deepEqual(mine, Array.from({ length: per }, (_, i) => i));
+      }
+    } finally {
+      for (const c of [...subs, ...pubs]) c.close();
+    }
+  }
+});
+
+test('PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB with patterns and errors', { skip }, async () => {
+  const [a, r] = await both(async (port) => {
+    const s1 = await RawClient.connect(port);
+    const s2 = await RawClient.connect(port);
+    const q = await RawClient.connect(port);
+    try {
+      await sub(s1, 'SUBSCRIBE', 'a', 'b', 'news.1', 'news.2', 'x[y', 'q\\*', '');
+      await sub(s1, 'PSUBSCRIBE', 'a*', 'b*');
+      await sub(s1, 'SSUBSCRIBE', 's1', 's2');
+      await sub(s2, 'SUBSCRIBE', 'a', 'c');
+      await sub(s2, 'PSUBSCRIBE', 'a*', 'z?');
+      await sub(s2, 'SSUBSCRIBE', 's1');
+      const out: string[] = [];
+      // channel lists come in dict order in Redis: compare them sorted
+      const sorted = (reply: string): string => {
+        const parts = reply.split('\r\n');
+        const items: string[] = [];
+        for (let i = 1; i + 1 < parts.length; i += 2) items.push(parts[i]! + '\r\n' + parts[i + 1]!);
+        return parts[0] + '\r\n' + items.sort().join('\r\n');
+      };
+      for (const p of [[], ['*'], ['news.*'], ['news.[12]'], ['?'], ['x\\[y'], ['q\\\\\\*'], ['nomatch*'], ['']]) {
+        out.push(sorted(await q.call('PUBSUB', 'CHANNELS', ...p)));
+        out.push(sorted(await q.call('PUBSUB', 'SHARDCHANNELS', ...p)));
+      }
+      for (const cmd of [
+        ['PUBSUB', 'NUMPAT'], ['PUBSUB', 'NUMSUB'], ['PUBSUB', 'NUMSUB', 'a', 'b', 'c', 'nope', 'a', ''], ['PUBSUB', 'SHARDNUMSUB', 's1', 's2', 's3'],
+        ['PUBSUB', 'SHARDNUMSUB'], ['PUBSUB', 'CHANNELS', 'a', 'b'], ['PUBSUB', 'SHARDCHANNELS', 'a', 'b'], ['PUBSUB', 'NUMPAT', 'x'],
+        ['PUBSUB'], ['PUBSUB', 'nosuch'], ['PUBSUB', 'help', 'x'], ['PUBSUB', 'HELP'], ['pubsub', 'channels', 'a', 'b', 'c'],
+        ['PUBLISH', 'a', 'm'], ['PUBLISH', 'zz', 'm'], ['PUBLISH', 'nobody', 'm'], ['SPUBLISH', 's1', 'm'], ['SPUBLISH', 'a', 'm'],
+        ['PUBLISH', 'a'], ['SPUBLISH', 's1'],
+      ]) out.push(await q.call(...cmd));
+      await sub(s2, 'PUNSUBSCRIBE', 'a*');
+      out.push(await q.call('PUBSUB', 'NUMPAT'));
+      s2.close();
+      await new Promise((res) => setTimeout(res, 50));
+      out.push(await q.call('PUBSUB', 'NUMPAT'), await q.call('PUBSUB', 'NUMSUB', 'a', 'c'), await q.call('PUBSUB', 'SHARDNUMSUB', 's1'));
+      return out;
+    } finally {
+      s1.close();
+      s2.close();
+      q.close();
+    }
+  });
+  assert.deepEqual(a, r);
+});
+
+test('RESP2 subscribed context refuses every command but (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET', { skip }, async () => {
+  const { createRequire } = await import('node:module');
+  const meta = createRequire(import.meta.url)('../../src/commands/redis-commands.json') as Record<string, { info: unknown[] }>;
+  const listOf = async (port: number): Promise<Set<string>> => {
+    const c = await RawClient.connect(port);
+    const reply = await c.call('COMMAND', 'LIST');
+    c.close();
+    return new Set(reply.split('\r\n').filter((_, i) => i % 2 === 0 && i > 0).map((s) => s.toLowerCase()));
+  };
+  const [al, rl] = await both(listOf);
+  // argv with just enough arguments for the arity check to pass, so the context check decides
+  const cmds: string[][] = [];
+  const arity = new Map<string, number>();
+  for (const [name, m] of Object.entries(meta)) {
+    arity.set(name, m.info[1] as number);
+    const subs = m.info[9] as unknown[] | { set: unknown[] } | undefined;
+    const list = Array.isArray(subs) ? subs : subs?.set ?? [];
+    for (const s of list) if (Array.isArray(s)) arity.set(s[0] as string, s[1] as number);
+  }
+  for (const name of [...al].sort()) {
+    // the allowed ones are exercised by the other tests
+    if (!rl.has(name) || ['shutdown', 'quit', 'reset', 'ping'].includes(name) || /^(p|s)?(un)?subscribe$/.test(name)) continue;
+    const parts = name.split('|');
+    const n = Math.abs(arity.get(name) ?? 1);
+    const argv = [...parts];
+    while (argv.length < n) argv.push('x');
+    cmds.push(argv);
+  }
+  assert.ok(cmds.length > 150, `only ${cmds.length} commands`);
+  const [a, r] = await both(async (port) => {
+    const c = await RawClient.connect(port);
+    try {
+      await sub(c, 'SUBSCRIBE', 'ctx');
+      const out: string[] = [];
+      for (const argv of cmds) out.push(`${argv.join(' ')} => ${await c.call(...argv)}`);
+      return out;
+    } finally {
+      c.close();
+    }
+  });
+  assert.deepEqual(a, r);
+});

@@ -106,7 +106,8 @@ export async function startRedis(args: string[] = [], dir?: string): Promise<Red
   return {
     port, dir: d, proc,
     close: async () => {
-      if (proc.exitCode === null) {
+      // signalCode too: a child killed by an earlier close() has no exit code, only a signal
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await new Promise((r) => proc.once('exit', r));
       }

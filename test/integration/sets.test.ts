@@ -149,3 +149,23 @@ test('SPOP propagates as SREM or DEL; encodings of results', async () => {
   assert.equal(v.encoding(), 'intset');
   assert.deepEqual(v.intsetValues(), [2n, 10n]);
 });
+
+test('SPOP of 200000 members propagates 200000 SREMs in one MULTI/EXEC', async () => {
+  flush();
+  for (let i = 0; i < 250000; i += 10000) await io.sadd('huge', ...Array.from({ length: 10000 }, (_, j) => 'm' + (i + j)));
+  let srems = 0;
+  const first: string[] = [];
+  const unsub = amber.server.effects.subscribe((_db, argv) => {
+    if (argv[0] === 'SREM') srems++;
+    else first.push(argv[0]!);
+  });
+  try {
+    const popped = await io.spop('huge', 200000);
+    assert.equal(popped.length, 200000);
+  } finally {
+    unsub();
+  }
+  assert.equal(srems, 200000);
+  assert.deepEqual(first, ['MULTI', 'EXEC']);
+  assert.equal(await io.scard('huge'), 50000);
+});

@@ -242,3 +242,28 @@ test('SetDict: SCAN while the table shrinks (merges) and grows again misses noth
     if (round % 2 === 0) assert.ok(d.segs.length < segsBefore, 'the table shrank during the scan');
   }
 });
+
+test('RedisSet intset: any int64 keeps numeric order and round-trips exactly', () => {
+  const edge = [-(2n ** 63n), -(2n ** 53n) - 1n, -(2n ** 53n), -(2n ** 53n) + 1n, -(2n ** 32n) - 1n, -(2n ** 32n), -1n, 0n, 1n,
+    2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n];
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(...edge), fc.bigInt({ min: -300n, max: 300n })), { maxLength: 80 }), (vals) => {
+      const s = new RedisSet(true);
+      const model = new Set<bigint>();
+      for (const v of vals) {
+        assert.equal(s.add(String(v), 1000), !model.has(v));
+        model.add(v);
+      }
+      assert.equal(s.encoding(), 'intset');
+      const sorted = [...model].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      assert.deepEqual(s.intsetValues(), sorted);
+      assert.deepEqual([...s.members()], sorted.map(String));
+      for (const v of sorted) assert.equal(s.has(String(v)), true);
+      for (const v of sorted.slice(0, 10)) {
+        assert.equal(s.delete(String(v)), true);
+        assert.equal(s.has(String(v)), false);
+      }
+    }),
+    { numRuns: 200 },
+  );
+});

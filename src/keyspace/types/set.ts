@@ -2,27 +2,24 @@ import { RObject, changeCapture } from './object.js';
 import { SetDict } from './dict.js';
 import { parseInteger } from '../../util/number.js';
 
-/** An int64 in canonical form: a number when |v| <= 2^53-1, else a bigint. */
-export type IntMember = number | bigint;
-
 /** Limit Redis puts on intset length whatever set-max-intset-entries says (setTypeAdd). */
 const INTSET_HARD_MAX = 1 << 30;
+const TWO32 = 4294967296;
 
 /**
  * A set value (t_set.c of Redis 7.0). Two forms, as Redis's two encodings of 7.0, so that OBJECT
  * ENCODING reports what Redis would:
- * - 'intset': {@link is}, the members as sorted integers, while every member is an int64 in
- *   canonical form (string2ll) and there are at most `set-max-intset-entries` of them. Like
- *   Redis's intset it iterates in ascending order, which SMEMBERS and SUNION show.
+ * - 'intset': {@link is}, while every member is an int64 in canonical form (string2ll) and there
+ *   are at most `set-max-intset-entries` of them. Like Redis's intset it is one sorted block:
+ *   a latin1 string of 8 chars per member (the value plus 2^63, big-endian, so that string order
+ *   is numeric order), binary-searched; it iterates in ascending order, which SMEMBERS and SUNION
+ *   show. 16 bytes plus 8 per member, where an array of numbers costs several times that.
  * - 'hashtable': {@link ht}, a segmented {@link SetDict}. A set never goes back to intset except
  *   when a command builds a new set (SPOP with a large count, *STORE), as in Redis.
- *
- * Integers are kept as JS numbers when they fit exactly, else as bigints: JS compares the two
- * kinds exactly with `<`, and the canonical choice makes `===` a correct equality.
  */
 export class RedisSet extends RObject {
-  /** intset form, ascending; null once converted */
-  is: IntMember[] | null;
+  /** intset form (see the class comment), or null once converted */
+  is: string | null;
   /** hashtable form, or null while in intset form */
   ht: SetDict | null;
 
@@ -30,7 +27,7 @@ export class RedisSet extends RObject {
   constructor(intset = true) {
     super();
     if (intset) {
-      this.is = [];
+      this.is = '';
       this.ht = null;
     } else {
       this.is = null;
@@ -60,7 +57,7 @@ export class RedisSet extends RObject {
 
   /** Number of members (setTypeSize). */
   get size(): number {
-    return this.is !== null ? this.is.length : this.ht!.size;
+    return this.is !== null ? this.is.length >> 3 : this.ht!.size;
   }
 
   /** setTypeIsMember. */
@@ -68,7 +65,7 @@ export class RedisSet extends RObject {
     const is = this.is;
     if (is !== null) {
       const v = parseInteger(member);
-      return v !== null && search(is, v) >= 0;
+      return v !== null && search(is, keyOf(v)) >= 0;
     }
     return this.ht!.has(member);
   }
@@ -83,10 +80,12 @@ export class RedisSet extends RObject {
     if (is !== null) {
       const v = parseInteger(member);
       if (v !== null) {
-        const i = search(is, v);
+        const k = keyOf(v);
+        const i = search(is, k);
         if (i >= 0) return false;
-        is.splice(-i - 1, 0, v);
-        if (is.length > (maxIntset >= INTSET_HARD_MAX ? INTSET_HARD_MAX : maxIntset)) this.convert();
+        const at = (-i - 1) << 3;
+        this.is = at === is.length ? flat(is + k) : flat(is.slice(0, at) + k + is.slice(at));
+        if (this.is.length >> 3 > (maxIntset >= INTSET_HARD_MAX ? INTSET_HARD_MAX : maxIntset)) this.convert();
         return true;
       }
       this.convert();
@@ -101,12 +100,18 @@ export class RedisSet extends RObject {
     if (is !== null) {
       const v = parseInteger(member);
       if (v === null) return false;
-      const i = search(is, v);
+      const i = search(is, keyOf(v));
       if (i < 0) return false;
-      is.splice(i, 1);
+      this.removeAt(i);
       return true;
     }
     return this.ht!.delete(member);
+  }
+
+  private removeAt(i: number): void {
+    const is = this.is!;
+    const at = i << 3;
+    this.is = is.length === 8 ? '' : flat(is.slice(0, at) + is.slice(at + 8));
   }
 
   /** setTypeConvert(OBJ_ENCODING_HT): moves to the hashtable form (no-op when there). */
@@ -114,7 +119,7 @@ export class RedisSet extends RObject {
     const is = this.is;
     if (is === null) return;
     const ht = new SetDict();
-    for (let i = 0; i < is.length; i++) ht.add(String(is[i]));
+    for (let i = 0; i < is.length; i += 8) ht.add(valueAt(is, i));
     this.ht = ht;
     this.is = null;
   }
@@ -122,7 +127,7 @@ export class RedisSet extends RObject {
   /** A uniformly random member (setTypeRandomElement); the set must not be empty. */
   random(): string {
     const is = this.is;
-    if (is !== null) return String(is[Math.floor(Math.random() * is.length)]);
+    if (is !== null) return valueAt(is, Math.floor(Math.random() * (is.length >> 3)) << 3);
     return this.ht!.random();
   }
 
@@ -130,11 +135,11 @@ export class RedisSet extends RObject {
   pop(): string {
     const is = this.is;
     if (is !== null) {
-      const i = Math.floor(Math.random() * is.length);
-      const v = is[i]!;
-      if (this.ldb !== 0) changeCapture.recorder?.element(this, String(v));
-      is.splice(i, 1);
-      return String(v);
+      const i = Math.floor(Math.random() * (is.length >> 3));
+      const m = valueAt(is, i << 3);
+      if (this.ldb !== 0) changeCapture.recorder?.element(this, m);
+      this.removeAt(i);
+      return m;
     }
     const m = this.ht!.random();
     if (this.ldb !== 0) changeCapture.recorder?.element(this, m);
@@ -149,7 +154,7 @@ export class RedisSet extends RObject {
   forEach<C>(fn: (ctx: C, member: string) => void, ctx: C): void {
     const is = this.is;
     if (is !== null) {
-      for (let i = 0; i < is.length; i++) fn(ctx, String(is[i]));
+      for (let i = 0; i < is.length; i += 8) fn(ctx, valueAt(is, i));
       return;
     }
     for (const seg of this.ht!.segs) for (const m of seg) fn(ctx, m);
@@ -159,7 +164,7 @@ export class RedisSet extends RObject {
   *members(): IterableIterator<string> {
     const is = this.is;
     if (is !== null) {
-      for (let i = 0; i < is.length; i++) yield String(is[i]);
+      for (let i = 0; i < is.length; i += 8) yield valueAt(is, i);
       return;
     }
     for (const seg of this.ht!.segs) yield* seg;
@@ -167,33 +172,76 @@ export class RedisSet extends RObject {
 
   /** The members of an intset-form set as ascending bigints (for the RDB intset blob). */
   intsetValues(): bigint[] {
-    if (this.is === null) throw new Error('intsetValues: set is not in intset form');
-    return this.is.map((v) => BigInt(v));
+    const is = this.is;
+    if (is === null) throw new Error('intsetValues: set is not in intset form');
+    const out: bigint[] = [];
+    for (let i = 0; i < is.length; i += 8) out.push(BigInt(valueAt(is, i)));
+    return out;
   }
 
   clone(): RedisSet {
     const s = new RedisSet(this.is !== null);
-    if (this.is !== null) s.is = this.is.slice();
+    if (this.is !== null) s.is = this.is; // strings are immutable: sharing is a copy
     else for (const seg of this.ht!.segs) for (const m of seg) s.ht!.add(m);
     return s;
   }
 }
 
-/** Binary search in an ascending intset: the index of `v`, or -(insertion point) - 1. */
-function search(a: IntMember[], v: IntMember): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  // fast paths for appends and prepends, as intsetSearch has
-  if (hi >= 0) {
-    if (v > a[hi]!) return -(hi + 1) - 1;
-    if (v < a[0]!) return -1;
+/** The 8-char intset key of an int64: v + 2^63 as 8 big-endian bytes (order-preserving). */
+function keyOf(v: number | bigint): string {
+  let hi: number;
+  let lo: number;
+  if (typeof v === 'number') {
+    hi = Math.floor(v / TWO32); // signed high word, exact for |v| < 2^53
+    lo = v - hi * TWO32;
+  } else {
+    const u = BigInt.asUintN(64, v);
+    hi = Number(u >> 32n) | 0;
+    lo = Number(u & 0xffffffffn);
   }
+  hi = (hi ^ 0x80000000) >>> 0;
+  return String.fromCharCode(hi >>> 24, (hi >>> 16) & 255, (hi >>> 8) & 255, hi & 255, lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
+}
+
+/** Decimal text of the intset member whose key starts at char `p`. */
+function valueAt(s: string, p: number): string {
+  const hi = ((s.charCodeAt(p) << 24) | (s.charCodeAt(p + 1) << 16) | (s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3)) ^ 0x80000000;
+  const lo = ((s.charCodeAt(p + 4) << 24) | (s.charCodeAt(p + 5) << 16) | (s.charCodeAt(p + 6) << 8) | s.charCodeAt(p + 7)) >>> 0;
+  // hi is now the signed high word (int32 from the bit operators)
+  if (hi >= -2097152 && hi < 2097152) return String(hi * TWO32 + lo);
+  return String((BigInt(hi) << 32n) + BigInt(lo));
+}
+
+/** Compares the key at char `p` of `s` with the key `k`. */
+function cmpAt(s: string, p: number, k: string): number {
+  for (let j = 0; j < 8; j++) {
+    const d = s.charCodeAt(p + j) - k.charCodeAt(j);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Binary search of key `k` in the intset `s`: its index, or -(insertion index) - 1. */
+function search(s: string, k: string): number {
+  const n = s.length >> 3;
+  if (n === 0) return -1;
+  // fast paths for appends and prepends, as intsetSearch has
+  if (cmpAt(s, (n - 1) << 3, k) < 0) return -n - 1;
+  if (cmpAt(s, 0, k) > 0) return -1;
+  let lo = 0;
+  let hi = n - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const m = a[mid]!;
-    if (m < v) lo = mid + 1;
-    else if (m > v) hi = mid - 1;
+    const d = cmpAt(s, mid << 3, k);
+    if (d < 0) lo = mid + 1;
+    else if (d > 0) hi = mid - 1;
     else return mid;
   }
   return -lo - 1;
+}
+
+/** Makes V8 flatten a concatenation now, so the stored intset is one sequential string. */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
 }

@@ -19,7 +19,7 @@ import { existsSync, readdirSync, statSync, mkdirSync, openSync, fsyncSync, clos
 import { resolve, join, relative, isAbsolute } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { LevelDbEngine } from './engine.js';
-import type { BatchTarget, Op } from './queue.js';
+import type { BatchTarget } from './queue.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
 /** State of the last and the running backup, for INFO leveldb. */
@@ -99,27 +99,39 @@ async function copy(
     await target.open();
     const out = target as unknown as BatchTarget;
     const it = store.iterator({ snapshot: snap, highWaterMarkBytes: 4 << 20, fillCache: false });
-    let last: Op | null = null;
+    let last: [Buffer, Buffer] | null = null;
     try {
       for (;;) {
         if (st.abort) throw new Error('the server is shutting down');
         const batch = await it.nextv(COPY_BATCH);
         if (batch.length === 0) break;
-        const ops: Op[] = new Array(batch.length);
+        const b = out.batch();
         for (let i = 0; i < batch.length; i++) {
           const [k, v] = batch[i]!;
-          ops[i] = { type: 'put', key: k, value: v };
+          b._put(k, v);
           bytes += k.length + v.length;
         }
-        records += ops.length;
-        last = ops[ops.length - 1]!;
-        await out._batch(ops, { sync: false });
+        records += batch.length;
+        last = batch[batch.length - 1]!;
+        try {
+          await b._write({ sync: false });
+        } finally {
+          await b.close();
+        }
       }
     } finally {
       await it.close();
     }
     // a synced write makes LevelDB sync its log; the tables it wrote were synced as written
-    if (last !== null) await out._batch([last], { sync: true });
+    if (last !== null) {
+      const b = out.batch();
+      b._put(last[0], last[1]);
+      try {
+        await b._write({ sync: true });
+      } finally {
+        await b.close();
+      }
+    }
     await target.close();
     target = null;
     fsyncTree(abs);

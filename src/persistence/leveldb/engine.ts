@@ -37,7 +37,7 @@ import { RdbReader } from '../rdb/reader.js';
 import { loadObject } from '../rdb/decoder.js';
 import { rdbIsObjectType } from '../rdb/constants.js';
 import { buildHash, buildSet, limitsFromConfig, type TypeLimits } from '../rdb/values.js';
-import { WriteQueue, type Op, type SyncPolicy } from './queue.js';
+import { WriteQueue, type Records, type SyncPolicy } from './queue.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
 
@@ -153,7 +153,7 @@ export class LevelDbEngine {
     this.queue = new WriteQueue(target, cfg.get<SyncPolicy>('leveldb-sync'), {
       error: (msg) => this.onWriteError(msg),
       recovered: () => this.onWriteRecovered(),
-      syncOp: () => ({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) }),
+      syncOp: () => [L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs)],
     });
     this.nsOf = new Array(this.ks.dbs.length).fill(0);
     this.dirty = this.ks.dbs.map(() => new Set<string>());
@@ -329,12 +329,12 @@ export class LevelDbEngine {
     if (!this.anyChange || this.queue === null || !this.capturing) return;
     this.anyChange = false;
     const ops = this.queue.open;
-    for (const i of this.dbMapChanged) ops.push({ type: 'put', key: L.dbKey(i), value: L.nsValue(this.nsOf[i]!) });
+    for (const i of this.dbMapChanged) ops.put(L.dbKey(i), L.nsValue(this.nsOf[i]!));
     this.dbMapChanged.clear();
     if (this.newGarbageNs.length > 0) {
       const gs = this.newGarbageNs;
       this.newGarbageNs = [];
-      for (const ns of gs) ops.push({ type: 'put', key: L.garbageNsKey(ns), value: EMPTY });
+      for (const ns of gs) ops.put(L.garbageNsKey(ns), EMPTY);
       this.queue.onCommit(() => {
         for (const ns of gs) this.garbageNs.push(ns);
       });
@@ -346,7 +346,7 @@ export class LevelDbEngine {
       this.released = [];
       releasedSet = new Set();
       for (const r of released) {
-        ops.push({ type: 'del', key: L.metaKey(r.ns, r.key) });
+        ops.del(L.metaKey(r.ns, r.key));
         releasedSet.add(r.o);
       }
     }
@@ -377,14 +377,14 @@ export class LevelDbEngine {
       }
     }
     if (garbage.length > 0) {
-      for (const v of garbage) ops.push({ type: 'put', key: L.garbageVersionKey(v), value: EMPTY });
+      for (const v of garbage) ops.put(L.garbageVersionKey(v), EMPTY);
       this.queue.onCommit(() => {
         for (const v of garbage) this.garbageVersions.push(v);
       });
     }
     if (this.countersChanged) {
       this.countersChanged = false;
-      ops.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
+      ops.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
     }
     this.queue.kick();
   }
@@ -396,29 +396,29 @@ export class LevelDbEngine {
   }
 
   /** Writes the current state of `key` of `db` (namespace `ns`). */
-  private writeKey(ops: Op[], db: Database, ns: number, key: string, releasedSet: Set<RObject> | null, garbage: number[]): void {
+  private writeKey(ops: Records, db: Database, ns: number, key: string, releasedSet: Set<RObject> | null, garbage: number[]): void {
     this.keysWritten++;
     const v = db.segmentOf(key).get(key);
     const mk = L.metaKey(ns, key);
     if (v === undefined) {
-      ops.push({ type: 'del', key: mk });
+      ops.del(mk);
       return;
     }
     const t = db.expires.size > 0 ? db.expires.get(key) : undefined;
     const exp = t === undefined ? -1 : t;
     if (typeof v === 'string') {
-      ops.push({ type: 'put', key: mk, value: L.stringMeta(v, exp) });
+      ops.put(mk, L.stringMeta(v, exp));
       return;
     }
     if (releasedSet !== null) releasedSet.delete(v);
-    ops.push({ type: 'put', key: mk, value: this.writeValue(ops, v, exp, garbage) });
+    ops.put(mk, this.writeValue(ops, v, exp, garbage));
   }
 
   /**
    * Writes the element records of a collection (incremental when its records are in the store
    * and it changed element by element, else whole under a new version) and returns its metadata.
    */
-  private writeValue(ops: Op[], v: RObject, exp: number, garbage: number[]): Buffer {
+  private writeValue(ops: Records, v: RObject, exp: number, garbage: number[]): Buffer {
     const c = turnChanges.get(v);
     if (c !== undefined) turnChanges.delete(v);
     if (v instanceof Stream) {
@@ -446,21 +446,21 @@ export class LevelDbEngine {
   }
 
   /** Every element of `v` under its (new) version `v.ldb`. */
-  private writeAll(ops: Op[], v: RObject): void {
+  private writeAll(ops: Records, v: RObject): void {
     const ver = v.ldb;
     if (v instanceof Hash) {
-      v.forEach((o, f, val) => o.push({ type: 'put', key: L.subKey(ver, L.K_HASH, f), value: latin1(val) }), ops);
+      v.forEach((o, f, val) => o.put(L.subKey(ver, L.K_HASH, f), latin1(val)), ops);
     } else if (v instanceof RedisSet) {
-      v.forEach((o, m) => o.push({ type: 'put', key: L.subKey(ver, L.K_SET, m), value: EMPTY }), ops);
+      v.forEach((o, m) => o.put(L.subKey(ver, L.K_SET, m), EMPTY), ops);
     } else if (v instanceof ZSet) {
       v.forEach((m, s) => {
-        ops.push({ type: 'put', key: L.subKey(ver, L.K_ZMEMBER, m), value: L.scoreValue(s) });
-        ops.push({ type: 'put', key: L.zindexKey(ver, s, m), value: EMPTY });
+        ops.put(L.subKey(ver, L.K_ZMEMBER, m), L.scoreValue(s));
+        ops.put(L.zindexKey(ver, s, m), EMPTY);
       });
     } else if (v instanceof ListObject) {
       const head = L.LIST_START;
       v.ldbHead = head;
-      v.forEach((item, i) => ops.push({ type: 'put', key: L.listKey(ver, head + i), value: latin1(item) }));
+      v.forEach((item, i) => ops.put(L.listKey(ver, head + i), latin1(item)));
     }
   }
 
@@ -469,14 +469,15 @@ export class LevelDbEngine {
    * value should rather be rewritten whole (the list's recorded moves do not add up, or a trim
    * deleted more records than rewriting would write).
    */
-  private writeChanges(ops: Op[], v: RObject, c: ObjChanges): boolean {
+  private writeChanges(ops: Records, v: RObject, c: ObjChanges): boolean {
     const ver = v.ldb;
     if (v instanceof Hash) {
       if (c.names !== null) {
         for (const f of c.names) {
           const val = v.get(f);
           const k = L.subKey(ver, L.K_HASH, f);
-          ops.push(val === undefined ? { type: 'del', key: k } : { type: 'put', key: k, value: latin1(val) });
+          if (val === undefined) ops.del(k);
+          else ops.put(k, latin1(val));
         }
       }
       return true;
@@ -485,7 +486,8 @@ export class LevelDbEngine {
       if (c.names !== null) {
         for (const m of c.names) {
           const k = L.subKey(ver, L.K_SET, m);
-          ops.push(v.has(m) ? { type: 'put', key: k, value: EMPTY } : { type: 'del', key: k });
+          if (v.has(m)) ops.put(k, EMPTY);
+          else ops.del(k);
         }
       }
       return true;
@@ -496,12 +498,12 @@ export class LevelDbEngine {
           const cur = v.score(m);
           const had = !Number.isNaN(old);
           if (cur !== undefined && had && Object.is(cur, old)) continue;
-          if (had) ops.push({ type: 'del', key: L.zindexKey(ver, old, m) });
+          if (had) ops.del(L.zindexKey(ver, old, m));
           if (cur === undefined) {
-            ops.push({ type: 'del', key: L.subKey(ver, L.K_ZMEMBER, m) });
+            ops.del(L.subKey(ver, L.K_ZMEMBER, m));
           } else {
-            ops.push({ type: 'put', key: L.subKey(ver, L.K_ZMEMBER, m), value: L.scoreValue(cur) });
-            ops.push({ type: 'put', key: L.zindexKey(ver, cur, m), value: EMPTY });
+            ops.put(L.subKey(ver, L.K_ZMEMBER, m), L.scoreValue(cur));
+            ops.put(L.zindexKey(ver, cur, m), EMPTY);
           }
         }
       }
@@ -511,7 +513,7 @@ export class LevelDbEngine {
     return false;
   }
 
-  private writeListChanges(ops: Op[], v: ListObject, c: ObjChanges): boolean {
+  private writeListChanges(ops: Records, v: ListObject, c: ObjChanges): boolean {
     const ver = v.ldb;
     const len = v.length;
     const h = c.h;
@@ -520,22 +522,22 @@ export class LevelDbEngine {
     const delA = Math.max(0, Math.min(c.t0, h) - c.h0);
     const delB = Math.max(0, c.t0 - Math.max(c.h0, t));
     if (delA + delB > 64 && delA + delB > 2 * len) return false;
-    for (let p = c.h0, e = Math.min(c.t0, h); p < e; p++) ops.push({ type: 'del', key: L.listKey(ver, p) });
-    for (let p = Math.max(c.h0, t); p < c.t0; p++) ops.push({ type: 'del', key: L.listKey(ver, p) });
+    for (let p = c.h0, e = Math.min(c.t0, h); p < e; p++) ops.del(L.listKey(ver, p));
+    for (let p = Math.max(c.h0, t); p < c.t0; p++) ops.del(L.listKey(ver, p));
     // [h, a) and [b, t) were pushed (or popped and pushed again); [a, b) is as in the store but LSETs
     const a = Math.min(c.maxH, t);
     const b = Math.max(c.minT, a, h);
     if (a > h) {
       const items = v.range(0, a - h - 1);
-      for (let i = 0; i < items.length; i++) ops.push({ type: 'put', key: L.listKey(ver, h + i), value: latin1(items[i]!) });
+      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, h + i), latin1(items[i]!));
     }
     if (t > b) {
       const items = v.range(b - h, len - 1);
-      for (let i = 0; i < items.length; i++) ops.push({ type: 'put', key: L.listKey(ver, b + i), value: latin1(items[i]!) });
+      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, b + i), latin1(items[i]!));
     }
     if (c.sets !== null) {
       for (const p of c.sets) {
-        if (p >= a && p < b) ops.push({ type: 'put', key: L.listKey(ver, p), value: latin1(v.get(p - h)) });
+        if (p >= a && p < b) ops.put(L.listKey(ver, p), latin1(v.get(p - h)));
       }
     }
     v.ldbHead = h;
@@ -559,7 +561,7 @@ export class LevelDbEngine {
         this.nsOf[i] = this.nextNs++;
         this.countersChanged = true;
       }
-      q.open.push({ type: 'put', key: L.dbKey(i), value: L.nsValue(this.nsOf[i]!) });
+      q.open.put(L.dbKey(i), L.nsValue(this.nsOf[i]!));
       const ns = this.nsOf[i]!;
       for (const seg of db.segments) {
         for (const k of seg.keys()) {
@@ -571,8 +573,8 @@ export class LevelDbEngine {
         }
       }
     }
-    q.open.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
-    q.open.push({ type: 'put', key: L.singleKey(L.P_INFO), value: Buffer.from(L.FORMAT, 'latin1') });
+    q.open.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
+    q.open.put(L.singleKey(L.P_INFO), Buffer.from(L.FORMAT, 'latin1'));
     this.countersChanged = false;
     await q.drain(true);
     return n;
@@ -629,14 +631,14 @@ export class LevelDbEngine {
         }
         if (this.countersChanged) {
           this.countersChanged = false;
-          q.open.push({ type: 'put', key: L.singleKey(L.P_COUNTERS), value: L.countersValue(this.nextVersion, this.nextNs) });
+          q.open.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
         }
         q.kick();
         await new Promise((r) => setImmediate(r));
         if (this.state !== 'importing') return;
       }
       this.processTurn();
-      q.open.push({ type: 'put', key: L.singleKey(L.P_INFO), value: Buffer.from(L.FORMAT, 'latin1') });
+      q.open.put(L.singleKey(L.P_INFO), Buffer.from(L.FORMAT, 'latin1'));
       await q.drain(true);
       this.state = 'on';
     } finally {
@@ -942,9 +944,9 @@ export class LevelDbEngine {
       this.reclaiming = false;
       return;
     }
-    for (const k of keys) q.open.push({ type: 'del', key: k });
+    for (const k of keys) q.open.del(k);
     const done = keys.length < RECLAIM_BUDGET;
-    if (done) q.open.push({ type: 'del', key: L.garbageVersionKey(v) });
+    if (done) q.open.del(L.garbageVersionKey(v));
     this.reclaimedRecords += keys.length;
     q.onCommit(() => {
       if (done && this.garbageVersions[0] === v) this.garbageVersions.shift();
@@ -963,19 +965,19 @@ export class LevelDbEngine {
     }
     const versions: number[] = [];
     for (const [k, v] of entries) {
-      q.open.push({ type: 'del', key: k as Buffer });
+      q.open.del(k as Buffer);
       try {
         const m = L.decodeMeta(v as Buffer);
         if (m.version !== 0) {
           versions.push(m.version);
-          q.open.push({ type: 'put', key: L.garbageVersionKey(m.version), value: EMPTY });
+          q.open.put(L.garbageVersionKey(m.version), EMPTY);
         }
       } catch {
         // a corrupt record of a dead namespace: deleting it is all there is to do
       }
     }
     const done = entries.length < RECLAIM_BUDGET;
-    if (done) q.open.push({ type: 'del', key: L.garbageNsKey(ns) });
+    if (done) q.open.del(L.garbageNsKey(ns));
     this.reclaimedRecords += entries.length;
     q.onCommit(() => {
       for (const v of versions) this.garbageVersions.push(v);

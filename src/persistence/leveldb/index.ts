@@ -141,13 +141,15 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   const log = server.log;
   const ks = server.keyspace;
   const path = engine.configuredPath();
+  // clients connected from now on get -LOADING until the data set is in memory
+  ks.loading = true;
   try {
     await engine.open(path);
   } catch (e) {
+    ks.loading = false;
     log.warning(`Fatal error opening the LevelDB store ${path}: ${(e as Error).message}`);
     throw e;
   }
-  ks.loading = true;
   try {
     const empty = await engine.isEmpty();
     const complete = !empty && (await engine.isComplete());

@@ -14,23 +14,54 @@
  * never diverge silently.
  */
 
-/** One record operation of a batch, in classic-level's private batch shape (keys and values Buffers). */
-export type Op = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+/**
+ * Record operations in order, as two parallel arrays (no object per record): a put has its value,
+ * a delete has null.
+ */
+export class Records {
+  keys: Buffer[] = [];
+  vals: Array<Buffer | null> = [];
+
+  /** Queues a put. */
+  put(key: Buffer, value: Buffer): void {
+    this.keys.push(key);
+    this.vals.push(value);
+  }
+
+  /** Queues a delete. */
+  del(key: Buffer): void {
+    this.keys.push(key);
+    this.vals.push(null);
+  }
+
+  get length(): number {
+    return this.keys.length;
+  }
+}
 
 /** The sync policy of `leveldb-sync`. */
 export type SyncPolicy = 'always' | 'everysec' | 'no';
 
 /**
- * The part of classic-level the queue uses: its private array batch, which takes the op objects
- * as they are (the public `batch()` copies and re-encodes every op, a cost per record that the
- * write-through path cannot afford).
+ * The part of classic-level's chained batch the queue uses: its private `_put`, `_del` and
+ * `_write`, which go straight to the native WriteBatch. The public methods validate, clone and
+ * re-encode every operation, and the array form of `batch()` reads each op object's properties
+ * through N-API: costs per record the write-through path cannot afford.
  */
+export interface ChainedBatchTarget {
+  _put(key: Buffer, value: Buffer): void;
+  _del(key: Buffer): void;
+  _write(options: { sync: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A store the queue writes to: classic-level's ClassicLevel. */
 export interface BatchTarget {
-  _batch(ops: Op[], options: { sync: boolean }): Promise<void>;
+  batch(): ChainedBatchTarget;
 }
 
 interface Group {
-  ops: Op[];
+  recs: Records;
   /** resolved when this group is committed (replies held under `always`) */
   waiters: Array<() => void>;
   /** run synchronously right after this group commits, before any later group is submitted */
@@ -44,12 +75,12 @@ export interface QueueEvents {
   /** a retried batch succeeded */
   recovered(): void;
   /** a record that rewrites itself harmlessly, to give an idle `everysec` sync something to carry */
-  syncOp(): Op;
+  syncOp(): [Buffer, Buffer];
 }
 
 export class WriteQueue {
   /** groups not yet submitted; the last one is open (takes new records) */
-  private groups: Group[] = [{ ops: [], waiters: [], markers: [] }];
+  private groups: Group[] = [{ recs: new Records(), waiters: [], markers: [] }];
   private inFlight: Group[] | null = null;
   private lastSync = Date.now();
   private unsynced = false;
@@ -71,13 +102,13 @@ export class WriteQueue {
   /** Records waiting for submission. */
   get pendingOps(): number {
     let n = 0;
-    for (const g of this.groups) n += g.ops.length;
+    for (const g of this.groups) n += g.recs.length;
     return n;
   }
 
   /** True while a batch is in flight or waits (the store is not up to date with memory yet). */
   get busy(): boolean {
-    return this.inFlight !== null || this.groups.length > 1 || this.groups[0]!.ops.length > 0;
+    return this.inFlight !== null || this.groups.length > 1 || this.groups[0]!.recs.length > 0;
   }
 
   /** True after a failed batch, until a retry succeeds. */
@@ -85,16 +116,16 @@ export class WriteQueue {
     return this.lastError !== null;
   }
 
-  /** The open group's record list: the engine pushes the turn's records straight into it. */
-  get open(): Op[] {
-    return this.groups[this.groups.length - 1]!.ops;
+  /** The open group's records: the engine adds the turn's records straight into it. */
+  get open(): Records {
+    return this.groups[this.groups.length - 1]!.recs;
   }
 
   /** Submits the waiting records unless a batch is in flight or the queue is in error. */
   kick(): void {
     if (this.inFlight !== null || this.failed) return;
     const first = this.groups[0]!;
-    if (this.groups.length === 1 && first.ops.length === 0 && first.waiters.length === 0 && first.markers.length === 0) return;
+    if (this.groups.length === 1 && first.recs.length === 0 && first.waiters.length === 0 && first.markers.length === 0) return;
     // merge groups up to and including the first one with markers: a marker must run right after
     // its own group and before anything later
     const take: Group[] = [];
@@ -103,43 +134,74 @@ export class WriteQueue {
       take.push(g);
       if (g.markers.length > 0) break;
     }
-    if (this.groups.length === 0) this.groups.push({ ops: [], waiters: [], markers: [] });
+    if (this.groups.length === 0) this.groups.push({ recs: new Records(), waiters: [], markers: [] });
     this.submit(take);
   }
 
   private submit(take: Group[]): void {
-    let ops: Op[];
-    if (take.length === 1) ops = take[0]!.ops;
+    let recs: Records;
+    if (take.length === 1) recs = take[0]!.recs;
     else {
-      ops = [];
-      for (const g of take) for (const op of g.ops) ops.push(op);
+      recs = new Records();
+      for (const g of take) {
+        for (let i = 0; i < g.recs.keys.length; i++) {
+          recs.keys.push(g.recs.keys[i]!);
+          recs.vals.push(g.recs.vals[i]!);
+        }
+      }
     }
     const now = Date.now();
-    const sync = this.policy === 'always' || (this.policy === 'everysec' && now - this.lastSync >= 1000);
+    const sync = this.policy === 'always' || this.syncNext || (this.policy === 'everysec' && now - this.lastSync >= 1000);
+    this.syncNext = false;
     this.inFlight = take;
-    if (ops.length === 0 && !sync) {
+    if (recs.length === 0 && !sync) {
       // only waiters or markers: nothing to write
-      queueMicrotask(() => this.done(take, ops, false));
+      queueMicrotask(() => this.done(take, recs, false));
       return;
     }
-    if (ops.length === 0) ops = [this.events.syncOp()];
-    this.target._batch(ops, { sync }).then(
-      () => this.done(take, ops, sync),
-      (e: unknown) => this.fail(take, e),
+    if (recs.length === 0) {
+      const [k, v] = this.events.syncOp();
+      recs = new Records();
+      recs.put(k, v);
+    }
+    let b: ChainedBatchTarget;
+    try {
+      b = this.target.batch();
+      const { keys, vals } = recs;
+      for (let i = 0; i < keys.length; i++) {
+        const v = vals[i]!;
+        if (v === null) b._del(keys[i]!);
+        else b._put(keys[i]!, v);
+      }
+    } catch (e) {
+      queueMicrotask(() => this.fail(take, e));
+      return;
+    }
+    const written = recs;
+    b._write({ sync }).then(
+      () => {
+        void b.close();
+        this.done(take, written, sync);
+      },
+      (e: unknown) => {
+        void b.close().catch(() => undefined);
+        this.fail(take, e);
+      },
     );
   }
 
-  private done(take: Group[], ops: Op[], synced: boolean): void {
+  private done(take: Group[], recs: Records, synced: boolean): void {
     this.inFlight = null;
-    if (ops.length > 0) {
+    if (recs.length > 0) {
       this.batches++;
-      this.records += ops.length;
-      for (const op of ops) this.bytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
+      this.records += recs.length;
+      const { keys, vals } = recs;
+      for (let i = 0; i < keys.length; i++) this.bytes += keys[i]!.length + (vals[i]?.length ?? 0);
     }
     if (synced) {
       this.lastSync = Date.now();
       this.unsynced = false;
-    } else if (ops.length > 0) {
+    } else if (recs.length > 0) {
       this.unsynced = true;
     }
     if (this.lastError !== null) {
@@ -149,6 +211,10 @@ export class WriteQueue {
     for (const g of take) {
       for (const w of g.waiters) w();
       for (const m of g.markers) m();
+    }
+    if (this.drainSync) {
+      this.drainSync = false;
+      this.syncNext = true;
     }
     this.kick();
     if (!this.busy && this.drainWaiters.length > 0) {
@@ -175,7 +241,7 @@ export class WriteQueue {
   durable(): Promise<void> | undefined {
     if (this.policy !== 'always') return undefined;
     const open = this.groups[this.groups.length - 1]!;
-    if (open.ops.length === 0 && this.groups.length === 1) {
+    if (open.recs.length === 0 && this.groups.length === 1) {
       if (this.inFlight === null) return undefined;
       const last = this.inFlight[this.inFlight.length - 1]!;
       return new Promise<void>((r) => last.waiters.push(r));
@@ -194,7 +260,7 @@ export class WriteQueue {
    */
   atBarrier(fn: () => void): void {
     const open = this.groups[this.groups.length - 1]!;
-    if (open.ops.length === 0 && this.groups.length === 1) {
+    if (open.recs.length === 0 && this.groups.length === 1) {
       if (this.inFlight === null && !this.failed) {
         fn();
         return;
@@ -205,7 +271,7 @@ export class WriteQueue {
       }
     }
     open.markers.push(fn);
-    this.groups.push({ ops: [], waiters: [], markers: [] });
+    this.groups.push({ recs: new Records(), waiters: [], markers: [] });
     this.kick();
   }
 
@@ -224,11 +290,16 @@ export class WriteQueue {
       return;
     }
     if (this.policy === 'everysec' && this.unsynced && this.inFlight === null && now - this.lastSync >= 1000) {
+      this.syncNext = true;
       this.groups[this.groups.length - 1]!.waiters.push(() => undefined);
       this.kick();
     }
   }
   private lastRetry = 0;
+  /** the next batch must be synced (everysec tick, drain) */
+  private syncNext = false;
+  /** drain(true) was asked while a batch was in flight: the next one is synced */
+  private drainSync = false;
 
   /**
    * Resolves when every queued record is committed; with `sync`, the last batch is synced
@@ -236,12 +307,11 @@ export class WriteQueue {
    */
   async drain(sync: boolean): Promise<void> {
     if (sync) {
-      const keep = this.policy;
-      this.policy = 'always';
       const w = new Promise<void>((r) => this.groups[this.groups.length - 1]!.waiters.push(r));
+      if (this.inFlight === null) this.syncNext = true;
+      else this.drainSync = true;
       this.kick();
       await w;
-      this.policy = keep;
       return;
     }
     if (!this.busy) return;

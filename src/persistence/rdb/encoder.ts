@@ -36,6 +36,7 @@ export interface RdbSaveOptions {
   limits: TypeLimits;
 }
 
+/** rdbcompression yes, rdbchecksum yes, Redis's default encoding limits. */
 export const DEFAULT_SAVE_OPTIONS: Readonly<RdbSaveOptions> = Object.freeze({
   compression: true,
   checksum: true,
@@ -251,6 +252,23 @@ export class RdbWriter {
     this.bytes(b, start, end);
   }
 
+  /**
+   * A quicklist node as __quicklistCompressNode leaves it: an LZF blob (rdbSaveLzfBlob) when
+   * the node has at least 48 bytes and compression saves more than 8; false (nothing written)
+   * otherwise.
+   */
+  lzfBlob(node: Buffer): boolean {
+    const sz = node.length;
+    if (sz < 48) return false;
+    const out = lzfCompress(node, sz);
+    if (out === null || out.length + 8 >= sz) return false;
+    this.u8((C.RDB_ENCVAL << 6) | C.RDB_ENC_LZF);
+    this.len(out.length);
+    this.len(sz);
+    this.bytes(out);
+    return true;
+  }
+
   /** rdbSaveLzfStringObject: writes and returns true when compression saves at least 4 bytes. */
   private lzf(src: Buffer, start: number, n: number): boolean {
     const out = lzfCompress(src, n - 4, start, n);
@@ -400,19 +418,19 @@ function writeQuicklist(w: RdbWriter, items: Iterable<string>, fill: number): vo
   }
   if (cur !== null) nodes.push(cur.finish());
   w.len(nodes.length);
-  for (const node of nodes) {
-    if (typeof node === 'string') {
-      w.len(C.QUICKLIST_NODE_CONTAINER_PLAIN);
-      w.string(node);
-    } else {
-      w.len(C.QUICKLIST_NODE_CONTAINER_PACKED);
-      w.blob(node);
-    }
+  const depth = w.opts.limits.listCompressDepth;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    const bytes = typeof node === 'string' ? Buffer.from(node, 'latin1') : node;
+    w.len(typeof node === 'string' ? C.QUICKLIST_NODE_CONTAINER_PLAIN : C.QUICKLIST_NODE_CONTAINER_PACKED);
+    // with list-compress-depth, Redis keeps inner nodes LZF-compressed and saves them as is
+    if (depth > 0 && i >= depth && i < nodes.length - depth && w.lzfBlob(bytes)) continue;
+    w.blob(bytes);
   }
 }
 
 /** One listpack node of a stream being rebuilt. */
-interface StreamNode {
+interface RdbStreamNode {
   master: StreamID;
   masterKey: string;
   masterFields: string[];
@@ -422,7 +440,7 @@ interface StreamNode {
   entriesBytes: number;
 }
 
-function masterPartSize(node: StreamNode): number {
+function masterPartSize(node: RdbStreamNode): number {
   let n = lpElementSize(node.entries.length) + lpElementSize(0) + lpElementSize(node.masterFields.length) + lpElementSize(0);
   for (const f of node.masterFields) n += lpElementSize(f);
   return n;
@@ -435,7 +453,7 @@ function sameFields(master: string[], fields: string[]): boolean {
 }
 
 /** Bytes an entry takes in a node (flags, ID deltas, optional field names, values, lp-count). */
-function entrySize(node: StreamNode, id: StreamID, fields: string[]): number {
+function entrySize(node: RdbStreamNode, id: StreamID, fields: string[]): number {
   const same = sameFields(node.masterFields, fields);
   const nf = fields.length >> 1;
   let n = lpElementSize(same ? 2 : 0) + lpElementSize(BigInt.asIntN(64, id.ms - node.master.ms)) + lpElementSize(BigInt.asIntN(64, id.seq - node.master.seq));
@@ -448,7 +466,7 @@ function entrySize(node: StreamNode, id: StreamID, fields: string[]): number {
   return n;
 }
 
-function nodeListpack(node: StreamNode): Buffer {
+function nodeListpack(node: RdbStreamNode): Buffer {
   const lp = new ListpackWriter(256);
   lp.appendInteger(node.entries.length);
   lp.appendInteger(0);
@@ -492,10 +510,10 @@ function writeStream(w: RdbWriter, s: Stream): void {
  * same commands, see StreamLayout), without the deleted entries; null when there is no layout
  * or it does not match the entries.
  */
-function layoutNodes(s: Stream): StreamNode[] | null {
+function layoutNodes(s: Stream): RdbStreamNode[] | null {
   const layout = s.layout;
   if (layout === null || layout.live !== s.length || layout.nodes.length === 0) return null;
-  const out: StreamNode[] = [];
+  const out: RdbStreamNode[] = [];
   let total = 0;
   const ln = layout.nodes;
   for (let i = 0; i < ln.length; i++) {
@@ -514,11 +532,11 @@ function layoutNodes(s: Stream): StreamNode[] | null {
 }
 
 /** The nodes streamAppendItem builds appending every entry in order (no layout kept). */
-function appendNodes(s: Stream, limits: TypeLimits): StreamNode[] {
+function appendNodes(s: Stream, limits: TypeLimits): RdbStreamNode[] {
   let maxBytes = limits.streamNodeMaxBytes;
   if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
-  const nodes: StreamNode[] = [];
-  let node: StreamNode | null = null;
+  const nodes: RdbStreamNode[] = [];
+  let node: RdbStreamNode | null = null;
   for (const [k, fields] of s.entries.entries()) {
     const id = streamIdFromKey(k);
     if (node !== null) {

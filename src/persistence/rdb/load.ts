@@ -450,6 +450,11 @@ export function rdbSave(server: Server): boolean {
   server.keyspace.dirty -= dirtyBefore;
   st.lastSave = Math.floor(Date.now() / 1000);
   st.lastBgsaveStatus = 'ok';
+  // a good save ends stop-writes-on-bgsave-error's MISCONF at once, as the status check in
+  // Redis's processCommand is live (the BGSAVE layer sets the message)
+  if (server.writeError !== null && server.writeError.startsWith('MISCONF Redis is configured to save RDB snapshots')) {
+    server.writeError = null;
+  }
   return true;
 }
 

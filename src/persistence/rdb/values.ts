@@ -24,6 +24,8 @@ export interface TypeLimits {
   setIntsetEntries: number;
   /** list-max-listpack-size: > 0 entries per node, < 0 a size class (-2 = 8 KB) */
   listFill: number;
+  /** list-compress-depth: nodes this far from both ends stay plain, inner ones are LZF blobs */
+  listCompressDepth: number;
   streamNodeMaxBytes: number;
   streamNodeMaxEntries: number;
 }
@@ -36,6 +38,7 @@ export const DEFAULT_LIMITS: Readonly<TypeLimits> = Object.freeze({
   zsetValue: 64,
   setIntsetEntries: 512,
   listFill: -2,
+  listCompressDepth: 0,
   streamNodeMaxBytes: 4096,
   streamNodeMaxEntries: 100,
 });
@@ -54,6 +57,7 @@ export function limitsFromConfig(config: Config): TypeLimits {
     zsetValue: get('zset-max-listpack-value', DEFAULT_LIMITS.zsetValue),
     setIntsetEntries: get('set-max-intset-entries', DEFAULT_LIMITS.setIntsetEntries),
     listFill: get('list-max-listpack-size', DEFAULT_LIMITS.listFill),
+    listCompressDepth: get('list-compress-depth', DEFAULT_LIMITS.listCompressDepth),
     streamNodeMaxBytes: get('stream-node-max-bytes', DEFAULT_LIMITS.streamNodeMaxBytes),
     streamNodeMaxEntries: get('stream-node-max-entries', DEFAULT_LIMITS.streamNodeMaxEntries),
   };

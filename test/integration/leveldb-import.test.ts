@@ -1,0 +1,110 @@
+/**
+ * Import into an empty LevelDB store: every RDB and AOF fixture written by Redis 7.0.15 is
+ * imported once at start-up (`leveldb yes`, empty store, dump.rdb / appendonlydir / legacy
+ * appendonly.aof in `dir`), the source files are removed, and a restart from the store alone
+ * gives the keyspace of the fixture's .expected.jsonl. Also: appendonly yes with leveldb yes is
+ * refused, at start-up and by CONFIG SET, and the RDB/AOF start-up loaders stand aside.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, cpSync, readFileSync, existsSync, readdirSync, chmodSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAmber, keyspaceDump, fixturesDir, RawClient } from '../helpers/servers.js';
+
+const fixtures = fixturesDir();
+const skip = fixtures === null ? 'the fixtures folder ../shared/fixtures is missing' : false;
+const F = fixtures ? join(fixtures, 'redis-7.0.15') : '';
+
+/** Copies a fixture (file or folder) to `dest`, writable (fixtures are read-only). */
+function place(src: string, dest: string): void {
+  cpSync(src, dest, { recursive: true });
+  const fix = (p: string): void => {
+    chmodSync(p, statSync(p).isDirectory() ? 0o755 : 0o644);
+    if (statSync(p).isDirectory()) for (const f of readdirSync(p)) fix(join(p, f));
+  };
+  fix(dest);
+}
+
+const cases: Array<{ name: string; src: string; dest: string; expected: string }> = [
+  { name: 'dump.rdb', src: 'dump.rdb', dest: 'dump.rdb', expected: 'dump.expected.jsonl' },
+  { name: 'multi-part AOF with RDB preamble', src: 'appendonlydir-preamble', dest: 'appendonlydir', expected: 'aof-preamble.expected.jsonl' },
+  { name: 'multi-part AOF with RESP base', src: 'appendonlydir-resp', dest: 'appendonlydir', expected: 'aof-resp.expected.jsonl' },
+  { name: 'legacy single-file AOF', src: 'legacy-appendonly.aof', dest: 'appendonly.aof', expected: 'legacy-appendonly.expected.jsonl' },
+];
+
+for (const c of cases) {
+  test(`import of ${c.name} into an empty store, then restart from LevelDB alone`, { skip }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));
+    try {
+      place(join(F, c.src), join(dir, c.dest));
+      const directives = { dir, save: '', leveldb: 'yes' };
+      let s = await startAmber(directives);
+      const expected = readFileSync(join(F, c.expected), 'latin1');
+      assert.equal(await keyspaceDump(s.port), expected, 'right after the import');
+      await s.close();
+      // the store alone: the imported files go away
+      rmSync(join(dir, c.dest), { recursive: true, force: true });
+      s = await startAmber(directives);
+      try {
+        assert.equal(await keyspaceDump(s.port), expected, 'after a restart from the store');
+        // a second start does not import again (the store is not empty): the data stays
+        const rc = await RawClient.connect(s.port);
+        const info = await rc.call('INFO', 'leveldb');
+        rc.close();
+        assert.match(info, /leveldb_enabled:1/);
+        assert.match(info, /leveldb_last_load_keys:\d+/);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('with leveldb yes the RDB loader does not load dump.rdb into a store that has data', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));
+  try {
+    let s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    let rc = await RawClient.connect(s.port);
+    assert.equal(await rc.call('SET', 'only', 'leveldb'), '+OK\r\n');
+    rc.close();
+    await s.close();
+    place(join(F, 'dump.rdb'), join(dir, 'dump.rdb'));
+    s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    rc = await RawClient.connect(s.port);
+    assert.equal(await rc.call('DBSIZE'), ':1\r\n');
+    assert.equal(await rc.call('GET', 'only'), '$7\r\nleveldb\r\n');
+    rc.close();
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('appendonly yes with leveldb yes is refused at start-up and by CONFIG SET', async () => {
+  await assert.rejects(startAmber({ leveldb: 'yes', appendonly: 'yes' }), /appendonly yes and leveldb yes cannot be used together/);
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-conf-'));
+  const s = await startAmber({ dir, save: '', leveldb: 'yes' });
+  try {
+    const rc = await RawClient.connect(s.port);
+    const r = await rc.call('CONFIG', 'SET', 'appendonly', 'yes');
+    assert.match(r, /^-ERR CONFIG SET failed \(possibly related to argument 'appendonly'\) - appendonly yes and leveldb yes cannot be used together/);
+    assert.equal(await rc.call('CONFIG', 'GET', 'appendonly'), '*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n');
+    assert.ok(!existsSync(join(dir, 'appendonlydir')), 'no AOF was started');
+    rc.close();
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const s2 = await startAmber({ appendonly: 'yes' });
+  try {
+    const rc = await RawClient.connect(s2.port);
+    const r = await rc.call('CONFIG', 'SET', 'leveldb', 'yes');
+    assert.match(r, /^-ERR CONFIG SET failed \(possibly related to argument 'leveldb'\) - appendonly yes and leveldb yes cannot be used together/);
+    rc.close();
+  } finally {
+    await s2.close();
+  }
+});

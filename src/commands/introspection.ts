@@ -199,7 +199,7 @@ const OW_UPDATE = ['OW', 'update'];
  * the key specs cannot tell: an `unknown` spec (SORT), an incomplete one (MIGRATE KEYS), variable
  * flags (SET, BITFIELD), or a spec that does not fit the line.
  */
-const NATIVE_GETKEYS: Record<string, (argv: readonly string[]) => KeyReference[]> = {
+export const NATIVE_GETKEYS: Record<string, (argv: readonly string[]) => KeyReference[]> = {
   /** setGetKeys: GET makes the access RW. */
   set(argv) {
     for (let i = 3; i < argv.length; i++) {

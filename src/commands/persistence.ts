@@ -24,8 +24,12 @@ const save: Handler = (c) => {
     c.addError('ERR Background save already in progress');
     return;
   }
-  if (rdbSave(server)) c.addOk();
-  else c.addError('ERR');
+  if (rdbSave(server)) {
+    rdbState(server).saves++;
+    c.addOk();
+  } else {
+    c.addError('ERR');
+  }
 };
 
 /** LASTSAVE: Unix time of the last successful save. */

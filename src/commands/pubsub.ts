@@ -30,6 +30,69 @@ interface PubSubTables {
   channels: Map<string, Set<Client>>;
   patterns: Map<string, Set<Client>>;
   shardChannels: Map<string, Set<Client>>;
+  /** the patterns of `patterns` indexed by literal prefix, so PUBLISH matches only candidates */
+  patternIndex: PatternIndex;
+}
+
+/**
+ * Patterns grouped by their literal prefix (the bytes before the first `*`, `?`, `[` or `\`).
+ * stringmatchlen compares those bytes exactly, so a pattern can only match a channel that starts
+ * with its prefix: PUBLISH looks up the channel's prefixes of the lengths present (a few Map
+ * lookups) instead of running the matcher against every pattern, which keeps a server with
+ * 100,000 patterns responsive. Redis walks its pattern dict in hash order, so the order in which
+ * several matching patterns deliver is unspecified there; here it is by prefix length, then by
+ * first subscription.
+ */
+class PatternIndex {
+  private byPrefix = new Map<string, Set<string>>();
+  /** distinct prefix lengths present, ascending, with how many prefixes have each */
+  private lengths: number[] = [];
+  private lengthRefs = new Map<number, number>();
+
+  add(pattern: string): void {
+    const prefix = literalPrefix(pattern);
+    let set = this.byPrefix.get(prefix);
+    if (set === undefined) {
+      this.byPrefix.set(prefix, (set = new Set()));
+      const n = this.lengthRefs.get(prefix.length) ?? 0;
+      this.lengthRefs.set(prefix.length, n + 1);
+      if (n === 0) this.lengths = [...this.lengthRefs.keys()].sort((a, b) => a - b);
+    }
+    set.add(pattern);
+  }
+
+  delete(pattern: string): void {
+    const prefix = literalPrefix(pattern);
+    const set = this.byPrefix.get(prefix);
+    if (set === undefined || !set.delete(pattern) || set.size > 0) return;
+    this.byPrefix.delete(prefix);
+    const n = this.lengthRefs.get(prefix.length)! - 1;
+    if (n > 0) this.lengthRefs.set(prefix.length, n);
+    else {
+      this.lengthRefs.delete(prefix.length);
+      this.lengths = [...this.lengthRefs.keys()].sort((a, b) => a - b);
+    }
+  }
+
+  /** Calls `fn` for every pattern matching `channel` (stringmatchlen, case-sensitive). */
+  forEachMatch(channel: string, fn: (pattern: string) => void): void {
+    const lengths = this.lengths;
+    for (let i = 0; i < lengths.length; i++) {
+      const len = lengths[i]!;
+      if (len > channel.length) break;
+      const set = this.byPrefix.get(len === channel.length ? channel : channel.slice(0, len));
+      if (set === undefined) continue;
+      for (const pattern of set) if (stringMatch(pattern, channel, false)) fn(pattern);
+    }
+  }
+}
+
+function literalPrefix(pattern: string): string {
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charCodeAt(i);
+    if (ch === 42 || ch === 63 || ch === 91 || ch === 92) return pattern.slice(0, i); // * ? [ \
+  }
+  return pattern;
 }
 
 const tablesByServer = new WeakMap<Server, PubSubTables>();
@@ -37,15 +100,13 @@ const tablesByServer = new WeakMap<Server, PubSubTables>();
 function tables(server: Server): PubSubTables {
   let t = tablesByServer.get(server);
   if (t === undefined) {
-    const nt: PubSubTables = { channels: new Map(), patterns: new Map(), shardChannels: new Map() };
+    const nt: PubSubTables = { channels: new Map(), patterns: new Map(), shardChannels: new Map(), patternIndex: new PatternIndex() };
     t = nt;
     tablesByServer.set(server, nt);
     server.freeClientHooks.push((c) => {
       const st = c.pubsub as PubSubState | null;
       if (!st) return;
-      for (const ch of st.channels) removeFrom(nt.channels, ch, c);
-      for (const p of st.patterns) removeFrom(nt.patterns, p, c);
-      for (const ch of st.shardChannels) removeFrom(nt.shardChannels, ch, c);
+      leaveAll(nt, c, st);
     });
     installNotifier(server);
   }
@@ -58,12 +119,25 @@ export function pubsubCounts(server: Server): { channels: number; patterns: numb
   return { channels: t?.channels.size ?? 0, patterns: t?.patterns.size ?? 0, shardChannels: t?.shardChannels.size ?? 0 };
 }
 
-function removeFrom(m: Map<string, Set<Client>>, name: string, c: Client): void {
+function removeFrom(t: PubSubTables, kind: SubKind, name: string, c: Client): void {
+  const m = t[kind];
   const s = m.get(name);
   if (!s) return;
   s.delete(c);
-  if (s.size === 0) m.delete(name);
+  if (s.size === 0) {
+    m.delete(name);
+    if (kind === 'patterns') t.patternIndex.delete(name);
+  }
 }
+
+/** Removes every subscription of `c` from the server tables (disconnect, RESET). */
+function leaveAll(t: PubSubTables, c: Client, st: PubSubState): void {
+  for (const ch of st.channels) removeFrom(t, 'channels', ch, c);
+  for (const p of st.patterns) removeFrom(t, 'patterns', p, c);
+  for (const ch of st.shardChannels) removeFrom(t, 'shardChannels', ch, c);
+}
+
+type SubKind = 'channels' | 'patterns' | 'shardChannels';
 
 function state(c: Client): PubSubState {
   let st = c.pubsub as PubSubState | null;
@@ -85,7 +159,7 @@ function addSubReply(c: Client, kind: string, name: string | null, count: number
 
 // ---- subscribe / unsubscribe -------------------------------------------------------------
 
-function subscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardChannels', reply: string): void {
+function subscribeGeneric(c: Client, kind: SubKind, reply: string): void {
   const t = tables(c.server);
   const st = state(c);
   for (let i = 1; i < c.argv.length; i++) {
@@ -93,14 +167,17 @@ function subscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardChann
     if (!st[kind].has(name)) {
       st[kind].add(name);
       let set = t[kind].get(name);
-      if (!set) t[kind].set(name, (set = new Set()));
+      if (!set) {
+        t[kind].set(name, (set = new Set()));
+        if (kind === 'patterns') t.patternIndex.add(name);
+      }
       set.add(c);
     }
     addSubReply(c, reply, name, kind === 'shardChannels' ? st.shardChannels.size : st.count());
   }
 }
 
-function unsubscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardChannels', reply: string): void {
+function unsubscribeGeneric(c: Client, kind: SubKind, reply: string): void {
   const t = tables(c.server);
   const st = state(c);
   const names = c.argv.length > 1 ? c.argv.slice(1) : [...st[kind]];
@@ -110,7 +187,7 @@ function unsubscribeGeneric(c: Client, kind: 'channels' | 'patterns' | 'shardCha
     return;
   }
   for (const name of names) {
-    if (st[kind].delete(name)) removeFrom(t[kind], name, c);
+    if (st[kind].delete(name)) removeFrom(t, kind, name, c);
     addSubReply(c, reply, name, count());
   }
 }
@@ -151,29 +228,31 @@ export function publishMessage(server: Server, channel: string, message: string,
   if (t === undefined) return 0;
   let receivers = 0;
   const subs = (shard ? t.shardChannels : t.channels).get(channel);
+  const hasPatterns = !shard && t.patterns.size > 0;
+  if (subs === undefined && !hasPatterns) return 0;
+  const limits = server.config.get<OutputBufferLimits>('client-output-buffer-limit');
   if (subs) {
     for (const c of subs) {
       c.addPushLen(3);
       c.addBulk(shard ? 'smessage' : 'message');
       c.addBulk(channel);
       c.addBulk(message);
-      afterDelivery(server, c);
+      afterDelivery(server, c, limits);
       receivers++;
     }
   }
-  if (!shard && t.patterns.size > 0) {
-    for (const [pattern, clients] of t.patterns) {
-      if (!stringMatch(pattern, channel, false)) continue;
-      for (const c of clients) {
+  if (hasPatterns) {
+    t.patternIndex.forEachMatch(channel, (pattern) => {
+      for (const c of t.patterns.get(pattern)!) {
         c.addPushLen(4);
         c.addBulk('pmessage');
         c.addBulk(pattern);
         c.addBulk(channel);
         c.addBulk(message);
-        afterDelivery(server, c);
+        afterDelivery(server, c, limits);
         receivers++;
       }
-    }
+    });
   }
   return receivers;
 }
@@ -183,20 +262,21 @@ export function publishMessage(server: Server, channel: string, message: string,
  * message was queued for `c`, then schedules its flush. A client over the hard limit, or over the
  * soft limit for longer than its seconds, is closed as Redis does (checkClientOutputBufferLimits).
  */
-function afterDelivery(server: Server, c: Client): void {
+function afterDelivery(server: Server, c: Client, limits: OutputBufferLimits): void {
   server.scheduleFlush(c);
-  const limits = server.config.get<OutputBufferLimits>('client-output-buffer-limit');
   const st = c.pubsub as PubSubState | null;
   const cls = st !== null && st.total() > 0 ? limits.pubsub : limits.normal;
   if (cls.hard === 0 && cls.soft === 0) return;
   const used = c.outputBytes;
-  const now = Date.now();
   let over = cls.hard > 0 && used >= cls.hard;
-  if (!over && cls.soft > 0 && used >= cls.soft) {
+  if (cls.soft > 0 && used >= cls.soft) {
+    // checkClientOutputBufferLimits: the soft limit counts in whole Unix seconds (server.unixtime)
+    // and must hold for more than soft_limit_seconds
+    const now = Math.floor(Date.now() / 1000);
     const since = softSince.get(c);
     if (since === undefined) softSince.set(c, now);
-    else if (now - since >= cls.softSeconds * 1000) over = true;
-  } else if (cls.soft > 0 && used < cls.soft) {
+    else if (now - since > cls.softSeconds) over = true;
+  } else if (cls.soft > 0) {
     softSince.delete(c);
   }
   if (over) {
@@ -290,10 +370,7 @@ dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
 export function resetPubSubState(c: Client): void {
   const st = c.pubsub as PubSubState | null;
   if (!st) return;
-  const t = tables(c.server);
-  for (const ch of st.channels) removeFrom(t.channels, ch, c);
-  for (const p of st.patterns) removeFrom(t.patterns, p, c);
-  for (const ch of st.shardChannels) removeFrom(t.shardChannels, ch, c);
+  leaveAll(tables(c.server), c, st);
   c.pubsub = null;
 }
 

@@ -357,14 +357,17 @@ export class Database {
   private splitOne(): void {
     const base = 1 << this.level;
     const i = this.splitNext;
-    const old = this.segments[i]!;
-    const lo = new Map<string, Value>();
+    // The segment keeps its keys of the low half in place: allocating two fresh Maps would leave
+    // the old (long-lived, hence old-generation) hash table behind as garbage at every split.
+    // Deleting while iterating a Map is safe: entries not yet visited are still visited.
+    const lo = this.segments[i]!;
     const hi = new Map<string, Value>();
-    for (const [k, v] of old) {
-      if (hashKey(k) & base) hi.set(k, v);
-      else lo.set(k, v);
+    for (const [k, v] of lo) {
+      if (hashKey(k) & base) {
+        hi.set(k, v);
+        lo.delete(k);
+      }
     }
-    this.segments[i] = lo;
     this.segments.push(hi); // index i + base, since segments.length === base + splitNext
     this.splitNext++;
     if (this.splitNext === base) {

@@ -1,6 +1,8 @@
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
+import { NATIVE_GETKEYS } from '../commands/introspection.js';
+import { dispatchHooks } from './dispatch.js';
 
 /**
  * Client-side caching (keys tracking) after Redis 7.0's src/tracking.c.
@@ -37,6 +39,13 @@ interface Tables {
   /** the client running the current command (NOLOOP) */
   current: Client | null;
   totalItems: number;
+  /**
+   * invalidations for the client running the command, sent after its reply (tracking_pending_keys
+   * of 7.0: they must not interleave with the reply, nor with EXEC's); null means "all keys"
+   */
+  pending: Array<string | null>;
+  /** numCommands when the last flush invalidated everything: FLUSHALL clears every db, once */
+  flushMark: number;
 }
 
 const byServer = new WeakMap<Server, Tables>();
@@ -45,7 +54,7 @@ const byServer = new WeakMap<Server, Tables>();
 export function trackingTables(server: Server): Tables {
   let t = byServer.get(server);
   if (t !== undefined) return t;
-  const tables: Tables = { keys: new Map(), prefixes: new Map(), trackingClients: 0, current: null, totalItems: 0 };
+  const tables: Tables = { keys: new Map(), prefixes: new Map(), trackingClients: 0, current: null, totalItems: 0, pending: [], flushMark: -1 };
   t = tables;
   byServer.set(server, tables);
   server.keyspace.onKeyModified((_db, key) => invalidateKey(server, tables, key, true));
@@ -56,7 +65,6 @@ export function trackingTables(server: Server): Tables {
   server.beforeReplyHooks.push(() => {
     broadcast(server, tables);
   });
-  server.cronHooks.push(() => limitUsedSlots(server, tables));
   server.freeClientHooks.push((c) => disableTracking(c));
   return tables;
 }
@@ -70,7 +78,10 @@ export function trackingState(c: Client): TrackingState | null {
 export function enableTracking(c: Client, redirect: number, opts: { bcast: boolean; optin: boolean; optout: boolean; noloop: boolean }, prefixes: string[]): void {
   const t = trackingTables(c.server);
   let st = trackingState(c);
-  if (st === null || !st.on) t.trackingClients++;
+  if (st === null || !st.on) {
+    t.trackingClients++;
+    trackingClientsAllServers++;
+  }
   st ??= { on: false, bcast: false, optin: false, optout: false, caching: false, noloop: false, redirect: 0, brokenRedirect: false, prefixes: new Set() };
   st.on = true;
   st.brokenRedirect = false;
@@ -103,7 +114,10 @@ export function disableTracking(c: Client): void {
       ps.clients.delete(c);
       if (ps.clients.size === 0) t.prefixes.delete(p);
     }
-    if (st.on) t.trackingClients--;
+    if (st.on) {
+      t.trackingClients--;
+      trackingClientsAllServers--;
+    }
   }
   st.prefixes.clear();
   st.on = false;
@@ -139,30 +153,45 @@ export function trackingInfo(server: Server): { clients: number; keys: number; i
 }
 
 function afterCommand(server: Server, t: Tables, c: Client, spec: CommandSpec): void {
+  // afterCommand in server.c: at the top-level call (EXEC included, its queued commands not),
+  // the invalidations deferred for the client that ran it follow its reply
+  if (t.pending.length !== 0 && (c.multi as { inExec?: boolean } | null)?.inExec !== true) {
+    const pending = t.pending;
+    t.pending = [];
+    if (!c.closed) for (const key of pending) sendTrackingMessage(server, c, key === null ? null : [key]);
+  }
   const st = trackingState(c);
   if (st === null || !st.on) return;
-  // CLIENT CACHING applies to the next command only (resetClient in networking.c).
-  const isCaching = spec.fullName === 'client|caching';
   if (!st.bcast && spec.flags.has('readonly') && !spec.flags.has('pubsub')) {
     if (!((st.optin && !st.caching) || (st.optout && st.caching))) rememberKeys(t, c, spec);
   }
-  if (!isCaching && c.multi === null) st.caching = false;
-  void server;
+  // CLIENT CACHING applies to the next command or transaction only; resetClient keeps the flag
+  // after any CLIENT subcommand (they share clientCommand) and inside MULTI
+  if (c.multi === null && (spec.parent ?? spec).name !== 'client') st.caching = false;
 }
 
-/** Keys of argv by the spec's first/last/step positions (trackingRememberKeys). */
+/**
+ * Remembers the keys a read-only command read (trackingRememberKeys): by the command's own key
+ * function when it has one, else by its first/last/step positions (getKeysFromCommand of 7.0).
+ */
 function rememberKeys(t: Tables, c: Client, spec: CommandSpec): void {
   const argv = c.argv;
+  const native = NATIVE_GETKEYS[spec.fullName];
+  if (native !== undefined) {
+    for (const k of native(argv)) remember(t, c, argv[k.pos]!);
+    return;
+  }
   if (spec.firstKey <= 0) return;
   const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
-  for (let i = spec.firstKey; i <= last && i < argv.length; i += Math.max(1, spec.keyStep)) {
-    const key = argv[i]!;
-    let ids = t.keys.get(key);
-    if (!ids) t.keys.set(key, (ids = new Set()));
-    if (!ids.has(c.id)) {
-      ids.add(c.id);
-      t.totalItems++;
-    }
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += Math.max(1, spec.keyStep)) remember(t, c, argv[i]!);
+}
+
+function remember(t: Tables, c: Client, key: string): void {
+  let ids = t.keys.get(key);
+  if (!ids) t.keys.set(key, (ids = new Set()));
+  if (!ids.has(c.id)) {
+    ids.add(c.id);
+    t.totalItems++;
   }
 }
 
@@ -180,7 +209,8 @@ function invalidateKey(server: Server, t: Tables, key: string, bcast: boolean): 
     const st = target ? trackingState(target) : null;
     if (!target || !st || !st.on || st.bcast) continue;
     if (st.noloop && target === current) continue;
-    sendTrackingMessage(server, target, [key]);
+    if (target === current) t.pending.push(key);
+    else sendTrackingMessage(server, target, [key]);
   }
   t.totalItems -= ids.size;
   t.keys.delete(key);
@@ -191,10 +221,17 @@ function currentClient(server: Server): Client | null {
 }
 
 function invalidateAllOnFlush(server: Server, t: Tables): void {
+  // trackingInvalidateKeysOnFlush runs once per FLUSHALL/FLUSHDB, while the gate signals each db
+  // it empties: the command counter, which moves after every command, tells them apart
+  if (t.flushMark === server.stats.numCommands) return;
+  t.flushMark = server.stats.numCommands;
   if (t.trackingClients > 0) {
+    const current = currentClient(server);
     for (const c of server.clients.values()) {
       const st = trackingState(c);
-      if (st && st.on) sendTrackingMessage(server, c, null);
+      if (!st || !st.on) continue;
+      if (c === current) t.pending.push(null);
+      else sendTrackingMessage(server, c, null);
     }
   }
   t.keys.clear();
@@ -246,8 +283,12 @@ function sendTrackingMessage(server: Server, c: Client, keys: string[] | null): 
 /** Sends the keys collected per prefix this turn (trackingBroadcastInvalidationMessages). */
 function broadcast(server: Server, t: Tables): void {
   if (t.prefixes.size === 0) return;
-  for (const ps of t.prefixes.values()) {
-    if (ps.keys.size === 0) continue;
+  let touched: Array<[string, { clients: Set<Client>; keys: Map<string, Client | null> }]> | null = null;
+  for (const e of t.prefixes) if (e[1].keys.size !== 0) (touched ??= []).push(e);
+  if (touched === null) return;
+  // Redis walks its prefix table, a radix tree: prefixes in byte order
+  if (touched.length > 1) touched.sort((a, b) => compareBytes(a[0], b[0]));
+  for (const [, ps] of touched) {
     const all = [...ps.keys.keys()].sort(compareBytes);
     for (const c of ps.clients) {
       const st = trackingState(c);
@@ -266,6 +307,20 @@ function broadcast(server: Server, t: Tables): void {
 function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Clients with tracking on in every server of this process: the dispatch check's fast exit. */
+let trackingClientsAllServers = 0;
+
+// processCommand calls trackingLimitUsedSlots before running any command while some client
+// tracks, so a table over tracking-table-max-keys shrinks before the next command runs.
+const previousCheck = dispatchHooks.check;
+dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
+  if (trackingClientsAllServers !== 0) {
+    const t = byServer.get(c.server);
+    if (t !== undefined && t.trackingClients !== 0) limitUsedSlots(c.server, t);
+  }
+  return previousCheck !== null ? previousCheck(c, spec) : null;
+};
 
 /** Keeps the table within tracking-table-max-keys (trackingLimitUsedSlots). */
 let overLimitRuns = 0;

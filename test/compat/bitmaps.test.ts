@@ -3,68 +3,21 @@
  * BITPOS (BYTE and BIT ranges), BITOP, BITFIELD (types, '#' offsets, OVERFLOW WRAP|SAT|FAIL)
  * and BITFIELD_RO, with their errors, plus random sequences (fast-check).
  */
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
 import type { RObject } from '../../src/keyspace/types/object.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-let ca3: RawClient;
-let cr3: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-  ca3 = await RawClient.connect(amber.port);
-  if (amber.server.commands.has('hello')) {
-    await ca3.call('HELLO', '3');
-  } else {
-    await ca3.call('PING');
-    let last = null;
-    for (const cl of amber.server.clients.values()) if (last === null || cl.id > last.id) last = cl;
-    last!.resp = 3;
-  }
-  cr3 = await RawClient.connect(redis.port);
-  await cr3.call('HELLO', '3');
-});
-
-after(async () => {
-  if (skip) return;
-  for (const c of [ca, cr, ca3, cr3]) c?.close();
-  await amber?.close();
-  await redis?.close();
-});
-
-async function reset(): Promise<void> {
-  amber.server.keyspace.flushAll();
-  await cr.call('FLUSHALL');
-}
+const pair = compatPair({ reset: 'inprocess' });
+const { skip, reset, same } = pair;
 
 async function makeWrongType(key: string): Promise<void> {
-  await cr.call('RPUSH', key, 'x');
-  if (amber.server.commands.has('rpush')) {
-    await ca.call('RPUSH', key, 'x');
+  await pair.cr.call('RPUSH', key, 'x');
+  if (pair.amber.server.commands.has('rpush')) {
+    await pair.ca.call('RPUSH', key, 'x');
   } else {
     const fake = { type: 'list', encoding: () => 'quicklist', clone: () => fake } as unknown as RObject;
-    amber.server.keyspace.dbs[0]!.setKey(key, fake);
-  }
-}
-
-async function same(cmds: string[][], resp3 = false): Promise<void> {
-  const a = resp3 ? ca3 : ca;
-  const r = resp3 ? cr3 : cr;
-  const [ra, rr] = await Promise.all([a.pipeline(cmds), r.pipeline(cmds)]);
-  for (let i = 0; i < cmds.length; i++) {
-    assert.equal(ra[i], rr[i], `${resp3 ? 'RESP3 ' : ''}${JSON.stringify(cmds[i])}`);
+    pair.amber.server.keyspace.dbs[0]!.setKey(key, fake);
   }
 }
 

@@ -4,27 +4,16 @@
  * PTTL, EXPIRETIME, PEXPIRETIME and PERSIST, in RESP2 and RESP3. Relative TTLs are compared in
  * seconds (both servers round the same way); absolute times are compared exactly.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, sameReplies, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { sameReplies } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 async function assertSame(cmds: string[][], hello3 = false): Promise<void> {
-  const [a, r] = await sameReplies(amber.port, redis.port, cmds, hello3);
+  const [a, r] = await sameReplies(pair.amber.port, pair.redis.port, cmds, hello3);
   for (let i = 0; i < cmds.length; i++) {
     assert.equal(a[i], r[i], `reply to ${JSON.stringify(cmds[i])} (#${i})`);
   }

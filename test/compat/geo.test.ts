@@ -4,30 +4,18 @@
  * RESP2 and RESP3, scores that are not geohashes, and random searches over thousands of points
  * whose distances, coordinates, hashes and order must equal Redis's.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
+import { RawClient } from '../helpers/servers.js';
 import { splitArgs } from '../../src/protocol/splitargs.js';
-import type { RunningServer } from '../../src/index.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 async function same(cmds: string[][], resp3 = false): Promise<void> {
-  const a = await RawClient.connect(amber.port);
-  const r = await RawClient.connect(redis.port);
+  const a = await RawClient.connect(pair.amber.port);
+  const r = await RawClient.connect(pair.redis.port);
   try {
     await a.call('FLUSHALL');
     await r.call('FLUSHALL');

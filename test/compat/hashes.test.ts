@@ -4,26 +4,15 @@
  * transitions, the long double results of HINCRBYFLOAT, HRANDFIELD's deterministic cases and the
  * shape of its random ones, HSCAN, keyspace notifications, dirty counts and propagation.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, replyEnd, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient, replyEnd } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none', redis: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+const { skip } = pair;
 
 /** How a reply is compared: exactly, as a multiset of elements, of pairs, or by shape only. */
 type Norm = 'sort' | 'pairs' | 'shape';
@@ -77,8 +66,8 @@ async function run(port: number, steps: Step[], resp3: boolean): Promise<string[
 
 /** Runs `steps` on both servers after FLUSHALL and compares the replies (RESP2, then RESP3). */
 async function same(steps: Step[], both = true): Promise<void> {
-  assert.deepEqual(await run(amber.port, steps, false), await run(redis.port, steps, false));
-  if (both) assert.deepEqual(await run(amber.port, steps, true), await run(redis.port, steps, true));
+  assert.deepEqual(await run(pair.amber.port, steps, false), await run(pair.redis.port, steps, false));
+  if (both) assert.deepEqual(await run(pair.amber.port, steps, true), await run(pair.redis.port, steps, true));
 }
 
 const long = (n: number, ch = 'x'): string => ch.repeat(n);
@@ -233,7 +222,7 @@ function parseAt(s: string, p: number): [unknown, number] {
 }
 
 test('HRANDFIELD: random replies hold real fields, distinct when count is positive', { skip }, async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(pair.amber.port);
   try {
     for (const n of [5, 600]) {
       await c.call('DEL', 'h');
@@ -279,7 +268,7 @@ test('HSCAN: errors, listpack whole, hashtable by cursor with MATCH and COUNT', 
     ['HSCAN', 'nokey', '0'], ['HSCAN', 'nokey', '0', 'COUNT', '0'], ['HSCAN', 'nokey', 'x'],
   ]);
   // a hashtable: a full iteration returns every field once at least, with its value
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const c = await RawClient.connect(port);
     try {
       await c.call('DEL', 'big');
@@ -338,9 +327,9 @@ test('keyspace notifications', { skip }, async () => {
     ['HDEL', 'h', 'a', 'b'], ['HDEL', 'h', 'c', 'd'], ['HDEL', 'nokey', 'x'], ['HINCRBY', 'h2', 'f', '1'],
     ['HINCRBYFLOAT', 'h3', 'f', '1'], ['HGET', 'nokey', 'f'], ['HSET', 'h', long(100), 'v'],
   ];
-  const theirs = await notifications(redis.port, steps);
+  const theirs = await notifications(pair.redis.port, steps);
   assert.ok(theirs.length > 20, 'theirs.length > 20');
-  assert.deepEqual(await notifications(amber.port, steps), theirs);
+  assert.deepEqual(await notifications(pair.amber.port, steps), theirs);
 });
 
 /** rdb_changes_since_last_save after each step. */
@@ -370,7 +359,7 @@ test('dirty counts (rdb_changes_since_last_save) as Redis', { skip }, async () =
     ['HDEL', 'h', 'a', 'b', 'nope'], ['HDEL', 'h', 'nope'], ['HDEL', 'h', 'c', 'd', 'e', 'z'], ['HSET', 'n', 'f', 'v'],
     ['HINCRBY', 'n2', 'f', '1'], ['HINCRBY', 'n', 'f', '1'],
   ];
-  assert.deepEqual(await dirtyCounts(amber.port, steps), await dirtyCounts(redis.port, steps));
+  assert.deepEqual(await dirtyCounts(pair.amber.port, steps), await dirtyCounts(pair.redis.port, steps));
 });
 
 /** The commands of Redis's AOF incr file written since `from` bytes, as argv arrays. */
@@ -405,17 +394,17 @@ test('propagation: HINCRBYFLOAT as HSET with the result, failed and no-op writes
     ['SADD', 's', 'a', 'b'], ['MULTI'], ['HINCRBYFLOAT', 'h', 'x', '2.5'], ['SPOP', 's', '5'], ['HSET', 'h', 'y', '1'], ['EXEC'],
   ];
   const effects: string[][] = [];
-  const unsub = amber.server.effects.subscribe((_db, argv) => effects.push(argv));
-  const c = await RawClient.connect(amber.port);
-  const cr = await RawClient.connect(redis.port);
+  const unsub = pair.amber.server.effects.subscribe((_db, argv) => effects.push(argv));
+  const c = await RawClient.connect(pair.amber.port);
+  const cr = await RawClient.connect(pair.redis.port);
   try {
     await cr.call('SELECT', '0');
-    const [, start] = readAof(redis.dir, 0);
+    const [, start] = readAof(pair.redis.dir, 0);
     for (const s of steps) {
       await c.call(...s);
       await cr.call(...s);
     }
-    const [theirs] = readAof(redis.dir, start);
+    const [theirs] = readAof(pair.redis.dir, start);
     const norm = (l: string[][]): string[] => l.filter((a) => a[0]!.toUpperCase() !== 'SELECT').map((a) => [a[0]!.toUpperCase(), ...a.slice(1)].join(' '));
     assert.ok(theirs.length >= 10, 'theirs.length >= 10');
     assert.deepEqual(norm(effects), norm(theirs));

@@ -5,43 +5,16 @@
  * with GET/SET and DUMP/RESTORE, crafted register arrays (the estimator over many
  * distributions), corrupted values, errors, RESP3, and keyspace notifications.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-});
-
-after(async () => {
-  if (skip) return;
-  ca?.close();
-  cr?.close();
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'resp2' });
+const { skip } = pair;
 
 /** Runs the commands on both servers (pipelined) and asserts identical replies. */
-async function same(cmds: string[][], a = ca, r = cr): Promise<string[]> {
-  const [x, y] = await Promise.all([a.pipeline(cmds), r.pipeline(cmds)]);
-  for (let i = 0; i < cmds.length; i++) {
-    if (x[i] !== y[i]) {
-      assert.equal(JSON.stringify(x[i]), JSON.stringify(y[i]), `reply to ${JSON.stringify(cmds[i]).slice(0, 200)}`);
-    }
-  }
-  return y;
-}
+const same = (cmds: string[][], a = pair.ca, r = pair.cr): Promise<string[]> => pair.sameOn(cmds, a, r, 'reply to ');
 
 async function reset(): Promise<void> {
   await same([['FLUSHALL'], ['CONFIG', 'SET', 'hll-sparse-max-bytes', '3000']]);
@@ -140,7 +113,7 @@ test('HLLs exchanged between the servers count the same', { skip }, async () => 
   await reset();
   // written by Redis, read by Amber, and the reverse
   for (const n of [0, 5, 300, 2500, 12000]) {
-    for (const [from, to] of [[cr, ca], [ca, cr]] as const) {
+    for (const [from, to] of [[pair.cr, pair.ca], [pair.ca, pair.cr]] as const) {
       await from.pipeline(pfadds('x', n, 'z' + n));
       if (n === 0) await from.call('PFADD', 'x');
       const raw = (await from.call('GET', 'x')).split('\r\n').slice(1, -1).join('\r\n');
@@ -151,12 +124,12 @@ test('HLLs exchanged between the servers count the same', { skip }, async () => 
     }
   }
   // DUMP payloads of Redis restored in Amber
-  await cr.pipeline([...pfadds('d1', 100, 'd'), ...pfadds('d2', 8000, 'd')]);
+  await pair.cr.pipeline([...pfadds('d1', 100, 'd'), ...pfadds('d2', 8000, 'd')]);
   for (const k of ['d1', 'd2']) {
-    const dump = (await cr.call('DUMP', k)).split('\r\n').slice(1, -1).join('\r\n');
-    assert.equal(await ca.call('RESTORE', k, '0', dump), '+OK\r\n');
-    assert.equal(await ca.call('PFCOUNT', k), await cr.call('PFCOUNT', k));
-    assert.equal(await ca.call('GET', k), await cr.call('GET', k));
+    const dump = (await pair.cr.call('DUMP', k)).split('\r\n').slice(1, -1).join('\r\n');
+    assert.equal(await pair.ca.call('RESTORE', k, '0', dump), '+OK\r\n');
+    assert.equal(await pair.ca.call('PFCOUNT', k), await pair.cr.call('PFCOUNT', k));
+    assert.equal(await pair.ca.call('GET', k), await pair.cr.call('GET', k));
   }
 });
 
@@ -239,8 +212,8 @@ test('errors and PFDEBUG', { skip }, async () => {
 
 test('RESP3 replies', { skip }, async () => {
   await reset();
-  const a3 = await RawClient.connect(amber.port);
-  const r3 = await RawClient.connect(redis.port);
+  const a3 = await RawClient.connect(pair.amber.port);
+  const r3 = await RawClient.connect(pair.redis.port);
   try {
     await a3.call('HELLO', '3');
     await r3.call('HELLO', '3');
@@ -264,7 +237,7 @@ async function messagesUntilMarker(sub: RawClient): Promise<string[]> {
 test('keyspace notifications: pfadd for PFADD and PFMERGE, none for PFCOUNT', { skip }, async () => {
   await reset();
   await same([['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']]);
-  const subs = await Promise.all([RawClient.connect(amber.port), RawClient.connect(redis.port)]);
+  const subs = await Promise.all([RawClient.connect(pair.amber.port), RawClient.connect(pair.redis.port)]);
   try {
     for (const s of subs) {
       await s.call('PSUBSCRIBE', '__key*__:*');

@@ -4,24 +4,13 @@
  * RANDOMKEY and SCAN argument handling, KEYS with many glob patterns (compared as sets, since the
  * order of keys is the hash table's), keyspace notifications and the keyspace hit/miss counters.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, replyEnd, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient, sameReplies, replyEnd } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 /** A decoded RESP reply: strings for bulk/simple, {err} for errors, numbers as strings with ':'. */
 type Decoded = string | null | { err: string } | Decoded[];
@@ -61,12 +50,12 @@ function decodeAt(buf: Buffer, pos: number): [Decoded, number] {
 }
 
 async function both<T>(fn: (port: number) => Promise<T>): Promise<[T, T]> {
-  return [await fn(amber.port), await fn(redis.port)];
+  return [await fn(pair.amber.port), await fn(pair.redis.port)];
 }
 
-/** Runs commands on one fresh connection per server; returns [amber, redis] raw replies. */
+/** Runs commands on one fresh connection per server; returns [pair.amber, pair.redis] raw replies. */
 function run(cmds: string[][], hello3 = false): Promise<[string[], string[]]> {
-  return sameReplies(amber.port, redis.port, cmds, hello3);
+  return sameReplies(pair.amber.port, pair.redis.port, cmds, hello3);
 }
 
 /** Asserts byte-equal replies, reporting the first differing command. */
@@ -252,7 +241,7 @@ test('OBJECT under an LFU policy and with maxmemory', { skip }, async () => {
 
 test('collections: TYPE, COPY, RENAME, MOVE, OBJECT ENCODING, SCAN TYPE', { skip }, async (t) => {
   // These need the collection commands of other families; skip the part that is not there yet.
-  const probe = await RawClient.connect(amber.port);
+  const probe = await RawClient.connect(pair.amber.port);
   const missing: string[] = [];
   for (const cmd of [['RPUSH', 'probe:l', 'a'], ['HSET', 'probe:h', 'f', 'v'], ['SADD', 'probe:s', 'a'], ['ZADD', 'probe:z', '1', 'a']]) {
     if ((await probe.call(...cmd)).startsWith('-ERR unknown command')) missing.push(cmd[0]!);
@@ -324,7 +313,7 @@ test('keyspace notifications of the keyspace commands', { skip }, async () => {
 });
 
 test('keyspace hits and misses of the keyspace commands', { skip }, async (t) => {
-  const probe = await RawClient.connect(amber.port);
+  const probe = await RawClient.connect(pair.amber.port);
   const info = await probe.call('INFO', 'stats');
   probe.close();
   if (!info.includes('keyspace_hits:')) {
@@ -352,7 +341,7 @@ test('keyspace hits and misses of the keyspace commands', { skip }, async (t) =>
 });
 
 test('changes counted like Redis (rdb_changes_since_last_save)', { skip }, async (t) => {
-  const probe = await RawClient.connect(amber.port);
+  const probe = await RawClient.connect(pair.amber.port);
   const info = await probe.call('INFO', 'persistence');
   probe.close();
   if (!info.includes('rdb_changes_since_last_save:')) {

@@ -4,54 +4,15 @@
  * lists (Amber's packed pages), RESP3 null shapes, OBJECT ENCODING across node sizes, keyspace
  * notifications, dirty counts, and what is propagated (Amber's effect stream against Redis's AOF).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { startAmber, startRedis, RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-let ca3: RawClient;
-let cr3: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-  ca3 = await RawClient.connect(amber.port);
-  cr3 = await RawClient.connect(redis.port);
-  await ca3.call('HELLO', '3');
-  await cr3.call('HELLO', '3');
-});
-
-after(async () => {
-  if (skip) return;
-  for (const c of [ca, cr, ca3, cr3]) c?.close();
-  await amber?.close();
-  await redis?.close();
-});
-
-async function reset(): Promise<void> {
-  await Promise.all([ca.call('FLUSHALL'), cr.call('FLUSHALL')]);
-}
-
-/** Runs `cmds` on both servers (pipelined) and asserts identical replies. */
-async function same(cmds: string[][], resp3 = false): Promise<string[]> {
-  const a = resp3 ? ca3 : ca;
-  const r = resp3 ? cr3 : cr;
-  const [ra, rr] = await Promise.all([a.pipeline(cmds), r.pipeline(cmds)]);
-  for (let i = 0; i < cmds.length; i++) {
-    assert.equal(ra[i], rr[i], `${resp3 ? 'RESP3 ' : ''}${JSON.stringify(cmds[i]).slice(0, 200)}`);
-  }
-  return ra;
-}
+const pair = compatPair();
+const { skip, reset, same } = pair;
 
 const W = (s: string): string[] => s.split(' ');
 const many = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => prefix + i);
@@ -258,8 +219,8 @@ test('keyspace notifications of every list command', { skip }, async () => {
     await main.call('CONFIG', 'SET', 'notify-keyspace-events', '');
     return msgs;
   };
-  const ma = await run(amber.port, ca);
-  const mr = await run(redis.port, cr);
+  const ma = await run(pair.amber.port, pair.ca);
+  const mr = await run(pair.redis.port, pair.cr);
   assert.ok(mr.length > 60, `Redis sent ${mr.length} notifications`);
   assert.deepEqual(ma, mr);
 });
@@ -280,10 +241,10 @@ test('dirty counts (rdb_changes_since_last_save) as Redis counts them', { skip }
   const da: number[] = [];
   const dr: number[] = [];
   for (const cmd of cmds) {
-    const [a0, r0] = [await changes(ca), await changes(cr)];
-    await Promise.all([ca.call(...W(cmd)), cr.call(...W(cmd))]);
-    da.push((await changes(ca)) - a0);
-    dr.push((await changes(cr)) - r0);
+    const [a0, r0] = [await changes(pair.ca), await changes(pair.cr)];
+    await Promise.all([pair.ca.call(...W(cmd)), pair.cr.call(...W(cmd))]);
+    da.push((await changes(pair.ca)) - a0);
+    dr.push((await changes(pair.cr)) - r0);
   }
   assert.deepEqual(da, dr);
 });

@@ -1,4 +1,5 @@
 import { test, before, after } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
@@ -244,4 +245,160 @@ test('RESP2 subscribed context refuses every command but (P|S)(UN)SUBSCRIBE, PIN
     }
   });
   assert.deepEqual(a, r);
+});
+
+/** A subscriber on a raw socket that stops reading once subscribed (its kernel buffers fill). */
+async function pausedSubscriber(port: number, name: string, channel: string): Promise<net.Socket> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise((res) => s.once('connect', res));
+  s.on('error', () => undefined);
+  let got = '';
+  await new Promise<void>((res) => {
+    const on = (d: Buffer): void => {
+      got += d.toString('latin1');
+      if (got.includes(channel) && got.includes(':1\r\n')) {
+        s.off('data', on);
+        res();
+      }
+    };
+    s.on('data', on);
+    s.write(RawClient.encode(['CLIENT', 'SETNAME', name]) + RawClient.encode(['SUBSCRIBE', channel]));
+  });
+  s.pause();
+  return s;
+}
+
+/** omem of the named client in CLIENT LIST, or -1 when it is gone. */
+async function omemOf(admin: RawClient, name: string): Promise<number> {
+  const list = await admin.call('CLIENT', 'LIST');
+  const line = list.split('\n').find((l) => l.includes(` name=${name} `));
+  return line ? Number(/ omem=(\d+)/.exec(line)![1]) : -1;
+}
+
+test('client-output-buffer-limit pubsub: a subscriber that does not read is disconnected, others are served', { skip }, async () => {
+  // 4 x 48 KB per round: under the soft limit in one event-loop turn, so what gets the subscriber
+  // disconnected is the output piling up because it does not read
+  const payload = 'x'.repeat(48 * 1024);
+  for (const port of [amber.port, redis.port]) {
+    const admin = await RawClient.connect(port);
+    const pub = await RawClient.connect(port);
+    const other = await RawClient.connect(port);
+    const slow = await pausedSubscriber(port, 'slowsub', 'flood');
+    const heapBefore = process.memoryUsage().heapUsed;
+    try {
+      assert.equal(await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 256kb 1'), '+OK\r\n');
+      let published = 0;
+      let maxPing = 0;
+      let gone = false;
+      // the kernel buffers take several MB before the server's own buffer grows: 192 MB at most
+      while (published < 4096) {
+        const replies = await pub.pipeline(Array.from({ length: 4 }, () => ['PUBLISH', 'flood', payload]));
+        published += 4;
+        const t0 = Date.now();
+        assert.equal(await other.call('PING'), '+PONG\r\n');
+        maxPing = Math.max(maxPing, Date.now() - t0);
+        if (replies.includes(':0\r\n')) {
+          gone = true;
+          break;
+        }
+      }
+      if (process.env.PUBSUB_DEBUG) console.log(port, published, maxPing);
+      assert.ok(gone, `the slow subscriber was not disconnected after ${published} messages of 48 KB`);
+      assert.equal(await admin.call('PUBSUB', 'NUMSUB', 'flood'), '*2\r\n$5\r\nflood\r\n:0\r\n');
+      assert.equal(await omemOf(admin, 'slowsub'), -1);
+      assert.ok(maxPing < 2000, `PING took ${maxPing} ms during the flood`);
+      if (port === amber.port) {
+        const grown = process.memoryUsage().heapUsed - heapBefore;
+        assert.ok(grown < 64 * 1024 * 1024, `Amber's heap grew by ${grown} bytes`);
+      }
+      // the server still serves everybody, and a subscriber that reads gets its messages
+      const reader = await RawClient.connect(port);
+      await sub(reader, 'SUBSCRIBE', 'flood');
+      assert.equal(await pub.call('PUBLISH', 'flood', 'after'), ':1\r\n');
+      assert.deepEqual(await reader.read(1), ['*3\r\n$7\r\nmessage\r\n$5\r\nflood\r\n$5\r\nafter\r\n']);
+      reader.close();
+    } finally {
+      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+      slow.destroy();
+      for (const c of [admin, pub, other]) c.close();
+    }
+  }
+});
+
+test('client-output-buffer-limit pubsub soft limit: over 256kb for more than 1 s disconnects', { skip }, async () => {
+  const payload = 'y'.repeat(32 * 1024);
+  for (const port of [amber.port, redis.port]) {
+    const admin = await RawClient.connect(port);
+    const pub = await RawClient.connect(port);
+    const slow = await pausedSubscriber(port, 'softsub', 'soft');
+    try {
+      assert.equal(await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 256kb 1'), '+OK\r\n');
+      // fill the kernel buffers until the server holds output of its own, then reach the soft limit
+      let n = 0;
+      for (; n < 4096; n++) {
+        await pub.call('PUBLISH', 'soft', payload);
+        if (n % 8 === 7 && (await omemOf(admin, 'softsub')) >= 300 * 1024) break;
+      }
+      const omem = await omemOf(admin, 'softsub');
+      assert.ok(omem >= 256 * 1024 && omem < 1024 * 1024, `omem ${omem} after ${n} messages`);
+      // still connected right after crossing the soft limit; gone after more than a second over it
+      assert.equal(await pub.call('PUBLISH', 'soft', 'z'), ':1\r\n');
+      await new Promise((res) => setTimeout(res, 2200));
+      await pub.call('PUBLISH', 'soft', 'z');
+      await new Promise((res) => setTimeout(res, 100));
+      assert.equal(await admin.call('PUBSUB', 'NUMSUB', 'soft'), '*2\r\n$4\r\nsoft\r\n:0\r\n');
+    } finally {
+      await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+      slow.destroy();
+      admin.close();
+      pub.close();
+    }
+  }
+});
+
+test('100,000 patterns and a PUBLISH flood: the server keeps answering PING (Amber only)', { skip }, async () => {
+  // Redis 7.0 keeps a client's patterns in a list (O(N) per PSUBSCRIBE): 100,000 take minutes
+  // there, so this bound is checked on Amber alone.
+  const N = 100000;
+  const s = net.connect(amber.port, '127.0.0.1');
+  await new Promise((res) => s.once('connect', res));
+  let bytes = 0;
+  let tail = '';
+  s.on('data', (d: Buffer) => {
+    bytes += d.length;
+    tail = (tail + d.toString('latin1')).slice(-64);
+  });
+  const pub = await RawClient.connect(amber.port);
+  const pinger = await RawClient.connect(amber.port);
+  try {
+    const t0 = Date.now();
+    for (let i = 0; i < N; i += 10000) {
+      s.write(RawClient.encode(['PSUBSCRIBE', ...Array.from({ length: 10000 }, (_, j) => `pat:${i + j}:*`)]));
+    }
+    while (!tail.endsWith(`:${N}\r\n`)) {
+      assert.ok(Date.now() - t0 < 20000, 'PSUBSCRIBE of 100,000 patterns took too long');
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.equal(await pinger.call('PUBSUB', 'NUMPAT'), `:${N}\r\n`);
+    const before = bytes;
+    const P = 2000;
+    const flood = pub.pipeline(Array.from({ length: P }, (_, i) => ['PUBLISH', i % 2 ? `pat:${i}:x` : 'other', 'm']));
+    let maxPing = 0;
+    let done = false;
+    void flood.then(() => { done = true; });
+    while (!done) {
+      const t1 = Date.now();
+      assert.equal(await pinger.call('PING'), '+PONG\r\n');
+      maxPing = Math.max(maxPing, Date.now() - t1);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    const replies = await flood;
+    assert.equal(replies.filter((r) => r === ':1\r\n').length, P / 2);
+    assert.ok(maxPing < 1000, `PING waited ${maxPing} ms`);
+    while (bytes - before < (P / 2) * 40) await new Promise((res) => setTimeout(res, 10));
+  } finally {
+    s.destroy();
+    pub.close();
+    pinger.close();
+  }
 });

@@ -4,26 +4,15 @@
  * SPOP/SRANDMEMBER's deterministic cases exactly and random ones by shape and membership, SSCAN,
  * keyspace notifications, dirty counts and propagation (SPOP as SREM/DEL).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, replyEnd, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient, replyEnd } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none', redis: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+const { skip } = pair;
 
 /** How a reply is compared: exactly, as a multiset of elements, or by shape only. */
 type Norm = 'sort' | 'shape';
@@ -64,8 +53,8 @@ async function run(port: number, steps: Step[], resp3: boolean): Promise<string[
 
 /** Runs `steps` on both servers after FLUSHALL and compares the replies (RESP2, then RESP3). */
 async function same(steps: Step[], both = true): Promise<void> {
-  assert.deepEqual(await run(amber.port, steps, false), await run(redis.port, steps, false));
-  if (both) assert.deepEqual(await run(amber.port, steps, true), await run(redis.port, steps, true));
+  assert.deepEqual(await run(pair.amber.port, steps, false), await run(pair.redis.port, steps, false));
+  if (both) assert.deepEqual(await run(pair.amber.port, steps, true), await run(pair.redis.port, steps, true));
 }
 
 const range = (a: number, b: number, prefix = ''): string[] => Array.from({ length: b - a }, (_, i) => prefix + (a + i));
@@ -216,7 +205,7 @@ function parseAt(s: string, p: number): [unknown, number] {
 }
 
 test('SPOP count: popped members are distinct and gone; SPOP keeps the TTL; encodings after a big SPOP', { skip }, async () => {
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const c = await RawClient.connect(port);
     try {
       for (const [members, count] of [[range(0, 20), 5], [range(0, 20), 18], [range(0, 2000, 'm'), 100], [range(0, 2000, 'm'), 1900], [range(0, 700), 650]] as Array<[string[], number]>) {
@@ -255,7 +244,7 @@ test('SSCAN: errors, intset whole and sorted, hashtable by cursor', { skip }, as
     ['SSCAN', 'i', 'x'], ['SSCAN', 'i', '-1'], ['SSCAN', 'i', '0', 'COUNT', '0'], ['SSCAN', 'i', '0', 'MATCH'],
     ['SSCAN', 'i', '0', 'TYPE', 'set'], ['SSCAN', 'nokey', '0'], ['SSCAN', 'nokey', '0', 'BAD'],
   ]);
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const c = await RawClient.connect(port);
     try {
       await c.call('DEL', 'big');
@@ -310,9 +299,9 @@ test('keyspace notifications', { skip }, async () => {
     ['SDIFFSTORE', 'd', 'x', 'y'], ['SDIFFSTORE', 'd', 'x', 'x'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SUNIONSTORE', 'd', 'nokey'],
     ['SINTERSTORE', 'd', 'x', 'y'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SREM', 'x', '1', '2'], ['SISMEMBER', 'nokey', 'a'],
   ];
-  const theirs = await notifications(redis.port, steps);
+  const theirs = await notifications(pair.redis.port, steps);
   assert.ok(theirs.length > 30, 'theirs.length > 30');
-  assert.deepEqual(await notifications(amber.port, steps), theirs);
+  assert.deepEqual(await notifications(pair.amber.port, steps), theirs);
 });
 
 /** rdb_changes_since_last_save after each step. */
@@ -343,7 +332,7 @@ test('dirty counts (rdb_changes_since_last_save) as Redis', { skip }, async () =
     ['SADD', 'x', '1', '2'], ['SINTERSTORE', 'd', 'x', 'x'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SINTERSTORE', 'd', 'x', 'nokey'],
     ['SUNIONSTORE', 'd', 'x'], ['SDIFFSTORE', 'd', 'x', 'x'], ['SREM', 'x', '1', '2', '3'], ['SINTER', 'nokey'],
   ];
-  assert.deepEqual(await dirtyCounts(amber.port, steps), await dirtyCounts(redis.port, steps));
+  assert.deepEqual(await dirtyCounts(pair.amber.port, steps), await dirtyCounts(pair.redis.port, steps));
 });
 
 /** The commands of Redis's AOF incr file written since `from` bytes, as argv arrays. */
@@ -378,18 +367,18 @@ test('propagation: SPOP as SREM (MULTI/EXEC for several) or DEL; *STORE and SMOV
     ['SMOVE', 'x', 'y', '1'], ['SMOVE', 'x', 'y', 'zz'], ['SREM', 'x', 'zz'], ['SADD', 'x', '2'],
   ];
   const effects: string[][] = [];
-  const unsub = amber.server.effects.subscribe((_db, argv) => effects.push(argv));
-  const c = await RawClient.connect(amber.port);
-  const cr = await RawClient.connect(redis.port);
+  const unsub = pair.amber.server.effects.subscribe((_db, argv) => effects.push(argv));
+  const c = await RawClient.connect(pair.amber.port);
+  const cr = await RawClient.connect(pair.redis.port);
   const norm = (l: string[][]): string[] => l.filter((a) => a[0]!.toUpperCase() !== 'SELECT').map((a) => [a[0]!.toUpperCase(), ...a.slice(1)].join(' '));
   try {
     await cr.call('SELECT', '0');
-    let [, start] = readAof(redis.dir, 0);
+    let [, start] = readAof(pair.redis.dir, 0);
     for (const s of steps) {
       await c.call(...s);
       await cr.call(...s);
     }
-    const [theirs, end] = readAof(redis.dir, start);
+    const [theirs, end] = readAof(pair.redis.dir, start);
     assert.ok(theirs.length >= 8, 'theirs.length >= 8');
     assert.deepEqual(norm(effects), norm(theirs));
     start = end;
@@ -405,7 +394,7 @@ test('propagation: SPOP as SREM (MULTI/EXEC for several) or DEL; *STORE and SMOV
     ]);
     await cr.call('SADD', 'r', ...range(0, 40));
     await cr.call('SPOP', 'r', '30');
-    const [theirs2] = readAof(redis.dir, start);
+    const [theirs2] = readAof(pair.redis.dir, start);
     assert.equal(theirs2.filter((a) => a[0] === 'SREM').length, 30);
     assert.deepEqual([theirs2[1]![0], theirs2[theirs2.length - 1]![0]], ['MULTI', 'EXEC']);
   } finally {
@@ -451,5 +440,5 @@ test('keyspace hits and misses as Redis (read and write lookups)', { skip }, asy
     ['HEXISTS', 'h', 'a'], ['HGETALL', 'nokey'], ['HKEYS', 'h'], ['HVALS', 'h'], ['HRANDFIELD', 'h'], ['HRANDFIELD', 'nokey', '3'],
     ['HSCAN', 'h', '0'], ['HSCAN', 'nokey', '0'],
   ];
-  assert.deepEqual(await hitsMisses(amber.port, steps), await hitsMisses(redis.port, steps));
+  assert.deepEqual(await hitsMisses(pair.amber.port, steps), await hitsMisses(pair.redis.port, steps));
 });

@@ -10,43 +10,17 @@
  * pattern among the elements of a set or a sorted set. Inputs that make strtod report ERANGE are
  * tested last: Redis reads errno without clearing it, so a stale ERANGE can fail later sorts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
+const pair = compatPair({ clients: 'resp2' });
+const { skip } = pair;
 
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-});
-
-after(async () => {
-  if (skip) return;
-  ca?.close();
-  cr?.close();
-  await amber?.close();
-  await redis?.close();
-});
-
-async function same(cmds: string[][], a = ca, r = cr): Promise<string[]> {
-  const [x, y] = await Promise.all([a.pipeline(cmds), r.pipeline(cmds)]);
-  for (let i = 0; i < cmds.length; i++) {
-    if (x[i] !== y[i]) {
-      assert.equal(JSON.stringify(x[i]), JSON.stringify(y[i]), `reply to ${JSON.stringify(cmds[i]).slice(0, 200)}`);
-    }
-  }
-  return y;
-}
+/** Runs the commands on both servers (pipelined) and asserts identical replies. */
+const same = (cmds: string[][], a = pair.ca, r = pair.cr): Promise<string[]> => pair.sameOn(cmds, a, r, 'reply to ');
 
 let seed = 7;
 function rnd(): number {
@@ -188,17 +162,17 @@ test('STORE: list type, TTL cleared, empty result deletes, dirty and lookups cou
     ['SORT', 'nokey', 'STORE', 'dd'],
     ['SORT', 'ids', 'LIMIT', '0', '7', 'STORE', 'dd'],
   ]) {
-    const [a0, r0] = await Promise.all([stat(ca), stat(cr)]);
+    const [a0, r0] = await Promise.all([stat(pair.ca), stat(pair.cr)]);
     await same([cmd]);
-    const [a1, r1] = await Promise.all([stat(ca), stat(cr)]);
+    const [a1, r1] = await Promise.all([stat(pair.ca), stat(pair.cr)]);
     assert.deepEqual(a1.map((v, i) => v - a0[i]!), r1.map((v, i) => v - r0[i]!), JSON.stringify(cmd));
   }
 });
 
 test('RESP3 replies: nulls for missing GET targets', { skip }, async () => {
   await loadData();
-  const a3 = await RawClient.connect(amber.port);
-  const r3 = await RawClient.connect(redis.port);
+  const a3 = await RawClient.connect(pair.amber.port);
+  const r3 = await RawClient.connect(pair.redis.port);
   try {
     await a3.call('HELLO', '3');
     await r3.call('HELLO', '3');
@@ -225,7 +199,7 @@ async function messagesUntilMarker(sub: RawClient): Promise<string[]> {
 test('keyspace notifications of SORT STORE: sortstore, del', { skip }, async () => {
   await loadData();
   await same([['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']]);
-  const subs = await Promise.all([RawClient.connect(amber.port), RawClient.connect(redis.port)]);
+  const subs = await Promise.all([RawClient.connect(pair.amber.port), RawClient.connect(pair.redis.port)]);
   try {
     for (const s of subs) {
       await s.call('PSUBSCRIBE', '__key*__:*');

@@ -3,83 +3,27 @@
  * reply shape differs): every command, option combination, error text, integer overflow,
  * INCRBYFLOAT's long double results on many random values, LCS, limits.
  */
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
 import type { RObject } from '../../src/keyspace/types/object.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-let ca3: RawClient;
-let cr3: RawClient;
-
-/** A connection to Amber switched to RESP3 (HELLO 3 when Amber has it, else set on its Client). */
-async function amberResp3(): Promise<RawClient> {
-  const c = await RawClient.connect(amber.port);
-  if (amber.server.commands.has('hello')) {
-    await c.call('HELLO', '3');
-  } else {
-    await c.call('PING');
-    let last = null;
-    for (const cl of amber.server.clients.values()) if (last === null || cl.id > last.id) last = cl;
-    last!.resp = 3;
-  }
-  return c;
-}
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-  ca3 = await amberResp3();
-  cr3 = await RawClient.connect(redis.port);
-  await cr3.call('HELLO', '3');
-});
-
-after(async () => {
-  if (skip) return;
-  for (const c of [ca, cr, ca3, cr3]) c?.close();
-  await amber?.close();
-  await redis?.close();
-});
-
-/** Empties both servers (in-process on Amber, so this does not depend on FLUSHALL existing). */
-async function reset(): Promise<void> {
-  amber.server.keyspace.flushAll();
-  await cr.call('FLUSHALL');
-}
+const pair = compatPair({ reset: 'inprocess' });
+const { skip, reset, same } = pair;
 
 /** Makes `key` a list on both servers, for WRONGTYPE cases. */
 async function makeWrongType(key: string): Promise<void> {
-  await cr.call('RPUSH', key, 'x');
-  if (amber.server.commands.has('rpush')) {
-    await ca.call('RPUSH', key, 'x');
+  await pair.cr.call('RPUSH', key, 'x');
+  if (pair.amber.server.commands.has('rpush')) {
+    await pair.ca.call('RPUSH', key, 'x');
   } else {
     // lists are not there yet: any non-string value gives the same WRONGTYPE paths
     const fake = { type: 'list', encoding: () => 'quicklist', clone: () => fake } as unknown as RObject;
-    amber.server.keyspace.dbs[0]!.setKey(key, fake);
+    pair.amber.server.keyspace.dbs[0]!.setKey(key, fake);
   }
 }
 
-/** Runs `cmds` on both servers (pipelined) and asserts identical replies. */
-async function same(cmds: string[][], resp3 = false): Promise<string[]> {
-  const a = resp3 ? ca3 : ca;
-  const r = resp3 ? cr3 : cr;
-  const [ra, rr] = await Promise.all([a.pipeline(cmds), r.pipeline(cmds)]);
-  for (let i = 0; i < cmds.length; i++) {
-    assert.equal(ra[i], rr[i], `${resp3 ? 'RESP3 ' : ''}${JSON.stringify(cmds[i])}`);
-  }
-  return ra;
-}
-
-const has = (name: string): boolean => amber.server.commands.has(name);
+const has = (name: string): boolean => pair.amber.server.commands.has(name);
 const W = (s: string): string[] => s.split(' ');
 
 test('GET / SET basics, binary values, wrong type', { skip }, async () => {
@@ -174,9 +118,9 @@ test('string length limit follows proto-max-bulk-len', { skip }, async () => {
   await reset();
   const big = 'x'.repeat(1024 * 1024 - 10);
   const setLimit = async (v: string): Promise<void> => {
-    const cfg = amber.server.config;
+    const cfg = pair.amber.server.config;
     cfg.setFromArgs(cfg.find('proto-max-bulk-len')!, [v], false);
-    await cr.call('CONFIG', 'SET', 'proto-max-bulk-len', v);
+    await pair.cr.call('CONFIG', 'SET', 'proto-max-bulk-len', v);
   };
   await setLimit('1mb');
   await same([['SET', 'a', big], W('APPEND a 0123456789'), W('APPEND a x'), W('STRLEN a'), W('SETRANGE a 1048575 x'),

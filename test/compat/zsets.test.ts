@@ -3,32 +3,14 @@
  * options and errors, in RESP2 and RESP3, in both encodings (listpack and skiplist), encoding
  * transitions, keyspace notifications, blocking pops, huge ranges, ZSCAN and ZRANDMEMBER.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
+import { RawClient } from '../helpers/servers.js';
 import { splitArgs } from '../../src/protocol/splitargs.js';
-import type { RunningServer } from '../../src/index.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-});
-
-after(async () => {
-  if (skip) return;
-  for (const c of [ca, cr]) c?.close();
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'resp2' });
+const { skip } = pair;
 
 /** A command line as Redis's own inline syntax (quotes for spaces and binary). */
 function W(line: string): string[] {
@@ -36,7 +18,7 @@ function W(line: string): string[] {
 }
 
 async function reset(entries = 128, value = 64): Promise<void> {
-  for (const c of [ca, cr]) {
+  for (const c of [pair.ca, pair.cr]) {
     await c.call('FLUSHALL');
     await c.call('CONFIG', 'SET', 'zset-max-listpack-entries', String(entries));
     await c.call('CONFIG', 'SET', 'zset-max-listpack-value', String(value));
@@ -45,8 +27,8 @@ async function reset(entries = 128, value = 64): Promise<void> {
 
 /** Runs the commands on fresh connections to both servers and compares every reply. */
 async function same(cmds: string[][], resp3 = false): Promise<void> {
-  const a = await RawClient.connect(amber.port);
-  const r = await RawClient.connect(redis.port);
+  const a = await RawClient.connect(pair.amber.port);
+  const r = await RawClient.connect(pair.redis.port);
   try {
     if (resp3) {
       await a.call('HELLO', '3');
@@ -197,10 +179,10 @@ test('encodings: listpack limits, conversion, no way back, STORE results', { ski
 
 test('keyspace notifications of every zset write', { skip }, async () => {
   await reset();
-  const subA = await RawClient.connect(amber.port);
-  const subR = await RawClient.connect(redis.port);
+  const subA = await RawClient.connect(pair.amber.port);
+  const subR = await RawClient.connect(pair.redis.port);
   try {
-    for (const c of [ca, cr]) await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    for (const c of [pair.ca, pair.cr]) await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
     await subA.call('PSUBSCRIBE', '__key*__:*');
     await subR.call('PSUBSCRIBE', '__key*__:*');
     const cmds = [
@@ -223,10 +205,10 @@ test('keyspace notifications of every zset write', { skip }, async () => {
       }
     };
     const [na, nr] = await Promise.all([collect(subA), collect(subR)]);
-    assert.ok(nr.length > 40, `redis sent ${nr.length} notifications`);
+    assert.ok(nr.length > 40, `pair.redis sent ${nr.length} notifications`);
     assert.deepEqual(na, nr);
   } finally {
-    for (const c of [ca, cr]) await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    for (const c of [pair.ca, pair.cr]) await c.call('CONFIG', 'SET', 'notify-keyspace-events', '');
     subA.close();
     subR.close();
   }
@@ -254,8 +236,8 @@ test('ZSCAN of a skiplist returns every element once per full iteration', { skip
   await reset();
   const add = ['ZADD', 'big'];
   for (let i = 0; i < 1000; i++) add.push(String(i / 3), 'm' + i);
-  await ca.call(...add);
-  await cr.call(...add);
+  await pair.ca.call(...add);
+  await pair.cr.call(...add);
   const scanAll = async (c: RawClient, extra: string[]): Promise<Map<string, string>> => {
     const out = new Map<string, string>();
     let cursor = '0';
@@ -271,7 +253,7 @@ test('ZSCAN of a skiplist returns every element once per full iteration', { skip
     return out;
   };
   for (const extra of [[], ['COUNT', '100'], ['MATCH', 'm1*'], ['MATCH', 'm9?', 'COUNT', '3']]) {
-    const [a, r] = [await scanAll(ca, extra), await scanAll(cr, extra)];
+    const [a, r] = [await scanAll(pair.ca, extra), await scanAll(pair.cr, extra)];
     assert.deepEqual([...a].sort(), [...r].sort(), `ZSCAN ${extra.join(' ')}`);
   }
 });
@@ -284,7 +266,7 @@ test('ZRANDMEMBER: counts, uniqueness, shapes in RESP2 and RESP3', { skip }, asy
     add.push(String(i + 0.5), 'm' + i);
     members.set('m' + i, String(i + 0.5));
   }
-  await ca.call(...add);
+  await pair.ca.call(...add);
   const parse = (raw: string): string[] => {
     const out: string[] = [];
     const lines = raw.split('\r\n');
@@ -295,7 +277,7 @@ test('ZRANDMEMBER: counts, uniqueness, shapes in RESP2 and RESP3', { skip }, asy
     return out;
   };
   for (const [count, uniq] of [[5, true], [15, true], [20, true], [-30, false], [1, true], [-1, false]] as Array<[number, boolean]>) {
-    const raw = await ca.call('ZRANDMEMBER', 'z', String(count), 'WITHSCORES');
+    const raw = await pair.ca.call('ZRANDMEMBER', 'z', String(count), 'WITHSCORES');
     const items = parse(raw);
     assert.equal(raw.split('\r\n')[0], `*${Math.abs(count) * 2}`);
     assert.equal(items.length, Math.abs(count) * 2);
@@ -306,7 +288,7 @@ test('ZRANDMEMBER: counts, uniqueness, shapes in RESP2 and RESP3', { skip }, asy
     }
     if (uniq) assert.equal(seen.size, Math.abs(count));
   }
-  const c3 = await RawClient.connect(amber.port);
+  const c3 = await RawClient.connect(pair.amber.port);
   await c3.call('HELLO', '3');
   const raw = await c3.call('ZRANDMEMBER', 'z', '3', 'WITHSCORES');
   assert.match(raw, /^\*3\r\n\*2\r\n\$\d+\r\nm\d+\r\n,[\d.]+\r\n/);
@@ -358,8 +340,8 @@ test('BZPOPMIN BZMPOP are woken by ZADD, in FIFO order, with the same replies', 
       for (const c of [w1, w2, w3, p]) c.close();
     }
   };
-  const a = await run(amber.port);
-  const r = await run(redis.port);
+  const a = await run(pair.amber.port);
+  const r = await run(pair.redis.port);
   assert.deepEqual(a, r);
   // RESP3 shape of a served BZPOPMIN and BZMPOP
   const run3 = async (port: number): Promise<string[]> => {
@@ -382,5 +364,5 @@ test('BZPOPMIN BZMPOP are woken by ZADD, in FIFO order, with the same replies', 
       p.close();
     }
   };
-  assert.deepEqual(await run3(amber.port), await run3(redis.port));
+  assert.deepEqual(await run3(pair.amber.port), await run3(pair.redis.port));
 });

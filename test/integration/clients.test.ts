@@ -3,25 +3,17 @@
  * SETNAME/GETNAME/ID/LIST/KILL/REPLY/PAUSE/UNPAUSE/UNBLOCK, RESET, maxclients, the idle timeout,
  * protected mode for non-loopback peers.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startAmber, RawClient } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { withAmber } from '../helpers/clients.js';
 
 /** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
 const NO_SAVE = { save: '' };
 
-let amber: RunningServer;
-
-before(async () => {
-  amber = await startAmber(NO_SAVE);
-});
-
-after(async () => {
-  await amber?.close();
-});
+const env = withAmber({ directives: NO_SAVE });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -43,7 +35,7 @@ function listLines(text: string): Array<Record<string, string>> {
 }
 
 test('node-redis over RESP3: HELLO 3, name, commands, CLIENT INFO resp=3', async () => {
-  const c = createClient({ socket: { port: amber.port, host: '127.0.0.1' }, RESP: 3, name: 'nr3' });
+  const c = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' }, RESP: 3, name: 'nr3' });
   c.on('error', () => undefined);
   await c.connect();
   try {
@@ -65,7 +57,7 @@ test('node-redis over RESP3: HELLO 3, name, commands, CLIENT INFO resp=3', async
 });
 
 test('ioredis: connectionName, CLIENT ID/GETNAME/LIST, SETNAME errors', async () => {
-  const r = ioredis(amber.port, { connectionName: 'io-one' });
+  const r = ioredis(env.amber.port, { connectionName: 'io-one' });
   try {
     assert.equal(await r.client('GETNAME'), 'io-one');
     const id = await r.client('ID') as number;
@@ -86,8 +78,8 @@ test('ioredis: connectionName, CLIENT ID/GETNAME/LIST, SETNAME errors', async ()
 });
 
 test('CLIENT KILL by ID, ADDR, old form, SKIPME, TYPE', async () => {
-  const killer = ioredis(amber.port);
-  const victims = [ioredis(amber.port), ioredis(amber.port), ioredis(amber.port)];
+  const killer = ioredis(env.amber.port);
+  const victims = [ioredis(env.amber.port), ioredis(env.amber.port), ioredis(env.amber.port)];
   try {
     const ids = await Promise.all(victims.map((v) => v.client('ID') as Promise<number>));
     const closed = victims.map((v) => new Promise<void>((res) => v.once('end', () => res())));
@@ -113,15 +105,15 @@ test('CLIENT KILL by ID, ADDR, old form, SKIPME, TYPE', async () => {
 });
 
 test('CLIENT KILL of oneself with SKIPME no closes after the reply', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   const id = (await c.call('CLIENT', 'ID')).slice(1, -2);
   assert.equal(await c.call('CLIENT', 'KILL', 'ID', id, 'SKIPME', 'no'), ':1\r\n');
   await until(() => c.closed);
 });
 
 test('CLIENT PAUSE WRITE holds writes only; UNPAUSE releases them', async () => {
-  const admin = ioredis(amber.port);
-  const w = ioredis(amber.port);
+  const admin = ioredis(env.amber.port);
+  const w = ioredis(env.amber.port);
   try {
     await w.set('pause:k', '1');
     assert.equal(await admin.client('PAUSE', '5000', 'WRITE'), 'OK');
@@ -144,8 +136,8 @@ test('CLIENT PAUSE WRITE holds writes only; UNPAUSE releases them', async () => 
 });
 
 test('CLIENT PAUSE ALL holds every command until the timeout', async () => {
-  const admin = ioredis(amber.port);
-  const other = ioredis(amber.port);
+  const admin = ioredis(env.amber.port);
+  const other = ioredis(env.amber.port);
   try {
     await other.ping();
     const t0 = Date.now();
@@ -153,7 +145,7 @@ test('CLIENT PAUSE ALL holds every command until the timeout', async () => {
     assert.equal(await other.ping(), 'PONG');
     const waited = Date.now() - t0;
     assert.ok(waited >= 250, `PING waited ${waited} ms`);
-    assert.equal(amber.server.pauseUntil, 0);
+    assert.equal(env.amber.server.pauseUntil, 0);
   } finally {
     admin.disconnect();
     other.disconnect();
@@ -161,8 +153,8 @@ test('CLIENT PAUSE ALL holds every command until the timeout', async () => {
 });
 
 test('CLIENT PAUSE WRITE ends by itself and runs the held write once', async () => {
-  const admin = ioredis(amber.port);
-  const w = ioredis(amber.port);
+  const admin = ioredis(env.amber.port);
+  const w = ioredis(env.amber.port);
   try {
     await w.del('pause:n');
     await admin.client('PAUSE', '200', 'WRITE');
@@ -177,8 +169,8 @@ test('CLIENT PAUSE WRITE ends by itself and runs the held write once', async () 
 });
 
 test('CLIENT UNBLOCK wakes a client blocked on keys, with TIMEOUT and ERROR', { skip: !amberHas('blpop') }, async () => {
-  const admin = ioredis(amber.port);
-  const b = ioredis(amber.port);
+  const admin = ioredis(env.amber.port);
+  const b = ioredis(env.amber.port);
   try {
     const id = await b.client('ID') as number;
     const p1 = b.blpop('unblock:none', 0);
@@ -198,11 +190,11 @@ test('CLIENT UNBLOCK wakes a client blocked on keys, with TIMEOUT and ERROR', { 
 
 function amberHas(cmd: string): boolean {
   // the table is static: any server built from this checkout has the same commands
-  return amber?.server.commands.has(cmd) ?? true;
+  return env.amber?.server.commands.has(cmd) ?? true;
 }
 
 test('RESET through node-redis and raw: back to db 0, RESP2, no name', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('HELLO', '3', 'SETNAME', 'resetme');
     await c.call('SELECT', '4');

@@ -4,28 +4,20 @@
  * the expiry cycle with many long-lived keys, and the invisibility of expired keys to every
  * command while active expiry is off.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startAmber, RawClient } from '../helpers/servers.js';
+import { RawClient } from '../helpers/servers.js';
 import { setActiveExpire } from '../../src/keyspace/expire.js';
-import type { RunningServer } from '../../src/index.js';
+import { withAmber } from '../helpers/clients.js';
 
-let amber: RunningServer;
-
-before(async () => {
-  amber = await startAmber();
-});
-after(async () => {
-  setActiveExpire(true);
-  await amber?.close();
-});
+const env = withAmber({ beforeClose: () => setActiveExpire(true) });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('ioredis: EXPIRE family, TTL family, PERSIST', async () => {
-  const r = new Redis({ port: amber.port, host: '127.0.0.1', lazyConnect: true });
+  const r = new Redis({ port: env.amber.port, host: '127.0.0.1', lazyConnect: true });
   await r.connect();
   try {
     await r.select(1);
@@ -61,7 +53,7 @@ test('ioredis: EXPIRE family, TTL family, PERSIST', async () => {
 
 for (const RESP of [2, 3] as const) {
   test(`node-redis RESP${RESP}: EXPIRE family, TTL family, PERSIST`, async () => {
-    const client = createClient({ socket: { port: amber.port, host: '127.0.0.1' }, RESP, database: 2 });
+    const client = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' }, RESP, database: 2 });
     await client.connect();
     try {
       await client.flushDb();
@@ -92,17 +84,17 @@ for (const RESP of [2, 3] as const) {
  * same effect as SET ... PX, without spending seconds in a client on this shared test machine.
  */
 function populate(db: number, prefix: string, n: number, ttlMs: number): void {
-  const d = amber.server.keyspace.dbs[db]!;
+  const d = env.amber.server.keyspace.dbs[db]!;
   const at = Date.now() + ttlMs;
   for (let i = 0; i < n; i++) d.setKey(`${prefix}${i}`, 'value', at);
 }
 
 test('active expiry reclaims 100,000 keys with a 100 ms TTL that nobody touches', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '3');
     await c.call('FLUSHDB');
-    const db = amber.server.keyspace.dbs[3]!;
+    const db = env.amber.server.keyspace.dbs[3]!;
     const N = 100000;
     // Populate with active expiry off, so that all keys exist at once; nothing touches them after.
     setActiveExpire(false);
@@ -134,12 +126,12 @@ test('active expiry reclaims 100,000 keys with a 100 ms TTL that nobody touches'
 });
 
 test('the expiry cycle costs little when no key is stale', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '4');
     await c.call('FLUSHDB');
     populate(4, 'l:', 200000, 3600 * 1000);
-    const stats = amber.server.keyspace.stats;
+    const stats = env.amber.server.keyspace.stats;
     const cpu0 = stats.expireCycleCpuMs;
     const t0 = Date.now();
     await sleep(1000);
@@ -153,8 +145,8 @@ test('the expiry cycle costs little when no key is stale', async () => {
 });
 
 test('expired keys are never visible, and active expiry notifies and propagates them', async () => {
-  const c = await RawClient.connect(amber.port);
-  const ks = amber.server.keyspace;
+  const c = await RawClient.connect(env.amber.port);
+  const ks = env.amber.server.keyspace;
   const events: string[] = [];
   const prevNotifier = ks.notifier;
   ks.notifier = (type, event, key, dbid) => {
@@ -162,7 +154,7 @@ test('expired keys are never visible, and active expiry notifies and propagates 
     prevNotifier?.(type, event, key, dbid);
   };
   const effects: string[] = [];
-  const unsubscribe = amber.server.effects.subscribe((db, argv) => {
+  const unsubscribe = env.amber.server.effects.subscribe((db, argv) => {
     if (db === 5) effects.push(argv.join(' '));
   });
   try {

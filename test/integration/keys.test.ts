@@ -4,26 +4,19 @@
  * the keyspace grows and shrinks), the effects the keyspace commands propagate, and OBJECT
  * IDLETIME / FREQ tracking.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startAmber, RawClient } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { withAmber } from '../helpers/clients.js';
 
-let amber: RunningServer;
-
-before(async () => {
-  amber = await startAmber();
-});
-after(async () => {
-  await amber?.close();
-});
+const env = withAmber();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('ioredis: keyspace commands', async () => {
-  const r = new Redis({ port: amber.port, host: '127.0.0.1', lazyConnect: true });
+  const r = new Redis({ port: env.amber.port, host: '127.0.0.1', lazyConnect: true });
   await r.connect();
   try {
     await r.flushall();
@@ -78,7 +71,7 @@ test('ioredis: keyspace commands', async () => {
 
 for (const RESP of [2, 3] as const) {
   test(`node-redis RESP${RESP}: keyspace commands`, async () => {
-    const client = createClient({ socket: { port: amber.port, host: '127.0.0.1' }, RESP });
+    const client = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' }, RESP });
     await client.connect();
     try {
       await client.flushAll();
@@ -120,7 +113,7 @@ for (const RESP of [2, 3] as const) {
 }
 
 test('SCAN returns every key present for the whole iteration while keys are added and deleted', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '9');
     await c.call('FLUSHDB');
@@ -129,7 +122,7 @@ test('SCAN returns every key present for the whole iteration while keys are adde
     for (let i = 0; i < 3000; i++) stable.push(`stable:${i}`);
     for (let i = 0; i < 1000; i++) doomed.push(`doomed:${i}`);
     await c.pipeline([...stable, ...doomed].map((k) => ['SET', k, 'v']));
-    const db = amber.server.keyspace.dbs[9]!;
+    const db = env.amber.server.keyspace.dbs[9]!;
     const segmentsBefore = db.segments.length;
     const seen = new Set<string>();
     let cursor = '0';
@@ -160,8 +153,8 @@ test('SCAN returns every key present for the whole iteration while keys are adde
 
 test('effects: keyspace and expire commands propagate as Redis 7.0 does', async () => {
   const effects: string[] = [];
-  const unsubscribe = amber.server.effects.subscribe((db, argv) => effects.push(`${db} ${argv.join(' ')}`));
-  const c = await RawClient.connect(amber.port);
+  const unsubscribe = env.amber.server.effects.subscribe((db, argv) => effects.push(`${db} ${argv.join(' ')}`));
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '4');
     await c.call('FLUSHDB');
@@ -217,7 +210,7 @@ test('effects: keyspace and expire commands propagate as Redis 7.0 does', async 
 });
 
 test('OBJECT IDLETIME grows while a key is idle and resets on access; TYPE and EXISTS do not touch', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '7');
     await c.call('FLUSHDB');
@@ -245,7 +238,7 @@ test('OBJECT IDLETIME grows while a key is idle and resets on access; TYPE and E
 });
 
 test('OBJECT FREQ counts accesses under an LFU policy', async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(env.amber.port);
   try {
     await c.call('SELECT', '8');
     await c.call('FLUSHDB');

@@ -4,110 +4,80 @@
  * timeouts, RESP3 nulls, plus what clients cannot see: the propagated effects of blocking pops
  * and the keyspace events.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
-import { createClient } from 'redis';
-import { startAmber } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { withClients } from '../helpers/clients.js';
 
-let amber: RunningServer;
-let io: Redis;
-let io2: Redis;
-type NodeRedis = ReturnType<typeof createClient>;
-let nr2: NodeRedis;
-let nr3: NodeRedis;
-
-before(async () => {
-  amber = await startAmber();
-  const opts = { port: amber.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 };
-  io = new Redis(opts);
-  io2 = new Redis(opts);
-  await io.connect();
-  await io2.connect();
-  nr2 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false } });
-  await nr2.connect();
-  nr3 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false }, RESP: 3 });
-  await nr3.connect();
-});
-
-after(async () => {
-  io?.disconnect();
-  io2?.disconnect();
-  await nr2?.close();
-  await nr3?.close();
-  await amber?.close();
-});
-
-const flush = () => amber.server.keyspace.flushAll();
+const env = withClients({ io2: true });
+const { flush } = env;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('ioredis: push, pop, range, index, edits, search', async () => {
   flush();
-  assert.equal(await io.rpush('l', 'a', 'b', 'c'), 3);
-  assert.equal(await io.lpush('l', 'z'), 4);
-  assert.equal(await io.lpushx('nokey', 'a'), 0);
-  assert.equal(await io.rpushx('l', 'd'), 5);
-  assert.deepEqual(await io.lrange('l', 0, -1), ['z', 'a', 'b', 'c', 'd']);
-  assert.equal(await io.llen('l'), 5);
-  assert.equal(await io.lindex('l', -1), 'd');
-  assert.equal(await io.lindex('l', 99), null);
-  assert.equal(await io.lset('l', 0, 'Z'), 'OK');
-  await assert.rejects(io.lset('l', 99, 'x'), /ERR index out of range/);
-  await assert.rejects(io.lset('nokey', 0, 'x'), /ERR no such key/);
-  assert.equal(await io.linsert('l', 'BEFORE', 'b', 'ab'), 6);
-  assert.equal(await io.linsert('l', 'AFTER', 'nope', 'x'), -1);
-  assert.equal(await io.lpos('l', 'ab'), 2);
-  assert.deepEqual(await io.lpos('l', 'b', 'COUNT', 0), [3]);
-  assert.equal(await io.lrem('l', 0, 'ab'), 1);
-  assert.equal(await io.ltrim('l', 1, -2), 'OK');
-  assert.deepEqual(await io.lrange('l', 0, -1), ['a', 'b', 'c']);
-  assert.equal(await io.lpop('l'), 'a');
-  assert.deepEqual(await io.rpop('l', 5), ['c', 'b']);
-  assert.equal(await io.exists('l'), 0);
-  assert.equal(await io.lpop('l'), null);
-  await io.set('s', 'v');
-  await assert.rejects(io.lpush('s', 'x'), /WRONGTYPE/);
-  await assert.rejects(io.lpop('l', -1), /value is out of range, must be positive/);
+  assert.equal(await env.io.rpush('l', 'a', 'b', 'c'), 3);
+  assert.equal(await env.io.lpush('l', 'z'), 4);
+  assert.equal(await env.io.lpushx('nokey', 'a'), 0);
+  assert.equal(await env.io.rpushx('l', 'd'), 5);
+  assert.deepEqual(await env.io.lrange('l', 0, -1), ['z', 'a', 'b', 'c', 'd']);
+  assert.equal(await env.io.llen('l'), 5);
+  assert.equal(await env.io.lindex('l', -1), 'd');
+  assert.equal(await env.io.lindex('l', 99), null);
+  assert.equal(await env.io.lset('l', 0, 'Z'), 'OK');
+  await assert.rejects(env.io.lset('l', 99, 'x'), /ERR index out of range/);
+  await assert.rejects(env.io.lset('nokey', 0, 'x'), /ERR no such key/);
+  assert.equal(await env.io.linsert('l', 'BEFORE', 'b', 'ab'), 6);
+  assert.equal(await env.io.linsert('l', 'AFTER', 'nope', 'x'), -1);
+  assert.equal(await env.io.lpos('l', 'ab'), 2);
+  assert.deepEqual(await env.io.lpos('l', 'b', 'COUNT', 0), [3]);
+  assert.equal(await env.io.lrem('l', 0, 'ab'), 1);
+  assert.equal(await env.io.ltrim('l', 1, -2), 'OK');
+  assert.deepEqual(await env.io.lrange('l', 0, -1), ['a', 'b', 'c']);
+  assert.equal(await env.io.lpop('l'), 'a');
+  assert.deepEqual(await env.io.rpop('l', 5), ['c', 'b']);
+  assert.equal(await env.io.exists('l'), 0);
+  assert.equal(await env.io.lpop('l'), null);
+  await env.io.set('s', 'v');
+  await assert.rejects(env.io.lpush('s', 'x'), /WRONGTYPE/);
+  await assert.rejects(env.io.lpop('l', -1), /value is out of range, must be positive/);
   const big = Array.from({ length: 5000 }, (_, i) => 'e' + i);
-  await io.rpush('big', ...big);
-  assert.deepEqual(await io.lrange('big', 1000, 3999), big.slice(1000, 4000));
-  assert.equal(await io.lindex('big', 2500), 'e2500');
-  assert.deepEqual(await io.call('LMPOP', '2', 'nokey', 'big', 'RIGHT', 'COUNT', '3'), ['big', ['e4999', 'e4998', 'e4997']]);
-  assert.equal(await io.lmove('big', 'other', 'LEFT', 'RIGHT'), 'e0');
-  assert.equal(await io.rpoplpush('big', 'other'), 'e4996');
-  assert.deepEqual(await io.lrange('other', 0, -1), ['e4996', 'e0']);
-  assert.equal(await io.call('OBJECT', 'ENCODING', 'big'), 'quicklist');
+  await env.io.rpush('big', ...big);
+  assert.deepEqual(await env.io.lrange('big', 1000, 3999), big.slice(1000, 4000));
+  assert.equal(await env.io.lindex('big', 2500), 'e2500');
+  assert.deepEqual(await env.io.call('LMPOP', '2', 'nokey', 'big', 'RIGHT', 'COUNT', '3'), ['big', ['e4999', 'e4998', 'e4997']]);
+  assert.equal(await env.io.lmove('big', 'other', 'LEFT', 'RIGHT'), 'e0');
+  assert.equal(await env.io.rpoplpush('big', 'other'), 'e4996');
+  assert.deepEqual(await env.io.lrange('other', 0, -1), ['e4996', 'e0']);
+  assert.equal(await env.io.call('OBJECT', 'ENCODING', 'big'), 'quicklist');
 });
 
 test('ioredis: blocking pops served by pushes from another connection', async () => {
   flush();
-  const p = io.blpop('q1', 'q2', 0);
+  const p = env.io.blpop('q1', 'q2', 0);
   await sleep(30);
-  assert.equal(await io2.rpush('q2', 'job'), 1);
+  assert.equal(await env.io2.rpush('q2', 'job'), 1);
   assert.deepEqual(await p, ['q2', 'job']);
-  const m = io.blmove('src', 'dst', 'RIGHT', 'LEFT', 0);
+  const m = env.io.blmove('src', 'dst', 'RIGHT', 'LEFT', 0);
   await sleep(30);
-  await io2.rpush('src', 'a', 'b');
+  await env.io2.rpush('src', 'a', 'b');
   assert.equal(await m, 'b');
-  assert.deepEqual(await io2.lrange('dst', 0, -1), ['b']);
-  const b = io.brpoplpush('src2', 'dst', 0);
+  assert.deepEqual(await env.io2.lrange('dst', 0, -1), ['b']);
+  const b = env.io.brpoplpush('src2', 'dst', 0);
   await sleep(30);
-  await io2.lpush('src2', 'x');
+  await env.io2.lpush('src2', 'x');
   assert.equal(await b, 'x');
-  const mp = io.call('BLMPOP', '0', '1', 'src3', 'LEFT', 'COUNT', '10');
+  const mp = env.io.call('BLMPOP', '0', '1', 'src3', 'LEFT', 'COUNT', '10');
   await sleep(30);
-  await io2.rpush('src3', '1', '2');
+  await env.io2.rpush('src3', '1', '2');
   assert.deepEqual(await mp, ['src3', ['1', '2']]);
   const t0 = Date.now();
-  assert.equal(await io.brpop('nokey', 0.1), null);
+  assert.equal(await env.io.brpop('nokey', 0.1), null);
   assert.ok(Date.now() - t0 >= 95);
-  assert.equal(await io.blmove('nokey', 'dst', 'LEFT', 'LEFT', 0.05), null);
+  assert.equal(await env.io.blmove('nokey', 'dst', 'LEFT', 'LEFT', 0.05), null);
 });
 
 test('node-redis RESP2 and RESP3: lists, nulls and blocking', async () => {
   flush();
-  for (const nr of [nr2, nr3]) {
+  for (const nr of [env.nr2, env.nr3]) {
     await nr.del(['l', 'bq']);
     assert.equal(await nr.rPush('l', ['a', 'b', 'c', 'a']), 4);
     assert.deepEqual(await nr.lRange('l', 0, -1), ['a', 'b', 'c', 'a']);
@@ -139,7 +109,7 @@ test('node-redis RESP2 and RESP3: lists, nulls and blocking', async () => {
 
 test('effects and events of served blocking pops', async () => {
   flush();
-  const ks = amber.server.keyspace;
+  const ks = env.amber.server.keyspace;
   const events: string[] = [];
   const effects: string[] = [];
   const prev = ks.notifier;
@@ -147,17 +117,17 @@ test('effects and events of served blocking pops', async () => {
     if (event !== 'keymiss' && event !== 'new') events.push(`${event}:${key}`);
     prev?.(type, event, key, dbid);
   };
-  const unsubscribe = amber.server.effects.subscribe((_db, argv) => effects.push(argv.join(' ')));
+  const unsubscribe = env.amber.server.effects.subscribe((_db, argv) => effects.push(argv.join(' ')));
   try {
-    const a = io.blpop('k', 0);
+    const a = env.io.blpop('k', 0);
     await sleep(30);
-    await io2.rpush('k', 'x');
+    await env.io2.rpush('k', 'x');
     await a;
-    const b = io.blmove('s', 'd', 'LEFT', 'RIGHT', 0);
+    const b = env.io.blmove('s', 'd', 'LEFT', 'RIGHT', 0);
     await sleep(30);
-    await io2.rpush('s', 'y');
+    await env.io2.rpush('s', 'y');
     await b;
-    assert.deepEqual(await io.blpop('d', 0), ['d', 'y']);
+    assert.deepEqual(await env.io.blpop('d', 0), ['d', 'y']);
   } finally {
     ks.notifier = prev;
     unsubscribe();

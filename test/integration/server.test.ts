@@ -3,26 +3,18 @@
  * TIME, DEBUG SLEEP / SET-ACTIVE-EXPIRE, SHUTDOWN in a library server (refused by a hook, then
  * accepted), and the INFO provider API the persistence layers use.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startAmber, RawClient } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
 import { registerInfoProvider, registerInfoSection, infoSection, LatencyHistogram } from '../../src/server/info.js';
+import { withAmber } from '../helpers/clients.js';
 
 /** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
 const NO_SAVE = { save: '' };
 
-let amber: RunningServer;
-
-before(async () => {
-  amber = await startAmber(NO_SAVE);
-});
-
-after(async () => {
-  await amber?.close();
-});
+const env = withAmber({ directives: NO_SAVE });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +32,7 @@ function parseInfo(text: string): Map<string, string> {
 }
 
 test('INFO values follow the server state (ioredis)', async () => {
-  const r = ioredis(amber.port);
+  const r = ioredis(env.amber.port);
   try {
     await r.flushall().catch(() => undefined);
     const before = parseInfo(await r.info('stats'));
@@ -51,7 +43,7 @@ test('INFO values follow the server state (ioredis)', async () => {
     await r.call('NOSUCH').catch(() => undefined);
     const info = parseInfo(await r.info('everything'));
     assert.equal(info.get('redis_version'), '7.0.15');
-    assert.equal(info.get('tcp_port'), String(amber.port));
+    assert.equal(info.get('tcp_port'), String(env.amber.port));
     assert.equal(info.get('role'), 'master');
     assert.equal(info.get('process_id'), String(process.pid));
     assert.ok(Number(info.get('used_memory')) > 0);
@@ -73,7 +65,7 @@ test('INFO values follow the server state (ioredis)', async () => {
 });
 
 test('INFO through node-redis in RESP3 (verbatim string)', async () => {
-  const c = createClient({ socket: { port: amber.port, host: '127.0.0.1' }, RESP: 3 });
+  const c = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' }, RESP: 3 });
   c.on('error', () => undefined);
   await c.connect();
   try {
@@ -89,9 +81,9 @@ test('registerInfoProvider and registerInfoSection extend INFO', async () => {
   registerInfoProvider('persistence', (_server, s) => {
     s.set('rdb_saves', 42);
     s.set('aof_current_size', 7);
-  }, amber.server);
-  registerInfoSection('amberdemo', 'Amberdemo', (_server, s) => { s.set('demo_field', 'x'); }, { server: amber.server });
-  const r = ioredis(amber.port);
+  }, env.amber.server);
+  registerInfoSection('amberdemo', 'Amberdemo', (_server, s) => { s.set('demo_field', 'x'); }, { server: env.amber.server });
+  const r = ioredis(env.amber.port);
   try {
     const p = await r.info('persistence');
     assert.match(p, /\r\nrdb_saves:42\r\n/);
@@ -99,14 +91,14 @@ test('registerInfoProvider and registerInfoSection extend INFO', async () => {
     assert.match(await r.info('amberdemo'), /^# Amberdemo\r\ndemo_field:x\r\n$/);
     assert.match(await r.info('all'), /\r\n# Amberdemo\r\ndemo_field:x\r\n$/);
     assert.doesNotMatch(await r.info(), /Amberdemo/);
-    assert.equal(infoSection(amber.server, 'persistence')?.get('rdb_saves'), '42');
+    assert.equal(infoSection(env.amber.server, 'persistence')?.get('rdb_saves'), '42');
   } finally {
     r.disconnect();
   }
 });
 
 test('SLOWLOG through ioredis: entries, client name and address, RESET', async () => {
-  const r = ioredis(amber.port, { connectionName: 'slowclient' });
+  const r = ioredis(env.amber.port, { connectionName: 'slowclient' });
   try {
     await r.config('SET', 'slowlog-log-slower-than', '0');
     await r.slowlog('RESET');
@@ -135,8 +127,8 @@ test('SLOWLOG through ioredis: entries, client name and address, RESET', async (
 });
 
 test('DEBUG SLEEP blocks the whole server, fractional seconds', async () => {
-  const a = ioredis(amber.port);
-  const b = ioredis(amber.port);
+  const a = ioredis(env.amber.port);
+  const b = ioredis(env.amber.port);
   try {
     await Promise.all([a.ping(), b.ping()]);
     const t0 = Date.now();
@@ -152,7 +144,7 @@ test('DEBUG SLEEP blocks the whole server, fractional seconds', async () => {
 });
 
 test('DEBUG SET-ACTIVE-EXPIRE 0 leaves expired keys in place until read', async () => {
-  const r = ioredis(amber.port, { db: 9 });
+  const r = ioredis(env.amber.port, { db: 9 });
   try {
     await r.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
     await r.set('ae:k', 'v', 'PX', 30);
@@ -171,11 +163,11 @@ test('DEBUG SET-ACTIVE-EXPIRE 0 leaves expired keys in place until read', async 
 });
 
 test('MONITOR through ioredis: commands of other clients with db and address', async () => {
-  const r = ioredis(amber.port);
+  const r = ioredis(env.amber.port);
   const monitor = await r.monitor();
   const seen: Array<{ args: string[]; source: string; database: string }> = [];
   monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => seen.push({ args, source, database }));
-  const w = ioredis(amber.port, { db: 2 });
+  const w = ioredis(env.amber.port, { db: 2 });
   try {
     await w.set('mon:k', 'va"l');
     await w.call('AUTH', 'default', 'secret').catch(() => undefined);
@@ -201,8 +193,8 @@ test('MONITOR through ioredis: commands of other clients with db and address', a
 });
 
 test('MONITOR through node-redis', async () => {
-  const m = createClient({ socket: { port: amber.port, host: '127.0.0.1' } });
-  const w = createClient({ socket: { port: amber.port, host: '127.0.0.1' } });
+  const m = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' } });
+  const w = createClient({ socket: { port: env.amber.port, host: '127.0.0.1' } });
   m.on('error', () => undefined);
   w.on('error', () => undefined);
   await m.connect();
@@ -224,7 +216,7 @@ test('MONITOR through node-redis', async () => {
 });
 
 test('TIME is close to the local clock', async () => {
-  const r = ioredis(amber.port);
+  const r = ioredis(env.amber.port);
   try {
     const [sec, usec] = await r.time() as unknown as [string, string];
     const t = Number(sec) * 1000 + Number(usec) / 1000;
@@ -273,7 +265,7 @@ test('latency histogram reports hdr_histogram bucket values, INFO latencystats f
   assert.equal(h.valueAtPercentile(50), 50175);
   assert.equal(h.valueAtPercentile(99), 99327);
   assert.equal(h.valueAtPercentile(100), 100351);
-  const r = ioredis(amber.port);
+  const r = ioredis(env.amber.port);
   try {
     await r.config('SET', 'latency-tracking-info-percentiles', '50 99.99 0');
     await r.echo('x');

@@ -2,84 +2,59 @@
  * Set commands through real clients (ioredis, node-redis in RESP2 and RESP3) against an
  * in-process Amber, plus propagated effects and encodings.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
-import { createClient } from 'redis';
-import { startAmber } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
 import { RedisSet } from '../../src/keyspace/types/set.js';
+import { withClients } from '../helpers/clients.js';
 
-let amber: RunningServer;
-let io: Redis;
-type NodeRedis = ReturnType<typeof createClient>;
-let nr2: NodeRedis;
-let nr3: NodeRedis;
-
-before(async () => {
-  amber = await startAmber();
-  io = new Redis({ port: amber.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr2 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false } });
-  await nr2.connect();
-  nr3 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false }, RESP: 3 });
-  await nr3.connect();
-});
-
-after(async () => {
-  io?.disconnect();
-  await nr2?.close();
-  await nr3?.close();
-  await amber?.close();
-});
-
-const flush = (): void => void amber.server.keyspace.flushAll();
+const env = withClients();
+const { flush } = env;
 const sorted = (a: string[]): string[] => [...a].sort();
 
 test('ioredis: set commands', async () => {
   flush();
-  assert.equal(await io.sadd('s', '3', '1', '2', '2'), 3);
-  assert.deepEqual(await io.smembers('s'), ['1', '2', '3']);
-  assert.equal(await io.sadd('s', 'x'), 1);
-  assert.equal(await io.scard('s'), 4);
-  assert.equal(await io.sismember('s', 'x'), 1);
-  assert.deepEqual(await io.smismember('s', 'x', 'y', '1'), [1, 0, 1]);
-  assert.equal(await io.srem('s', 'x', 'y'), 1);
-  await io.sadd('t', '2', '3', '4');
-  assert.deepEqual(await io.sinter('s', 't'), ['2', '3']);
-  assert.deepEqual(await io.sunion('s', 't'), ['1', '2', '3', '4']);
-  assert.deepEqual(await io.sdiff('s', 't'), ['1']);
-  assert.equal(await io.sinterstore('d', 's', 't'), 2);
-  assert.equal(await io.sunionstore('d', 's', 't'), 4);
-  assert.equal(await io.sdiffstore('d', 't', 's'), 1);
-  assert.deepEqual(await io.smembers('d'), ['4']);
-  assert.equal(await io.sintercard(2, 's', 't'), 2);
-  assert.equal(await io.call('SINTERCARD', '2', 's', 't', 'LIMIT', '1'), 1);
-  assert.equal(await io.smove('s', 'd', '1'), 1);
-  assert.deepEqual(await io.smembers('d'), ['1', '4']);
-  const m = await io.srandmember('s');
+  assert.equal(await env.io.sadd('s', '3', '1', '2', '2'), 3);
+  assert.deepEqual(await env.io.smembers('s'), ['1', '2', '3']);
+  assert.equal(await env.io.sadd('s', 'x'), 1);
+  assert.equal(await env.io.scard('s'), 4);
+  assert.equal(await env.io.sismember('s', 'x'), 1);
+  assert.deepEqual(await env.io.smismember('s', 'x', 'y', '1'), [1, 0, 1]);
+  assert.equal(await env.io.srem('s', 'x', 'y'), 1);
+  await env.io.sadd('t', '2', '3', '4');
+  assert.deepEqual(await env.io.sinter('s', 't'), ['2', '3']);
+  assert.deepEqual(await env.io.sunion('s', 't'), ['1', '2', '3', '4']);
+  assert.deepEqual(await env.io.sdiff('s', 't'), ['1']);
+  assert.equal(await env.io.sinterstore('d', 's', 't'), 2);
+  assert.equal(await env.io.sunionstore('d', 's', 't'), 4);
+  assert.equal(await env.io.sdiffstore('d', 't', 's'), 1);
+  assert.deepEqual(await env.io.smembers('d'), ['4']);
+  assert.equal(await env.io.sintercard(2, 's', 't'), 2);
+  assert.equal(await env.io.call('SINTERCARD', '2', 's', 't', 'LIMIT', '1'), 1);
+  assert.equal(await env.io.smove('s', 'd', '1'), 1);
+  assert.deepEqual(await env.io.smembers('d'), ['1', '4']);
+  const m = await env.io.srandmember('s');
   assert.ok(m === '2' || m === '3', 'm === "2" || m === "3"');
-  assert.equal((await io.srandmember('s', -5)).length, 5);
-  const p = await io.spop('s');
+  assert.equal((await env.io.srandmember('s', -5)).length, 5);
+  const p = await env.io.spop('s');
   assert.ok(p === '2' || p === '3', 'p === "2" || p === "3"');
-  assert.equal((await io.spop('s', 5)).length, 1);
-  assert.equal(await io.exists('s'), 0);
-  const [cursor, items] = await io.sscan('d', '0');
+  assert.equal((await env.io.spop('s', 5)).length, 1);
+  assert.equal(await env.io.exists('s'), 0);
+  const [cursor, items] = await env.io.sscan('d', '0');
   assert.equal(cursor, '0');
   assert.deepEqual(items, ['1', '4']);
-  await io.set('str', 'x');
-  await assert.rejects(io.sadd('str', 'a'), /WRONGTYPE/);
-  await assert.rejects(io.call('SINTERCARD', '0', 's'), /ERR numkeys should be greater than 0/);
+  await env.io.set('str', 'x');
+  await assert.rejects(env.io.sadd('str', 'a'), /WRONGTYPE/);
+  await assert.rejects(env.io.call('SINTERCARD', '0', 's'), /ERR numkeys should be greater than 0/);
 });
 
 test('ioredis: a big set, SSCAN stream, SPOP all', async () => {
   flush();
   const members = Array.from({ length: 3000 }, (_, i) => 'member:' + i);
-  assert.equal(await io.sadd('big', ...members), 3000);
-  assert.equal(await io.object('ENCODING', 'big'), 'hashtable');
+  assert.equal(await env.io.sadd('big', ...members), 3000);
+  assert.equal(await env.io.object('ENCODING', 'big'), 'hashtable');
   const seen = new Set<string>();
   await new Promise<void>((resolve, reject) => {
-    const s = io.sscanStream('big', { count: 200 });
+    const s = env.io.sscanStream('big', { count: 200 });
     s.on('data', (arr: string[]) => arr.forEach((x) => seen.add(x)));
     s.on('end', resolve);
     s.on('error', reject);
@@ -87,18 +62,18 @@ test('ioredis: a big set, SSCAN stream, SPOP all', async () => {
   assert.equal(seen.size, 3000);
   const popped = new Set<string>();
   while (popped.size < 3000) {
-    const batch = await io.spop('big', 700);
+    const batch = await env.io.spop('big', 700);
     assert.ok(batch.length > 0, 'batch.length > 0');
     for (const x of batch) {
       assert.ok(!popped.has(x), '!popped.has(x)');
       popped.add(x);
     }
   }
-  assert.equal(await io.exists('big'), 0);
+  assert.equal(await env.io.exists('big'), 0);
 });
 
 test('node-redis RESP2 and RESP3: set commands and reply shapes', async () => {
-  for (const c of [nr2, nr3]) {
+  for (const c of [env.nr2, env.nr3]) {
     flush();
     assert.equal(await c.sAdd('s', ['a', 'b', 'c']), 3);
     assert.deepEqual(sorted((await c.sMembers('s')) as string[]), ['a', 'b', 'c']);
@@ -126,14 +101,14 @@ test('node-redis RESP2 and RESP3: set commands and reply shapes', async () => {
 test('SPOP propagates as SREM or DEL; encodings of results', async () => {
   flush();
   const effects: string[][] = [];
-  const unsub = amber.server.effects.subscribe((_db, argv) => effects.push(argv));
+  const unsub = env.amber.server.effects.subscribe((_db, argv) => effects.push(argv));
   let one: string | null;
   let two: string[];
   try {
-    await io.sadd('s', '1', '2', '3', '4');
-    one = await io.spop('s');
-    two = await io.spop('s', 2);
-    await io.spop('s', 10);
+    await env.io.sadd('s', '1', '2', '3', '4');
+    one = await env.io.spop('s');
+    two = await env.io.spop('s', 2);
+    await env.io.spop('s', 10);
   } finally {
     unsub();
   }
@@ -143,8 +118,8 @@ test('SPOP propagates as SREM or DEL; encodings of results', async () => {
     ['MULTI'], ['SREM', 's', two[0]!], ['SREM', 's', two[1]!], ['EXEC'], ['DEL', 's'],
   ]);
   assert.equal(rest.length, 1);
-  await io.sadd('a', '10', '2');
-  const v = amber.server.keyspace.dbs[0]!.peek('a');
+  await env.io.sadd('a', '10', '2');
+  const v = env.amber.server.keyspace.dbs[0]!.peek('a');
   assert.ok(v instanceof RedisSet, 'v instanceof RedisSet');
   assert.equal(v.encoding(), 'intset');
   assert.deepEqual(v.intsetValues(), [2n, 10n]);
@@ -152,20 +127,20 @@ test('SPOP propagates as SREM or DEL; encodings of results', async () => {
 
 test('SPOP of 200000 members propagates 200000 SREMs in one MULTI/EXEC', async () => {
   flush();
-  for (let i = 0; i < 250000; i += 10000) await io.sadd('huge', ...Array.from({ length: 10000 }, (_, j) => 'm' + (i + j)));
+  for (let i = 0; i < 250000; i += 10000) await env.io.sadd('huge', ...Array.from({ length: 10000 }, (_, j) => 'm' + (i + j)));
   let srems = 0;
   const first: string[] = [];
-  const unsub = amber.server.effects.subscribe((_db, argv) => {
+  const unsub = env.amber.server.effects.subscribe((_db, argv) => {
     if (argv[0] === 'SREM') srems++;
     else first.push(argv[0]!);
   });
   try {
-    const popped = await io.spop('huge', 200000);
+    const popped = await env.io.spop('huge', 200000);
     assert.equal(popped.length, 200000);
   } finally {
     unsub();
   }
   assert.equal(srems, 200000);
   assert.deepEqual(first, ['MULTI', 'EXEC']);
-  assert.equal(await io.scard('huge'), 50000);
+  assert.equal(await env.io.scard('huge'), 50000);
 });

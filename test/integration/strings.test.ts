@@ -3,42 +3,18 @@
  * an in-process Amber, plus what clients cannot see: keyspace notifications, propagated effects
  * (SET ... PXAT, SET ... KEEPTTL, PEXPIREAT, DEL), TTLs kept by in-place updates, dirty counts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { createClient } from 'redis';
-import { startAmber } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { withClients } from '../helpers/clients.js';
 
-let amber: RunningServer;
-let io: Redis;
-type NodeRedis = ReturnType<typeof createClient>;
-let nr2: NodeRedis;
-let nr3: NodeRedis;
-
-before(async () => {
-  amber = await startAmber();
-  io = new Redis({ port: amber.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr2 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false } });
-  await nr2.connect();
-  nr3 = createClient({ socket: { port: amber.port, host: '127.0.0.1', reconnectStrategy: false }, RESP: 3 });
-  await nr3.connect();
-});
-
-after(async () => {
-  io?.disconnect();
-  await nr2?.close();
-  await nr3?.close();
-  await amber?.close();
-});
-
-const db0 = () => amber.server.keyspace.dbs[0]!;
-const flush = () => amber.server.keyspace.flushAll();
+const env = withClients();
+const db0 = () => env.amber.server.keyspace.dbs[0]!;
+const { flush } = env;
 
 /** Records keyspace notifications and propagated effects while `fn` runs. */
 async function observe(fn: () => Promise<unknown>): Promise<{ events: string[]; effects: string[][] }> {
-  const ks = amber.server.keyspace;
+  const ks = env.amber.server.keyspace;
   const events: string[] = [];
   const effects: string[][] = [];
   const prev = ks.notifier;
@@ -47,7 +23,7 @@ async function observe(fn: () => Promise<unknown>): Promise<{ events: string[]; 
     if (event !== 'keymiss' && event !== 'new') events.push(`${event}:${key}`);
     prev?.(type, event, key, dbid);
   };
-  const unsubscribe = amber.server.effects.subscribe((_db, argv) => effects.push(argv));
+  const unsubscribe = env.amber.server.effects.subscribe((_db, argv) => effects.push(argv));
   try {
     await fn();
   } finally {
@@ -59,102 +35,102 @@ async function observe(fn: () => Promise<unknown>): Promise<{ events: string[]; 
 
 test('ioredis: strings', async () => {
   flush();
-  assert.equal(await io.set('a', 'hello'), 'OK');
-  assert.equal(await io.get('a'), 'hello');
-  assert.equal(await io.get('missing'), null);
-  assert.equal(await io.set('a', 'x', 'NX'), null);
-  assert.equal(await io.set('a', 'world', 'XX', 'GET'), 'hello');
-  assert.equal(await io.set('b', 'v', 'EX', 100), 'OK');
+  assert.equal(await env.io.set('a', 'hello'), 'OK');
+  assert.equal(await env.io.get('a'), 'hello');
+  assert.equal(await env.io.get('missing'), null);
+  assert.equal(await env.io.set('a', 'x', 'NX'), null);
+  assert.equal(await env.io.set('a', 'world', 'XX', 'GET'), 'hello');
+  assert.equal(await env.io.set('b', 'v', 'EX', 100), 'OK');
   assert.ok(db0().getExpire('b') > Date.now() + 99000);
-  assert.equal(await io.set('b', 'v2', 'KEEPTTL'), 'OK');
+  assert.equal(await env.io.set('b', 'v2', 'KEEPTTL'), 'OK');
   assert.ok(db0().getExpire('b') > 0);
-  assert.equal(await io.setnx('c', '1'), 1);
-  assert.equal(await io.setnx('c', '2'), 0);
-  assert.equal(await io.setex('d', 10, 'v'), 'OK');
-  assert.equal(await io.psetex('e', 10000, 'v'), 'OK');
-  assert.equal(await io.getset('c', '3'), '1');
-  assert.equal(await io.getdel('c'), '3');
-  assert.equal(await io.getdel('c'), null);
-  assert.equal(await io.getex('d', 'PERSIST'), 'v');
+  assert.equal(await env.io.setnx('c', '1'), 1);
+  assert.equal(await env.io.setnx('c', '2'), 0);
+  assert.equal(await env.io.setex('d', 10, 'v'), 'OK');
+  assert.equal(await env.io.psetex('e', 10000, 'v'), 'OK');
+  assert.equal(await env.io.getset('c', '3'), '1');
+  assert.equal(await env.io.getdel('c'), '3');
+  assert.equal(await env.io.getdel('c'), null);
+  assert.equal(await env.io.getex('d', 'PERSIST'), 'v');
   assert.equal(db0().getExpire('d'), -1);
-  assert.equal(await io.getex('d', 'PX', 50000), 'v');
+  assert.equal(await env.io.getex('d', 'PX', 50000), 'v');
   assert.ok(db0().getExpire('d') > 0);
-  assert.equal(await io.mset('m1', '1', 'm2', '2'), 'OK');
-  assert.deepEqual(await io.mget('m1', 'm2', 'missing'), ['1', '2', null]);
-  assert.equal(await io.msetnx('m1', 'x', 'm3', 'y'), 0);
-  assert.equal(await io.msetnx('m3', 'x', 'm4', 'y'), 1);
-  assert.equal(await io.append('ap', 'ab'), 2);
-  assert.equal(await io.append('ap', 'cd'), 4);
-  assert.equal(await io.strlen('ap'), 4);
-  assert.equal(await io.getrange('ap', 1, -2), 'bc');
-  assert.equal(await io.setrange('ap', 6, 'z'), 7);
-  assert.equal(await io.get('ap'), 'abcd\x00\x00z');
-  assert.equal(await io.incr('n'), 1);
-  assert.equal(await io.incrby('n', 10), 11);
-  assert.equal(await io.decr('n'), 10);
-  assert.equal(await io.decrby('n', 20), -10);
-  assert.equal(await io.incrbyfloat('f', '10.5'), '10.5');
-  assert.equal(await io.incrbyfloat('f', '0.1'), '10.6');
-  assert.equal(await io.incrbyfloat('f', '5.0e3'), '5010.60000000000000009');
-  assert.equal(await io.call('LCS', 'm1', 'm2'), '');
-  await io.mset('l1', 'ohmytext', 'l2', 'mynewtext');
-  assert.equal(await io.call('LCS', 'l1', 'l2'), 'mytext');
-  assert.equal(await io.call('LCS', 'l1', 'l2', 'LEN'), 6);
-  assert.deepEqual(await io.call('LCS', 'l1', 'l2', 'IDX', 'MINMATCHLEN', '4', 'WITHMATCHLEN'), ['matches', [[[4, 7], [5, 8], 4]], 'len', 6]);
-  assert.equal(await io.call('SUBSTR', 'l1', '0', '1'), 'oh');
+  assert.equal(await env.io.mset('m1', '1', 'm2', '2'), 'OK');
+  assert.deepEqual(await env.io.mget('m1', 'm2', 'missing'), ['1', '2', null]);
+  assert.equal(await env.io.msetnx('m1', 'x', 'm3', 'y'), 0);
+  assert.equal(await env.io.msetnx('m3', 'x', 'm4', 'y'), 1);
+  assert.equal(await env.io.append('ap', 'ab'), 2);
+  assert.equal(await env.io.append('ap', 'cd'), 4);
+  assert.equal(await env.io.strlen('ap'), 4);
+  assert.equal(await env.io.getrange('ap', 1, -2), 'bc');
+  assert.equal(await env.io.setrange('ap', 6, 'z'), 7);
+  assert.equal(await env.io.get('ap'), 'abcd\x00\x00z');
+  assert.equal(await env.io.incr('n'), 1);
+  assert.equal(await env.io.incrby('n', 10), 11);
+  assert.equal(await env.io.decr('n'), 10);
+  assert.equal(await env.io.decrby('n', 20), -10);
+  assert.equal(await env.io.incrbyfloat('f', '10.5'), '10.5');
+  assert.equal(await env.io.incrbyfloat('f', '0.1'), '10.6');
+  assert.equal(await env.io.incrbyfloat('f', '5.0e3'), '5010.60000000000000009');
+  assert.equal(await env.io.call('LCS', 'm1', 'm2'), '');
+  await env.io.mset('l1', 'ohmytext', 'l2', 'mynewtext');
+  assert.equal(await env.io.call('LCS', 'l1', 'l2'), 'mytext');
+  assert.equal(await env.io.call('LCS', 'l1', 'l2', 'LEN'), 6);
+  assert.deepEqual(await env.io.call('LCS', 'l1', 'l2', 'IDX', 'MINMATCHLEN', '4', 'WITHMATCHLEN'), ['matches', [[[4, 7], [5, 8], 4]], 'len', 6]);
+  assert.equal(await env.io.call('SUBSTR', 'l1', '0', '1'), 'oh');
   const bin = Buffer.from([0, 255, 13, 10, 128]);
-  await io.set('bin', bin);
-  assert.deepEqual(await io.getBuffer('bin'), bin);
+  await env.io.set('bin', bin);
+  assert.deepEqual(await env.io.getBuffer('bin'), bin);
 });
 
 test('ioredis: errors carry Redis texts', async () => {
   flush();
-  await io.set('s', 'abc');
-  await io.set('max', '9223372036854775807');
+  await env.io.set('s', 'abc');
+  await env.io.set('max', '9223372036854775807');
   const err = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: Error) => e.message);
-  assert.equal(await err(io.incr('s')), 'ERR value is not an integer or out of range');
-  assert.equal(await err(io.incr('max')), 'ERR increment or decrement would overflow');
-  assert.equal(await err(io.incrbyfloat('s', '1')), 'ERR value is not a valid float');
-  assert.equal(await err(io.incrbyfloat('n', 'inf')), 'ERR increment would produce NaN or Infinity');
-  assert.equal(await err(io.set('s', 'v', 'EX', 0)), "ERR invalid expire time in 'set' command");
-  assert.equal(await err(io.setex('s', -1, 'v')), "ERR invalid expire time in 'setex' command");
-  assert.equal(await err(io.call('SET', 's', 'v', 'NX', 'XX')), 'ERR syntax error');
-  assert.equal(await err(io.setrange('s', -1, 'x')), 'ERR offset is out of range');
-  assert.equal(await err(io.setbit('s', 4294967296, 1)), 'ERR bit offset is not an integer or out of range');
-  assert.equal(await err(io.call('BITFIELD', 's', 'GET', 'u64', '0')),
+  assert.equal(await err(env.io.incr('s')), 'ERR value is not an integer or out of range');
+  assert.equal(await err(env.io.incr('max')), 'ERR increment or decrement would overflow');
+  assert.equal(await err(env.io.incrbyfloat('s', '1')), 'ERR value is not a valid float');
+  assert.equal(await err(env.io.incrbyfloat('n', 'inf')), 'ERR increment would produce NaN or Infinity');
+  assert.equal(await err(env.io.set('s', 'v', 'EX', 0)), "ERR invalid expire time in 'set' command");
+  assert.equal(await err(env.io.setex('s', -1, 'v')), "ERR invalid expire time in 'setex' command");
+  assert.equal(await err(env.io.call('SET', 's', 'v', 'NX', 'XX')), 'ERR syntax error');
+  assert.equal(await err(env.io.setrange('s', -1, 'x')), 'ERR offset is out of range');
+  assert.equal(await err(env.io.setbit('s', 4294967296, 1)), 'ERR bit offset is not an integer or out of range');
+  assert.equal(await err(env.io.call('BITFIELD', 's', 'GET', 'u64', '0')),
     'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.');
-  assert.equal(await err(io.decrby('s', '-9223372036854775808')), 'ERR decrement would overflow');
-  assert.equal(await err(io.call('MSET', 'a', '1', 'b')), "ERR wrong number of arguments for 'mset' command");
+  assert.equal(await err(env.io.decrby('s', '-9223372036854775808')), 'ERR decrement would overflow');
+  assert.equal(await err(env.io.call('MSET', 'a', '1', 'b')), "ERR wrong number of arguments for 'mset' command");
 });
 
 test('ioredis: bitmaps', async () => {
   flush();
-  assert.equal(await io.setbit('b', 7, 1), 0);
-  assert.equal(await io.setbit('b', 7, 1), 1);
-  assert.equal(await io.getbit('b', 7), 1);
-  assert.equal(await io.getbit('b', 100), 0);
-  await io.set('fb', 'foobar');
-  assert.equal(await io.bitcount('fb'), 26);
-  assert.equal(await io.bitcount('fb', 1, 1), 6);
-  assert.equal(await io.call('BITCOUNT', 'fb', '5', '30', 'BIT'), 17);
-  await io.set('p', Buffer.from([0xff, 0xf0, 0x00]));
-  assert.equal(await io.bitpos('p', 0), 12);
-  assert.equal(await io.call('BITPOS', 'p', '1', '7', '15', 'BIT'), 7);
-  assert.equal(await io.bitpos('missing', 1), -1);
-  await io.set('x', Buffer.from([0x0f]));
-  assert.equal(await io.bitop('OR', 'dst', 'p', 'x'), 3);
-  assert.deepEqual(await io.getBuffer('dst'), Buffer.from([0xff, 0xf0, 0x00]));
-  assert.equal(await io.bitop('AND', 'dst', 'missing', 'missing2'), 0);
+  assert.equal(await env.io.setbit('b', 7, 1), 0);
+  assert.equal(await env.io.setbit('b', 7, 1), 1);
+  assert.equal(await env.io.getbit('b', 7), 1);
+  assert.equal(await env.io.getbit('b', 100), 0);
+  await env.io.set('fb', 'foobar');
+  assert.equal(await env.io.bitcount('fb'), 26);
+  assert.equal(await env.io.bitcount('fb', 1, 1), 6);
+  assert.equal(await env.io.call('BITCOUNT', 'fb', '5', '30', 'BIT'), 17);
+  await env.io.set('p', Buffer.from([0xff, 0xf0, 0x00]));
+  assert.equal(await env.io.bitpos('p', 0), 12);
+  assert.equal(await env.io.call('BITPOS', 'p', '1', '7', '15', 'BIT'), 7);
+  assert.equal(await env.io.bitpos('missing', 1), -1);
+  await env.io.set('x', Buffer.from([0x0f]));
+  assert.equal(await env.io.bitop('OR', 'dst', 'p', 'x'), 3);
+  assert.deepEqual(await env.io.getBuffer('dst'), Buffer.from([0xff, 0xf0, 0x00]));
+  assert.equal(await env.io.bitop('AND', 'dst', 'missing', 'missing2'), 0);
   assert.equal(db0().peek('dst'), undefined);
-  assert.deepEqual(await io.call('BITFIELD', 'bf', 'SET', 'u8', '0', '200', 'INCRBY', 'u8', '0', '100', 'OVERFLOW', 'SAT', 'INCRBY', 'u8', '0', '100',
+  assert.deepEqual(await env.io.call('BITFIELD', 'bf', 'SET', 'u8', '0', '200', 'INCRBY', 'u8', '0', '100', 'OVERFLOW', 'SAT', 'INCRBY', 'u8', '0', '100',
     'OVERFLOW', 'FAIL', 'INCRBY', 'u8', '0', '200', 'GET', 'i8', '0'), [0, 44, 144, null, -112]);
-  assert.deepEqual(await io.call('BITFIELD_RO', 'bf', 'GET', 'u4', '#1'), [0]);
+  assert.deepEqual(await env.io.call('BITFIELD_RO', 'bf', 'GET', 'u4', '#1'), [0]);
 });
 
 test('node-redis RESP2 and RESP3: strings and bitmaps', async () => {
   flush();
-  for (const c of [nr2, nr3]) {
-    const p = c === nr2 ? 'r2:' : 'r3:';
+  for (const c of [env.nr2, env.nr3]) {
+    const p = c === env.nr2 ? 'r2:' : 'r3:';
     assert.equal(await c.set(p + 'k', 'v'), 'OK');
     assert.equal(await c.get(p + 'k'), 'v');
     assert.equal(await c.get(p + 'missing'), null);
@@ -190,41 +166,41 @@ test('node-redis RESP2 and RESP3: strings and bitmaps', async () => {
     await assert.rejects(c.incrByFloat(p + 'k', 1), /ERR value is not a valid float/);
   }
   // the IDX reply is a RESP3 map: node-redis gives the same object for both protocols
-  const raw3 = await nr3.sendCommand(['LCS', 'r3:l1', 'r3:l2', 'IDX', 'WITHMATCHLEN']);
+  const raw3 = await env.nr3.sendCommand(['LCS', 'r3:l1', 'r3:l2', 'IDX', 'WITHMATCHLEN']);
   assert.ok(raw3 && typeof raw3 === 'object');
 });
 
 test('keyspace notifications and propagated effects match Redis 7.0', async () => {
   flush();
   const { events, effects } = await observe(async () => {
-    await io.set('k', 'v');
-    await io.set('k', 'v', 'EX', 100);
-    await io.set('k', 'v', 'PXAT', 99999999999999);
-    await io.set('k', 'v2', 'GET');
-    await io.set('k', 'v3', 'GET', 'EX', 100);
-    await io.setex('s', 100, 'v');
-    await io.psetex('s', 100000, 'v');
-    await io.getset('s', 'w');
-    await io.getex('s', 'EX', 100);
-    await io.getex('s', 'PERSIST');
-    await io.getex('s', 'PERSIST');
-    await io.getex('s', 'EXAT', 1);
-    await io.set('g', 'v');
-    await io.getdel('g');
-    await io.incr('n');
-    await io.incrbyfloat('n', '1.5');
-    await io.append('n', '0');
-    await io.setrange('n', 0, '');
-    await io.setrange('n', 0, '3');
-    await io.mset('a', '1', 'b', '2');
-    await io.setbit('bits', 1, 1);
-    await io.setbit('bits', 1, 1);
-    await io.call('BITFIELD', 'bits', 'SET', 'u8', '0', '64');
-    await io.call('BITFIELD', 'bits', 'SET', 'u8', '0', '65');
-    await io.bitop('NOT', 'dst', 'bits');
-    await io.bitop('AND', 'dst', 'missing');
-    await io.set('nx', 'v', 'NX');
-    await io.set('nx', 'v', 'NX');
+    await env.io.set('k', 'v');
+    await env.io.set('k', 'v', 'EX', 100);
+    await env.io.set('k', 'v', 'PXAT', 99999999999999);
+    await env.io.set('k', 'v2', 'GET');
+    await env.io.set('k', 'v3', 'GET', 'EX', 100);
+    await env.io.setex('s', 100, 'v');
+    await env.io.psetex('s', 100000, 'v');
+    await env.io.getset('s', 'w');
+    await env.io.getex('s', 'EX', 100);
+    await env.io.getex('s', 'PERSIST');
+    await env.io.getex('s', 'PERSIST');
+    await env.io.getex('s', 'EXAT', 1);
+    await env.io.set('g', 'v');
+    await env.io.getdel('g');
+    await env.io.incr('n');
+    await env.io.incrbyfloat('n', '1.5');
+    await env.io.append('n', '0');
+    await env.io.setrange('n', 0, '');
+    await env.io.setrange('n', 0, '3');
+    await env.io.mset('a', '1', 'b', '2');
+    await env.io.setbit('bits', 1, 1);
+    await env.io.setbit('bits', 1, 1);
+    await env.io.call('BITFIELD', 'bits', 'SET', 'u8', '0', '64');
+    await env.io.call('BITFIELD', 'bits', 'SET', 'u8', '0', '65');
+    await env.io.bitop('NOT', 'dst', 'bits');
+    await env.io.bitop('AND', 'dst', 'missing');
+    await env.io.set('nx', 'v', 'NX');
+    await env.io.set('nx', 'v', 'NX');
   });
   assert.deepEqual(events, [
     'set:k', 'set:k', 'expire:k', 'set:k', 'expire:k', 'set:k', 'set:k', 'expire:k', 'set:s', 'expire:s', 'set:s', 'expire:s', 'set:s',
@@ -263,39 +239,39 @@ test('keyspace notifications and propagated effects match Redis 7.0', async () =
 
 test('in-place updates keep the TTL; SET, GETSET and BITOP clear it', async () => {
   flush();
-  await io.set('k', '5', 'EX', 1000);
+  await env.io.set('k', '5', 'EX', 1000);
   const when = db0().getExpire('k');
   assert.ok(when > 0);
-  await io.incr('k');
-  await io.incrbyfloat('k', '0.5');
-  await io.append('k', '1');
-  await io.setrange('k', 0, '7');
-  await io.setbit('k', 1, 1);
-  await io.call('BITFIELD', 'k', 'SET', 'u8', '0', '55');
+  await env.io.incr('k');
+  await env.io.incrbyfloat('k', '0.5');
+  await env.io.append('k', '1');
+  await env.io.setrange('k', 0, '7');
+  await env.io.setbit('k', 1, 1);
+  await env.io.call('BITFIELD', 'k', 'SET', 'u8', '0', '55');
   assert.equal(db0().getExpire('k'), when);
-  await io.getset('k', 'x');
+  await env.io.getset('k', 'x');
   assert.equal(db0().getExpire('k'), -1);
-  await io.set('d', 'v', 'EX', 1000);
-  await io.bitop('NOT', 'd', 'k');
+  await env.io.set('d', 'v', 'EX', 1000);
+  await env.io.bitop('NOT', 'd', 'k');
   assert.equal(db0().getExpire('d'), -1);
 });
 
 test('dirty counter: one per change, as Redis counts it', async () => {
   flush();
-  const ks = amber.server.keyspace;
+  const ks = env.amber.server.keyspace;
   const delta = async (fn: () => Promise<unknown>): Promise<number> => {
     const before = ks.dirty;
     await fn();
     return ks.dirty - before;
   };
-  assert.equal(await delta(() => io.set('a', '1', 'EX', 100)), 1);
-  assert.equal(await delta(() => io.mset('a', '1', 'b', '2', 'c', '3')), 3);
-  assert.equal(await delta(() => io.set('a', '1', 'NX')), 0);
-  assert.equal(await delta(() => io.get('a')), 0);
-  assert.equal(await delta(() => io.setbit('bits', 0, 1)), 1);
-  assert.equal(await delta(() => io.setbit('bits', 0, 1)), 0);
-  assert.equal(await delta(() => io.call('BITFIELD', 'bits', 'SET', 'u1', '0', '1', 'SET', 'u1', '1', '1', 'SET', 'u1', '2', '1')), 2);
-  assert.equal(await delta(() => io.call('BITFIELD', 'bf', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9')), 0);
-  assert.equal(await delta(() => io.setrange('a', 0, '')), 0);
-  assert.equal(await delta(() => io.getex('a')), 0);
+  assert.equal(await delta(() => env.io.set('a', '1', 'EX', 100)), 1);
+  assert.equal(await delta(() => env.io.mset('a', '1', 'b', '2', 'c', '3')), 3);
+  assert.equal(await delta(() => env.io.set('a', '1', 'NX')), 0);
+  assert.equal(await delta(() => env.io.get('a')), 0);
+  assert.equal(await delta(() => env.io.setbit('bits', 0, 1)), 1);
+  assert.equal(await delta(() => env.io.setbit('bits', 0, 1)), 0);
+  assert.equal(await delta(() => env.io.call('BITFIELD', 'bits', 'SET', 'u1', '0', '1', 'SET', 'u1', '1', '1', 'SET', 'u1', '2', '1')), 2);
+  assert.equal(await delta(() => env.io.call('BITFIELD', 'bf', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9')), 0);
+  assert.equal(await delta(() => env.io.setrange('a', 0, '')), 0);
+  assert.equal(await delta(() => env.io.getex('a')), 0);
 });

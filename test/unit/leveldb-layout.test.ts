@@ -1,18 +1,17 @@
 /**
  * The LevelDB key layout (src/persistence/leveldb/layout.ts): the order-preserving score encoding
- * (byte order equals numeric order for every double, -0 before +0, infinities, subnormals), exact
- * decoding, varints, metadata records, and keys of any length and bytes.
+ * (on-disk byte order equals numeric order for every double, -0 before +0, infinities,
+ * subnormals), exact decoding, varints, metadata records, and keys of any length and bytes.
+ * Orders are checked on the bytes LevelDB compares: the UTF-8 form of the byte strings.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as L from '../../src/persistence/leveldb/layout.js';
 
-function enc(d: number): Buffer {
-  const b = Buffer.alloc(8);
-  L.encodeScore(b, 0, d);
-  return b;
-}
+/** What LevelDB stores and compares for a byte string. */
+const disk = (s: string): Buffer => Buffer.from(s, 'utf8');
+const cmpDisk = (a: string, b: string): number => Math.sign(Buffer.compare(disk(a), disk(b)));
 
 /** Numeric order with -0 before +0 (the order the encoding promises). */
 function cmpNum(a: number, b: number): number {
@@ -23,76 +22,75 @@ function cmpNum(a: number, b: number): number {
   return 0;
 }
 
+/** Ascending, distinct. */
 const SPECIAL = [
-  -Infinity, -Number.MAX_VALUE, -1e300, -2.5, -1, -2.2250738585072014e-308,
-  -2.225073858507201e-308, -1e-320, -Number.MIN_VALUE, -0, 0, Number.MIN_VALUE, 1e-320, 2.225073858507201e-308,
-  2.2250738585072014e-308, 1e-300, 0.5, 1, 2.5, 2 ** 53, 1e300, Number.MAX_VALUE, Infinity,
+  -Infinity, -Number.MAX_VALUE, -1e300, -2.5, -1, -2.2250738585072014e-308, -2.225073858507201e-308, -1e-320,
+  -Number.MIN_VALUE, -0, 0, Number.MIN_VALUE, 1e-320, 2.225073858507201e-308, 2.2250738585072014e-308, 1e-300, 0.5, 1,
+  2.5, 2 ** 53, 1e300, Number.MAX_VALUE, Infinity,
 ];
 
-test('score encoding: byte order is numeric order for special doubles (-0 < +0, subnormals, infinities)', () => {
-  for (let i = 0; i < SPECIAL.length; i++) {
-    for (let j = 0; j < SPECIAL.length; j++) {
-      const a = SPECIAL[i]!;
-      const b = SPECIAL[j]!;
-      assert.equal(Math.sign(Buffer.compare(enc(a), enc(b))), cmpNum(a, b), `${a} vs ${b}`);
-    }
+test('score encoding: on-disk order is numeric order for special doubles (-0 < +0, subnormals, infinities)', () => {
+  for (const a of SPECIAL) {
+    for (const b of SPECIAL) assert.equal(cmpDisk(L.encodeScore(a), L.encodeScore(b)), cmpNum(a, b), `${a} vs ${b}`);
   }
-  // the list above is ascending: encodings must be strictly ascending too
-  for (let i = 1; i < SPECIAL.length; i++) assert.equal(Buffer.compare(enc(SPECIAL[i - 1]!), enc(SPECIAL[i]!)), -1);
+  for (let i = 1; i < SPECIAL.length; i++) assert.equal(cmpDisk(L.encodeScore(SPECIAL[i - 1]!), L.encodeScore(SPECIAL[i]!)), -1);
+  for (const d of SPECIAL) {
+    const e = L.encodeScore(d);
+    assert.equal(e.length, 8);
+    assert.ok(Object.is(L.decodeScore('xx' + e, 2), d), `round trip of ${d}`);
+  }
 });
 
-test('score encoding: byte order is numeric order and decoding is exact for any double', () => {
+test('score encoding: on-disk order is numeric order and decoding is exact for any double', () => {
   const dbl = fc.double({ noNaN: true });
   fc.assert(
     fc.property(dbl, dbl, (a, b) => {
-      assert.equal(Math.sign(Buffer.compare(enc(a), enc(b))), cmpNum(a, b));
-      assert.ok(Object.is(L.decodeScore(enc(a), 0), a));
+      assert.equal(cmpDisk(L.encodeScore(a), L.encodeScore(b)), cmpNum(a, b));
+      assert.ok(Object.is(L.decodeScore(L.encodeScore(a), 0), a));
+      assert.ok(Object.is(L.readF64be(L.f64be(a), 0), a));
     }),
     { numRuns: 20000 },
   );
-  for (const d of SPECIAL) assert.ok(Object.is(L.decodeScore(enc(d), 0), d), `round trip of ${d}`);
 });
 
-test('zset index keys sort by score, then member bytes', () => {
-  const pairs: Array<[number, string]> = [[-Infinity, 'z'], [-1, 'a'], [-1, '\xff'], [-0, 'b'], [0, 'a'], [5e-324, ''], [1, ''], [1, '\x00'], [Infinity, 'a']];
+test('zset index keys sort on disk by score, then member bytes', () => {
+  const pairs: Array<[number, string]> = [[-Infinity, 'z'], [-1, 'a'], [-1, '\xff'], [-0, 'b'], [0, 'a'], [5e-324, ''], [1, ''], [1, '\x00'], [1, '\x7f'], [1, '\x80'], [Infinity, 'a']];
   const keys = pairs.map(([s, m]) => L.zindexKey(7, s, m));
-  const sorted = [...keys].sort(Buffer.compare);
-  assert.deepEqual(sorted, keys);
+  assert.deepEqual([...keys].sort(cmpDisk), keys);
 });
 
 test('varints and u64 round-trip; metadata keys keep big and binary key names exactly', () => {
   for (const v of [0, 1, 127, 128, 255, 16383, 16384, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1]) {
-    const b = Buffer.alloc(L.varintLength(v));
-    assert.equal(L.writeVarint(b, 0, v), b.length);
-    assert.equal(L.readVarint(b, 0), v);
-    const u = Buffer.alloc(8);
-    L.writeU64(u, 0, v);
-    assert.equal(L.readU64(u, 0), v);
+    assert.equal(L.readVarint('x' + L.varint(v), 1), v);
+    assert.equal(L.readU64('yy' + L.u64(v), 2), v);
   }
   const big = 'k'.repeat(1 << 20) + '\x00\xff';
   const bin = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
   for (const ns of [1, 300, 2 ** 40]) {
     for (const k of ['', 'a', bin, big]) {
       const mk = L.metaKey(ns, k);
-      assert.equal(L.metaKeyNs(mk), ns);
-      assert.equal(L.metaKeyName(mk, ns), k);
+      // what LevelDB gives back is the UTF-8 it was given, decoded
+      const back = disk(mk).toString('utf8');
+      assert.equal(back, mk);
+      assert.equal(L.metaKeyNs(back), ns);
+      assert.equal(L.metaKeyName(back, ns), k);
       const [lo, hi] = L.metaRange(ns);
-      assert.ok(Buffer.compare(mk, lo) >= 0 && Buffer.compare(mk, hi) < 0, 'key inside its namespace range');
+      assert.ok(cmpDisk(mk, lo) >= 0 && cmpDisk(mk, hi) < 0, 'key inside its namespace range');
     }
   }
-  // namespaces are prefix-free: no key of namespace 1 falls into namespace 128's range or back
+  // namespaces are prefix-free: a key of namespace 128 is outside namespace 1's range
   const [lo1, hi1] = L.metaRange(1);
   const k128 = L.metaKey(128, 'x');
-  assert.ok(Buffer.compare(k128, lo1) < 0 || Buffer.compare(k128, hi1) >= 0);
+  assert.ok(cmpDisk(k128, lo1) < 0 || cmpDisk(k128, hi1) >= 0);
 });
 
 test('metadata records round-trip for every type, with and without expire time', () => {
   for (const exp of [-1, 0, 1795222750790, 2 ** 52]) {
-    const s = L.stringMeta('v\x00\xff', exp);
+    const s = disk(L.stringMeta('v\x00\xff', exp)).toString('utf8');
     const m = L.decodeMeta(s);
     assert.equal(m.type, L.T_STRING);
     assert.equal(m.expireAt, exp);
-    assert.equal(s.latin1Slice(m.body, s.length), 'v\x00\xff');
+    assert.equal(s.slice(m.body), 'v\x00\xff');
     for (const t of [L.T_LIST, L.T_SET, L.T_ZSET, L.T_HASH]) {
       const c = L.decodeMeta(L.collectionMeta(t, exp, 2 ** 40 + 3, 12345, L.LIST_START - 7));
       assert.equal(c.type, t);
@@ -102,16 +100,20 @@ test('metadata records round-trip for every type, with and without expire time',
       assert.equal(c.head, t === L.T_LIST ? L.LIST_START - 7 : 0);
     }
   }
-  assert.throws(() => L.decodeMeta(Buffer.from([9, 0])), /unknown value type/);
-  assert.throws(() => L.decodeMeta(Buffer.from([L.T_HASH, 0, 1])), /too short/);
+  assert.throws(() => L.decodeMeta('\x09\x00'), /unknown value type/);
+  assert.throws(() => L.decodeMeta('\x04\x00\x01'), /too short/);
 });
 
 test('list element keys sort by position; version ranges hold exactly their subkeys', () => {
-  const ks = [L.LIST_START - 2, L.LIST_START - 1, L.LIST_START, L.LIST_START + 1, 2 ** 48].map((p) => L.listKey(5, p));
-  assert.deepEqual([...ks].sort(Buffer.compare), ks);
+  const ks = [0, 1, 255, 256, L.LIST_START - 2, L.LIST_START - 1, L.LIST_START, L.LIST_START + 1, 2 ** 48].map((p) => L.listKey(5, p));
+  assert.deepEqual([...ks].sort(cmpDisk), ks);
   const [lo, hi] = L.versionRange(5);
   for (const k of [...ks, L.subKey(5, L.K_HASH, '\xff\xff'), L.zindexKey(5, Infinity, '\xff')]) {
-    assert.ok(Buffer.compare(k, lo) >= 0 && Buffer.compare(k, hi) < 0);
+    assert.ok(cmpDisk(k, lo) >= 0 && cmpDisk(k, hi) < 0);
   }
-  assert.ok(Buffer.compare(L.subKey(6, L.K_HASH, ''), hi) >= 0);
+  assert.ok(cmpDisk(L.subKey(6, L.K_HASH, ''), hi) >= 0);
+  // version 255 -> 256 carries into the next byte: ranges stay ordered
+  const [lo255, hi255] = L.versionRange(255);
+  assert.ok(cmpDisk(L.subKey(255, L.K_LIST, '\xff'), hi255) < 0 && cmpDisk(lo255, L.subKey(255, L.K_HASH, '')) <= 0);
+  assert.ok(cmpDisk(hi255, L.subKey(256, L.K_HASH, '')) <= 0);
 });

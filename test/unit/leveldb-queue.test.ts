@@ -19,8 +19,8 @@ class FakeStore implements BatchTarget {
   batch(): ChainedBatchTarget {
     const names: string[] = [];
     return {
-      _put: (k) => names.push(k.toString('latin1')),
-      _del: (k) => names.push('-' + k.toString('latin1')),
+      _put: (k) => names.push(k),
+      _del: (k) => names.push('-' + k),
       _write: (options) => {
         this.submitted.push({ names, sync: options.sync });
         return new Promise((resolve, reject) => {
@@ -56,15 +56,15 @@ class FakeStore implements BatchTarget {
   }
 }
 
-const key = (name: string): Buffer => Buffer.from(name, 'latin1');
-const E = Buffer.alloc(0);
+const key = (name: string): string => name;
+const E = '';
 
 function queue(store: FakeStore, policy: 'always' | 'everysec' | 'no' = 'no') {
   const events = { errors: [] as string[], recovered: 0 };
   const q = new WriteQueue(store, policy, {
     error: (m) => events.errors.push(m),
     recovered: () => events.recovered++,
-    syncOp: () => [key('C'), Buffer.alloc(0)],
+    syncOp: () => [key('C'), E],
   });
   return { q, events };
 }

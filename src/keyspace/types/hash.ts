@@ -33,6 +33,28 @@ export class Hash extends RObject {
     this.n = 0;
   }
 
+  /**
+   * A hash of the pairs in `pairs` ([field, value, ...], fields distinct) built in one pass, in
+   * listpack form when `listpack`, else hashtable (RDB loading, where adding pairs one by one
+   * would search the listpack each time).
+   */
+  static fromPairs(pairs: readonly string[], listpack: boolean): Hash {
+    const h = new Hash();
+    if (!listpack) {
+      h.convert();
+      for (let i = 0; i < pairs.length; i += 2) h.ht!.set(pairs[i]!, pairs[i + 1]!);
+      return h;
+    }
+    const parts: string[] = new Array<string>(pairs.length * 2);
+    for (let i = 0; i < pairs.length; i++) {
+      parts[2 * i] = lpHeader(pairs[i]!.length);
+      parts[2 * i + 1] = pairs[i]!;
+    }
+    h.lp = flat(parts.join(''));
+    h.n = pairs.length >> 1;
+    return h;
+  }
+
   /** 'hash', on the prototype rather than in every instance. */
   get type(): 'hash' {
     return 'hash';

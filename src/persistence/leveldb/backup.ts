@@ -86,20 +86,20 @@ export function startBackup(engine: LevelDbEngine, st: BackupState, dirArg: stri
 }
 
 async function copy(
-  engine: LevelDbEngine, st: BackupState, store: ClassicLevel<Buffer, Buffer>,
-  snap: ReturnType<ClassicLevel<Buffer, Buffer>['snapshot']>, abs: string, start: number,
+  engine: LevelDbEngine, st: BackupState, store: ClassicLevel<string, string>,
+  snap: ReturnType<ClassicLevel<string, string>['snapshot']>, abs: string, start: number,
 ): Promise<void> {
   const log = engine.server.log;
   let records = 0;
   let bytes = 0;
-  let target: ClassicLevel<Buffer, Buffer> | null = null;
+  let target: ClassicLevel<string, string> | null = null;
   try {
     mkdirSync(abs, { recursive: true });
-    target = new ClassicLevel<Buffer, Buffer>(abs, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: true, errorIfExists: true });
+    target = new ClassicLevel<string, string>(abs, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: true, errorIfExists: true });
     await target.open();
     const out = target as unknown as BatchTarget;
     const it = store.iterator({ snapshot: snap, highWaterMarkBytes: 4 << 20, fillCache: false });
-    let last: [Buffer, Buffer] | null = null;
+    let last: [string, string] | null = null;
     try {
       for (;;) {
         if (st.abort) throw new Error('the server is shutting down');

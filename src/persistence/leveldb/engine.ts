@@ -72,11 +72,11 @@ export interface LoadProgress {
   loadedBytes: number;
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = '';
 
 export class LevelDbEngine {
   state: EngineState = 'off';
-  store: ClassicLevel<Buffer, Buffer> | null = null;
+  store: ClassicLevel<string, string> | null = null;
   queue: WriteQueue | null = null;
   /** absolute path of the store */
   path = '';
@@ -139,9 +139,10 @@ export class LevelDbEngine {
     this.state = 'opening';
     const cfg = this.server.config;
     mkdirSync(path, { recursive: true });
-    const store = new ClassicLevel<Buffer, Buffer>(path, {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
+    // byte strings as JS latin1 strings, stored as their UTF-8 (see layout.ts)
+    const store = new ClassicLevel<string, string>(path, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'utf8',
       createIfMissing: true,
       writeBufferSize: cfg.get<number>('leveldb-write-buffer-size'),
       cacheSize: cfg.get<number>('leveldb-cache-size'),
@@ -153,7 +154,7 @@ export class LevelDbEngine {
     this.queue = new WriteQueue(target, cfg.get<SyncPolicy>('leveldb-sync'), {
       error: (msg) => this.onWriteError(msg),
       recovered: () => this.onWriteRecovered(),
-      syncOp: () => [L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs)],
+      syncOp: () => [L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs)],
     });
     this.nsOf = new Array(this.ks.dbs.length).fill(0);
     this.dirty = this.ks.dbs.map(() => new Set<string>());
@@ -329,7 +330,7 @@ export class LevelDbEngine {
     if (!this.anyChange || this.queue === null || !this.capturing) return;
     this.anyChange = false;
     const ops = this.queue.open;
-    for (const i of this.dbMapChanged) ops.put(L.dbKey(i), L.nsValue(this.nsOf[i]!));
+    for (const i of this.dbMapChanged) ops.put(L.dbKey(i), L.varint(this.nsOf[i]!));
     this.dbMapChanged.clear();
     if (this.newGarbageNs.length > 0) {
       const gs = this.newGarbageNs;
@@ -384,7 +385,7 @@ export class LevelDbEngine {
     }
     if (this.countersChanged) {
       this.countersChanged = false;
-      ops.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
+      ops.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
     }
     this.queue.kick();
   }
@@ -418,7 +419,7 @@ export class LevelDbEngine {
    * Writes the element records of a collection (incremental when its records are in the store
    * and it changed element by element, else whole under a new version) and returns its metadata.
    */
-  private writeValue(ops: Records, v: RObject, exp: number, garbage: number[]): Buffer {
+  private writeValue(ops: Records, v: RObject, exp: number, garbage: number[]): string {
     const c = turnChanges.get(v);
     if (c !== undefined) turnChanges.delete(v);
     if (v instanceof Stream) {
@@ -437,7 +438,7 @@ export class LevelDbEngine {
     return this.collectionMeta(v, exp);
   }
 
-  private collectionMeta(v: RObject, exp: number): Buffer {
+  private collectionMeta(v: RObject, exp: number): string {
     if (v instanceof ListObject) return L.collectionMeta(L.T_LIST, exp, v.ldb, v.length, v.ldbHead);
     if (v instanceof Hash) return L.collectionMeta(L.T_HASH, exp, v.ldb, v.size, 0);
     if (v instanceof RedisSet) return L.collectionMeta(L.T_SET, exp, v.ldb, v.size, 0);
@@ -449,7 +450,7 @@ export class LevelDbEngine {
   private writeAll(ops: Records, v: RObject): void {
     const ver = v.ldb;
     if (v instanceof Hash) {
-      v.forEach((o, f, val) => o.put(L.subKey(ver, L.K_HASH, f), latin1(val)), ops);
+      v.forEach((o, f, val) => o.put(L.subKey(ver, L.K_HASH, f), val), ops);
     } else if (v instanceof RedisSet) {
       v.forEach((o, m) => o.put(L.subKey(ver, L.K_SET, m), EMPTY), ops);
     } else if (v instanceof ZSet) {
@@ -460,7 +461,7 @@ export class LevelDbEngine {
     } else if (v instanceof ListObject) {
       const head = L.LIST_START;
       v.ldbHead = head;
-      v.forEach((item, i) => ops.put(L.listKey(ver, head + i), latin1(item)));
+      v.forEach((item, i) => ops.put(L.listKey(ver, head + i), item));
     }
   }
 
@@ -477,7 +478,7 @@ export class LevelDbEngine {
           const val = v.get(f);
           const k = L.subKey(ver, L.K_HASH, f);
           if (val === undefined) ops.del(k);
-          else ops.put(k, latin1(val));
+          else ops.put(k, val);
         }
       }
       return true;
@@ -529,15 +530,15 @@ export class LevelDbEngine {
     const b = Math.max(c.minT, a, h);
     if (a > h) {
       const items = v.range(0, a - h - 1);
-      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, h + i), latin1(items[i]!));
+      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, h + i), items[i]!);
     }
     if (t > b) {
       const items = v.range(b - h, len - 1);
-      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, b + i), latin1(items[i]!));
+      for (let i = 0; i < items.length; i++) ops.put(L.listKey(ver, b + i), items[i]!);
     }
     if (c.sets !== null) {
       for (const p of c.sets) {
-        if (p >= a && p < b) ops.put(L.listKey(ver, p), latin1(v.get(p - h)));
+        if (p >= a && p < b) ops.put(L.listKey(ver, p), v.get(p - h));
       }
     }
     v.ldbHead = h;
@@ -561,7 +562,7 @@ export class LevelDbEngine {
         this.nsOf[i] = this.nextNs++;
         this.countersChanged = true;
       }
-      q.open.put(L.dbKey(i), L.nsValue(this.nsOf[i]!));
+      q.open.put(L.dbKey(i), L.varint(this.nsOf[i]!));
       const ns = this.nsOf[i]!;
       for (const seg of db.segments) {
         for (const k of seg.keys()) {
@@ -573,8 +574,8 @@ export class LevelDbEngine {
         }
       }
     }
-    q.open.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
-    q.open.put(L.singleKey(L.P_INFO), Buffer.from(L.FORMAT, 'latin1'));
+    q.open.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
+    q.open.put(L.P_INFO, L.FORMAT);
     this.countersChanged = false;
     await q.drain(true);
     return n;
@@ -631,14 +632,14 @@ export class LevelDbEngine {
         }
         if (this.countersChanged) {
           this.countersChanged = false;
-          q.open.put(L.singleKey(L.P_COUNTERS), L.countersValue(this.nextVersion, this.nextNs));
+          q.open.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
         }
         q.kick();
         await new Promise((r) => setImmediate(r));
         if (this.state !== 'importing') return;
       }
       this.processTurn();
-      q.open.put(L.singleKey(L.P_INFO), Buffer.from(L.FORMAT, 'latin1'));
+      q.open.put(L.P_INFO, L.FORMAT);
       await q.drain(true);
       this.state = 'on';
     } finally {
@@ -661,9 +662,9 @@ export class LevelDbEngine {
 
   /** True when the store has its `I` record (created or imported completely). */
   async isComplete(): Promise<boolean> {
-    const v = await this.store!.get(L.singleKey(L.P_INFO));
+    const v = await this.store!.get(L.P_INFO);
     if (v === undefined) return false;
-    const s = v.latin1Slice(0, v.length);
+    const s = v;
     if (s !== L.FORMAT) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${s.slice(0, 40)}')`);
     return true;
   }
@@ -691,17 +692,17 @@ export class LevelDbEngine {
     this.progress.startTime = Math.floor(Date.now() / 1000);
     this.progress.loadedBytes = 0;
     try {
-      this.progress.totalBytes = await store.approximateSize(Buffer.from([0]), Buffer.from([0xff]));
+      this.progress.totalBytes = await store.approximateSize('\x00', '\xff');
     } catch {
       this.progress.totalBytes = 0;
     }
-    const counters = await store.get(L.singleKey(L.P_COUNTERS));
+    const counters = await store.get(L.P_COUNTERS);
     if (counters !== undefined && counters.length >= 16) {
       this.nextVersion = L.readU64(counters, 0);
       this.nextNs = L.readU64(counters, 8);
     }
     let lastLog = performance.now();
-    const account = (k: Buffer, v: Buffer): void => {
+    const account = (k: string, v: string): void => {
       stats.records++;
       stats.bytes += k.length + v.length;
       this.progress.loadedBytes = stats.bytes;
@@ -710,7 +711,7 @@ export class LevelDbEngine {
         log.notice(`Loading LevelDB store ${this.path}: ${stats.keys} keys, ${(stats.bytes / 1048576).toFixed(1)} MB read`);
       }
     };
-    await this.scan(Buffer.from([L.P_DB]), Buffer.from([L.P_DB + 1]), (k, v) => {
+    await this.scan(L.P_DB, L.prefixEnd(L.P_DB), (k, v) => {
       account(k, v);
       const db = L.readVarint(k, 1);
       if (db >= ks.dbs.length) {
@@ -718,10 +719,10 @@ export class LevelDbEngine {
       }
       this.nsOf[db] = L.readVarint(v, 0);
     });
-    await this.scan(Buffer.from([L.P_GARBAGE_VERSION]), Buffer.from([L.P_GARBAGE_VERSION + 1]), (k) => {
+    await this.scan(L.P_GARBAGE_VERSION, L.prefixEnd(L.P_GARBAGE_VERSION), (k) => {
       this.garbageVersions.push(L.readU64(k, 1));
     });
-    await this.scan(Buffer.from([L.P_GARBAGE_NS]), Buffer.from([L.P_GARBAGE_NS + 1]), (k) => {
+    await this.scan(L.P_GARBAGE_NS, L.prefixEnd(L.P_GARBAGE_NS), (k) => {
       this.garbageNs.push(L.readVarint(k, 1));
     });
     // metadata, per live namespace
@@ -735,7 +736,7 @@ export class LevelDbEngine {
       const skip = lo.length;
       await this.scan(lo, hi, (k, v) => {
         account(k, v);
-        const key = k.latin1Slice(skip, k.length);
+        const key = k.slice(skip);
         let m: L.Meta;
         try {
           m = L.decodeMeta(v);
@@ -744,10 +745,10 @@ export class LevelDbEngine {
         }
         const exp = m.expireAt === -1 ? undefined : m.expireAt;
         if (m.type === L.T_STRING) {
-          db.setKey(key, v.latin1Slice(m.body, v.length), exp);
+          db.setKey(key, v.slice(m.body), exp);
           stats.keys++;
         } else if (m.type === L.T_STREAM) {
-          db.setKey(key, this.decodeBlob(v.subarray(m.body), key, dbi), exp);
+          db.setKey(key, this.decodeBlob(v.slice(m.body), key, dbi), exp);
           stats.keys++;
         } else {
           pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
@@ -758,7 +759,7 @@ export class LevelDbEngine {
     if (pending.size > 0) {
       const versions = [...pending.keys()].sort((a, b) => a - b);
       let vi = 0;
-      const it = store.iterator({ gte: Buffer.from([L.P_SUB]), lt: Buffer.from([L.P_SUB + 1]), highWaterMarkBytes: 4 << 20 });
+      const it = store.iterator({ gte: L.P_SUB, lt: L.prefixEnd(L.P_SUB), highWaterMarkBytes: 4 << 20 });
       let cur: Pending | null = null;
       let curVersion = -1;
       let strs: string[] = [];
@@ -813,7 +814,7 @@ export class LevelDbEngine {
               if (p === undefined) {
                 stats.orphans++;
                 if (vi >= versions.length) break outer;
-                it.seek(L.versionRange(versions[vi]!)[0] as Buffer<ArrayBuffer>);
+                it.seek(L.versionRange(versions[vi]!)[0]);
                 continue outer;
               }
               pending.delete(ver);
@@ -823,24 +824,24 @@ export class LevelDbEngine {
               lastMember = '';
             }
             const p = cur!;
-            const kind = k[9];
+            const kind = k.charCodeAt(9);
             if (p.type === L.T_HASH && kind === L.K_HASH) {
-              strs.push(k.latin1Slice(10, k.length), v.latin1Slice(0, v.length));
+              strs.push(k.slice(10), v);
             } else if (p.type === L.T_SET && kind === L.K_SET) {
-              strs.push(k.latin1Slice(10, k.length));
+              strs.push(k.slice(10));
             } else if (p.type === L.T_ZSET && kind === L.K_ZINDEX) {
               const s = L.decodeScore(k, 10);
-              const m = k.latin1Slice(18, k.length);
+              const m = k.slice(18);
               if (sorted && strs.length > 0 && cmpKey(lastScore, lastMember, s, m) >= 0) sorted = false;
               lastScore = s;
               lastMember = m;
               strs.push(m);
               nums.push(s);
             } else if (p.type === L.T_LIST && kind === L.K_LIST) {
-              strs.push(v.latin1Slice(0, v.length));
+              strs.push(v);
             } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
-              zms.push(k.latin1Slice(10, k.length));
-              zss.push(v.length === 8 ? v.readDoubleBE(0) : NaN);
+              zms.push(k.slice(10));
+              zss.push(v.length === 8 ? L.readF64be(v, 0) : NaN);
             } else {
               throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
             }
@@ -860,7 +861,7 @@ export class LevelDbEngine {
   }
 
   /** Calls `fn` for every record in [lo, hi), reading in batches. */
-  private async scan(lo: Buffer, hi: Buffer, fn: (k: Buffer, v: Buffer) => void): Promise<void> {
+  private async scan(lo: string, hi: string, fn: (k: string, v: string) => void): Promise<void> {
     const it = this.store!.iterator({ gte: lo, lt: hi, highWaterMarkBytes: 4 << 20 });
     try {
       for (;;) {
@@ -873,8 +874,8 @@ export class LevelDbEngine {
     }
   }
 
-  private decodeBlob(b: Buffer, key: string, db: number): Value {
-    const r = new RdbReader(Buffer.from(b));
+  private decodeBlob(b: string, key: string, db: number): Value {
+    const r = new RdbReader(Buffer.from(b, 'latin1'));
     const type = r.u8();
     if (!rdbIsObjectType(type)) throw new Error(`corrupt value of key '${key}' in DB ${db}: RDB type ${type}`);
     const v = loadObject(r, type, this.limits, key);
@@ -965,9 +966,9 @@ export class LevelDbEngine {
     }
     const versions: number[] = [];
     for (const [k, v] of entries) {
-      q.open.del(k as Buffer);
+      q.open.del(k);
       try {
-        const m = L.decodeMeta(v as Buffer);
+        const m = L.decodeMeta(v);
         if (m.version !== 0) {
           versions.push(m.version);
           q.open.put(L.garbageVersionKey(m.version), EMPTY);
@@ -1016,14 +1017,11 @@ export class LevelDbEngine {
 }
 
 /** A value's RDB encoding (type byte and body), as stored for streams. */
-export function rdbBlob(v: Value): Buffer {
+export function rdbBlob(v: Value): string {
   const chunks: Uint8Array[] = [];
   const w = new RdbWriter((c) => chunks.push(c), { ...DEFAULT_SAVE_OPTIONS, checksum: false });
   writeTypedValue(w, v);
   w.flush();
-  return Buffer.concat(chunks);
-}
-
-function latin1(s: string): Buffer {
-  return Buffer.from(s, 'latin1');
+  const b = Buffer.concat(chunks);
+  return b.latin1Slice(0, b.length);
 }

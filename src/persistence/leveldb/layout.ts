@@ -4,7 +4,7 @@
  * DEL, EXPIRE, PERSIST, RENAME, MOVE, SWAPDB and FLUSHDB write O(1) records and one field of a big
  * collection is one record.
  *
- * Records, by the first byte of the LevelDB key (all integers big-endian unless said otherwise):
+ * Records, by the first byte of the key (integers big-endian unless said otherwise):
  *
  * | key                                   | value                                               |
  * |---------------------------------------|-----------------------------------------------------|
@@ -32,18 +32,25 @@
  * its metadata only. A namespace is the same for databases: SWAPDB exchanges two `D` records and
  * FLUSHDB points `D` at a fresh namespace. Dropped versions and namespaces are marked with `G`
  * and `N` records in the same atomic batch and reclaimed in the background.
+ *
+ * Physical form: every key and value above is a byte string, held in JS as a latin1 string (one
+ * char per byte, as Amber holds keys and values) and stored in LevelDB as the UTF-8 encoding of
+ * those chars (bytes 0x80-0xFF take two bytes on disk). UTF-8 preserves code point order, so
+ * LevelDB's byte order is exactly the byte strings' order (the score index and list positions
+ * rely on it), and classic-level reads and writes records as JS strings natively: no Buffer is
+ * created per record, which makes loading several times faster.
  */
 
 /** Format version written in the `I` record. */
 export const FORMAT = 'amber-leveldb 1';
 
-export const P_INFO = 0x49; // 'I'
-export const P_COUNTERS = 0x43; // 'C'
-export const P_DB = 0x44; // 'D'
-export const P_META = 0x4d; // 'M'
-export const P_SUB = 0x53; // 'S'
-export const P_GARBAGE_VERSION = 0x47; // 'G'
-export const P_GARBAGE_NS = 0x4e; // 'N'
+export const P_INFO = 'I';
+export const P_COUNTERS = 'C';
+export const P_DB = 'D';
+export const P_META = 'M';
+export const P_SUB = 'S';
+export const P_GARBAGE_VERSION = 'G';
+export const P_GARBAGE_NS = 'N';
 
 export const K_HASH = 0x68; // 'h'
 export const K_SET = 0x73; // 's'
@@ -61,38 +68,28 @@ export const T_STREAM = 5;
 /** Head position of a list written anew: positions can then grow 2^47 either way. */
 export const LIST_START = 2 ** 47;
 
-const EMPTY = Buffer.alloc(0);
+const fc = String.fromCharCode;
 
-/** Bytes of the unsigned LEB128 varint of `v` (0 <= v < 2^53). */
-export function varintLength(v: number): number {
-  let n = 1;
+/** The unsigned LEB128 varint of `v` (0 <= v < 2^53) as a byte string. */
+export function varint(v: number): string {
+  let s = '';
   while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Writes the varint of `v` at `off`; returns the offset after it. */
-export function writeVarint(b: Buffer, off: number, v: number): number {
-  while (v >= 128) {
-    b[off++] = (v % 128) | 128;
+    s += fc((v % 128) | 128);
     v = Math.floor(v / 128);
   }
-  b[off++] = v;
-  return off;
+  return s + fc(v);
 }
 
 /** Offset after the varint last read by {@link readVarint} (module state, no allocation). */
 export let varintEnd = 0;
 
-/** Reads the varint at `off` (sets {@link varintEnd}). */
-export function readVarint(b: Uint8Array, off: number): number {
+/** Reads the varint at `off` of byte string `s` (sets {@link varintEnd}). */
+export function readVarint(s: string, off: number): number {
   let v = 0;
   let mul = 1;
   for (;;) {
-    const c = b[off++];
-    if (c === undefined) throw new Error('truncated varint');
+    if (off >= s.length) throw new Error('truncated varint');
+    const c = s.charCodeAt(off++);
     v += (c & 127) * mul;
     if (c < 128) break;
     mul *= 128;
@@ -101,48 +98,63 @@ export function readVarint(b: Uint8Array, off: number): number {
   return v;
 }
 
-/** Writes `v` (0 <= v < 2^53) as 8 bytes big-endian. */
-export function writeU64(b: Buffer, off: number, v: number): number {
-  b.writeUInt32BE(Math.floor(v / 4294967296), off);
-  b.writeUInt32BE(v >>> 0, off + 4);
-  return off + 8;
+/** `v` (0 <= v < 2^53) as 8 bytes big-endian. */
+export function u64(v: number): string {
+  const hi = Math.floor(v / 4294967296);
+  const lo = v >>> 0;
+  return fc(hi >>> 24, (hi >>> 16) & 255, (hi >>> 8) & 255, hi & 255, lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
 }
 
-/** Reads 8 bytes big-endian as a number (exact below 2^53). */
-export function readU64(b: Uint8Array, off: number): number {
-  const hi = (b[off]! * 16777216) + ((b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!);
-  const lo = (b[off + 4]! * 16777216) + ((b[off + 5]! << 16) | (b[off + 6]! << 8) | b[off + 7]!);
+/** Reads 8 bytes big-endian at `off` as a number (exact below 2^53). */
+export function readU64(s: string, off: number): number {
+  const hi = s.charCodeAt(off) * 16777216 + ((s.charCodeAt(off + 1) << 16) | (s.charCodeAt(off + 2) << 8) | s.charCodeAt(off + 3));
+  const lo = s.charCodeAt(off + 4) * 16777216 + ((s.charCodeAt(off + 5) << 16) | (s.charCodeAt(off + 6) << 8) | s.charCodeAt(off + 7));
   return hi * 4294967296 + lo;
 }
 
-// ---- order-preserving doubles ----------------------------------------------------------------
+// ---- doubles -----------------------------------------------------------------------------------
 
 const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/**
- * Writes the 8-byte order-preserving encoding of a double at `off`: the IEEE-754 bits big-endian
- * with the sign bit flipped for positive numbers and every bit flipped for negative ones, so that
- * unsigned byte order equals numeric order: -inf < negative normals < negative subnormals < -0 <
- * +0 < positive subnormals < normals < +inf (-0 and +0 are distinct, -0 first). NaN is never a
- * score.
- */
-export function encodeScore(b: Uint8Array, off: number, d: number): void {
+/** The IEEE-754 bits of `d`, big-endian, as 8 bytes (exact, -0 included). */
+export function f64be(d: number): string {
   f64[0] = d;
-  for (let i = 0; i < 8; i++) b[off + i] = f64b[LITTLE ? 7 - i : i]!;
-  if (b[off]! & 0x80) {
-    for (let i = 0; i < 8; i++) b[off + i] = ~b[off + i]! & 0xff;
-  } else {
-    b[off] = b[off]! | 0x80;
-  }
+  return LITTLE
+    ? fc(f64b[7]!, f64b[6]!, f64b[5]!, f64b[4]!, f64b[3]!, f64b[2]!, f64b[1]!, f64b[0]!)
+    : fc(f64b[0]!, f64b[1]!, f64b[2]!, f64b[3]!, f64b[4]!, f64b[5]!, f64b[6]!, f64b[7]!);
 }
 
-/** Reads a double written by {@link encodeScore}. */
-export function decodeScore(b: Uint8Array, off: number): number {
-  const neg = (b[off]! & 0x80) === 0;
+/** Reads 8 bytes written by {@link f64be}. */
+export function readF64be(s: string, off: number): number {
+  for (let i = 0; i < 8; i++) f64b[LITTLE ? 7 - i : i] = s.charCodeAt(off + i);
+  return f64[0]!;
+}
+
+/**
+ * The 8-byte order-preserving encoding of a double: the IEEE-754 bits big-endian with the sign
+ * bit flipped for positive numbers and every bit flipped for negative ones, so that byte order
+ * equals numeric order: -inf < negative normals < negative subnormals < -0 < +0 < positive
+ * subnormals < normals < +inf (-0 and +0 are distinct, -0 first). NaN is never a score.
+ */
+export function encodeScore(d: number): string {
+  f64[0] = d;
+  const b = new Array<number>(8);
+  for (let i = 0; i < 8; i++) b[i] = f64b[LITTLE ? 7 - i : i]!;
+  if (b[0]! & 0x80) {
+    for (let i = 0; i < 8; i++) b[i] = ~b[i]! & 0xff;
+  } else {
+    b[0] = b[0]! | 0x80;
+  }
+  return fc(b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!);
+}
+
+/** Reads a double written by {@link encodeScore} at `off`. */
+export function decodeScore(s: string, off: number): number {
+  const neg = (s.charCodeAt(off) & 0x80) === 0;
   for (let i = 0; i < 8; i++) {
-    let c = b[off + i]!;
+    let c = s.charCodeAt(off + i);
     if (neg) c = ~c & 0xff;
     else if (i === 0) c &= 0x7f;
     f64b[LITTLE ? 7 - i : i] = c;
@@ -150,181 +162,111 @@ export function decodeScore(b: Uint8Array, off: number): number {
   return f64[0]!;
 }
 
-// ---- keys ----------------------------------------------------------------------------------
+// ---- keys ------------------------------------------------------------------------------------
+
+/** `M` varint(ns): the prefix of namespace `ns`'s metadata keys. */
+export function metaPrefix(ns: number): string {
+  return P_META + varint(ns);
+}
 
 /** `M` varint(ns) key. */
-export function metaKey(ns: number, key: string): Buffer {
-  const vl = varintLength(ns);
-  const b = Buffer.allocUnsafe(1 + vl + key.length);
-  b[0] = P_META;
-  writeVarint(b, 1, ns);
-  b.latin1Write(key, 1 + vl);
-  return b;
+export function metaKey(ns: number, key: string): string {
+  return P_META + varint(ns) + key;
 }
 
 /** The first key of namespace `ns`'s metadata range and the first key past it. */
-export function metaRange(ns: number): [Buffer, Buffer] {
-  const vl = varintLength(ns);
-  const lo = Buffer.allocUnsafe(1 + vl);
-  lo[0] = P_META;
-  writeVarint(lo, 1, ns);
+export function metaRange(ns: number): [string, string] {
+  const lo = metaPrefix(ns);
   return [lo, prefixEnd(lo)];
 }
 
-/** The key name of a metadata key of namespace `ns` (latin1). */
-export function metaKeyName(k: Buffer, ns: number): string {
-  return k.latin1Slice(1 + varintLength(ns), k.length);
-}
-
 /** The namespace of a metadata key. */
-export function metaKeyNs(k: Uint8Array): number {
+export function metaKeyNs(k: string): number {
   return readVarint(k, 1);
 }
 
+/** The key name of a metadata key of namespace `ns`. */
+export function metaKeyName(k: string, ns: number): string {
+  return k.slice(1 + varint(ns).length);
+}
+
+/** `S` u64(version): the prefix of a version's subkeys. */
+export function subPrefix(version: number): string {
+  return P_SUB + u64(version);
+}
+
 /** `S` u64(version) kind name. */
-export function subKey(version: number, kind: number, name: string): Buffer {
-  const b = Buffer.allocUnsafe(10 + name.length);
-  b[0] = P_SUB;
-  writeU64(b, 1, version);
-  b[9] = kind;
-  b.latin1Write(name, 10);
-  return b;
+export function subKey(version: number, kind: number, name: string): string {
+  return P_SUB + u64(version) + fc(kind) + name;
 }
 
 /** `S` u64(version) `i` score member: a zset's score index entry. */
-export function zindexKey(version: number, score: number, member: string): Buffer {
-  const b = Buffer.allocUnsafe(18 + member.length);
-  b[0] = P_SUB;
-  writeU64(b, 1, version);
-  b[9] = K_ZINDEX;
-  encodeScore(b, 10, score);
-  b.latin1Write(member, 18);
-  return b;
+export function zindexKey(version: number, score: number, member: string): string {
+  return P_SUB + u64(version) + 'i' + encodeScore(score) + member;
 }
 
 /** `S` u64(version) `l` u64(position): a list element. */
-export function listKey(version: number, pos: number): Buffer {
-  const b = Buffer.allocUnsafe(18);
-  b[0] = P_SUB;
-  writeU64(b, 1, version);
-  b[9] = K_LIST;
-  writeU64(b, 10, pos);
-  return b;
+export function listKey(version: number, pos: number): string {
+  return P_SUB + u64(version) + 'l' + u64(pos);
 }
 
 /** The subkey range of a version: [`S` u64(v), `S` u64(v+1)). */
-export function versionRange(version: number): [Buffer, Buffer] {
-  const lo = Buffer.allocUnsafe(9);
-  lo[0] = P_SUB;
-  writeU64(lo, 1, version);
-  const hi = Buffer.allocUnsafe(9);
-  hi[0] = P_SUB;
-  writeU64(hi, 1, version + 1);
-  return [lo, hi];
+export function versionRange(version: number): [string, string] {
+  return [P_SUB + u64(version), P_SUB + u64(version + 1)];
 }
 
 /** `D` varint(db). */
-export function dbKey(db: number): Buffer {
-  const b = Buffer.allocUnsafe(1 + varintLength(db));
-  b[0] = P_DB;
-  writeVarint(b, 1, db);
-  return b;
-}
-
-/** varint(ns) as a `D` record value. */
-export function nsValue(ns: number): Buffer {
-  const b = Buffer.allocUnsafe(varintLength(ns));
-  writeVarint(b, 0, ns);
-  return b;
+export function dbKey(db: number): string {
+  return P_DB + varint(db);
 }
 
 /** `G` u64(version). */
-export function garbageVersionKey(version: number): Buffer {
-  const b = Buffer.allocUnsafe(9);
-  b[0] = P_GARBAGE_VERSION;
-  writeU64(b, 1, version);
-  return b;
+export function garbageVersionKey(version: number): string {
+  return P_GARBAGE_VERSION + u64(version);
 }
 
 /** `N` varint(ns). */
-export function garbageNsKey(ns: number): Buffer {
-  const b = Buffer.allocUnsafe(1 + varintLength(ns));
-  b[0] = P_GARBAGE_NS;
-  writeVarint(b, 1, ns);
-  return b;
-}
-
-/** The single-byte key of a prefix record (`I`, `C`). */
-export function singleKey(prefix: number): Buffer {
-  return Buffer.from([prefix]);
+export function garbageNsKey(ns: number): string {
+  return P_GARBAGE_NS + varint(ns);
 }
 
 /** The counters record value. */
-export function countersValue(nextVersion: number, nextNs: number): Buffer {
-  const b = Buffer.allocUnsafe(16);
-  writeU64(b, 0, nextVersion);
-  writeU64(b, 8, nextNs);
-  return b;
+export function countersValue(nextVersion: number, nextNs: number): string {
+  return u64(nextVersion) + u64(nextNs);
 }
 
-/** The first key after every key starting with `prefix` (LevelDB's byte order). */
-export function prefixEnd(prefix: Uint8Array): Buffer {
-  const b = Buffer.from(prefix);
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
-      b[i] = b[i]! + 1;
-      return b.subarray(0, i + 1);
-    }
+/** The first byte string after every one starting with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const c = prefix.charCodeAt(i);
+    if (c < 0xff) return prefix.slice(0, i) + fc(c + 1);
   }
-  // all 0xff: no finite upper bound; callers never build such prefixes
-  return Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+  // all 0xff: nothing sorts after it in a prefix-bounded way; callers never build such prefixes
+  return prefix + '\xff\xff\xff\xff\xff\xff\xff\xff';
 }
 
-// ---- values -------------------------------------------------------------------------------
+// ---- values ----------------------------------------------------------------------------------
 
-/** Bytes of the metadata header: type, flags and the optional expire time. */
-function headerLength(expireAt: number): number {
-  return expireAt === -1 ? 2 : 10;
+/** Type, flags and the optional expire time (`expireAt`: Unix ms or -1). */
+function header(type: number, expireAt: number): string {
+  return expireAt === -1 ? fc(type, 0) : fc(type, 1) + f64be(expireAt);
 }
 
-function writeHeader(b: Buffer, type: number, expireAt: number): number {
-  b[0] = type;
-  if (expireAt === -1) {
-    b[1] = 0;
-    return 2;
-  }
-  b[1] = 1;
-  b.writeDoubleBE(expireAt, 2);
-  return 10;
+/** Metadata of a string key: header then the value bytes. */
+export function stringMeta(value: string, expireAt: number): string {
+  return (expireAt === -1 ? STRING_HEADER : header(T_STRING, expireAt)) + value;
 }
+const STRING_HEADER = fc(T_STRING, 0);
 
-/** Metadata of a string key: header then the value bytes. `expireAt`: Unix ms or -1. */
-export function stringMeta(value: string, expireAt: number): Buffer {
-  const h = headerLength(expireAt);
-  const b = Buffer.allocUnsafe(h + value.length);
-  writeHeader(b, T_STRING, expireAt);
-  b.latin1Write(value, h);
-  return b;
-}
-
-/** Metadata of a stream key: header then its RDB encoding. */
-export function blobMeta(type: number, blob: Buffer, expireAt: number): Buffer {
-  const h = headerLength(expireAt);
-  const b = Buffer.allocUnsafe(h + blob.length);
-  writeHeader(b, type, expireAt);
-  blob.copy(b, h);
-  return b;
+/** Metadata of a stream key: header then its RDB encoding (latin1). */
+export function blobMeta(type: number, blob: string, expireAt: number): string {
+  return header(type, expireAt) + blob;
 }
 
 /** Metadata of a collection: header, version, size and (lists) head position. */
-export function collectionMeta(type: number, expireAt: number, version: number, size: number, head: number): Buffer {
-  const h = headerLength(expireAt);
-  const b = Buffer.allocUnsafe(h + (type === T_LIST ? 24 : 16));
-  writeHeader(b, type, expireAt);
-  writeU64(b, h, version);
-  writeU64(b, h + 8, size);
-  if (type === T_LIST) writeU64(b, h + 16, head);
-  return b;
+export function collectionMeta(type: number, expireAt: number, version: number, size: number, head: number): string {
+  const s = header(type, expireAt) + u64(version) + u64(size);
+  return type === T_LIST ? s + u64(head) : s;
 }
 
 /** A decoded metadata record. */
@@ -343,35 +285,28 @@ export interface Meta {
  * Decodes a metadata value.
  * @throws Error on an unknown type or a record too short for its type
  */
-export function decodeMeta(b: Uint8Array): Meta {
-  if (b.length < 2) throw new Error('metadata record too short');
-  const type = b[0]!;
+export function decodeMeta(s: string): Meta {
+  if (s.length < 2) throw new Error('metadata record too short');
+  const type = s.charCodeAt(0);
   if (type > T_STREAM) throw new Error(`unknown value type ${type} in metadata record`);
   let off = 2;
   let expireAt = -1;
-  if (b[1]! & 1) {
-    if (b.length < 10) throw new Error('metadata record too short for its expire time');
-    expireAt = Buffer.from(b.buffer, b.byteOffset, b.length).readDoubleBE(2);
+  if (s.charCodeAt(1) & 1) {
+    if (s.length < 10) throw new Error('metadata record too short for its expire time');
+    expireAt = readF64be(s, 2);
     off = 10;
   }
   const m: Meta = { type, expireAt, body: off, version: 0, size: 0, head: 0 };
   if (type !== T_STRING && type !== T_STREAM) {
-    if (b.length < off + (type === T_LIST ? 24 : 16)) throw new Error('metadata record too short for a collection');
-    m.version = readU64(b, off);
-    m.size = readU64(b, off + 8);
-    if (type === T_LIST) m.head = readU64(b, off + 16);
+    if (s.length < off + (type === T_LIST ? 24 : 16)) throw new Error('metadata record too short for a collection');
+    m.version = readU64(s, off);
+    m.size = readU64(s, off + 8);
+    if (type === T_LIST) m.head = readU64(s, off + 16);
   }
   return m;
 }
 
-/** A double as 8 bytes big-endian (zset member records: the exact score, -0 included). */
-export function scoreValue(d: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeDoubleBE(d, 0);
-  return b;
-}
-
-/** The empty value of set members, index entries and garbage marks. */
-export function emptyValue(): Buffer {
-  return EMPTY;
+/** A double as 8 bytes (zset member records: the exact score, -0 included). */
+export function scoreValue(d: number): string {
+  return f64be(d);
 }

@@ -16,20 +16,20 @@
 
 /**
  * Record operations in order, as two parallel arrays (no object per record): a put has its value,
- * a delete has null.
+ * a delete has null. Keys and values are byte strings (see layout.ts).
  */
 export class Records {
-  keys: Buffer[] = [];
-  vals: Array<Buffer | null> = [];
+  keys: string[] = [];
+  vals: Array<string | null> = [];
 
   /** Queues a put. */
-  put(key: Buffer, value: Buffer): void {
+  put(key: string, value: string): void {
     this.keys.push(key);
     this.vals.push(value);
   }
 
   /** Queues a delete. */
-  del(key: Buffer): void {
+  del(key: string): void {
     this.keys.push(key);
     this.vals.push(null);
   }
@@ -49,8 +49,8 @@ export type SyncPolicy = 'always' | 'everysec' | 'no';
  * through N-API: costs per record the write-through path cannot afford.
  */
 export interface ChainedBatchTarget {
-  _put(key: Buffer, value: Buffer): void;
-  _del(key: Buffer): void;
+  _put(key: string, value: string): void;
+  _del(key: string): void;
   _write(options: { sync: boolean }): Promise<void>;
   close(): Promise<void>;
 }
@@ -75,7 +75,7 @@ export interface QueueEvents {
   /** a retried batch succeeded */
   recovered(): void;
   /** a record that rewrites itself harmlessly, to give an idle `everysec` sync something to carry */
-  syncOp(): [Buffer, Buffer];
+  syncOp(): [string, string];
 }
 
 export class WriteQueue {

@@ -30,7 +30,7 @@ export interface RdbState {
   lastSave: number;
   /** status of the last background save, set by BGSAVE (lastbgsave_status) */
   lastBgsaveStatus: 'ok' | 'err';
-  /** saves done, SAVE and BGSAVE (stat_rdb_saves) */
+  /** saves done by SAVE and BGSAVE (stat_rdb_saves; not FLUSHALL's or DEBUG RELOAD's) */
   saves: number;
   /** true while a background save runs (child_type == CHILD_TYPE_RDB); set by BGSAVE */
   bgsaveInProgress: boolean;
@@ -374,9 +374,18 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
   try {
     fd = openSync(tmp, 'w');
     const out = fd;
+    // rdb-save-incremental-fsync: fsync every 4 MB (REDIS_AUTOSYNC_BYTES) so the final fsync
+    // does not have the whole file to flush at once
+    const autosync = server.config.get<boolean>('rdb-save-incremental-fsync') ? 4 * 1024 * 1024 : 0;
+    let unsynced = 0;
     const enc = new RdbFileEncoder((chunk) => {
       let off = 0;
       while (off < chunk.length) off += writeSync(out, chunk, off, chunk.length - off);
+      unsynced += chunk.length;
+      if (autosync && unsynced >= autosync) {
+        fsyncSync(out);
+        unsynced = 0;
+      }
     }, saveOptions(server));
     enc.begin({ aofBase: opts.aofBase });
     const dbs = server.keyspace.dbs;
@@ -445,7 +454,6 @@ export function rdbSave(server: Server): boolean {
     return false;
   }
   server.log.notice('DB saved on disk');
-  st.saves++;
   // changes made while saving (none for a synchronous save) stay counted
   server.keyspace.dirty -= dirtyBefore;
   st.lastSave = Math.floor(Date.now() / 1000);
@@ -458,8 +466,8 @@ export function rdbSave(server: Server): boolean {
   return true;
 }
 
-/** Save points of the `save` directive: [seconds, changes] pairs. */
-export type SavePoints = Array<[number, number]>;
+export type { SavePoints } from '../../config/areas/rdb.js';
+import type { SavePoints } from '../../config/areas/rdb.js';
 
 /**
  * Attaches the RDB layer to a server: INFO persistence fields, loading dir/dbfilename at

@@ -104,13 +104,13 @@ export function buildHash(flat: string[], from: 'hashtable' | 'listpack' | 'zipm
       }
     }
   }
-  const h = new Hash();
-  if (big) h.convert();
+  const seen = new Set<string>();
   for (let i = 0; i < flat.length; i += 2) {
-    // no limits here: the encoding was decided above, as rdbLoadObject decides it
-    if (!h.set(flat[i]!, flat[i + 1]!, Infinity, Infinity)) return null;
+    const f = flat[i]!;
+    if (seen.has(f)) return null;
+    seen.add(f);
   }
-  return h;
+  return Hash.fromPairs(flat, !big);
 }
 
 /**

@@ -5,21 +5,10 @@
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { RObject } from '../../src/keyspace/types/object.js';
 import { compatPair } from '../helpers/compat.js';
 
 const pair = compatPair({ reset: 'inprocess' });
-const { skip, reset, same } = pair;
-
-async function makeWrongType(key: string): Promise<void> {
-  await pair.cr.call('RPUSH', key, 'x');
-  if (pair.amber.server.commands.has('rpush')) {
-    await pair.ca.call('RPUSH', key, 'x');
-  } else {
-    const fake = { type: 'list', encoding: () => 'quicklist', clone: () => fake } as unknown as RObject;
-    pair.amber.server.keyspace.dbs[0]!.setKey(key, fake);
-  }
-}
+const { skip, reset, same, makeWrongType } = pair;
 
 const W = (s: string): string[] => s.split(' ');
 

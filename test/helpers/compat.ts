@@ -8,6 +8,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from './servers.js';
 import type { RunningServer } from '../../src/index.js';
+import type { RObject } from '../../src/keyspace/types/object.js';
 import type { Directives } from './clients.js';
 
 export interface CompatOptions {
@@ -49,6 +50,8 @@ export interface CompatPair {
   same(cmds: string[][], resp3?: boolean): Promise<string[]>;
   /** As {@link same} on the given pair of connections, `a` to Amber and `r` to Redis. */
   sameOn(cmds: string[][], a: RawClient, r: RawClient, label?: string): Promise<string[]>;
+  /** Makes `key` a list on both servers (RESP2 connections), for WRONGTYPE cases. */
+  makeWrongType(key: string): Promise<void>;
 }
 
 /**
@@ -128,5 +131,15 @@ export function compatPair(opts: CompatOptions = {}): CompatPair {
     },
     same: (cmds, resp3 = false) => (resp3 ? sameOn(cmds, ca3!, cr3!, 'RESP3 ') : sameOn(cmds, ca!, cr!)),
     sameOn,
+    async makeWrongType(key: string): Promise<void> {
+      await cr!.call('RPUSH', key, 'x');
+      if (amber!.server.commands.has('rpush')) {
+        await ca!.call('RPUSH', key, 'x');
+      } else {
+        // without list commands yet, any non-string value gives the same WRONGTYPE paths
+        const fake = { type: 'list', encoding: () => 'quicklist', clone: () => fake } as unknown as RObject;
+        amber!.server.keyspace.dbs[0]!.setKey(key, fake);
+      }
+    },
   };
 }

@@ -89,7 +89,9 @@ test('registerInfoProvider and registerInfoSection extend INFO', async () => {
     assert.match(p, /\r\nrdb_saves:42\r\n/);
     assert.match(p, /\r\naof_current_size:7\r\n$/);
     assert.match(await r.info('amberdemo'), /^# Amberdemo\r\ndemo_field:x\r\n$/);
-    assert.match(await r.info('all'), /\r\n# Amberdemo\r\ndemo_field:x\r\n$/);
+    // Amber's own sections behave like module sections: in INFO everything, not in INFO all
+    assert.match(await r.info('everything'), /\r\n# Amberdemo\r\ndemo_field:x\r\n$/);
+    assert.doesNotMatch(await r.info('all'), /Amberdemo/);
     assert.doesNotMatch(await r.info(), /Amberdemo/);
     assert.equal(infoSection(env.amber.server, 'persistence')?.get('rdb_saves'), '42');
   } finally {

@@ -15,11 +15,8 @@ const WRITE_CHUNK = 1024 * 1024;
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
 
-/** The MISCONF error Redis gives while stop-writes-on-bgsave-error holds (shared.bgsaveerr). */
-export const BGSAVE_MISCONF =
-  'MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk. ' +
-  'Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). ' +
-  'Please check the Redis logs for details about the RDB error.';
+export { BGSAVE_MISCONF } from './misconf.js';
+import { BGSAVE_MISCONF } from './misconf.js';
 
 /**
  * BGSAVE without fork (DESIGN.md): a point-in-time {@link Snapshot} of the keyspace serialized in

@@ -17,7 +17,12 @@ interface Frame {
 
 export class EffectStream {
   private listeners: EffectListener[] = [];
+  /**
+   * Frames of the running commands, outermost first; entries at and past {@link depth} are free
+   * and reused, so a command allocates no frame.
+   */
   private stack: Frame[] = [];
+  private depth = 0;
   private pending: Array<[number, string[]]> = [];
 
   /** True when someone consumes effects; commands may skip building rewrites otherwise. */
@@ -35,7 +40,14 @@ export class EffectStream {
 
   /** Called by dispatch before a command runs in database `db`. */
   beginCommand(db: number): void {
-    this.stack.push({ db, rewritten: null, prevented: false });
+    const f = this.stack[this.depth];
+    if (f === undefined) this.stack.push({ db, rewritten: null, prevented: false });
+    else {
+      f.db = db;
+      f.rewritten = null;
+      f.prevented = false;
+    }
+    this.depth++;
   }
 
   /**
@@ -43,13 +55,16 @@ export class EffectStream {
    * dataset, else null.
    */
   endCommand(argv: string[] | null): void {
-    const f = this.stack.pop();
-    if (f === undefined || this.listeners.length === 0) return;
+    if (this.depth === 0) return;
+    const f = this.stack[--this.depth]!;
+    const rewritten = f.rewritten;
+    f.rewritten = null; // do not keep the argvs alive in a free frame
+    if (this.listeners.length === 0) return;
     if (!f.prevented) {
-      if (f.rewritten !== null) for (const a of f.rewritten) this.pending.push([f.db, a]);
+      if (rewritten !== null) for (const a of rewritten) this.pending.push([f.db, a]);
       else if (argv !== null) this.pending.push([f.db, argv]);
     }
-    if (this.stack.length > 0) return;
+    if (this.depth > 0) return;
     const ops = this.pending;
     if (ops.length === 0) return;
     this.pending = [];
@@ -68,7 +83,7 @@ export class EffectStream {
    */
   propagate(db: number, argv: string[]): void {
     if (this.listeners.length === 0) return;
-    if (this.stack.length > 0) this.pending.push([db, argv]);
+    if (this.depth > 0) this.pending.push([db, argv]);
     else this.emit(db, argv);
   }
 
@@ -77,14 +92,12 @@ export class EffectStream {
    * / alsoPropagate + preventCommandPropagation): e.g. SET EX as SET PXAT, INCRBYFLOAT as SET KEEPTTL.
    */
   rewrite(...argvs: string[][]): void {
-    const f = this.stack[this.stack.length - 1];
-    if (f) f.rewritten = argvs;
+    if (this.depth > 0) this.stack[this.depth - 1]!.rewritten = argvs;
   }
 
   /** The running command propagates nothing of its own (preventCommandPropagation). */
   prevent(): void {
-    const f = this.stack[this.stack.length - 1];
-    if (f) f.prevented = true;
+    if (this.depth > 0) this.stack[this.depth - 1]!.prevented = true;
   }
 
   private emit(db: number, argv: string[]): void {

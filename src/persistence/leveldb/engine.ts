@@ -736,7 +736,7 @@ export class LevelDbEngine {
       const skip = lo.length;
       await this.scan(lo, hi, (k, v) => {
         account(k, v);
-        const key = k.slice(skip);
+        const key = flatSlice(k, skip);
         let m: L.Meta;
         try {
           m = L.decodeMeta(v);
@@ -745,7 +745,7 @@ export class LevelDbEngine {
         }
         const exp = m.expireAt === -1 ? undefined : m.expireAt;
         if (m.type === L.T_STRING) {
-          db.setKey(key, v.slice(m.body), exp);
+          db.setKey(key, flatSlice(v, m.body), exp);
           stats.keys++;
         } else if (m.type === L.T_STREAM) {
           db.setKey(key, this.decodeBlob(v.slice(m.body), key, dbi), exp);
@@ -826,12 +826,12 @@ export class LevelDbEngine {
             const p = cur!;
             const kind = k.charCodeAt(9);
             if (p.type === L.T_HASH && kind === L.K_HASH) {
-              strs.push(k.slice(10), v);
+              strs.push(flatSlice(k, 10), v);
             } else if (p.type === L.T_SET && kind === L.K_SET) {
-              strs.push(k.slice(10));
+              strs.push(flatSlice(k, 10));
             } else if (p.type === L.T_ZSET && kind === L.K_ZINDEX) {
               const s = L.decodeScore(k, 10);
-              const m = k.slice(18);
+              const m = flatSlice(k, 18);
               if (sorted && strs.length > 0 && cmpKey(lastScore, lastMember, s, m) >= 0) sorted = false;
               lastScore = s;
               lastMember = m;
@@ -840,7 +840,7 @@ export class LevelDbEngine {
             } else if (p.type === L.T_LIST && kind === L.K_LIST) {
               strs.push(v);
             } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
-              zms.push(k.slice(10));
+              zms.push(flatSlice(k, 10));
               zss.push(v.length === 8 ? L.readF64be(v, 0) : NaN);
             } else {
               throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
@@ -1014,6 +1014,22 @@ export class LevelDbEngine {
   file(name: string): string {
     return join(this.path, name);
   }
+}
+
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/**
+ * `s.slice(start)` as a flat string. V8 makes a long slice a SlicedString that keeps the whole
+ * record string alive (32 bytes more per key and value, and slower hashing), so loaded keys and
+ * values are copied out through a scratch buffer instead.
+ */
+function flatSlice(s: string, start: number): string {
+  const n = s.length;
+  // V8 copies short slices itself
+  if (n - start < 13) return s.slice(start);
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
+  scratch.latin1Write(s, 0, n);
+  return scratch.latin1Slice(start, n);
 }
 
 /** A value's RDB encoding (type byte and body), as stored for streams. */

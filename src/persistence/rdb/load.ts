@@ -23,6 +23,8 @@ import { registerRdbForAof } from '../aof/aof.js';
 import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
+import { fsyncDir } from '../fsutil.js';
+import { BGSAVE_MISCONF } from '../misconf.js';
 
 /** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
 export interface RdbState {
@@ -426,18 +428,7 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
   }
 }
 
-/** fsync of a directory, so that a rename in it is durable. */
-export function fsyncDir(dir: string): void {
-  let dfd = -1;
-  try {
-    dfd = openSync(dir, fsc.O_RDONLY);
-    fsyncSync(dfd);
-  } catch {
-    // some filesystems refuse fsync on directories; the rename itself has happened
-  } finally {
-    if (dfd >= 0) closeSync(dfd);
-  }
-}
+export { fsyncDir } from '../fsutil.js';
 
 /**
  * rdbSave for SAVE and shutdown: writes dir/dbfilename, then resets the dirty counter and sets
@@ -460,7 +451,7 @@ export function rdbSave(server: Server): boolean {
   st.lastBgsaveStatus = 'ok';
   // a good save ends stop-writes-on-bgsave-error's MISCONF at once, as the status check in
   // Redis's processCommand is live (the BGSAVE layer sets the message)
-  if (server.writeError !== null && server.writeError.startsWith('MISCONF Redis is configured to save RDB snapshots')) {
+  if (server.writeError === BGSAVE_MISCONF) {
     server.writeError = null;
   }
   return true;

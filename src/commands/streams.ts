@@ -8,7 +8,7 @@ import {
 import { NOTIFY_STREAM } from '../keyspace/notify.js';
 import { ERR } from '../server/dispatch.js';
 import { parseInt64 } from '../util/number.js';
-import { blockForKeys, isInMulti, parseTimeout, type BlockRequest } from '../server/blocking.js';
+import { blockForKeys, blockedClientCount, isInMulti, parseTimeout, type BlockRequest } from '../server/blocking.js';
 // registers the AOF rewrite of stream values (XADD, XSETID, XGROUP CREATE, XCLAIM...)
 import './../persistence/aof/stream-rewrite.js';
 
@@ -60,6 +60,23 @@ function decrId(id: StreamID): StreamID {
     return { ms: id.ms - 1n, seq: U64_MAX };
   }
   return { ms: id.ms, seq: id.seq - 1n };
+}
+
+/** The 16-byte key of an ID given as two integers below 2^53 (streamIdKey without BigInt). */
+function numKey(ms: number, seq: number): string {
+  const ml = ms >>> 0;
+  const mh = (ms - ml) / 4294967296;
+  const sl = seq >>> 0;
+  const sh = (seq - sl) / 4294967296;
+  return String.fromCharCode(mh >>> 24, (mh >>> 16) & 0xff, (mh >>> 8) & 0xff, mh & 0xff, ml >>> 24, (ml >>> 16) & 0xff, (ml >>> 8) & 0xff, ml & 0xff,
+    sh >>> 24, (sh >>> 16) & 0xff, (sh >>> 8) & 0xff, sh & 0xff, sl >>> 24, (sl >>> 16) & 0xff, (sl >>> 8) & 0xff, sl & 0xff);
+}
+
+const SAFE = 9007199254740991n;
+
+/** streamIdKey, through numbers when both halves are below 2^53 (nearly always). */
+function idKey(id: StreamID): string {
+  return id.ms <= SAFE && id.seq <= SAFE ? numKey(Number(id.ms), Number(id.seq)) : streamIdKey(id);
 }
 
 /** `ms-seq` of a 16-byte key; plain number arithmetic while both halves stay below 2^53. */
@@ -326,7 +343,8 @@ function refreshFirstId(s: Stream): void {
 const readyStreams = new Set<Stream>();
 let readyClearQueued = false;
 
-function signalStreamReady(s: Stream): void {
+function signalStreamReady(c: Client, s: Stream): void {
+  if (blockedClientCount(c.server) === 0) return;
   readyStreams.add(s);
   if (!readyClearQueued) {
     readyClearQueued = true;
@@ -421,7 +439,7 @@ interface GroupRead {
  */
 function replyGroupRange(c: Client, s: Stream, startKey: string, count: number, g: GroupRead, now: number): number {
   const cg = g.cg;
-  let cgLastKey = streamIdKey(cg.lastId);
+  let cgLastKey = idKey(cg.lastId);
   let propagateLastId = false;
   let body = '';
   const keys: string[] = [];
@@ -639,7 +657,7 @@ function trimStream(c: Client, s: Stream, a: AddTrimArgs, lim = nodeLimits(c)): 
   const nodes = layout.nodes;
   const maxlenStrategy = a.trimStrategy === TRIM_MAXLEN;
   const maxlen = a.maxlen;
-  const minidKey = maxlenStrategy ? '' : streamIdKey(a.minid);
+  const minidKey = maxlenStrategy ? '' : idKey(a.minid);
   const limit = a.limit;
   let deleted = 0;
   let removedNodes = 0;
@@ -769,7 +787,7 @@ function xadd(c: Client): void {
   const ks = db.ks;
   const d0 = ks.dirty;
   if (created) db.setKey(key, s);
-  const k = streamIdKey(id);
+  const k = idStr !== null && id.ms <= SAFE ? numKey(Number(id.ms), 0) : idKey(id);
   const fields = argv.slice(fieldPos);
   const lim = nodeLimits(c);
   ensureStreamLayout(s, lim.maxBytes, lim.maxEntries).append(k, id, fields, lim.maxBytes, lim.maxEntries);
@@ -796,7 +814,7 @@ function xadd(c: Client): void {
   if (!created) db.modified(key, 0);
   ks.dirty = d0 + 1;
   if (rewrite !== null) effects.rewrite(rewrite);
-  signalStreamReady(s);
+  signalStreamReady(c, s);
 }
 
 /** XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] */
@@ -873,7 +891,7 @@ function xrangeGeneric(c: Client, rev: boolean): void {
     c.addNullArray();
     return;
   }
-  replyRange(c, s, streamIdKey(start), streamIdKey(end), count === -1 ? 0 : count, rev, false);
+  replyRange(c, s, idKey(start), idKey(end), count === -1 ? 0 : count, rev, false);
 }
 
 function xlen(c: Client): void {
@@ -903,7 +921,7 @@ function xdel(c: Client): void {
   let deleted = 0;
   let firstEntry = false;
   for (const id of ids) {
-    const k = streamIdKey(id);
+    const k = idKey(id);
     if (!s.entries.delete(k)) continue;
     layout.remove(k);
     if (compareStreamId(id, s.firstId) === 0) firstEntry = true;
@@ -1046,13 +1064,13 @@ function xread(c: Client, xreadgroup: boolean): void {
         history = true;
       } else if (s.length > 0) {
         const maxKey = lastValidKey(s)!;
-        if (maxKey > streamIdKey(cg.lastId)) {
+        if (maxKey > idKey(cg.lastId)) {
           serve = true;
           gt = cg.lastId;
         }
       }
     } else if (s.length > 0) {
-      if (lastValidKey(s)! > streamIdKey(gt)) serve = true;
+      if (lastValidKey(s)! > idKey(gt)) serve = true;
     }
     if (!serve) continue;
     arraylen++;
@@ -1068,12 +1086,12 @@ function xread(c: Client, xreadgroup: boolean): void {
       group = { cg, consumer, noack, key, groupArg: groupArg! };
     }
     if (group === null) {
-      replyRange(c, s, streamIdKey(start), MAX_KEY, count, false, false);
+      replyRange(c, s, idKey(start), MAX_KEY, count, false, false);
     } else if (history) {
-      replyConsumerHistory(c, s, streamIdKey(start), count, group.consumer, now);
+      replyConsumerHistory(c, s, idKey(start), count, group.consumer, now);
       groupStateChanged(c, key, 0);
     } else {
-      const n = replyGroupRange(c, s, streamIdKey(start), count, group, now);
+      const n = replyGroupRange(c, s, idKey(start), count, group, now);
       if (n > 0) groupStateChanged(c, key, 1);
     }
   }
@@ -1166,11 +1184,11 @@ class StreamWait implements BlockRequest {
       c.addRaw(c.resp === 2 ? '*1\r\n*2\r\n' : '%1\r\n');
       c.addBulk(key);
       if (cg === undefined) {
-        replyRange(c, s, streamIdKey(start), MAX_KEY, this.count, false, false);
+        replyRange(c, s, idKey(start), MAX_KEY, this.count, false, false);
       } else {
         const { consumer, created } = lookupOrCreateConsumer(c, cg, this.consumer!, key, now);
         if (created && this.noack) propagateConsumerCreation(c, key, this.group!, consumer.name);
-        const n = replyGroupRange(c, s, streamIdKey(start), this.count, { cg, consumer, noack: this.noack, key, groupArg: this.group! }, now);
+        const n = replyGroupRange(c, s, idKey(start), this.count, { cg, consumer, noack: this.noack, key, groupArg: this.group! }, now);
         groupStateChanged(c, key, n > 0 ? 1 : 0);
       }
     } finally {
@@ -1296,7 +1314,7 @@ function xgroup(c: Client): void {
       groupStateChanged(c, key, 1);
       ks.notify(NOTIFY_STREAM, 'xgroup-destroy', key, db.id);
       // blocked XREADGROUP clients of that group get -NOGROUP
-      signalStreamReady(s!);
+      signalStreamReady(c, s!);
     } else {
       c.addInt(0);
     }
@@ -1367,7 +1385,7 @@ function xsetid(c: Client): void {
   }
   if (s.length > 0) {
     const maxKey = lastValidKey(s)!;
-    if (streamIdKey(id) < maxKey) {
+    if (idKey(id) < maxKey) {
       c.addError('ERR The ID specified in XSETID is smaller than the target stream top item');
       return;
     }
@@ -1401,7 +1419,7 @@ function xack(c: Client): void {
   for (let j = 3; j < argv.length; j++) {
     const id = parseIdOrReply(c, argv[j]!, 0n, true);
     if (id === null) return;
-    keys.push(streamIdKey(id));
+    keys.push(idKey(id));
   }
   let acknowledged = 0;
   for (const k of keys) {
@@ -1467,8 +1485,8 @@ function xpending(c: Client): void {
       }
       end = decrId(end);
     }
-    startKey = streamIdKey(start);
-    endKey = streamIdKey(end);
+    startKey = idKey(start);
+    endKey = idKey(end);
     if (startidx + 3 < argc) consumerArg = argv[startidx + 3]!;
   }
   const s = streamForRead(c, key);
@@ -1608,7 +1626,7 @@ function xclaim(c: Client): void {
   let n = 0;
   for (let a = 5; a <= lastIdArg; a++) {
     const id = ids[a - 5]!;
-    const k = streamIdKey(id);
+    const k = idKey(id);
     let nack = cg.pel.get(k);
     if (!s.entries.has(k)) {
       // the entry is gone: drop its PEL entry, propagating that as an XCLAIM of it
@@ -1730,7 +1748,7 @@ function xautoclaim(c: Client): void {
   // the PEL keys from start, enough for every attempt plus the cursor after them
   const candidates: string[] = [];
   const want = Math.min(attempts, cg.pel.size) + 1;
-  for (const [k] of cg.pel.range(streamIdKey(start))) {
+  for (const [k] of cg.pel.range(idKey(start))) {
     candidates.push(k);
     if (candidates.length >= want) break;
   }

@@ -167,19 +167,30 @@ export class Database {
     const h = hashKey(key);
     const idx = this.segmentIndex(h);
     const seg = this.segments[idx]!;
-    if (this.ks.guard !== null) this.ks.guard(this, idx);
-    const old = seg.get(key);
-    const had = old !== undefined;
-    seg.set(key, value);
-    if (had && old !== value && typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
-    // A new value starts a fresh access clock; under LFU an overwrite keeps the counter (dbSetValue).
-    if (!had || !this.ks.lfu) {
-      if (typeof value === 'string') this.lruTable[h & this.lruMask] = newLru(this.ks);
-      else value.lru = newLru(this.ks);
-    } else if (typeof value !== 'string') {
-      value.lru = typeof old === 'string' ? this.lruTable[h & this.lruMask]! : old.lru;
-    } else if (typeof old !== 'string') {
-      this.lruTable[h & this.lruMask] = old.lru;
+    const ks = this.ks;
+    if (ks.guard !== null) ks.guard(this, idx);
+    let had: boolean;
+    if (ks.onRelease === null && !ks.lfu) {
+      // nothing needs the old value: one hash lookup instead of get + set
+      const n = seg.size;
+      seg.set(key, value);
+      had = seg.size === n;
+      if (typeof value === 'string') this.lruTable[h & this.lruMask] = ks.lruClock;
+      else value.lru = ks.lruClock;
+    } else {
+      const old = seg.get(key);
+      had = old !== undefined;
+      seg.set(key, value);
+      if (old !== undefined && old !== value && typeof old !== 'string' && ks.onRelease !== null) ks.onRelease(this, key, old);
+      // A new value starts a fresh access clock; under LFU an overwrite keeps the counter (dbSetValue).
+      if (!had || !ks.lfu) {
+        if (typeof value === 'string') this.lruTable[h & this.lruMask] = newLru(ks);
+        else value.lru = newLru(ks);
+      } else if (typeof value !== 'string') {
+        value.lru = typeof old === 'string' ? this.lruTable[h & this.lruMask]! : old!.lru;
+      } else if (typeof old !== 'string') {
+        this.lruTable[h & this.lruMask] = old!.lru;
+      }
     }
     if (!had) {
       this.size++;

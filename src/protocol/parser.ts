@@ -3,6 +3,8 @@ import { splitArgs } from './splitargs.js';
 /** Largest inline request or bulk/multibulk header Redis accepts before a newline (PROTO_INLINE_MAX_SIZE). */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** A protocol error: `message` is the error reply Redis sends (without the leading '-') before closing. */
 export class ProtocolError extends Error {}
 
@@ -25,7 +27,7 @@ export interface ParserLimits {
  * bulk payload is not checked, only skipped.
  */
 export class RequestParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** chunks held back while a large bulk payload is still arriving */
   private pending: Buffer[] = [];
@@ -33,6 +35,8 @@ export class RequestParser {
   private multibulkLen = 0;
   private bulkLen = -1;
   private argv: string[] = [];
+  /** true while {@link buf} is a chunk its owner will overwrite (see {@link detach}) */
+  private transient = false;
 
   constructor(private readonly limits: ParserLimits) {}
 
@@ -41,13 +45,19 @@ export class RequestParser {
     return this.buf.length - this.pos + this.pendingLen;
   }
 
-  /** Appends received bytes. The chunk is copied out of only when a request spans chunks. */
-  feed(chunk: Buffer): void {
+  /**
+   * Appends received bytes. The chunk is copied out of only when a request spans chunks.
+   * `transient`: the caller reuses the chunk's memory after this turn (a shared read buffer); it
+   * must then call {@link detach} once it has consumed the requests it wants for now.
+   */
+  feed(chunk: Buffer, transient = false): void {
     if (this.pos >= this.buf.length && this.pendingLen === 0) {
       this.buf = chunk;
       this.pos = 0;
+      this.transient = transient;
       return;
     }
+    if (transient) chunk = Buffer.from(chunk);
     // While waiting for a big bulk body, keep chunks aside and join once it is complete,
     // so a 512 MB value costs one copy, not one per chunk.
     if (this.bulkLen >= 0) {
@@ -60,6 +70,7 @@ export class RequestParser {
     }
     this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.pending]);
     this.pos = 0;
+    this.transient = false;
     this.pending = [];
     this.pendingLen = 0;
   }
@@ -80,7 +91,7 @@ export class RequestParser {
           if (argv.length === 0) continue;
           return argv;
         }
-        const nl = buf.indexOf(13 /* \r */, this.pos);
+        const nl = indexOfCR(buf, this.pos);
         if (nl < 0) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
             throw new ProtocolError('ERR Protocol error: too big mbulk count string');
@@ -100,7 +111,7 @@ export class RequestParser {
       }
       while (this.multibulkLen > 0) {
         if (this.bulkLen === -1) {
-          const nl = buf.indexOf(13, this.pos);
+          const nl = indexOfCR(buf, this.pos);
           if (nl < 0) {
             if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
               throw new ProtocolError('ERR Protocol error: too big bulk count string');
@@ -116,11 +127,11 @@ export class RequestParser {
             throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
           }
           const ll = parseLongLong(buf, this.pos + 1, nl);
-          if (ll === null || ll < 0 || ll > this.limits.maxBulkLen) {
-            throw new ProtocolError('ERR Protocol error: invalid bulk length');
-          }
-          if (ll > 16384 && this.limits.authRequired) {
-            throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
+          if (ll === null || ll < 0) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          // proto-max-bulk-len is at least 1 MB, so small bulks need not consult the limits
+          if (ll > 16384) {
+            if (ll > this.limits.maxBulkLen) throw new ProtocolError('ERR Protocol error: invalid bulk length');
+            if (this.limits.authRequired) throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
           }
           this.pos = nl + 2;
           this.bulkLen = ll;
@@ -140,11 +151,23 @@ export class RequestParser {
     }
   }
 
+  /**
+   * Copies the unconsumed bytes out of a transient chunk (see {@link feed}), so the caller may
+   * overwrite it. Cheap when everything was consumed, as it is after a complete read.
+   */
+  detach(): void {
+    if (!this.transient) return;
+    this.transient = false;
+    this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+    this.pos = 0;
+  }
+
   /** Drops consumed bytes so a partial request does not pin the whole received chunk. */
   private compact(): void {
     if (this.pos > 0 && this.pos >= this.buf.length / 2) {
       this.buf = Buffer.from(this.buf.subarray(this.pos));
       this.pos = 0;
+      this.transient = false;
     }
   }
 
@@ -166,6 +189,17 @@ export class RequestParser {
     this.pos = nl + 1;
     return argv;
   }
+}
+
+/**
+ * Index of the first CR at or after `from`, or -1. Request headers (`*3`, `$5`) are a few bytes
+ * long: a JS loop beats Buffer#indexOf's native call there; past a header's plausible length it
+ * hands over to indexOf.
+ */
+function indexOfCR(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === 13) return i;
+  return end < buf.length ? buf.indexOf(13, end) : -1;
 }
 
 /**

@@ -66,15 +66,7 @@ export class Client extends ReplyWriter {
     this.socket = socket;
     this.db = db;
     this.authenticated = server.config.get<string>('requirepass') === '';
-    const self = this;
-    this.parser = new RequestParser({
-      get maxBulkLen() {
-        return server.config.get<number>('proto-max-bulk-len');
-      },
-      get authRequired() {
-        return !self.authenticated;
-      },
-    });
+    this.parser = new RequestParser(new ClientParserLimits(this));
     if (socket) {
       const ra = socket.remoteAddress ?? '';
       const la = socket.localAddress ?? '';
@@ -88,6 +80,20 @@ export class Client extends ReplyWriter {
       this.laddr = '';
       this.fd = -1;
     }
+  }
+}
+
+/**
+ * The parser's view of its client's limits. A class, not an object literal with getters: every
+ * literal would get its own hidden class, and the parser's loads would go megamorphic.
+ */
+class ClientParserLimits {
+  constructor(private readonly c: Client) {}
+  get maxBulkLen(): number {
+    return this.c.server.config.get<number>('proto-max-bulk-len');
+  }
+  get authRequired(): boolean {
+    return !this.c.authenticated;
   }
 }
 

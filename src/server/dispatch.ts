@@ -50,18 +50,15 @@ export function lookupCommand(server: Server, argv: string[]): { spec?: CommandS
  */
 export function processCommand(server: Server, c: Client): void {
   const argv = c.argv;
-  const { spec, container } = lookupCommand(server, argv);
-  if (spec === undefined) {
-    if (container) {
-      reject(server, c, null, `ERR unknown subcommand '${trunc(argv[1]!, 128)}'. Try ${container.fullName.toUpperCase()} HELP.`);
-    } else {
-      let args = '';
-      for (let i = 1; i < argv.length && args.length < 128; i++) {
-        args += `'${trunc(argv[i]!, 128 - args.length)}' `;
-      }
-      reject(server, c, null, `ERR unknown command '${trunc(argv[0]!, 128)}', with args beginning with: ${args}`);
+  // the cache hit of a plain command is the hot path: no lookupCommand result object
+  let spec = server.commandCache.get(argv[0]!);
+  if (spec === undefined || spec.subcommands !== null) {
+    const found = lookupCommand(server, argv);
+    spec = found.spec;
+    if (spec === undefined) {
+      rejectUnknown(server, c, found.container);
+      return;
     }
-    return;
   }
   c.cmd = spec;
   c.lastCmd = spec;
@@ -151,6 +148,20 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
       c.out = c.out.slice(0, outBefore);
       if (c.replyMode === 'skip') c.replyMode = 'on';
     }
+  }
+}
+
+/** Refuses an unknown command, or an unknown subcommand of `container`, with Redis's text. */
+function rejectUnknown(server: Server, c: Client, container: CommandSpec | undefined): void {
+  const argv = c.argv;
+  if (container) {
+    reject(server, c, null, `ERR unknown subcommand '${trunc(argv[1]!, 128)}'. Try ${container.fullName.toUpperCase()} HELP.`);
+  } else {
+    let args = '';
+    for (let i = 1; i < argv.length && args.length < 128; i++) {
+      args += `'${trunc(argv[i]!, 128 - args.length)}' `;
+    }
+    reject(server, c, null, `ERR unknown command '${trunc(argv[0]!, 128)}', with args beginning with: ${args}`);
   }
 }
 

@@ -194,7 +194,7 @@ export class LatencyHistogram {
 
   private static countsIndex(v: number): number {
     const b = LatencyHistogram.bucketIndex(v);
-    const sub = Math.floor(v / 2 ** b);
+    const sub = v >>> b; // v < 2^31 (see record), so this is floor(v / 2^b)
     return ((b + 1) << LatencyHistogram.SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (sub - LatencyHistogram.SUB_BUCKET_HALF_COUNT);
   }
 
@@ -286,11 +286,19 @@ export function installIntrospection(server: Server): void {
   // per-command latency histograms (call() in server.c: not for a command that blocked)
   let tracking = server.config.get<boolean>('latency-tracking');
   server.config.onChange('latency-tracking', (v) => { tracking = v as boolean; });
+  // the last command's histogram: a run of the same command skips the WeakMap lookup
+  let lastStats: object | null = null;
+  let lastHist: LatencyHistogram | null = null;
   server.afterCommandHooks.push((c, spec, us) => {
     if (!tracking || c.blocked) return;
-    let h = histograms.get(spec.stats);
-    if (h === undefined) histograms.set(spec.stats, (h = new LatencyHistogram()));
-    h.record(us * 1000);
+    let h: LatencyHistogram | null | undefined = lastHist;
+    if (spec.stats !== lastStats) {
+      h = histograms.get(spec.stats);
+      if (h === undefined) histograms.set(spec.stats, (h = new LatencyHistogram()));
+      lastStats = spec.stats;
+      lastHist = h;
+    }
+    h!.record(us * 1000);
   });
   const st = stateOf(server);
   let loops = 0;

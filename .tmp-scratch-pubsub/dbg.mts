@@ -1,0 +1,11 @@
+import { Redis } from 'ioredis';
+import { startAmber } from '/work/main/test/helpers/servers.js';
+const a = await startAmber({ save: '' });
+console.log('started', a.port);
+const sub = new Redis({ port: a.port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+const got: string[] = [];
+sub.on('message', (ch: string, msg: string) => got.push(`message ${ch} ${msg}`));
+console.log('sub', await sub.subscribe('news', 'sport'));
+console.log('psub', await sub.psubscribe('n*'));
+console.log('ssub', await sub.ssubscribe('shard'));
+sub.disconnect(); await a.close();

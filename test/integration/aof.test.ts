@@ -294,3 +294,26 @@ test('amber-check-aof reports a torn tail with its offset and --fix truncates it
   const again = spawnSync('redis-check-aof', [manifest], { encoding: 'utf8' });
   if (again.status !== null && redisAvailable()) assert.equal(again.status, 0, again.stdout);
 });
+
+test('CONFIG SET appendonly yes at run time writes a base from a snapshot, then appends; no switches it off', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, appendonly: 'no', 'aof-use-rdb-preamble': 'no', 'aof-timestamp-enabled': 'yes' });
+  const c = await RawClient.connect(s.port);
+  await c.pipeline([['SET', 'before', '1'], ['RPUSH', 'l', 'a', 'b']]);
+  assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'yes'), '+OK\r\n');
+  await c.call('SET', 'during', '2');
+  for (let i = 0; i < 100 && !/aof_enabled:1[\s\S]*aof_rewrite_in_progress:0/.test(await c.call('INFO', 'persistence')); i++) await new Promise((x) => setTimeout(x, 20));
+  await c.call('SET', 'after', '3');
+  const manifest = readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+  assert.match(manifest, /^file appendonly\.aof\.1\.base\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/);
+  const incr = readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
+  assert.match(incr, /^#TS:\d+\r\n/);
+  const expected = await keyspaceDump(s.port);
+  assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+  await c.call('SET', 'not-logged', '4');
+  c.close();
+  await s.close();
+  const s2 = await startAmber({ dir, appendonly: 'yes' });
+  assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+});

@@ -232,29 +232,35 @@ export function publishMessage(server: Server, channel: string, message: string,
   if (subs === undefined && !hasPatterns) return 0;
   const limits = server.config.get<OutputBufferLimits>('client-output-buffer-limit');
   if (subs) {
+    // The frame is built once per PUBLISH (RESP2 array and RESP3 push differ only in the first
+    // byte) and appended to each subscriber: no per-subscriber encoding or garbage.
+    const body = bulk(shard ? 'smessage' : 'message') + bulk(channel) + bulk(message);
+    const frame2 = '*3\r\n' + body;
+    const frame3 = '>3\r\n' + body;
     for (const c of subs) {
-      c.addPushLen(3);
-      c.addBulk(shard ? 'smessage' : 'message');
-      c.addBulk(channel);
-      c.addBulk(message);
+      c.addRaw(c.resp === 2 ? frame2 : frame3);
       afterDelivery(server, c, limits);
       receivers++;
     }
   }
   if (hasPatterns) {
     t.patternIndex.forEachMatch(channel, (pattern) => {
+      const body = '$8\r\npmessage\r\n' + bulk(pattern) + bulk(channel) + bulk(message);
+      const frame2 = '*4\r\n' + body;
+      const frame3 = '>4\r\n' + body;
       for (const c of t.patterns.get(pattern)!) {
-        c.addPushLen(4);
-        c.addBulk('pmessage');
-        c.addBulk(pattern);
-        c.addBulk(channel);
-        c.addBulk(message);
+        c.addRaw(c.resp === 2 ? frame2 : frame3);
         afterDelivery(server, c, limits);
         receivers++;
       }
     });
   }
   return receivers;
+}
+
+/** A RESP bulk string (latin1: length = byte count). */
+function bulk(s: string): string {
+  return '$' + s.length + '\r\n' + s + '\r\n';
 }
 
 /**
@@ -316,7 +322,8 @@ const pubsubChannels: Handler = (c) => channelsList(c, tablesByServer.get(c.serv
 const pubsubShardchannels: Handler = (c) => channelsList(c, tablesByServer.get(c.server)?.shardChannels);
 
 function numsub(c: Client, m: Map<string, Set<Client>> | undefined): void {
-  c.addMapLen(c.argv.length - 2);
+  // a flat array in RESP3 too: pubsubCommand replies addReplyArrayLen((argc-2)*2)
+  c.addArrayLen((c.argv.length - 2) * 2);
   for (let i = 2; i < c.argv.length; i++) {
     c.addBulk(c.argv[i]!);
     c.addInt(m?.get(c.argv[i]!)?.size ?? 0);
@@ -359,7 +366,8 @@ dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
   const st = c.pubsub as PubSubState | null;
   if (st !== null && c.resp === 2 && st.total() > 0) {
     const top = spec.parent ?? spec;
-    if (!ALLOWED_IN_SUBSCRIBED.has(top.name)) {
+    // processCommand checks MISCONF first: a write then gets dispatch's MISCONF error
+    if (!ALLOWED_IN_SUBSCRIBED.has(top.name) && !(spec.isWrite && c.server.writeError !== null)) {
       return `ERR Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
   }
@@ -381,8 +389,12 @@ export function resetPubSubState(c: Client): void {
  * `__keyevent@<db>__:<event>` -> key when notify-keyspace-events selects the class.
  */
 function installNotifier(server: Server): void {
+  // every write notifies: keep the flags at hand rather than looking the directive up each time
+  let flags = server.config.get<number>('notify-keyspace-events');
+  server.config.onChange('notify-keyspace-events', (v) => {
+    flags = v as number;
+  });
   server.keyspace.notifier = (type, event, key, dbid) => {
-    const flags = server.config.get<number>('notify-keyspace-events');
     if (!(flags & type)) return;
     if (flags & NOTIFY_KEYSPACE) publishMessage(server, `__keyspace@${dbid}__:${key}`, event);
     if (flags & NOTIFY_KEYEVENT) publishMessage(server, `__keyevent@${dbid}__:${event}`, key);

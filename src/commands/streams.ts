@@ -750,6 +750,7 @@ function xadd(c: Client): void {
   }
   let id: StreamID;
   let idStr: string | null = null;
+  let numericKey: string | null = null;
   if (a.idGiven) {
     if (a.seqGiven) {
       id = a.id;
@@ -770,8 +771,15 @@ function xadd(c: Client): void {
     if (ms > last.ms) {
       id = { ms, seq: 0n };
       idStr = now + '-0';
+      numericKey = numKey(now, 0);
     } else {
       id = incrId(last);
+      if (id.ms <= SAFE && id.seq <= SAFE) {
+        const m = Number(id.ms);
+        const q = Number(id.seq);
+        idStr = m + '-' + q;
+        numericKey = numKey(m, q);
+      }
     }
   }
   if (idStr === null && compareStreamId(id, last) <= 0) {
@@ -787,7 +795,7 @@ function xadd(c: Client): void {
   const ks = db.ks;
   const d0 = ks.dirty;
   if (created) db.setKey(key, s);
-  const k = idStr !== null && id.ms <= SAFE ? numKey(Number(id.ms), 0) : idKey(id);
+  const k = numericKey ?? idKey(id);
   const fields = argv.slice(fieldPos);
   const lim = nodeLimits(c);
   ensureStreamLayout(s, lim.maxBytes, lim.maxEntries).append(k, id, fields, lim.maxBytes, lim.maxEntries);

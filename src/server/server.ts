@@ -274,16 +274,16 @@ export class Server {
     const c = new Client(this, this.nextClientId++, sock, this.keyspace.dbs[0]!);
     this.clients.set(c.id, c);
     this.stats.numConnections++;
-    const onRead = (chunk: Buffer, transient: boolean): void => {
-      this.stats.netInputBytes += chunk.length;
+    const onRead = (chunk: Buffer, transient: boolean, n: number): void => {
+      this.stats.netInputBytes += n;
       this.stats.totalReads++;
       c.lastInteraction = Date.now();
-      c.parser.feed(chunk, transient);
+      c.parser.feed(chunk, transient, n);
       this.processInput(c);
       if (transient) c.parser.detach();
     };
-    if (!readIntoSharedBuffer(sock, (n, buf) => onRead(buf.subarray(0, n), true))) {
-      sock.on('data', (chunk: Buffer) => onRead(chunk, false));
+    if (!readIntoSharedBuffer(sock, (n, buf) => onRead(buf, true, n))) {
+      sock.on('data', (chunk: Buffer) => onRead(chunk, false, chunk.length));
     }
     sock.on('error', (e) => this.log.verbose(`Client ${c.addr} socket error: ${e.message}`));
     sock.on('close', () => this.freeClient(c));
@@ -375,10 +375,11 @@ export class Server {
     this.flushScheduled = false;
     const batch = this.pendingClients;
     this.pendingClients = [];
-    const outputs: Array<[Client, string]> = [];
-    for (const c of batch) {
+    const outs: string[] = new Array<string>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!;
       c.pendingFlush = false;
-      outputs.push([c, c.out]);
+      outs[i] = c.out;
       c.out = '';
     }
     let barrier: Promise<void> | null = null;
@@ -387,15 +388,15 @@ export class Server {
       if (r) barrier = barrier ? barrier.then(() => r) : r;
     }
     if (barrier === null && this.replyChainIdle) {
-      this.writeOutputs(outputs);
+      this.writeOutputs(batch, outs);
       return;
     }
     this.replyChainIdle = false;
     const mine = this.replyChain.then(() => barrier ?? undefined).then(
-      () => this.writeOutputs(outputs),
+      () => this.writeOutputs(batch, outs),
       (e: unknown) => {
         this.log.warning(`Replies held back after a persistence failure: ${(e as Error).message}`);
-        this.writeOutputs(outputs);
+        this.writeOutputs(batch, outs);
       },
     );
     this.replyChain = mine;
@@ -405,8 +406,11 @@ export class Server {
   }
   private replyChainIdle = true;
 
-  private writeOutputs(outputs: Array<[Client, string]>): void {
-    for (const [c, out] of outputs) {
+  /** Writes `outs[i]` to `clients[i]`, one socket write each. */
+  private writeOutputs(clients: Client[], outs: string[]): void {
+    for (let i = 0; i < clients.length; i++) {
+      const c = clients[i]!;
+      const out = outs[i]!;
       if (c.closed || c.socket === null) continue;
       if (out.length) {
         this.stats.netOutputBytes += out.length;
@@ -522,7 +526,9 @@ const ONREAD = ((): { buffer: symbol; callback: symbol; gen: symbol } | null => 
   try {
     const buffer = Buffer.alloc(1);
     const callback = (): void => undefined;
-    const probe = new net.Socket({ onread: { buffer, callback } });
+    // a documented option of net.Socket (v12.2) missing from @types/node's constructor options
+    const opts: net.SocketConstructorOpts & { onread: unknown } = { onread: { buffer, callback } };
+    const probe = new net.Socket(opts);
     const found: { buffer?: symbol; callback?: symbol; gen?: symbol } = {};
     const props = probe as unknown as Record<symbol, unknown>;
     for (const sym of Object.getOwnPropertySymbols(probe)) {

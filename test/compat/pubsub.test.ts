@@ -178,17 +178,20 @@ test('PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB with patterns and 
         for (let i = 1; i + 1 < parts.length; i += 2) items.push(parts[i]! + '\r\n' + parts[i + 1]!);
         return parts[0] + '\r\n' + items.sort().join('\r\n');
       };
-      for (const p of [[], ['*'], ['news.*'], ['news.[12]'], ['?'], ['x\\[y'], ['q\\\\\\*'], ['nomatch*'], ['']]) {
-        out.push(sorted(await q.call('PUBSUB', 'CHANNELS', ...p)));
-        out.push(sorted(await q.call('PUBSUB', 'SHARDCHANNELS', ...p)));
+      for (const resp of ['2', '3']) {
+        await q.call('HELLO', resp);
+        for (const p of [[], ['*'], ['news.*'], ['news.[12]'], ['?'], ['x\\[y'], ['q\\\\\\*'], ['nomatch*'], ['']]) {
+          out.push(sorted(await q.call('PUBSUB', 'CHANNELS', ...p)));
+          out.push(sorted(await q.call('PUBSUB', 'SHARDCHANNELS', ...p)));
+        }
+        for (const cmd of [
+          ['PUBSUB', 'NUMPAT'], ['PUBSUB', 'NUMSUB'], ['PUBSUB', 'NUMSUB', 'a', 'b', 'c', 'nope', 'a', ''], ['PUBSUB', 'SHARDNUMSUB', 's1', 's2', 's3'],
+          ['PUBSUB', 'SHARDNUMSUB'], ['PUBSUB', 'CHANNELS', 'a', 'b'], ['PUBSUB', 'SHARDCHANNELS', 'a', 'b'], ['PUBSUB', 'NUMPAT', 'x'],
+          ['PUBSUB'], ['PUBSUB', 'nosuch'], ['PUBSUB', 'help', 'x'], ['PUBSUB', 'HELP'], ['pubsub', 'channels', 'a', 'b', 'c'],
+          ['PUBLISH', 'a', 'm'], ['PUBLISH', 'zz', 'm'], ['PUBLISH', 'nobody', 'm'], ['SPUBLISH', 's1', 'm'], ['SPUBLISH', 'a', 'm'],
+          ['PUBLISH', 'a'], ['SPUBLISH', 's1'],
+        ]) out.push(await q.call(...cmd));
       }
-      for (const cmd of [
-        ['PUBSUB', 'NUMPAT'], ['PUBSUB', 'NUMSUB'], ['PUBSUB', 'NUMSUB', 'a', 'b', 'c', 'nope', 'a', ''], ['PUBSUB', 'SHARDNUMSUB', 's1', 's2', 's3'],
-        ['PUBSUB', 'SHARDNUMSUB'], ['PUBSUB', 'CHANNELS', 'a', 'b'], ['PUBSUB', 'SHARDCHANNELS', 'a', 'b'], ['PUBSUB', 'NUMPAT', 'x'],
-        ['PUBSUB'], ['PUBSUB', 'nosuch'], ['PUBSUB', 'help', 'x'], ['PUBSUB', 'HELP'], ['pubsub', 'channels', 'a', 'b', 'c'],
-        ['PUBLISH', 'a', 'm'], ['PUBLISH', 'zz', 'm'], ['PUBLISH', 'nobody', 'm'], ['SPUBLISH', 's1', 'm'], ['SPUBLISH', 'a', 'm'],
-        ['PUBLISH', 'a'], ['SPUBLISH', 's1'],
-      ]) out.push(await q.call(...cmd));
       await sub(s2, 'PUNSUBSCRIBE', 'a*');
       out.push(await q.call('PUBSUB', 'NUMPAT'));
       s2.close();

@@ -65,9 +65,10 @@ test('ioredis: subscribe, psubscribe, ssubscribe with message handlers, unsubscr
     // commands outside the subscribed set are refused by ioredis itself in subscriber mode, and by
     // the server when sent raw
     await assert.rejects(sub.call('GET', 'x'), /only \(P\|S\)SUBSCRIBE|Connection in subscriber mode/);
-    await sub.unsubscribe();
-    await sub.punsubscribe();
-    await sub.sunsubscribe();
+    // (ioredis waits forever on a bare UNSUBSCRIBE while shard channels remain, on Redis too)
+    assert.equal(await sub.unsubscribe('news', 'sport'), 1);
+    assert.equal(await sub.punsubscribe('n*'), 0);
+    assert.equal(await sub.sunsubscribe('shard'), 0);
     assert.equal(await pub.publish('news', 'gone'), 0);
     assert.equal(await sub.get('x'), null);
   } finally {
@@ -138,7 +139,7 @@ for (const resp of [2, 3] as const) {
       assert.equal(await pub.publish('b', '4'), 1);
       await until(() => got.length === 4);
       assert.deepEqual(got, ['a:1', 'p*>pq:2', 's>sh:3', 'b:4']);
-      assert.deepEqual(await pub.pubSubNumSub(['a', 'b', 'c']), { a: 1, b: 1, c: 0 });
+      assert.deepEqual({ ...(await pub.pubSubNumSub(['a', 'b', 'c'])) }, { a: 1, b: 1, c: 0 });
       assert.equal(await pub.pubSubNumPat(), 1);
       if (resp === 3) {
         // RESP3 has no subscribed context: the same connection runs commands
@@ -147,9 +148,11 @@ for (const resp of [2, 3] as const) {
       }
       await sub.unsubscribe('a');
       assert.equal(await pub.publish('a', 'x'), 0);
-      await sub.pUnsubscribe();
-      await sub.sUnsubscribe();
-      await sub.unsubscribe();
+      // (bare pUnsubscribe()/unsubscribe() calls here never resolve in node-redis 5, against
+      // Redis as well: name what to leave)
+      await sub.pUnsubscribe('p*');
+      await sub.sUnsubscribe('sh');
+      await sub.unsubscribe('b');
       assert.equal(await pub.publish('b', 'x'), 0);
     } finally {
       sub.destroy();
@@ -171,8 +174,8 @@ test('node-redis RESP3 clientSideCache: hits, then invalidation by another clien
     assert.equal(await c.get('csc:a'), '1');
     assert.ok(cache.stats().hitCount >= 2, `hits ${cache.stats().hitCount}`);
     assert.equal(cache.size(), 1);
-    const info = String(await c.sendCommand(['CLIENT', 'TRACKINGINFO']) as unknown as string);
-    assert.ok(info.includes('on'), info);
+    // node-redis turned tracking on, without redirection
+    assert.equal(await c.sendCommand(['CLIENT', 'GETREDIR']), 0);
     await w.set('csc:a', '2');
     await until(() => cache.size() === 0);
     assert.equal(await c.get('csc:a'), '2');
@@ -223,8 +226,8 @@ test('ioredis RESP2 tracking by hand: REDIRECT to a subscriber of __redis__:inva
   try {
     const got: unknown[] = [];
     inval.on('message', (ch: string, msg: unknown) => got.push([ch, msg]));
-    await inval.subscribe('__redis__:invalidate');
     const id = await inval.client('ID');
+    await inval.subscribe('__redis__:invalidate');
     assert.equal(await reader.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id)), 'OK');
     assert.equal(await reader.call('CLIENT', 'GETREDIR'), id);
     await writer.mset('rd:a', '1', 'rd:b', '2');
@@ -236,17 +239,17 @@ test('ioredis RESP2 tracking by hand: REDIRECT to a subscriber of __redis__:inva
     await writer.set('rd:a', 'y'); // not read since: no message
     await writer.flushdb();
     await until(() => got.length === 3);
-    // ioredis hands the array payload over as it parsed it
-    const norm = (m: unknown): unknown => (Array.isArray(m) ? m.map(String) : m);
+    // ioredis turns the array payload into a string (keys joined by commas, null as '')
+    const norm = (m: unknown): unknown => String(m);
     assert.deepEqual(got.map((g) => [(g as unknown[])[0], norm((g as unknown[])[1])]), [
-      ['__redis__:invalidate', ['rd:a']], ['__redis__:invalidate', ['rd:b']], ['__redis__:invalidate', null],
+      ['__redis__:invalidate', 'rd:a'], ['__redis__:invalidate', 'rd:b'], ['__redis__:invalidate', ''],
     ]);
     // BCAST with a prefix: one message per event-loop turn with every matching key
     assert.equal(await reader.call('CLIENT', 'TRACKING', 'OFF'), 'OK');
     assert.equal(await reader.call('CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'bc:', 'REDIRECT', String(id)), 'OK');
     await writer.mset('bc:2', '1', 'bc:1', '1', 'other', '1');
     await until(() => got.length === 4);
-    assert.deepEqual(norm((got[3] as unknown[])[1]), ['bc:1', 'bc:2']);
+    assert.equal(norm((got[3] as unknown[])[1]), 'bc:1,bc:2');
     // the redirection target leaves: RESP2 readers simply stop hearing, TRACKINGINFO says why
     inval.disconnect();
     await sleep(50);

@@ -172,11 +172,14 @@ export class LevelDbEngine {
     if (s.writeError?.startsWith('MISCONF Errors writing to the LevelDB store')) s.writeError = null;
   }
 
-  /** Writes what is pending, syncs, closes the store; capture stops. */
-  async close(): Promise<void> {
+  /**
+   * Writes what is pending, syncs, closes the store; capture stops. `reset`: forget the values'
+   * store versions (the server goes on without the store); a shutting-down server skips that walk.
+   */
+  async close(reset = true): Promise<void> {
     if (this.store === null) return;
     this.processTurn();
-    this.stopCapture();
+    this.stopCapture(reset);
     this.state = 'closing';
     try {
       await Promise.race([this.queue!.drain(true), new Promise((r) => setTimeout(r, 10000).unref())]);
@@ -219,18 +222,20 @@ export class LevelDbEngine {
     };
   }
 
-  /** Stops capturing and forgets every value's store version (they mean nothing without the store). */
-  stopCapture(): void {
+  /** Stops capturing and, with `reset`, forgets every value's store version (meaningless without the store). */
+  stopCapture(reset = true): void {
     if (!this.capturing) return;
     this.capturing = false;
     this.ks.onRelease = null;
     captureStopped();
-    for (const db of this.ks.dbs) {
-      for (const seg of db.segments) {
-        for (const v of seg.values()) {
-          if (typeof v !== 'string') {
-            turnChanges.delete(v);
-            v.ldb = 0;
+    if (reset) {
+      for (const db of this.ks.dbs) {
+        for (const seg of db.segments) {
+          for (const v of seg.values()) {
+            if (typeof v !== 'string') {
+              turnChanges.delete(v);
+              v.ldb = 0;
+            }
           }
         }
       }

@@ -21,6 +21,9 @@ import { loadAofManifest, loadAofFile, type RdbPreambleLoader } from '../aof/loa
 export const BOTH_ENGINES_MSG =
   'appendonly yes and leveldb yes cannot be used together: with leveldb yes the LevelDB store is the source of truth; turn one of them off';
 
+/** Records waiting for LevelDB beyond which replies are held until they are written. */
+const BACKLOG_RECORDS = 500_000;
+
 /** The LevelDB layer of one server. */
 export interface LevelDbLayer {
   engine: LevelDbEngine;
@@ -67,9 +70,13 @@ export function installLevelDb(server: Server): LevelDbLayer {
 
   server.startupHooks.unshift(() => startup(server, engine));
   server.beforeReplyHooks.push(() => {
-    if (!engine.capturing) return undefined;
+    const q = engine.queue;
+    if (!engine.capturing || q === null) return undefined;
     engine.processTurn();
-    return engine.queue?.durable();
+    const d = q.durable();
+    if (d !== undefined) return d;
+    // backpressure: replies wait while the store is far behind
+    return q.pendingOps > BACKLOG_RECORDS ? q.committed() : undefined;
   });
   server.cronHooks.push((now) => {
     if (engine.queue === null) return;
@@ -81,7 +88,7 @@ export function installLevelDb(server: Server): LevelDbLayer {
     if (engine.store === null) return;
     layer.backup.abort = true;
     server.log.notice('Closing the LevelDB store.');
-    await engine.close();
+    await engine.close(false);
   });
 
   // appendonly and leveldb exclude each other at run time too

@@ -249,6 +249,18 @@ export class WriteQueue {
     return new Promise<void>((r) => open.waiters.push(r));
   }
 
+  /**
+   * A promise resolved once every record queued so far is committed, whatever the policy: the
+   * server holds replies on it when the backlog grows too long (backpressure: LevelDB slower than
+   * the clients, e.g. during a compaction stall), so memory stays bounded.
+   */
+  committed(): Promise<void> {
+    return new Promise<void>((r) => {
+      this.onCommit(r);
+      this.kick();
+    });
+  }
+
   /** Calls `fn` once the records queued so far (the open group) are committed. */
   onCommit(fn: () => void): void {
     this.groups[this.groups.length - 1]!.waiters.push(fn);

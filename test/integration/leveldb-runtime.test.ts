@@ -1,0 +1,154 @@
+/**
+ * CONFIG SET leveldb yes|no at run time: the live data set is imported (in slices, while writes,
+ * a SWAPDB and a FLUSHDB go on) and written through from then on; `leveldb no` stops writing and
+ * closes the store. A restart from the store gives the keyspace as it was.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAmber, keyspaceDump, RawClient } from '../helpers/servers.js';
+import { levelDbOf } from '../../src/persistence/leveldb/index.js';
+
+async function waitState(rc: RawClient, state: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if ((await rc.call('INFO', 'leveldb')).includes(`leveldb_state:${state}\r\n`)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`leveldb_state never became ${state}`);
+}
+
+test('CONFIG SET leveldb yes imports the live data set under writes; leveldb no stops; restarts agree', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-runtime-'));
+  try {
+    const s = await startAmber({ dir, save: '' });
+    const rc = await RawClient.connect(s.port);
+    const fill: string[][] = [];
+    for (let i = 0; i < 20000; i++) fill.push(['SET', `k${i}`, `v${i}`]);
+    for (let i = 0; i < 50; i++) fill.push(['HSET', `h${i}`, 'a', String(i), 'b', 'x'], ['RPUSH', `l${i}`, 'p', 'q', 'r'], ['ZADD', `z${i}`, String(i), 'm'], ['SADD', `s${i}`, 'x', 'y']);
+    fill.push(['SELECT', '1'], ['SET', 'in1', 'one'], ['SELECT', '0']);
+    await rc.pipeline(fill);
+    assert.equal(await rc.call('CONFIG', 'SET', 'leveldb', 'yes'), '+OK\r\n');
+    // writes while the import runs, including a SWAPDB (restarts the import) and changes to
+    // keys already imported or not yet
+    const during: string[][] = [];
+    for (let i = 0; i < 3000; i++) during.push(['SET', `k${i * 7}`, `w${i}`], ['HSET', `h${i % 50}`, 'c', String(i)], ['LPUSH', `l${i % 50}`, String(i)]);
+    during.push(['SWAPDB', '0', '2'], ['SELECT', '2'], ['DEL', 'k1'], ['SELECT', '0'], ['SET', 'new0', 'x']);
+    await rc.pipeline(during);
+    await waitState(rc, 'on');
+    assert.equal(await rc.call('CONFIG', 'GET', 'leveldb'), '*2\r\n$7\r\nleveldb\r\n$3\r\nyes\r\n');
+    await rc.pipeline([['HDEL', 'h3', 'a'], ['SELECT', '2'], ['ZINCRBY', 'z4', '10', 'm'], ['SELECT', '0']]);
+    const beforeOff = await keyspaceDump(s.port, 3);
+    assert.equal(await rc.call('CONFIG', 'SET', 'leveldb', 'no'), '+OK\r\n');
+    await waitState(rc, 'off');
+    await rc.call('SET', 'not-persisted', 'x');
+    rc.close();
+    await s.close();
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
+    try {
+      assert.equal(await keyspaceDump(s2.port, 3), beforeOff);
+      const rc2 = await RawClient.connect(s2.port);
+      // leveldb-sync changes at run time
+      assert.equal(await rc2.call('CONFIG', 'SET', 'leveldb-sync', 'always'), '+OK\r\n');
+      assert.equal(await rc2.call('SET', 'after', 'restart'), '+OK\r\n');
+      assert.match(await rc2.call('INFO', 'leveldb'), /leveldb_sync:always/);
+      rc2.close();
+    } finally {
+      await s2.close();
+    }
+    const s3 = await startAmber({ dir, save: '', leveldb: 'yes' });
+    try {
+      const rc3 = await RawClient.connect(s3.port);
+      assert.equal(await rc3.call('GET', 'after'), '$7\r\nrestart\r\n');
+      assert.equal(await rc3.call('EXISTS', 'not-persisted'), ':0\r\n');
+      rc3.close();
+    } finally {
+      await s3.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('background reclaim removes the records of deleted collections and flushed databases', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-reclaim-'));
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes', hz: '100' });
+    const rc = await RawClient.connect(s.port);
+    const cmds: string[][] = [];
+    for (let i = 0; i < 50; i++) cmds.push(['HSET', `h${i}`, ...Array.from({ length: 200 }, (_, j) => [`f${j}`, 'v']).flat()]);
+    await rc.pipeline(cmds);
+    // a big hash deleted (O(1) records now, its 200 fields later), then a whole db flushed
+    await rc.pipeline([['DEL', 'h0'], ['SET', 'keep', '1'], ['SELECT', '1'], ['SET', 'x', 'y'], ['SELECT', '0'], ['FLUSHDB']]);
+    let info = '';
+    for (let i = 0; i < 500; i++) {
+      info = await rc.call('INFO', 'leveldb');
+      if (/leveldb_garbage_versions:0\r\n/.test(info) && /leveldb_garbage_namespaces:0\r\n/.test(info) && /leveldb_reclaimed_records:[1-9]/.test(info)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(info, /leveldb_garbage_versions:0\r\n/);
+    assert.match(info, /leveldb_garbage_namespaces:0\r\n/);
+    const reclaimed = Number(/leveldb_reclaimed_records:(\d+)/.exec(info)![1]);
+    // 49 hashes' metadata (h0 was deleted before; `keep` never reached the store, flushed in the
+    // same turn) and 50 x 200 fields
+    assert.ok(reclaimed >= 49 + 50 * 200, `reclaimed ${reclaimed}`);
+    rc.close();
+    await s.close();
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
+    const rc2 = await RawClient.connect(s2.port);
+    assert.equal(await rc2.call('DBSIZE'), ':0\r\n');
+    await rc2.call('SELECT', '1');
+    assert.equal(await rc2.call('GET', 'x'), '$1\r\ny\r\n');
+    rc2.close();
+    await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a LevelDB write error refuses writes with MISCONF until the store accepts them again; nothing is lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-misconf-'));
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    const engine = levelDbOf(s.server)!.engine;
+    const store = engine.store!;
+    const rc = await RawClient.connect(s.port);
+    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+    // the disk fails
+    const realBatch = store.batch.bind(store);
+    (store as unknown as { batch: () => unknown }).batch = () => ({
+      _put: () => undefined,
+      _del: () => undefined,
+      _write: async () => {
+        throw new Error('IO error: simulated disk failure');
+      },
+      close: async () => undefined,
+    });
+    assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
+    let r = '';
+    for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
+      r = await rc.call('SET', 'c', '3');
+      await new Promise((x) => setTimeout(x, 10));
+    }
+    assert.equal(r, '-MISCONF Errors writing to the LevelDB store: IO error: simulated disk failure\r\n');
+    assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
+    assert.match(await rc.call('INFO', 'leveldb'), /leveldb_last_write_status:err/);
+    // the disk recovers: the cron retries the failed batch, writes are accepted again
+    (store as unknown as { batch: typeof realBatch }).batch = realBatch;
+    for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
+      await new Promise((x) => setTimeout(x, 20));
+      r = await rc.call('SET', 'd', '4');
+    }
+    assert.equal(r, '+OK\r\n');
+    rc.close();
+    await s.close();
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
+    const rc2 = await RawClient.connect(s2.port);
+    assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
+    rc2.close();
+    await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

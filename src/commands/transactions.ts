@@ -27,15 +27,26 @@ export class MultiState {
   hasWrite = false;
 }
 
+/**
+ * One watched key of one client (watchedKey in multi.c). `expired`: the key was already
+ * logically expired when WATCHed, so its deletion by expiry changes nothing (7.0); cleared once
+ * the key is gone.
+ */
+interface WatchedKey {
+  db: Database;
+  key: string;
+  expired: boolean;
+}
+
 /** WATCH state of one client (it may watch keys while not in MULTI). */
 interface WatchState {
-  keys: Array<{ db: Database; key: string; expiredAtWatch: boolean }>;
+  keys: WatchedKey[];
   dirtyCas: boolean;
 }
 
 const watchStates = new WeakMap<Client, WatchState>();
-/** per keyspace: db -> key -> watching clients */
-const watchedByKeyspace = new WeakMap<Keyspace, Map<Database, Map<string, Set<Client>>>>();
+/** per keyspace: db -> key -> watching clients with their entry */
+const watchedByKeyspace = new WeakMap<Keyspace, Map<Database, Map<string, Map<Client, WatchedKey>>>>();
 
 /** True when `c` is inside MULTI or running EXEC: blocking commands must not block. */
 export function denyBlocking(c: Client): boolean {
@@ -48,25 +59,47 @@ export function flagTransaction(c: Client): void {
   if (m !== null && !m.inExec) m.dirtyExec = true;
 }
 
-function watchedMap(c: Client): Map<Database, Map<string, Set<Client>>> {
+function watchedMap(c: Client): Map<Database, Map<string, Map<Client, WatchedKey>>> {
   const ks = c.server.keyspace;
   let m = watchedByKeyspace.get(ks);
   if (m === undefined) {
-    const map = new Map<Database, Map<string, Set<Client>>>();
+    const map = new Map<Database, Map<string, Map<Client, WatchedKey>>>();
     m = map;
     watchedByKeyspace.set(ks, map);
+    // touchWatchedKey: the deletion of a key that was already expired at WATCH is no change
     ks.onKeyModified((db, key) => {
       if (map.size === 0) return;
-      const clients = map.get(db)?.get(key);
-      if (clients) for (const w of clients) touch(w);
+      const watchers = map.get(db)?.get(key);
+      if (!watchers) return;
+      for (const [w, wk] of watchers) {
+        if (wk.expired && !exists(db, key)) {
+          wk.expired = false;
+          continue;
+        }
+        touch(w);
+      }
     });
+    // touchAllWatchedKeysInDb (FLUSHDB/FLUSHALL: other null; SWAPDB: `other` replaces `db`):
+    // keys present in neither db, and expired keys staying (logically) absent, change nothing
     ks.onDbReplaced((db, other) => {
       const keys = map.get(db);
       if (!keys) return;
-      for (const [key, clients] of keys) {
-        // FLUSHDB/SWAPDB: only keys that existed (before) in either db invalidate (touchAllWatchedKeysInDb)
-        if (db.segmentOf(key).has(key) || (other !== null && other.segmentOf(key).has(key))) {
-          for (const w of clients) touch(w);
+      for (const [key, watchers] of keys) {
+        const inEmptied = exists(db, key);
+        const inOther = other !== null && exists(other, key);
+        if (!inEmptied && !inOther) continue;
+        for (const [w, wk] of watchers) {
+          if (wk.expired) {
+            if (!inOther) {
+              wk.expired = false;
+              continue;
+            }
+            if (isExpired(other!, key)) continue;
+          } else if (!inEmptied && isExpired(other!, key)) {
+            wk.expired = true;
+            continue;
+          }
+          touch(w);
         }
       }
     });
@@ -87,19 +120,25 @@ function unwatchAll(c: Client): void {
   if (map) {
     for (const { db, key } of w.keys) {
       const keys = map.get(db);
-      const set = keys?.get(key);
-      if (!set) continue;
-      set.delete(c);
-      if (set.size === 0) keys!.delete(key);
+      const watchers = keys?.get(key);
+      if (!watchers) continue;
+      watchers.delete(c);
+      if (watchers.size === 0) keys!.delete(key);
       if (keys!.size === 0) map.delete(db);
     }
   }
   watchStates.delete(c);
 }
 
+/** keyIsExpired: an expire time strictly in the past (the key may not be deleted yet). */
 function isExpired(db: Database, key: string): boolean {
   const t = db.expires.get(key);
-  return t !== undefined && t <= db.ks.now() && db.segmentOf(key).has(key);
+  return t !== undefined && t < db.ks.now() && db.segmentOf(key).has(key);
+}
+
+/** The key is in the db's dict, expired or not (dictFind). */
+function exists(db: Database, key: string): boolean {
+  return db.segmentOf(key).has(key);
 }
 
 /** Commands that run immediately even inside MULTI (processCommand in server.c). */
@@ -170,7 +209,7 @@ function exec(c: Client): void {
   const w = watchStates.get(c);
   if (w && !w.dirtyCas) {
     // EXEC with a watched key that expired since WATCH is refused (isWatchedKeyExpired, 7.0)
-    for (const k of w.keys) if (!k.expiredAtWatch && isExpired(k.db, k.key)) w.dirtyCas = true;
+    for (const k of w.keys) if (!k.expired && isExpired(k.db, k.key)) w.dirtyCas = true;
   }
   if (m.dirtyExec || (w && w.dirtyCas)) {
     if (m.dirtyExec) c.addError('EXECABORT Transaction discarded because of previous errors.');
@@ -214,13 +253,14 @@ function watch(c: Client): void {
   }
   for (let i = 1; i < c.argv.length; i++) {
     const key = c.argv[i]!;
-    if (w.keys.some((k) => k.db === c.db && k.key === key)) continue;
     let keys = map.get(c.db);
     if (!keys) map.set(c.db, (keys = new Map()));
-    let set = keys.get(key);
-    if (!set) keys.set(key, (set = new Set()));
-    set.add(c);
-    w.keys.push({ db: c.db, key, expiredAtWatch: isExpired(c.db, key) });
+    let watchers = keys.get(key);
+    if (!watchers) keys.set(key, (watchers = new Map()));
+    if (watchers.has(c)) continue;
+    const wk: WatchedKey = { db: c.db, key, expired: isExpired(c.db, key) };
+    watchers.set(c, wk);
+    w.keys.push(wk);
   }
   c.addOk();
 }

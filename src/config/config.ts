@@ -116,8 +116,10 @@ export class Config {
 
   /** The current value of a directive (by canonical name). */
   get<T = unknown>(name: string): T {
-    if (!this.values.has(name)) throw new Error(`no config directive named '${name}'`);
-    return this.values.get(name) as T;
+    // one Map lookup on the hot path (handlers read limits per command); has() only on a miss
+    const v = this.values.get(name);
+    if (v === undefined && !this.values.has(name)) throw new Error(`no config directive named '${name}'`);
+    return v as T;
   }
 
   /** Every (name, directive) pair including aliases, canonical name first, for CONFIG GET. */

@@ -79,6 +79,20 @@ export function parseLong(s: string): number | null {
 export function parseDouble(s: string): number | null {
   const n = s.length;
   if (n === 0 || n > 5000) return null;
+  if (n <= 16) {
+    // fast path for the common plain decimal ([+-]digits[.digits]): what strtod reads, Number()
+    // reads alike, and 16 chars can neither overflow nor underflow
+    let i = s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43 ? 1 : 0;
+    let digits = 0;
+    let dots = 0;
+    for (; i < n; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch >= 48 && ch <= 57) digits++;
+      else if (ch === 46 && dots === 0) dots++;
+      else break;
+    }
+    if (i === n && digits > 0) return Number(s);
+  }
   const c0 = s.charCodeAt(0);
   if (c0 === 32 || c0 === 9 || c0 === 10 || c0 === 13 || c0 === 11 || c0 === 12) return null;
   const cl = s.charCodeAt(n - 1);

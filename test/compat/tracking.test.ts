@@ -207,8 +207,9 @@ test('OPTIN/OPTOUT with CACHING across CLIENT commands and MULTI, NOLOOP, expiry
     [0, ['CLIENT', 'TRACKING', 'OFF']], [0, ['CLIENT', 'TRACKING', 'ON', 'NOLOOP']], [0, ['GET', 'g']], [0, ['SET', 'g', '1']], [0, ['GET', 'h']],
     [2, ['SET', 'h', '2']], [0, 'READ'],
     [0, ['CLIENT', 'TRACKING', 'OFF']], [0, ['CLIENT', 'TRACKING', 'ON', 'REDIRECT', '{id1}']], [0, ['GET', 'i']], [2, ['SET', 'i', '1']], [1, 'READ'],
-    [0, ['SET', 'j', '1', 'PX', '30']], [0, ['GET', 'j']], [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '0']], ['sleep', 60], [2, ['GET', 'j']], [1, 'READ'],
-    [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']], [0, ['SET', 'k', '1', 'PX', '30']], [0, ['GET', 'k']], ['sleep', 400], [1, 'READ'],
+    // TTLs long enough for the GET to come first on a loaded machine; READ waits up to 2 s
+    [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '0']], [0, ['SET', 'j', '1', 'PX', '200']], [0, ['GET', 'j']], ['sleep', 300], [2, ['GET', 'j']], [1, 'READ'],
+    [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']], [0, ['SET', 'k', '1', 'PX', '200']], [0, ['GET', 'k']], [1, 'READ'],
   ]);
 });
 

@@ -26,7 +26,11 @@ async function script(port: number, steps: Array<[number, string[]]>, resp3 = fa
       if (resp3) await c.call('HELLO', '3');
     }
     const out: string[] = [];
-    for (const [i, argv] of steps) out.push(await conns[i]!.call(...argv));
+    for (const [i, argv] of steps) {
+      // ['SLEEP', ms] pauses the script (expiry scenarios)
+      if (argv[0] === 'SLEEP') await new Promise((r) => setTimeout(r, Number(argv[1])));
+      else out.push(await conns[i]!.call(...argv));
+    }
     return out;
   } finally {
     for (const c of conns) c.close();
@@ -71,14 +75,14 @@ test('EXEC null reply in RESP3 and commands refused inside MULTI', { skip }, asy
 });
 
 test('a watched key that expires before EXEC aborts the transaction', { skip }, async () => {
-  const steps: Array<[number, string[]]> = [[0, ['SET', 'k', '1', 'PX', '50']], [0, ['WATCH', 'k']]];
+  const steps: Array<[number, string[]]> = [[0, ['SET', 'k', '1', 'PX', '300']], [0, ['WATCH', 'k']]];
   const run = async (port: number): Promise<string[]> => {
     const c = await RawClient.connect(port);
     try {
       await c.call('FLUSHALL');
       const out: string[] = [];
       for (const [, argv] of steps) out.push(await c.call(...argv));
-      await new Promise((r) => setTimeout(r, 120));
+      await new Promise((r) => setTimeout(r, 500));
       out.push(await c.call('MULTI'), await c.call('PING'), await c.call('EXEC'));
       return out;
     } finally {
@@ -278,4 +282,31 @@ test('RESP3: pub/sub, tracking and keyspace pushes produced inside EXEC land whe
     }
   };
   assert.equal(await run(amber.port), await run(redis.port));
+});
+
+test('WATCH of a key already expired at WATCH time: its deletion is no change (7.0), FLUSHDB/SWAPDB cases', { skip }, async () => {
+  const expiredK = (conn: number): Array<[number, string[]]> => [[conn, ['SET', 'k', 'v', 'PX', '10']], [0, ['SLEEP', '30']]];
+  const execPing: Array<[number, string[]]> = [[0, ['MULTI']], [0, ['PING']], [0, ['EXEC']]];
+  await same([
+    [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '0']],
+    // lazy deletion by another client's read: no abort; a write after it: abort
+    ...expiredK(0), [0, ['WATCH', 'k']], [1, ['GET', 'k']], ...execPing,
+    ...expiredK(0), [0, ['WATCH', 'k']], [1, ['GET', 'k']], [1, ['SET', 'k', '1']], ...execPing,
+    ...expiredK(0), [0, ['WATCH', 'k']], [1, ['SET', 'k', '2']], ...execPing,
+    // FLUSHDB of a db holding only the expired key
+    [0, ['FLUSHALL']], ...expiredK(0), [0, ['WATCH', 'k']], [1, ['FLUSHDB']], ...execPing,
+    // SWAPDB: expired <-> nothing, nothing <-> expired, expired <-> valid, valid <-> expired, expired <-> expired
+    [1, ['SELECT', '1']],
+    [0, ['FLUSHALL']], ...expiredK(0), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    [0, ['FLUSHALL']], ...expiredK(1), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    [0, ['FLUSHALL']], ...expiredK(1), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], [1, ['GET', 'k']], ...execPing,
+    [0, ['FLUSHALL']], ...expiredK(1), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], [1, ['SELECT', '0']], [1, ['SET', 'k', '1']], [1, ['SELECT', '1']], ...execPing,
+    [0, ['FLUSHALL']], [1, ['SET', 'k', 'v']], ...expiredK(0), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    [0, ['FLUSHALL']], [0, ['SET', 'k', 'v']], ...expiredK(1), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    [0, ['FLUSHALL']], [1, ['SET', 'k', 'v', 'PX', '10']], ...expiredK(0), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    [0, ['FLUSHALL']], ...expiredK(0), [0, ['WATCH', 'k']], [1, ['SWAPDB', '0', '1']], [1, ['SWAPDB', '0', '1']], ...execPing,
+    // active expiry deleting it
+    [0, ['FLUSHALL']], ...expiredK(0), [0, ['WATCH', 'k']], [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']], [0, ['SLEEP', '300']], ...execPing,
+    [0, ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']],
+  ]);
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAmber, keyspaceDump, RawClient } from '../helpers/servers.js';
 import { levelDbOf } from '../../src/persistence/leveldb/index.js';
+import { Config, Server, quoteArg } from '../../src/index.js';
 
 async function waitState(rc: RawClient, state: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {
@@ -148,6 +149,45 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
     assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
     rc2.close();
     await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('while the store loads, clients get -LOADING and INFO shows loading:1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-loading-'));
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    const rc0 = await RawClient.connect(s.port);
+    for (let j = 0; j < 10; j++) {
+      const cmds: string[][] = [];
+      for (let i = 0; i < 10000; i++) cmds.push(['SET', `key:${j}:${i}`, 'v'.repeat(50)]);
+      await rc0.pipeline(cmds);
+    }
+    rc0.close();
+    await s.close();
+    // a server whose start-up is not awaited: listening while it loads
+    const config = new Config();
+    config.load(null, ['port 0', 'bind 127.0.0.1', `dir ${quoteArg(dir)}`, 'save ""', 'leveldb yes']);
+    const server = new Server(config);
+    server.embedded = true;
+    server.log.quiet = true;
+    server.init();
+    const port = await server.listen();
+    const loading = server.startup();
+    try {
+      const rc = await RawClient.connect(port);
+      assert.equal(await rc.call('PING'), '-LOADING Redis is loading the dataset in memory\r\n');
+      assert.match(await rc.call('INFO', 'persistence'), /\r\nloading:1\r\n/);
+      await loading;
+      assert.equal(await rc.call('PING'), '+PONG\r\n');
+      assert.equal(await rc.call('DBSIZE'), ':100000\r\n');
+      assert.match(await rc.call('INFO', 'persistence'), /\r\nloading:0\r\n/);
+      rc.close();
+    } finally {
+      await loading.catch(() => undefined);
+      await server.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -104,7 +104,7 @@ test('ioredis: keyspace notifications through psubscribe', async () => {
     const got: string[] = [];
     sub.on('pmessage', (_p: string, ch: string, msg: string) => got.push(`${ch} ${msg}`));
     await sub.psubscribe('__key*__:*');
-    await cmd.set('ks:k', 'v', 'PX', '40');
+    await cmd.set('ks:k', 'v', 'PX', '300');
     await cmd.lpush('ks:l', 'a');
     await cmd.rename('ks:l', 'ks:l2');
     await until(() => got.length >= 8);
@@ -207,7 +207,7 @@ test('node-redis RESP3 push handling: emitInvalidate events, expiry and FLUSHDB'
     assert.deepEqual(await c.mGet(['ei:b', 'ei:c']), [null, null]);
     await w.mSet({ 'ei:a': '1', 'ei:b': '2' });
     await until(() => keys.length === 2);
-    await w.set('ei:e', 'v', { PX: 30 });
+    await w.set('ei:e', 'v', { PX: 300 });
     assert.equal(await c.get('ei:e'), 'v');
     await until(() => keys.length === 3, 3000); // active expiry
     await w.flushDb();

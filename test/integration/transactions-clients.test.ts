@@ -80,9 +80,9 @@ test('ioredis WATCH: a write by another client aborts EXEC (null), UNWATCH and u
     await b.set('w:k', '10');
     assert.deepEqual(await a.multi().get('w:k').exec(), [[null, '10']]);
     // expiry of a watched key aborts
-    await a.set('w:e', '1', 'PX', 30);
+    await a.set('w:e', '1', 'PX', 200);
     await a.watch('w:e');
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 400));
     assert.equal(await a.multi().get('w:e').exec(), null);
   } finally {
     a.disconnect();

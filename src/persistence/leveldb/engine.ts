@@ -382,17 +382,26 @@ export class LevelDbEngine {
         }
       }
     }
-    if (garbage.length > 0) {
-      for (const v of garbage) ops.put(L.garbageVersionKey(v), EMPTY);
-      this.queue.onCommit(() => {
-        for (const v of garbage) this.garbageVersions.push(v);
-      });
-    }
+    this.markGarbage(garbage);
     if (this.countersChanged) {
       this.countersChanged = false;
       ops.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
     }
     this.queue.kick();
+  }
+
+  /**
+   * Queues `G` records for dropped versions (emptying `garbage`); they become eligible for
+   * reclaim once committed, when no queued write can still touch their subkeys.
+   */
+  private markGarbage(garbage: number[]): void {
+    if (garbage.length === 0) return;
+    const q = this.queue!;
+    const vs = garbage.splice(0);
+    for (const v of vs) q.open.put(L.garbageVersionKey(v), EMPTY);
+    q.onCommit(() => {
+      for (const v of vs) this.garbageVersions.push(v);
+    });
   }
 
   /** Allocates a version (never reused). */
@@ -572,6 +581,7 @@ export class LevelDbEngine {
       for (const seg of db.segments) {
         for (const k of seg.keys()) {
           this.writeKey(q.open, db, ns, k, null, garbage);
+          this.markGarbage(garbage);
           if (++n % batchKeys === 0) {
             q.kick();
             await q.drain(false);
@@ -634,6 +644,7 @@ export class LevelDbEngine {
             if (typeof v !== 'string' && v.ldb !== 0) continue;
             this.writeKey(q.open, db, ns, k, null, garbage);
           }
+          this.markGarbage(garbage);
         }
         if (this.countersChanged) {
           this.countersChanged = false;
@@ -711,7 +722,7 @@ export class LevelDbEngine {
       stats.records++;
       stats.bytes += k.length + v.length;
       this.progress.loadedBytes = stats.bytes;
-      if (performance.now() - lastLog > 5000) {
+      if ((stats.records & 4095) === 0 && performance.now() - lastLog > 5000) {
         lastLog = performance.now();
         log.notice(`Loading LevelDB store ${this.path}: ${stats.keys} keys, ${(stats.bytes / 1048576).toFixed(1)} MB read`);
       }
@@ -738,7 +749,7 @@ export class LevelDbEngine {
       if (ns === 0) continue;
       const db = ks.dbs[dbi]!;
       const [lo, hi] = L.metaRange(ns);
-      const skip = lo.length;
+      const skip = lo.length + 4; // the order prefix (layout.ts)
       await this.scan(lo, hi, (k, v) => {
         account(k, v);
         const key = flatSlice(k, skip);

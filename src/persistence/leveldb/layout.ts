@@ -11,7 +11,7 @@
  * | `I`                                   | `amber-leveldb <format>`: written last when a store is created or imported (its absence in a non-empty store means an unfinished import) |
  * | `C`                                   | counters: next version (u64), next namespace (u64)  |
  * | `D` varint(db)                        | varint(namespace): the namespace holding db `db`'s keys |
- * | `M` varint(ns) key                    | metadata (below); the key bytes run to the end, so key length is unlimited |
+ * | `M` varint(ns) order(4) key           | metadata (below); the key bytes run to the end, so key length is unlimited |
  * | `S` u64(version) `h` field            | hash field value                                    |
  * | `S` u64(version) `s` member           | empty: set member                                   |
  * | `S` u64(version) `z` member           | f64 score: zset member                              |
@@ -27,6 +27,11 @@
  *   trailer): streams are stored as one blob per key, rewritten whole when they change;
  * - list, set, zset, hash: version (u64), size (u64), and for a list its head position (u64).
  *
+ * `order` is the key's keyspace hash (Database's hashKey) with its bits reversed: keys of the same
+ * keyspace segment are adjacent in the store, so a load fills one segment after the other (as an
+ * RDB file written in segment order does) instead of touching a random segment per key, which
+ * costs a cache miss per key. It is only an ordering hint: the key name follows it whole.
+ *
  * A version is a store-wide counter value, never reused, naming one collection value's subkeys;
  * the subkeys do not contain the key name, so RENAME, MOVE and SWAPDB move a value by rewriting
  * its metadata only. A namespace is the same for databases: SWAPDB exchanges two `D` records and
@@ -40,6 +45,8 @@
  * rely on it), and classic-level reads and writes records as JS strings natively: no Buffer is
  * created per record, which makes loading several times faster.
  */
+
+import { hashKey } from '../../keyspace/database.js';
 
 /** Format version written in the `I` record. */
 export const FORMAT = 'amber-leveldb 1';
@@ -169,9 +176,18 @@ export function metaPrefix(ns: number): string {
   return P_META + varint(ns);
 }
 
-/** `M` varint(ns) key. */
+/** The 4-byte load-order prefix of a key in its metadata key (see the module comment). */
+export function keyOrder(key: string): string {
+  let v = hashKey(key);
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  return fc(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24);
+}
+
+/** `M` varint(ns) order(4) key. */
 export function metaKey(ns: number, key: string): string {
-  return P_META + varint(ns) + key;
+  return P_META + varint(ns) + keyOrder(key) + key;
 }
 
 /** The first key of namespace `ns`'s metadata range and the first key past it. */
@@ -185,9 +201,14 @@ export function metaKeyNs(k: string): number {
   return readVarint(k, 1);
 }
 
+/** Offset of the key name in a metadata key of namespace `ns`. */
+export function metaNameOffset(ns: number): number {
+  return 1 + varint(ns).length + 4;
+}
+
 /** The key name of a metadata key of namespace `ns`. */
 export function metaKeyName(k: string, ns: number): string {
-  return k.slice(1 + varint(ns).length);
+  return k.slice(metaNameOffset(ns));
 }
 
 /** `S` u64(version): the prefix of a version's subkeys. */

@@ -11,7 +11,7 @@ import { boolDirective, enumDirective, memoryDirective, stringDirective, ConfigE
  * - `leveldb-write-buffer-size`, `leveldb-cache-size`: LevelDB's write buffer and block cache, bytes
  *   (start-up only: LevelDB takes them when the store opens).
  */
-export const leveldbDirectives: Directive[] = [
+export const leveldbDirectives: Directive[] = ([
   boolDirective('leveldb', false, true, { denyLoading: true }),
   stringDirective('leveldb-path', 'leveldb', false, {
     parse([s]) {
@@ -23,4 +23,6 @@ export const leveldbDirectives: Directive[] = [
   enumDirective('leveldb-sync', 'everysec', ['always', 'everysec', 'no']),
   memoryDirective('leveldb-write-buffer-size', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, false),
   memoryDirective('leveldb-cache-size', 8 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024, false),
-];
+  // Amber's own directives are hidden like Redis's HIDDEN_CONFIG ones: `CONFIG GET leveldb` by
+  // name works, but a pattern such as `CONFIG GET *` shows exactly Redis's directives.
+] as Directive[]).map((d) => ({ ...d, hidden: true }));

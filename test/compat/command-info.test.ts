@@ -161,7 +161,7 @@ test('COMMAND LIST with and without filters equals Redis restricted to implement
   const filters = [[], ['FILTERBY', 'ACLCAT', 'read'], ['FILTERBY', 'aclcat', 'KEYSPACE'], ['FILTERBY', 'PATTERN', 'c*'], ['filterby', 'pattern', '*|*'], ['FILTERBY', 'PATTERN', 'CONFIG*']];
   for (const f of filters) {
     const [a, r] = await Promise.all([pipeline(amber.port, [['COMMAND', 'LIST', ...f]], false), pipeline(redis.port, [['COMMAND', 'LIST', ...f]], false)]);
-    const la = elements(a[0]!).sort();
+    const la = elements(a[0]!).filter((x) => !EXTENSIONS.has(x.split('\r\n')[1]!)).sort();
     const lr = elements(r[0]!).filter((x) => names.has(x.split('\r\n')[1]!)).sort();
     assert.deepEqual(la, lr, `COMMAND LIST ${f.join(' ')}`);
   }

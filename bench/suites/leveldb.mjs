@@ -5,7 +5,8 @@
 //   from Amber's AOF and RDB, and from redis-server's AOF and RDB;
 // - peak PSS during BACKUP of 1,000,000 keys under a write load (against Redis's BGSAVE, its
 //   nearest equivalent: a fork under the same load).
-// Usage: npm run bench -- --suite leveldb [--rounds 1]
+// Usage: npm run bench -- --suite leveldb [--rounds 1]; LEVELDB_BENCH=throughput,restart,backup
+// (the default: all three) picks parts.
 import { call, writeLoad, pssKb, pipeline, mixedCommands } from './common.mjs';
 
 /** Polls INFO `section` until `done(info)`; calls `onTick` between polls. */
@@ -22,8 +23,9 @@ const dbsize = async (port) => Number(/:(\d+)/.exec(await call(port, 'DBSIZE'))[
 
 export async function run(ctx) {
   console.log('# leveldb: write-through throughput, restart time, BACKUP under writes');
+  const parts = (process.env.LEVELDB_BENCH ?? 'throughput,restart,backup').split(',');
   const tests = ['-t', 'set,lpush,hset,zadd,sadd', '-c', '50', '-n', '100000', '-r', '100000'];
-  for (const policy of ['everysec', 'always']) {
+  for (const policy of parts.includes('throughput') ? ['everysec', 'always'] : []) {
     const configs = [
       ['leveldb', 'amber', ['--leveldb', 'yes', '--leveldb-sync', policy]],
       ['amber-aof', 'amber', ['--appendonly', 'yes', '--appendfsync', policy]],
@@ -49,10 +51,10 @@ export async function run(ctx) {
   }
 
   // restart time: the same data written through each engine, SIGKILL, start again (time to PONG)
-  for (const [label, fill, expectKeys] of [
+  for (const [label, fill, expectKeys] of parts.includes('restart') ? [
     ['1M keys of 100 B', (port) => ctx.loadKeys(port, 1_000_000, 100), 1_000_000],
     ['mixed: 20k collections of 100 elements', (port) => pipeline(port, mixedCommands(20_000)), 20_000],
-  ]) {
+  ] : []) {
     const times = {};
     for (const [name, kind, args, prep] of [
       ['leveldb', 'amber', ['--leveldb', 'yes'], null],
@@ -81,6 +83,7 @@ export async function run(ctx) {
   }
 
   // BACKUP (Amber) / BGSAVE (Redis) of 1M keys under a write load: peak PSS over PSS before
+  if (!parts.includes('backup')) return;
   const pss = {};
   for (const kind of ['amber', 'redis']) {
     const srv = await ctx.startServer(kind, kind === 'amber' ? ['--leveldb', 'yes'] : []);

@@ -54,7 +54,11 @@ export class Client extends ReplyWriter {
   commandsProcessed = 0;
   /** bytes of replies pending to the socket or queued in it */
   get outputBytes(): number {
-    return this.out.length + (this.socket?.writableLength ?? 0);
+    const sock = this.socket;
+    if (sock === null) return this.out.length;
+    // the server writes straight to the handle when it can: bytes libuv queued are counted there
+    const handle = (sock as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+    return this.out.length + sock.writableLength + (handle?.writeQueueSize ?? 0);
   }
   /** set when the client has output to flush this turn */
   pendingFlush = false;

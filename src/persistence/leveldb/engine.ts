@@ -41,6 +41,19 @@ import { WriteQueue, type Records, type SyncPolicy } from './queue.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
 
+/** Key ranges a load reads at once (LevelDB's threads read ahead while JS builds values). */
+const PARALLEL_SCANS = 4;
+
+/** A collection whose metadata was read, waiting for its elements (loading). */
+interface Pending {
+  db: number;
+  key: string;
+  exp: number;
+  type: number;
+  size: number;
+  head: number;
+}
+
 /** Records reclaimed per cron tick (bounded background work). */
 const RECLAIM_BUDGET = 2000;
 /** Records read per iterator step while loading and copying. */
@@ -741,16 +754,17 @@ export class LevelDbEngine {
     await this.scan(L.P_GARBAGE_NS, L.prefixEnd(L.P_GARBAGE_NS), (k) => {
       this.garbageNs.push(L.readVarint(k, 1));
     });
-    // metadata, per live namespace
-    interface Pending { db: number; key: string; exp: number; type: number; size: number; head: number }
+    // metadata, per live namespace, in PARALLEL_SCANS key ranges at once (the order prefix is a
+    // hash, so its first byte splits a namespace evenly): while JS builds one batch, LevelDB's
+    // threads read the next ones
     const pending = new Map<number, Pending>();
     for (let dbi = 0; dbi < ks.dbs.length; dbi++) {
       const ns = this.nsOf[dbi]!;
       if (ns === 0) continue;
       const db = ks.dbs[dbi]!;
-      const [lo, hi] = L.metaRange(ns);
-      const skip = lo.length + 4; // the order prefix (layout.ts)
-      await this.scan(lo, hi, (k, v) => {
+      const prefix = L.metaPrefix(ns);
+      const skip = prefix.length + 4; // the order prefix (layout.ts)
+      const onMeta = (k: string, v: string): void => {
         account(k, v);
         const key = flatSlice(k, skip);
         let m: L.Meta;
@@ -769,104 +783,37 @@ export class LevelDbEngine {
         } else {
           pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
         }
-      });
+      };
+      const scans: Array<Promise<void>> = [];
+      for (let i = 0; i < PARALLEL_SCANS; i++) {
+        // the order prefix's first byte is 7 bits of hash
+        const lo = i === 0 ? prefix : prefix + String.fromCharCode((128 / PARALLEL_SCANS) * i);
+        const hi = i === PARALLEL_SCANS - 1 ? L.prefixEnd(prefix) : prefix + String.fromCharCode((128 / PARALLEL_SCANS) * (i + 1));
+        scans.push(this.scan(lo, hi, onMeta));
+      }
+      await Promise.all(scans);
     }
-    // subkeys, in version order
+    // subkeys, in version order, in PARALLEL_SCANS ranges of whole versions of about equal size
     if (pending.size > 0) {
       const versions = [...pending.keys()].sort((a, b) => a - b);
-      let vi = 0;
-      const it = store.iterator({ gte: L.P_SUB, lt: L.prefixEnd(L.P_SUB), highWaterMarkBytes: 4 << 20 });
-      let cur: Pending | null = null;
-      let curVersion = -1;
-      let strs: string[] = [];
-      let nums: number[] = [];
-      /** zset member records: the source of truth when the index does not match them */
-      let zms: string[] = [];
-      let zss: number[] = [];
-      let lastScore = -Infinity;
-      let lastMember = '';
-      let sorted = true;
-      const finish = (): void => {
-        if (cur === null) return;
-        const p = cur;
-        cur = null;
-        if (p.type === L.T_ZSET && zms.length !== strs.length) {
-          log.warning(`LevelDB store: the score index of zset '${p.key}' in DB ${p.db} does not match its members; rebuilt from the members`);
-          const z = new ZSet(false);
-          for (let i = 0; i < zms.length; i++) z.insertNew(zss[i]!, zms[i]!);
-          strs = [];
-          nums = [];
-          for (const [m, sc] of z.entries()) {
-            strs.push(m);
-            nums.push(sc);
-          }
-          sorted = true;
-        }
-        const o = this.build(p.type, strs, nums, sorted, p.key, p.db);
-        strs = [];
-        nums = [];
-        zms = [];
-        zss = [];
-        if (o === null) return;
-        const n = o instanceof ListObject ? o.length : (o as Hash | RedisSet | ZSet).size;
-        if (n !== p.size) log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has ${n} elements where its metadata says ${p.size}`);
-        o.ldb = curVersion;
-        o.ldbHead = p.head;
-        ks.dbs[p.db]!.setKey(p.key, o, p.exp === -1 ? undefined : p.exp);
-        stats.keys++;
+      const weight = (v: number): number => {
+        const p = pending.get(v)!;
+        return 1 + (p.type === L.T_ZSET ? 2 : 1) * p.size;
       };
-      try {
-        outer: for (;;) {
-          const batch = await it.nextv(READ_BATCH);
-          if (batch.length === 0) break;
-          for (const [k, v] of batch) {
-            account(k, v);
-            const ver = L.readU64(k, 1);
-            if (ver !== curVersion) {
-              finish();
-              curVersion = ver;
-              const p = pending.get(ver);
-              while (vi < versions.length && versions[vi]! <= ver) vi++;
-              if (p === undefined) {
-                stats.orphans++;
-                if (vi >= versions.length) break outer;
-                it.seek(L.versionRange(versions[vi]!)[0]);
-                continue outer;
-              }
-              pending.delete(ver);
-              cur = p;
-              sorted = true;
-              lastScore = -Infinity;
-              lastMember = '';
-            }
-            const p = cur!;
-            const kind = k.charCodeAt(9);
-            if (p.type === L.T_HASH && kind === L.K_HASH) {
-              strs.push(flatSlice(k, 10), v);
-            } else if (p.type === L.T_SET && kind === L.K_SET) {
-              strs.push(flatSlice(k, 10));
-            } else if (p.type === L.T_ZSET && kind === L.K_ZINDEX) {
-              const s = L.decodeScore(k, 10);
-              const m = flatSlice(k, 18);
-              if (sorted && strs.length > 0 && cmpKey(lastScore, lastMember, s, m) >= 0) sorted = false;
-              lastScore = s;
-              lastMember = m;
-              strs.push(m);
-              nums.push(s);
-            } else if (p.type === L.T_LIST && kind === L.K_LIST) {
-              strs.push(v);
-            } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
-              zms.push(flatSlice(k, 10));
-              zss.push(v.length === 8 ? L.readF64be(v, 0) : NaN);
-            } else {
-              throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
-            }
-          }
-        }
-        finish();
-      } finally {
-        await it.close();
+      let total = 0;
+      for (const v of versions) total += weight(v);
+      const groups: number[][] = [[]];
+      let acc = 0;
+      for (const v of versions) {
+        if (acc >= (total * groups.length) / PARALLEL_SCANS && groups.length < PARALLEL_SCANS) groups.push([]);
+        groups[groups.length - 1]!.push(v);
+        acc += weight(v);
       }
+      await Promise.all(groups.map((g, i) => {
+        const lo = i === 0 ? L.P_SUB : L.subPrefix(g[0]!);
+        const hi = i === groups.length - 1 ? L.prefixEnd(L.P_SUB) : L.subPrefix(groups[i + 1]![0]!);
+        return this.loadSubkeys(lo, hi, g, pending, stats, account);
+      }));
       for (const p of pending.values()) {
         log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has no elements; skipped`);
       }
@@ -874,6 +821,114 @@ export class LevelDbEngine {
     stats.ms = performance.now() - t0;
     this.lastLoad = stats;
     return stats;
+  }
+
+  /**
+   * Loads the collections of `versions` (ascending) from the subkeys in [lo, hi): each version's
+   * elements are read in order and the value is built in one go and set; versions not in
+   * `pending` (records awaiting reclaim) are skipped with a seek. A zset is built from its score
+   * index (already in order); its member records are read too (skipping them with a seek costs
+   * more than reading them) and used only when they do not match the index.
+   */
+  private async loadSubkeys(lo: string, hi: string, versions: number[], pending: Map<number, Pending>, stats: LoadStats,
+    account: (k: string, v: string) => void): Promise<void> {
+    const ks = this.ks;
+    const log = this.server.log;
+    let vi = 0;
+    const it = this.store!.iterator({ gte: lo, lt: hi, highWaterMarkBytes: 4 << 20 });
+    let cur: Pending | null = null;
+    let curVersion = -1;
+    let strs: string[] = [];
+    let nums: number[] = [];
+    /** zset member records: the source of truth when the index does not match them */
+    let zms: string[] = [];
+    let zss: number[] = [];
+    let lastScore = -Infinity;
+    let lastMember = '';
+    let sorted = true;
+    const finish = (): void => {
+      if (cur === null) return;
+      const p = cur;
+      cur = null;
+      if (p.type === L.T_ZSET && zms.length !== strs.length) {
+        log.warning(`LevelDB store: the score index of zset '${p.key}' in DB ${p.db} does not match its members; rebuilt from the members`);
+        const z = new ZSet(false);
+        for (let i = 0; i < zms.length; i++) z.insertNew(zss[i]!, zms[i]!);
+        strs = [];
+        nums = [];
+        for (const [m, sc] of z.entries()) {
+          strs.push(m);
+          nums.push(sc);
+        }
+        sorted = true;
+      }
+      const o = this.build(p.type, strs, nums, sorted, p.key, p.db);
+      strs = [];
+      nums = [];
+      zms = [];
+      zss = [];
+      if (o === null) return;
+      const n = o instanceof ListObject ? o.length : (o as Hash | RedisSet | ZSet).size;
+      if (n !== p.size) log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has ${n} elements where its metadata says ${p.size}`);
+      o.ldb = curVersion;
+      o.ldbHead = p.head;
+      ks.dbs[p.db]!.setKey(p.key, o, p.exp === -1 ? undefined : p.exp);
+      stats.keys++;
+    };
+    try {
+      outer: for (;;) {
+        const batch = await it.nextv(READ_BATCH);
+        if (batch.length === 0) break;
+        for (let bi = 0; bi < batch.length; bi++) {
+          const k = batch[bi]![0];
+          const v = batch[bi]![1];
+          account(k, v);
+          const ver = L.readU64(k, 1);
+          if (ver !== curVersion) {
+            finish();
+            curVersion = ver;
+            const p = pending.get(ver);
+            while (vi < versions.length && versions[vi]! <= ver) vi++;
+            if (p === undefined) {
+              stats.orphans++;
+              if (vi >= versions.length) break outer;
+              it.seek(L.subPrefix(versions[vi]!));
+              continue outer;
+            }
+            pending.delete(ver);
+            cur = p;
+            sorted = true;
+            lastScore = -Infinity;
+            lastMember = '';
+          }
+          const p = cur!;
+          const kind = k.charCodeAt(9);
+          if (p.type === L.T_HASH && kind === L.K_HASH) {
+            strs.push(flatSlice(k, 10), v);
+          } else if (p.type === L.T_SET && kind === L.K_SET) {
+            strs.push(flatSlice(k, 10));
+          } else if (p.type === L.T_ZSET && kind === L.K_ZINDEX) {
+            const s = L.decodeScore(k, 10);
+            const m = flatSlice(k, 18);
+            if (sorted && strs.length > 0 && cmpKey(lastScore, lastMember, s, m) >= 0) sorted = false;
+            lastScore = s;
+            lastMember = m;
+            strs.push(m);
+            nums.push(s);
+          } else if (p.type === L.T_LIST && kind === L.K_LIST) {
+            strs.push(v);
+          } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
+            zms.push(flatSlice(k, 10));
+            zss.push(v.length === 8 ? L.readF64be(v, 0) : NaN);
+          } else {
+            throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
+          }
+        }
+      }
+      finish();
+    } finally {
+      await it.close();
+    }
   }
 
   /** Calls `fn` for every record in [lo, hi), reading in batches. */

@@ -27,7 +27,8 @@
  *   trailer): streams are stored as one blob per key, rewritten whole when they change;
  * - list, set, zset, hash: version (u64), size (u64), and for a list its head position (u64).
  *
- * `order` is the key's keyspace hash (Database's hashKey) with its bits reversed: keys of the same
+ * `order` is the key's keyspace hash (Database's hashKey) with its bits reversed (see
+ * {@link keyOrder}): keys of the same
  * keyspace segment are adjacent in the store, so a load fills one segment after the other (as an
  * RDB file written in segment order does) instead of touching a random segment per key, which
  * costs a cache miss per key. It is only an ordering hint: the key name follows it whole.
@@ -176,13 +177,19 @@ export function metaPrefix(ns: number): string {
   return P_META + varint(ns);
 }
 
-/** The 4-byte load-order prefix of a key in its metadata key (see the module comment). */
+/**
+ * The 4-byte load-order prefix of a key in its metadata key (see the module comment): the low 28
+ * bits of the key's hash, bit-reversed, in four 7-bit bytes. 7-bit bytes keep the record ASCII for
+ * ASCII keys, which V8 decodes from UTF-8 on its fast path.
+ */
 export function keyOrder(key: string): string {
   let v = hashKey(key);
   v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
   v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
   v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  return fc(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = ((v >>> 16) | (v << 16)) >>> 0;
+  return fc(v >>> 25, (v >>> 18) & 127, (v >>> 11) & 127, (v >>> 4) & 127);
 }
 
 /** `M` varint(ns) order(4) key. */

@@ -54,11 +54,7 @@ export class Client extends ReplyWriter {
   commandsProcessed = 0;
   /** bytes of replies pending to the socket or queued in it */
   get outputBytes(): number {
-    const sock = this.socket;
-    if (sock === null) return this.out.length;
-    // the server writes straight to the handle when it can: bytes libuv queued are counted there
-    const handle = (sock as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-    return this.out.length + sock.writableLength + (handle?.writeQueueSize ?? 0);
+    return this.out.length + (this.socket?.writableLength ?? 0);
   }
   /** set when the client has output to flush this turn */
   pendingFlush = false;

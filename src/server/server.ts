@@ -415,7 +415,7 @@ export class Server {
       if (out.length) {
         this.stats.netOutputBytes += out.length;
         this.stats.totalWrites++;
-        writeLatin1(c.socket, out);
+        c.socket.write(out, 'latin1');
       }
       if (c.closeAfterReply) this.closeClient(c);
     }
@@ -561,74 +561,6 @@ function readIntoSharedBuffer(sock: net.Socket, fn: (n: number, buf: Buffer) => 
   props[ONREAD.gen] = null;
   handle.useUserBuffer(SHARED_READ_BUFFER);
   return true;
-}
-
-/** A write request of Node's stream_wrap binding (the object net.Socket passes to the handle). */
-interface WriteReq {
-  handle: unknown;
-  oncomplete: (this: WriteReq, status: number) => void;
-  async: boolean;
-  bytes: number;
-  buffer: unknown;
-  socket: net.Socket | null;
-}
-
-/**
- * Node's stream_wrap binding, through which net.Socket writes: socket.write() spends more time
- * in the Writable stream machinery (a new WriteWrap per write, callbacks, a nextTick) than in
- * the handle's write itself. Null when this Node does not offer it; writes then use write().
- */
-const STREAM_WRAP = ((): { WriteWrap: new () => WriteReq; streamBaseState: Int32Array; kLastWriteWasAsync: number } | null => {
-  try {
-    // process.binding is deprecated but kept for this module (its allowlist); no warning unless
-    // --pending-deprecation
-    const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('stream_wrap');
-    if (typeof b.WriteWrap !== 'function' || !(b.streamBaseState instanceof Int32Array) || typeof b.kLastWriteWasAsync !== 'number') return null;
-    return b as unknown as { WriteWrap: new () => WriteReq; streamBaseState: Int32Array; kLastWriteWasAsync: number };
-  } catch {
-    return null;
-  }
-})();
-
-/** A request object the handle did not keep (the last write completed at once): reused. */
-let freeWriteReq: WriteReq | null = null;
-
-function onWriteReqComplete(this: WriteReq, status: number): void {
-  if (status < 0 && this.socket !== null) this.socket.destroy(new Error(`write error ${status}`));
-  this.socket = null;
-}
-
-/**
- * Writes a latin1 string to a socket, straight to its handle when nothing is queued in the
- * Writable stream (so order is kept: libuv queues handle writes in order), else with write().
- * A write the kernel does not take at once is queued by libuv, which the stream does not see:
- * {@link Client.outputBytes} adds the handle's writeQueueSize.
- */
-function writeLatin1(sock: net.Socket, s: string): void {
-  const handle = (sock as unknown as { _handle?: { writeLatin1String?: (req: WriteReq, s: string) => number } | null })._handle;
-  if (STREAM_WRAP === null || handle == null || handle.writeLatin1String === undefined || sock.writableLength !== 0 || sock.destroyed || sock.connecting) {
-    sock.write(s, 'latin1');
-    return;
-  }
-  const req = freeWriteReq ?? new STREAM_WRAP.WriteWrap();
-  freeWriteReq = null;
-  req.handle = handle;
-  req.oncomplete = onWriteReqComplete;
-  req.async = false;
-  req.bytes = 0;
-  req.buffer = null;
-  req.socket = sock;
-  const err = handle.writeLatin1String(req, s);
-  if (err !== 0) {
-    req.socket = null;
-    sock.destroy(new Error(`write error ${err}`));
-    return;
-  }
-  // not handed to libuv's queue: the handle did not wrap the object, so it can serve again
-  if (STREAM_WRAP.streamBaseState[STREAM_WRAP.kLastWriteWasAsync] === 0) {
-    req.socket = null;
-    freeWriteReq = req;
-  }
 }
 
 /** How the log names the server. */

@@ -20,8 +20,8 @@
  * Reclaim runs from the cron, a bounded number of records per tick, on versions and namespaces
  * whose marks are committed (so no queued write can still touch them).
  */
-import { existsSync, readdirSync, mkdirSync } from 'node:fs';
-import { resolve, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import type { Server } from '../../server/server.js';
@@ -87,6 +87,11 @@ export interface LoadProgress {
 
 const EMPTY = '';
 
+/**
+ * One server's LevelDB engine: the store, its write queue, the change capture and the
+ * namespace/version bookkeeping of layout.ts, loading, import and reclaim. The layer in index.ts
+ * drives it from the server's hooks; backup.ts copies its store.
+ */
 export class LevelDbEngine {
   state: EngineState = 'off';
   store: ClassicLevel<string, string> | null = null;
@@ -127,7 +132,7 @@ export class LevelDbEngine {
     this.limits = limitsFromConfig(server.config);
   }
 
-  private get ks() {
+  private get ks(): import('../../keyspace/keyspace.js').Keyspace {
     return this.server.keyspace;
   }
 
@@ -1074,16 +1079,6 @@ export class LevelDbEngine {
       // older LevelDB builds lack the property
     }
     return { stats: s.getProperty('leveldb.stats'), filesPerLevel: files, memory };
-  }
-
-  /** Files in the store directory (for the log). */
-  storeFiles(): string[] {
-    return existsSync(this.path) ? readdirSync(this.path) : [];
-  }
-
-  /** Path of a file in the store. */
-  file(name: string): string {
-    return join(this.path, name);
   }
 }
 

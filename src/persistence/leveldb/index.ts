@@ -46,11 +46,6 @@ export function backupCommand(server: Server, dir: string): string | null {
   return startBackup(layer.engine, layer.backup, dir);
 }
 
-/** True when `leveldb yes` is configured: the RDB and AOF start-up loaders must then stand aside. */
-export function levelDbOwnsStartup(server: Server): boolean {
-  return server.config.find('leveldb') !== undefined && server.config.get<boolean>('leveldb');
-}
-
 /**
  * Attaches the LevelDB layer to a server (called by Server.init after the AOF and RDB layers, so
  * that its start-up hook runs first).

@@ -39,7 +39,8 @@ export function directivesSection(): string {
   out += 'Directives of features Amber does not have (replication, cluster, TLS, modules, scripting limits...) are accepted at their default so that a redis.conf loads; the few whose other values would silently not work refuse them at start-up.\n\n';
   out += '| directive | default | CONFIG SET |\n|---|---|---|\n';
   for (const d of rows) {
-    const def = d.format(d.default);
+    // `dir` has no fixed default: CONFIG GET shows the process's working directory
+    const def = d.name === 'dir' ? '(working directory)' : d.format(d.default);
     const shown = def === '' ? '""' : def.length > 60 ? def.slice(0, 57) + '...' : def;
     const alias = d.aliases?.length ? ` (alias ${d.aliases.join(', ')})` : '';
     out += `| \`${d.name}\`${alias} | \`${shown.replace(/\|/g, '\\|')}\` | ${d.mutable ? 'yes' : 'no'} |\n`;

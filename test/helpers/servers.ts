@@ -79,41 +79,63 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server with `args` (e.g. ['--save', '']); stopped by its own PID. */
-export async function startRedis(args: string[] = [], dir?: string): Promise<RedisChild> {
-  const port = await freePort();
-  const d = dir ?? mkdtempSync(join(tmpdir(), 'amber-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', d, '--enable-debug-command', 'yes', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  proc.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
-  proc.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
-  const deadline = Date.now() + 10000;
+/**
+ * Waits until the server on `port` answers as the child `proc` (INFO's process_id is its PID):
+ * between freePort() and the child's bind another test may take the port, and a PING alone would
+ * then reach that other server; and it must have loaded its data set. Resolves 'ready', or 'exited' when the child died first (it lost
+ * the port, or failed to start: `log()` says which); throws after `ms` milliseconds.
+ */
+async function awaitOwnServer(port: number, proc: ChildProcess, ms: number, log: () => string, what: string): Promise<'ready' | 'exited'> {
+  const deadline = Date.now() + ms;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) return 'exited';
     try {
       const c = await RawClient.connect(port);
-      const r = await c.call('PING');
+      // INFO answers while the data set loads: ready means our PID and loading:0
+      const r = await c.call('INFO', 'server', 'persistence');
       c.close();
-      if (r === '+PONG\r\n') break;
+      if (r.includes(`\r\nprocess_id:${proc.pid}\r\n`) && r.includes('\r\nloading:0\r\n')) return 'ready';
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`redis-server did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 30));
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${what} did not start on port ${port}: ${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
   }
-  return {
-    port, dir: d, proc,
-    close: async () => {
-      // signalCode too: a child killed by an earlier close() has no exit code, only a signal
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await new Promise((r) => proc.once('exit', r));
-      }
-      if (!dir) rmSync(d, { recursive: true, force: true });
-    },
-  };
+}
+
+/** True when a child's start-up log says its port was taken (a race with another test). */
+const lostPort = (log: string): boolean => /EADDRINUSE|Address already in use/i.test(log);
+
+/** Starts redis-server with `args` (e.g. ['--save', '']); stopped by its own PID. */
+export async function startRedis(args: string[] = [], dir?: string): Promise<RedisChild> {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'amber-redis-'));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', d, '--enable-debug-command', 'yes', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    proc.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
+    proc.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
+    if ((await awaitOwnServer(port, proc, 10000, () => log, 'redis-server')) === 'exited') {
+      if (lostPort(log) && attempt < 5) continue;
+      throw new Error(`redis-server exited: ${log}`);
+    }
+    return {
+      port, dir: d, proc,
+      close: async () => {
+        // signalCode too: a child killed by an earlier close() has no exit code, only a signal
+        if (proc.exitCode === null && proc.signalCode === null) {
+          proc.kill('SIGKILL');
+          await new Promise((r) => proc.once('exit', r));
+        }
+        if (!dir) rmSync(d, { recursive: true, force: true });
+      },
+    };
+  }
 }
 
 /**
@@ -264,46 +286,36 @@ export interface AmberChild {
  * given directives, and resolves when it answers PING (after loading).
  */
 export async function spawnAmber(dir: string, directives: Record<string, string> = {}, port?: number): Promise<AmberChild> {
-  const p = port ?? (await freePort());
   // The compiled server starts in a tenth of the time tsx needs; `npm test` builds it first.
   const built = join(repoRoot, 'dist', 'src', 'main.js');
   const entry = existsSync(built) && process.env.AMBER_TEST_TSX !== '1' ? [built] : ['--import', 'tsx', join(repoRoot, 'src', 'main.ts')];
-  const args = [...entry, '--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
-  for (const [k, v] of Object.entries(directives)) args.push('--' + k, v);
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
-  proc.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`amber-server exited with ${proc.exitCode}: ${out}`);
-    try {
-      const c = await RawClient.connect(p);
-      const r = await c.call('PING');
-      c.close();
-      if (r === '+PONG\r\n') break;
-    } catch {
-      // not up yet
+  for (let attempt = 1; ; attempt++) {
+    const p = port ?? (await freePort());
+    const args = [...entry, '--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+    for (const [k, v] of Object.entries(directives)) args.push('--' + k, v);
+    const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
+    proc.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    if ((await awaitOwnServer(p, proc, 30000, () => out, 'amber-server')) === 'exited') {
+      // a port chosen here and taken by another test meanwhile: try another one
+      if (port === undefined && lostPort(out) && attempt < 5) continue;
+      throw new Error(`amber-server exited with ${proc.exitCode ?? proc.signalCode}: ${out}`);
     }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`amber-server did not start: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+    return {
+      port: p, proc,
+      log: () => out,
+      kill: async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+        await exited;
+      },
+      stop: async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+        return exited;
+      },
+    };
   }
-  const exited = new Promise<number | null>((r) => (proc.exitCode !== null ? r(proc.exitCode) : proc.once('exit', (code) => r(code))));
-  return {
-    port: p, proc,
-    log: () => out,
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-    stop: async () => {
-      proc.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 /** The whole keyspace of a server as keyspace-dump.mjs prints it (sorted JSON lines). */

@@ -230,7 +230,8 @@ test('INFO: section headers and field names match Redis', { skip }, async () => 
     const [top, sub] = name.split('|') as [string, string | undefined];
     const spec = amber.server.commands.get(top);
     if (spec === undefined || (sub !== undefined && !spec.subcommands?.has(sub))) continue;
-    if (name === 'ping') continue; // startRedis PINGs redis-server until it answers
+    // startRedis asks redis-server INFO until it answers as its child (and older helpers PINGed)
+    if (name === 'ping' || name === 'info') continue;
     assert.equal(ca.get(name), v, `cmdstat_${name}`);
   }
   assert.ok(a['(none)']!.endsWith('\r\n') && !a['(none)']!.endsWith('\r\n\r\n'));

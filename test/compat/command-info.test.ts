@@ -5,32 +5,20 @@
  * lists only the subcommands Amber implements, and Redis orders subcommands by its hash table, so
  * a container is compared as its own fields plus each implemented subcommand's entry.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, replyEnd, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient, sameReplies, replyEnd } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 import { buildCommandTable, type CommandSpec } from '../../src/commands/spec.js';
 import { getKeysReply } from '../../src/commands/introspection.js';
 import { ReplyWriter } from '../../src/protocol/reply.js';
 import { readFileSync } from 'node:fs';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 async function both(cmds: string[][], hello3 = false): Promise<void> {
-  const [a, r] = await sameReplies(amber.port, redis.port, cmds, hello3);
+  const [a, r] = await sameReplies(pair.amber.port, pair.redis.port, cmds, hello3);
   assert.deepEqual(a, r);
 }
 
@@ -62,7 +50,7 @@ function elements(raw: string): string[] {
 const EXTENSIONS = new Set(['backup']);
 
 function implemented(): CommandSpec[] {
-  return [...amber.server.commands.values()].filter((s) => !EXTENSIONS.has(s.name));
+  return [...pair.amber.server.commands.values()].filter((s) => !EXTENSIONS.has(s.name));
 }
 
 for (const hello3 of [false, true]) {
@@ -73,15 +61,15 @@ for (const hello3 of [false, true]) {
     assert.ok(specs.length > 0);
     const plain = specs.filter((s) => s.subcommands === null);
     const cmds = plain.map((s) => ['COMMAND', 'INFO', s.fullName]);
-    const [a, r] = [await pipeline(amber.port, cmds, hello3), await pipeline(redis.port, cmds, hello3)];
+    const [a, r] = [await pipeline(pair.amber.port, cmds, hello3), await pipeline(pair.redis.port, cmds, hello3)];
     for (let i = 0; i < cmds.length; i++) assert.equal(a[i], r[i], `COMMAND INFO ${plain[i]!.fullName}`);
 
     // containers: the entry's own fields, then each implemented subcommand on its own
     const containers = specs.filter((s) => s.subcommands !== null);
     for (const s of containers) {
       const [ea, er] = [
-        elements((await pipeline(amber.port, [['COMMAND', 'INFO', s.fullName]], hello3))[0]!),
-        elements((await pipeline(redis.port, [['COMMAND', 'INFO', s.fullName]], hello3))[0]!),
+        elements((await pipeline(pair.amber.port, [['COMMAND', 'INFO', s.fullName]], hello3))[0]!),
+        elements((await pipeline(pair.redis.port, [['COMMAND', 'INFO', s.fullName]], hello3))[0]!),
       ];
       const [fa, fr] = [elements(ea[0]!), elements(er[0]!)];
       assert.deepEqual(fa.slice(0, 9), fr.slice(0, 9), `COMMAND INFO ${s.fullName}: fields`);
@@ -90,7 +78,7 @@ for (const hello3 of [false, true]) {
       assert.equal(subsA.length, s.subcommands!.size);
       for (const sub of subsA) assert.ok(subsR.has(sub), `COMMAND INFO ${s.fullName}: subcommand entry ${sub.slice(0, 60)}`);
       const subCmds = [...s.subcommands!.values()].map((x) => ['COMMAND', 'INFO', x.fullName]);
-      const [sa, sr] = [await pipeline(amber.port, subCmds, hello3), await pipeline(redis.port, subCmds, hello3)];
+      const [sa, sr] = [await pipeline(pair.amber.port, subCmds, hello3), await pipeline(pair.redis.port, subCmds, hello3)];
       assert.deepEqual(sa, sr, `COMMAND INFO of ${s.fullName}'s subcommands`);
     }
   });
@@ -99,13 +87,13 @@ for (const hello3 of [false, true]) {
     const specs = implemented();
     const names = specs.flatMap((s) => (s.subcommands ? [...s.subcommands.values()].map((x) => x.fullName) : [s.fullName]));
     const cmds = names.map((n) => ['COMMAND', 'DOCS', n]);
-    const [a, r] = [await pipeline(amber.port, cmds, hello3), await pipeline(redis.port, cmds, hello3)];
+    const [a, r] = [await pipeline(pair.amber.port, cmds, hello3), await pipeline(pair.redis.port, cmds, hello3)];
     for (let i = 0; i < cmds.length; i++) assert.equal(a[i], r[i], `COMMAND DOCS ${names[i]}`);
     // a container's docs: same fields; its subcommands map holds only implemented ones
     for (const s of specs.filter((x) => x.subcommands !== null)) {
       const [da, dr] = [
-        elements(elements((await pipeline(amber.port, [['COMMAND', 'DOCS', s.fullName]], hello3))[0]!)[1]!),
-        elements(elements((await pipeline(redis.port, [['COMMAND', 'DOCS', s.fullName]], hello3))[0]!)[1]!),
+        elements(elements((await pipeline(pair.amber.port, [['COMMAND', 'DOCS', s.fullName]], hello3))[0]!)[1]!),
+        elements(elements((await pipeline(pair.redis.port, [['COMMAND', 'DOCS', s.fullName]], hello3))[0]!)[1]!),
       ];
       const ia = da.indexOf('$11\r\nsubcommands\r\n');
       const ir = dr.indexOf('$11\r\nsubcommands\r\n');
@@ -142,9 +130,9 @@ test('COMMAND INFO / DOCS with unknown, sub and odd names; COMMAND HELP; errors'
 });
 
 test('COMMAND COUNT, COMMAND and COMMAND INFO without names list every implemented command', { skip }, async () => {
-  const c = await RawClient.connect(amber.port);
+  const c = await RawClient.connect(pair.amber.port);
   try {
-    const n = amber.server.commands.size;
+    const n = pair.amber.server.commands.size;
     assert.equal(await c.call('COMMAND', 'COUNT'), `:${n}\r\n`);
     const all = await c.call('COMMAND');
     assert.ok(all.startsWith(`*${n}\r\n`));
@@ -160,7 +148,7 @@ test('COMMAND LIST with and without filters equals Redis restricted to implement
   const names = new Set(implemented().flatMap((s) => [s.fullName, ...(s.subcommands ? [...s.subcommands.values()].map((x) => x.fullName) : [])]));
   const filters = [[], ['FILTERBY', 'ACLCAT', 'read'], ['FILTERBY', 'aclcat', 'KEYSPACE'], ['FILTERBY', 'PATTERN', 'c*'], ['filterby', 'pattern', '*|*'], ['FILTERBY', 'PATTERN', 'CONFIG*']];
   for (const f of filters) {
-    const [a, r] = await Promise.all([pipeline(amber.port, [['COMMAND', 'LIST', ...f]], false), pipeline(redis.port, [['COMMAND', 'LIST', ...f]], false)]);
+    const [a, r] = await Promise.all([pipeline(pair.amber.port, [['COMMAND', 'LIST', ...f]], false), pipeline(pair.redis.port, [['COMMAND', 'LIST', ...f]], false)]);
     const la = elements(a[0]!).filter((x) => !EXTENSIONS.has(x.split('\r\n')[1]!)).sort();
     const lr = elements(r[0]!).filter((x) => names.has(x.split('\r\n')[1]!)).sort();
     assert.deepEqual(la, lr, `COMMAND LIST ${f.join(' ')}`);
@@ -194,7 +182,7 @@ test('COMMAND GETKEYS and GETKEYSANDFLAGS equal Redis', { skip }, async () => {
   // Only lines whose command Amber implements (COMMAND GETKEYS of an unimplemented command is
   // "Invalid command specified" in Amber).
   const known = lines.filter((l) => {
-    const s = amber.server.commands.get(l[0]!.toLowerCase());
+    const s = pair.amber.server.commands.get(l[0]!.toLowerCase());
     if (!s) return l[0] === 'nonexist';
     return s.subcommands === null || l.length < 2 || s.subcommands.has(l[1]!.toLowerCase()) || l[1] === 'foo';
   });
@@ -235,7 +223,7 @@ test('key extraction from the key specs of every Redis command (implemented or n
     ['sort', 'k', 'limit', '0', '1', 'store', 'd'], ['sort', 'k', 'store', 'd', 'store', 'e'], ['xread', 'streams', 'a', 'streams'], ['xread', 'block', '0', 'streams', 'a', 'b', '1'], ['function', 'load', 'x'], ['script', 'flush'],
   ];
   const cmds = lines.flatMap((l) => [['COMMAND', 'GETKEYS', ...l], ['COMMAND', 'GETKEYSANDFLAGS', ...l]]);
-  const expected = await pipeline(redis.port, cmds, false);
+  const expected = await pipeline(pair.redis.port, cmds, false);
   for (let i = 0; i < cmds.length; i++) {
     const w = new ReplyWriter();
     getKeysReply(table, cmds[i]!.slice(2), cmds[i]![1] === 'GETKEYSANDFLAGS', w);

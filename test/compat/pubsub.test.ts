@@ -1,29 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import net from 'node:net';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
-
-async function both<T>(fn: (port: number) => Promise<T>): Promise<[T, T]> {
-  return [await fn(amber.port), await fn(redis.port)];
-}
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 test('subscribe, publish, pattern and shard delivery, unsubscribe replies (RESP2)', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const sub = await RawClient.connect(port);
     const pub = await RawClient.connect(port);
     try {
@@ -59,7 +44,7 @@ test('subscribe, publish, pattern and shard delivery, unsubscribe replies (RESP2
 });
 
 test('RESP3 push messages and commands allowed while subscribed', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const sub = await RawClient.connect(port);
     const pub = await RawClient.connect(port);
     try {
@@ -80,7 +65,7 @@ test('RESP3 push messages and commands allowed while subscribed', { skip }, asyn
 });
 
 test('keyspace notifications for a SET/EXPIRE/DEL sequence', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const sub = await RawClient.connect(port);
     const cmd = await RawClient.connect(port);
     try {
@@ -106,7 +91,7 @@ async function sub(c: RawClient, ...argv: string[]): Promise<string[]> {
 }
 
 test('delivery order: channel before pattern, subscription order, many publishers in turn', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const subs = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
     const pubs = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
     try {
@@ -132,7 +117,7 @@ test('delivery order: channel before pattern, subscription order, many publisher
 });
 
 test('concurrent publishers: every subscriber sees one server order, each publisher in its order', { skip }, async () => {
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const subs = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
     const pubs = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
     try {
@@ -159,7 +144,7 @@ test('concurrent publishers: every subscriber sees one server order, each publis
 });
 
 test('PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB with patterns and errors', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const s1 = await RawClient.connect(port);
     const s2 = await RawClient.connect(port);
     const q = await RawClient.connect(port);
@@ -216,7 +201,7 @@ test('RESP2 subscribed context refuses every command but (P|S)(UN)SUBSCRIBE, PIN
     c.close();
     return new Set(reply.split('\r\n').filter((_, i) => i % 2 === 0 && i > 0).map((s) => s.toLowerCase()));
   };
-  const [al, rl] = await both(listOf);
+  const [al, rl] = await pair.onBoth(listOf);
   // argv with just enough arguments for the arity check to pass, so the context check decides
   const cmds: string[][] = [];
   const arity = new Map<string, number>();
@@ -236,7 +221,7 @@ test('RESP2 subscribed context refuses every command but (P|S)(UN)SUBSCRIBE, PIN
     cmds.push(argv);
   }
   assert.ok(cmds.length > 150, `only ${cmds.length} commands`);
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const c = await RawClient.connect(port);
     try {
       await sub(c, 'SUBSCRIBE', 'ctx');
@@ -282,7 +267,7 @@ test('client-output-buffer-limit pubsub: a subscriber that does not read is disc
   // 4 x 48 KB per round: under the soft limit in one event-loop turn, so what gets the subscriber
   // disconnected is the output piling up because it does not read
   const payload = 'x'.repeat(48 * 1024);
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const admin = await RawClient.connect(port);
     const pub = await RawClient.connect(port);
     const other = await RawClient.connect(port);
@@ -311,7 +296,7 @@ test('client-output-buffer-limit pubsub: a subscriber that does not read is disc
       assert.equal(await admin.call('PUBSUB', 'NUMSUB', 'flood'), '*2\r\n$5\r\nflood\r\n:0\r\n');
       assert.equal(await omemOf(admin, 'slowsub'), -1);
       assert.ok(maxPing < 2000, `PING took ${maxPing} ms during the flood`);
-      if (port === amber.port) {
+      if (port === pair.amber.port) {
         const grown = process.memoryUsage().heapUsed - heapBefore;
         assert.ok(grown < 64 * 1024 * 1024, `Amber's heap grew by ${grown} bytes`);
       }
@@ -331,7 +316,7 @@ test('client-output-buffer-limit pubsub: a subscriber that does not read is disc
 
 test('client-output-buffer-limit pubsub soft limit: over 256kb for more than 3 s disconnects', { skip }, async () => {
   const payload = 'y'.repeat(32 * 1024);
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const admin = await RawClient.connect(port);
     const pub = await RawClient.connect(port);
     const slow = await pausedSubscriber(port, 'softsub', 'soft');
@@ -365,7 +350,7 @@ test('100,000 patterns and a PUBLISH flood: the server keeps answering PING (Amb
   // Redis 7.0 keeps a client's patterns in a list (O(N) per PSUBSCRIBE): 100,000 take minutes
   // there, so this bound is checked on Amber alone.
   const N = 100000;
-  const s = net.connect(amber.port, '127.0.0.1');
+  const s = net.connect(pair.amber.port, '127.0.0.1');
   await new Promise((res) => s.once('connect', res));
   let bytes = 0;
   let tail = '';
@@ -373,8 +358,8 @@ test('100,000 patterns and a PUBLISH flood: the server keeps answering PING (Amb
     bytes += d.length;
     tail = (tail + d.toString('latin1')).slice(-64);
   });
-  const pub = await RawClient.connect(amber.port);
-  const pinger = await RawClient.connect(amber.port);
+  const pub = await RawClient.connect(pair.amber.port);
+  const pinger = await RawClient.connect(pair.amber.port);
   try {
     const t0 = Date.now();
     for (let i = 0; i < N; i += 10000) {
@@ -411,7 +396,7 @@ test('100,000 patterns and a PUBLISH flood: the server keeps answering PING (Amb
 test('pattern matching on PUBLISH: escapes, sets, ranges, empty names (receivers and messages)', { skip }, async () => {
   const patterns = ['*', 'a*', 'a?c', 'a[bc]*', 'a\\*', '\\*x', 'abc', '', 'ab*c', '[^a]*', 'h[a-c]llo', '*x*', '[', 'a[', '\\', '?', 'é*', '\x00*'];
   const channels = ['abc', 'a*', '*x', 'ax', 'hbllo', '', 'zzz', 'a', 'x', '[', 'a[', '\\', 'éa', '\x00b', 'abbbc'];
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const s = await RawClient.connect(port);
     const p = await RawClient.connect(port);
     try {

@@ -1,28 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
-
-async function both<T>(fn: (port: number) => Promise<T>): Promise<[T, T]> {
-  return [await fn(amber.port), await fn(redis.port)];
-}
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 test('RESP3 default tracking: invalidation after another client writes a read key', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const t = await RawClient.connect(port);
     const w = await RawClient.connect(port);
     try {
@@ -55,7 +40,7 @@ test('RESP3 default tracking: invalidation after another client writes a read ke
 });
 
 test('BCAST with prefixes, NOLOOP, OPTIN/CACHING and errors', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const t = await RawClient.connect(port);
     const w = await RawClient.connect(port);
     try {
@@ -92,7 +77,7 @@ test('BCAST with prefixes, NOLOOP, OPTIN/CACHING and errors', { skip }, async ()
 });
 
 test('RESP2 redirection to a subscriber of __redis__:invalidate', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const t = await RawClient.connect(port);
     const sub = await RawClient.connect(port);
     const w = await RawClient.connect(port);
@@ -161,7 +146,7 @@ async function frames(port: number, steps: TStep[]): Promise<string[]> {
 }
 
 async function sameFrames(steps: TStep[]): Promise<void> {
-  assert.deepEqual(await frames(amber.port, steps), await frames(redis.port, steps));
+  assert.deepEqual(await frames(pair.amber.port, steps), await frames(pair.redis.port, steps));
 }
 
 test('own writes: invalidations follow the reply (and EXEC); FLUSHALL invalidates once', { skip }, async () => {
@@ -224,7 +209,7 @@ test('BCAST: one message per prefix in prefix order, keys sorted, own keys after
 });
 
 test('tracking-table-max-keys: the table shrinks before the next command', { skip }, async () => {
-  const [a, r] = await both(async (port) => {
+  const [a, r] = await pair.onBoth(async (port) => {
     const t = await RawClient.connect(port);
     try {
       await t.call('HELLO', '3');

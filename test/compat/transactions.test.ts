@@ -1,21 +1,10 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { startAmber, startRedis, RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 /** Runs a script of steps on two connections per server: [connection index, argv]. */
 async function script(port: number, steps: Array<[number, string[]]>, resp3 = false): Promise<string[]> {
@@ -38,8 +27,8 @@ async function script(port: number, steps: Array<[number, string[]]>, resp3 = fa
 }
 
 async function same(steps: Array<[number, string[]]>, resp3 = false): Promise<void> {
-  const a = await script(amber.port, steps, resp3);
-  const r = await script(redis.port, steps, resp3);
+  const a = await script(pair.amber.port, steps, resp3);
+  const r = await script(pair.redis.port, steps, resp3);
   assert.deepEqual(a, r);
 }
 
@@ -89,7 +78,7 @@ test('a watched key that expires before EXEC aborts the transaction', { skip }, 
       c.close();
     }
   };
-  assert.deepEqual(await run(amber.port), await run(redis.port));
+  assert.deepEqual(await run(pair.amber.port), await run(pair.redis.port));
 });
 
 test('WATCH races: writes by another client inside its own MULTI/EXEC, no-op writes, other dbs', { skip }, async () => {
@@ -148,7 +137,7 @@ test('refused while queueing, and EXEC refused by dispatch (arity) answers EXECA
 test('BGSAVE inside EXEC is scheduled, not started', { skip }, async () => {
   await same([[0, ['SET', 'a', '1']], [0, ['MULTI']], [0, ['BGSAVE']], [0, ['EXEC']]]);
   // let the scheduled saves finish before later tests
-  for (const port of [amber.port, redis.port]) {
+  for (const port of [pair.amber.port, pair.redis.port]) {
     const c = await RawClient.connect(port);
     for (let i = 0; i < 100 && !/rdb_bgsave_in_progress:0[^]*rdb_saves:[1-9]/.test(await c.call('INFO', 'persistence')); i++) {
       await new Promise((r) => setTimeout(r, 20));
@@ -190,7 +179,7 @@ test('SUBSCRIBE and PSUBSCRIBE run inside EXEC, SSUBSCRIBE is refused (RESP2 and
         p.close();
       }
     };
-    assert.deepEqual(await run(amber.port), await run(redis.port));
+    assert.deepEqual(await run(pair.amber.port), await run(pair.redis.port));
   }
 });
 
@@ -281,7 +270,7 @@ test('RESP3: pub/sub, tracking and keyspace pushes produced inside EXEC land whe
       c.close();
     }
   };
-  assert.equal(await run(amber.port), await run(redis.port));
+  assert.equal(await run(pair.amber.port), await run(pair.redis.port));
 });
 
 test('WATCH of a key already expired at WATCH time: its deletion is no change (7.0), FLUSHDB/SWAPDB cases', { skip }, async () => {

@@ -52,6 +52,8 @@ export interface CompatPair {
   sameOn(cmds: string[][], a: RawClient, r: RawClient, label?: string): Promise<string[]>;
   /** Makes `key` a list on both servers (RESP2 connections), for WRONGTYPE cases. */
   makeWrongType(key: string): Promise<void>;
+  /** Runs `fn` against Amber's port, then against Redis's; resolves to [Amber's, Redis's] results. */
+  onBoth<T>(fn: (port: number) => Promise<T>): Promise<[T, T]>;
 }
 
 /**
@@ -129,6 +131,7 @@ export function compatPair(opts: CompatOptions = {}): CompatPair {
         await Promise.all([ca!.call('FLUSHALL'), cr!.call('FLUSHALL')]);
       }
     },
+    onBoth: async (fn) => [await fn(amber!.port), await fn(redis!.port)],
     same: (cmds, resp3 = false) => (resp3 ? sameOn(cmds, ca3!, cr3!, 'RESP3 ') : sameOn(cmds, ca!, cr!)),
     sameOn,
     async makeWrongType(key: string): Promise<void> {

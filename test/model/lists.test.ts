@@ -5,25 +5,14 @@
  * redis-server, and requires byte-identical replies and the same final lists.
  * Bounded: 40 runs of up to 40 commands (MODEL_RUNS=n runs more).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 const KEYS = ['a', 'b', 'c', 's'];
 const key = fc.constantFrom(...KEYS);
@@ -81,8 +70,8 @@ test('random list command sequences reply like redis-server', { skip }, async ()
   const t0 = Date.now();
   await fc.assert(
     fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), async (cmds) => {
-      const ca = await RawClient.connect(amber.port);
-      const cr = await RawClient.connect(redis.port);
+      const ca = await RawClient.connect(pair.amber.port);
+      const cr = await RawClient.connect(pair.redis.port);
       try {
         await ca.call('FLUSHALL');
         await cr.call('FLUSHALL');

@@ -6,25 +6,14 @@
  * on Amber and on redis-server, and requires identical replies (times masked) and the same final
  * XINFO STREAM FULL. Bounded: 40 runs of up to 40 commands (MODEL_RUNS=n runs more).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 const KEYS = ['s', 't', 'str'];
 const key = fc.constantFrom('s', 's', 's', 't', 'str');
@@ -104,8 +93,8 @@ test('random stream command sequences reply like redis-server', { skip }, async 
   const t0 = Date.now();
   await fc.assert(
     fc.asyncProperty(fc.constantFrom('100', '3', '5', '0'), fc.array(command, { minLength: 1, maxLength: 40 }), async (nodeEntries, cmds) => {
-      const ca = await RawClient.connect(amber.port);
-      const cr = await RawClient.connect(redis.port);
+      const ca = await RawClient.connect(pair.amber.port);
+      const cr = await RawClient.connect(pair.redis.port);
       try {
         for (const c of [ca, cr]) {
           await c.call('FLUSHALL');

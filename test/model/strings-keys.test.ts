@@ -6,25 +6,14 @@
  * times (TTL/PTTL/EXPIRETIME/PEXPIRETIME of relative TTLs compare by sign only).
  * Bounded: 50 runs of up to 40 commands (MODEL_RUNS=n runs more, for a longer search).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-});
-after(async () => {
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'none' });
+const { skip } = pair;
 
 const key = fc.constantFrom('a', 'b', 'c', 'n');
 const value = fc.constantFrom('1', '-5', '0', 'abc', '', '10', '9223372036854775807', '3.5', 'hello world');
@@ -117,7 +106,7 @@ function normalize(cmd: string[], reply: string): string {
 }
 
 test('random string, keyspace and expiry command sequences reply like redis-server', { skip }, async () => {
-  const probe = await RawClient.connect(amber.port);
+  const probe = await RawClient.connect(pair.amber.port);
   const extra: fc.Arbitrary<string[]>[] = [];
   for (const [probeCmd, arb] of COLLECTION_CMDS) {
     if (!(await probe.call(...probeCmd)).startsWith('-ERR unknown command')) extra.push(arb);
@@ -128,8 +117,8 @@ test('random string, keyspace and expiry command sequences reply like redis-serv
   const t0 = Date.now();
   await fc.assert(
     fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), async (cmds) => {
-      const ca = await RawClient.connect(amber.port);
-      const cr = await RawClient.connect(redis.port);
+      const ca = await RawClient.connect(pair.amber.port);
+      const cr = await RawClient.connect(pair.redis.port);
       try {
         await ca.call('FLUSHALL');
         await cr.call('FLUSHALL');

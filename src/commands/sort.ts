@@ -10,8 +10,8 @@
  * - Redis sorts with the C library's qsort, which glibc implements as a stable merge sort: a
  *   stable merge sort here (on element ids, one comparison function, no closure per call) gives
  *   the same order. With BY and a LIMIT narrower than the whole, Redis uses its own partial
- *   quicksort (pqsort.c, from NetBSD), which is not stable: it is ported below step for step so
- *   ties come out the same.
+ *   quicksort (pqsort.c, from NetBSD), which is not stable: src/util/pqsort.ts ports it step for
+ *   step so ties come out the same.
  * - A constant BY keeps the native order of lists and sorted sets (with Redis's direct LIMIT
  *   paths), and forces an ALPHA sort of a set under STORE.
  * - SORT on a listpack sorted set converts it to skiplist, as Redis does (OBJECT ENCODING shows it).
@@ -31,6 +31,7 @@ import { ListObject } from '../keyspace/types/list.js';
 import { ERR } from '../server/dispatch.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../keyspace/notify.js';
 import { parseLong } from '../util/number.js';
+import { pqsort } from '../util/pqsort.js';
 
 const SCORE_ERR = "ERR One or more scores can't be converted into double";
 const EMPTY_SCORES = new Float64Array(0);
@@ -289,106 +290,6 @@ function stableOrder(n: number): Int32Array {
   return a;
 }
 
-function swap(a: Int32Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
-}
-
-function vecswap(a: Int32Array, i: number, j: number, n: number): void {
-  for (let k = 0; k < n; k++) swap(a, i + k, j + k);
-}
-
-function med3(a: Int32Array, x: number, y: number, z: number): number {
-  return cmpIds(a[x]!, a[y]!) < 0
-    ? cmpIds(a[y]!, a[z]!) < 0 ? y : cmpIds(a[x]!, a[z]!) < 0 ? z : x
-    : cmpIds(a[y]!, a[z]!) > 0 ? y : cmpIds(a[x]!, a[z]!) < 0 ? x : z;
-}
-
-function insertionSort(a: Int32Array, base: number, n: number): void {
-  for (let pm = base + 1; pm < base + n; pm++) {
-    for (let pl = pm; pl > base && cmpIds(a[pl - 1]!, a[pl]!) > 0; pl--) swap(a, pl, pl - 1);
-  }
-}
-
-/**
- * _pqsort of Redis's pqsort.c (Bentley & McIlroy's quicksort as in NetBSD's qsort, skipping the
- * partitions outside [lrange, rrange]) over a[base .. base+n), in element units: every pointer
- * comparison of the C code holds the same way on indices.
- */
-function pqsortRange(a: Int32Array, base: number, n: number, lrange: number, rrange: number): void {
-  for (;;) {
-    let swapCnt = 0;
-    if (n < 7) {
-      insertionSort(a, base, n);
-      return;
-    }
-    let pm = base + Math.floor(n / 2);
-    if (n > 7) {
-      let pl = base;
-      let pn = base + n - 1;
-      if (n > 40) {
-        const d = Math.floor(n / 8);
-        pl = med3(a, pl, pl + d, pl + 2 * d);
-        pm = med3(a, pm - d, pm, pm + d);
-        pn = med3(a, pn - 2 * d, pn - d, pn);
-      }
-      pm = med3(a, pl, pm, pn);
-    }
-    swap(a, base, pm);
-    let pa = base + 1;
-    let pb = pa;
-    let pc = base + n - 1;
-    let pd = pc;
-    for (;;) {
-      let r: number;
-      while (pb <= pc && (r = cmpIds(a[pb]!, a[base]!)) <= 0) {
-        if (r === 0) {
-          swapCnt = 1;
-          swap(a, pa, pb);
-          pa++;
-        }
-        pb++;
-      }
-      while (pb <= pc && (r = cmpIds(a[pc]!, a[base]!)) >= 0) {
-        if (r === 0) {
-          swapCnt = 1;
-          swap(a, pc, pd);
-          pd--;
-        }
-        pc--;
-      }
-      if (pb > pc) break;
-      swap(a, pb, pc);
-      swapCnt = 1;
-      pb++;
-      pc--;
-    }
-    if (swapCnt === 0) {
-      insertionSort(a, base, n);
-      return;
-    }
-    const pn = base + n;
-    let r = Math.min(pa - base, pb - pa);
-    vecswap(a, base, pb - r, r);
-    r = Math.min(pd - pc, pn - pd - 1);
-    vecswap(a, pb, pn - r, r);
-    if ((r = pb - pa) > 1) {
-      const l = base;
-      const rr = base + r - 1;
-      if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr))) pqsortRange(a, base, r, lrange, rrange);
-    }
-    if ((r = pd - pc) > 1) {
-      base = pn - r;
-      n = r;
-      const l = base;
-      const rr = base + r - 1;
-      if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr))) continue;
-    }
-    return;
-  }
-}
-
 // ---- the command ------------------------------------------------------------------------------
 
 /** The elements of a sorted set from rank `start`, `count` of them, ascending or descending. */
@@ -576,7 +477,7 @@ function sortGeneric(c: Client, readonly: boolean): void {
     if (sortby !== null && (start !== 0 || end !== n - 1)) {
       order = new Int32Array(n);
       for (let j = 0; j < n; j++) order[j] = j;
-      pqsortRange(order, 0, n, start, end);
+      pqsort(order, cmpIds, start, end);
     } else {
       order = stableOrder(n);
     }

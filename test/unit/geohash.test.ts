@@ -5,7 +5,7 @@ import {
   decodeGeohash, formatDistance, formatFixed, formatHumanDouble, geoScore, geohashEncodeWGS84, geohashGetDistance,
   geohashEstimateStepsByRadius, interleave64, neighbors, standardGeohash, scoresOfGeoHashBox,
 } from '../../src/util/geohash.js';
-import { pqsort } from '../../src/commands/geo.js';
+import { pqsort } from '../../src/util/pqsort.js';
 
 // Values Redis 7.0.15 returns for the documentation's Sicily example.
 const PALERMO = 3479099956230698;

@@ -531,6 +531,24 @@ interface AddTrimArgs {
   idpos: number;
 }
 
+
+/**
+ * The part MAXLEN and MINID share in streamParseAddOrTrimArgsOrReply (t_stream.c): refuses a
+ * second trim strategy, then reads the optional `~` (approximate) or `=` after the option.
+ * `next` is the argument after the option, `moreargs` the count after the option's. Returns how
+ * many arguments the operator took (0 or 1), or -1 after replying with the error.
+ */
+function trimOperator(c: Client, a: AddTrimArgs, next: string, moreargs: number): number {
+  if (a.trimStrategy !== TRIM_NONE) {
+    c.addError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
+    return -1;
+  }
+  a.approx = false;
+  if (moreargs < 2) return 0;
+  const op = cstr(next);
+  if (op === '~') a.approx = true;
+  return op === '~' || op === '=' ? 1 : 0;
+}
 /**
  * streamParseAddOrTrimArgsOrReply (7.0.15) for XADD (`xadd`) or XTRIM. Null after the error reply.
  */
@@ -549,18 +567,9 @@ function parseAddTrim(c: Client, xadd: boolean): AddTrimArgs | null {
     if (xadd && opt.charCodeAt(0) === 42 && (opt.length === 1 || opt.charCodeAt(1) === 0)) {
       break; // '*': the common case of an auto-generated ID
     } else if (moreargs > 0 && is(opt, 'maxlen')) {
-      if (a.trimStrategy !== TRIM_NONE) {
-        c.addError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
-        return null;
-      }
-      a.approx = false;
-      const next = cstr(argv[i + 1]!);
-      if (moreargs >= 2 && next === '~') {
-        a.approx = true;
-        i++;
-      } else if (moreargs >= 2 && next === '=') {
-        i++;
-      }
+      const op = trimOperator(c, a, argv[i + 1]!, moreargs);
+      if (op < 0) return null;
+      i += op;
       const v = int64OrReply(c, argv[i + 1]!);
       if (v === null) return null;
       if (v < 0n) {
@@ -572,18 +581,9 @@ function parseAddTrim(c: Client, xadd: boolean): AddTrimArgs | null {
       a.trimStrategy = TRIM_MAXLEN;
       a.trimArgIdx = i;
     } else if (moreargs > 0 && is(opt, 'minid')) {
-      if (a.trimStrategy !== TRIM_NONE) {
-        c.addError('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
-        return null;
-      }
-      a.approx = false;
-      const next = cstr(argv[i + 1]!);
-      if (moreargs >= 2 && next === '~') {
-        a.approx = true;
-        i++;
-      } else if (moreargs >= 2 && next === '=') {
-        i++;
-      }
+      const op = trimOperator(c, a, argv[i + 1]!, moreargs);
+      if (op < 0) return null;
+      i += op;
       const id = parseIdOrReply(c, argv[i + 1]!, 0n, true);
       if (id === null) return null;
       a.minid = id;

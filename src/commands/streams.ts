@@ -531,7 +531,6 @@ interface AddTrimArgs {
   idpos: number;
 }
 
-
 /**
  * The part MAXLEN and MINID share in streamParseAddOrTrimArgsOrReply (t_stream.c): refuses a
  * second trim strategy, then reads the optional `~` (approximate) or `=` after the option.
@@ -549,6 +548,7 @@ function trimOperator(c: Client, a: AddTrimArgs, next: string, moreargs: number)
   if (op === '~') a.approx = true;
   return op === '~' || op === '=' ? 1 : 0;
 }
+
 /**
  * streamParseAddOrTrimArgsOrReply (7.0.15) for XADD (`xadd`) or XTRIM. Null after the error reply.
  */

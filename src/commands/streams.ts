@@ -232,11 +232,12 @@ function isStream(v: Value): v is Stream {
 }
 
 /**
- * The stream at `key` for reading (lookupKeyRead: hits/misses, keymiss), undefined when missing,
- * or null after a WRONGTYPE reply.
+ * The stream at `key`, looked up for reading (lookupKeyRead: hits/misses, keymiss) or, with
+ * `write`, for changing in place (lookupKeyWrite); undefined when missing, or null after a
+ * WRONGTYPE reply.
  */
-function streamForRead(c: Client, key: string): Stream | undefined | null {
-  const v = c.db.lookupRead(key);
+function streamAt(c: Client, key: string, write: boolean): Stream | undefined | null {
+  const v = write ? c.db.lookupWrite(key) : c.db.lookupRead(key);
   if (v === undefined) return undefined;
   if (!isStream(v)) {
     c.addError(ERR.wrongType);
@@ -245,15 +246,14 @@ function streamForRead(c: Client, key: string): Stream | undefined | null {
   return v;
 }
 
-/** The stream at `key` for changing in place (lookupKeyWrite), as {@link streamForRead}. */
+/** {@link streamAt} for reading. */
+function streamForRead(c: Client, key: string): Stream | undefined | null {
+  return streamAt(c, key, false);
+}
+
+/** {@link streamAt} for writing. */
 function streamForWrite(c: Client, key: string): Stream | undefined | null {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) return undefined;
-  if (!isStream(v)) {
-    c.addError(ERR.wrongType);
-    return null;
-  }
-  return v;
+  return streamAt(c, key, true);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Value } from './types/object.js';
 import type { Keyspace } from './keyspace.js';
+import { GUARD_REPLACE, GUARD_DELETE, GUARD_MUTATE } from './guard.js';
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
 
@@ -23,7 +24,7 @@ export function hashKey(key: string): number {
 
 /**
  * One Redis database (SELECT n): the keyspace gate of DESIGN.md. Every read and write of data goes
- * through these methods, which apply lazy expiry, call the snapshot guard before a segment
+ * through these methods, which apply lazy expiry, call the snapshot guard before a key
  * changes, count dirty changes and signal modified keys (WATCH, tracking, change capture).
  *
  * Keys live in segments (plain Maps) addressed by linear hashing over {@link hashKey}: there are
@@ -138,7 +139,7 @@ export class Database {
     const seg = this.segments[idx]!;
     const v = seg.get(key);
     if (v !== undefined) {
-      if (this.ks.guard !== null) this.ks.guard(this, idx);
+      if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_MUTATE);
       this.touch(h, v);
     }
     return v;
@@ -168,7 +169,7 @@ export class Database {
     const idx = this.segmentIndex(h);
     const seg = this.segments[idx]!;
     const ks = this.ks;
-    if (ks.guard !== null) ks.guard(this, idx);
+    if (ks.guard !== null) ks.guard(this, idx, key, GUARD_REPLACE);
     let had: boolean;
     if (ks.onRelease === null && !ks.lfu) {
       // nothing needs the old value: one hash lookup instead of get + set
@@ -228,7 +229,7 @@ export class Database {
   /** Sets the expire time (Unix ms) of an existing key. Counts one dirty change. */
   setExpire(key: string, whenMs: number): void {
     const idx = this.segmentIndex(hashKey(key));
-    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_REPLACE);
     this.expires.set(key, whenMs);
     this.ks.dirty++;
     this.ks.keyModified(this, key);
@@ -238,7 +239,7 @@ export class Database {
   removeExpire(key: string): boolean {
     if (!this.expires.has(key)) return false;
     const idx = this.segmentIndex(hashKey(key));
-    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_REPLACE);
     this.expires.delete(key);
     this.ks.dirty++;
     this.ks.keyModified(this, key);
@@ -266,7 +267,7 @@ export class Database {
     const seg = this.segments[idx]!;
     const old = seg.get(key);
     if (old === undefined) return false;
-    if (this.ks.guard !== null) this.ks.guard(this, idx);
+    if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_DELETE);
     seg.delete(key);
     if (typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
     if (this.expires.size > 0) this.expires.delete(key);

@@ -1,5 +1,6 @@
 import { Database } from './database.js';
 import { NOTIFY_EXPIRED } from './notify.js';
+import type { GuardChange } from './guard.js';
 import type { RObject } from './types/object.js';
 
 /** Counters the keyspace keeps for INFO stats. */
@@ -36,10 +37,12 @@ export class Keyspace {
   /** true while a snapshot runs: segments must not split */
   growthBlocked = false;
   /**
-   * Snapshot guard: called with a database and segment index before anything in that segment
-   * changes (write, delete, expiry, flush). Null when no snapshot runs.
+   * Snapshot guard: called before anything changes a key (write, delete, expiry, TTL change)
+   * with its database, segment index, the key and how it changes ({@link GuardChange}); for
+   * GUARD_MUTATE (the value object may be changed in place) whatever the key's segment. Null when
+   * no snapshot runs.
    */
-  guard: ((db: Database, segment: number) => void) | null = null;
+  guard: ((db: Database, segment: number, key: string, change: GuardChange) => void) | null = null;
   /**
    * Called when a collection value leaves `key` (overwritten, deleted, expired) with that value:
    * the LevelDB engine's capture reclaims the value's records unless it reappears elsewhere

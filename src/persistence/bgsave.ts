@@ -1,17 +1,23 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import type { Value } from '../keyspace/types/object.js';
 import { renameSync, unlinkSync, readdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
-import { Snapshot } from './snapshot.js';
-import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, type SavePoints } from './rdb/load.js';
+import { Snapshot, runSliced, type SnapshotOutput } from './snapshot.js';
+import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, saveOptions, keyAccess, type SavePoints } from './rdb/load.js';
+import { RdbFileEncoder } from './rdb/encoder.js';
 import { aofOf } from './aof/aof.js';
 import { fsyncDir } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
 
-/** Bytes queued for the disk above which the snapshot stops producing until writes catch up. */
-const QUEUE_HIGH_WATER = 16 * 1024 * 1024;
-/** Chunk size of file writes. */
-const WRITE_CHUNK = 1024 * 1024;
+/** Bytes queued for the disk above which the snapshot pauses (the clients do not). */
+const QUEUE_HIGH_WATER = 4 * 1024 * 1024;
+/** Bytes queued below which a paused snapshot resumes. */
+const QUEUE_LOW_WATER = 2 * 1024 * 1024;
+/** Most bytes handed to one writev. */
+const WRITE_BATCH = 1024 * 1024;
+/** rdb-save-incremental-fsync: fdatasync every this many bytes (REDIS_AUTOSYNC_BYTES). */
+const AUTOSYNC_BYTES = 4 * 1024 * 1024;
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
 
@@ -20,8 +26,9 @@ import { BGSAVE_MISCONF } from './misconf.js';
 
 /**
  * BGSAVE without fork (DESIGN.md): a point-in-time {@link Snapshot} of the keyspace serialized in
- * ~1 ms slices between event-loop turns, through a bounded write queue (the snapshot pauses when
- * the disk lags, the clients do not), into `temp-<pid>-<n>.rdb` beside dbfilename; then fdatasync,
+ * slices interleaved with the clients' turns ({@link runSliced}), streamed by the RDB file encoder
+ * through a bounded write queue written off the event loop (the snapshot pauses when the disk
+ * lags, the clients do not), into `temp-<pid>-<n>.rdb` beside dbfilename; then fdatasync,
  * rename over dbfilename, fsync of the directory. A crash at any moment leaves the previous file.
  * Also the save points of `save` (serverCron), BGSAVE SCHEDULE, and stop-writes-on-bgsave-error.
  */
@@ -63,7 +70,7 @@ export class BackgroundSaver {
       sec.set('rdb_last_cow_size', this.lastCowSize);
       if (this.inProgress && this.snapshot) {
         sec.set('current_save_keys_processed', this.snapshot.keysWritten);
-        sec.set('current_cow_size', this.snapshot.forcedBytesTotal);
+        sec.set('current_cow_size', this.snapshot.retainedBytes);
       }
     }, s);
   }
@@ -101,61 +108,32 @@ export class BackgroundSaver {
     this.startedAt = Date.now();
     this.lastTryAt = this.startedAt;
     this.aborting = false;
-    const fmt = rdbFormatFor(s, false);
-    let fh: FileHandle | null = null;
-    let queue: Buffer[] = [];
-    let queued = 0;
-    let writing: Promise<void> | null = null;
-    let writeError: Error | null = null;
-    const pump = (): Promise<void> => {
-      writing ??= (async () => {
-        while (queue.length && writeError === null) {
-          const batch = Buffer.concat(queue, queued);
-          queue = [];
-          queued = 0;
-          try {
-            await fh!.write(batch, 0, batch.length);
-          } catch (e) {
-            writeError = e as Error;
-          }
-        }
-        writing = null;
-      })();
-      return writing;
-    };
-    const push = (chunk: Uint8Array | string): boolean => {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      queue.push(b);
-      queued += b.length;
-      if (queued >= WRITE_CHUNK && fh !== null) void pump();
-      return queued + (writing ? WRITE_CHUNK : 0) < QUEUE_HIGH_WATER;
-    };
+    let out: RdbFileOutput | null = null;
     try {
       // The point in time is now, in the turn BGSAVE was accepted: the snapshot starts before any
       // await, and its first bytes queue while the file is being opened.
-      push(fmt.header());
-      const snap = new Snapshot(s.keyspace, fmt.snapshot, (chunk) => {
-        fmt.observe(chunk);
-        return push(chunk);
-      });
+      out = new RdbFileOutput(s);
+      // copies of collections about to be mutated in place: same bytes as out.entry
+      const snap = new Snapshot(s.keyspace, rdbFormatFor(s, false).snapshot, out);
       this.snapshot = snap;
       st.bgsaveInProgress = true;
       snap.start();
       s.log.notice('Background saving started');
-      fh = await open(tmp, 'w', 0o644);
-      while (!snap.step(1)) {
-        if (this.aborting) throw new Error('background save aborted');
-        if (writeError) throw writeError;
-        if (queued >= QUEUE_HIGH_WATER || writing) await pump();
-        else await new Promise((r) => setImmediate(r));
-      }
+      await out.open(tmp);
+      const o = out;
+      const sliced = await runSliced(snap, o, {
+        check: () => {
+          if (this.aborting) throw new Error('background save aborted');
+          o.throwIfFailed();
+        },
+        drained: () => o.drained(),
+        schedule: (fn) => s.afterReplies(fn),
+        activity: () => s.stats.totalReads,
+      });
+      if (this.aborting) throw new Error('background save aborted');
       this.lastCowSize = snap.forcedBytesTotal;
-      push(fmt.trailer());
-      await pump();
-      if (writeError) throw writeError;
-      await fh.datasync();
-      await fh.close();
-      fh = null;
+      await out.finish();
+      out = null;
       if (this.aborting) throw new Error('background save aborted');
       renameSync(tmp, path);
       fsyncDir(dirname(path));
@@ -165,12 +143,13 @@ export class BackgroundSaver {
       s.keyspace.dirty -= Math.min(dirtyAtStart, s.keyspace.dirty);
       s.log.notice('DB saved on disk');
       s.log.notice('Background saving terminated with success');
+      s.log.verbose(`Background saving: ${snap.keysWritten} keys in ${sliced.slices} slices (${sliced.idleSlices} while idle), ${Math.round(sliced.workMs)} ms of work, ${sliced.pauses} waits for the disk, ${(snap.forcedBytesTotal / 2 ** 20).toFixed(1)} MB peak of kept old values`);
       return true;
     } catch (e) {
       st.lastBgsaveStatus = 'err';
       const msg = (e as Error).message;
       s.log.warning(`Background saving error: ${msg} (temp file ${basename(tmp)}, target ${path})`);
-      if (fh) await fh.close().catch(() => undefined);
+      if (out) await out.close();
       try {
         unlinkSync(tmp);
       } catch {
@@ -274,4 +253,148 @@ export function removeStaleTempRdb(dir: string): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * The file side of BGSAVE: the RDB file encoder (the same bytes as SAVE's writeRdbFile: header,
+ * SELECTDB/RESIZEDB, key-value pairs with IDLE/FREQ under an LRU/LFU policy, EOF and CRC-64)
+ * fed key by key by the snapshot, its 64 KB chunks queued and written with writev in the
+ * thread pool. {@link paused} once QUEUE_HIGH_WATER bytes wait for the disk.
+ */
+class RdbFileOutput implements SnapshotOutput {
+  private readonly enc: RdbFileEncoder;
+  private readonly withAccess: boolean;
+  private fh: FileHandle | null = null;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private writing: Promise<void> | null = null;
+  private error: Error | null = null;
+  private waiters: Array<() => void> = [];
+  private unsynced = 0;
+  private readonly autosync: boolean;
+
+  constructor(private readonly server: Server) {
+    this.enc = new RdbFileEncoder((chunk) => this.enqueue(chunk), saveOptions(server));
+    const policy = server.config.get<string>('maxmemory-policy');
+    this.withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
+    this.autosync = server.config.get<boolean>('rdb-save-incremental-fsync');
+    this.enc.begin({ aofBase: false });
+  }
+
+  /** Creates the temp file and starts writing what is queued. */
+  async open(path: string): Promise<void> {
+    this.fh = await open(path, 'w', 0o644);
+    this.pump();
+  }
+
+  beginDb(db: number, keys: number, expires: number): void {
+    this.enc.selectDb(db, keys, expires);
+  }
+
+  entry(db: number, key: string, value: Value, expireAt: number): void {
+    const s = this.server;
+    this.enc.key(key, value, expireAt, this.withAccess ? keyAccess(s, s.keyspace.dbs[db]!, key, value) : undefined);
+  }
+
+  raw(chunk: Uint8Array | string): void {
+    this.enc.w.bytes(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+  }
+
+  paused(): boolean {
+    return this.queued >= QUEUE_HIGH_WATER || this.error !== null;
+  }
+
+  /** Resolves once the queue is below QUEUE_LOW_WATER (or writing failed). */
+  drained(): Promise<void> {
+    if (this.queued < QUEUE_LOW_WATER || this.error !== null) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  /** @throws the write error, if writing failed (ENOSPC, EIO...) */
+  throwIfFailed(): void {
+    if (this.error !== null) throw this.error;
+  }
+
+  /** EOF and checksum, the rest of the queue, fdatasync, close. @throws the write error */
+  async finish(): Promise<void> {
+    this.enc.end();
+    this.pump();
+    while (this.writing !== null) await this.writing;
+    this.throwIfFailed();
+    await this.fh!.datasync();
+    const fh = this.fh!;
+    this.fh = null;
+    await fh.close();
+  }
+
+  /** Closes the file after a failure; never throws. */
+  async close(): Promise<void> {
+    this.error ??= new Error('closed');
+    while (this.writing !== null) await this.writing;
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.close().catch(() => undefined);
+  }
+
+  private enqueue(chunk: Buffer): void {
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.writing === null && this.fh !== null) this.pump();
+  }
+
+  private pump(): void {
+    if (this.writing !== null || this.fh === null || this.queue.length === 0) return;
+    // writeLoop awaits before it can return (the queue is not empty), so `writing` is set first
+    this.writing = this.writeLoop();
+  }
+
+  /**
+   * Writes the queue until it is empty. Clears {@link writing} itself, in the same synchronous
+   * run as its last queue check: a chunk queued later (even from a microtask woken by
+   * {@link wake}) then starts a new loop instead of waiting in the queue.
+   */
+  private async writeLoop(): Promise<void> {
+    const fh = this.fh!;
+    while (this.queue.length > 0 && this.error === null) {
+      let n = 0;
+      let bytes = 0;
+      while (n < this.queue.length && bytes < WRITE_BATCH) bytes += this.queue[n++]!.length;
+      let batch = this.queue.splice(0, n);
+      try {
+        let left = bytes;
+        while (left > 0) {
+          const { bytesWritten } = await fh.writev(batch);
+          left -= bytesWritten;
+          if (left > 0) batch = skipBytes(batch, bytesWritten);
+        }
+        this.unsynced += bytes;
+        if (this.autosync && this.unsynced >= AUTOSYNC_BYTES) {
+          this.unsynced = 0;
+          await fh.datasync();
+        }
+      } catch (e) {
+        this.error = e as Error;
+      }
+      this.queued -= bytes;
+      if (this.queued < QUEUE_LOW_WATER || this.error !== null) this.wake();
+    }
+    this.writing = null;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    if (w.length === 0) return;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+}
+
+/** The buffers of `batch` after its first `n` bytes (a short writev). */
+function skipBytes(batch: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < batch.length && n >= batch[i]!.length) n -= batch[i++]!.length;
+  const rest = batch.slice(i);
+  if (n > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }

@@ -363,7 +363,32 @@ export class Server {
       setImmediate(this.flushTurnFn);
     }
   }
-  private readonly flushTurnFn = (): void => this.flushTurn();
+  private readonly flushTurnFn = (): void => {
+    try {
+      this.flushTurn();
+    } finally {
+      if (this.afterReplyQueue.length > 0) {
+        const q = this.afterReplyQueue;
+        this.afterReplyQueue = [];
+        for (const f of q) f();
+      }
+    }
+  };
+  private afterReplyQueue: Array<() => void> = [];
+
+  /**
+   * Runs `fn` once in the next event-loop turn, after that turn's replies were handed to the
+   * sockets: background work (a snapshot slice) then never delays the replies of the commands
+   * the turn executed. `fn` runs in the check phase like a setImmediate callback; when the turn
+   * has replies to write, right after they are written.
+   */
+  afterReplies(fn: () => void): void {
+    setImmediate(() => {
+      // replies scheduled during this turn's I/O have their flush queued behind this callback
+      if (this.flushScheduled) this.afterReplyQueue.push(fn);
+      else fn();
+    });
+  }
 
   /**
    * End of an event-loop turn: runs the before-reply hooks (AOF write and fsync under `always`),

@@ -89,6 +89,55 @@ test('BGSAVE saves exactly the dataset at its start while clients keep writing',
   }
 });
 
+test('BGSAVE keeps the start-time contents of collections renamed, moved, re-expired and then changed in place', { timeout: 170000 }, async () => {
+  const dir = tmp();
+  // an LFU policy makes every key carry FREQ, also in the copies taken before in-place changes
+  const s = await startAmber({ dir, 'maxmemory-policy': 'allkeys-lfu' });
+  const c = await RawClient.connect(s.port);
+  const n = 3000;
+  const cmds: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const f: string[] = [];
+    for (let j = 0; j < 20; j++) f.push(`f${j}`, `v${i}-${j}`);
+    cmds.push(['HSET', `h:${i}`, ...f], ['SADD', `set:${i}`, 'a', 'b', String(i)], ['RPUSH', `l:${i}`, 'x', 'y', String(i)],
+      ['ZADD', `z:${i}`, '1', 'a', String(i), 'b'], ['SET', `s:${i}`, `str${i}`]);
+    if (i % 3 === 0) cmds.push(['PEXPIRE', `h:${i}`, '100000000']);
+    if (i % 500 === 0) await c.pipeline(cmds.splice(0));
+  }
+  await c.pipeline(cmds);
+  const expected = await keyspaceDump(s.port);
+  const w = await RawClient.connect(s.port);
+  for (let round = 0; round < 200; round++) {
+    // the first batch goes in the same read as BGSAVE: it runs before any slice of the snapshot
+    const batch: string[][] = round === 0 ? [['BGSAVE']] : [];
+    for (let j = 0; j < 50; j++) {
+      const i = (round * 50 + j) % n;
+      // the value object moves to another key (or db) and is then changed in place there
+      batch.push(['RENAME', `h:${i}`, `hr:${i}`], ['HSET', `hr:${i}`, 'f0', 'changed'], ['HDEL', `hr:${i}`, 'f1']);
+      batch.push(['MOVE', `set:${i}`, '2'], ['SELECT', '2'], ['SADD', `set:${i}`, 'moved'], ['SELECT', '0']);
+      // TTL changes keep the value object, then an in-place change follows
+      batch.push(['EXPIRE', `l:${i}`, '1000'], ['RPUSH', `l:${i}`, 'more'], ['PERSIST', `l:${i}`], ['LPOP', `l:${i}`]);
+      batch.push(['COPY', `z:${i}`, `zc:${i}`], ['ZINCRBY', `z:${i}`, '5', 'a'], ['DEL', `z:${(i + 1) % n}`], ['ZADD', `z:${(i + 1) % n}`, '9', 'new']);
+      batch.push(['APPEND', `s:${i}`, '+'], ['SET', `s:${(i + 7) % n}`, 'over'], ['SET', `fresh:${i}`, 'n']);
+    }
+    const replies = await w.pipeline(batch);
+    if (round === 0) assert.equal(replies[0], '+Background saving started\r\n');
+    if ((await c.call('INFO', 'persistence')).includes('rdb_bgsave_in_progress:0')) break;
+  }
+  const info = await waitSaved(c);
+  assert.match(info, /rdb_last_bgsave_status:ok/);
+  w.close();
+  c.close();
+  await s.close();
+  const s2 = await startAmber({ dir, save: '' });
+  assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+  if (redisAvailable()) {
+    const check = spawnSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  }
+});
+
 test('a failed BGSAVE sets err status and MISCONF with save points, cleared by the next success', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '3600 1' });

@@ -32,7 +32,7 @@ function dumpNow(ks: Keyspace): string[] {
 test('a snapshot equals the keyspace at its start whatever writes, deletes, flushes and swaps follow', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 3000 }), fc.string()), { maxLength: 3000 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 3000 }), fc.string()), { minLength: 200, maxLength: 3000 }),
       fc.array(
         fc.oneof(
           fc.record({ op: fc.constant('set'), db: fc.integer({ min: 0, max: 2 }), k: fc.integer({ min: 0, max: 4000 }), v: fc.string() }),
@@ -41,7 +41,7 @@ test('a snapshot equals the keyspace at its start whatever writes, deletes, flus
           fc.record({ op: fc.constant('flush'), db: fc.integer({ min: 0, max: 2 }), k: fc.constant(0), v: fc.constant('') }),
           fc.record({ op: fc.constant('swap'), db: fc.integer({ min: 0, max: 2 }), k: fc.integer({ min: 0, max: 2 }), v: fc.constant('') }),
         ),
-        { maxLength: 300 },
+        { minLength: 50, maxLength: 300 },
       ),
       (initial, ops) => {
         const ks = new Keyspace(3);

@@ -36,6 +36,22 @@ abstract class SegTable<S extends Map<string, string> | Set<string>> {
     this.segs = [first];
   }
 
+  /**
+   * Presizes an empty table for `n` entries: as many segments (a power of two) as growth to
+   * `n` would have made, so that bulk inserts (RDB loading) never split a segment.
+   */
+  reserve(n: number): void {
+    if (this.size !== 0 || this.segs.length !== 1) return;
+    let level = 0;
+    while ((1 << level) * LOAD < n && level < 24) level++;
+    if (level === 0) return;
+    const segs: S[] = [this.segs[0]!];
+    for (let i = 1; i < 1 << level; i++) segs.push(this.newSeg());
+    this.segs = segs;
+    this.level = level;
+    this.splitNext = 0;
+  }
+
   protected abstract newSeg(): S;
   /**
    * Splits `from` by bit `bit` of its keys' hashes into two new segments [without, with]

@@ -55,6 +55,18 @@ export class Hash extends RObject {
     return h;
   }
 
+  /**
+   * A hash in listpack form whose flat string is already built: `flat` holds `n` pairs in the
+   * format described at {@link lpHeader} (RDB loading writes it straight from a listpack).
+   * The caller guarantees the format and that the fields are distinct.
+   */
+  static fromFlat(flat: string, n: number): Hash {
+    const h = new Hash();
+    h.lp = flat;
+    h.n = n;
+    return h;
+  }
+
   /** 'hash', on the prototype rather than in every instance. */
   get type(): 'hash' {
     return 'hash';
@@ -232,6 +244,9 @@ export class Hash extends RObject {
     return h;
   }
 }
+
+/** First char of a long {@link lpHeader}: lengths from this value up take 5 chars. */
+export const LP_LONG_HEADER = 254;
 
 /**
  * The length header of one listpack entry: one char for lengths below 254, else char 254 and

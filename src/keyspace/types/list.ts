@@ -42,6 +42,25 @@ export class ListObject extends RObject {
     return l;
   }
 
+  /**
+   * A list of the strings in `items`, head first (RDB loading): pages cut straight from the
+   * array and packed as pushing every item at the tail would leave them. `items` is not kept.
+   */
+  static fromArray(items: readonly string[]): ListObject {
+    const l = new ListObject();
+    const n = items.length;
+    for (let i = 0; i < n; i += PAGE_MAX) {
+      const p = new Page();
+      // a full ring: the next push grows it as any ring grows
+      p.ring = items.slice(i, i + PAGE_MAX);
+      p.count = p.ring.length;
+      l.linkTail(p);
+    }
+    l.length = n;
+    for (let p = l.head; p !== null; p = p.next) l.maybePack(p);
+    return l;
+  }
+
   /** A deep copy (COPY): packed pages are immutable strings and are shared. */
   clone(): ListObject {
     const l = new ListObject();
@@ -481,7 +500,47 @@ export class ListObject extends RObject {
   forEach(fn: (v: string, index: number) => void): void {
     let idx = 0;
     for (let p = this.head; p !== null; p = p.next) {
+      if (p.packed !== null) {
+        // walk the packed page once (pageGet per offset would rescan it from its start)
+        const s = p.packed;
+        let pos = 0;
+        for (let k = 0; k < p.count; k++) {
+          const d = dataStart(s, pos);
+          const n = scanLen;
+          fn(s.slice(d, d + n), idx++);
+          pos = d + n + 2;
+        }
+        continue;
+      }
       for (let k = 0; k < p.count; k++) fn(pageGet(p, k), idx++);
+    }
+  }
+
+  /**
+   * Calls `fn(ctx, s, start, len)` for each element from head to tail, the element being the
+   * range [start, start+len) of `s` (a packed page's string, or the element itself), so that an
+   * encoder can copy its bytes without slicing it out.
+   */
+  forEachRange<C>(fn: (ctx: C, s: string, start: number, len: number) => void, ctx: C): void {
+    for (let p = this.head; p !== null; p = p.next) {
+      if (p.packed !== null) {
+        const s = p.packed;
+        let pos = 0;
+        for (let k = 0; k < p.count; k++) {
+          const d = dataStart(s, pos);
+          const n = scanLen;
+          fn(ctx, s, d, n);
+          pos = d + n + 2;
+        }
+        continue;
+      }
+      const ring = p.ring!;
+      let i = p.start;
+      for (let k = 0; k < p.count; k++) {
+        const v = ring[i]!;
+        fn(ctx, v, 0, v.length);
+        if (++i === ring.length) i = 0;
+      }
     }
   }
 

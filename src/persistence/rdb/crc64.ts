@@ -3,7 +3,7 @@
  * 0xad93d23594c935a9, initial value 0, no final xor. crc64("123456789") = 0xe9c6d914c4b8d9ca.
  *
  * The 64-bit state is kept as two uint32 halves so that no BigInt is needed per byte; tables are
- * for slicing-by-8 so a 1 MB value costs about a millisecond.
+ * for slicing-by-16 (crcspeed's idea, twice as wide), several hundred MB/s.
  */
 
 
@@ -11,50 +11,91 @@
 const RPOLY_HI = 0x95ac9329;
 const RPOLY_LO = 0xac4bc9b5;
 
-/** 8 tables of 256 entries, lo and hi halves; table k advances the CRC over k+1 zero bytes. */
-const TLO: Uint32Array[] = [];
-const THI: Uint32Array[] = [];
+/**
+ * 16 tables of 256 entries in one array each for the lo and hi halves: entry `k*256 + n`
+ * advances the CRC of byte n over k more zero bytes (slicing-by-16). One flat Int32Array per
+ * half keeps every lookup a single bounds-checked load.
+ */
+const SLICES = 16;
+const TL = new Int32Array(256 * SLICES);
+const TH = new Int32Array(256 * SLICES);
 
 (function buildTables(): void {
-  const lo0 = new Uint32Array(256);
-  const hi0 = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let lo = n;
     let hi = 0;
     for (let k = 0; k < 8; k++) {
       const bit = lo & 1;
-      lo = ((lo >>> 1) | (hi << 31)) >>> 0;
+      lo = (lo >>> 1) | (hi << 31);
       hi = hi >>> 1;
       if (bit) {
-        lo = (lo ^ RPOLY_LO) >>> 0;
-        hi = (hi ^ RPOLY_HI) >>> 0;
+        lo ^= RPOLY_LO;
+        hi ^= RPOLY_HI;
       }
     }
-    lo0[n] = lo;
-    hi0[n] = hi;
+    TL[n] = lo;
+    TH[n] = hi;
   }
-  TLO.push(lo0);
-  THI.push(hi0);
-  for (let t = 1; t < 8; t++) {
-    const plo = TLO[t - 1]!;
-    const phi = THI[t - 1]!;
-    const lo = new Uint32Array(256);
-    const hi = new Uint32Array(256);
+  for (let t = 1; t < SLICES; t++) {
     for (let n = 0; n < 256; n++) {
       // one more zero byte: crc = T0[crc & 0xff] ^ (crc >> 8)
-      const clo = plo[n]!;
-      const chi = phi[n]!;
+      const clo = TL[(t - 1) * 256 + n]!;
+      const chi = TH[(t - 1) * 256 + n]!;
       const idx = clo & 0xff;
-      lo[n] = (lo0[idx]! ^ ((clo >>> 8) | (chi << 24))) >>> 0;
-      hi[n] = (hi0[idx]! ^ (chi >>> 8)) >>> 0;
+      TL[t * 256 + n] = TL[idx]! ^ ((clo >>> 8) | (chi << 24));
+      TH[t * 256 + n] = TH[idx]! ^ (chi >>> 8);
     }
-    TLO.push(lo);
-    THI.push(hi);
   }
 })();
 
-const [T0L, T1L, T2L, T3L, T4L, T5L, T6L, T7L] = TLO as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-const [T0H, T1H, T2H, T3H, T4H, T5H, T6H, T7H] = THI as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+/** Bytes per crcBlocks call (a multiple of 16). */
+const CRC_SLICE = 64 * 1024;
+
+/** The CRC state between the helpers below (int32 bit patterns of the two halves). */
+let stLo = 0;
+let stHi = 0;
+
+/**
+ * Slicing-by-16 over the whole 16-byte groups of [i, end): returns where it stopped. Kept apart
+ * from the byte loop so that each loop is optimized with its own type feedback (a single
+ * function was seen deoptimizing on its rarely-run tail loop in the middle of a save).
+ */
+function crcBlocks(buf: Uint8Array, i: number, end: number): number {
+  let lo = stLo;
+  let hi = stHi;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  while (end - i >= 16) {
+    const a = lo ^ dv.getInt32(i, true);
+    const b = hi ^ dv.getInt32(i + 4, true);
+    const c = dv.getInt32(i + 8, true);
+    const d = dv.getInt32(i + 12, true);
+    lo = TL[3840 + (a & 255)]! ^ TL[3584 + ((a >>> 8) & 255)]! ^ TL[3328 + ((a >>> 16) & 255)]! ^ TL[3072 + (a >>> 24)]! ^
+      TL[2816 + (b & 255)]! ^ TL[2560 + ((b >>> 8) & 255)]! ^ TL[2304 + ((b >>> 16) & 255)]! ^ TL[2048 + (b >>> 24)]! ^
+      TL[1792 + (c & 255)]! ^ TL[1536 + ((c >>> 8) & 255)]! ^ TL[1280 + ((c >>> 16) & 255)]! ^ TL[1024 + (c >>> 24)]! ^
+      TL[768 + (d & 255)]! ^ TL[512 + ((d >>> 8) & 255)]! ^ TL[256 + ((d >>> 16) & 255)]! ^ TL[d >>> 24]!;
+    hi = TH[3840 + (a & 255)]! ^ TH[3584 + ((a >>> 8) & 255)]! ^ TH[3328 + ((a >>> 16) & 255)]! ^ TH[3072 + (a >>> 24)]! ^
+      TH[2816 + (b & 255)]! ^ TH[2560 + ((b >>> 8) & 255)]! ^ TH[2304 + ((b >>> 16) & 255)]! ^ TH[2048 + (b >>> 24)]! ^
+      TH[1792 + (c & 255)]! ^ TH[1536 + ((c >>> 8) & 255)]! ^ TH[1280 + ((c >>> 16) & 255)]! ^ TH[1024 + (c >>> 24)]! ^
+      TH[768 + (d & 255)]! ^ TH[512 + ((d >>> 8) & 255)]! ^ TH[256 + ((d >>> 16) & 255)]! ^ TH[d >>> 24]!;
+    i += 16;
+  }
+  stLo = lo;
+  stHi = hi;
+  return i;
+}
+
+/** The plain table-driven step over each byte of [i, end). */
+function crcBytes(buf: Uint8Array, i: number, end: number): void {
+  let lo = stLo;
+  let hi = stHi;
+  for (; i < end; i++) {
+    const idx = (lo ^ buf[i]!) & 0xff;
+    lo = TL[idx]! ^ ((lo >>> 8) | (hi << 24));
+    hi = TH[idx]! ^ (hi >>> 8);
+  }
+  stLo = lo;
+  stHi = hi;
+}
 
 /** A running CRC-64 (the state of rio's cksum). */
 export class Crc64 {
@@ -63,27 +104,15 @@ export class Crc64 {
 
   /** Feeds bytes [start, end) of `buf`. */
   update(buf: Uint8Array, start = 0, end = buf.length): this {
-    let lo = this.lo;
-    let hi = this.hi;
+    stLo = this.lo | 0;
+    stHi = this.hi | 0;
     let i = start;
-    // slicing-by-8 over aligned groups of 8 bytes
-    while (end - i >= 8) {
-      const a = (lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))) >>> 0;
-      const b = (hi ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24))) >>> 0;
-      lo = (T7L[a & 0xff]! ^ T6L[(a >>> 8) & 0xff]! ^ T5L[(a >>> 16) & 0xff]! ^ T4L[a >>> 24]! ^
-        T3L[b & 0xff]! ^ T2L[(b >>> 8) & 0xff]! ^ T1L[(b >>> 16) & 0xff]! ^ T0L[b >>> 24]!) >>> 0;
-      hi = (T7H[a & 0xff]! ^ T6H[(a >>> 8) & 0xff]! ^ T5H[(a >>> 16) & 0xff]! ^ T4H[a >>> 24]! ^
-        T3H[b & 0xff]! ^ T2H[(b >>> 8) & 0xff]! ^ T1H[(b >>> 16) & 0xff]! ^ T0H[b >>> 24]!) >>> 0;
-      i += 8;
-    }
-    for (; i < end; i++) {
-      const idx = (lo ^ buf[i]!) & 0xff;
-      const nlo = (lo >>> 8) | (hi << 24);
-      lo = (T0L[idx]! ^ nlo) >>> 0;
-      hi = (T0H[idx]! ^ (hi >>> 8)) >>> 0;
-    }
-    this.lo = lo;
-    this.hi = hi;
+    // 64 KB per call: a multi-megabyte buffer (the loader's 4 MB reads) would otherwise run its
+    // first pass in unoptimized code until on-stack replacement kicks in
+    while (end - i >= 16) i = crcBlocks(buf, i, Math.min(end, i + CRC_SLICE));
+    if (i < end) crcBytes(buf, i, end);
+    this.lo = stLo >>> 0;
+    this.hi = stHi >>> 0;
     return this;
   }
 

@@ -14,12 +14,12 @@ import {
 } from '../../keyspace/types/stream.js';
 import { RdbReader, RdbError, scanDouble } from './reader.js';
 import * as C from './constants.js';
-import { lpDecode, lpElementSize } from './listpack.js';
+import { lpDecode, lpElementSize, lpValidate, lpRead, lpEntry, LP_HDR_SIZE } from './listpack.js';
 import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildList, buildSet, buildHash, buildZSet, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildList, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -319,8 +319,7 @@ function skipModuleValue(r: RdbReader, name: string): void {
 /** A decoded element as a score (zzlGetScore: strtod of a string element). */
 function elementScore(e: PackedElement): number {
   if (typeof e !== 'string') return Number(e);
-  const v = scanDouble(e);
-  return v === null ? 0 : v;
+  return listpackScore(e);
 }
 
 /** The elements of a pairs encoding (hash or zset): even count, no duplicate first halves. */
@@ -432,16 +431,28 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
             throw r.error('Quicklist integrity check failed.', nodeAt);
           }
         }
-        const b = r.readBlob();
+        const b = r.readBlobTransient();
         if (b.end === b.start) throw r.error('Quicklist integrity check failed: empty node', nodeAt);
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
           items.push(b.buf.latin1Slice(b.start, b.end));
           continue;
         }
-        const els = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? lpDecode(b.buf, b.start, b.end - b.start) : zlDecode(b.buf, b.start, b.end - b.start);
-        if (els === null) {
-          throw r.error(type === C.RDB_TYPE_LIST_QUICKLIST_2 ? 'Listpack integrity check failed.' : 'Ziplist integrity check failed.', nodeAt);
+        if (type === C.RDB_TYPE_LIST_QUICKLIST_2) {
+          const count = lpValidate(b.buf, b.start, b.end - b.start);
+          if (count < 0) throw r.error('Listpack integrity check failed.', nodeAt);
+          // one native call for the node; items are cut from it (a list's inner pages copy
+          // them when packed, so at most the end pages keep a node-sized string alive)
+          const whole = b.buf.latin1Slice(b.start, b.end);
+          const e = lpEntry;
+          let p = b.start + LP_HDR_SIZE;
+          for (let k = 0; k < count; k++) {
+            p = lpRead(b.buf, p);
+            items.push(e.isStr ? whole.slice(e.start - b.start, e.start - b.start + e.len) : String(e.int));
+          }
+          continue;
         }
+        const els = zlDecode(b.buf, b.start, b.end - b.start);
+        if (els === null) throw r.error('Ziplist integrity check failed.', nodeAt);
         for (const e of els) items.push(elementToString(e));
       }
       if (items.length === 0) return null;
@@ -449,7 +460,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     }
 
     case C.RDB_TYPE_HASH_ZIPMAP: {
-      const b = r.readBlob();
+      const b = r.readBlobTransient();
       const flat = zipmapDecode(b.buf, b.start, b.end - b.start);
       if (flat === null) throw fail('Zipmap integrity check failed.');
       const h = buildHash(flat, 'zipmap', limits);
@@ -458,7 +469,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     }
 
     case C.RDB_TYPE_LIST_ZIPLIST: {
-      const b = r.readBlob();
+      const b = r.readBlobTransient();
       const els = zlDecode(b.buf, b.start, b.end - b.start);
       if (els === null) throw fail('List ziplist integrity check failed.');
       if (els.length === 0) return null;
@@ -466,7 +477,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     }
 
     case C.RDB_TYPE_SET_INTSET: {
-      const b = r.readBlob();
+      const b = r.readBlobTransient();
       const members = intsetDecode(b.buf, b.start, b.end - b.start);
       if (members === null) throw fail('Intset integrity check failed.');
       const s = buildSet(members, limits);
@@ -474,24 +485,45 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       return s;
     }
 
-    case C.RDB_TYPE_ZSET_ZIPLIST:
     case C.RDB_TYPE_ZSET_LISTPACK: {
-      const b = r.readBlob();
-      const els = type === C.RDB_TYPE_ZSET_ZIPLIST ? zlDecode(b.buf, b.start, b.end - b.start) : lpDecode(b.buf, b.start, b.end - b.start);
-      if (!checkPairs(els)) {
-        throw fail(type === C.RDB_TYPE_ZSET_ZIPLIST ? 'Zset ziplist integrity check failed.' : 'Zset listpack integrity check failed.');
-      }
+      const b = r.readBlobTransient();
+      const count = lpValidate(b.buf, b.start, b.end - b.start);
+      if (count < 0 || count & 1) throw fail('Zset listpack integrity check failed.');
+      if (count === 0) return null;
+      const z = zsetFromListpack(b.buf, b.start, b.end - b.start, count, limits);
+      if (z === null) throw fail('Zset listpack integrity check failed.');
+      return z;
+    }
+
+    case C.RDB_TYPE_ZSET_ZIPLIST: {
+      const b = r.readBlobTransient();
+      const els = zlDecode(b.buf, b.start, b.end - b.start);
+      if (!checkPairs(els)) throw fail('Zset ziplist integrity check failed.');
       if (els.length === 0) return null;
       return zsetFromPairs(els, limits);
     }
 
-    case C.RDB_TYPE_HASH_ZIPLIST:
     case C.RDB_TYPE_HASH_LISTPACK: {
-      const b = r.readBlob();
-      const els = type === C.RDB_TYPE_HASH_ZIPLIST ? zlDecode(b.buf, b.start, b.end - b.start) : lpDecode(b.buf, b.start, b.end - b.start);
-      if (!checkPairs(els)) {
-        throw fail(type === C.RDB_TYPE_HASH_ZIPLIST ? 'Hash ziplist integrity check failed.' : 'Hash listpack integrity check failed.');
+      const b = r.readBlobTransient();
+      const count = lpValidate(b.buf, b.start, b.end - b.start);
+      if (count < 0 || count & 1) throw fail('Hash listpack integrity check failed.');
+      if (count === 0) return null;
+      if (count >> 1 <= limits.hashEntries) {
+        const h = hashFromListpack(b.buf, b.start, count);
+        if (h === null) throw fail('Hash listpack integrity check failed.');
+        return h;
       }
+      // too many pairs for a listpack: a hashtable from the elements
+      const els = lpDecode(b.buf, b.start, b.end - b.start)!;
+      const h = buildHash(strings(els), 'listpack', limits);
+      if (h === null) throw fail('Hash listpack integrity check failed.');
+      return h;
+    }
+
+    case C.RDB_TYPE_HASH_ZIPLIST: {
+      const b = r.readBlobTransient();
+      const els = zlDecode(b.buf, b.start, b.end - b.start);
+      if (!checkPairs(els)) throw fail('Hash ziplist integrity check failed.');
       if (els.length === 0) return null;
       const h = buildHash(strings(els), 'listpack', limits);
       if (h === null) throw fail('Hash listpack integrity check failed.');

@@ -11,12 +11,12 @@
 import type { Value } from '../../keyspace/types/object.js';
 import { Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
 import { ZSet } from '../../keyspace/types/zset.js';
-import { Hash } from '../../keyspace/types/hash.js';
+import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
 import { formatG } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
-import { lzfCompress } from './lzf.js';
+import { lzfCompressInto, LZF_SLACK } from './lzf.js';
 import { ListpackWriter, lpElementSize } from './listpack.js';
 import { intsetEncode } from './intset.js';
 import { strToInt64 } from './intconv.js';
@@ -44,6 +44,13 @@ export const DEFAULT_SAVE_OPTIONS: Readonly<RdbSaveOptions> = Object.freeze({
 });
 
 const BUF_SIZE = 64 * 1024;
+/** Copies up to this many bytes are done in a JS loop rather than a native call. */
+const SHORT_COPY = 64;
+
+/** Bytes rdbSaveLen takes for `v`. */
+function lenSize(v: number): number {
+  return v < 1 << 6 ? 1 : v < 1 << 14 ? 2 : v <= 0xffffffff ? 5 : 9;
+}
 
 /** Elements at least this long go in their own PLAIN quicklist node (packed_threshold, 1 GB). */
 const PACKED_THRESHOLD = 1 << 30;
@@ -128,8 +135,15 @@ export class RdbWriter {
       return;
     }
     this.ensure(n);
-    this.buf.set(b.subarray(start, end), this.pos);
-    this.pos += n;
+    const buf = this.buf;
+    const p = this.pos;
+    if (n <= SHORT_COPY) {
+      // a short copy in JS costs less than a subarray view and a native copy
+      for (let j = 0; j < n; j++) buf[p + j] = b[start + j]!;
+    } else {
+      buf.set(start === 0 && end === b.length ? b : b.subarray(start, end), p);
+    }
+    this.pos = p + n;
   }
 
   /** A latin1 string's bytes. */
@@ -140,8 +154,14 @@ export class RdbWriter {
       return;
     }
     this.ensure(n);
-    this.buf.latin1Write(s, this.pos, n);
-    this.pos += n;
+    const buf = this.buf;
+    const p = this.pos;
+    if (n <= SHORT_COPY) {
+      for (let j = 0; j < n; j++) buf[p + j] = s.charCodeAt(j);
+    } else {
+      buf.latin1Write(s, p, n);
+    }
+    this.pos = p + n;
   }
 
   /** rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit length. */
@@ -228,13 +248,17 @@ export class RdbWriter {
     }
     if (this.opts.compression && n > 20) {
       let src: Buffer;
-      if (n <= this.scratch.length) {
+      if (n <= SHORT_COPY) {
+        src = this.scratch;
+        for (let j = 0; j < n; j++) src[j] = s.charCodeAt(j);
+      } else if (n <= this.scratch.length) {
         this.scratch.latin1Write(s, 0, n);
         src = this.scratch;
       } else {
         src = Buffer.from(s, 'latin1');
       }
-      if (this.lzf(src, 0, n)) return;
+      // rdbSaveLzfStringObject: worth it only when it saves at least 4 bytes
+      if (this.lzfInto(src, 0, n, n - 4, n - 4)) return;
     }
     this.len(n);
     if (n > 0) this.latin1(s);
@@ -247,7 +271,7 @@ export class RdbWriter {
       const v = strToInt64(b.latin1Slice(start, end));
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
-    if (this.opts.compression && n > 20 && this.lzf(b, start, n)) return;
+    if (this.opts.compression && n > 20 && this.lzfInto(b, start, n, n - 4, n - 4)) return;
     this.len(n);
     this.bytes(b, start, end);
   }
@@ -260,24 +284,47 @@ export class RdbWriter {
   lzfBlob(node: Buffer): boolean {
     const sz = node.length;
     if (sz < 48) return false;
-    const out = lzfCompress(node, sz);
-    if (out === null || out.length + 8 >= sz) return false;
-    this.u8((C.RDB_ENCVAL << 6) | C.RDB_ENC_LZF);
-    this.len(out.length);
-    this.len(sz);
-    this.bytes(out);
+    return this.lzfInto(node, 0, sz, sz, sz - 9);
+  }
+
+  /**
+   * Compresses bytes [start, start+n) of `src` into at most `outLen` bytes straight into the
+   * output buffer and, when the result has at most `accept` bytes, writes it as an LZF string
+   * (RDB_ENC_LZF, compressed length, original length, data) and returns true; otherwise
+   * writes nothing and returns false.
+   */
+  private lzfInto(src: Uint8Array, start: number, n: number, outLen: number, accept: number): boolean {
+    if (outLen <= 0) return false;
+    const hn = lenSize(n);
+    const hcMax = lenSize(outLen);
+    const room = 1 + hcMax + hn + outLen + LZF_SLACK;
+    this.ensure(room);
+    const buf = this.buf;
+    const p = this.pos;
+    const dataAt = p + 1 + hcMax + hn;
+    const clen = lzfCompressInto(src, start, n, buf, dataAt, outLen);
+    if (clen === 0 || clen > accept) return false;
+    const hc = lenSize(clen);
+    if (hc < hcMax) {
+      // the compressed length needs a shorter header than its bound: move the data back
+      const to = p + 1 + hc + hn;
+      if (clen <= SHORT_COPY) for (let j = 0; j < clen; j++) buf[to + j] = buf[dataAt + j]!;
+      else buf.copyWithin(to, dataAt, dataAt + clen);
+    }
+    buf[p] = (C.RDB_ENCVAL << 6) | C.RDB_ENC_LZF;
+    this.pos = p + 1;
+    this.len(clen);
+    this.len(n);
+    this.pos += clen;
     return true;
   }
 
-  /** rdbSaveLzfStringObject: writes and returns true when compression saves at least 4 bytes. */
-  private lzf(src: Buffer, start: number, n: number): boolean {
-    const out = lzfCompress(src, n - 4, start, n);
-    if (out === null) return false;
-    this.u8((C.RDB_ENCVAL << 6) | C.RDB_ENC_LZF);
-    this.len(out.length);
-    this.len(n);
-    this.bytes(out);
-    return true;
+  /**
+   * Reuse mode: after a value too big for the 64 KB buffer made it grow, goes back to a small
+   * buffer, so that a writer kept for many values does not hold a huge one.
+   */
+  trim(): void {
+    if (this.reuse && this.pos === 0 && this.buf.length > BUF_SIZE) this.buf = Buffer.allocUnsafe(4096);
   }
 
   /** Flushes and returns the CRC-64 of everything written (the writer must be done). */
@@ -305,7 +352,60 @@ export function d2string(v: number): string {
   if (v === -Infinity) return '-inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   if (v > -4503599627370495 && v < 4503599627370496 && Number.isInteger(v)) return String(v);
-  return formatG(v, 17);
+  // zsets often repeat scores: a small direct-mapped cache keyed by the double's bits
+  d2sKey[0] = v;
+  // short mantissas leave the low bits zero: mix the high word down before masking
+  let h = d2sBits[0]! ^ Math.imul(d2sBits[1]!, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  const slot = (h ^ (h >>> 16)) & (D2S_CACHE - 1);
+  if (d2sCacheKey[slot] === v) return d2sCacheVal[slot]!;
+  const short = exactShortDecimal(v);
+  const out = short !== null ? short : formatG(v, 17);
+  d2sCacheKey[slot] = v;
+  d2sCacheVal[slot] = out;
+  return out;
+}
+
+/** d2string cache: slots keyed by the value (NaN, infinities and zeros never get here). */
+const D2S_CACHE = 4096;
+const d2sCacheKey = new Float64Array(D2S_CACHE);
+const d2sCacheVal: string[] = new Array<string>(D2S_CACHE).fill('0');
+const d2sKey = new Float64Array(1);
+const d2sBits = new Int32Array(d2sKey.buffer);
+
+const POW5 = [1, 5, 25, 125, 625, 3125, 15625, 78125, 390625, 1953125, 9765625, 48828125, 244140625, 1220703125,
+  6103515625, 30517578125, 152587890625, 762939453125, 3814697265625, 19073486328125, 95367431640625, 476837158203125];
+
+/**
+ * %.17g of `v` when it is cheap to get: when JS's shortest form of `v` is a plain decimal
+ * (no exponent) of at most 16 significant digits that is *exactly* `v`, printing 17 significant
+ * digits of the exact value and stripping trailing zeros gives that same decimal (1.5, 0.25,
+ * 123.125). Null otherwise (0.1 is not exactly 0.1: %.17g shows 0.10000000000000001).
+ * Exactness: v = N / 10^f exactly iff a = v * 2^f (an exact scaling) is an integer and
+ * a * 5^f = N, checked below 2^53 where the product is exact.
+ */
+function exactShortDecimal(v: number): string | null {
+  const a0 = v < 0 ? -v : v;
+  // %g switches to an exponent below 1e-4; JS's shortest form switches at 1e21
+  if (!(a0 >= 1e-4 && a0 < 1e16)) return null;
+  const str = String(v);
+  const dot = str.indexOf('.');
+  if (dot < 0 || str.indexOf('e') >= 0) return null;
+  const f = str.length - dot - 1;
+  if (f >= POW5.length) return null;
+  // the digits without sign and point, as an integer N
+  const neg = v < 0 ? 1 : 0;
+  let N = 0;
+  for (let i = neg; i < str.length; i++) {
+    if (i === dot) continue;
+    N = N * 10 + (str.charCodeAt(i) - 48);
+  }
+  if (N > 9007199254740991) return null;
+  const a = a0 * 2 ** f;
+  if (!Number.isInteger(a)) return null;
+  const prod = a * POW5[f]!;
+  if (prod !== N || prod > 9007199254740991) return null;
+  return str;
 }
 
 /**
@@ -330,14 +430,17 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
     case C.RDB_TYPE_SET: {
       const set = v as RedisSet;
       w.len(set.size);
-      for (const m of set.members()) w.string(m);
+      set.forEach(writeString, w);
       return;
     }
     case C.RDB_TYPE_ZSET_LISTPACK: {
       const lp = scratchLp.reset();
       (v as ZSet).forEach((m, s) => {
         lp.appendString(m);
-        lp.appendString(d2string(s));
+        // d2string then lpAppend: an integral score within d2string's integer range is
+        // stored as that integer; append it directly rather than print and parse it
+        if (s > -4503599627370495 && s < 4503599627370496 && Number.isInteger(s) && !Object.is(s, -0)) lp.appendInteger(s);
+        else lp.appendString(d2string(s));
       });
       w.blob(lp.finishView());
       return;
@@ -347,17 +450,14 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       return;
     case C.RDB_TYPE_HASH_LISTPACK: {
       const lp = scratchLp.reset();
-      (v as Hash).forEach(appendPair, lp);
+      lp.appendFlat((v as Hash).lp!, LP_LONG_HEADER);
       w.blob(lp.finishView());
       return;
     }
     case C.RDB_TYPE_HASH: {
       const h = v as Hash;
       w.len(h.size);
-      for (const [f, val] of h.pairs()) {
-        w.string(f);
-        w.string(val);
-      }
+      h.forEach(writePair, w);
       return;
     }
     case C.RDB_TYPE_STREAM_LISTPACKS_2:
@@ -372,9 +472,13 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
  */
 const scratchLp = new ListpackWriter(4096);
 
-function appendPair(lp: ListpackWriter, f: string, v: string): void {
-  lp.appendString(f);
-  lp.appendString(v);
+function writeString(w: RdbWriter, s: string): void {
+  w.string(s);
+}
+
+function writePair(w: RdbWriter, f: string, v: string): void {
+  w.string(f);
+  w.string(v);
 }
 
 function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
@@ -391,32 +495,10 @@ function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
  * tail would have (_quicklistNodeAllowInsert of Redis 7.0 with list-max-listpack-size `fill`),
  * each a PACKED listpack, or a PLAIN node for an item of 1 GB or more.
  */
-function writeQuicklist(w: RdbWriter, items: Iterable<string>, fill: number): void {
-  const nodes: Array<Buffer | string> = [];
-  let cur: ListpackWriter | null = null;
-  const sizeLimit = fill < 0 ? (-fill - 1 < OPTIMIZATION_LEVEL.length ? OPTIMIZATION_LEVEL[-fill - 1]! : 0) : 0;
-  for (const item of items) {
-    const sz = item.length;
-    if (sz >= PACKED_THRESHOLD) {
-      if (cur !== null) nodes.push(cur.finish());
-      cur = null;
-      nodes.push(item);
-      continue;
-    }
-    let allow = false;
-    if (cur !== null) {
-      const newSz = cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD;
-      if (fill < 0 && sizeLimit > 0 && newSz <= sizeLimit) allow = true;
-      else if (newSz > SIZE_SAFETY_LIMIT) allow = false;
-      else allow = cur.count < fill;
-    }
-    if (!allow) {
-      if (cur !== null) nodes.push(cur.finish());
-      cur = new ListpackWriter(256);
-    }
-    cur!.appendString(item);
-  }
-  if (cur !== null) nodes.push(cur.finish());
+function writeQuicklist(w: RdbWriter, list: ListObject, fill: number): void {
+  const qb = quicklistBuilder.start(fill);
+  list.forEachRange(quicklistAdd, qb);
+  const nodes = qb.finish();
   w.len(nodes.length);
   const depth = w.opts.limits.listCompressDepth;
   for (let i = 0; i < nodes.length; i++) {
@@ -427,6 +509,93 @@ function writeQuicklist(w: RdbWriter, items: Iterable<string>, fill: number): vo
     if (depth > 0 && i >= depth && i < nodes.length - depth && w.lzfBlob(bytes)) continue;
     w.blob(bytes);
   }
+  qb.release();
+}
+
+/** Pooled node writers kept between lists: at most this many, each at most this large. */
+const NODE_POOL_MAX = 64;
+const NODE_POOL_BYTES = 64 * 1024;
+
+/**
+ * Cuts a list into quicklist nodes as _quicklistNodeAllowInsert does. Node listpacks are built
+ * in pooled writers and handed out as views (valid until {@link release}), so saving many small
+ * lists allocates nothing per node.
+ */
+class QuicklistBuilder {
+  private readonly pool: ListpackWriter[] = [];
+  private used = 0;
+  private nodes: Array<Buffer | string> = [];
+  private cur: ListpackWriter | null = null;
+  private fill = 0;
+  private sizeLimit = 0;
+
+  start(fill: number): this {
+    this.fill = fill;
+    this.sizeLimit = fill < 0 ? (-fill - 1 < OPTIMIZATION_LEVEL.length ? OPTIMIZATION_LEVEL[-fill - 1]! : 0) : 0;
+    this.nodes = [];
+    this.cur = null;
+    this.used = 0;
+    return this;
+  }
+
+  /** Appends one item: the `sz` chars of `s` from `start`. */
+  add(s: string, start: number, sz: number): void {
+    let cur = this.cur;
+    if (sz >= PACKED_THRESHOLD) {
+      if (cur !== null) this.nodes.push(cur.finishView());
+      this.cur = null;
+      this.nodes.push(start === 0 && sz === s.length ? s : s.slice(start, start + sz));
+      return;
+    }
+    let allow = false;
+    if (cur !== null) {
+      const newSz = cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD;
+      const fill = this.fill;
+      if (fill < 0 && this.sizeLimit > 0 && newSz <= this.sizeLimit) allow = true;
+      else if (newSz > SIZE_SAFETY_LIMIT) allow = false;
+      else allow = cur.count < fill;
+    }
+    if (!allow) {
+      if (cur !== null) this.nodes.push(cur.finishView());
+      cur = this.cur = this.writer();
+    }
+    cur!.appendRange(s, start, sz);
+  }
+
+  private writer(): ListpackWriter {
+    if (this.used < NODE_POOL_MAX) {
+      let lp = this.pool[this.used];
+      if (lp === undefined) {
+        lp = new ListpackWriter(256);
+        this.pool.push(lp);
+      }
+      this.used++;
+      return lp.reset();
+    }
+    return new ListpackWriter(256);
+  }
+
+  /** The nodes: listpack views, or the item itself for a PLAIN node. */
+  finish(): Array<Buffer | string> {
+    if (this.cur !== null) this.nodes.push(this.cur.finishView());
+    this.cur = null;
+    return this.nodes;
+  }
+
+  /** Ends the views' validity; drops writers grown past the pool's size bound. */
+  release(): void {
+    for (let i = 0; i < this.used; i++) {
+      if (this.pool[i]!.capacity > NODE_POOL_BYTES) this.pool[i] = new ListpackWriter(256);
+    }
+    this.nodes = [];
+    this.used = 0;
+  }
+}
+
+const quicklistBuilder = new QuicklistBuilder();
+
+function quicklistAdd(qb: QuicklistBuilder, s: string, start: number, len: number): void {
+  qb.add(s, start, len);
 }
 
 /** One listpack node of a stream being rebuilt. */
@@ -692,7 +861,8 @@ function writeKeyValuePair(w: RdbWriter, key: string, value: Value, expireAt: nu
  */
 export function dumpPayload(v: Value, opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS): Buffer {
   const chunks: Buffer[] = [];
-  const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false });
+  // reuse mode: a 4 KB buffer grown as needed, rather than 64 KB allocated for every DUMP
+  const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
   writeTypedValue(w, v);
   w.u8(C.RDB_VERSION & 0xff);
   w.u8((C.RDB_VERSION >> 8) & 0xff);
@@ -734,12 +904,21 @@ export function rdbSnapshotFormat(opts: RdbSaveOptions, aux: RdbAuxInfo = {},
   let produced = 0;
   let observed = 0;
   let headerBytes: Buffer | null = null;
+  // one writer for every entry (encoding is synchronous): its buffer is reused and each entry
+  // comes out as a right-sized copy, instead of a 4 KB buffer allocated per key
+  const chunks: Buffer[] = [];
+  const writer = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
   const collect = (fn: (w: RdbWriter) => void): Buffer => {
-    const chunks: Buffer[] = [];
-    const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
-    fn(w);
-    w.flush();
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    chunks.length = 0;
+    try {
+      fn(writer);
+    } finally {
+      writer.flush();
+      writer.trim();
+    }
+    const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    chunks.length = 0;
+    return out;
   };
   const count = (b: Buffer): Buffer => {
     produced += b.length;

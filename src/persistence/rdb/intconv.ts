@@ -12,32 +12,40 @@ const INT64_MAX = 2n ** 63n - 1n;
  * a bigint beyond, null when `s` is not such an integer.
  */
 export function strToInt64(s: string): number | bigint | null {
-  const n = s.length;
+  return rangeToInt64(s, 0, s.length);
+}
+
+/**
+ * {@link strToInt64} of the `n` chars of `s` from `start`, without slicing them out first (the
+ * encoder reads hash fields in place in the hash's flat string).
+ */
+export function rangeToInt64(s: string, start: number, n: number): number | bigint | null {
   if (n === 0 || n > 20) return null;
-  let i = 0;
-  const c0 = s.charCodeAt(0);
+  const end = start + n;
+  let i = start;
+  const c0 = s.charCodeAt(start);
   if (c0 === 45) {
     if (n === 1) return null;
-    i = 1;
+    i = start + 1;
   }
   const first = s.charCodeAt(i);
   if (first === 48) return n === 1 ? 0 : null; // "0" only; "-0", "01" are not canonical
   if (first < 49 || first > 57) return null;
   if (n <= 16) {
     let v = 0;
-    for (let j = i; j < n; j++) {
+    for (let j = i; j < end; j++) {
       const d = s.charCodeAt(j) - 48;
       if (d < 0 || d > 9) return null;
       v = v * 10 + d;
     }
     // up to 15 digits is always exact; 16 digits may pass 2^53
-    if (v <= Number.MAX_SAFE_INTEGER) return i ? -v : v;
+    if (v <= Number.MAX_SAFE_INTEGER) return i !== start ? -v : v;
   }
-  for (let j = i; j < n; j++) {
+  for (let j = i; j < end; j++) {
     const d = s.charCodeAt(j);
     if (d < 48 || d > 57) return null;
   }
-  const b = BigInt(s);
+  const b = BigInt(start === 0 && n === s.length ? s : s.slice(start, end));
   if (b < INT64_MIN || b > INT64_MAX) return null;
   return b;
 }

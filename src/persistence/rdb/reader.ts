@@ -1,6 +1,6 @@
 import { readSync, fstatSync } from 'node:fs';
 import { Crc64 } from './crc64.js';
-import { lzfDecompress, LzfError } from './lzf.js';
+import { lzfDecompress, lzfDecompressInto, LzfError } from './lzf.js';
 import {
   RDB_6BITLEN, RDB_14BITLEN, RDB_32BITLEN, RDB_64BITLEN, RDB_ENCVAL,
   RDB_ENC_INT8, RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_LZF,
@@ -27,6 +27,14 @@ export class RdbError extends Error {
 
 /** Bytes read from a file per refill: large enough to amortize syscalls, small enough for RSS. */
 const CHUNK = 4 * 1024 * 1024;
+
+/** Decompressed strings up to this size go through one reused scratch buffer. */
+const LZF_SCRATCH_MAX = 1024 * 1024;
+let lzfScratch = Buffer.allocUnsafe(4096);
+/** The buffer of {@link RdbReader.readBlobTransient} (apart from lzfScratch: never shared). */
+let blobScratch = Buffer.allocUnsafe(16 * 1024);
+const SCRATCH_STRING = 0;
+const SCRATCH_BLOB = 1;
 
 /** A blob read by {@link RdbReader.readBlob}: bytes [start, end) of `buf`. */
 export interface Blob {
@@ -277,6 +285,64 @@ export class RdbReader {
     return blob;
   }
 
+  /**
+   * Like {@link readBlob}, but an LZF blob is decompressed into a buffer reused by the next call:
+   * for blobs consumed at once (listpacks, intsets, ziplists turned into values), so that
+   * loading makes no garbage buffer per compressed blob.
+   */
+  readBlobTransient(): Blob {
+    const len = this.readEncodedLen();
+    if (this.encoded) {
+      if (len === RDB_ENC_LZF) {
+        const n = this.readLzfInto(SCRATCH_BLOB);
+        return { buf: this.lzfOut, start: 0, end: n };
+      }
+      const str = this.readSpecialString(len);
+      const b = Buffer.from(str, 'latin1');
+      return { buf: b, start: 0, end: b.length };
+    }
+    this.ensure(len);
+    const blob = { buf: this.buf, start: this.pos, end: this.pos + len };
+    this.pos += len;
+    return blob;
+  }
+
+  /** Output buffer of the last {@link readLzfInto}. */
+  private lzfOut: Buffer = blobScratch;
+
+  /**
+   * Reads an LZF string's lengths and data and decompresses it into scratch buffer `which`
+   * (a fresh buffer beyond LZF_SCRATCH_MAX, so no scratch stays huge); the bytes are
+   * [0, returned length) of {@link lzfOut}.
+   */
+  private readLzfInto(which: number): number {
+    const at = this.offset;
+    const clen = this.readLen();
+    const len = this.readLen();
+    // a back reference of 3 bytes expands to at most 264: anything beyond is corrupt
+    if (len > 0x7fffffff || clen > 0x7fffffff || len > clen * 88 + 32) throw this.error(`rdbLoadLzfStringObject failed allocating ${len} bytes`, at);
+    this.ensure(clen);
+    let out: Buffer;
+    if (len > LZF_SCRATCH_MAX) {
+      out = Buffer.allocUnsafe(len);
+    } else if (which === SCRATCH_STRING) {
+      if (lzfScratch.length < len) lzfScratch = Buffer.allocUnsafe(Math.min(LZF_SCRATCH_MAX, Math.max(len, lzfScratch.length * 2)));
+      out = lzfScratch;
+    } else {
+      if (blobScratch.length < len) blobScratch = Buffer.allocUnsafe(Math.min(LZF_SCRATCH_MAX, Math.max(len, blobScratch.length * 2)));
+      out = blobScratch;
+    }
+    try {
+      lzfDecompressInto(this.buf, this.pos, this.pos + clen, out, 0, len);
+    } catch (e) {
+      if (e instanceof LzfError) throw this.error('Invalid LZF compressed string', at);
+      throw e;
+    }
+    this.pos += clen;
+    this.lzfOut = out;
+    return len;
+  }
+
   private readSpecialString(enc: number): string {
     switch (enc) {
       case RDB_ENC_INT8: {
@@ -298,10 +364,16 @@ export class RdbReader {
         return String(v);
       }
       case RDB_ENC_LZF:
-        return this.readLzf().latin1Slice();
+        return this.readLzfString();
       default:
         throw this.error(`Unknown RDB string encoding type ${enc}`, this.offset - 1);
     }
+  }
+
+  /** An LZF string decompressed into a reused buffer, as a latin1 string. */
+  private readLzfString(): string {
+    const n = this.readLzfInto(SCRATCH_STRING);
+    return this.lzfOut.latin1Slice(0, n);
   }
 
   private readLzf(): Buffer {

@@ -5,8 +5,11 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Value, RObject } from '../../keyspace/types/object.js';
-import { Hash } from '../../keyspace/types/hash.js';
+import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
 import { ZSet } from '../../keyspace/types/zset.js';
+import { LP_HDR_SIZE, lpRead, lpEntry } from './listpack.js';
+import { scanDouble } from './reader.js';
+import { parseInteger } from '../../util/number.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { Stream } from '../../keyspace/types/stream.js';
 import { ListObject } from '../../keyspace/types/list.js';
@@ -67,7 +70,7 @@ export function limitsFromConfig(config: Config): TypeLimits {
 
 /** A list of `items` (head first). */
 export function buildList(items: string[]): RObject {
-  return ListObject.from(items);
+  return ListObject.fromArray(items);
 }
 
 /**
@@ -77,8 +80,17 @@ export function buildList(items: string[]): RObject {
  */
 export function buildSet(members: string[], limits: TypeLimits): RedisSet | null {
   const max = limits.setIntsetEntries >= 1 << 30 ? 1 << 30 : limits.setIntsetEntries;
-  const s = new RedisSet(members.length <= max);
-  for (let i = 0; i < members.length; i++) {
+  const n = members.length;
+  if (n > max || (n > 0 && parseInteger(members[0]!) === null)) {
+    // a hashtable from the start: presized, so that no segment splits while loading
+    const s = new RedisSet(false);
+    const ht = s.ht!;
+    ht.reserve(n);
+    for (let i = 0; i < n; i++) ht.add(members[i]!);
+    return ht.size === n ? s : null;
+  }
+  const s = new RedisSet(true);
+  for (let i = 0; i < n; i++) {
     if (!s.add(members[i]!, limits.setIntsetEntries)) return null;
   }
   return s;
@@ -104,34 +116,287 @@ export function buildHash(flat: string[], from: 'hashtable' | 'listpack' | 'zipm
       }
     }
   }
+  if (big) {
+    // hashtable: the table itself tells duplicates (fewer fields than pairs)
+    const h = new Hash();
+    h.convert();
+    const ht = h.ht!;
+    ht.reserve(n);
+    for (let i = 0; i < flat.length; i += 2) ht.set(flat[i]!, flat[i + 1]!);
+    return ht.size === n ? h : null;
+  }
   const seen = new Set<string>();
   for (let i = 0; i < flat.length; i += 2) {
     const f = flat[i]!;
     if (seen.has(f)) return null;
     seen.add(f);
   }
-  return Hash.fromPairs(flat, !big);
+  return Hash.fromPairs(flat, true);
 }
 
 /**
  * A sorted set. `from`: 'skiplist' (RDB_TYPE_ZSET/ZSET_2: listpack when small enough in count
  * and member length) or 'listpack' (listpack and ziplist types: skiplist only when too many).
+ * Elements may come in any order (Redis saves a skiplist from the greatest down); they are
+ * sorted when needed and bulk-loaded into the tree in O(n).
  * @returns the zset, or null when a member is duplicated
  */
 export function buildZSet(members: string[], scores: number[], from: 'skiplist' | 'listpack', limits: TypeLimits): ZSet | null {
   const n = members.length;
-  const z = new ZSet(false);
-  for (let i = 0; i < n; i++) {
-    const m = members[i]!;
-    if (z.score(m) !== undefined) return null;
-    z.insertNew(scores[i]!, m);
-  }
-  if (from === 'listpack') {
-    if (n <= limits.zsetEntries) z.convertToListpack();
+  const listpack = from === 'listpack' ? n <= limits.zsetEntries : fitsListpack(members, limits);
+  sortZsetInput(members, scores);
+  const z = new ZSet(listpack);
+  if (listpack) {
+    // no member index in listpack form: check for duplicates apart
+    if (hasDuplicateString(members)) return null;
+    z.bulkLoad(members, scores);
   } else {
-    z.convertToListpackIfFits({ entries: limits.zsetEntries, value: limits.zsetValue });
+    z.bulkLoad(members, scores);
+    if (z.dict!.size !== n) return null;
   }
   return z;
+}
+
+/** zsetConvertToListpackIfNeeded's test: few enough members, none too long. */
+function fitsListpack(members: string[], limits: TypeLimits): boolean {
+  if (members.length > limits.zsetEntries) return false;
+  for (let i = 0; i < members.length; i++) if (members[i]!.length > limits.zsetValue) return false;
+  return true;
+}
+
+/**
+ * Puts members/scores in zset order (score, then member bytes) in place: nothing to do when
+ * already ascending, a reversal when descending (a skiplist as Redis saves it), else a sort.
+ */
+function sortZsetInput(members: string[], scores: number[]): void {
+  const n = members.length;
+  let asc = true;
+  let desc = true;
+  for (let i = 1; i < n && (asc || desc); i++) {
+    const s0 = scores[i - 1]!;
+    const s1 = scores[i]!;
+    const c = s0 < s1 ? -1 : s0 > s1 ? 1 : members[i - 1]! < members[i]! ? -1 : members[i - 1]! > members[i]! ? 1 : 0;
+    if (c >= 0) asc = false;
+    if (c <= 0) desc = false;
+  }
+  if (asc) return;
+  if (desc) {
+    members.reverse();
+    scores.reverse();
+    return;
+  }
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => {
+    const sa = scores[a]!;
+    const sb = scores[b]!;
+    if (sa < sb) return -1;
+    if (sa > sb) return 1;
+    const ma = members[a]!;
+    const mb = members[b]!;
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
+  });
+  const m2 = idx.map((i) => members[i]!);
+  const s2 = idx.map((i) => scores[i]!);
+  for (let i = 0; i < n; i++) {
+    members[i] = m2[i]!;
+    scores[i] = s2[i]!;
+  }
+}
+
+// ---- straight from listpack bytes (RDB_TYPE_HASH_LISTPACK, RDB_TYPE_ZSET_LISTPACK) ----------
+
+/** Output of the listpack-to-flat-hash conversion, reused between hashes. */
+const FLAT_BUF_INITIAL = 64 * 1024;
+const FLAT_BUF_MAX = 1024 * 1024;
+let flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+/** start and length of each field in {@link flatBuf}, for the duplicate check */
+let fieldStart = new Int32Array(1024);
+let fieldLen = new Int32Array(1024);
+let dupTable = new Int32Array(2048);
+
+function growFlat(need: number): void {
+  let size = flatBuf.length;
+  while (size < need) size *= 2;
+  const nb = Buffer.allocUnsafe(size);
+  flatBuf.copy(nb, 0);
+  flatBuf = nb;
+}
+
+/** Writes the decimal form of an integer at `p` of {@link flatBuf}; returns its length. */
+function writeDecimal(v: number | bigint, p: number): number {
+  const str = String(v);
+  for (let j = 0; j < str.length; j++) flatBuf[p + j] = str.charCodeAt(j);
+  return str.length;
+}
+
+/**
+ * A hash in listpack form straight from a listpack holding `count` elements (validated with
+ * lpValidate, count even, count / 2 <= hash-max-listpack-entries): the elements are copied into
+ * Hash's flat-string format in a reused buffer and become one string, with no string per field.
+ * @returns the hash, or null when a field is duplicated
+ */
+export function hashFromListpack(buf: Buffer, start: number, count: number): Hash | null {
+  const n = count >> 1;
+  if (fieldStart.length < n) {
+    fieldStart = new Int32Array(n * 2);
+    fieldLen = new Int32Array(n * 2);
+  }
+  let p = start + LP_HDR_SIZE;
+  let o = 0;
+  const e = lpEntry;
+  for (let i = 0; i < count; i++) {
+    p = lpRead(buf, p);
+    if (e.isStr) {
+      const len = e.len;
+      if (o + len + 5 > flatBuf.length) growFlat(o + len + 5);
+      const out = flatBuf;
+      if (len < LP_LONG_HEADER) {
+        out[o++] = len;
+      } else {
+        out[o] = LP_LONG_HEADER;
+        out.writeUInt32BE(len, o + 1);
+        o += 5;
+      }
+      if ((i & 1) === 0) {
+        fieldStart[i >> 1] = o;
+        fieldLen[i >> 1] = len;
+      }
+      const from = e.start;
+      if (len <= 64) for (let j = 0; j < len; j++) out[o + j] = buf[from + j]!;
+      else buf.copy(out, o, from, from + len);
+      o += len;
+    } else {
+      if (o + 26 > flatBuf.length) growFlat(o + 26);
+      const len = writeDecimal(e.int, o + 1);
+      flatBuf[o] = len;
+      o++;
+      if ((i & 1) === 0) {
+        fieldStart[i >> 1] = o;
+        fieldLen[i >> 1] = len;
+      }
+      o += len;
+    }
+  }
+  const dup = hasDuplicateRange(flatBuf, fieldStart, fieldLen, n);
+  const h = dup ? null : Hash.fromFlat(flatBuf.latin1Slice(0, o), n);
+  // a hash with huge values grew the buffer: do not keep that much for the next ones
+  if (flatBuf.length > FLAT_BUF_MAX) flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+  return h;
+}
+
+/**
+ * True when two of the `n` byte ranges (starts, lens) of `buf` are equal: an open-addressing
+ * table of range indexes keyed by an FNV-1a hash of the bytes, compared byte by byte on a hit.
+ */
+function hasDuplicateRange(buf: Buffer, starts: Int32Array, lens: Int32Array, n: number): boolean {
+  if (n < 2) return false;
+  let size = 4;
+  while (size < n * 2) size <<= 1;
+  if (dupTable.length < size) dupTable = new Int32Array(size);
+  const table = dupTable;
+  table.fill(-1, 0, size);
+  const mask = size - 1;
+  for (let i = 0; i < n; i++) {
+    const a = starts[i]!;
+    const len = lens[i]!;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < len; j++) h = Math.imul(h ^ buf[a + j]!, 0x01000193);
+    let slot = (h ^ len) & mask;
+    for (;;) {
+      const k = table[slot]!;
+      if (k < 0) {
+        table[slot] = i;
+        break;
+      }
+      if (lens[k] === len) {
+        const b = starts[k]!;
+        let same = true;
+        for (let j = 0; j < len; j++) {
+          if (buf[a + j] !== buf[b + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return true;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return false;
+}
+
+/**
+ * True when `strs` holds the same string twice: an open-addressing table of indexes keyed by an
+ * FNV-1a hash of the chars (no Set allocated per value; listpack-sized inputs).
+ */
+function hasDuplicateString(strs: string[]): boolean {
+  const n = strs.length;
+  if (n < 2) return false;
+  let size = 4;
+  while (size < n * 2) size <<= 1;
+  if (dupTable.length < size) dupTable = new Int32Array(size);
+  const table = dupTable;
+  table.fill(-1, 0, size);
+  const mask = size - 1;
+  for (let i = 0; i < n; i++) {
+    const s = strs[i]!;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 0x01000193);
+    let slot = (h ^ s.length) & mask;
+    for (;;) {
+      const k = table[slot]!;
+      if (k < 0) {
+        table[slot] = i;
+        break;
+      }
+      if (strs[k] === s) return true;
+      slot = (slot + 1) & mask;
+    }
+  }
+  return false;
+}
+
+/**
+ * The score of a listpack string element (zzlGetScore: strtod): plain decimals and exponents
+ * through Number(), anything else ("inf", "nan", odd forms) through {@link scanDouble}.
+ */
+export function listpackScore(s: string): number {
+  const n = s.length;
+  let plain = n > 0;
+  for (let i = 0; i < n && plain; i++) {
+    const c = s.charCodeAt(i);
+    // digits, '.', '-', '+', 'e', 'E'
+    plain = (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 43 || c === 101 || c === 69;
+  }
+  if (plain) {
+    const v = Number(s);
+    if (!Number.isNaN(v)) return v;
+  }
+  const v = scanDouble(s);
+  return v === null ? 0 : v;
+}
+
+/**
+ * A sorted set straight from a listpack of `count` elements (validated, count even): members
+ * are cut from one latin1 string of the whole listpack (one native call instead of one per
+ * member; each member keeps at most this listpack-sized string alive), scores read as numbers.
+ * @returns the zset, or null when a member is duplicated
+ */
+export function zsetFromListpack(buf: Buffer, start: number, size: number, count: number, limits: TypeLimits): ZSet | null {
+  const n = count >> 1;
+  const whole = buf.latin1Slice(start, start + size);
+  const members = new Array<string>(n);
+  const scores = new Array<number>(n);
+  let p = start + LP_HDR_SIZE;
+  const e = lpEntry;
+  for (let i = 0; i < n; i++) {
+    p = lpRead(buf, p);
+    members[i] = e.isStr ? whole.slice(e.start - start, e.start - start + e.len) : String(e.int);
+    p = lpRead(buf, p);
+    scores[i] = e.isStr ? listpackScore(whole.slice(e.start - start, e.start - start + e.len)) : Number(e.int);
+  }
+  return buildZSet(members, scores, 'listpack', limits);
 }
 
 // ---- reading values (encoder side) ---------------------------------------------------------

@@ -10,6 +10,9 @@ const LRU_TABLE_MIN = 16;
 /** Average keys per segment above which the table grows by one segment split. */
 const SPLIT_LOAD = 32;
 
+/** Most segments {@link Database.reserve} creates at once (room for 32M keys before splits). */
+const MAX_RESERVED_SEGMENTS = 1 << 20;
+
 /**
  * 32-bit FNV-1a over the latin1 chars of a key. Chooses the key's segment; SCAN order follows
  * its low bits.
@@ -358,6 +361,24 @@ export class Database {
     t.set(old, old.length);
     this.lruTable = t;
     this.lruMask = t.length - 1;
+  }
+
+  /**
+   * Sizes an empty database for about `keys` keys at once (dictExpand on RESIZEDB in rdbLoad), so
+   * a load does not split its segments one by one while it fills them. Does nothing when the
+   * database holds keys or a snapshot blocks growth. `keys` is a hint: the caller bounds it by
+   * what its input can hold (a corrupt file may claim any number).
+   */
+  reserve(keys: number): void {
+    if (this.size !== 0 || this.segments.length !== 1 || this.ks.growthBlocked) return;
+    const n = Math.min(Math.ceil(keys / SPLIT_LOAD), MAX_RESERVED_SEGMENTS);
+    if (n <= 1) return;
+    // a linear-hashing table of n segments: 2^level base segments, the first splitNext split
+    this.level = 31 - Math.clz32(n);
+    this.splitNext = n - (1 << this.level);
+    const segs = new Array<Map<string, Value>>(n);
+    for (let i = 0; i < n; i++) segs[i] = new Map();
+    this.segments = segs;
   }
 
   private maybeGrow(): void {

@@ -193,6 +193,8 @@ class LoadJob {
   private readonly reader: RdbReader;
   private readonly aux = new Map<string, string>();
   private expired = 0;
+  /** the database of the last SELECTDB, for RESIZEDB */
+  private dbid = 0;
 
   constructor(private readonly server: Server, source: number | Buffer, private readonly path: string, private readonly opts: LoadOptions) {
     const ks = (this.ks = server.keyspace);
@@ -221,6 +223,13 @@ class LoadJob {
         aux(k, v) {
           aux.set(k, v);
           logAux(server, k, v);
+        },
+        selectDb(dbid) {
+          job.dbid = dbid;
+        },
+        resizeDb(size) {
+          // every key takes 3 bytes or more of the file: a corrupt hint cannot reserve more
+          staging.dbs[job.dbid]?.reserve(Math.min(size, st.loadingTotalBytes / 3));
         },
         key(dbid, key, value, expireAt, meta) {
           if (!opts.aofBase && expireAt !== -1 && expireAt < now) {

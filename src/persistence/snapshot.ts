@@ -424,7 +424,7 @@ export interface SliceHooks {
  * {@link SliceHooks.drained} and the clients run alone.
  * @throws whatever `check` throws; the snapshot is not aborted (the caller does that)
  */
-export async function runSliced(snap: Snapshot, output: SnapshotOutput, hooks: SliceHooks): Promise<SliceStats> {
+export async function runSliced(snap: Snapshot, output: Pick<SnapshotOutput, 'paused'>, hooks: SliceHooks): Promise<SliceStats> {
   const stats: SliceStats = { slices: 0, idleSlices: 0, workMs: 0, pauses: 0 };
   const schedule = hooks.schedule ?? ((fn: () => void): void => void setImmediate(fn));
   const activity = hooks.activity;

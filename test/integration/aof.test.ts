@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, spawnAmber, keyspaceDump, fixturesDir, CI,
+  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, fixturesDir, CI,
 } from '../helpers/servers.js';
 import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { AofManifest } from '../../src/persistence/aof/manifest.js';
@@ -160,65 +160,23 @@ test('disk errors: writes get MISCONF while the disk fails and are accepted agai
   await s2.close();
 });
 
-test('crash consistency under appendfsync always: every acknowledged write survives kill -9', { timeout: 120000 }, async () => {
-  const dir = tmp();
-  const deadline = Date.now() + 30000;
-  const acked = new Map<string, number>();
-  let rounds = 0;
-  let port: number | undefined;
-  while (rounds < 30 && Date.now() < deadline) {
-    const srv = await spawnAmber(dir, { appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' }, port);
-    port = srv.port;
-    // check everything acknowledged so far is there
-    const check = await RawClient.connect(srv.port);
-    const keys = [...acked.keys()];
-    if (keys.length) {
-      const got = await check.pipeline(keys.map((k) => ['GET', k]));
-      keys.forEach((k, i) => {
-        const v = Number(got[i]!.split('\r\n')[1]);
-        assert.ok(v >= acked.get(k)!, `round ${rounds}: ${k} is ${v}, acknowledged ${acked.get(k)}`);
-        acked.set(k, v);
-      });
-    }
-    check.close();
-    // several clients increment their counters; kill at a random moment
-    const clients = await Promise.all([0, 1, 2].map(() => RawClient.connect(srv.port)));
-    let stop = false;
-    const loops = clients.map(async (c, i) => {
-      const key = `counter:${i}`;
-      while (!stop) {
-        try {
-          const r = await c.call('INCR', key);
-          acked.set(key, Number(r.slice(1, -2)));
-        } catch {
-          return;
-        }
-      }
-    });
-    await new Promise((x) => setTimeout(x, 20 + Math.random() * 150));
-    await srv.kill();
-    stop = true;
-    await Promise.all(loops);
-    for (const c of clients) c.close();
-    rounds++;
-  }
-  assert.ok(rounds >= (CI ? 10 : 3), `only ${rounds} crash rounds ran`);
-});
-
 test('fixtures: Redis 7.0.15 appendonlydirs and the legacy single file load to their keyspace', async (t) => {
   const fx = fixturesDir();
   if (fx === null) {
     t.skip('../shared/fixtures is absent');
     return;
   }
+  // [source, expected keyspace, copied as an appendonlydir (else as a legacy single file)]
   const cases: Array<[string, string, string | null]> = [
-    ['appendonlydir-resp', 'aof-resp.expected.jsonl', 'appendonlydir'],
-    ['appendonlydir-preamble', 'aof-preamble.expected.jsonl', 'appendonlydir'],
-    ['legacy-appendonly.aof', 'legacy-appendonly.expected.jsonl', null],
+    ['redis-7.0.15/appendonlydir-resp', 'redis-7.0.15/aof-resp.expected.jsonl', 'appendonlydir'],
+    ['redis-7.0.15/appendonlydir-preamble', 'redis-7.0.15/aof-preamble.expected.jsonl', 'appendonlydir'],
+    ['redis-7.0.15/legacy-appendonly.aof', 'redis-7.0.15/legacy-appendonly.expected.jsonl', null],
+    // Redis's own test asset: a pre-7.0 single-file AOF that starts with an RDB preamble
+    ['redis-test-assets/rdb-preamble.aof', 'redis-test-assets/rdb-preamble.expected.jsonl', null],
   ];
   for (const [src, expected, asDir] of cases) {
     const dir = tmp();
-    const from = join(fx, 'redis-7.0.15', src);
+    const from = join(fx, src);
     if (asDir) cpSync(from, join(dir, asDir), { recursive: true });
     else cpSync(from, join(dir, 'appendonly.aof'));
     let s;
@@ -233,7 +191,7 @@ test('fixtures: Redis 7.0.15 appendonlydirs and the legacy single file load to t
     }
     const got = await keyspaceDump(s.port);
     await s.close();
-    assert.equal(got, readFileSync(join(fx, 'redis-7.0.15', expected), 'latin1'), src);
+    assert.equal(got, readFileSync(join(fx, expected), 'latin1'), src);
     if (!asDir) {
       // upgraded into an appendonlydir as Redis 7.0 does
       assert.ok(existsSync(join(dir, 'appendonlydir', 'appendonly.aof')));
@@ -315,5 +273,56 @@ test('CONFIG SET appendonly yes at run time writes a base from a snapshot, then 
   await s.close();
   const s2 = await startAmber({ dir, appendonly: 'yes' });
   assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+});
+
+test('automatic rewrite on growth, INFO aof_* fields, stray temp files removed at start', async () => {
+  const dir = tmp();
+  const directives = { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', 'auto-aof-rewrite-min-size': '4096', 'auto-aof-rewrite-percentage': '100' };
+  const s = await startAmber(directives);
+  const c = await RawClient.connect(s.port);
+  const value = 'x'.repeat(100);
+  await c.pipeline(Array.from({ length: 200 }, (_, i) => ['SET', `k${i % 20}`, value]));
+  let info = '';
+  for (let i = 0; i < 100; i++) {
+    info = await c.call('INFO', 'persistence');
+    if (/aof_rewrites:[1-9]/.test(info) && info.includes('aof_rewrite_in_progress:0')) break;
+    await new Promise((x) => setTimeout(x, 50));
+  }
+  assert.match(info, /aof_rewrites:[1-9]/, 'an automatic rewrite ran once the AOF doubled past auto-aof-rewrite-min-size');
+  for (const f of ['aof_enabled:1', 'aof_rewrite_scheduled:0', 'aof_last_bgrewrite_status:ok', 'aof_last_write_status:ok', 'aof_current_size:', 'aof_base_size:', 'aof_buffer_length:', 'aof_delayed_fsync:', 'aof_last_rewrite_time_sec:', 'aof_current_rewrite_time_sec:-1']) {
+    assert.ok(info.includes(f), `INFO persistence has ${f}`);
+  }
+  // the rewritten base holds 20 keys, far smaller than the 200 SETs before it
+  assert.ok(Number(/aof_base_size:(\d+)/.exec(info)![1]) < 20 * 200, info);
+  const expected = await keyspaceDump(s.port);
+  c.close();
+  await s.close();
+  // leftovers of a rewrite or of CONFIG SET appendonly yes interrupted by a crash
+  const strays = [join(dir, 'appendonlydir', 'temp-appendonly.aof.incr'), join(dir, 'appendonlydir', 'temp-appendonly.aof.5.base.aof'), join(dir, 'temp-rewriteaof-bg-4242.aof')];
+  for (const p of strays) writeFileSync(p, '*1\r\n$4\r\nPING\r\n');
+  const s2 = await startAmber(directives);
+  assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+  for (const p of strays) assert.ok(!existsSync(p), `${p} removed at start`);
+});
+
+test('amber-check-aof --truncate-to-timestamp cuts the last file before the first later #TS', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' });
+  await s.close();
+  const manifest = join(dir, 'appendonlydir', 'appendonly.aof.manifest');
+  const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  const early = '#TS:1000\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n';
+  writeFileSync(incr, early + '#TS:2000\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n');
+  const repo = join(import.meta.dirname, '..', '..');
+  const tool = ['--import', 'tsx', join(repo, 'src', 'bin', 'amber-check-aof.ts')];
+  const r = spawnSync(process.execPath, [...tool, '--truncate-to-timestamp', '1500', '--yes', manifest], { encoding: 'utf8', cwd: repo });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(readFileSync(incr, 'latin1'), early);
+  const s2 = await startAmber({ dir, appendonly: 'yes' });
+  const c = await RawClient.connect(s2.port);
+  assert.deepEqual(await c.pipeline([['GET', 'a'], ['EXISTS', 'b']]), ['$1\r\n1\r\n', ':0\r\n']);
+  c.close();
   await s2.close();
 });

@@ -4,7 +4,7 @@ import type { Server } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
-import { Snapshot, type SnapshotFormat } from '../snapshot.js';
+import { Snapshot, runSliced, type SnapshotFormat } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
@@ -38,6 +38,9 @@ type AofState = 'off' | 'on' | 'wait-rewrite';
 
 /** Consecutive failed rewrites after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
 const REWRITE_LIMIT_THRESHOLD = 3;
+
+/** aof-rewrite-incremental-fsync: bytes of a base file between two fdatasyncs (REDIS_AUTOSYNC_BYTES) */
+const REWRITE_INCREMENTAL_SYNC_BYTES = 32 * 1024 * 1024;
 
 /**
  * The AOF layer: Redis 7.0's multi-part AOF (src/aof.c) on Amber's effect stream and fork-less
@@ -234,6 +237,9 @@ export class Aof {
         s.log.warning('AOF write error looks solved, Redis can write again.');
         if (s.writeError?.startsWith('MISCONF Errors writing to the AOF file')) s.writeError = null;
       },
+      slowFsync: () => {
+        s.log.notice('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
+      },
       fatal: (message: string) => {
         // An fsync error under `always` means acknowledged data may not be on disk: stop, as Redis does.
         s.log.warning(message);
@@ -277,10 +283,16 @@ export class Aof {
     const sec = Math.floor(now / 1000);
     if (sec !== this.lastTickSecond) {
       this.lastTickSecond = sec;
-      this.writer?.tick();
+      // no-appendfsync-on-rewrite (flushAppendOnlyFile): the everysec fsync is skipped while a
+      // rewrite or a snapshot runs. Under `always` Amber keeps syncing before every reply: its
+      // fsync runs off the event loop, so the stall this directive avoids in Redis does not exist.
+      const skip = this.server.config.get<boolean>('no-appendfsync-on-rewrite') && (this.rewriteInProgress || this.server.keyspace.guard !== null);
+      if (!skip) this.writer?.tick();
       // a failed write is retried every second until the disk accepts it again
       if (this.writer?.writeFailed) this.writer.flush();
     }
+    // effects postponed behind a slow everysec fsync, with no client turn to flush them
+    if (this.writer?.writePostponed) this.writer.flush();
     if (this.rewriteScheduled && !this.rewriteInProgress && this.server.keyspace.guard === null) {
       this.rewriteScheduled = false;
       void this.rewrite();
@@ -401,7 +413,7 @@ export class Aof {
         m.markRewrittenIncrAsHistory(true);
         // the temp incr has taken every write since the snapshot: it becomes the new incr file
         const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
-        this.writer?.flush();
+        this.writer?.flush(true);
         renameSync(tmpIncr, join(dir, incr.fileName));
         this.switchWriter(join(dir, incr.fileName));
       } else {
@@ -466,7 +478,8 @@ export class Aof {
 
   /**
    * Writes a base file from a fork-less snapshot. With `yieldToClients`, the snapshot advances in
-   * ~1 ms slices between event-loop turns; without (start-up), it runs to the end at once.
+   * slices interleaved with the clients ({@link runSliced}); without (start-up), it runs to the
+   * end at once.
    */
   private async writeBase(path: string, preamble: boolean, yieldToClients: boolean): Promise<void> {
     const fmt = this.baseFormat(preamble);
@@ -499,14 +512,22 @@ export class Aof {
         return sink(chunk);
       });
       snap.start();
-      while (!snap.step(1)) {
-        if (yieldToClients) {
-          if (incremental && sinceSync >= 32 * 1024 * 1024) {
+      if (yieldToClients) {
+        // BGSAVE's scheduler: a share of the time while clients are active, slices after the
+        // turn's replies; aof-rewrite-incremental-fsync pauses it every 32 MB for an fdatasync
+        const server = this.server;
+        await runSliced(snap, { paused: () => incremental && sinceSync >= REWRITE_INCREMENTAL_SYNC_BYTES }, {
+          drained: async () => {
             flushChunks();
             await fdatasyncAsync(fd);
             sinceSync = 0;
-          }
-          await new Promise((r) => setImmediate(r));
+          },
+          schedule: (fn) => server.afterReplies(fn),
+          activity: () => server.stats.totalReads,
+        });
+      } else {
+        while (!snap.step(1000)) {
+          // start-up: no clients to yield to
         }
       }
       this.lastCowSize = snap.forcedBytesTotal;

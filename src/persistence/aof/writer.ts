@@ -1,5 +1,13 @@
 import { openSync, writeSync, closeSync, fdatasync, fstatSync, ftruncateSync, fsync } from 'node:fs';
 
+/**
+ * fdatasyncs allowed in flight at once on libuv's thread pool (4 threads by default: one stays
+ * free for other file work). Overlapping syncs let a turn's replies go out one sync after its
+ * write instead of waiting for the previous turn's sync to end first; on a virtio/ext4 disk two
+ * or three concurrent fdatasyncs complete at about the latency of one.
+ */
+const MAX_PARALLEL_SYNCS = 3;
+
 /** fsync policy (appendfsync). */
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -31,6 +39,8 @@ export interface AofWriterEvents {
   writeRecovered(): void;
   /** an fsync failed under `always`: data acknowledged could be lost, so the process must stop */
   fatal(message: string): void;
+  /** an everysec write waited 2 s for a slow fsync and goes out anyway (aof_delayed_fsync) */
+  slowFsync?(): void;
 }
 
 /**
@@ -40,9 +50,11 @@ export interface AofWriterEvents {
  * - {@link feed} buffers a command's RESP (with SELECT when the db changes and `#TS:` annotations
  *   when aof-timestamp-enabled), in memory, during the event-loop turn.
  * - {@link flush}, called once per turn before replies are released, writes the whole buffer with
- *   one write(). Under `always` it returns a promise of an fdatasync that covers this write; the
- *   server holds this turn's replies until it resolves, while it goes on executing the next turn's
- *   commands (their own sync starts when the current one ends, covering all of them at once).
+ *   one write(). Under `always` it returns a promise that an fdatasync begun after this write has
+ *   completed; the server holds this turn's replies until it resolves (and releases turns in
+ *   order), while it goes on executing the next turns' commands. Each turn's write starts its own
+ *   fdatasync at once, overlapping the previous ones, up to {@link MAX_PARALLEL_SYNCS} in flight;
+ *   beyond that one more is queued and covers every turn written meanwhile.
  * - `everysec`: {@link tick} starts a background fdatasync once a second; if the previous one is
  *   still running, it is postponed and counted (aof_delayed_fsync), as Redis does.
  * - A failed or short write is truncated back to the last good size (so no partial command is left
@@ -56,10 +68,16 @@ export class AofWriter {
   private lastTsSecond = 0;
   /** bytes successfully written to the current file */
   size: number;
-  /** fdatasync in flight (always or everysec) */
-  private syncing: Promise<void> | null = null;
-  /** a sync to run after the in-flight one, covering writes made meanwhile */
-  private nextSync: Promise<void> | null = null;
+  /** file offset up to which an fdatasync has completed: everything below it is on disk */
+  private durable: number;
+  /** the highest offset an fdatasync started (or queued) so far will cover */
+  private requested: number;
+  /** fdatasyncs in flight on the thread pool, at most {@link MAX_PARALLEL_SYNCS} */
+  private readonly inflight = new Set<Promise<void>>();
+  /** a sync is wanted as soon as a slot frees, covering what is written by then */
+  private syncQueued = false;
+  /** replies waiting for the file to be durable up to `offset` (ascending offsets) */
+  private waiters: Array<{ offset: number; resolve: () => void; reject: (e: Error) => void }> = [];
   private lastFsyncAt = Date.now();
   delayedFsyncs = 0;
   writeFailed = false;
@@ -73,6 +91,9 @@ export class AofWriter {
    */
   static faultInjector: ((path: string) => NodeJS.ErrnoException | null) | null = null;
 
+  /** The fdatasync used (fs.fdatasync); a test hook to delay or observe syncs. */
+  static fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void = fdatasync;
+
   constructor(
     readonly path: string,
     public policy: FsyncPolicy,
@@ -81,6 +102,10 @@ export class AofWriter {
   ) {
     this.fd = openSync(path, 'a', 0o644);
     this.size = fstatSync(this.fd).size;
+    // what was in the file before this process opened it was synced by its writer (or is loaded
+    // data): only this process's writes need a sync before their replies
+    this.durable = this.size;
+    this.requested = this.size;
   }
 
   /** Pending bytes not yet written (aof_buffer_length). */
@@ -107,9 +132,20 @@ export class AofWriter {
 
   /**
    * Writes the turn's buffer. Returns a promise when replies must wait for durability
-   * (`always`), else null.
+   * (`always`), else null. Under `everysec`, while the background fdatasync runs, the write is
+   * postponed for up to 2 seconds as flushAppendOnlyFile does (a write() to a file being synced
+   * can block the event loop until the sync ends); after 2 seconds it is written anyway and
+   * counted in aof_delayed_fsync. `force` writes now (close, switch of file, rewrite commit).
    */
-  flush(): Promise<void> | null {
+  flush(force = false): Promise<void> | null {
+    if (this.buf.length > 0 && !force && this.policy === 'everysec' && this.inflight.size > 0 && !this.writeFailed) {
+      const now = Date.now();
+      if (this.postponedSince === 0) this.postponedSince = now;
+      if (now - this.postponedSince < 2000) return this.takeCarry(null);
+      this.delayedFsyncs++;
+      this.events.slowFsync?.();
+    }
+    this.postponedSince = 0;
     if (this.buf.length > 0) {
       const data = Buffer.from(this.buf, 'latin1');
       let written = 0;
@@ -150,13 +186,23 @@ export class AofWriter {
         this.events.writeRecovered();
       }
     }
-    let p: Promise<void> | null = this.policy === 'always' && this.unsynced > 0 ? this.syncCovering() : null;
-    if (this.carry !== null) {
-      const c = this.carry;
-      this.carry = null;
-      p = p === null ? c : Promise.all([c, p]).then(() => undefined);
-    }
-    return p;
+    return this.takeCarry(this.policy === 'always' && this.size > this.durable ? this.waitDurable(this.size) : null);
+  }
+
+  /** `p` joined with the previous file's sync that this turn's replies must also wait for. */
+  private takeCarry(p: Promise<void> | null): Promise<void> | null {
+    if (this.carry === null) return p;
+    const c = this.carry;
+    this.carry = null;
+    return p === null ? c : Promise.all([c, p]).then(() => undefined);
+  }
+
+  /** when the current everysec write postponement began (Date.now()), or 0 */
+  private postponedSince = 0;
+
+  /** True while buffered effects wait for the running fsync (the owner's cron flushes them). */
+  get writePostponed(): boolean {
+    return this.postponedSince !== 0 && this.buf.length > 0;
   }
 
   private retryPromise: Promise<void> | null = null;
@@ -178,55 +224,73 @@ export class AofWriter {
     return this.retryPromise;
   }
 
-  /** A promise of an fdatasync that starts after everything written so far. */
-  private syncCovering(): Promise<void> {
-    if (this.syncing === null) return this.startSync();
-    if (this.nextSync === null) {
-      this.nextSync = this.syncing.then(() => {
-        this.nextSync = null;
-        return this.startSync();
-      });
+  /**
+   * A promise that the file is on disk up to `offset` (bytes already written). Group commit with
+   * overlapping syncs: when fewer than {@link MAX_PARALLEL_SYNCS} fdatasyncs are in flight a new
+   * one starts at once, covering every byte written so far; else one is queued and starts when a
+   * slot frees. An fdatasync covers all data written before it began (POSIX), so a waiter is
+   * released by the first completed sync that began after its bytes were written, whichever
+   * finishes first. The server releases turns' replies in order on top of this.
+   */
+  private waitDurable(offset: number): Promise<void> {
+    if (offset <= this.durable) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ offset, resolve, reject }));
+    if (offset > this.requested) {
+      if (this.inflight.size < MAX_PARALLEL_SYNCS) void this.startSync().catch(() => undefined);
+      else this.syncQueued = true;
     }
-    return this.nextSync;
+    return p;
   }
 
+  /** Starts an fdatasync covering every byte written so far; resolves when it completes. */
   private startSync(): Promise<void> {
     this.unsynced = 0;
     const fd = this.fd;
+    const target = this.size;
+    if (target > this.requested) this.requested = target;
     const p = new Promise<void>((resolve, reject) => {
-      fdatasync(fd, (err) => {
+      AofWriter.fdatasync(fd, (err) => {
         this.lastFsyncAt = Date.now();
+        this.inflight.delete(p);
         if (err) {
           const msg = `Can't persist AOF for fsync error when the AOF fsync policy is '${this.policy}': ${err.message}. Exiting...`;
           if (this.policy === 'always') this.events.fatal(msg);
+          // the bytes up to `target` are not known to be on disk: their waiters fail
+          while (this.waiters.length > 0 && this.waiters[0]!.offset <= target) this.waiters.shift()!.reject(err);
           reject(err);
         } else {
+          if (target > this.durable) this.durable = target;
+          while (this.waiters.length > 0 && this.waiters[0]!.offset <= this.durable) this.waiters.shift()!.resolve();
           resolve();
+        }
+        // writes postponed behind this sync go out now rather than at the next turn or cron
+        if (this.writePostponed && this.inflight.size === 0) this.flush();
+        if (this.syncQueued && this.inflight.size < MAX_PARALLEL_SYNCS) {
+          this.syncQueued = false;
+          if (this.size > this.requested) void this.startSync().catch(() => undefined);
         }
       });
     });
-    this.syncing = p;
-    const clear = (): void => {
-      if (this.syncing === p) this.syncing = null;
-    };
-    p.then(clear, clear);
+    this.inflight.add(p);
     return p;
+  }
+
+  /** Resolves once no fdatasync is in flight on this file (before closing the descriptor). */
+  private async syncsSettled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   /** Called every second by the owner: the everysec background fsync. */
   tick(): void {
     if (this.policy !== 'everysec' || this.unsynced === 0) return;
-    if (this.syncing !== null) {
-      // postponed: an fsync is still running (aof_delayed_fsync when over 2 s)
-      if (Date.now() - this.lastFsyncAt > 2000) this.delayedFsyncs++;
-      return;
-    }
+    // an fsync still running: this one is skipped (the next tick covers what is written by then)
+    if (this.inflight.size > 0) return;
     this.startSync().catch((e: Error) => this.events.writeError(`Background AOF fsync failed on ${this.path}: ${e.message}`));
   }
 
   /** True while a background fsync runs (aof_pending_bio_fsync). */
   get fsyncInProgress(): boolean {
-    return this.syncing !== null;
+    return this.inflight.size > 0;
   }
 
   /** Forces the db to be re-selected in the next command (new file). */
@@ -236,8 +300,8 @@ export class AofWriter {
 
   /** Writes what is buffered, fsyncs and closes (shutdown, switch of file). */
   async close(): Promise<void> {
-    this.flush();
-    await this.syncing?.catch(() => undefined);
+    this.flush(true);
+    await this.syncsSettled();
     await new Promise<void>((resolve) => fsync(this.fd, () => resolve()));
     closeSync(this.fd);
   }
@@ -250,13 +314,12 @@ export class AofWriter {
     // Effects buffered so far happened before the switch (before a rewrite's point in time):
     // they belong to the old file. Under `always`, their replies wait for its fsync, which the
     // new writer's next flush carries.
-    const written = this.flush();
+    const written = this.flush(true);
     const next = new AofWriter(path, this.policy, this.events, this.timestamps);
     if (written !== null) next.carry = written;
-    else if (this.policy === 'always' && this.unsynced > 0) next.carry = this.syncCovering();
+    else if (this.policy === 'always' && this.size > this.durable) next.carry = this.waitDurable(this.size);
     const fd = this.fd;
-    const pending = next.carry ?? this.syncing ?? Promise.resolve();
-    void pending.catch(() => undefined).then(() => {
+    void (next.carry ?? Promise.resolve()).catch(() => undefined).then(() => this.syncsSettled()).then(() => {
       fsync(fd, () => closeSync(fd));
     });
     return next;

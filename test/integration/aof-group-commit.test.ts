@@ -1,0 +1,142 @@
+/**
+ * Group commit under `appendfsync always` (issue 6): no reply leaves before an fdatasync that
+ * began after its effect was written has completed, including replies to reads of data written
+ * by another client; the next turn's commands run (and their own fdatasync starts) while the
+ * previous turn's fdatasync is still in flight.
+ *
+ * SIGKILL keeps the page cache, so the crash tests cannot see a reply released before its sync:
+ * this test observes the syncs themselves. AofWriter.fdatasync is wrapped to delay each sync by a
+ * random 1-15 ms (so they overlap and complete out of order) and to record the file size when it
+ * was requested: once it completes, everything below that size is on disk.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, fdatasync, fstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAmber, RawClient } from '../helpers/servers.js';
+import { AofWriter } from '../../src/persistence/aof/writer.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('appendfsync always: replies wait for the fdatasync covering their data; syncs overlap', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-aof-gc-'));
+  dirs.push(dir);
+  let durableUpTo = 0;
+  let inflight = 0;
+  let maxInflight = 0;
+  let syncs = 0;
+  const real = AofWriter.fdatasync;
+  AofWriter.fdatasync = (fd, cb) => {
+    const size = fstatSync(fd).size;
+    inflight++;
+    maxInflight = Math.max(maxInflight, inflight);
+    setTimeout(() => {
+      fdatasync(fd, (err) => {
+        inflight--;
+        syncs++;
+        if (!err) durableUpTo = Math.max(durableUpTo, size);
+        cb(err);
+      });
+    }, 1 + Math.random() * 14);
+  };
+  const s = await startAmber({ dir, appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' });
+  const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  /** end offset of the first occurrence of `text` in the incr file, or -1 */
+  const endOf = (text: string): number => {
+    const at = readFileSync(incr).indexOf(text, 0, 'latin1');
+    return at < 0 ? -1 : at + text.length;
+  };
+  let checked = 0;
+  const assertDurable = (text: string, what: string): void => {
+    // runs in the same macrotask as the reply's arrival: no sync completion can slip in between
+    const end = endOf(text);
+    assert.ok(end > 0, `${what}: ${text} is not in the AOF`);
+    assert.ok(end <= durableUpTo, `${what}: reply received while ${text} (ends at ${end}) is beyond the synced ${durableUpTo}`);
+    checked++;
+  };
+  try {
+    const deadline = Date.now() + 4000;
+    const writers = [0, 1, 2, 3].map(async (i) => {
+      const c = await RawClient.connect(s.port);
+      try {
+        for (let n = 0; n < 150 && Date.now() < deadline; n++) {
+          if (i === 3) {
+            // a pipelining client: several commands in one turn, one sync for all
+            const vals = [0, 1, 2, 3, 4].map((k) => `v-${i}-${n}-${k}`);
+            const replies = await c.pipeline(vals.map((v, k) => ['SET', `key:${i}:${k}`, v]));
+            assert.deepEqual(replies, vals.map(() => '+OK\r\n'));
+            for (const v of vals) assertDurable(v, 'SET');
+          } else {
+            const v = `v-${i}-${n}`;
+            assert.equal(await c.call('SET', `key:${i}`, v), '+OK\r\n');
+            assertDurable(v, 'SET');
+          }
+        }
+      } finally {
+        c.close();
+      }
+    });
+    // a reader of the others' keys: what it is shown must already be on disk
+    const reader = (async () => {
+      const c = await RawClient.connect(s.port);
+      try {
+        while (Date.now() < deadline) {
+          const r = await c.call('GET', `key:${Math.floor(Math.random() * 3)}`);
+          if (r !== '$-1\r\n') assertDurable(r.split('\r\n')[1]!, 'GET');
+          await new Promise((x) => setImmediate(x));
+        }
+      } finally {
+        c.close();
+      }
+    })();
+    await Promise.all([...writers, reader]);
+  } finally {
+    AofWriter.fdatasync = real;
+    await s.close();
+  }
+  assert.ok(checked > 300, `only ${checked} replies checked`);
+  assert.ok(maxInflight >= 2, `fdatasyncs never overlapped (max in flight ${maxInflight})`);
+  assert.ok(syncs < checked, `${syncs} syncs for ${checked} writes: no group commit`);
+});
+
+test('appendfsync everysec: writes wait behind a running fsync for up to 2 s, then go out (aof_delayed_fsync)', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-aof-gc-'));
+  dirs.push(dir);
+  let syncStarted = 0;
+  const real = AofWriter.fdatasync;
+  // the first background fsync takes 3.5 s, as on a disk busy with something else
+  AofWriter.fdatasync = (fd, cb) => {
+    const first = syncStarted === 0;
+    syncStarted = syncStarted || Date.now();
+    setTimeout(() => fdatasync(fd, cb), first ? 3500 : 0);
+  };
+  const s = await startAmber({ dir, appendonly: 'yes', appendfsync: 'everysec', 'aof-use-rdb-preamble': 'no' });
+  const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  const inFile = (v: string): boolean => readFileSync(incr, 'latin1').includes(v);
+  const c = await RawClient.connect(s.port);
+  try {
+    assert.equal(await c.call('SET', 'k', 'before-sync'), '+OK\r\n');
+    assert.ok(inFile('before-sync'), 'written at once while no fsync runs');
+    for (let i = 0; i < 40 && syncStarted === 0; i++) await new Promise((x) => setTimeout(x, 50));
+    assert.ok(syncStarted > 0, 'the everysec fsync started');
+    assert.equal(await c.call('SET', 'k', 'postponed'), '+OK\r\n');
+    assert.ok(!inFile('postponed'), 'postponed while the fsync runs');
+    // keep writing: after 2 s of postponement the buffer is written anyway, before the fsync ends
+    let n = 0;
+    while (!inFile('postponed') && Date.now() - syncStarted < 3300) {
+      await c.call('SET', 'other', String(n++));
+      await new Promise((x) => setTimeout(x, 50));
+    }
+    assert.ok(inFile('postponed'), 'written after 2 s although the fsync still runs');
+    assert.ok(Date.now() - syncStarted >= 1900, 'not before about 2 s');
+    assert.match(await c.call('INFO', 'persistence'), /aof_delayed_fsync:1\r\n/);
+  } finally {
+    c.close();
+    await s.close();
+    AofWriter.fdatasync = real;
+  }
+});

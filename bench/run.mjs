@@ -63,7 +63,9 @@ async function startServer(kind, extra = [], opts = {}) {
     async stop(keep = opts.dir !== undefined) {
       proc.kill('SIGKILL');
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
-      if (!keep) rmSync(dir, { recursive: true, force: true });
+      // a redis-server fork child (BGSAVE, AOF rewrite) outlives its killed parent for a moment
+      // and may still write into the dir: rmSync's own retries cover that (ENOTEMPTY)
+      if (!keep) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -162,11 +162,14 @@ test('a backup killed halfway has no SUCCESS', async () => {
   }
   assert.equal(await rc.call('BACKUP', 'half'), '+Background backup started\r\n');
   await new Promise((r) => setTimeout(r, 30));
+  // the kill must land while the copy runs, or the test proves nothing
+  assert.match(await rc.call('INFO', 'leveldb'), /leveldb_backup_in_progress:1\r\n/);
   rc.close();
   await child.kill();
   const logFile = join(dir, 'half', 'BACKUP.log');
   const text = existsSync(logFile) ? readFileSync(logFile, 'latin1') : '';
   assert.ok(!/SUCCESS/.test(text), 'no SUCCESS for an interrupted backup');
+  assert.ok(existsSync(join(dir, 'half')), 'the copy had started');
 });
 
 test('INFO leveldb and a client library against a LevelDB-backed server', async () => {

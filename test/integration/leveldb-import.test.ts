@@ -3,13 +3,16 @@
  * imported once at start-up (`leveldb yes`, empty store, dump.rdb / appendonlydir / legacy
  * appendonly.aof in `dir`), the source files are removed, and a restart from the store alone
  * gives the keyspace of the fixture's .expected.jsonl. Also: appendonly yes with leveldb yes is
- * refused, at start-up and by CONFIG SET, and the RDB/AOF start-up loaders stand aside.
+ * refused, at start-up and by CONFIG SET, and the RDB/AOF start-up loaders stand aside. Redis's
+ * test assets (older encodings, empty keys, an RDB-preamble AOF) are imported too; a corrupt file
+ * is refused and an import cut short (no `I` record) is started again.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, cpSync, readFileSync, existsSync, readdirSync, chmodSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { startAmber, keyspaceDump, fixturesDir, RawClient } from '../helpers/servers.js';
 
 const fixtures = fixturesDir();
@@ -26,21 +29,32 @@ function place(src: string, dest: string): void {
   fix(dest);
 }
 
+const T = fixtures ? join(fixtures, 'redis-test-assets') : '';
+
 const cases: Array<{ name: string; src: string; dest: string; expected: string }> = [
-  { name: 'dump.rdb', src: 'dump.rdb', dest: 'dump.rdb', expected: 'dump.expected.jsonl' },
-  { name: 'multi-part AOF with RDB preamble', src: 'appendonlydir-preamble', dest: 'appendonlydir', expected: 'aof-preamble.expected.jsonl' },
-  { name: 'multi-part AOF with RESP base', src: 'appendonlydir-resp', dest: 'appendonlydir', expected: 'aof-resp.expected.jsonl' },
-  { name: 'legacy single-file AOF', src: 'legacy-appendonly.aof', dest: 'appendonly.aof', expected: 'legacy-appendonly.expected.jsonl' },
+  { name: 'dump.rdb', src: join(F, 'dump.rdb'), dest: 'dump.rdb', expected: join(F, 'dump.expected.jsonl') },
+  { name: 'multi-part AOF with RDB preamble', src: join(F, 'appendonlydir-preamble'), dest: 'appendonlydir', expected: join(F, 'aof-preamble.expected.jsonl') },
+  { name: 'multi-part AOF with RESP base', src: join(F, 'appendonlydir-resp'), dest: 'appendonlydir', expected: join(F, 'aof-resp.expected.jsonl') },
+  { name: 'legacy single-file AOF', src: join(F, 'legacy-appendonly.aof'), dest: 'appendonly.aof', expected: join(F, 'legacy-appendonly.expected.jsonl') },
+  // Redis's own test assets: older encodings (zipmap, ziplist, RDB v4), empty keys, an RDB-preamble single-file AOF
+  ...(fixtures === null ? [] : readdirSync(T)
+    .filter((f) => (f.endsWith('.rdb') && f !== 'corrupt_ziplist.rdb') || f.endsWith('.aof'))
+    .map((f) => ({
+      name: `redis-test-assets/${f}`,
+      src: join(T, f),
+      dest: f.endsWith('.aof') ? 'appendonly.aof' : 'dump.rdb',
+      expected: join(T, f.replace(/\.(rdb|aof)$/, '.expected.jsonl')),
+    }))),
 ];
 
 for (const c of cases) {
   test(`import of ${c.name} into an empty store, then restart from LevelDB alone`, { skip }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));
     try {
-      place(join(F, c.src), join(dir, c.dest));
+      place(c.src, join(dir, c.dest));
       const directives = { dir, save: '', leveldb: 'yes' };
       let s = await startAmber(directives);
-      const expected = readFileSync(join(F, c.expected), 'latin1');
+      const expected = readFileSync(c.expected, 'latin1');
       assert.equal(await keyspaceDump(s.port), expected, 'right after the import');
       await s.close();
       // the store alone: the imported files go away
@@ -62,6 +76,37 @@ for (const c of cases) {
     }
   });
 }
+
+test('a corrupt dump.rdb is refused and leaves no completion record; an unfinished store is imported again', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));
+  try {
+    place(join(T, 'corrupt_ziplist.rdb'), join(dir, 'dump.rdb'));
+    await assert.rejects(startAmber({ dir, save: '', leveldb: 'yes' }), /Hash ziplist integrity check failed/);
+    // a store with records but no `I` record: an import cut short (kill -9 during the first start)
+    const store = new ClassicLevel<string, string>(join(dir, 'leveldb'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await store.open();
+    assert.equal(await store.get('I'), undefined, 'no completion record after a failed import');
+    await store.put('M\x01\x00\x00\x00\x00half-imported', '\x00\x00junk');
+    await store.close();
+    rmSync(join(dir, 'dump.rdb'));
+    place(join(T, 'hash-zipmap.rdb'), join(dir, 'dump.rdb'));
+    const s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    try {
+      assert.equal(await keyspaceDump(s.port), readFileSync(join(T, 'hash-zipmap.expected.jsonl'), 'latin1'));
+    } finally {
+      await s.close();
+    }
+    rmSync(join(dir, 'dump.rdb'));
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
+    try {
+      assert.equal(await keyspaceDump(s2.port), readFileSync(join(T, 'hash-zipmap.expected.jsonl'), 'latin1'), 'complete now: loaded, not imported');
+    } finally {
+      await s2.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('with leveldb yes the RDB loader does not load dump.rdb into a store that has data', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));

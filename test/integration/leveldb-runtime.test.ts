@@ -1,11 +1,12 @@
 /**
  * CONFIG SET leveldb yes|no at run time: the live data set is imported (in slices, while writes,
  * a SWAPDB and a FLUSHDB go on) and written through from then on; `leveldb no` stops writing and
- * closes the store. A restart from the store gives the keyspace as it was.
+ * closes the store. A restart from the store gives the keyspace as it was. Also: background
+ * reclaim, MISCONF on a write error, -LOADING and the loading_* fields, SAVE/BGSAVE for export.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAmber, keyspaceDump, RawClient } from '../helpers/servers.js';
@@ -178,11 +179,20 @@ test('while the store loads, clients get -LOADING and INFO shows loading:1', asy
     try {
       const rc = await RawClient.connect(port);
       assert.equal(await rc.call('PING'), '-LOADING Redis is loading the dataset in memory\r\n');
-      assert.match(await rc.call('INFO', 'persistence'), /\r\nloading:1\r\n/);
+      const info = await rc.call('INFO', 'persistence');
+      assert.match(info, /\r\nloading:1\r\n/);
+      for (const f of ['loading_start_time', 'loading_total_bytes', 'loading_rdb_used_mem', 'loading_loaded_bytes', 'loading_loaded_perc', 'loading_eta_seconds']) {
+        assert.match(info, new RegExp(`\\r\\n${f}:[\\d.]+\\r\\n`), `INFO persistence has ${f} while loading`);
+      }
+      const startTime = Number(/loading_start_time:(\d+)/.exec(info)![1]);
+      assert.ok(Math.abs(startTime - Date.now() / 1000) < 60);
+      assert.ok(Number(/loading_total_bytes:(\d+)/.exec(info)![1]) > 0, 'the store size is known');
       await loading;
       assert.equal(await rc.call('PING'), '+PONG\r\n');
       assert.equal(await rc.call('DBSIZE'), ':100000\r\n');
-      assert.match(await rc.call('INFO', 'persistence'), /\r\nloading:0\r\n/);
+      const done = await rc.call('INFO', 'persistence');
+      assert.match(done, /\r\nloading:0\r\n/);
+      assert.ok(!done.includes('loading_loaded_bytes'), 'loading_* fields only while loading');
       rc.close();
     } finally {
       await loading.catch(() => undefined);
@@ -190,5 +200,41 @@ test('while the store loads, clients get -LOADING and INFO shows loading:1', asy
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SAVE and BGSAVE still work with leveldb yes (export): the dump.rdb loads into a plain server', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-export-'));
+  const plainDir = mkdtempSync(join(tmpdir(), 'amber-ldb-export-plain-'));
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes' });
+    const rc = await RawClient.connect(s.port);
+    let before = '';
+    try {
+      await rc.pipeline([['SET', 's', 'v'], ['HSET', 'h', 'a', '1'], ['RPUSH', 'l', 'x', 'y'], ['ZADD', 'z', '2', 'm'], ['SADD', 'S', '1', 'x'],
+        ['XADD', 'x', '1-1', 'f', 'v'], ['PEXPIREAT', 'h', String(Date.now() + 3_600_000)], ['SELECT', '1'], ['SET', 'in1', 'one']]);
+      before = await keyspaceDump(s.port, 2);
+      assert.equal(await rc.call('SAVE'), '+OK\r\n');
+      assert.ok(existsSync(join(dir, 'dump.rdb')));
+      rmSync(join(dir, 'dump.rdb'));
+      assert.equal(await rc.call('BGSAVE'), '+Background saving started\r\n');
+      for (let i = 0; i < 500 && !(await rc.call('INFO', 'persistence')).includes('rdb_bgsave_in_progress:0'); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.match(await rc.call('INFO', 'persistence'), /rdb_last_bgsave_status:ok/);
+    } finally {
+      rc.close();
+      await s.close();
+    }
+    copyFileSync(join(dir, 'dump.rdb'), join(plainDir, 'dump.rdb'));
+    const p = await startAmber({ dir: plainDir, save: '' });
+    try {
+      assert.equal(await keyspaceDump(p.port, 2), before);
+    } finally {
+      await p.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(plainDir, { recursive: true, force: true });
   }
 });

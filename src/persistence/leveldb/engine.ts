@@ -62,6 +62,8 @@ const READ_BATCH = 2000;
 /** A value's position in the store when it left its key (for RENAME/MOVE hand-over and reclaim). */
 interface Release {
   o: RObject;
+  /** db index and its namespace at the release */
+  db: number;
   ns: number;
   key: string;
 }
@@ -235,7 +237,7 @@ export class LevelDbEngine {
     captureStarted();
     this.ks.onRelease = (db, key, old) => {
       if (!this.capturing || old.ldb === 0) return;
-      this.released.push({ o: old, ns: this.nsOf[db.id]!, key });
+      this.released.push({ o: old, db: db.id, ns: this.nsOf[db.id]!, key });
       if (!this.anyChange) this.changed();
     };
   }
@@ -370,7 +372,8 @@ export class LevelDbEngine {
       this.released = [];
       releasedSet = new Set();
       for (const r of released) {
-        ops.del(L.metaKey(r.ns, r.key));
+        // a key still in its namespace and modified is written below anyway (deleted or put)
+        if (this.nsOf[r.db] !== r.ns || !this.dirty[r.db]!.has(r.key) || this.fullDbs.has(r.db)) ops.del(L.metaKey(r.ns, r.key));
         releasedSet.add(r.o);
       }
     }
@@ -723,12 +726,15 @@ export class LevelDbEngine {
     const t0 = performance.now();
     const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0 };
     this.limits = limitsFromConfig(this.server.config);
-    this.progress.startTime = Math.floor(Date.now() / 1000);
+    // startTime: set when the start-up began (opening the store counts as loading)
+    if (this.progress.startTime === 0) this.progress.startTime = Math.floor(Date.now() / 1000);
     this.progress.loadedBytes = 0;
-    try {
-      this.progress.totalBytes = await store.approximateSize('\x00', '\xff');
-    } catch {
-      this.progress.totalBytes = 0;
+    if (this.progress.totalBytes === 0) {
+      try {
+        this.progress.totalBytes = await store.approximateSize('\x00', '\xff');
+      } catch {
+        this.progress.totalBytes = 0;
+      }
     }
     const counters = await store.get(L.P_COUNTERS);
     if (counters !== undefined && counters.length >= 16) {
@@ -984,6 +990,11 @@ export class LevelDbEngine {
         }
         let lp = ms.length <= lim.zsetEntries;
         if (lp) for (const m of ms) if (m.length > lim.zsetValue) { lp = false; break; }
+        // A listpack holds -0 as 0 (ZSet.insertNew), so a -0 in the store was written from a
+        // skiplist: keep that encoding, or the restart would turn the score -0 into 0. (An RDB
+        // load does turn it into 0, as Redis's does; the store must give back the keyspace as
+        // it was before the restart.)
+        if (lp) for (const s of ss) if (s === 0 && Object.is(s, -0)) { lp = false; break; }
         const z = new ZSet(lp);
         z.bulkLoad(ms, ss);
         return z;

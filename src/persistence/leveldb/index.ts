@@ -4,8 +4,8 @@
  * the cron (everysec sync, retries, reclaim), shutdown, run-time CONFIG SET leveldb yes|no,
  * BACKUP, and INFO (`leveldb` section, loading_* fields while the store loads).
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { resolve, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
@@ -111,7 +111,9 @@ export function installLevelDb(server: Server): LevelDbLayer {
 
   registerInfoSection('leveldb', 'LevelDB', (_s, sec) => leveldbInfo(layer, sec), { server });
   registerInfoProvider('persistence', (_s, sec) => {
-    if (engine.state !== 'loading') return;
+    // opening the store and reading it: the RDB layer's loading_* fields (for an import from
+    // dump.rdb / the AOF) would show a load that is not running
+    if (!server.keyspace.loading || (engine.state !== 'opening' && engine.state !== 'loading')) return;
     const p = engine.progress;
     const perc = p.totalBytes > 0 ? Math.min(100, (p.loadedBytes / p.totalBytes) * 100) : 0;
     const elapsed = Math.floor(Date.now() / 1000) - p.startTime;
@@ -145,6 +147,9 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   const path = engine.configuredPath();
   // clients connected from now on get -LOADING until the data set is in memory
   ks.loading = true;
+  engine.progress.startTime = Math.floor(Date.now() / 1000);
+  engine.progress.totalBytes = storeFilesSize(path);
+  engine.progress.loadedBytes = 0;
   try {
     await engine.open(path);
   } catch (e) {
@@ -187,6 +192,24 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.state = 'on';
   engine.startCapture();
   engine.assignMissingNamespaces();
+}
+
+/** Bytes of the files in a store directory (0 when missing): loading_total_bytes before the store is open. */
+function storeFilesSize(path: string): number {
+  let n = 0;
+  try {
+    for (const f of readdirSync(path)) {
+      try {
+        const st = statSync(join(path, f));
+        if (st.isFile()) n += st.size;
+      } catch {
+        // a file LevelDB removed meanwhile
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return n;
 }
 
 /**

@@ -3,10 +3,10 @@ import type { Value } from '../keyspace/types/object.js';
 import { renameSync, unlinkSync, readdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
-import { Snapshot, runSliced, type SnapshotOutput } from './snapshot.js';
+import { Snapshot, runSliced } from './snapshot.js';
 import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, saveOptions, keyAccess, type SavePoints } from './rdb/load.js';
 import { RdbFileEncoder } from './rdb/encoder.js';
-import { aofOf } from './aof/aof.js';
+import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
 import { fsyncDir } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
 
@@ -228,6 +228,9 @@ export function flushAllSaveRdb(server: Server): void {
 
 const savers = new WeakMap<Server, BackgroundSaver>();
 
+// AOF rewrites with an RDB preamble stream their base through the same writer as BGSAVE.
+registerRdbBaseOutput((server) => new RdbFileOutput(server, true));
+
 /** The background saver of a server, created and installed on first use. */
 export function bgsaverOf(server: Server): BackgroundSaver {
   let b = savers.get(server);
@@ -261,7 +264,7 @@ export function removeStaleTempRdb(dir: string): string[] {
  * fed key by key by the snapshot, its 64 KB chunks queued and written with writev in the
  * thread pool. {@link paused} once QUEUE_HIGH_WATER bytes wait for the disk.
  */
-class RdbFileOutput implements SnapshotOutput {
+export class RdbFileOutput implements RdbStreamOutput {
   private readonly enc: RdbFileEncoder;
   private readonly withAccess: boolean;
   private fh: FileHandle | null = null;
@@ -273,12 +276,16 @@ class RdbFileOutput implements SnapshotOutput {
   private unsynced = 0;
   private readonly autosync: boolean;
 
-  constructor(private readonly server: Server) {
+  /**
+   * @param aofBase an AOF base (the `aof-base` aux field; `aof-rewrite-incremental-fsync` instead
+   *   of `rdb-save-incremental-fsync` chooses the periodic fdatasync)
+   */
+  constructor(private readonly server: Server, aofBase = false) {
     this.enc = new RdbFileEncoder((chunk) => this.enqueue(chunk), saveOptions(server));
     const policy = server.config.get<string>('maxmemory-policy');
     this.withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
-    this.autosync = server.config.get<boolean>('rdb-save-incremental-fsync');
-    this.enc.begin({ aofBase: false });
+    this.autosync = server.config.get<boolean>(aofBase ? 'aof-rewrite-incremental-fsync' : 'rdb-save-incremental-fsync');
+    this.enc.begin({ aofBase });
   }
 
   /** Creates the temp file and starts writing what is queued. */

@@ -4,7 +4,7 @@ import type { Server } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
-import { Snapshot, runSliced, type SnapshotFormat } from '../snapshot.js';
+import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
@@ -28,6 +28,30 @@ export interface RdbForAof {
 
 let rdbForAof: RdbForAof | null = null;
 
+/**
+ * A streaming RDB file writer fed by a snapshot (BGSAVE's RdbFileOutput): chunks queued and
+ * written off the event loop, {@link SnapshotOutput.paused} while the disk is behind.
+ */
+export interface RdbStreamOutput extends SnapshotOutput {
+  /** creates the file and starts writing what is queued */
+  open(path: string): Promise<void>;
+  /** resolves when a paused output can take more */
+  drained(): Promise<void>;
+  /** @throws the write error, if writing failed */
+  throwIfFailed(): void;
+  /** EOF and checksum, the rest of the queue, fdatasync, close. @throws the write error */
+  finish(): Promise<void>;
+  /** closes the file after a failure; never throws */
+  close(): Promise<void>;
+}
+
+let rdbBaseOutput: ((server: Server) => RdbStreamOutput) | null = null;
+
+/** Called by the BGSAVE layer at import: rewrites stream RDB-preamble bases through its writer. */
+export function registerRdbBaseOutput(f: (server: Server) => RdbStreamOutput): void {
+  rdbBaseOutput = f;
+}
+
 /** Called by the RDB layer at import: the AOF uses its codec for RDB-preamble bases. */
 export function registerRdbForAof(r: RdbForAof): void {
   rdbForAof = r;
@@ -39,8 +63,8 @@ type AofState = 'off' | 'on' | 'wait-rewrite';
 /** Consecutive failed rewrites after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
 const REWRITE_LIMIT_THRESHOLD = 3;
 
-/** aof-rewrite-incremental-fsync: bytes of a base file between two fdatasyncs (REDIS_AUTOSYNC_BYTES) */
-const REWRITE_INCREMENTAL_SYNC_BYTES = 32 * 1024 * 1024;
+/** aof-rewrite-incremental-fsync: bytes of a RESP base between two fdatasyncs (REDIS_AUTOSYNC_BYTES) */
+const REWRITE_INCREMENTAL_SYNC_BYTES = 4 * 1024 * 1024;
 
 /**
  * The AOF layer: Redis 7.0's multi-part AOF (src/aof.c) on Amber's effect stream and fork-less
@@ -482,6 +506,7 @@ export class Aof {
    * end at once.
    */
   private async writeBase(path: string, preamble: boolean, yieldToClients: boolean): Promise<void> {
+    if (preamble && yieldToClients && rdbBaseOutput !== null && rdbForAof !== null) return this.streamRdbBase(path, rdbBaseOutput);
     const fmt = this.baseFormat(preamble);
     const fd = openSync(path, 'w', 0o644);
     let chunks: Uint8Array[] = [];
@@ -537,6 +562,34 @@ export class Aof {
     } finally {
       snap?.abort();
       closeSync(fd);
+    }
+  }
+
+  /**
+   * A rewrite's RDB-preamble base, as BGSAVE writes dump.rdb: the snapshot (started now, in the
+   * caller's turn) feeds the streaming encoder key by key, its chunks written off the event loop,
+   * on BGSAVE's scheduler. @throws the write error (the temp file is then left for the caller)
+   */
+  private async streamRdbBase(path: string, output: (server: Server) => RdbStreamOutput): Promise<void> {
+    const server = this.server;
+    const out = output(server);
+    const snap = new Snapshot(server.keyspace, rdbForAof!.baseFormat(server).snapshot, out);
+    try {
+      snap.start();
+      await out.open(path);
+      await runSliced(snap, out, {
+        check: () => out.throwIfFailed(),
+        drained: () => out.drained(),
+        schedule: (fn) => server.afterReplies(fn),
+        activity: () => server.stats.totalReads,
+      });
+      this.lastCowSize = snap.forcedBytesTotal;
+      await out.finish();
+    } catch (e) {
+      await out.close();
+      throw e;
+    } finally {
+      snap.abort();
     }
   }
 

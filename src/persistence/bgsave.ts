@@ -114,7 +114,7 @@ export class BackgroundSaver {
       // await, and its first bytes queue while the file is being opened.
       out = new RdbFileOutput(s);
       // copies of collections about to be mutated in place: same bytes as out.entry
-      const snap = new Snapshot(s.keyspace, rdbFormatFor(s, false).snapshot, out);
+      const snap = new Snapshot(s.keyspace, rdbFormatFor(s).snapshot, out);
       this.snapshot = snap;
       st.bgsaveInProgress = true;
       snap.start();

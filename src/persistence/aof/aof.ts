@@ -10,20 +10,12 @@ import { fsyncDir } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
 
 /**
- * An RDB-format AOF base: header, per-key entries through the snapshot, trailer (EOF + CRC64).
- * Every snapshot chunk is passed to `observe` in file order so the trailer carries the CRC.
+ * What the RDB layer lends the AOF: its preamble loader, and its encoder as a snapshot format
+ * (the bytes of a key changed in place during a rewrite, serialized by the snapshot's guard).
  */
-export interface RdbBaseFormat {
-  header(): Uint8Array | string;
-  snapshot: SnapshotFormat;
-  observe(chunk: Uint8Array | string): void;
-  trailer(): Uint8Array | string;
-}
-
-/** What the RDB layer lends the AOF: its preamble loader and its encoder as a snapshot format. */
 export interface RdbForAof {
   loader: RdbPreambleLoader;
-  baseFormat: (server?: Server) => RdbBaseFormat;
+  snapshotFormat: (server: Server) => SnapshotFormat;
 }
 
 let rdbForAof: RdbForAof | null = null;
@@ -490,24 +482,14 @@ export class Aof {
     this.manifest.persist(dir, this.fileName);
   }
 
-  /** The base format for this rewrite: RDB preamble (via the RDB layer) or RESP commands. */
-  private baseFormat(preamble: boolean): { header: Uint8Array | string; snapshot: SnapshotFormat; observe: (c: Uint8Array | string) => void; trailer: () => Uint8Array | string } {
-    if (preamble) {
-      if (rdbForAof === null) throw new Error('aof-use-rdb-preamble is yes but the RDB encoder is not available');
-      const f = rdbForAof.baseFormat(this.server);
-      return { header: f.header(), snapshot: f.snapshot, observe: (c) => f.observe(c), trailer: () => f.trailer() };
-    }
-    return { header: '', snapshot: respBaseFormat(), observe: () => undefined, trailer: () => '' };
-  }
-
   /**
-   * Writes a base file from a fork-less snapshot. With `yieldToClients`, the snapshot advances in
-   * slices interleaved with the clients ({@link runSliced}); without (start-up), it runs to the
+   * Writes a base file from a fork-less snapshot: an RDB preamble through the streaming RDB
+   * writer ({@link writeRdbBase}), or RESP commands. With `yieldToClients`, the snapshot advances
+   * in slices interleaved with the clients ({@link runSliced}); without (start-up), it runs to the
    * end at once.
    */
   private async writeBase(path: string, preamble: boolean, yieldToClients: boolean): Promise<void> {
-    if (preamble && yieldToClients && rdbBaseOutput !== null && rdbForAof !== null) return this.streamRdbBase(path, rdbBaseOutput);
-    const fmt = this.baseFormat(preamble);
+    if (preamble) return this.writeRdbBase(path, yieldToClients);
     const fd = openSync(path, 'w', 0o644);
     let chunks: Uint8Array[] = [];
     let pending = 0;
@@ -531,15 +513,11 @@ export class Aof {
     };
     let snap: Snapshot | null = null;
     try {
-      sink(fmt.header);
-      snap = new Snapshot(this.server.keyspace, fmt.snapshot, (chunk) => {
-        fmt.observe(chunk);
-        return sink(chunk);
-      });
+      snap = new Snapshot(this.server.keyspace, respBaseFormat(), sink);
       snap.start();
       if (yieldToClients) {
         // BGSAVE's scheduler: a share of the time while clients are active, slices after the
-        // turn's replies; aof-rewrite-incremental-fsync pauses it every 32 MB for an fdatasync
+        // turn's replies; aof-rewrite-incremental-fsync pauses it every 4 MB for an fdatasync
         const server = this.server;
         await runSliced(snap, { paused: () => incremental && sinceSync >= REWRITE_INCREMENTAL_SYNC_BYTES }, {
           drained: async () => {
@@ -556,7 +534,6 @@ export class Aof {
         }
       }
       this.lastCowSize = snap.forcedBytesTotal;
-      sink(fmt.trailer());
       flushChunks();
       await fdatasyncAsync(fd);
     } finally {
@@ -566,23 +543,32 @@ export class Aof {
   }
 
   /**
-   * A rewrite's RDB-preamble base, as BGSAVE writes dump.rdb: the snapshot (started now, in the
-   * caller's turn) feeds the streaming encoder key by key, its chunks written off the event loop,
-   * on BGSAVE's scheduler. @throws the write error (the temp file is then left for the caller)
+   * An RDB-preamble base, as BGSAVE writes dump.rdb: the snapshot (started now, in the caller's
+   * turn) feeds the streaming RDB writer key by key, its chunks written off the event loop; on
+   * BGSAVE's scheduler with `yieldToClients`, else to the end at once (start-up).
+   * @throws the write error (the temp file is then left for the caller)
    */
-  private async streamRdbBase(path: string, output: (server: Server) => RdbStreamOutput): Promise<void> {
+  private async writeRdbBase(path: string, yieldToClients: boolean): Promise<void> {
+    if (rdbForAof === null || rdbBaseOutput === null) throw new Error('aof-use-rdb-preamble is yes but the RDB encoder is not available');
     const server = this.server;
-    const out = output(server);
-    const snap = new Snapshot(server.keyspace, rdbForAof!.baseFormat(server).snapshot, out);
+    const out = rdbBaseOutput(server);
+    const snap = new Snapshot(server.keyspace, rdbForAof.snapshotFormat(server), out);
     try {
       snap.start();
       await out.open(path);
-      await runSliced(snap, out, {
-        check: () => out.throwIfFailed(),
-        drained: () => out.drained(),
-        schedule: (fn) => server.afterReplies(fn),
-        activity: () => server.stats.totalReads,
-      });
+      if (yieldToClients) {
+        await runSliced(snap, out, {
+          check: () => out.throwIfFailed(),
+          drained: () => out.drained(),
+          schedule: (fn) => server.afterReplies(fn),
+          activity: () => server.stats.totalReads,
+        });
+      } else {
+        while (!snap.step(1000)) {
+          if (out.paused()) await out.drained();
+          out.throwIfFailed();
+        }
+      }
       this.lastCowSize = snap.forcedBytesTotal;
       await out.finish();
     } catch (e) {

@@ -874,36 +874,23 @@ export function dumpPayload(v: Value, opts: RdbSaveOptions = DEFAULT_SAVE_OPTION
   return out;
 }
 
-/** What an RDB-format snapshot needs: header and trailer bytes around the per-key entries. */
+/**
+ * The RDB encoder cut per key, for the {@link Snapshot}'s guard: the bytes of a key that is about
+ * to change in place, serialized early and later written raw into the file encoder's stream
+ * (BGSAVE, the AOF's RDB-preamble base), where they stand exactly as
+ * {@link RdbFileEncoder.selectDb} / {@link RdbFileEncoder.key} would have written them.
+ */
 export interface RdbSnapshotFormat {
-  /** magic and aux fields */
-  header(): Buffer;
   /** per database and per key bytes, for {@link Snapshot} */
   snapshot: {
     beginDb(db: number, keys: number, expires: number): Buffer;
     entry(db: number, key: string, value: Value, expireAt: number): Buffer;
   };
-  /**
-   * Call with every chunk as it is written, in file order (header and trailer excluded): the
-   * trailer then carries the CRC-64 of the file. Chunks produced early by the snapshot guard are
-   * written later than produced, so the CRC cannot be computed at production time.
-   */
-  observe(chunk: Uint8Array | string): void;
-  /** EOF opcode and checksum: the real CRC-64 when every chunk was observed, else zero (valid:
-   * Redis skips the check of a zero checksum) */
-  trailer(): Buffer;
 }
 
-/**
- * The RDB encoder as a snapshot format (BGSAVE, the AOF's RDB-preamble base): same bytes as
- * {@link RdbFileEncoder}, cut per key.
- */
-export function rdbSnapshotFormat(opts: RdbSaveOptions, aux: RdbAuxInfo = {},
+/** The RDB encoder as a snapshot format: the same bytes as {@link RdbFileEncoder}, cut per key. */
+export function rdbSnapshotFormat(opts: RdbSaveOptions,
   access?: (db: number, key: string, value: Value) => KeyAccess | undefined): RdbSnapshotFormat {
-  const crc = new Crc64();
-  let produced = 0;
-  let observed = 0;
-  let headerBytes: Buffer | null = null;
   // one writer for every entry (encoding is synchronous): its buffer is reused and each entry
   // comes out as a right-sized copy, instead of a 4 KB buffer allocated per key
   const chunks: Buffer[] = [];
@@ -920,45 +907,18 @@ export function rdbSnapshotFormat(opts: RdbSaveOptions, aux: RdbAuxInfo = {},
     chunks.length = 0;
     return out;
   };
-  const count = (b: Buffer): Buffer => {
-    produced += b.length;
-    return b;
-  };
   return {
-    header() {
-      const chunks: Buffer[] = [];
-      const e = new RdbFileEncoder((c) => chunks.push(c), { ...opts, checksum: false });
-      e.begin(aux);
-      e.w.flush();
-      headerBytes = Buffer.concat(chunks);
-      crc.update(headerBytes);
-      return headerBytes;
-    },
     snapshot: {
-      beginDb: (db, keys, expires) => count(collect((w) => {
+      beginDb: (db, keys, expires) => collect((w) => {
         w.u8(C.RDB_OPCODE_SELECTDB);
         w.len(db);
         w.u8(C.RDB_OPCODE_RESIZEDB);
         w.len(keys);
         w.len(expires);
-      })),
-      entry: (db, key, value, expireAt) => count(collect((w) => {
+      }),
+      entry: (db, key, value, expireAt) => collect((w) => {
         writeKeyValuePair(w, key, value, expireAt, access?.(db, key, value));
-      })),
-    },
-    observe(chunk) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-      crc.update(b);
-      observed += b.length;
-    },
-    trailer() {
-      const out = Buffer.alloc(9);
-      out[0] = C.RDB_OPCODE_EOF;
-      if (opts.checksum && observed === produced && headerBytes !== null) {
-        crc.update(out, 0, 1);
-        crc.writeLE(out, 1);
-      }
-      return out;
+      }),
     },
   };
 }

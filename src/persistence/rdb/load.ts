@@ -547,21 +547,20 @@ registerInfoProvider('persistence', (server, s) => {
 });
 
 /**
- * The RDB format of an AOF base or a BGSAVE for `server` (its rdbcompression, rdbchecksum,
- * limits and LRU/LFU opcodes); without a server, Redis's defaults. The writer should pass every
- * chunk it writes to `observe` so that the trailer carries the CRC-64 (else it is zero).
+ * The per-key RDB format of a BGSAVE or an AOF base for `server` (its rdbcompression, limits and
+ * LRU/LFU opcodes), for the snapshot's guard.
  */
-export function rdbFormatFor(server?: Server, aofBase = false): RdbSnapshotFormat {
-  if (server === undefined) return rdbSnapshotFormat(DEFAULT_SAVE_OPTIONS, { aofBase });
+export function rdbFormatFor(server: Server): RdbSnapshotFormat {
   const policy = server.config.get<string>('maxmemory-policy');
   const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
-  return rdbSnapshotFormat(saveOptions(server), { aofBase }, withAccess
+  return rdbSnapshotFormat(saveOptions(server), withAccess
     ? (db, key, value) => keyAccess(server, server.keyspace.dbs[db]!, key, value)
     : undefined);
 }
 
-// The AOF layer loads RDB-preamble bases with this loader and writes them with this format.
+// The AOF layer loads RDB-preamble bases with this loader; its rewrites serialize keys changed
+// in place with this format (the base itself is streamed by BGSAVE's writer).
 registerRdbForAof({
   loader: async (server, buf, file) => (await loadRdbBuffer(server, buf, file, { aofBase: true })).endOffset,
-  baseFormat: (server?: Server) => rdbFormatFor(server, true),
+  snapshotFormat: (server: Server) => rdbFormatFor(server).snapshot,
 });

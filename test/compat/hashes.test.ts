@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient, replyEnd } from '../helpers/servers.js';
-import { compatPair } from '../helpers/compat.js';
+import { compatPair, collectNotifications } from '../helpers/compat.js';
 
 const pair = compatPair({ clients: 'none', redis: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 const { skip } = pair;
@@ -296,30 +296,6 @@ test('HSCAN: errors, listpack whole, hashtable by cursor with MATCH and COUNT', 
   }
 });
 
-/** Runs steps on one connection while another collects keyspace notifications. */
-async function notifications(port: number, steps: string[][]): Promise<string[]> {
-  const cmd = await RawClient.connect(port);
-  const sub = await RawClient.connect(port);
-  try {
-    await cmd.call('FLUSHALL');
-    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
-    await sub.sendRaw(RawClient.encode(['PSUBSCRIBE', '*']), 1);
-    for (const s of steps) await cmd.call(...s);
-    await cmd.call('PUBLISH', 'zz-end', 'x');
-    const out: string[] = [];
-    for (;;) {
-      const [m] = await sub.read(1);
-      if (m!.includes('zz-end')) break;
-      out.push(m!);
-    }
-    return out;
-  } finally {
-    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    cmd.close();
-    sub.close();
-  }
-}
-
 test('keyspace notifications', { skip }, async () => {
   const steps = [
     ['HSET', 'h', 'a', '1', 'b', '2'], ['HMSET', 'h', 'c', '3'], ['HSETNX', 'h', 'a', 'x'], ['HSETNX', 'h', 'd', '4'],
@@ -327,9 +303,9 @@ test('keyspace notifications', { skip }, async () => {
     ['HDEL', 'h', 'a', 'b'], ['HDEL', 'h', 'c', 'd'], ['HDEL', 'nokey', 'x'], ['HINCRBY', 'h2', 'f', '1'],
     ['HINCRBYFLOAT', 'h3', 'f', '1'], ['HGET', 'nokey', 'f'], ['HSET', 'h', long(100), 'v'],
   ];
-  const theirs = await notifications(pair.redis.port, steps);
+  const theirs = await collectNotifications(pair.redis.port, steps);
   assert.ok(theirs.length > 20, 'theirs.length > 20');
-  assert.deepEqual(await notifications(pair.amber.port, steps), theirs);
+  assert.deepEqual(await collectNotifications(pair.amber.port, steps), theirs);
 });
 
 /** rdb_changes_since_last_save after each step. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient, replyEnd } from '../helpers/servers.js';
-import { compatPair } from '../helpers/compat.js';
+import { compatPair, collectNotifications } from '../helpers/compat.js';
 
 const pair = compatPair({ clients: 'none', redis: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 const { skip } = pair;
@@ -265,31 +265,6 @@ test('SSCAN: errors, intset whole and sorted, hashtable by cursor', { skip }, as
   }
 });
 
-/** Runs steps on one connection while another collects keyspace notifications. */
-async function notifications(port: number, steps: string[][]): Promise<string[]> {
-  const cmd = await RawClient.connect(port);
-  const sub = await RawClient.connect(port);
-  try {
-    await cmd.call('FLUSHALL');
-    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
-    await sub.sendRaw(RawClient.encode(['PSUBSCRIBE', '*']), 1);
-    for (const s of steps) await cmd.call(...s);
-    await cmd.call('PUBLISH', 'zz-end', 'x');
-    const out: string[] = [];
-    for (;;) {
-      const [m] = await sub.read(1);
-      if (m!.includes('zz-end')) break;
-      // SPOP's popped member is random: keep the event, not the member
-      out.push(m!);
-    }
-    return out;
-  } finally {
-    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    cmd.close();
-    sub.close();
-  }
-}
-
 test('keyspace notifications', { skip }, async () => {
   const steps = [
     ['SADD', 's', 'a', 'b', 'c'], ['SADD', 's', 'a'], ['SREM', 's', 'zz'], ['SREM', 's', 'a'], ['SMOVE', 's', 't', 'b'],
@@ -299,9 +274,9 @@ test('keyspace notifications', { skip }, async () => {
     ['SDIFFSTORE', 'd', 'x', 'y'], ['SDIFFSTORE', 'd', 'x', 'x'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SUNIONSTORE', 'd', 'nokey'],
     ['SINTERSTORE', 'd', 'x', 'y'], ['SINTERSTORE', 'd', 'x', 'nokey'], ['SREM', 'x', '1', '2'], ['SISMEMBER', 'nokey', 'a'],
   ];
-  const theirs = await notifications(pair.redis.port, steps);
+  const theirs = await collectNotifications(pair.redis.port, steps);
   assert.ok(theirs.length > 30, 'theirs.length > 30');
-  assert.deepEqual(await notifications(pair.amber.port, steps), theirs);
+  assert.deepEqual(await collectNotifications(pair.amber.port, steps), theirs);
 });
 
 /** rdb_changes_since_last_save after each step. */

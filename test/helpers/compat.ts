@@ -146,3 +146,31 @@ export function compatPair(opts: CompatOptions = {}): CompatPair {
     },
   };
 }
+
+/**
+ * Runs `steps` one by one on a fresh connection while a second one, PSUBSCRIBEd to `*`, collects
+ * every keyspace notification (notify-keyspace-events `flags`, reset to '' after); FLUSHALL
+ * first. Resolves to the raw pub/sub frames, in order, up to a PUBLISH marker.
+ */
+export async function collectNotifications(port: number, steps: string[][], flags = 'KEAn'): Promise<string[]> {
+  const cmd = await RawClient.connect(port);
+  const sub = await RawClient.connect(port);
+  try {
+    await cmd.call('FLUSHALL');
+    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', flags);
+    await sub.sendRaw(RawClient.encode(['PSUBSCRIBE', '*']), 1);
+    for (const s of steps) await cmd.call(...s);
+    await cmd.call('PUBLISH', 'zz-end', 'x');
+    const out: string[] = [];
+    for (;;) {
+      const [m] = await sub.read(1);
+      if (m!.includes('zz-end')) break;
+      out.push(m!);
+    }
+    return out;
+  } finally {
+    await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    cmd.close();
+    sub.close();
+  }
+}

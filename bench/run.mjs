@@ -86,8 +86,11 @@ function rssKb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(s)[1]);
 }
 
-/** Loads n keys `key:<i>` with `size`-byte values through a pipelined raw connection. */
-async function loadKeys(port, n, size) {
+/**
+ * Loads n keys `key:<i>` (i zero-padded to `digits`; 12 is redis-benchmark's `__rand_int__`
+ * format, so its -r load overwrites them) with `size`-byte values through a pipelined connection.
+ */
+async function loadKeys(port, n, size, digits = 10) {
   const value = 'x'.repeat(size);
   const sock = net.connect(port, '127.0.0.1');
   await new Promise((r) => sock.once('connect', r));
@@ -103,7 +106,7 @@ async function loadKeys(port, n, size) {
   for (let i = 0; i < n; i += batch) {
     let s = '';
     for (let j = i; j < Math.min(n, i + batch); j++) {
-      const k = 'key:' + String(j).padStart(10, '0');
+      const k = 'key:' + String(j).padStart(digits, '0');
       s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${size}\r\n${value}\r\n`;
     }
     pending++;

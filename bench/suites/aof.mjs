@@ -2,7 +2,7 @@
 // (Amber and Redis with the same settings, and each against its own no-persistence throughput);
 // AOF load time of 1,000,000 keys with a RESP base and an RDB base; peak PSS during a rewrite under
 // writes. Usage: npm run bench -- --suite aof [--rounds 1]; AOF_BENCH=throughput,load,rewrite.
-import { call, waitInfo, writeLoad, pssKb } from './common.mjs';
+import { call, waitInfo, writeLoad, pssKb, steadyPss } from './common.mjs';
 
 export async function run(ctx) {
   console.log('# aof: fsync policies, load time, rewrite under writes');
@@ -80,21 +80,21 @@ async function rewrite(ctx) {
     // Automatic rewrites off: loading 1M keys grows the AOF past auto-aof-rewrite-min-size, and
     // an automatic rewrite running while "before" is measured would make the figure meaningless.
     const srv = await ctx.startServer(kind, ['--appendonly', 'yes', '--auto-aof-rewrite-percentage', '0']);
-    await ctx.loadKeys(srv.port, 1_000_000, 100);
+    await ctx.loadKeys(srv.port, 1_000_000, 100, 12);
     await new Promise((x) => setTimeout(x, 1000));
     const load = await writeLoad(srv.port, { keyspace: 1_000_000 });
-    await new Promise((x) => setTimeout(x, 1000));
-    const before = pssKb(srv.proc.pid);
-    let peak = before;
+    const steady = await steadyPss(srv.proc.pid, 2000);
+    const before = steady.max;
+    let peak = pssKb(srv.proc.pid);
     const t0 = Date.now();
-    const o0 = load.ops();
     const reply = await call(srv.port, 'BGREWRITEAOF');
     if (!reply.startsWith('+')) throw new Error(`${kind} BGREWRITEAOF failed: ${reply}`);
     await waitInfo(srv.port, 'aof_rewrite_in_progress', () => {
       peak = Math.max(peak, pssKb(srv.proc.pid));
     });
-    const secs = (Date.now() - t0) / 1000;
-    const during = (load.ops() - o0) / secs;
+    const t1 = Date.now();
+    const secs = (t1 - t0) / 1000;
+    const during = await load.rate(t0, t1);
     load.stop();
     await srv.stop();
     r[kind] = { before, peak };

@@ -1,5 +1,6 @@
 // Helpers shared by the persistence benchmark suites.
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Sends argv arrays pipelined on one connection, `window` in flight; resolves when all replied. */
@@ -67,6 +68,25 @@ export function mixedCommands(n) {
   return cmds;
 }
 
+/**
+ * PSS (KiB) of a server under a steady load over `ms`, sampled every 25 ms: { min, max }. A
+ * garbage-collected heap swings 10-15% between collections under a write load, so one sample is
+ * no baseline: the "before" of a peak-over-before figure is the peak under the same load without
+ * the operation (Redis, without a GC, barely moves).
+ */
+export async function steadyPss(pid, ms = 2000) {
+  let min = Infinity;
+  let max = 0;
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    const v = pssKb(pid);
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { min, max };
+}
+
 /** Proportional set size (KiB) of a process and its children (Redis's fork child). */
 export function pssKb(pid) {
   let total = 0;
@@ -124,46 +144,54 @@ export async function waitInfo(port, field, onTick) {
 }
 
 /**
- * A write load: `conns` connections each keeping `depth` SETs of random keys (of `keyspace`) with
- * `size`-byte values in flight. Returns { ops(), stop() }: acknowledged operations so far.
+ * A write load as the issues specify it: `redis-benchmark -t set -r <keyspace> -d <size> -P <depth>
+ * -c <conns>`, in its own process (a load generator inside this process would be starved by the
+ * PSS sampling it runs between polls, and would measure itself). It overwrites the keys
+ * `key:%012d` that {@link loadKeys} with `digits = 12` creates. Returns:
+ * - `rate(fromMs, toMs)`: requests/s over a Date.now() window, from redis-benchmark's per-250-ms
+ *   `rps=` reports weighted by their overlap with the window (waits for the report covering
+ *   `toMs`, at most 1 s);
+ * - `ops()`: requests acknowledged so far (the same reports, summed);
+ * - `stop()`: kills redis-benchmark (its own PID).
  */
-export async function writeLoad(port, { conns = 4, depth = 16, keyspace = 1_000_000, size = 100 } = {}) {
-  let ops = 0;
-  let stopped = false;
-  const value = 'x'.repeat(size);
-  const socks = [];
-  for (let i = 0; i < conns; i++) {
-    const sock = net.connect(port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
-    socks.push(sock);
-    let inflight = 0;
-    const send = () => {
-      if (stopped) return;
-      let s = '';
-      while (inflight < depth) {
-        const k = 'key:' + String(Math.floor(Math.random() * keyspace)).padStart(10, '0');
-        s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${size}\r\n${value}\r\n`;
-        inflight++;
-      }
-      sock.write(s);
-    };
-    sock.on('data', (d) => {
-      for (let j = 0; j < d.length; j++) {
-        if (d[j] === 10) {
-          inflight--;
-          ops++;
-        }
-      }
-      send();
-    });
-    sock.on('error', () => undefined);
-    send();
+export async function writeLoad(port, { conns = 50, depth = 16, keyspace = 1_000_000, size = 100 } = {}) {
+  const proc = spawn('redis-benchmark', ['-p', String(port), '-t', 'set', '-r', String(keyspace), '-d', String(size),
+    '-P', String(depth), '-c', String(conns), '-n', '2000000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // each report covers (previous report, this one]
+  const reports = [];
+  let last = Date.now();
+  let text = '';
+  proc.stdout.on('data', (d) => {
+    text += d.toString('latin1');
+    const parts = text.split('\r');
+    text = parts.pop();
+    for (const line of parts) {
+      const m = /rps=([\d.]+)/.exec(line);
+      if (!m) continue;
+      const now = Date.now();
+      reports.push({ from: last, to: now, rps: Number(m[1]) });
+      last = now;
+    }
+  });
+  // the first report comes after redis-benchmark connected its clients
+  for (let i = 0; i < 200 && reports.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  if (reports.length < 2) {
+    proc.kill('SIGKILL');
+    throw new Error('redis-benchmark printed no throughput reports');
   }
   return {
-    ops: () => ops,
+    ops: () => reports.reduce((n, r) => n + (r.rps * (r.to - r.from)) / 1000, 0),
+    async rate(fromMs, toMs) {
+      for (let i = 0; i < 100 && reports[reports.length - 1].to < toMs; i++) await new Promise((r) => setTimeout(r, 10));
+      let ops = 0;
+      for (const r of reports) {
+        const overlap = Math.min(r.to, toMs) - Math.max(r.from, fromMs);
+        if (overlap > 0) ops += (r.rps * overlap) / 1000;
+      }
+      return ops / ((toMs - fromMs) / 1000);
+    },
     stop() {
-      stopped = true;
-      for (const s of socks) s.destroy();
+      proc.kill('SIGKILL');
     },
   };
 }

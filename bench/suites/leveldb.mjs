@@ -7,7 +7,7 @@
 //   nearest equivalent: a fork under the same load).
 // Usage: npm run bench -- --suite leveldb [--rounds 1]; LEVELDB_BENCH=throughput,restart,backup
 // (the default: all three) picks parts.
-import { call, writeLoad, pssKb, pipeline, mixedCommands } from './common.mjs';
+import { call, writeLoad, pssKb, steadyPss, pipeline, mixedCommands } from './common.mjs';
 
 /** Polls INFO `section` until `done(info)`; calls `onTick` between polls. */
 async function waitFor(port, section, done, onTick) {
@@ -88,12 +88,11 @@ export async function run(ctx) {
   for (const kind of ['amber', 'redis']) {
     const srv = await ctx.startServer(kind, kind === 'amber' ? ['--leveldb', 'yes'] : []);
     try {
-      await ctx.loadKeys(srv.port, 1_000_000, 100);
+      await ctx.loadKeys(srv.port, 1_000_000, 100, 12);
       await new Promise((r) => setTimeout(r, 1000));
       const load = await writeLoad(srv.port, { keyspace: 1_000_000 });
-      await new Promise((r) => setTimeout(r, 1000));
-      const before = pssKb(srv.proc.pid);
-      let peak = before;
+      const before = (await steadyPss(srv.proc.pid, 2000)).max;
+      let peak = pssKb(srv.proc.pid);
       const t0 = Date.now();
       const tick = () => {
         peak = Math.max(peak, pssKb(srv.proc.pid));
@@ -106,7 +105,7 @@ export async function run(ctx) {
         await waitFor(srv.port, 'persistence', (i) => /rdb_bgsave_in_progress:0\r\n/.test(i), tick);
       }
       const ms = Date.now() - t0;
-      const ops = load.ops();
+      const ops = Math.round(load.ops());
       load.stop();
       pss[kind] = { before, peak };
       console.log(`  ${kind === 'amber' ? 'BACKUP' : 'BGSAVE'} of 1M keys under writes: ${ms} ms, PSS ${Math.round(before / 1024)} -> peak ${Math.round(peak / 1024)} MB, ${ops} writes during the run`);

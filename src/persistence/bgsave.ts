@@ -143,7 +143,7 @@ export class BackgroundSaver {
       s.keyspace.dirty -= Math.min(dirtyAtStart, s.keyspace.dirty);
       s.log.notice('DB saved on disk');
       s.log.notice('Background saving terminated with success');
-      s.log.verbose(`Background saving: ${snap.keysWritten} keys in ${sliced.slices} slices (${sliced.idleSlices} while idle), ${Math.round(sliced.workMs)} ms of work, ${sliced.pauses} waits for the disk, ${(snap.forcedBytesTotal / 2 ** 20).toFixed(1)} MB peak of kept old values`);
+      s.log.verbose(`Background saving: ${snap.keysWritten} keys in ${sliced.slices} slices (${sliced.idleSlices} while idle), ${Math.round(sliced.workMs)} ms of work, ${sliced.pauses} waits for the disk, a share of time up to ${Math.round(sliced.maxShare * 100)}% under load, ${(snap.forcedBytesTotal / 2 ** 20).toFixed(1)} MB peak of kept old values`);
       return true;
     } catch (e) {
       st.lastBgsaveStatus = 'err';

@@ -38,17 +38,29 @@ export interface SnapshotOutput {
   paused(): boolean;
 }
 
-/** A key's value at the start, kept because a writer changed the key before its segment was saved. */
+/** A key's start-time value serialized early: a collection about to be mutated in place. */
 class Serialized {
   constructor(readonly chunk: Uint8Array | string) {}
 }
 
+/** Segment states in {@link DbState.state}. */
+const SEG_UNTOUCHED = 0;
+const SEG_COPIED = 1;
+const SEG_DONE = 2;
+
 /**
- * The start-time state of a changed key: its value object (strings are immutable; collections are
- * kept by reference until something mutates them in place, see Snapshot.thaw), its bytes, or
- * null when the key did not exist at the start.
+ * A segment's start-time entries, copied at the first change to it. Values are kept by
+ * reference (strings are immutable; a collection stays frozen until something mutates it in
+ * place, see Snapshot.thaw, which replaces it by its bytes).
  */
-type Preimage = Value | Serialized | null;
+interface SegmentCopy {
+  keys: string[];
+  vals: Array<Value | Serialized>;
+  /** start-time expire times (Unix ms, -1 for none), or null when no key of it had one */
+  exps: number[] | null;
+  /** what this copy counts in {@link Snapshot.retainedBytes} */
+  bytes: number;
+}
 
 interface DbState {
   db: Database;
@@ -57,49 +69,43 @@ interface DbState {
   expires: Map<string, number>;
   keys: number;
   expiresCount: number;
-  /** segments already serialized, by index */
-  done: Uint8Array;
-  /**
-   * Per segment not serialized yet (sparse, by index): start-time values of its keys changed
-   * since the start, deleted ones included. Small per-segment tables keep the guard's lookups and
-   * the iteration's cheap (no lookup at all in a segment nobody wrote to), and a segment's table
-   * goes away whole once the segment is serialized.
-   */
-  pre: Array<Map<string, Preimage> | undefined>;
-  /** start-time expire times of preimage keys that had one (Value preimages only) */
-  preExpires: Map<string, number>;
+  /** per segment: SEG_UNTOUCHED, SEG_COPIED (its start-time entries are in {@link copies}) or SEG_DONE */
+  state: Uint8Array;
+  /** copies of the segments changed before their turn, by index (sparse) */
+  copies: Array<SegmentCopy | undefined>;
 }
 
-/** What a kept collection preimage belongs to, to copy it before it is mutated in place. */
+/** Where a frozen collection sits in a segment copy, to serialize it before it is mutated in place. */
 interface FrozenRef {
   st: DbState;
   seg: number;
-  key: string;
+  idx: number;
 }
 
-/**
- * Retained-memory estimate per kept key beyond its value: its entry in a segment's preimage
- * table (key, value, chain, buckets and slack) plus that table's share of a Map object, bytes.
- */
-const PREIMAGE_ENTRY_OVERHEAD = 64;
+/** Retained-memory estimate of a segment copy: two arrays' headers, bytes. */
+const COPY_OVERHEAD = 64;
+/** Retained-memory estimate per copied key: its slots in the key and value arrays, bytes. */
+const COPY_ENTRY_BYTES = 16;
 
 /**
  * The fork-less point-in-time snapshot of DESIGN.md: iterates every database segment by segment
- * in short slices; a key changed before its segment is serialized keeps its start-time value in
- * a preimage table (per-key copy-on-write), so the result is exactly the dataset at
- * {@link start} and a write costs a Map insertion, not the serialization of a segment.
+ * in short slices; the first change to a segment the iteration has not reached copies that
+ * segment's entries (references, not values: copy-on-write of one small segment, as a fork
+ * copies one page), so the result is exactly the dataset at {@link start}. A segment has about
+ * 32 keys: the first write to it costs one short array copy, every later write to it a typed-
+ * array check (a per-key copy-on-write cost a preimage-table lookup on every write, 15% of the
+ * server's time under a SET load).
  *
- * - GUARD_REPLACE / GUARD_DELETE (a new value object, a TTL change, a deletion): the old value is
- *   kept by reference, no copy: strings are immutable, and a collection that leaves its key is
- *   not changed by that. A kept collection that later reaches another key (RENAME, MOVE) and
- *   is mutated there is serialized first ({@link thaw}), found through a WeakMap.
- * - GUARD_MUTATE (lookupWrite: the caller may change the object in place): a collection is
- *   serialized now with {@link SnapshotFormat.entry}; a string is kept by reference.
- * - A key created after the start is recorded as absent and skipped.
+ * - Strings are kept by reference (immutable); a collection kept in a copy that is then mutated
+ *   in place, under its key or another one it reached by RENAME or MOVE, is serialized first with
+ *   {@link SnapshotFormat.entry} ({@link thaw}, found through a WeakMap).
+ * - A key created after the start is not in the copy, a deleted one still is.
  * - Segment growth is blocked while it runs (segment indexes stay stable).
  * - Nothing is emitted early, so the output keeps the per-database order RDB needs. Extra memory:
- *   the preimages of keys changed in segments not serialized yet (released as the iteration
- *   passes them) plus what the output buffers; {@link retainedBytes} estimates the former.
+ *   the copies of the segments changed and not serialized yet (released as the iteration passes
+ *   them), plus what the output buffers. {@link retainedBytes} counts a copy's arrays and its
+ *   strings' bytes (an upper bound: a string is only extra memory once overwritten, as a forked
+ *   page is only copied once written).
  * - FLUSHDB/FLUSHALL hand the old segments over for free: the database starts a new segment array
  *   and the snapshot keeps iterating the start-time one, which nobody mutates any more. SWAPDB
  *   moves arrays between Database objects; the guard finds a segment's state by its array.
@@ -110,7 +116,7 @@ export class Snapshot {
   private readonly dbs: DbState[] = [];
   /** start-time segment arrays -> state: SWAPDB moves arrays between Database objects */
   private readonly bySegments = new Map<Map<string, Value>[], DbState>();
-  /** kept collection preimages -> where they are kept, see {@link thaw} */
+  /** collections kept by reference in segment copies -> where, see {@link thaw} */
   private frozen = new WeakMap<RObject, FrozenRef[]>();
   private frozenCount = 0;
   private readonly out: SnapshotOutput;
@@ -120,7 +126,7 @@ export class Snapshot {
   private finished = false;
   /** bytes produced so far (byte sinks only; a {@link SnapshotOutput} counts its own) */
   bytes = 0;
-  /** estimated bytes the preimages hold now */
+  /** estimated bytes the segment copies hold now (see the class comment) */
   retainedBytes = 0;
   /**
    * Peak of {@link retainedBytes}: the snapshot's own extra memory, reported as the
@@ -176,7 +182,7 @@ export class Snapshot {
       if (db.size === 0) continue;
       const st: DbState = {
         db, segments: db.segments, expires: db.expires, keys: db.size, expiresCount: db.expires.size,
-        done: new Uint8Array(db.segments.length), pre: new Array(db.segments.length), preExpires: new Map(),
+        state: new Uint8Array(db.segments.length), copies: new Array(db.segments.length),
       };
       this.dbs.push(st);
       this.bySegments.set(db.segments, st);
@@ -209,8 +215,6 @@ export class Snapshot {
       const n = st.segments.length;
       while (this.segCursor < n) {
         const i = this.segCursor++;
-        if (st.done[i]) continue;
-        st.done[i] = 1;
         this.serializeSegment(st, i);
         if (out.paused() || performance.now() - t0 > budgetMs) return false;
       }
@@ -218,8 +222,7 @@ export class Snapshot {
       this.dbCursor++;
       this.segCursor = 0;
       this.headerDone = false;
-      st.pre = [];
-      st.preExpires.clear();
+      st.copies = [];
       if (out.paused() || performance.now() - t0 > budgetMs) return false;
     }
     this.finish();
@@ -237,53 +240,50 @@ export class Snapshot {
     this.finished = true;
     if (this.ks.guard !== null) this.ks.guard = null;
     this.ks.growthBlocked = false;
-    for (const st of this.dbs) {
-      st.pre = [];
-      st.preExpires.clear();
-    }
+    for (const st of this.dbs) st.copies = [];
     this.frozen = new WeakMap();
     this.frozenCount = 0;
   }
 
   /** Keyspace guard: `key` in segment `seg` of `db` is about to change. */
   private guard(db: Database, seg: number, key: string, change: GuardChange): void {
+    // Found by the segment array, not the Database: after SWAPDB a Database object holds the
+    // other db's start-time segments, and after FLUSHDB a fresh array that is not ours.
+    const st = this.bySegments.get(db.segments);
+    if (st !== undefined && seg < st.state.length && st.state[seg] === SEG_UNTOUCHED) this.copySegment(st, seg);
     if (change === GUARD_MUTATE && this.frozenCount > 0) {
       const v = db.segments[seg]?.get(key);
       if (v !== undefined && typeof v !== 'string') this.thaw(v);
     }
-    // Found by the segment array, not the Database: after SWAPDB a Database object holds the
-    // other db's start-time segments, and after FLUSHDB a fresh array that is not ours.
-    const st = this.bySegments.get(db.segments);
-    if (st === undefined || seg >= st.done.length || st.done[seg]) return;
-    let pre = st.pre[seg];
-    if (pre === undefined) {
-      pre = new Map();
-      st.pre[seg] = pre;
-    } else if (pre.has(key)) {
-      return; // changed before: the preimage is the start-time state already
+  }
+
+  /** Copies the start-time entries of segment `seg` (its first change since the start). */
+  private copySegment(st: DbState, seg: number): void {
+    st.state[seg] = SEG_COPIED;
+    const live = st.segments[seg]!;
+    const n = live.size;
+    const keys = new Array<string>(n);
+    const vals = new Array<Value | Serialized>(n);
+    const expires = st.expires;
+    let exps: number[] | null = null;
+    let bytes = COPY_OVERHEAD + n * COPY_ENTRY_BYTES;
+    let i = 0;
+    for (const [k, v] of live) {
+      keys[i] = k;
+      vals[i] = v;
+      if (typeof v === 'string') bytes += v.length;
+      else this.freeze(v, st, seg, i);
+      if (expires.size > 0) {
+        const t = expires.get(k);
+        if (t !== undefined) {
+          if (exps === null) exps = new Array<number>(n).fill(-1);
+          exps[i] = t;
+        }
+      }
+      i++;
     }
-    const v = st.segments[seg]!.get(key);
-    if (v === undefined) {
-      // created after the start: absent from the snapshot (kept so a re-creation is skipped too)
-      pre.set(key, null);
-      this.retain(PREIMAGE_ENTRY_OVERHEAD);
-      return;
-    }
-    const t = st.expires.size > 0 ? st.expires.get(key) : undefined;
-    if (typeof v === 'string') {
-      pre.set(key, v);
-      if (t !== undefined) st.preExpires.set(key, t);
-      this.retain(PREIMAGE_ENTRY_OVERHEAD + v.length);
-    } else if (change === GUARD_MUTATE) {
-      const chunk = this.format.entry(st.db.id, key, v, t === undefined ? -1 : t);
-      pre.set(key, new Serialized(chunk));
-      this.retain(PREIMAGE_ENTRY_OVERHEAD + chunk.length);
-    } else {
-      pre.set(key, v);
-      if (t !== undefined) st.preExpires.set(key, t);
-      this.freeze(v, st, seg, key);
-      this.retain(PREIMAGE_ENTRY_OVERHEAD);
-    }
+    st.copies[seg] = { keys, vals, exps, bytes };
+    this.retain(bytes);
   }
 
   private retain(n: number): void {
@@ -291,90 +291,97 @@ export class Snapshot {
     if (this.retainedBytes > this.forcedBytesTotal) this.forcedBytesTotal = this.retainedBytes;
   }
 
-  /** Records that collection `v` is kept by reference as the preimage of `key`. */
-  private freeze(v: RObject, st: DbState, seg: number, key: string): void {
+  /** Records that collection `v` is kept by reference at `idx` of segment `seg`'s copy. */
+  private freeze(v: RObject, st: DbState, seg: number, idx: number): void {
     const refs = this.frozen.get(v);
-    if (refs === undefined) this.frozen.set(v, [{ st, seg, key }]);
-    else refs.push({ st, seg, key });
+    if (refs === undefined) this.frozen.set(v, [{ st, seg, idx }]);
+    else refs.push({ st, seg, idx });
     this.frozenCount++;
   }
 
+  /** Drops the frozen reference of `v` from segment `seg`'s copy (the copy was serialized). */
+  private unfreeze(v: RObject, st: DbState, seg: number): void {
+    const refs = this.frozen.get(v);
+    if (refs === undefined) return;
+    const j = refs.findIndex((r) => r.st === st && r.seg === seg);
+    if (j < 0) return;
+    refs.splice(j, 1);
+    this.frozenCount--;
+    if (refs.length === 0) this.frozen.delete(v);
+  }
+
   /**
-   * Collection `v` is about to be mutated in place: every preimage still holding it by reference
-   * (it left a key, then reached another one by RENAME or MOVE, or only its TTL changed) becomes
-   * its serialized bytes.
+   * Collection `v` is about to be mutated in place: every segment copy still holding it by
+   * reference becomes its serialized bytes there.
    */
   private thaw(v: RObject): void {
     const refs = this.frozen.get(v);
     if (refs === undefined) return;
     this.frozen.delete(v);
     this.frozenCount -= refs.length;
-    for (const { st, seg, key } of refs) {
-      const pre = st.pre[seg];
-      if (pre === undefined || pre.get(key) !== v) continue; // emitted already
-      const t = st.preExpires.get(key);
-      const chunk = this.format.entry(st.db.id, key, v, t === undefined ? -1 : t);
-      pre.set(key, new Serialized(chunk));
-      st.preExpires.delete(key);
+    for (const { st, seg, idx } of refs) {
+      const c = st.copies[seg];
+      if (c === undefined || c.vals[idx] !== v) continue;
+      const chunk = this.format.entry(st.db.id, c.keys[idx]!, v, c.exps === null ? -1 : c.exps[idx]!);
+      c.vals[idx] = new Serialized(chunk);
+      c.bytes += chunk.length;
       this.retain(chunk.length);
     }
   }
 
-  /** Emits the preimage (start-time state) of `key`. */
-  private emitPreimage(st: DbState, key: string, p: Preimage): void {
-    if (p === null) {
-      this.retainedBytes -= PREIMAGE_ENTRY_OVERHEAD;
-      return;
-    }
-    if (p instanceof Serialized) {
-      this.retainedBytes -= PREIMAGE_ENTRY_OVERHEAD + p.chunk.length;
-      this.out.raw(p.chunk);
-    } else {
-      let t: number | undefined;
-      if (st.preExpires.size > 0) {
-        t = st.preExpires.get(key);
-        if (t !== undefined) st.preExpires.delete(key);
-      }
-      this.retainedBytes -= PREIMAGE_ENTRY_OVERHEAD + (typeof p === 'string' ? p.length : 0);
-      this.out.entry(st.db.id, key, p, t === undefined ? -1 : t);
-    }
-    this.keysWritten++;
-  }
-
   /**
-   * Emits segment `i` as it was at the start: its keys not changed since (current values), then
-   * the preimages of the changed ones, deleted keys included, except those created after it.
+   * Emits segment `i` as it was at the start: from its copy when something changed it since,
+   * else from the segment itself (untouched, so still the start-time state).
    */
   private serializeSegment(st: DbState, i: number): void {
-    const seg = st.segments[i]!;
+    const state = st.state[i];
+    st.state[i] = SEG_DONE;
     const out = this.out;
     const id = st.db.id;
-    const exp = st.expires;
-    const pre = st.pre[i];
-    let n = 0;
-    if (pre === undefined) {
+    if (state === SEG_UNTOUCHED) {
+      const seg = st.segments[i]!;
+      const exp = st.expires;
       for (const [key, value] of seg) {
         const t = exp.size > 0 ? exp.get(key) : undefined;
         out.entry(id, key, value, t === undefined ? -1 : t);
       }
-      n = seg.size;
-    } else {
-      st.pre[i] = undefined;
-      for (const [key, value] of seg) {
-        if (pre.has(key)) continue;
-        const t = exp.size > 0 ? exp.get(key) : undefined;
-        out.entry(id, key, value, t === undefined ? -1 : t);
-        n++;
-      }
-      for (const [key, p] of pre) this.emitPreimage(st, key, p);
+      this.keysWritten += seg.size;
+      return;
     }
-    this.keysWritten += n;
+    if (state !== SEG_COPIED) return;
+    const c = st.copies[i]!;
+    st.copies[i] = undefined;
+    const { keys, vals, exps } = c;
+    for (let j = 0; j < keys.length; j++) {
+      const v = vals[j]!;
+      if (v instanceof Serialized) {
+        out.raw(v.chunk);
+      } else {
+        if (typeof v !== 'string') this.unfreeze(v, st, i);
+        out.entry(id, keys[j]!, v, exps === null ? -1 : exps[j]!);
+      }
+    }
+    this.retainedBytes -= c.bytes;
+    this.keysWritten += keys.length;
   }
 }
 
 /** Share of wall-clock time a background snapshot takes while clients are active. */
 const SNAPSHOT_SHARE = 0.25;
-/** Most snapshot time saved up while clients are active, ms: the longest slice under load. */
+/**
+ * Growth of the process's resident memory over its high-water mark before the snapshot started
+ * (fraction) above which the snapshot takes more time: old values kept for it accumulate as clients overwrite keys, so under
+ * a heavy write load a slower save holds more memory. From MEMORY_SOFT_GROWTH the share rises
+ * linearly to 1 at MEMORY_HARD_GROWTH (slices then run back to back between the clients' turns).
+ */
+const MEMORY_SOFT_GROWTH = 0.03;
+const MEMORY_HARD_GROWTH = 0.06;
+/** How often the resident memory is read, ms (a syscall). */
+const MEMORY_CHECK_MS = 10;
+/**
+ * Most snapshot time saved up while clients are active at SNAPSHOT_SHARE, ms: the longest slice
+ * under load (it scales with the share: 4 ms at a share of 1).
+ */
 const MAX_TOKENS_MS = 1;
 /** Shortest slice worth running, ms (a slice serializes at least one segment anyway). */
 const MIN_SLICE_MS = 0.1;
@@ -392,6 +399,8 @@ export interface SliceStats {
   workMs: number;
   /** times the output paused the snapshot (disk behind) */
   pauses: number;
+  /** highest share of wall-clock time it took under load (memory growth raises it) */
+  maxShare: number;
 }
 
 /** Hooks of {@link runSliced}. */
@@ -410,11 +419,29 @@ export interface SliceHooks {
    * server is idle. Without it the server always counts as busy.
    */
   activity?(): number;
+  /**
+   * Resident memory of the process, bytes (default process.memoryUsage.rss, measured against the
+   * process's peak RSS so far; an injected one, for tests, against its first reading).
+   */
+  rss?(): number;
+}
+
+/**
+ * The snapshot's share of wall-clock time while clients are active, given the growth of resident
+ * memory since it started (a fraction: 0.05 = 5% more): SNAPSHOT_SHARE, rising to 1 between
+ * MEMORY_SOFT_GROWTH and MEMORY_HARD_GROWTH.
+ */
+export function snapshotShare(growth: number): number {
+  if (growth <= MEMORY_SOFT_GROWTH) return SNAPSHOT_SHARE;
+  if (growth >= MEMORY_HARD_GROWTH) return 1;
+  return SNAPSHOT_SHARE + ((1 - SNAPSHOT_SHARE) * (growth - MEMORY_SOFT_GROWTH)) / (MEMORY_HARD_GROWTH - MEMORY_SOFT_GROWTH);
 }
 
 /**
  * Runs a started snapshot to the end in slices interleaved with the clients. While clients are
- * active the snapshot gets SNAPSHOT_SHARE of wall-clock time, as a token bucket: time accrues
+ * active the snapshot gets SNAPSHOT_SHARE of wall-clock time, more when the process's memory grows
+ * ({@link snapshotShare}: the old values a save keeps are its copy-on-write, and they must stay
+ * bounded), as a token bucket: time accrues
  * at that rate (at most MAX_TOKENS_MS saved up) and each slice spends what it took; short of
  * MIN_SLICE_MS of tokens it waits on a timer (the event loop sleeps in poll meanwhile rather
  * than spinning through setImmediate). A per-turn share would not do:
@@ -425,13 +452,19 @@ export interface SliceHooks {
  * @throws whatever `check` throws; the snapshot is not aborted (the caller does that)
  */
 export async function runSliced(snap: Snapshot, output: Pick<SnapshotOutput, 'paused'>, hooks: SliceHooks): Promise<SliceStats> {
-  const stats: SliceStats = { slices: 0, idleSlices: 0, workMs: 0, pauses: 0 };
+  const stats: SliceStats = { slices: 0, idleSlices: 0, workMs: 0, pauses: 0, maxShare: SNAPSHOT_SHARE };
   const schedule = hooks.schedule ?? ((fn: () => void): void => void setImmediate(fn));
   const activity = hooks.activity;
   let last = performance.now();
   let tokens = MIN_SLICE_MS;
   let seen = activity ? activity() : 0;
   let quietSince = activity ? last : Infinity;
+  const rss = hooks.rss ?? ((): number => process.memoryUsage.rss());
+  // growth is measured from the process's high-water mark: under a write load a garbage-collected
+  // heap swings by 10-15% between collections, and the low point is no baseline
+  const rss0 = hooks.rss ? rss() : Math.max(rss(), process.resourceUsage().maxRSS * 1024);
+  let share = SNAPSHOT_SHARE;
+  let memoryCheckedAt = last;
   for (;;) {
     hooks.check?.();
     if (output.paused()) {
@@ -440,7 +473,13 @@ export async function runSliced(snap: Snapshot, output: Pick<SnapshotOutput, 'pa
       hooks.check?.();
     }
     const now = performance.now();
-    tokens = Math.min(MAX_TOKENS_MS, tokens + (now - last) * SNAPSHOT_SHARE);
+    if (now - memoryCheckedAt >= MEMORY_CHECK_MS) {
+      memoryCheckedAt = now;
+      share = snapshotShare(rss() / rss0 - 1);
+      if (share > stats.maxShare) stats.maxShare = share;
+    }
+    // a bigger share needs longer slices too: under load a turn of client work takes milliseconds
+    tokens = Math.min(MAX_TOKENS_MS * share / SNAPSHOT_SHARE, tokens + (now - last) * share);
     last = now;
     if (activity) {
       const a = activity();
@@ -464,7 +503,7 @@ export async function runSliced(snap: Snapshot, output: Pick<SnapshotOutput, 'pa
     } else {
       // a timer, not setImmediate: the event loop then blocks in poll until a client or the
       // timer wakes it, instead of spinning (a spinning loop takes a core from everyone else)
-      const deficitMs = (MIN_SLICE_MS - tokens) / SNAPSHOT_SHARE;
+      const deficitMs = (MIN_SLICE_MS - tokens) / share;
       await new Promise<void>((r) => setTimeout(r, Math.max(1, Math.ceil(deficitMs))));
     }
   }

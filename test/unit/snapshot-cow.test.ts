@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
 import { RObject, type Value } from '../../src/keyspace/types/object.js';
-import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../../src/persistence/snapshot.js';
+import { Snapshot, runSliced, snapshotShare, type SnapshotFormat, type SnapshotOutput } from '../../src/persistence/snapshot.js';
 
 /** A minimal collection: a list of strings changed in place, as the real types are. */
 class Bag extends RObject {
@@ -191,4 +191,43 @@ test('runSliced: a paused output waits for drained, the clients keep the event l
   assert.ok(drains >= 9, `drains ${drains}`);
   assert.ok(ticks > 0);
   assert.ok(snap.done);
+});
+
+test('snapshotShare: a quarter of the time, rising to all of it as memory grows 3% to 6%', () => {
+  assert.equal(snapshotShare(0), 0.25);
+  assert.equal(snapshotShare(-0.2), 0.25);
+  assert.equal(snapshotShare(0.03), 0.25);
+  assert.ok(Math.abs(snapshotShare(0.045) - 0.625) < 1e-9);
+  assert.equal(snapshotShare(0.06), 1);
+  assert.equal(snapshotShare(0.5), 1);
+});
+
+test('runSliced: memory growth under a busy server gives the snapshot more of the time', async () => {
+  const run = async (growth: number): Promise<{ maxShare: number; workMs: number }> => {
+    const ks = new Keyspace(1);
+    for (let i = 0; i < 200000; i++) ks.dbs[0]!.setKey('k' + i, 'v' + i);
+    const r = recorder();
+    const snap = new Snapshot(ks, r.format, r.sink);
+    snap.start();
+    let reads = 0;
+    // a busy server: client work between slices, and activity every turn
+    const busy = setInterval(() => {
+      reads++;
+      const t = performance.now();
+      while (performance.now() - t < 2);
+    }, 0);
+    let calls = 0;
+    const stats = await runSliced(snap, { paused: () => false }, {
+      drained: async () => undefined,
+      activity: () => reads,
+      rss: () => (calls++ === 0 ? 1000 : 1000 * (1 + growth)),
+    });
+    clearInterval(busy);
+    assert.ok(snap.done);
+    return stats;
+  };
+  const calm = await run(0);
+  assert.equal(calm.maxShare, 0.25);
+  const pressed = await run(0.1);
+  assert.equal(pressed.maxShare, 1);
 });

@@ -79,7 +79,9 @@ test('background reclaim removes the records of deleted collections and flushed 
     const s = await startAmber({ dir, save: '', leveldb: 'yes', hz: '100' });
     const rc = await RawClient.connect(s.port);
     const cmds: string[][] = [];
-    for (let i = 0; i < 50; i++) cmds.push(['HSET', `h${i}`, ...Array.from({ length: 200 }, (_, j) => [`f${j}`, 'v']).flat()]);
+    // a value longer than hash-max-listpack-value makes each a hashtable, stored as subkeys (a
+    // listpack hash this small would be stored inline, with nothing to reclaim)
+    for (let i = 0; i < 50; i++) cmds.push(['HSET', `h${i}`, ...Array.from({ length: 200 }, (_, j) => [`f${j}`, j === 0 ? 'v'.repeat(100) : 'v']).flat()]);
     await rc.pipeline(cmds);
     // a big hash deleted (O(1) records now, its 200 fields later), then a whole db flushed
     await rc.pipeline([['DEL', 'h0'], ['SET', 'keep', '1'], ['SELECT', '1'], ['SET', 'x', 'y'], ['SELECT', '0'], ['FLUSHDB']]);

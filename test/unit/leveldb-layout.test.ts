@@ -104,6 +104,33 @@ test('metadata records round-trip for every type, with and without expire time',
   assert.throws(() => L.decodeMeta('\x04\x00\x01'), /too short/);
 });
 
+test('inline collection records (format 2): the flag, the expire time and the blob offset; bad flags are refused', () => {
+  const blob = '\x10\x05\x00\xff\x80blob';
+  for (const exp of [-1, 1795222750790]) {
+    for (const t of [L.T_LIST, L.T_SET, L.T_ZSET, L.T_HASH]) {
+      const s = disk(L.inlineMeta(t, blob, exp)).toString('utf8');
+      const m = L.decodeMeta(s);
+      assert.equal(m.type, t);
+      assert.ok(m.inline);
+      assert.equal(m.expireAt, exp);
+      assert.equal(m.version, 0, 'no version: nothing to reclaim');
+      assert.equal(s.slice(m.body), blob);
+    }
+    // format-1 records are not inline
+    assert.ok(!L.decodeMeta(L.collectionMeta(L.T_HASH, exp, 9, 1, 0)).inline);
+    assert.ok(!L.decodeMeta(L.stringMeta('v', exp)).inline);
+    assert.ok(!L.decodeMeta(L.blobMeta(L.T_STREAM, blob, exp)).inline);
+  }
+  assert.throws(() => L.decodeMeta('\x00\x02value'), /inline flag on a value of type 0/);
+  assert.throws(() => L.decodeMeta('\x05\x02blob'), /inline flag on a value of type 5/);
+  assert.throws(() => L.decodeMeta('\x04\x02'), /too short for an inline/);
+  assert.throws(() => L.decodeMeta('\x04\x04blob'), /unknown metadata flags/);
+  // key count records: one per namespace, outside every other range
+  assert.equal(L.readVarint(L.countKey(300), 1), 300);
+  assert.equal(L.countKey(300)[0], L.P_COUNT);
+  assert.notEqual(L.FORMAT, L.FORMAT_1);
+});
+
 test('list element keys sort by position; version ranges hold exactly their subkeys', () => {
   const ks = [0, 1, 255, 256, L.LIST_START - 2, L.LIST_START - 1, L.LIST_START, L.LIST_START + 1, 2 ** 48].map((p) => L.listKey(5, p));
   assert.deepEqual([...ks].sort(cmpDisk), ks);

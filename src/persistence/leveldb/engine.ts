@@ -9,13 +9,18 @@
  * modified key its current state, as one atomic batch through the ordered {@link WriteQueue}:
  *
  * - a string or stream: its metadata record (value inline);
+ * - a small collection (see {@link INLINE_MAX_BYTES} and inlineBlob) new to the store, stored
+ *   inline or rebuilt whole: its metadata record holding its RDB encoding, rewritten at every
+ *   change (bounded by the size limit);
  * - a collection whose records are in the store: the records of the changed elements and its
  *   metadata (size, expire time, list head): O(1) records per element change;
- * - a collection new to the store (or rebuilt whole): a fresh version with every element;
+ * - a bigger collection new to the store (or rebuilt whole, or an inline one grown past the
+ *   limits): a fresh version with every element, its metadata in the same batch;
  * - a key gone: its metadata record deleted; a collection that left the keyspace gets its version
  *   marked for reclaim, unless it reappeared under another key (RENAME, MOVE), whose metadata
  *   then takes over its version: O(1) records;
- * - FLUSHDB and SWAPDB change `D` records only; a flushed namespace is reclaimed in the background.
+ * - FLUSHDB and SWAPDB change `D` records only; a flushed namespace is reclaimed in the background;
+ * - the namespace's key count hint (`K`, layout.ts) when the database's size drifted from it.
  *
  * Reclaim runs from the cron, a bounded number of records per tick, on versions and namespaces
  * whose marks are committed (so no queued write can still touch them).
@@ -32,7 +37,7 @@ import { RedisSet } from '../../keyspace/types/set.js';
 import { ZSet, cmpKey } from '../../keyspace/types/zset.js';
 import { ListObject } from '../../keyspace/types/list.js';
 import { Stream } from '../../keyspace/types/stream.js';
-import { RdbWriter, writeTypedValue, DEFAULT_SAVE_OPTIONS } from '../rdb/encoder.js';
+import { RdbWriter, writeTypedValue, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from '../rdb/encoder.js';
 import { RdbReader } from '../rdb/reader.js';
 import { loadObject } from '../rdb/decoder.js';
 import { rdbIsObjectType } from '../rdb/constants.js';
@@ -53,6 +58,21 @@ interface Pending {
   size: number;
   head: number;
 }
+
+/**
+ * Largest RDB encoding of a collection stored inline in its metadata record (layout.ts): one full
+ * 8 KB listpack (a quicklist node at list-max-listpack-size -2) and its framing.
+ */
+export const INLINE_MAX_BYTES = 8192 + 32;
+/**
+ * Sets of strings stored inline: at most this many members of at most INLINE_SET_VALUE bytes
+ * (Redis 7.0 holds them in a hashtable; these are the bounds of 7.2's listpack sets).
+ */
+const INLINE_SET_ENTRIES = 128;
+const INLINE_SET_VALUE = 64;
+
+/** The key count hint (`K`) is rewritten when a database's size is this far from it, plus 1/16. */
+const COUNT_SLACK = 1024;
 
 /** Records reclaimed per cron tick (bounded background work). */
 const RECLAIM_BUDGET = 2000;
@@ -127,6 +147,12 @@ export class LevelDbEngine {
   lastLoad: LoadStats | null = null;
   readonly progress: LoadProgress = { startTime: 0, totalBytes: 0, loadedBytes: 0 };
   private limits: TypeLimits;
+  /** {@link limits} were read from the config in this turn (see currentLimits) */
+  private limitsRead = false;
+  /** namespace -> the key count its `K` record holds (or is queued to hold) */
+  private keyCounts = new Map<number, number>();
+  /** the format of the store's `I` record when it was opened ('' for a new store) */
+  loadedFormat = '';
   /** the run-time import (CONFIG SET leveldb yes) in progress: restarts after FLUSHDB/SWAPDB */
   private importCursor: { db: number; seg: number; restart: boolean } | null = null;
 
@@ -178,6 +204,9 @@ export class LevelDbEngine {
     });
     this.nsOf = new Array(this.ks.dbs.length).fill(0);
     this.dirty = this.ks.dbs.map(() => new Set<string>());
+    // what a previous store (CONFIG SET leveldb no, then yes) recorded means nothing here
+    this.keyCounts.clear();
+    this.loadedFormat = '';
   }
 
   private onWriteError(msg: string): void {
@@ -199,6 +228,7 @@ export class LevelDbEngine {
   async close(reset = true): Promise<void> {
     if (this.store === null) return;
     this.processTurn();
+    if (this.state === 'on' && this.queue !== null && this.capturing) this.writeCounts(this.queue.open);
     this.stopCapture(reset);
     this.state = 'closing';
     try {
@@ -354,6 +384,7 @@ export class LevelDbEngine {
   processTurn(): void {
     if (!this.anyChange || this.queue === null || !this.capturing) return;
     this.anyChange = false;
+    this.limitsRead = false;
     const ops = this.queue.open;
     for (const i of this.dbMapChanged) ops.put(L.dbKey(i), L.varint(this.nsOf[i]!));
     this.dbMapChanged.clear();
@@ -392,6 +423,7 @@ export class LevelDbEngine {
         for (const k of set) this.writeKey(ops, db, ns, k, releasedSet, garbage);
       }
       set.clear();
+      this.noteCount(ops, ns, db.size, false);
     }
     if (releasedSet !== null) {
       // released and not seen under another key: gone, its records are garbage
@@ -423,6 +455,37 @@ export class LevelDbEngine {
     q.onCommit(() => {
       for (const v of vs) this.garbageVersions.push(v);
     });
+  }
+
+  /**
+   * Queues the `K` record of namespace `ns` holding `size` keys, when `exact` or when `size` has
+   * drifted from the recorded hint by more than COUNT_SLACK plus 1/16 (so that writes rarely pay a
+   * record for it). The hint sizes the database at the next load (layout.ts).
+   */
+  private noteCount(ops: Records, ns: number, size: number, exact: boolean): void {
+    const last = this.keyCounts.get(ns) ?? 0;
+    if (size === last) return;
+    if (!exact && Math.abs(size - last) <= COUNT_SLACK + last / 16) return;
+    this.keyCounts.set(ns, size);
+    ops.put(L.countKey(ns), L.varint(size));
+  }
+
+  /** Queues the exact key count of every database (shutdown, after a load or an import). */
+  private writeCounts(ops: Records): void {
+    const dbs = this.ks.dbs;
+    for (let i = 0; i < dbs.length; i++) if (this.nsOf[i] !== 0) this.noteCount(ops, this.nsOf[i]!, dbs[i]!.size, true);
+  }
+
+  /**
+   * The encoding limits (they decide what is stored inline and how a list splits into quicklist
+   * nodes), read from the config once per turn: CONFIG SET may change them.
+   */
+  private currentLimits(): TypeLimits {
+    if (!this.limitsRead) {
+      this.limits = limitsFromConfig(this.server.config);
+      this.limitsRead = true;
+    }
+    return this.limits;
   }
 
   /** Allocates a version (never reused). */
@@ -467,10 +530,61 @@ export class LevelDbEngine {
     if (v.ldb !== 0 && (c === undefined || !c.whole)) {
       if (c === undefined || this.writeChanges(ops, v, c)) return this.collectionMeta(v, exp);
     }
-    if (v.ldb !== 0) garbage.push(v.ldb);
+    // new to the store, inline, or rewritten whole: inline while small enough (the metadata put
+    // replaces the previous inline record), else every element under a fresh version
+    if (v.ldb !== 0) {
+      garbage.push(v.ldb);
+      v.ldb = 0;
+    }
+    const blob = this.inlineBlob(v);
+    if (blob !== null) return L.inlineMeta(typeCode(v), blob, exp);
     v.ldb = this.newVersion();
     this.writeAll(ops, v);
     return this.collectionMeta(v, exp);
+  }
+
+  /**
+   * The RDB encoding (type byte and body) of `v` when it is small enough to be stored inline
+   * (layout.ts), else null. Small: the sizes where Redis 7.0 keeps a compact encoding — a hash or
+   * zset in listpack form, a set in intset form, a set of strings of at most INLINE_SET_ENTRIES
+   * members of at most INLINE_SET_VALUE bytes, a list that is one quicklist node — and an
+   * encoding of at most INLINE_MAX_BYTES. The checks before encoding bound the work for big values
+   * (a value too big is not encoded at all).
+   */
+  private inlineBlob(v: RObject): string | null {
+    if (v instanceof Hash) {
+      if (!v.isListpack() || v.size === 0 || v.lp!.length > INLINE_MAX_BYTES) return null;
+    } else if (v instanceof ZSet) {
+      if (!v.listpack || v.size === 0 || v.size > INLINE_MAX_BYTES / 4) return null;
+      if (v.memberLengths().total > INLINE_MAX_BYTES) return null;
+    } else if (v instanceof RedisSet) {
+      const n = v.size;
+      if (n === 0) return null;
+      if (v.isIntset()) {
+        if (n * 8 > INLINE_MAX_BYTES) return null;
+      } else {
+        if (n > INLINE_SET_ENTRIES) return null;
+        const st = { ok: true };
+        v.forEach((o, m) => {
+          if (m.length > INLINE_SET_VALUE) o.ok = false;
+        }, st);
+        if (!st.ok) return null;
+      }
+    } else if (v instanceof ListObject) {
+      if (v.length === 0 || v.length > INLINE_MAX_BYTES / 2) return null;
+      let bytes = 0;
+      for (const e of v) {
+        bytes += e.length + 2;
+        if (bytes > INLINE_MAX_BYTES) return null;
+      }
+    } else {
+      return null;
+    }
+    const blob = inlineEncoding(v, this.currentLimits());
+    if (blob.length > INLINE_MAX_BYTES) return null;
+    // RDB_TYPE_LIST_QUICKLIST_2, then the node count: one node is the single byte 1
+    if (v instanceof ListObject && blob.charCodeAt(1) !== 1) return null;
+    return blob;
   }
 
   private collectionMeta(v: RObject, exp: number): string {
@@ -588,6 +702,7 @@ export class LevelDbEngine {
    */
   async writeEverything(batchKeys = 5000): Promise<number> {
     const q = this.queue!;
+    this.limitsRead = false;
     const dbs = this.ks.dbs;
     let n = 0;
     const garbage: number[] = [];
@@ -610,6 +725,7 @@ export class LevelDbEngine {
         }
       }
     }
+    this.writeCounts(q.open);
     q.open.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
     q.open.put(L.P_INFO, L.FORMAT);
     this.countersChanged = false;
@@ -676,6 +792,7 @@ export class LevelDbEngine {
         if (this.state !== 'importing') return;
       }
       this.processTurn();
+      this.writeCounts(q.open);
       q.open.put(L.P_INFO, L.FORMAT);
       await q.drain(true);
       this.state = 'on';
@@ -702,7 +819,8 @@ export class LevelDbEngine {
     const v = await this.store!.get(L.P_INFO);
     if (v === undefined) return false;
     const s = v;
-    if (s !== L.FORMAT) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${s.slice(0, 40)}')`);
+    if (s !== L.FORMAT && s !== L.FORMAT_1) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${s.slice(0, 40)}')`);
+    this.loadedFormat = s;
     return true;
   }
 
@@ -713,10 +831,13 @@ export class LevelDbEngine {
 
   /**
    * Loads the whole store into the keyspace (start-up): db namespaces, counters, garbage marks,
-   * then per live namespace its metadata (strings and streams are complete there; collections
-   * wait for their elements), then the subkeys in version order, each collection built in one go
-   * with the encoding Redis would pick after loading an RDB. Orphan subkeys (reclaim not finished)
-   * are skipped with a seek. Sets {@link progress}; logs every few seconds.
+   * key count hints, then per live namespace — its table first sized from the hint
+   * (Database.reserve) — its metadata (strings, streams and inline collections are complete
+   * there, the latter decoded as an RDB load decodes them; other collections wait for their
+   * elements), then the subkeys in version order, each collection built in one go with the
+   * encoding Redis would pick after loading an RDB. Orphan subkeys (reclaim not finished) are
+   * skipped with a seek. Then the exact key counts are queued, and a format-1 store is marked
+   * format 2 (layout.ts). Sets {@link progress}; logs every few seconds.
    * @throws Error naming the record on a corrupt record or a db index beyond `databases`
    */
   async load(): Promise<LoadStats> {
@@ -765,6 +886,11 @@ export class LevelDbEngine {
     await this.scan(L.P_GARBAGE_NS, L.prefixEnd(L.P_GARBAGE_NS), (k) => {
       this.garbageNs.push(L.readVarint(k, 1));
     });
+    this.keyCounts.clear();
+    await this.scan(L.P_COUNT, L.prefixEnd(L.P_COUNT), (k, v) => {
+      account(k, v);
+      this.keyCounts.set(L.readVarint(k, 1), L.readVarint(v, 0));
+    });
     // metadata, per live namespace, in PARALLEL_SCANS key ranges at once (the order prefix is a
     // hash, so its first byte splits a namespace evenly): while JS builds one batch, LevelDB's
     // threads read the next ones
@@ -773,11 +899,22 @@ export class LevelDbEngine {
       const ns = this.nsOf[dbi]!;
       if (ns === 0) continue;
       const db = ks.dbs[dbi]!;
+      // size the table for the keys to come (RESIZEDB's dictExpand in an RDB load): no segment
+      // splits while it fills. The hint is bounded by the store's bytes on disk (a key takes
+      // more than a byte), so a corrupt one cannot reserve without limit.
+      const hint = this.keyCounts.get(ns) ?? 0;
+      if (hint > 0) db.reserve(Math.min(hint, this.progress.totalBytes));
       const prefix = L.metaPrefix(ns);
       const skip = prefix.length + 4; // the order prefix (layout.ts)
       const onMeta = (k: string, v: string): void => {
         account(k, v);
         const key = flatSlice(k, skip);
+        // the commonest record, a string without an expire time: no Meta object
+        if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
+          db.setKey(key, flatSlice(v, 2));
+          stats.keys++;
+          return;
+        }
         let m: L.Meta;
         try {
           m = L.decodeMeta(v);
@@ -788,8 +925,12 @@ export class LevelDbEngine {
         if (m.type === L.T_STRING) {
           db.setKey(key, flatSlice(v, m.body), exp);
           stats.keys++;
-        } else if (m.type === L.T_STREAM) {
-          db.setKey(key, this.decodeBlob(v.slice(m.body), key, dbi), exp);
+        } else if (m.type === L.T_STREAM || m.inline) {
+          const o = this.decodeBlob(v.slice(m.body), key, dbi);
+          if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
+            throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: its value is not of type ${m.type}`);
+          }
+          db.setKey(key, o, exp);
           stats.keys++;
         } else {
           pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
@@ -829,6 +970,15 @@ export class LevelDbEngine {
         log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has no elements; skipped`);
       }
     }
+    // exact key count hints, and a format-1 store is now format 2 (its records are valid as they
+    // are; the `I` record goes first in the queue, before any inline record can be written)
+    const q = this.queue!;
+    this.writeCounts(q.open);
+    if (this.loadedFormat !== L.FORMAT) {
+      q.open.put(L.P_INFO, L.FORMAT);
+      log.notice(`LevelDB store ${this.path}: format '${this.loadedFormat}' upgraded to '${L.FORMAT}'`);
+    }
+    q.kick();
     stats.ms = performance.now() - t0;
     this.lastLoad = stats;
     return stats;
@@ -851,7 +1001,7 @@ export class LevelDbEngine {
     let curVersion = -1;
     let strs: string[] = [];
     let nums: number[] = [];
-    /** zset member records: the source of truth when the index does not match them */
+    /** zset member record keys: the source of truth when the index does not match them */
     let zms: string[] = [];
     let zss: number[] = [];
     let lastScore = -Infinity;
@@ -864,7 +1014,7 @@ export class LevelDbEngine {
       if (p.type === L.T_ZSET && zms.length !== strs.length) {
         log.warning(`LevelDB store: the score index of zset '${p.key}' in DB ${p.db} does not match its members; rebuilt from the members`);
         const z = new ZSet(false);
-        for (let i = 0; i < zms.length; i++) z.insertNew(zss[i]!, zms[i]!);
+        for (let i = 0; i < zms.length; i++) z.insertNew(zss[i]!, flatSlice(zms[i]!, 10));
         strs = [];
         nums = [];
         for (const [m, sc] of z.entries()) {
@@ -929,7 +1079,7 @@ export class LevelDbEngine {
           } else if (p.type === L.T_LIST && kind === L.K_LIST) {
             strs.push(v);
           } else if (p.type === L.T_ZSET && kind === L.K_ZMEMBER) {
-            zms.push(flatSlice(k, 10));
+            zms.push(k); // the member is cut out only if the index does not match (rare)
             zss.push(v.length === 8 ? L.readF64be(v, 0) : NaN);
           } else {
             throw new Error(`corrupt subkey of key '${p.key}' in DB ${p.db}: kind ${kind} in a value of type ${p.type}`);
@@ -1065,7 +1215,11 @@ export class LevelDbEngine {
       }
     }
     const done = entries.length < RECLAIM_BUDGET;
-    if (done) q.open.del(L.garbageNsKey(ns));
+    if (done) {
+      q.open.del(L.countKey(ns));
+      this.keyCounts.delete(ns);
+      q.open.del(L.garbageNsKey(ns));
+    }
     this.reclaimedRecords += entries.length;
     q.onCommit(() => {
       for (const v of versions) this.garbageVersions.push(v);
@@ -1093,20 +1247,59 @@ export class LevelDbEngine {
   }
 }
 
-let scratch = Buffer.allocUnsafe(1 << 16);
+let scratch = Buffer.allocUnsafe(1 << 12);
 
 /**
- * `s.slice(start)` as a flat string. V8 makes a long slice a SlicedString that keeps the whole
- * record string alive (32 bytes more per key and value, and slower hashing), so loaded keys and
- * values are copied out through a scratch buffer instead.
+ * Longest slice {@link flatSlice} copies. A longer one stays a SlicedString: its overhead (a
+ * 32-byte slice object and the record's few header bytes) is then under 8% of it, while copying
+ * costs in proportion to its length.
+ */
+const FLAT_COPY_MAX = 512;
+
+/**
+ * `s.slice(start)` as a flat string when that matters. V8 makes a slice of 13 chars or more a
+ * SlicedString that keeps the whole record string alive (about 40 bytes more per key or value,
+ * 30% of a 100-byte value), so loaded keys and values of up to FLAT_COPY_MAX bytes are copied out
+ * through a scratch buffer instead; shorter ones V8 copies itself.
  */
 function flatSlice(s: string, start: number): string {
   const n = s.length;
-  // V8 copies short slices itself
-  if (n - start < 13) return s.slice(start);
+  const len = n - start;
+  if (len < 13 || len > FLAT_COPY_MAX) return s.slice(start);
   if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
   scratch.latin1Write(s, 0, n);
   return scratch.latin1Slice(start, n);
+}
+
+/** The layout's type code of a collection. */
+function typeCode(v: RObject): number {
+  if (v instanceof Hash) return L.T_HASH;
+  if (v instanceof RedisSet) return L.T_SET;
+  if (v instanceof ZSet) return L.T_ZSET;
+  if (v instanceof ListObject) return L.T_LIST;
+  throw new Error(`LevelDB engine: unknown value type ${v.type}`);
+}
+
+/** Options of the inline encoder: no LZF (LevelDB compresses its blocks), no CRC; limits set per call. */
+const inlineOptions: RdbSaveOptions = { compression: false, checksum: false, limits: DEFAULT_SAVE_OPTIONS.limits };
+let inlineOut = '';
+/** One writer for every inline value: encoding is synchronous and each one fits its buffer. */
+const inlineWriter = new RdbWriter((c) => {
+  inlineOut += c.latin1Slice(0, c.length);
+}, inlineOptions, true);
+
+/**
+ * `v`'s RDB encoding (type byte and body) for an inline record, with the quicklist node size of
+ * `limits` (as BGSAVE would split a list).
+ */
+function inlineEncoding(v: RObject, limits: TypeLimits): string {
+  inlineOptions.limits = limits;
+  inlineOut = '';
+  writeTypedValue(inlineWriter, v);
+  inlineWriter.flush();
+  const s = inlineOut;
+  inlineOut = '';
+  return s;
 }
 
 /** A value's RDB encoding (type byte and body), as stored for streams. */

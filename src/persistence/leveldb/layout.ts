@@ -8,9 +8,10 @@
  *
  * | key                                   | value                                               |
  * |---------------------------------------|-----------------------------------------------------|
- * | `I`                                   | `amber-leveldb <format>`: written last when a store is created or imported (its absence in a non-empty store means an unfinished import) |
+ * | `I`                                   | `amber-leveldb <format>`: written last when a store is created or imported (its absence in a non-empty store means an unfinished import); see {@link FORMAT} |
  * | `C`                                   | counters: next version (u64), next namespace (u64)  |
  * | `D` varint(db)                        | varint(namespace): the namespace holding db `db`'s keys |
+ * | `K` varint(ns)                        | varint(keys): about how many keys namespace `ns` holds (format 2; a load hint, see below) |
  * | `M` varint(ns) order(4) key           | metadata (below); the key bytes run to the end, so key length is unlimited |
  * | `S` u64(version) `h` field            | hash field value                                    |
  * | `S` u64(version) `s` member           | empty: set member                                   |
@@ -18,14 +19,29 @@
  * | `S` u64(version) `i` score(8) member  | empty: zset score index, {@link encodeScore} order  |
  * | `S` u64(version) `l` u64(position)    | list element; positions are consecutive from the list's head position |
  * | `G` u64(version)                      | empty: a version whose subkeys wait for reclaim     |
- * | `N` varint(ns)                        | empty: a namespace whose metadata waits for reclaim |
+ * | `N` varint(ns)                        | empty: a namespace whose metadata (and `K` record) waits for reclaim |
  *
  * Metadata value: type (u8: 0 string, 1 list, 2 set, 3 zset, 4 hash, 5 stream), flags (u8: bit 0
- * = has an expire time), the expire time as an f64 of Unix ms when flagged, then
+ * = has an expire time, bit 1 = inline collection), the expire time as an f64 of Unix ms when
+ * flagged, then
  * - string: the value bytes;
  * - stream: the value in RDB encoding (type byte then body, as in a DUMP payload without its
  *   trailer): streams are stored as one blob per key, rewritten whole when they change;
- * - list, set, zset, hash: version (u64), size (u64), and for a list its head position (u64).
+ * - inline list, set, zset, hash (flag bit 1, format 2): the value in RDB encoding, like a stream.
+ *   A small collection is stored so (see INLINE in engine.ts: the sizes where Redis 7.0 keeps a
+ *   listpack or an intset, a list of one quicklist node, at most about 8 KB): one record instead
+ *   of one per element, which a load reads and decodes in one go, as an RDB load does. Every change
+ *   rewrites the record (bounded by its size); a collection growing past the bounds moves to
+ *   subkeys in the same batch; DEL, RENAME, MOVE and expiry touch the metadata record only;
+ * - list, set, zset, hash in subkeys: version (u64), size (u64), and for a list its head position
+ *   (u64).
+ *
+ * The `K` record of a namespace is a hint, not a count to trust: the write-through rewrites it
+ * when the database's size drifted by more than 1024 + 1/16 from the value recorded (so a
+ * write costs no extra record as a rule), exactly at a clean shutdown, after a load and after an
+ * import. A load sizes the database from it before filling it (Database.reserve, as an RDB load
+ * does from RESIZEDB), bounded by the store's size on disk. A missing `K` (a format-1 store, a
+ * fresh namespace) just means no reservation.
  *
  * `order` is the key's keyspace hash (Database's hashKey) with its bits reversed (see
  * {@link keyOrder}): keys of the same
@@ -49,12 +65,20 @@
 
 import { hashKey } from '../../keyspace/database.js';
 
-/** Format version written in the `I` record. */
-export const FORMAT = 'amber-leveldb 1';
+/**
+ * Format written in the `I` record of new stores. Format 1 had no `K` records and no inline
+ * collections; its records are all valid in format 2, so a format-1 store is loaded as is and
+ * then marked format 2 (an Amber that only knows format 1 then refuses it rather than misread
+ * inline records).
+ */
+export const FORMAT = 'amber-leveldb 2';
+/** The formats a load accepts. */
+export const FORMAT_1 = 'amber-leveldb 1';
 
 export const P_INFO = 'I';
 export const P_COUNTERS = 'C';
 export const P_DB = 'D';
+export const P_COUNT = 'K';
 export const P_META = 'M';
 export const P_SUB = 'S';
 export const P_GARBAGE_VERSION = 'G';
@@ -72,6 +96,11 @@ export const T_SET = 2;
 export const T_ZSET = 3;
 export const T_HASH = 4;
 export const T_STREAM = 5;
+
+/** Metadata flag: an expire time follows the flags. */
+export const F_EXPIRE = 1;
+/** Metadata flag: a list, set, zset or hash stored inline in RDB encoding (format 2). */
+export const F_INLINE = 2;
 
 /** Head position of a list written anew: positions can then grow 2^47 either way. */
 export const LIST_START = 2 ** 47;
@@ -248,6 +277,11 @@ export function dbKey(db: number): string {
   return P_DB + varint(db);
 }
 
+/** `K` varint(ns): the key count hint of a namespace. */
+export function countKey(ns: number): string {
+  return P_COUNT + varint(ns);
+}
+
 /** `G` u64(version). */
 export function garbageVersionKey(version: number): string {
   return P_GARBAGE_VERSION + u64(version);
@@ -276,8 +310,8 @@ export function prefixEnd(prefix: string): string {
 // ---- values ----------------------------------------------------------------------------------
 
 /** Type, flags and the optional expire time (`expireAt`: Unix ms or -1). */
-function header(type: number, expireAt: number): string {
-  return expireAt === -1 ? fc(type, 0) : fc(type, 1) + f64be(expireAt);
+function header(type: number, expireAt: number, flags = 0): string {
+  return expireAt === -1 ? fc(type, flags) : fc(type, flags | F_EXPIRE) + f64be(expireAt);
 }
 
 /** Metadata of a string key: header then the value bytes. */
@@ -291,6 +325,11 @@ export function blobMeta(type: number, blob: string, expireAt: number): string {
   return header(type, expireAt) + blob;
 }
 
+/** Metadata of an inline collection (`type` list, set, zset or hash): header then its RDB encoding (latin1). */
+export function inlineMeta(type: number, blob: string, expireAt: number): string {
+  return header(type, expireAt, F_INLINE) + blob;
+}
+
 /** Metadata of a collection: header, version, size and (lists) head position. */
 export function collectionMeta(type: number, expireAt: number, version: number, size: number, head: number): string {
   const s = header(type, expireAt) + u64(version) + u64(size);
@@ -302,8 +341,10 @@ export interface Meta {
   type: number;
   /** Unix ms, or -1 */
   expireAt: number;
-  /** offset of the string value / stream blob / version fields in the record */
+  /** offset of the string value / stream or inline blob / version fields in the record */
   body: number;
+  /** an inline collection: its RDB encoding starts at `body` (version, size and head are 0) */
+  inline: boolean;
   version: number;
   size: number;
   head: number;
@@ -319,13 +360,19 @@ export function decodeMeta(s: string): Meta {
   if (type > T_STREAM) throw new Error(`unknown value type ${type} in metadata record`);
   let off = 2;
   let expireAt = -1;
-  if (s.charCodeAt(1) & 1) {
+  const flags = s.charCodeAt(1);
+  if (flags & ~(F_EXPIRE | F_INLINE)) throw new Error(`unknown metadata flags ${flags}`);
+  if (flags & F_EXPIRE) {
     if (s.length < 10) throw new Error('metadata record too short for its expire time');
     expireAt = readF64be(s, 2);
     off = 10;
   }
-  const m: Meta = { type, expireAt, body: off, version: 0, size: 0, head: 0 };
-  if (type !== T_STRING && type !== T_STREAM) {
+  const inline = (flags & F_INLINE) !== 0;
+  const m: Meta = { type, expireAt, body: off, inline, version: 0, size: 0, head: 0 };
+  if (inline) {
+    if (type === T_STRING || type === T_STREAM) throw new Error(`inline flag on a value of type ${type}`);
+    if (s.length <= off) throw new Error('metadata record too short for an inline collection');
+  } else if (type !== T_STRING && type !== T_STREAM) {
     if (s.length < off + (type === T_LIST ? 24 : 16)) throw new Error('metadata record too short for a collection');
     m.version = readU64(s, off);
     m.size = readU64(s, off + 8);

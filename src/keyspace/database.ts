@@ -212,6 +212,40 @@ export class Database {
   }
 
   /**
+   * Adds `key` while a dataset loads (RDB, LevelDB; dbAddRDBLoad in db.c): as {@link setKey}
+   * but without what only clients need — no dirty count, keyspace notification or modified-key
+   * signal (a load is not a change: Redis counts none either), and no snapshot guard (loads fill
+   * a staging keyspace, or the live one before any client or snapshot runs; with a guard
+   * installed it falls back to setKey). `expireAt`: Unix ms or -1.
+   * @returns false when the key existed (its value and TTL are replaced: the caller decides
+   *   whether a duplicate is an error)
+   */
+  loadKey(key: string, value: Value, expireAt: number): boolean {
+    const ks = this.ks;
+    if (ks.guard !== null) {
+      const before = this.size;
+      this.setKey(key, value, expireAt === -1 ? undefined : expireAt);
+      return this.size !== before;
+    }
+    const h = hashKey(key);
+    const seg = this.segments[this.segmentIndex(h)]!;
+    const n = seg.size;
+    seg.set(key, value);
+    const added = seg.size !== n;
+    const lru = newLru(ks);
+    if (typeof value === 'string') this.lruTable[h & this.lruMask] = lru;
+    else value.lru = lru;
+    if (added) {
+      this.size++;
+      if (this.size > this.lruTable.length) this.growLruTable();
+      this.maybeGrow();
+    }
+    if (expireAt !== -1) this.expires.set(key, expireAt);
+    else if (!added && this.expires.size > 0) this.expires.delete(key);
+    return added;
+  }
+
+  /**
    * Records that the value of `key` (obtained with {@link lookupWrite}) was changed in place by
    * `changes` element changes (the command's dirty increment).
    */
@@ -379,6 +413,13 @@ export class Database {
     const segs = new Array<Map<string, Value>>(n);
     for (let i = 0; i < n; i++) segs[i] = new Map();
     this.segments = segs;
+    // the access-clock table too: about one slot per key, without doubling its way there
+    let slots = this.lruTable.length;
+    while (slots < keys && slots < MAX_RESERVED_SEGMENTS * SPLIT_LOAD) slots *= 2;
+    if (slots > this.lruTable.length) {
+      this.lruTable = new Uint32Array(slots).fill(newLru(this.ks));
+      this.lruMask = slots - 1;
+    }
   }
 
   private maybeGrow(): void {

@@ -40,3 +40,26 @@ test('reserve does nothing on a database that holds keys', () => {
   assert.equal(db.segments.length, 1);
   assert.equal(db.peek('a'), '1');
 });
+
+test('loadKey: adds without dirty, notifications or signals; reports duplicates; TTLs as given', () => {
+  const ks = new Keyspace(1);
+  const db = ks.dbs[0]!;
+  const signals: string[] = [];
+  ks.onKeyModified((_db, key) => signals.push(key));
+  const events: string[] = [];
+  ks.notifier = (_type, event, key) => events.push(`${event} ${key}`);
+  db.reserve(5000);
+  assert.ok(db.lruTable.length >= 5000, `lru table ${db.lruTable.length}`);
+  for (let i = 0; i < 5000; i++) assert.equal(db.loadKey(`k${i}`, `v${i}`, i % 2 ? 9e15 : -1), true);
+  assert.equal(db.size, 5000);
+  assert.equal(ks.dirty, 0);
+  assert.deepEqual(signals, []);
+  assert.deepEqual(events, []);
+  assert.equal(db.getExpire('k1'), 9e15);
+  assert.equal(db.getExpire('k2'), -1);
+  // a duplicate replaces value and TTL, and says so
+  assert.equal(db.loadKey('k1', 'again', -1), false);
+  assert.equal(db.peek('k1'), 'again');
+  assert.equal(db.getExpire('k1'), -1);
+  assert.equal(db.size, 5000);
+});

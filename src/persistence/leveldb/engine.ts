@@ -911,7 +911,7 @@ export class LevelDbEngine {
         const key = flatSlice(k, skip);
         // the commonest record, a string without an expire time: no Meta object
         if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
-          db.setKey(key, flatSlice(v, 2));
+          db.loadKey(key, flatSlice(v, 2), -1);
           stats.keys++;
           return;
         }
@@ -921,16 +921,16 @@ export class LevelDbEngine {
         } catch (e) {
           throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: ${(e as Error).message}`);
         }
-        const exp = m.expireAt === -1 ? undefined : m.expireAt;
+        const exp = m.expireAt;
         if (m.type === L.T_STRING) {
-          db.setKey(key, flatSlice(v, m.body), exp);
+          db.loadKey(key, flatSlice(v, m.body), exp);
           stats.keys++;
         } else if (m.type === L.T_STREAM || m.inline) {
           const o = this.decodeBlob(v.slice(m.body), key, dbi);
           if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
             throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: its value is not of type ${m.type}`);
           }
-          db.setKey(key, o, exp);
+          db.loadKey(key, o, exp);
           stats.keys++;
         } else {
           pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
@@ -1033,7 +1033,7 @@ export class LevelDbEngine {
       if (n !== p.size) log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has ${n} elements where its metadata says ${p.size}`);
       o.ldb = curVersion;
       o.ldbHead = p.head;
-      ks.dbs[p.db]!.setKey(p.key, o, p.exp === -1 ? undefined : p.exp);
+      ks.dbs[p.db]!.loadKey(p.key, o, p.exp);
       stats.keys++;
     };
     try {

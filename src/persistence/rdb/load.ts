@@ -237,10 +237,8 @@ class LoadJob {
             return;
           }
           const db = staging.dbs[dbid]!;
-          const before = db.size;
-          db.setKey(key, value, expireAt === -1 ? undefined : expireAt);
           // the staging set is discarded on error, so detecting the duplicate after is enough
-          if (db.size === before && !opts.merge) throw new RdbError(reader.offset, `RDB has duplicated key '${key}' in DB ${dbid}`);
+          if (!db.loadKey(key, value, expireAt) && !opts.merge) throw new RdbError(reader.offset, `RDB has duplicated key '${key}' in DB ${dbid}`);
           if (meta.freq >= 0 || meta.idle >= 0) {
             const lru = accessClock(ks, meta.freq, meta.idle);
             if (lru >= 0) db.setLru(key, value, lru);

@@ -15,17 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { startAmber, keyspaceDump, spawnAmber, RawClient } from '../helpers/servers.js';
+import { infoField, recordCost } from '../helpers/leveldb.js';
 import { levelDbOf } from '../../src/persistence/leveldb/index.js';
 import * as L from '../../src/persistence/leveldb/layout.js';
 import { Database } from '../../src/keyspace/database.js';
 
 type Server = Awaited<ReturnType<typeof startAmber>>;
 
-function field(info: string, name: string): string {
-  const m = new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(info);
-  if (m === null) throw new Error(`INFO has no ${name}`);
-  return m[1]!;
-}
+const field = infoField;
 
 /** Every record of a running server's store. */
 async function records(s: Server): Promise<Array<[string, string]>> {
@@ -134,15 +131,7 @@ test('DEL, RENAME, MOVE, SWAPDB, FLUSHDB and expiry of inline keys write metadat
     try {
       await rc.pipeline(SMALL);
       await rc.pipeline([['HSET', 'h2', 'a', '1'], ['SADD', 'gone', 'x'], ['RPUSH', 'l2', 'a', 'b']]);
-      const written = async (): Promise<number> => Number(field(await rc.call('INFO', 'leveldb'), 'leveldb_records_written'));
-      const cost = async (...cmds: string[][]): Promise<number> => {
-        const w0 = await written();
-        for (const c of cmds) {
-          const r = await rc.call(...c);
-          assert.ok(!r.startsWith('-'), `${c.join(' ')}: ${r}`);
-        }
-        return (await written()) - w0;
-      };
+      const cost = recordCost(rc);
       assert.ok(await cost(['DEL', 'gone']) <= 1, 'DEL');
       assert.ok(await cost(['RENAME', 'z', 'z2']) <= 2, 'RENAME');
       assert.ok(await cost(['MOVE', 'z2', '2']) <= 2, 'MOVE');
@@ -413,10 +402,7 @@ test('the key count hint: exact after a clean shutdown, rarely rewritten, and a 
     const hint = await e.store!.get(L.countKey(ns));
     assert.ok(hint !== undefined && L.readVarint(hint, 0) > 1024 && L.readVarint(hint, 0) <= N, 'a hint while writing');
     // one more key does not cost a record for the hint
-    const written = async (): Promise<number> => Number(field(await rc.call('INFO', 'leveldb'), 'leveldb_records_written'));
-    const w0 = await written();
-    await rc.call('SET', 'one-more', 'v');
-    assert.equal((await written()) - w0, 1);
+    assert.equal(await recordCost(rc)(['SET', 'one-more', 'v']), 1);
     rc.close();
     await s.close();
 

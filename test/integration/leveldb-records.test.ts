@@ -12,15 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAmber, RawClient } from '../helpers/servers.js';
+import { infoField, recordCost } from '../helpers/leveldb.js';
 import { levelDbOf } from '../../src/persistence/leveldb/index.js';
 
 const N = 3000;
 
-function field(info: string, name: string): string {
-  const m = new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(info);
-  if (m === null) throw new Error(`INFO leveldb has no ${name}`);
-  return m[1]!;
-}
+const field = infoField;
 
 test('one element, DEL, EXPIRE, PERSIST, RENAME, MOVE, SWAPDB, FLUSHDB of big values write O(1) records; reclaim is bounded per step', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-records-'));
@@ -40,15 +37,7 @@ test('one element, DEL, EXPIRE, PERSIST, RENAME, MOVE, SWAPDB, FLUSHDB of big va
         ['RPUSH', 'l', ...big((i) => [`e${i}`])],
         ['HSET', 'h2', ...big((i) => [`f${i}`, `v${i}`])],
       ]);
-      const written = async (): Promise<number> => Number(field(await rc.call('INFO', 'leveldb'), 'leveldb_records_written'));
-      const cost = async (...cmds: string[][]): Promise<number> => {
-        const w0 = await written();
-        for (const c of cmds) {
-          const r = await rc.call(...c);
-          assert.ok(!r.startsWith('-'), `${c.join(' ')}: ${r}`);
-        }
-        return (await written()) - w0;
-      };
+      const cost = recordCost(rc);
       // element writes: the element's record(s) and the key's metadata
       { const n = await cost(['HSET', 'h', 'f7', 'new']); assert.ok(n <= 2, `${'HSET of one field'}: ${n} records`); }
       { const n = await cost(['HDEL', 'h', 'f8']); assert.ok(n <= 2, `${'HDEL of one field'}: ${n} records`); }

@@ -17,8 +17,8 @@
  */
 import { existsSync, readdirSync, statSync, mkdirSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { resolve, join, relative, isAbsolute } from 'node:path';
-import { ClassicLevel } from 'classic-level';
-import type { LevelDbEngine } from './engine.js';
+import type { ClassicLevel } from 'classic-level';
+import { loadClassicLevel, type LevelDbEngine } from './engine.js';
 import type { BatchTarget } from './queue.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
@@ -95,7 +95,8 @@ async function copy(
   let target: ClassicLevel<string, string> | null = null;
   try {
     mkdirSync(abs, { recursive: true });
-    target = new ClassicLevel<string, string>(abs, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: true, errorIfExists: true });
+    const ClassicLevelCtor = await loadClassicLevel();
+    target = new ClassicLevelCtor<string, string>(abs, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: true, errorIfExists: true });
     await target.open();
     const out = target as unknown as BatchTarget;
     const it = store.iterator({ snapshot: snap, highWaterMarkBytes: 4 << 20, fillCache: false });

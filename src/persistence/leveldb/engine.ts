@@ -28,7 +28,15 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
+
+/**
+ * classic-level, loaded on first use: its native addon costs ~30 ms of every start-up, and most
+ * servers never enable the LevelDB engine.
+ */
+export async function loadClassicLevel(): Promise<typeof import('classic-level').ClassicLevel> {
+  return (await import('classic-level')).ClassicLevel;
+}
 import type { Server } from '../../server/server.js';
 import type { Database } from '../../keyspace/database.js';
 import type { Value, RObject } from '../../keyspace/types/object.js';
@@ -185,8 +193,9 @@ export class LevelDbEngine {
     this.state = 'opening';
     const cfg = this.server.config;
     mkdirSync(path, { recursive: true });
+    const ClassicLevelCtor = await loadClassicLevel();
     // byte strings as JS latin1 strings, stored as their UTF-8 (see layout.ts)
-    const store = new ClassicLevel<string, string>(path, {
+    const store = new ClassicLevelCtor<string, string>(path, {
       keyEncoding: 'utf8',
       valueEncoding: 'utf8',
       createIfMissing: true,

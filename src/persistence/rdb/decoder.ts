@@ -445,8 +445,18 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
           const whole = b.buf.latin1Slice(b.start, b.end);
           const e = lpEntry;
           let p = b.start + LP_HDR_SIZE;
+          const lb = b.buf;
           for (let k = 0; k < count; k++) {
-            p = lpRead(b.buf, p);
+            // a string of up to 63 bytes (1-byte header and back-length) read in place
+            const c = lb[p]!;
+            if ((c & 0xc0) === 0x80) {
+              const at = p + 1 - b.start;
+              const len = c & 0x3f;
+              items.push(whole.slice(at, at + len));
+              p += len + 2;
+              continue;
+            }
+            p = lpRead(lb, p);
             items.push(e.isStr ? whole.slice(e.start - b.start, e.start - b.start + e.len) : String(e.int));
           }
           continue;

@@ -10,7 +10,7 @@
  */
 import type { Value } from '../../keyspace/types/object.js';
 import { Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
-import { ZSet } from '../../keyspace/types/zset.js';
+import { ZSet, type ZLeaf } from '../../keyspace/types/zset.js';
 import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
@@ -242,6 +242,20 @@ export class RdbWriter {
    */
   string(s: string): void {
     const n = s.length;
+    if (n <= 20 && n > 0) {
+      // the common short string (set members, hash fields, keys): never LZF (n <= 20), a
+      // 6-bit length; an integer encoding only when it starts like a number
+      const c0 = s.charCodeAt(0);
+      if (n > 11 || !((c0 >= 48 && c0 <= 57) || c0 === 45)) {
+        this.ensure(n + 1);
+        const buf = this.buf;
+        const p = this.pos;
+        buf[p] = n;
+        for (let j = 0; j < n; j++) buf[p + 1 + j] = s.charCodeAt(j);
+        this.pos = p + 1 + n;
+        return;
+      }
+    }
     if (n <= 11 && n > 0) {
       const v = strToInt64(s);
       if (typeof v === 'number' && this.encodeInteger(v)) return;
@@ -435,13 +449,20 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
     }
     case C.RDB_TYPE_ZSET_LISTPACK: {
       const lp = scratchLp.reset();
-      (v as ZSet).forEach((m, s) => {
-        lp.appendString(m);
-        // d2string then lpAppend: an integral score within d2string's integer range is
-        // stored as that integer; append it directly rather than print and parse it
-        if (s > -4503599627370495 && s < 4503599627370496 && Number.isInteger(s) && !Object.is(s, -0)) lp.appendInteger(s);
-        else lp.appendString(d2string(s));
-      });
+      // the leaf chain walked in place (ZSet.forEach's order) rather than a callback per element
+      for (let l: ZLeaf | null = (v as ZSet).head; l !== null; l = l.next) {
+        const ms = l.m;
+        const ss = l.s;
+        for (let i = 0; i < ms.length; i++) {
+          const m = ms[i]!;
+          const s = ss[i]!;
+          lp.appendRange(m, 0, m.length);
+          // d2string then lpAppend: an integral score within d2string's integer range is
+          // stored as that integer; append it directly rather than print and parse it
+          if (s > -4503599627370495 && s < 4503599627370496 && Number.isInteger(s) && !Object.is(s, -0)) lp.appendInteger(s);
+          else lp.appendString(d2string(s));
+        }
+      }
       w.blob(lp.finishView());
       return;
     }

@@ -83,6 +83,13 @@ export function lpElementSize(e: PackedElement): number {
 
 /** {@link ListpackWriter.appendFlat}'s copy of its input (grown as needed, never shrunk below). */
 let flatScratch = Buffer.allocUnsafe(16 * 1024);
+/** A view of {@link flatScratch} for word copies (replaced with it). */
+let flatScratchView = viewOf(flatScratch);
+
+/** A DataView of exactly the bytes of `b`. */
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
 const FLAT_SCRATCH_MAX = 1024 * 1024;
 
 /**
@@ -91,6 +98,8 @@ const FLAT_SCRATCH_MAX = 1024 * 1024;
  */
 export class ListpackWriter {
   private buf: Buffer;
+  /** a view of {@link buf}, made when {@link appendFlat} first needs it */
+  private view: DataView | null = null;
   private pos = LP_HDR_SIZE;
   count = 0;
 
@@ -115,6 +124,7 @@ export class ListpackWriter {
     const nb = Buffer.allocUnsafe(size);
     this.buf.copy(nb, 0, 0, this.pos);
     this.buf = nb;
+    this.view = null;
   }
 
   /** Appends a latin1 string element (integer-encoded when it is a canonical int64). */
@@ -127,9 +137,13 @@ export class ListpackWriter {
    * append them sliced out (no slice is made).
    */
   appendRange(s: string, start: number, len: number): this {
-    if (len <= 20) {
-      const iv = rangeToInt64(s, start, len);
-      if (iv !== null) return this.appendInteger(iv);
+    if (len <= 20 && len > 0) {
+      // only a string starting with a digit or '-' can be a canonical integer
+      const c0 = s.charCodeAt(start);
+      if ((c0 >= 48 && c0 <= 57) || c0 === 45) {
+        const iv = rangeToInt64(s, start, len);
+        if (iv !== null) return this.appendInteger(iv);
+      }
     }
     const enc = strEncodedSize(len);
     const bl = lpBacklenSize(enc);
@@ -168,12 +182,18 @@ export class ListpackWriter {
   appendFlat(s: string, longMark: number): this {
     const n = s.length;
     let src: Buffer;
+    let sv: DataView;
     if (n > FLAT_SCRATCH_MAX) {
       // a rare huge hash: its own copy rather than a scratch buffer kept that large
       src = Buffer.from(s, 'latin1');
+      sv = viewOf(src);
     } else {
-      if (flatScratch.length < n) flatScratch = Buffer.allocUnsafe(Math.min(FLAT_SCRATCH_MAX, Math.max(n, flatScratch.length * 2)));
+      if (flatScratch.length < n) {
+        flatScratch = Buffer.allocUnsafe(Math.min(FLAT_SCRATCH_MAX, Math.max(n, flatScratch.length * 2)));
+        flatScratchView = viewOf(flatScratch);
+      }
       src = flatScratch;
+      sv = flatScratchView;
       src.latin1Write(s, 0, n);
     }
     let p = 0;
@@ -208,7 +228,11 @@ export class ListpackWriter {
         o += 4;
       }
       if (len <= 64) {
-        for (let j = 0; j < len; j++) buf[o + j] = src[d + j]!;
+        // 4 bytes per step, then the tail
+        const dv = this.view ?? (this.view = viewOf(buf));
+        let j = 0;
+        for (; j + 4 <= len; j += 4) dv.setInt32(o + j, sv.getInt32(d + j, true), true);
+        for (; j < len; j++) buf[o + j] = src[d + j]!;
       } else {
         buf.set(src.subarray(d, d + len), o);
       }
@@ -328,6 +352,18 @@ export function lpValidate(buf: Buffer, start: number, size: number): number {
   while (p <= end) {
     const b = buf[p]!;
     if (b === LP_EOF) break;
+    if (b < 0xc0) {
+      // the usual entries, a 7-bit integer or a string of up to 63 bytes: a 1-byte header and
+      // a 1-byte back-length that must equal the entry length (anything else, such as a
+      // back-length with its continuation bit, goes through the general checks below)
+      const e1 = b < 0x80 ? 1 : 1 + (b & 0x3f);
+      const nx = p + e1 + 1;
+      if (nx <= end && buf[nx - 1] === e1) {
+        count++;
+        p = nx;
+        continue;
+      }
+    }
     let hdr: number; // bytes of the encoding header
     let entry: number; // encoding + data bytes
     if ((b & 0x80) === 0) {

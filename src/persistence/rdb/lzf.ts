@@ -21,6 +21,15 @@ const MAX_REF = (1 << 8) + (1 << 3);
 const htab = new Int32Array(HSIZE).fill(-1);
 let base = 0;
 
+/** A view for the short inputs and outputs that never use one. */
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
+/**
+ * Inputs (compressing) and outputs (decompressing) shorter than this go byte by byte: making
+ * the DataViews costs more than words save there (a million 100-byte values).
+ */
+const WORDS_MIN = 256;
+
 /** Error of a malformed LZF stream. */
 export class LzfError extends Error {}
 
@@ -55,6 +64,9 @@ export function lzfCompressInto(inp: Uint8Array, start: number, inLen: number, o
   const b = base - start;
   base += inLen + 1;
   const inEnd = start + inLen;
+  // unaligned little-endian 32-bit loads for comparing matches 4 bytes at a time
+  const words = inLen >= WORDS_MIN;
+  const dv = words ? new DataView(inp.buffer, inp.byteOffset, inp.byteLength) : NO_VIEW;
   const o0 = outStart;
   const oEnd = outStart + outLen;
   let ip = start;
@@ -82,20 +94,23 @@ export function lzfCompressInto(inp: Uint8Array, start: number, inLen: number, o
       out[op - lit - 1] = (lit - 1) & 0xff; // stop run
       if (lit === 0) op--; // undo run if length is zero
       if (op + 3 + 1 >= oEnd) return 0;
-      let mismatch = false;
-      if (maxlen > 16) {
-        // the unrolled part of lzf_c.c: 16 steps without the maxlen test
-        for (let k = 0; k < 16; k++) {
-          len++;
-          if (inp[ref + len] !== inp[ip + len]) {
-            mismatch = true;
-            break;
-          }
+      // lzf_c.c's match length: the first mismatch at index 3 or later, capped at maxlen,
+      // except that when maxlen > 16 its 16 unrolled steps compare up to index 18 before the
+      // first maxlen test (so maxlen 17 or 18 acts as 19; those bytes are within the input).
+      // Compared 4 bytes at a time: the first differing byte is the lowest set byte of the xor.
+      const lim = maxlen === 17 || maxlen === 18 ? 19 : maxlen;
+      len = 3;
+      for (;;) {
+        if (!words || len + 4 > lim) {
+          while (len < lim && inp[ref + len] === inp[ip + len]) len++;
+          break;
         }
-      }
-      if (!mismatch) {
-        do len++;
-        while (len < maxlen && inp[ref + len] === inp[ip + len]);
+        const x = dv.getInt32(ref + len, true) ^ dv.getInt32(ip + len, true);
+        if (x !== 0) {
+          len += (31 - Math.clz32(x & -x)) >> 3;
+          break;
+        }
+        len += 4;
       }
       len -= 2; // len is now #octets - 1
       ip++;
@@ -165,6 +180,68 @@ export function lzfDecompress(input: Uint8Array, outLen: number, start = 0, end 
  * @throws LzfError when the stream is malformed or does not expand to exactly `outLen` bytes
  */
 export function lzfDecompressInto(input: Uint8Array, start: number, end: number, out: Uint8Array, outStart: number, outLen: number): void {
+  if (outLen < WORDS_MIN) {
+    lzfDecompressBytes(input, start, end, out, outStart, outLen);
+    return;
+  }
+  let ip = start;
+  let op = outStart;
+  const oEnd = outStart + outLen;
+  if (end <= start) throw new LzfError('Invalid LZF compressed string');
+  // unaligned 32-bit loads and stores: literals and references are copied 4 bytes at a time
+  const din = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const dout = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  do {
+    let ctrl = input[ip++]!;
+    if (ctrl < 1 << 5) {
+      ctrl++;
+      if (op + ctrl > oEnd) throw new LzfError('Invalid LZF compressed string');
+      if (ip + ctrl > end) throw new LzfError('Invalid LZF compressed string');
+      // at most 32 bytes: words in JS beat a subarray view and a native copy
+      const litEnd = ip + ctrl;
+      while (ip + 4 <= litEnd) {
+        dout.setInt32(op, din.getInt32(ip, true), true);
+        ip += 4;
+        op += 4;
+      }
+      while (ip < litEnd) out[op++] = input[ip++]!;
+    } else {
+      let len = ctrl >> 5;
+      let ref = op - ((ctrl & 0x1f) << 8) - 1;
+      if (ip >= end) throw new LzfError('Invalid LZF compressed string');
+      if (len === 7) {
+        len += input[ip++]!;
+        if (ip >= end) throw new LzfError('Invalid LZF compressed string');
+      }
+      ref -= input[ip++]!;
+      if (op + len + 2 > oEnd) throw new LzfError('Invalid LZF compressed string');
+      if (ref < outStart) throw new LzfError('Invalid LZF compressed string');
+      len += 2;
+      const refEnd = op + len;
+      const dist = op - ref;
+      if (dist === 1 && len > 16) {
+        // a run of one byte (padding, repeated chars): one fill
+        out.fill(out[ref]!, op, refEnd);
+        op = refEnd;
+      } else {
+        if (dist >= 4) {
+          // overlapping or not, a word read 4 or more bytes back holds bytes already written
+          while (op + 4 <= refEnd) {
+            dout.setInt32(op, dout.getInt32(ref, true), true);
+            op += 4;
+            ref += 4;
+          }
+        }
+        // the tail, and distances 1 to 3 (repeating the bytes just written): byte by byte
+        while (op < refEnd) out[op++] = out[ref++]!;
+      }
+    }
+  } while (ip < end);
+  if (op !== oEnd) throw new LzfError('Invalid LZF compressed string');
+}
+
+/** {@link lzfDecompressInto} byte by byte, for short outputs. */
+function lzfDecompressBytes(input: Uint8Array, start: number, end: number, out: Uint8Array, outStart: number, outLen: number): void {
   let ip = start;
   let op = outStart;
   const oEnd = outStart + outLen;
@@ -175,7 +252,6 @@ export function lzfDecompressInto(input: Uint8Array, start: number, end: number,
       ctrl++;
       if (op + ctrl > oEnd) throw new LzfError('Invalid LZF compressed string');
       if (ip + ctrl > end) throw new LzfError('Invalid LZF compressed string');
-      // at most 32 bytes: a loop beats a subarray view and a native copy
       const litEnd = ip + ctrl;
       while (ip < litEnd) out[op++] = input[ip++]!;
     } else {
@@ -190,16 +266,13 @@ export function lzfDecompressInto(input: Uint8Array, start: number, end: number,
       if (op + len + 2 > oEnd) throw new LzfError('Invalid LZF compressed string');
       if (ref < outStart) throw new LzfError('Invalid LZF compressed string');
       len += 2;
-      if (len > 32 && op - ref >= len) {
-        out.copyWithin(op, ref, ref + len); // no overlap: one block copy
-        op += len;
-      } else if (len > 16 && op - ref === 1) {
+      const refEnd = op + len;
+      if (len > 16 && op - ref === 1) {
         // a run of one byte (padding, repeated chars): one fill
-        out.fill(out[ref]!, op, op + len);
-        op += len;
+        out.fill(out[ref]!, op, refEnd);
+        op = refEnd;
       } else {
         // overlapping references repeat bytes just written: copy forward byte by byte
-        const refEnd = op + len;
         while (op < refEnd) out[op++] = out[ref++]!;
       }
     }

@@ -210,6 +210,11 @@ function sortZsetInput(members: string[], scores: number[]): void {
 const FLAT_BUF_INITIAL = 64 * 1024;
 const FLAT_BUF_MAX = 1024 * 1024;
 let flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+/** The last source buffer of {@link hashFromListpack} and a view of it. */
+let inViewBuf: ArrayBufferLike | null = null;
+let inView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** A view of {@link flatBuf} for word copies (replaced with it; flatBuf is never pooled). */
+let flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLength);
 /** start and length of each field in {@link flatBuf}, for the duplicate check */
 let fieldStart = new Int32Array(1024);
 let fieldLen = new Int32Array(1024);
@@ -221,6 +226,7 @@ function growFlat(need: number): void {
   const nb = Buffer.allocUnsafe(size);
   flatBuf.copy(nb, 0);
   flatBuf = nb;
+  flatView = new DataView(nb.buffer, nb.byteOffset, nb.byteLength);
 }
 
 /** Writes the decimal form of an integer at `p` of {@link flatBuf}; returns its length. */
@@ -245,51 +251,80 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
   let p = start + LP_HDR_SIZE;
   let o = 0;
   const e = lpEntry;
-  for (let i = 0; i < count; i++) {
-    p = lpRead(buf, p);
-    if (e.isStr) {
-      const len = e.len;
-      if (o + len + 5 > flatBuf.length) growFlat(o + len + 5);
-      const out = flatBuf;
-      if (len < LP_LONG_HEADER) {
-        out[o++] = len;
-      } else {
-        out[o] = LP_LONG_HEADER;
-        out.writeUInt32BE(len, o + 1);
-        o += 5;
-      }
-      if ((i & 1) === 0) {
-        fieldStart[i >> 1] = o;
-        fieldLen[i >> 1] = len;
-      }
-      const from = e.start;
-      if (len <= 64) for (let j = 0; j < len; j++) out[o + j] = buf[from + j]!;
-      else buf.copy(out, o, from, from + len);
-      o += len;
-    } else {
-      if (o + 26 > flatBuf.length) growFlat(o + 26);
-      const len = writeDecimal(e.int, o + 1);
-      flatBuf[o] = len;
-      o++;
-      if ((i & 1) === 0) {
-        fieldStart[i >> 1] = o;
-        fieldLen[i >> 1] = len;
-      }
-      o += len;
-    }
+  // a view of the whole ArrayBuffer, kept while the reader hands out the same one (a view per
+  // hash would cost more than the copies save on a million small hashes)
+  if (buf.buffer !== inViewBuf) {
+    inViewBuf = buf.buffer;
+    inView = new DataView(buf.buffer);
   }
-  const dup = hasDuplicateRange(flatBuf, fieldStart, fieldLen, n);
+  const din = inView;
+  const ib = buf.byteOffset;
+  for (let i = 0; i < count; i++) {
+    let from: number;
+    let len: number;
+    const b = buf[p]!;
+    if ((b & 0xc0) === 0x80) {
+      // the usual entry, a string of up to 63 bytes (1-byte header and back-length): read
+      // in place rather than through lpRead
+      len = b & 0x3f;
+      from = p + 1;
+      p = from + len + 1;
+    } else {
+      p = lpRead(buf, p);
+      if (!e.isStr) {
+        if (o + 26 > flatBuf.length) growFlat(o + 26);
+        const dlen = writeDecimal(e.int, o + 1);
+        flatBuf[o] = dlen;
+        o++;
+        if ((i & 1) === 0) {
+          fieldStart[i >> 1] = o;
+          fieldLen[i >> 1] = dlen;
+        }
+        o += dlen;
+        continue;
+      }
+      len = e.len;
+      from = e.start;
+    }
+    if (o + len + 5 > flatBuf.length) growFlat(o + len + 5);
+    const out = flatBuf;
+    if (len < LP_LONG_HEADER) {
+      out[o++] = len;
+    } else {
+      out[o] = LP_LONG_HEADER;
+      out.writeUInt32BE(len, o + 1);
+      o += 5;
+    }
+    if ((i & 1) === 0) {
+      fieldStart[i >> 1] = o;
+      fieldLen[i >> 1] = len;
+    }
+    if (len <= 64) {
+      // 4 bytes per step, then the tail
+      const dout = flatView;
+      let j = 0;
+      for (; j + 4 <= len; j += 4) dout.setInt32(o + j, din.getInt32(ib + from + j, true), true);
+      for (; j < len; j++) out[o + j] = buf[from + j]!;
+    } else {
+      buf.copy(out, o, from, from + len);
+    }
+    o += len;
+  }
+  const dup = hasDuplicateRange(flatBuf, flatView, fieldStart, fieldLen, n);
   const h = dup ? null : Hash.fromFlat(flatBuf.latin1Slice(0, o), n);
   // a hash with huge values grew the buffer: do not keep that much for the next ones
-  if (flatBuf.length > FLAT_BUF_MAX) flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+  if (flatBuf.length > FLAT_BUF_MAX) {
+    flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+    flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLength);
+  }
   return h;
 }
 
 /**
  * True when two of the `n` byte ranges (starts, lens) of `buf` are equal: an open-addressing
- * table of range indexes keyed by an FNV-1a hash of the bytes, compared byte by byte on a hit.
+ * table of range indexes keyed by a hash of the bytes (4 at a time), compared byte by byte on a hit.
  */
-function hasDuplicateRange(buf: Buffer, starts: Int32Array, lens: Int32Array, n: number): boolean {
+function hasDuplicateRange(buf: Buffer, view: DataView, starts: Int32Array, lens: Int32Array, n: number): boolean {
   if (n < 2) return false;
   let size = 4;
   while (size < n * 2) size <<= 1;
@@ -300,9 +335,16 @@ function hasDuplicateRange(buf: Buffer, starts: Int32Array, lens: Int32Array, n:
   for (let i = 0; i < n; i++) {
     const a = starts[i]!;
     const len = lens[i]!;
-    let h = 0x811c9dc5;
-    for (let j = 0; j < len; j++) h = Math.imul(h ^ buf[a + j]!, 0x01000193);
-    let slot = (h ^ len) & mask;
+    // a multiplicative hash over 4-byte words, then the tail bytes, mixed down before masking
+    let h = 0x811c9dc5 ^ len;
+    let j = 0;
+    for (; j + 4 <= len; j += 4) {
+      h = Math.imul(h ^ view.getInt32(a + j, true), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (; j < len; j++) h = Math.imul(h ^ buf[a + j]!, 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    let slot = (h ^ (h >>> 13)) & mask;
     for (;;) {
       const k = table[slot]!;
       if (k < 0) {
@@ -391,12 +433,77 @@ export function zsetFromListpack(buf: Buffer, start: number, size: number, count
   let p = start + LP_HDR_SIZE;
   const e = lpEntry;
   for (let i = 0; i < n; i++) {
-    p = lpRead(buf, p);
-    members[i] = e.isStr ? whole.slice(e.start - start, e.start - start + e.len) : String(e.int);
-    p = lpRead(buf, p);
-    scores[i] = e.isStr ? listpackScore(whole.slice(e.start - start, e.start - start + e.len)) : Number(e.int);
+    // the usual entries are read in place rather than through lpRead: a string of up to 63
+    // bytes (1-byte header and back-length) and a 7-bit integer (1 byte, 1-byte back-length)
+    let b = buf[p]!;
+    if ((b & 0xc0) === 0x80) {
+      const at = p + 1 - start;
+      const len = b & 0x3f;
+      members[i] = whole.slice(at, at + len);
+      p += len + 2;
+    } else {
+      p = lpRead(buf, p);
+      members[i] = e.isStr ? whole.slice(e.start - start, e.start - start + e.len) : String(e.int);
+    }
+    b = buf[p]!;
+    if (b < 0x80) {
+      scores[i] = b;
+      p += 2;
+      continue;
+    }
+    let at: number;
+    let len: number;
+    if ((b & 0xc0) === 0x80) {
+      at = p + 1;
+      len = b & 0x3f;
+      p += len + 2;
+    } else {
+      p = lpRead(buf, p);
+      if (!e.isStr) {
+        scores[i] = Number(e.int);
+        continue;
+      }
+      at = e.start;
+      len = e.len;
+    }
+    const v = shortDecimalAt(buf, at, len);
+    scores[i] = v === v ? v : listpackScore(whole.slice(at - start, at - start + len));
   }
   return buildZSet(members, scores, 'listpack', limits);
+}
+
+/** Exact powers of ten up to 10^15 (every double of this table is exact). */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * The value of bytes [at, at+len) of `buf` when they are a plain decimal `-?d*.?d*` of 1 to 15
+ * digits (what d2string writes for most scores), read without making a string; NaN when they
+ * are anything else (the caller then takes the general path). The digits as an integer N and
+ * the fraction length f give N / 10^f: both exact doubles, so the one division rounds
+ * correctly, as strtod and Number() do.
+ */
+export function shortDecimalAt(buf: Buffer, at: number, len: number): number {
+  const end = at + len;
+  let i = at;
+  const neg = len > 0 && buf[i] === 45;
+  if (neg) i++;
+  let n = 0;
+  let digits = 0;
+  let dot = -1;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && dot < 0) {
+      dot = i;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const v = dot < 0 ? n : n / POW10[end - dot - 1]!;
+  return neg ? -v : v;
 }
 
 // ---- reading values (encoder side) ---------------------------------------------------------

@@ -5,7 +5,10 @@ import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
 import { Snapshot, runSliced } from './snapshot.js';
 import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, saveOptions, keyAccess, type SavePoints } from './rdb/load.js';
+import { Worker } from 'node:worker_threads';
 import { RdbFileEncoder } from './rdb/encoder.js';
+import { RdbLzfStage } from './rdb/lzf-stage.js';
+import type { SaveWorkerData, SaveWorkerIn, SaveWorkerOut } from './rdb/save-worker.js';
 import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
 import { fsyncDir } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
@@ -18,6 +21,12 @@ const QUEUE_LOW_WATER = 2 * 1024 * 1024;
 const WRITE_BATCH = 1024 * 1024;
 /** rdb-save-incremental-fsync: fdatasync every this many bytes (REDIS_AUTOSYNC_BYTES). */
 const AUTOSYNC_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The save worker's module, or null to run the LZF/CRC stage on the main thread: a worker loads
+ * the compiled JavaScript only (from the TypeScript sources, under tsx, it could not).
+ */
+const SAVE_WORKER_URL: URL | null = import.meta.url.endsWith('.js') ? new URL('./rdb/save-worker.js', import.meta.url) : null;
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
 
@@ -261,12 +270,25 @@ export function removeStaleTempRdb(dir: string): string[] {
 /**
  * The file side of BGSAVE: the RDB file encoder (the same bytes as SAVE's writeRdbFile: header,
  * SELECTDB/RESIZEDB, key-value pairs with IDLE/FREQ under an LRU/LFU policy, EOF and CRC-64)
- * fed key by key by the snapshot, its 64 KB chunks queued and written with writev in the
- * thread pool. {@link paused} once QUEUE_HIGH_WATER bytes wait for the disk.
+ * fed key by key by the snapshot. The encoder on the main thread leaves LZF and the CRC to an
+ * {@link RdbLzfStage} (RdbWriter.deferCompression): in a worker thread (rdb/save-worker.ts), which
+ * also writes the file, so that the save's heaviest byte work runs on another core as Redis's
+ * forked child does; when running from the TypeScript sources (tests under tsx, where a worker
+ * cannot load them) the stage runs inline and its output is queued and written with writev in
+ * the thread pool. Either way {@link paused} once QUEUE_HIGH_WATER bytes wait for the disk.
  */
 export class RdbFileOutput implements RdbStreamOutput {
   private readonly enc: RdbFileEncoder;
   private readonly withAccess: boolean;
+  /** the stage when it runs on this thread, else null (worker) */
+  private readonly stage: RdbLzfStage | null;
+  private readonly worker: Worker | null;
+  /** worker mode: chunks made before open() posted the file's path */
+  private early: Array<[Buffer, number[]]> | null = [];
+  /** worker mode: settles the pending open() / finish() / close() */
+  private pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** worker mode: finish() or close() is done with it (its exit is expected) */
+  private ended = false;
   private fh: FileHandle | null = null;
   private queue: Buffer[] = [];
   private queued = 0;
@@ -281,17 +303,100 @@ export class RdbFileOutput implements RdbStreamOutput {
    *   of `rdb-save-incremental-fsync` chooses the periodic fdatasync)
    */
   constructor(private readonly server: Server, aofBase = false) {
-    this.enc = new RdbFileEncoder((chunk) => this.enqueue(chunk), saveOptions(server));
+    const opts = saveOptions(server);
+    this.autosync = server.config.get<boolean>(aofBase ? 'aof-rewrite-incremental-fsync' : 'rdb-save-incremental-fsync');
+    // the main thread's half: no LZF, no CRC (they belong to the final bytes)
+    this.enc = new RdbFileEncoder((chunk) => this.rawChunk(chunk), { ...opts, checksum: false });
+    this.enc.w.deferCompression();
+    if (SAVE_WORKER_URL !== null) {
+      const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
+      this.worker = new Worker(SAVE_WORKER_URL, { workerData: data });
+      this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));
+      this.worker.on('error', (e) => this.workerFailed(`the save worker failed: ${e.message}`));
+      this.worker.on('exit', (code) => {
+        if (!this.ended) this.workerFailed(`the save worker exited (code ${code})`);
+      });
+      this.stage = null;
+    } else {
+      this.worker = null;
+      this.stage = new RdbLzfStage((chunk) => this.enqueue(chunk), opts);
+    }
     const policy = server.config.get<string>('maxmemory-policy');
     this.withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
-    this.autosync = server.config.get<boolean>(aofBase ? 'aof-rewrite-incremental-fsync' : 'rdb-save-incremental-fsync');
     this.enc.begin({ aofBase });
   }
 
-  /** Creates the temp file and starts writing what is queued. */
+  /**
+   * Creates the temp file and starts writing what is queued.
+   * @throws the file's open error (EACCES, ENOENT, ENOSPC...)
+   */
   async open(path: string): Promise<void> {
-    this.fh = await open(path, 'w', 0o644);
-    this.pump();
+    if (this.worker === null) {
+      this.fh = await open(path, 'w', 0o644);
+      this.pump();
+      return;
+    }
+    const opened = this.wait();
+    this.worker.postMessage({ open: path } satisfies SaveWorkerIn);
+    const early = this.early ?? [];
+    this.early = null;
+    for (const [chunk, triples] of early) this.post(chunk, triples);
+    await opened;
+  }
+
+  /** A raw chunk of the main thread's encoder, with its deferred strings. */
+  private rawChunk(chunk: Buffer): void {
+    const triples = this.enc.w.takeDeferred();
+    if (this.stage !== null) {
+      this.stage.chunk(chunk, triples);
+      return;
+    }
+    this.queued += chunk.length;
+    if (this.early !== null) this.early.push([chunk, triples]);
+    else this.post(chunk, triples);
+  }
+
+  /**
+   * Hands a chunk to the worker, copied: never transferred, since a big blob's chunk is a view of
+   * the value's own memory, which must stay with the keyspace.
+   */
+  private post(chunk: Buffer, triples: number[]): void {
+    if (this.error !== null) return;
+    this.worker!.postMessage({ chunk, triples } satisfies SaveWorkerIn);
+  }
+
+  private fromWorker(m: SaveWorkerOut): void {
+    if ('ack' in m) {
+      this.queued -= m.ack;
+      if (this.queued < QUEUE_LOW_WATER) this.wake();
+    } else if ('error' in m) {
+      const e: NodeJS.ErrnoException = new Error(m.error);
+      if (m.code !== undefined) e.code = m.code;
+      this.fail(e);
+    } else {
+      // opened, done, closed: the answer to the pending call
+      const p = this.pending;
+      this.pending = null;
+      p?.resolve();
+    }
+  }
+
+  private workerFailed(message: string): void {
+    this.fail(new Error(message));
+  }
+
+  private fail(e: Error): void {
+    this.error ??= e;
+    const p = this.pending;
+    this.pending = null;
+    p?.reject(this.error);
+    this.wake();
+  }
+
+  /** A promise settled by the worker's next answer (or its failure). */
+  private wait(): Promise<void> {
+    if (this.error !== null) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
   }
 
   beginDb(db: number, keys: number, expires: number): void {
@@ -324,7 +429,20 @@ export class RdbFileOutput implements RdbStreamOutput {
 
   /** EOF and checksum, the rest of the queue, fdatasync, close. @throws the write error */
   async finish(): Promise<void> {
-    this.enc.end();
+    this.enc.end(false);
+    if (this.worker !== null) {
+      this.throwIfFailed();
+      const done = this.wait();
+      this.worker.postMessage({ end: true } satisfies SaveWorkerIn);
+      try {
+        await done;
+      } finally {
+        this.ended = true;
+        void this.worker.terminate();
+      }
+      return;
+    }
+    this.stage!.end();
     this.pump();
     while (this.writing !== null) await this.writing;
     this.throwIfFailed();
@@ -336,6 +454,18 @@ export class RdbFileOutput implements RdbStreamOutput {
 
   /** Closes the file after a failure; never throws. */
   async close(): Promise<void> {
+    if (this.worker !== null) {
+      const w = this.worker;
+      if (this.error === null) {
+        const closed = this.wait().catch(() => undefined);
+        w.postMessage({ abort: true } satisfies SaveWorkerIn);
+        await closed;
+      }
+      this.error ??= new Error('closed');
+      this.ended = true;
+      await w.terminate();
+      return;
+    }
     this.error ??= new Error('closed');
     while (this.writing !== null) await this.writing;
     const fh = this.fh;

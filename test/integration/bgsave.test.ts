@@ -212,3 +212,48 @@ test('BGSAVE syntax and LASTSAVE', { skip: !redisAvailable() && NO_REDIS }, asyn
   c.close();
   await s.close();
 });
+
+test('BGSAVE of the built server compresses and checksums in its save worker: same keyspace after restart, redis-check-rdb passes; a worker write error fails the save cleanly', async () => {
+  const dir = tmp();
+  const child = await spawnAmber(dir);
+  const c = await RawClient.connect(child.port);
+  let expected: string;
+  try {
+    await populate(c, 6000);
+    // compressible and incompressible strings around LZF's 20-byte threshold, and bigger than a chunk
+    const cmds: string[][] = [];
+    for (let i = 0; i < 2000; i++) {
+      cmds.push(['SET', `lz:${i}`, 'abc'.repeat(5 + (i % 40))]);
+      cmds.push(['SET', `raw:${i}`, Buffer.from(Array.from({ length: 21 + (i % 60) }, (_, j) => (i * 31 + j * 7919) & 255)).toString('latin1')]);
+    }
+    cmds.push(['SET', 'huge', 'xy'.repeat(100000)], ['RPUSH', 'biglist', ...Array.from({ length: 2000 }, (_, i) => `element-${i}-${'p'.repeat(i % 30)}`)]);
+    await c.pipeline(cmds);
+    expected = await keyspaceDump(child.port);
+    // the worker cannot create its file (a directory stands at the temp file's name): the save
+    // fails with the reason in the log, the server goes on
+    const temp = join(dir, `temp-${child.proc.pid}-1.rdb`);
+    mkdirSync(temp);
+    await c.call('BGSAVE');
+    assert.match(await waitSaved(c), /rdb_last_bgsave_status:err/);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.match(child.log(), /Background saving error: .*EISDIR/);
+    rmSync(temp, { recursive: true });
+    // and the next one works
+    assert.match(await c.call('BGSAVE'), /Background saving started/);
+    assert.match(await waitSaved(c), /rdb_last_bgsave_status:ok/);
+    if (redisAvailable()) {
+      const check = spawnSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+    }
+  } finally {
+    c.close();
+    await child.kill();
+  }
+  // the file restarts to the keyspace it was taken from
+  const restarted = await spawnAmber(dir);
+  try {
+    assert.equal(await keyspaceDump(restarted.port), expected);
+  } finally {
+    await restarted.kill();
+  }
+});

@@ -44,6 +44,7 @@ export const DEFAULT_SAVE_OPTIONS: Readonly<RdbSaveOptions> = Object.freeze({
 });
 
 const BUF_SIZE = 64 * 1024;
+const EMPTY_DEFERRED: number[] = [];
 /** Copies up to this many bytes are done in a JS loop rather than a native call. */
 const SHORT_COPY = 64;
 
@@ -75,6 +76,11 @@ export class RdbWriter {
   }
   private flushed = 0;
   private scratch = Buffer.allocUnsafe(1024);
+  /**
+   * Deferred compression (see {@link deferCompression}): [offset, header bytes, data bytes]
+   * triples of the raw strings written since {@link takeDeferred}, offsets in the output stream.
+   */
+  private deferred: number[] | null = null;
 
   /**
    * @param sink receives the output in order
@@ -88,6 +94,56 @@ export class RdbWriter {
   ) {
     this.crc = opts.checksum ? new Crc64() : null;
     this.buf = Buffer.allocUnsafe(reuse ? 4096 : BUF_SIZE);
+  }
+
+  /**
+   * Leaves LZF to a later stage (a worker thread: {@link RdbLzfStage}): strings and blobs that
+   * rdbSaveRawString would try to compress (longer than 20 bytes, with compression on) are written
+   * raw, length header and bytes in one chunk, and their places recorded for
+   * {@link takeDeferred}. Strings too big for one chunk are still compressed here. The stage then
+   * produces exactly the bytes this writer would have. Use with checksum off: the CRC belongs to
+   * the final bytes.
+   */
+  deferCompression(): void {
+    if (this.opts.compression) this.deferred = [];
+  }
+
+  /**
+   * The raw strings written since the last call, as [offset, header bytes, data bytes] triples
+   * (offsets in the output stream: {@link written} counts them). A sink calls it for its chunk:
+   * every triple returned lies in chunks handed over so far.
+   */
+  takeDeferred(): number[] {
+    const d = this.deferred;
+    if (d === null || d.length === 0) return EMPTY_DEFERRED;
+    this.deferred = [];
+    return d;
+  }
+
+  /** Writes `s` raw and records it for the compression stage; false when it must be done here. */
+  private deferString(s: string): boolean {
+    const n = s.length;
+    const room = lenSize(n) + n;
+    if (room > BUF_SIZE) return false;
+    this.ensure(room);
+    const off = this.flushed + this.pos;
+    this.len(n);
+    this.deferred!.push(off, this.flushed + this.pos - off, n);
+    this.latin1(s);
+    return true;
+  }
+
+  /** As {@link deferString} for bytes [start, end) of `b`. */
+  private deferBlob(b: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    const room = lenSize(n) + n;
+    if (room > BUF_SIZE) return false;
+    this.ensure(room);
+    const off = this.flushed + this.pos;
+    this.len(n);
+    this.deferred!.push(off, this.flushed + this.pos - off, n);
+    this.bytes(b, start, end);
+    return true;
   }
 
   /** Sends buffered bytes to the sink. */
@@ -261,6 +317,7 @@ export class RdbWriter {
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
     if (this.opts.compression && n > 20) {
+      if (this.deferred !== null && this.deferString(s)) return;
       let src: Buffer;
       if (n <= SHORT_COPY) {
         src = this.scratch;
@@ -285,7 +342,10 @@ export class RdbWriter {
       const v = strToInt64(b.latin1Slice(start, end));
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
-    if (this.opts.compression && n > 20 && this.lzfInto(b, start, n, n - 4, n - 4)) return;
+    if (this.opts.compression && n > 20) {
+      if (this.deferred !== null && this.deferBlob(b, start, end)) return;
+      if (this.lzfInto(b, start, n, n - 4, n - 4)) return;
+    }
     this.len(n);
     this.bytes(b, start, end);
   }
@@ -838,10 +898,17 @@ export class RdbFileEncoder {
     writeKeyValuePair(this.w, key, value, expireAt, access);
   }
 
-  /** EOF opcode and the 8-byte checksum (zero when rdbchecksum is off); flushes. */
-  end(): void {
+  /**
+   * EOF opcode and the 8-byte checksum (zero when rdbchecksum is off); flushes. `withTrailer` false
+   * leaves the checksum to a later stage ({@link RdbLzfStage.end}).
+   */
+  end(withTrailer = true): void {
     const w = this.w;
     w.u8(C.RDB_OPCODE_EOF);
+    if (!withTrailer) {
+      w.flush();
+      return;
+    }
     const crc = w.digest();
     const trailer = Buffer.alloc(8);
     if (crc !== null) crc.writeLE(trailer, 0);

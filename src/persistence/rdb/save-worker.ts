@@ -1,0 +1,97 @@
+/**
+ * Worker thread of a background RDB save (BGSAVE, the AOF rewrite's RDB preamble): receives the
+ * raw stream from the main thread's deferred-compression writer, runs {@link RdbLzfStage} (LZF of
+ * the deferred strings, CRC-64) and writes the file, so that the save's heaviest byte work runs
+ * on another core, as Redis's forked child does. The main thread keeps the keyspace walk.
+ *
+ * Messages in (in order): `{ open: path }`, then `{ chunk, triples }` any number of times, then
+ * `{ end: true }` (trailer, fdatasync, close) or `{ abort: true }` (close).
+ * Messages out: `{ opened: true }`, `{ ack: bytes }` per chunk written, `{ done: true }`,
+ * `{ closed: true }`, or `{ error, code }` once, after which it ignores everything but abort.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSync, writeSync, fdatasyncSync, closeSync } from 'node:fs';
+import { RdbLzfStage } from './lzf-stage.js';
+import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
+
+/** What the main thread passes to the worker. */
+export interface SaveWorkerData {
+  compression: boolean;
+  checksum: boolean;
+  /** fdatasync every this many bytes (rdb-save-incremental-fsync), 0 for none */
+  autosyncBytes: number;
+}
+
+/** A message to the worker. */
+export type SaveWorkerIn =
+  | { open: string }
+  | { chunk: Uint8Array; triples: number[] }
+  | { end: true }
+  | { abort: true };
+
+/** A message from the worker. */
+export type SaveWorkerOut =
+  | { opened: true }
+  | { ack: number }
+  | { done: true }
+  | { closed: true }
+  | { error: string; code?: string };
+
+const port = parentPort;
+if (port !== null) {
+  const data = workerData as SaveWorkerData;
+  const opts: RdbSaveOptions = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: data.checksum };
+  let fd = -1;
+  let failed = false;
+  let unsynced = 0;
+  const write = (chunk: Buffer): void => {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    unsynced += chunk.length;
+    if (data.autosyncBytes > 0 && unsynced >= data.autosyncBytes) {
+      unsynced = 0;
+      fdatasyncSync(fd);
+    }
+  };
+  const stage = new RdbLzfStage(write, opts);
+  const close = (): void => {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closing after a failure: the error already reported says what went wrong
+      }
+      fd = -1;
+    }
+  };
+  const post = (m: SaveWorkerOut): void => port.postMessage(m);
+  port.on('message', (m: SaveWorkerIn) => {
+    if ('abort' in m) {
+      close();
+      post({ closed: true });
+      return;
+    }
+    if (failed) return;
+    try {
+      if ('open' in m) {
+        fd = openSync(m.open, 'w', 0o644);
+        post({ opened: true });
+      } else if ('chunk' in m) {
+        const c = Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength);
+        stage.chunk(c, m.triples);
+        post({ ack: c.length });
+      } else {
+        stage.end();
+        fdatasyncSync(fd);
+        closeSync(fd);
+        fd = -1;
+        post({ done: true });
+      }
+    } catch (e) {
+      failed = true;
+      const err = e as NodeJS.ErrnoException;
+      close();
+      post({ error: err.message, code: err.code });
+    }
+  });
+}

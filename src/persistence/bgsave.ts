@@ -17,6 +17,13 @@ import { registerInfoProvider } from '../server/info.js';
 const QUEUE_HIGH_WATER = 4 * 1024 * 1024;
 /** Bytes queued below which a paused snapshot resumes. */
 const QUEUE_LOW_WATER = 2 * 1024 * 1024;
+/**
+ * The same for chunks posted to the save worker and not yet written by it: each is copied into
+ * the worker, so the bytes in flight are resident memory twice; the worker writes as fast as the
+ * disk takes it, so a few chunks keep it busy.
+ */
+const WORKER_HIGH_WATER = 1024 * 1024;
+const WORKER_LOW_WATER = 512 * 1024;
 /** Most bytes handed to one writev. */
 const WRITE_BATCH = 1024 * 1024;
 /** rdb-save-incremental-fsync: fdatasync every this many bytes (REDIS_AUTOSYNC_BYTES). */
@@ -26,6 +33,9 @@ const AUTOSYNC_BYTES = 4 * 1024 * 1024;
  * The save worker's module, or null to run the LZF/CRC stage on the main thread: a worker loads
  * the compiled JavaScript only (from the TypeScript sources, under tsx, it could not).
  */
+/** Young-generation size of the save worker, MB (see RdbFileOutput). */
+const SAVE_WORKER_YOUNG_MB = 2;
+
 const SAVE_WORKER_URL: URL | null = import.meta.url.endsWith('.js') ? new URL('./rdb/save-worker.js', import.meta.url) : null;
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
@@ -275,7 +285,7 @@ export function removeStaleTempRdb(dir: string): string[] {
  * also writes the file, so that the save's heaviest byte work runs on another core as Redis's
  * forked child does; when running from the TypeScript sources (tests under tsx, where a worker
  * cannot load them) the stage runs inline and its output is queued and written with writev in
- * the thread pool. Either way {@link paused} once QUEUE_HIGH_WATER bytes wait for the disk.
+ * the thread pool. Either way {@link paused} once a bounded number of bytes wait for the disk.
  */
 export class RdbFileOutput implements RdbStreamOutput {
   private readonly enc: RdbFileEncoder;
@@ -297,6 +307,9 @@ export class RdbFileOutput implements RdbStreamOutput {
   private waiters: Array<() => void> = [];
   private unsynced = 0;
   private readonly autosync: boolean;
+  /** bytes queued (or in flight to the worker) at which the snapshot pauses, and resumes */
+  private readonly highWater: number;
+  private readonly lowWater: number;
 
   /**
    * @param aofBase an AOF base (the `aof-base` aux field; `aof-rewrite-incremental-fsync` instead
@@ -310,14 +323,22 @@ export class RdbFileOutput implements RdbStreamOutput {
     this.enc.w.deferCompression();
     if (SAVE_WORKER_URL !== null) {
       const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
-      this.worker = new Worker(SAVE_WORKER_URL, { workerData: data });
+      // a small young generation: the worker allocates little that lives, and every page its
+      // semi-spaces touch is resident memory a fork-less save is meant not to add
+      this.worker = new Worker(SAVE_WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
       this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));
       this.worker.on('error', (e) => this.workerFailed(`the save worker failed: ${e.message}`));
+      // postMessage copies each chunk as it is posted: the encoder may write on in the same buffer
+      this.enc.w.lend();
       this.worker.on('exit', (code) => {
         if (!this.ended) this.workerFailed(`the save worker exited (code ${code})`);
       });
       this.stage = null;
+      this.highWater = WORKER_HIGH_WATER;
+      this.lowWater = WORKER_LOW_WATER;
     } else {
+      this.highWater = QUEUE_HIGH_WATER;
+      this.lowWater = QUEUE_LOW_WATER;
       this.worker = null;
       this.stage = new RdbLzfStage((chunk) => this.enqueue(chunk), opts);
     }
@@ -352,7 +373,7 @@ export class RdbFileOutput implements RdbStreamOutput {
       return;
     }
     this.queued += chunk.length;
-    if (this.early !== null) this.early.push([chunk, triples]);
+    if (this.early !== null) this.early.push([Buffer.from(chunk), triples]);
     else this.post(chunk, triples);
   }
 
@@ -368,7 +389,7 @@ export class RdbFileOutput implements RdbStreamOutput {
   private fromWorker(m: SaveWorkerOut): void {
     if ('ack' in m) {
       this.queued -= m.ack;
-      if (this.queued < QUEUE_LOW_WATER) this.wake();
+      if (this.queued < this.lowWater) this.wake();
     } else if ('error' in m) {
       const e: NodeJS.ErrnoException = new Error(m.error);
       if (m.code !== undefined) e.code = m.code;
@@ -413,12 +434,12 @@ export class RdbFileOutput implements RdbStreamOutput {
   }
 
   paused(): boolean {
-    return this.queued >= QUEUE_HIGH_WATER || this.error !== null;
+    return this.queued >= this.highWater || this.error !== null;
   }
 
-  /** Resolves once the queue is below QUEUE_LOW_WATER (or writing failed). */
+  /** Resolves once the queue is below its low-water mark (or writing failed). */
   drained(): Promise<void> {
-    if (this.queued < QUEUE_LOW_WATER || this.error !== null) return Promise.resolve();
+    if (this.queued < this.lowWater || this.error !== null) return Promise.resolve();
     return new Promise((r) => this.waiters.push(r));
   }
 
@@ -513,7 +534,7 @@ export class RdbFileOutput implements RdbStreamOutput {
         this.error = e as Error;
       }
       this.queued -= bytes;
-      if (this.queued < QUEUE_LOW_WATER || this.error !== null) this.wake();
+      if (this.queued < this.lowWater || this.error !== null) this.wake();
     }
     this.writing = null;
     this.wake();

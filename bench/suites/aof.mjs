@@ -2,7 +2,7 @@
 // (Amber and Redis with the same settings, and each against its own no-persistence throughput);
 // AOF load time of 1,000,000 keys with a RESP base and an RDB base; peak PSS during a rewrite under
 // writes. Usage: npm run bench -- --suite aof [--rounds 1]; AOF_BENCH=throughput,load,rewrite.
-import { call, waitInfo, writeLoad, pssKb, steadyPss } from './common.mjs';
+import { call, waitInfo, writeLoad, pssKb, steadyPss, BASELINE_MS } from './common.mjs';
 
 export async function run(ctx) {
   console.log('# aof: fsync policies, load time, rewrite under writes');
@@ -83,7 +83,7 @@ async function rewrite(ctx) {
     await ctx.loadKeys(srv.port, 1_000_000, 100, 12);
     await new Promise((x) => setTimeout(x, 1000));
     const load = await writeLoad(srv.port, { keyspace: 1_000_000 });
-    const steady = await steadyPss(srv.proc.pid, 2000);
+    const steady = await steadyPss(srv.proc.pid, BASELINE_MS);
     const before = steady.max;
     let peak = pssKb(srv.proc.pid);
     const t0 = Date.now();

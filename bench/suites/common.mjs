@@ -69,10 +69,18 @@ export function mixedCommands(n) {
 }
 
 /**
+ * How long the PSS baseline under a write load is watched, ms: at least one major-GC cycle of
+ * Amber's heap under the redis-benchmark load (V8 lets old space grow to about twice its live
+ * size before collecting: 7-12 s per cycle at 130k overwrites/s of 100-byte values), and about as
+ * long as the operation measured against it.
+ */
+export const BASELINE_MS = 12000;
+
+/**
  * PSS (KiB) of a server under a steady load over `ms`, sampled every 25 ms: { min, max }. A
- * garbage-collected heap swings 10-15% between collections under a write load, so one sample is
- * no baseline: the "before" of a peak-over-before figure is the peak under the same load without
- * the operation (Redis, without a GC, barely moves).
+ * garbage-collected heap swings widely between collections under a write load, so one sample is
+ * no baseline: the "before" of a peak-over-before figure is the peak under the same load, over a
+ * comparable time, without the operation (Redis, without a GC, barely moves).
  */
 export async function steadyPss(pid, ms = 2000) {
   let min = Infinity;

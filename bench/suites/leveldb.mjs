@@ -7,7 +7,7 @@
 //   nearest equivalent: a fork under the same load).
 // Usage: npm run bench -- --suite leveldb [--rounds 1]; LEVELDB_BENCH=throughput,restart,backup
 // (the default: all three) picks parts.
-import { call, writeLoad, pssKb, steadyPss, pipeline, mixedCommands } from './common.mjs';
+import { call, writeLoad, pssKb, steadyPss, BASELINE_MS, pipeline, mixedCommands } from './common.mjs';
 
 /** Polls INFO `section` until `done(info)`; calls `onTick` between polls. */
 async function waitFor(port, section, done, onTick) {
@@ -91,7 +91,7 @@ export async function run(ctx) {
       await ctx.loadKeys(srv.port, 1_000_000, 100, 12);
       await new Promise((r) => setTimeout(r, 1000));
       const load = await writeLoad(srv.port, { keyspace: 1_000_000 });
-      const before = (await steadyPss(srv.proc.pid, 2000)).max;
+      const before = (await steadyPss(srv.proc.pid, BASELINE_MS)).max;
       let peak = pssKb(srv.proc.pid);
       const t0 = Date.now();
       const tick = () => {

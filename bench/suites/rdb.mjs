@@ -6,7 +6,7 @@
 // Usage: npm run bench -- --suite rdb [--rounds 1]; RDB_BENCH=strings,mixed,bgsave picks parts.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, mixedCommands, pssKb, steadyPss, call, waitInfo, writeLoad } from './common.mjs';
+import { pipeline, mixedCommands, pssKb, steadyPss, BASELINE_MS, call, waitInfo, writeLoad } from './common.mjs';
 
 export async function run(ctx) {
   console.log('# rdb: SAVE, size, load; BGSAVE under writes');
@@ -45,9 +45,9 @@ export async function run(ctx) {
     await new Promise((x) => setTimeout(x, 1000));
     const load = await writeLoad(srv.port, { keyspace: 1_000_000 });
     await new Promise((x) => setTimeout(x, 500));
-    // throughput and PSS without a save, over 2 s
+    // throughput and PSS without a save, over BASELINE_MS
     const w0 = Date.now();
-    const steady = await steadyPss(srv.proc.pid, 2000);
+    const steady = await steadyPss(srv.proc.pid, BASELINE_MS);
     const without = await load.rate(w0, Date.now());
     const before = steady.max;
     let peak = pssKb(srv.proc.pid);

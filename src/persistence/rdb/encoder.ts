@@ -122,29 +122,18 @@ export class RdbWriter {
     return d;
   }
 
-  /** Writes `s` raw and records it for the compression stage; false when it must be done here. */
-  private deferString(s: string): boolean {
-    const n = s.length;
+  /**
+   * Starts a deferred raw string of `n` bytes: room for header and bytes in one chunk, the length
+   * header, the record for the compression stage. False (nothing written) when it would not fit
+   * one chunk: the caller compresses it here. The caller writes the `n` bytes next.
+   */
+  private deferHeader(n: number): boolean {
     const room = lenSize(n) + n;
     if (room > BUF_SIZE) return false;
     this.ensure(room);
     const off = this.flushed + this.pos;
     this.len(n);
     this.deferred!.push(off, this.flushed + this.pos - off, n);
-    this.latin1(s);
-    return true;
-  }
-
-  /** As {@link deferString} for bytes [start, end) of `b`. */
-  private deferBlob(b: Uint8Array, start: number, end: number): boolean {
-    const n = end - start;
-    const room = lenSize(n) + n;
-    if (room > BUF_SIZE) return false;
-    this.ensure(room);
-    const off = this.flushed + this.pos;
-    this.len(n);
-    this.deferred!.push(off, this.flushed + this.pos - off, n);
-    this.bytes(b, start, end);
     return true;
   }
 
@@ -327,7 +316,10 @@ export class RdbWriter {
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
     if (this.opts.compression && n > 20) {
-      if (this.deferred !== null && this.deferString(s)) return;
+      if (this.deferred !== null && this.deferHeader(n)) {
+        this.latin1(s);
+        return;
+      }
       let src: Buffer;
       if (n <= SHORT_COPY) {
         src = this.scratch;
@@ -353,7 +345,10 @@ export class RdbWriter {
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
     if (this.opts.compression && n > 20) {
-      if (this.deferred !== null && this.deferBlob(b, start, end)) return;
+      if (this.deferred !== null && this.deferHeader(n)) {
+        this.bytes(b, start, end);
+        return;
+      }
       if (this.lzfInto(b, start, n, n - 4, n - 4)) return;
     }
     this.len(n);

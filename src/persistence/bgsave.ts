@@ -5,10 +5,11 @@ import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
 import { Snapshot, runSliced } from './snapshot.js';
 import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, saveOptions, keyAccess, type SavePoints } from './rdb/load.js';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RdbFileEncoder } from './rdb/encoder.js';
 import { RdbLzfStage } from './rdb/lzf-stage.js';
 import type { SaveWorkerData, SaveWorkerIn, SaveWorkerOut } from './rdb/save-worker.js';
+import { SAVE_WORKER_URL, startSaveWorker } from './rdb/save-worker-client.js';
 import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
 import { fsyncDir } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
@@ -29,14 +30,6 @@ const WRITE_BATCH = 1024 * 1024;
 /** rdb-save-incremental-fsync: fdatasync every this many bytes (REDIS_AUTOSYNC_BYTES). */
 const AUTOSYNC_BYTES = 4 * 1024 * 1024;
 
-/**
- * The save worker's module, or null to run the LZF/CRC stage on the main thread: a worker loads
- * the compiled JavaScript only (from the TypeScript sources, under tsx, it could not).
- */
-/** Young-generation size of the save worker, MB (see RdbFileOutput). */
-const SAVE_WORKER_YOUNG_MB = 2;
-
-const SAVE_WORKER_URL: URL | null = import.meta.url.endsWith('.js') ? new URL('./rdb/save-worker.js', import.meta.url) : null;
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
 
@@ -323,9 +316,7 @@ export class RdbFileOutput implements RdbStreamOutput {
     this.enc.w.deferCompression();
     if (SAVE_WORKER_URL !== null) {
       const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
-      // a small young generation: the worker allocates little that lives, and every page its
-      // semi-spaces touch is resident memory a fork-less save is meant not to add
-      this.worker = new Worker(SAVE_WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+      this.worker = startSaveWorker(data);
       this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));
       this.worker.on('error', (e) => this.workerFailed(`the save worker failed: ${e.message}`));
       // postMessage copies each chunk as it is posted: the encoder may write on in the same buffer

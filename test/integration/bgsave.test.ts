@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync, existsSync, readdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, readdirSync, cpSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -213,7 +213,7 @@ test('BGSAVE syntax and LASTSAVE', { skip: !redisAvailable() && NO_REDIS }, asyn
   await s.close();
 });
 
-test('BGSAVE of the built server compresses and checksums in its save worker: same keyspace after restart, redis-check-rdb passes; a worker write error fails the save cleanly', async () => {
+test('BGSAVE and SAVE of the built server compress and checksum in a save worker: same keyspace after restart, redis-check-rdb passes, SAVE writes the BGSAVE\'s bytes; a worker open error fails the save cleanly', async () => {
   const dir = tmp();
   const child = await spawnAmber(dir);
   const c = await RawClient.connect(child.port);
@@ -241,6 +241,18 @@ test('BGSAVE of the built server compresses and checksums in its save worker: sa
     // and the next one works
     assert.match(await c.call('BGSAVE'), /Background saving started/);
     assert.match(await waitSaved(c), /rdb_last_bgsave_status:ok/);
+    const bgsaved = readFileSync(join(dir, 'dump.rdb'));
+    // SAVE through the worker too (blocking): a failure to create its file is an error reply
+    const saveTemp = join(dir, `temp-${child.proc.pid}.rdb`);
+    mkdirSync(saveTemp);
+    assert.match(await c.call('SAVE'), /^-ERR/);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    rmSync(saveTemp, { recursive: true });
+    assert.equal(await c.call('SAVE'), '+OK\r\n');
+    // the same bytes as the BGSAVE's but for the aux fields' ctime and used-mem
+    const saved = readFileSync(join(dir, 'dump.rdb'));
+    assert.equal(saved.length - saved.indexOf(Buffer.from([0xfe, 0x00])), bgsaved.length - bgsaved.indexOf(Buffer.from([0xfe, 0x00])));
+    assert.ok(saved.subarray(saved.indexOf(Buffer.from([0xfe, 0x00])), saved.length - 8).equals(bgsaved.subarray(bgsaved.indexOf(Buffer.from([0xfe, 0x00])), bgsaved.length - 8)));
     if (redisAvailable()) {
       const check = spawnSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' });
       assert.equal(check.status, 0, check.stdout + check.stderr);

@@ -16,6 +16,7 @@ import { Keyspace } from '../../keyspace/keyspace.js';
 import type { Database } from '../../keyspace/database.js';
 import { RdbReader, RdbError } from './reader.js';
 import { RdbParser } from './decoder.js';
+import { SAVE_WORKER_URL, saveThroughWorkerSync } from './save-worker-client.js';
 import { RdbFileEncoder, rdbSnapshotFormat, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions, type KeyAccess, type RdbSnapshotFormat } from './encoder.js';
 import type { Value } from '../../keyspace/types/object.js';
 import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } from '../../keyspace/lru.js';
@@ -381,41 +382,52 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
   const tmp = resolve(dir, `temp-${process.pid}.rdb`);
   let fd = -1;
   try {
-    fd = openSync(tmp, 'w');
-    const out = fd;
     // rdb-save-incremental-fsync: fsync every 4 MB (REDIS_AUTOSYNC_BYTES) so the final fsync
     // does not have the whole file to flush at once
     const autosync = server.config.get<boolean>('rdb-save-incremental-fsync') ? 4 * 1024 * 1024 : 0;
-    let unsynced = 0;
-    const enc = new RdbFileEncoder((chunk) => {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(out, chunk, off, chunk.length - off);
-      unsynced += chunk.length;
-      if (autosync && unsynced >= autosync) {
-        fsyncSync(out);
-        unsynced = 0;
-      }
-    }, saveOptions(server));
-    enc.begin({ aofBase: opts.aofBase });
-    const dbs = server.keyspace.dbs;
-    for (let i = 0; i < dbs.length; i++) {
-      const db = dbs[i]!;
-      if (db.size === 0) continue;
-      enc.selectDb(i, db.size, db.expires.size);
-      const expires = db.expires;
+    const saveOpts = saveOptions(server);
+    const fill = (enc: RdbFileEncoder): void => {
+      enc.begin({ aofBase: opts.aofBase });
+      const dbs = server.keyspace.dbs;
       const policy = server.config.get<string>('maxmemory-policy');
       const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
-      for (const seg of db.segments) {
-        for (const [k, v] of seg) {
-          const t = expires.size ? expires.get(k) : undefined;
-          enc.key(k, v, t === undefined ? -1 : t, withAccess ? keyAccess(server, db, k, v) : undefined);
+      for (let i = 0; i < dbs.length; i++) {
+        const db = dbs[i]!;
+        if (db.size === 0) continue;
+        enc.selectDb(i, db.size, db.expires.size);
+        const expires = db.expires;
+        for (const seg of db.segments) {
+          for (const [k, v] of seg) {
+            const t = expires.size ? expires.get(k) : undefined;
+            enc.key(k, v, t === undefined ? -1 : t, withAccess ? keyAccess(server, db, k, v) : undefined);
+          }
         }
       }
+    };
+    if (SAVE_WORKER_URL !== null) {
+      // LZF and the CRC on the save worker, the keyspace walk here: the server blocks as in
+      // Redis's SAVE, two cores work
+      saveThroughWorkerSync(tmp, { compression: saveOpts.compression, checksum: saveOpts.checksum, autosyncBytes: autosync },
+        (sink) => new RdbFileEncoder(sink, { ...saveOpts, checksum: false }), fill);
+    } else {
+      fd = openSync(tmp, 'w');
+      const out = fd;
+      let unsynced = 0;
+      const enc = new RdbFileEncoder((chunk) => {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(out, chunk, off, chunk.length - off);
+        unsynced += chunk.length;
+        if (autosync && unsynced >= autosync) {
+          fsyncSync(out);
+          unsynced = 0;
+        }
+      }, saveOpts);
+      fill(enc);
+      enc.end();
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = -1;
     }
-    enc.end();
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
     renameSync(tmp, path);
     fsyncDir(dir);
   } catch (e) {

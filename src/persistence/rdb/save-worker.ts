@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openSync, writeSync, fdatasyncSync, closeSync } from 'node:fs';
 import { RdbLzfStage } from './lzf-stage.js';
 import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
+import { SYNC_ACKED, SYNC_STATE, SYNC_ERROR_LEN, SYNC_STATE_DONE, SYNC_STATE_FAILED, SYNC_SAB_BYTES } from './save-worker-client.js';
 
 /** What the main thread passes to the worker. */
 export interface SaveWorkerData {
@@ -20,6 +21,11 @@ export interface SaveWorkerData {
   checksum: boolean;
   /** fdatasync every this many bytes (rdb-save-incremental-fsync), 0 for none */
   autosyncBytes: number;
+  /**
+   * A synchronous save's shared control block (save-worker-client.ts): progress, end and errors
+   * are reported there (the main thread is blocked in Atomics.wait and reads no messages)
+   */
+  sync?: SharedArrayBuffer;
 }
 
 /** A message to the worker. */
@@ -64,7 +70,24 @@ if (port !== null) {
       fd = -1;
     }
   };
-  const post = (m: SaveWorkerOut): void => port.postMessage(m);
+  const ctrl = data.sync ? new Int32Array(data.sync, 0, 4) : null;
+  const post = (m: SaveWorkerOut): void => {
+    if (ctrl === null) {
+      port.postMessage(m);
+      return;
+    }
+    // a synchronous save: the main thread waits on the ack slot, so every report bumps it
+    if ('error' in m) {
+      const msg = Buffer.from(m.error, 'utf8').subarray(0, SYNC_SAB_BYTES - 16);
+      new Uint8Array(data.sync!, 16, msg.length).set(msg);
+      Atomics.store(ctrl, SYNC_ERROR_LEN, msg.length);
+      Atomics.store(ctrl, SYNC_STATE, SYNC_STATE_FAILED);
+    } else if ('done' in m) {
+      Atomics.store(ctrl, SYNC_STATE, SYNC_STATE_DONE);
+    }
+    Atomics.add(ctrl, SYNC_ACKED, 1);
+    Atomics.notify(ctrl, SYNC_ACKED);
+  };
   port.on('message', (m: SaveWorkerIn) => {
     if ('abort' in m) {
       close();

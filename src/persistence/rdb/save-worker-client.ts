@@ -1,0 +1,94 @@
+import { Worker } from 'node:worker_threads';
+import type { RdbFileEncoder } from './encoder.js';
+import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
+
+/**
+ * The save worker's module (save-worker.ts), or null when it cannot run: a worker loads the
+ * compiled JavaScript only (from the TypeScript sources, under tsx, it could not), and then the
+ * callers keep LZF and the CRC on the main thread.
+ */
+export const SAVE_WORKER_URL: URL | null = import.meta.url.endsWith('.js') ? new URL('./save-worker.js', import.meta.url) : null;
+
+/** Young-generation size of a save worker, MB: it allocates little that lives, and every page its semi-spaces touch is resident memory. */
+export const SAVE_WORKER_YOUNG_MB = 2;
+
+/** Starts a save worker (SAVE_WORKER_URL must not be null). */
+export function startSaveWorker(data: SaveWorkerData): Worker {
+  return new Worker(SAVE_WORKER_URL!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+}
+
+/** Chunks (64 KB each) a synchronous save lets the worker fall behind by. */
+const SYNC_MAX_BEHIND = 16;
+/** A synchronous save gives up when the worker shows no progress for this long, ms. */
+const SYNC_STALL_MS = 120_000;
+
+/** Slots of the shared control array of a synchronous save (see save-worker.ts). */
+export const SYNC_ACKED = 0;
+export const SYNC_STATE = 1;
+export const SYNC_ERROR_LEN = 2;
+export const SYNC_STATE_RUNNING = 0;
+export const SYNC_STATE_DONE = 1;
+export const SYNC_STATE_FAILED = 2;
+/** Bytes of the shared buffer: 4 control slots, then the error message (UTF-8, truncated). */
+export const SYNC_SAB_BYTES = 16 + 1024;
+
+/**
+ * A synchronous save (SAVE, the save at shutdown, DEBUG RELOAD) with its LZF and CRC on a worker:
+ * `fill(enc)` walks the keyspace into `enc` on this thread, which blocks (Atomics.wait) whenever
+ * the worker falls SYNC_MAX_BEHIND chunks behind and at the end until the file at `path` is
+ * written, fdatasync'ed and closed — the server blocks as Redis's SAVE does, while the two halves
+ * run on two cores.
+ * @param makeEncoder builds the main thread's encoder around the given chunk sink (deferred
+ *   compression and checksum off are set up here)
+ * @throws Error with the worker's reason (the file's open or write error) or when it stalls
+ */
+export function saveThroughWorkerSync(
+  path: string,
+  data: Omit<SaveWorkerData, 'sync'>,
+  makeEncoder: (sink: (chunk: Buffer) => void) => RdbFileEncoder,
+  fill: (enc: RdbFileEncoder) => void,
+): void {
+  const sab = new SharedArrayBuffer(SYNC_SAB_BYTES);
+  const ctrl = new Int32Array(sab, 0, 4);
+  const worker = startSaveWorker({ ...data, sync: sab });
+  try {
+    let posted = 0;
+    const check = (): void => {
+      if (Atomics.load(ctrl, SYNC_STATE) === SYNC_STATE_FAILED) {
+        const n = Atomics.load(ctrl, SYNC_ERROR_LEN);
+        throw new Error(Buffer.from(new Uint8Array(sab, 16, n)).toString('utf8'));
+      }
+    };
+    /** Blocks until `ok()` holds (or the worker failed or stalled). */
+    const waitUntil = (ok: () => boolean): void => {
+      let last = Atomics.load(ctrl, SYNC_ACKED);
+      let since = Date.now();
+      while (!ok()) {
+        check();
+        Atomics.wait(ctrl, SYNC_ACKED, last, 100);
+        const now = Atomics.load(ctrl, SYNC_ACKED);
+        if (now !== last) {
+          last = now;
+          since = Date.now();
+        } else if (Date.now() - since > SYNC_STALL_MS) {
+          throw new Error(`the save worker made no progress for ${SYNC_STALL_MS / 1000} s`);
+        }
+      }
+      check();
+    };
+    worker.postMessage({ open: path } satisfies SaveWorkerIn);
+    const enc = makeEncoder((chunk) => {
+      worker.postMessage({ chunk, triples: enc.w.takeDeferred() } satisfies SaveWorkerIn);
+      posted++;
+      if (posted - Atomics.load(ctrl, SYNC_ACKED) > SYNC_MAX_BEHIND) waitUntil(() => posted - Atomics.load(ctrl, SYNC_ACKED) <= SYNC_MAX_BEHIND / 2);
+    });
+    enc.w.deferCompression();
+    enc.w.lend();
+    fill(enc);
+    enc.end(false);
+    worker.postMessage({ end: true } satisfies SaveWorkerIn);
+    waitUntil(() => Atomics.load(ctrl, SYNC_STATE) !== SYNC_STATE_RUNNING);
+  } finally {
+    void worker.terminate();
+  }
+}

@@ -50,6 +50,11 @@ export class BackgroundSaver {
   scheduled = false;
   startedAt = 0;
   lastBgsaveTimeSec = -1;
+  /**
+   * rdb_last_cow_size of a fork-less save: the peak of what the snapshot's segment copies could
+   * keep alive (their arrays and the strings in them: an upper bound, as a forked child's
+   * copy-on-write counts whole pages), bytes.
+   */
   lastCowSize = 0;
   private lastTryAt = 0;
   private aborting = false;

@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { RdbFileEncoder } from './encoder.js';
 import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
 
@@ -7,7 +9,18 @@ import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
  * compiled JavaScript only (from the TypeScript sources, under tsx, it could not), and then the
  * callers keep LZF and the CRC on the main thread.
  */
-export const SAVE_WORKER_URL: URL | null = import.meta.url.endsWith('.js') ? new URL('./save-worker.js', import.meta.url) : null;
+export const SAVE_WORKER_URL: URL | null = workerUrl();
+
+/** The worker module beside this one, when it is there (a bundler may have left it out). */
+function workerUrl(): URL | null {
+  if (!import.meta.url.endsWith('.js')) return null;
+  const url = new URL('./save-worker.js', import.meta.url);
+  try {
+    return existsSync(fileURLToPath(url)) ? url : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Young-generation size of a save worker, MB: it allocates little that lives, and every page its semi-spaces touch is resident memory. */
 export const SAVE_WORKER_YOUNG_MB = 2;
@@ -21,6 +34,8 @@ export function startSaveWorker(data: SaveWorkerData): Worker {
 const SYNC_MAX_BEHIND = 16;
 /** A synchronous save gives up when the worker shows no progress for this long, ms. */
 const SYNC_STALL_MS = 120_000;
+/** ... or when it has not even opened its file after this long (it failed to start), ms. */
+const SYNC_START_MS = 10_000;
 
 /** Slots of the shared control array of a synchronous save (see save-worker.ts). */
 export const SYNC_ACKED = 0;
@@ -70,6 +85,8 @@ export function saveThroughWorkerSync(
         if (now !== last) {
           last = now;
           since = Date.now();
+        } else if (now === 0 && Date.now() - since > SYNC_START_MS) {
+          throw new Error(`the save worker did not start within ${SYNC_START_MS / 1000} s`);
         } else if (Date.now() - since > SYNC_STALL_MS) {
           throw new Error(`the save worker made no progress for ${SYNC_STALL_MS / 1000} s`);
         }

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { RdbFileEncoder } from './rdb/encoder.js';
 import { RdbLzfStage } from './rdb/lzf-stage.js';
 import type { SaveWorkerData, SaveWorkerIn, SaveWorkerOut } from './rdb/save-worker.js';
-import { SAVE_WORKER_URL, startSaveWorker } from './rdb/save-worker-client.js';
+import { startSaveWorker } from './rdb/save-worker-client.js';
 import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
 import { fsyncDir } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
@@ -281,9 +281,9 @@ export function removeStaleTempRdb(dir: string): string[] {
  * fed key by key by the snapshot. The encoder on the main thread leaves LZF and the CRC to an
  * {@link RdbLzfStage} (RdbWriter.deferCompression): in a worker thread (rdb/save-worker.ts), which
  * also writes the file, so that the save's heaviest byte work runs on another core as Redis's
- * forked child does; when running from the TypeScript sources (tests under tsx, where a worker
- * cannot load them) the stage runs inline and its output is queued and written with writev in
- * the thread pool. Either way {@link paused} once a bounded number of bytes wait for the disk.
+ * forked child does; when no worker can run (the TypeScript sources under tsx, a bundle without
+ * the worker module, a thread that cannot start) the stage runs inline and its output is queued
+ * and written with writev in the thread pool. Either way {@link paused} once a bounded number of bytes wait for the disk.
  */
 export class RdbFileOutput implements RdbStreamOutput {
   private readonly enc: RdbFileEncoder;
@@ -319,9 +319,9 @@ export class RdbFileOutput implements RdbStreamOutput {
     // the main thread's half: no LZF, no CRC (they belong to the final bytes)
     this.enc = new RdbFileEncoder((chunk) => this.rawChunk(chunk), { ...opts, checksum: false });
     this.enc.w.deferCompression();
-    if (SAVE_WORKER_URL !== null) {
-      const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
-      this.worker = startSaveWorker(data);
+    const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
+    this.worker = startSaveWorker(data);
+    if (this.worker !== null) {
       this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));
       this.worker.on('error', (e) => this.workerFailed(`the save worker failed: ${e.message}`));
       // postMessage copies each chunk as it is posted: the encoder may write on in the same buffer
@@ -335,7 +335,6 @@ export class RdbFileOutput implements RdbStreamOutput {
     } else {
       this.highWater = QUEUE_HIGH_WATER;
       this.lowWater = QUEUE_LOW_WATER;
-      this.worker = null;
       this.stage = new RdbLzfStage((chunk) => this.enqueue(chunk), opts);
     }
     const policy = server.config.get<string>('maxmemory-policy');

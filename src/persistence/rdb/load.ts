@@ -16,7 +16,7 @@ import { Keyspace } from '../../keyspace/keyspace.js';
 import type { Database } from '../../keyspace/database.js';
 import { RdbReader, RdbError } from './reader.js';
 import { RdbParser } from './decoder.js';
-import { SAVE_WORKER_URL, saveThroughWorkerSync } from './save-worker-client.js';
+import { saveThroughWorkerSync } from './save-worker-client.js';
 import { RdbFileEncoder, rdbSnapshotFormat, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions, type KeyAccess, type RdbSnapshotFormat } from './encoder.js';
 import type { Value } from '../../keyspace/types/object.js';
 import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } from '../../keyspace/lru.js';
@@ -404,12 +404,11 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
         }
       }
     };
-    if (SAVE_WORKER_URL !== null) {
-      // LZF and the CRC on the save worker, the keyspace walk here: the server blocks as in
-      // Redis's SAVE, two cores work
-      saveThroughWorkerSync(tmp, { compression: saveOpts.compression, checksum: saveOpts.checksum, autosyncBytes: autosync },
-        (sink) => new RdbFileEncoder(sink, { ...saveOpts, checksum: false }), fill);
-    } else {
+    // LZF and the CRC on the save worker, the keyspace walk here: the server blocks as in
+    // Redis's SAVE, two cores work
+    const viaWorker = saveThroughWorkerSync(tmp, { compression: saveOpts.compression, checksum: saveOpts.checksum, autosyncBytes: autosync },
+      (sink) => new RdbFileEncoder(sink, { ...saveOpts, checksum: false }), fill);
+    if (!viaWorker) {
       fd = openSync(tmp, 'w');
       const out = fd;
       let unsynced = 0;

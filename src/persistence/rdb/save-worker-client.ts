@@ -25,9 +25,17 @@ function workerUrl(): URL | null {
 /** Young-generation size of a save worker, MB: it allocates little that lives, and every page its semi-spaces touch is resident memory. */
 export const SAVE_WORKER_YOUNG_MB = 2;
 
-/** Starts a save worker (SAVE_WORKER_URL must not be null). */
-export function startSaveWorker(data: SaveWorkerData): Worker {
-  return new Worker(SAVE_WORKER_URL!, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+/**
+ * Starts a save worker, or returns null when none can run here (no worker module, or the thread
+ * could not be created: the caller then keeps the work on its own thread).
+ */
+export function startSaveWorker(data: SaveWorkerData): Worker | null {
+  if (SAVE_WORKER_URL === null) return null;
+  try {
+    return new Worker(SAVE_WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+  } catch {
+    return null;
+  }
 }
 
 /** Chunks (64 KB each) a synchronous save lets the worker fall behind by. */
@@ -55,6 +63,7 @@ export const SYNC_SAB_BYTES = 16 + 1024;
  * run on two cores.
  * @param makeEncoder builds the main thread's encoder around the given chunk sink (deferred
  *   compression and checksum off are set up here)
+ * @returns false when no worker could be started (nothing was done: save on this thread)
  * @throws Error with the worker's reason (the file's open or write error) or when it stalls
  */
 export function saveThroughWorkerSync(
@@ -62,10 +71,11 @@ export function saveThroughWorkerSync(
   data: Omit<SaveWorkerData, 'sync'>,
   makeEncoder: (sink: (chunk: Buffer) => void) => RdbFileEncoder,
   fill: (enc: RdbFileEncoder) => void,
-): void {
+): boolean {
   const sab = new SharedArrayBuffer(SYNC_SAB_BYTES);
   const ctrl = new Int32Array(sab, 0, 4);
   const worker = startSaveWorker({ ...data, sync: sab });
+  if (worker === null) return false;
   try {
     let posted = 0;
     const check = (): void => {
@@ -105,6 +115,7 @@ export function saveThroughWorkerSync(
     enc.end(false);
     worker.postMessage({ end: true } satisfies SaveWorkerIn);
     waitUntil(() => Atomics.load(ctrl, SYNC_STATE) !== SYNC_STATE_RUNNING);
+    return true;
   } finally {
     void worker.terminate();
   }

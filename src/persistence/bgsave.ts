@@ -283,7 +283,8 @@ export function removeStaleTempRdb(dir: string): string[] {
  * also writes the file, so that the save's heaviest byte work runs on another core as Redis's
  * forked child does; when no worker can run (the TypeScript sources under tsx, a bundle without
  * the worker module, a thread that cannot start) the stage runs inline and its output is queued
- * and written with writev in the thread pool. Either way {@link paused} once a bounded number of bytes wait for the disk.
+ * and written with writev in the thread pool. Either way {@link paused} once a bounded number of
+ * bytes wait for the disk.
  */
 export class RdbFileOutput implements RdbStreamOutput {
   private readonly enc: RdbFileEncoder;
@@ -323,11 +324,11 @@ export class RdbFileOutput implements RdbStreamOutput {
     this.worker = startSaveWorker(data);
     if (this.worker !== null) {
       this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));
-      this.worker.on('error', (e) => this.workerFailed(`the save worker failed: ${e.message}`));
+      this.worker.on('error', (e) => this.fail(new Error(`the save worker failed: ${e.message}`)));
       // postMessage copies each chunk as it is posted: the encoder may write on in the same buffer
       this.enc.w.lend();
       this.worker.on('exit', (code) => {
-        if (!this.ended) this.workerFailed(`the save worker exited (code ${code})`);
+        if (!this.ended) this.fail(new Error(`the save worker exited (code ${code})`));
       });
       this.stage = null;
       this.highWater = WORKER_HIGH_WATER;
@@ -395,10 +396,6 @@ export class RdbFileOutput implements RdbStreamOutput {
       this.pending = null;
       p?.resolve();
     }
-  }
-
-  private workerFailed(message: string): void {
-    this.fail(new Error(message));
   }
 
   private fail(e: Error): void {

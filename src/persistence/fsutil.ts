@@ -23,6 +23,25 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
+ * A sink writing whole chunks to `fd` (short writes retried) that calls `sync(fd)` every
+ * `autosyncBytes` bytes (rdb-save-incremental-fsync: REDIS_AUTOSYNC_BYTES), 0 for never, so the
+ * final sync does not have a whole file to flush at once.
+ * @throws the write or sync error (ENOSPC, EIO...)
+ */
+export function chunkWriter(fd: number, autosyncBytes: number, sync: (fd: number) => void): (chunk: Uint8Array) => void {
+  let unsynced = 0;
+  return (chunk) => {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    unsynced += chunk.length;
+    if (autosyncBytes > 0 && unsynced >= autosyncBytes) {
+      unsynced = 0;
+      sync(fd);
+    }
+  };
+}
+
+/**
  * Writes `data` to `path` durably: a temp file beside it, fsync, rename, fsync of the directory.
  * A crash at any instant leaves the old file or the new one, never a torn one.
  */

@@ -406,10 +406,13 @@ export class RdbWriter {
     if (this.reuse && this.pos === 0 && this.buf.length > BUF_SIZE) this.buf = Buffer.allocUnsafe(4096);
   }
 
-  /** Flushes and returns the CRC-64 of everything written (the writer must be done). */
-  digest(): Crc64 | null {
+  /** The file's last 8 bytes: the CRC-64 of everything before (zero when rdbchecksum is off); flushes. */
+  trailer(): void {
     this.flush();
-    return this.crc;
+    const t = Buffer.alloc(8);
+    if (this.crc !== null) this.crc.writeLE(t, 0);
+    this.bytes(t);
+    this.flush();
   }
 }
 
@@ -910,15 +913,8 @@ export class RdbFileEncoder {
   end(withTrailer = true): void {
     const w = this.w;
     w.u8(C.RDB_OPCODE_EOF);
-    if (!withTrailer) {
-      w.flush();
-      return;
-    }
-    const crc = w.digest();
-    const trailer = Buffer.alloc(8);
-    if (crc !== null) crc.writeLE(trailer, 0);
-    w.bytes(trailer);
-    w.flush();
+    if (withTrailer) w.trailer();
+    else w.flush();
   }
 }
 

@@ -8,7 +8,7 @@
  * in slices of a few tens of milliseconds, yielding to the event loop in between, so clients
  * connected meanwhile get -LOADING instead of a frozen server.
  */
-import { openSync, closeSync, writeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
+import { openSync, closeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
 import { resolve, dirname, basename, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server, ShutdownOptions } from '../../server/server.js';
@@ -24,7 +24,7 @@ import { registerRdbForAof } from '../aof/aof.js';
 import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
-import { fsyncDir } from '../fsutil.js';
+import { fsyncDir, chunkWriter } from '../fsutil.js';
 import { BGSAVE_MISCONF } from '../misconf.js';
 
 /** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
@@ -410,17 +410,7 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
       (sink) => new RdbFileEncoder(sink, { ...saveOpts, checksum: false }), fill);
     if (!viaWorker) {
       fd = openSync(tmp, 'w');
-      const out = fd;
-      let unsynced = 0;
-      const enc = new RdbFileEncoder((chunk) => {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(out, chunk, off, chunk.length - off);
-        unsynced += chunk.length;
-        if (autosync && unsynced >= autosync) {
-          fsyncSync(out);
-          unsynced = 0;
-        }
-      }, saveOpts);
+      const enc = new RdbFileEncoder(chunkWriter(fd, autosync, fsyncSync), saveOpts);
       fill(enc);
       enc.end();
       fsyncSync(fd);

@@ -43,12 +43,7 @@ export class RdbLzfStage {
 
   /** The 8-byte checksum trailer (zero when rdbchecksum is off), after the EOF opcode; flushes. */
   end(): void {
-    const w = this.w;
-    const crc = w.digest();
-    const trailer = Buffer.alloc(8);
-    if (crc !== null) crc.writeLE(trailer, 0);
-    w.bytes(trailer);
-    w.flush();
+    this.w.trailer();
   }
 }
 

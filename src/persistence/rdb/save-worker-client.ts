@@ -6,33 +6,37 @@ import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
 
 /**
  * The save worker's module (save-worker.ts), or null when it cannot run: a worker loads the
- * compiled JavaScript only (from the TypeScript sources, under tsx, it could not), and then the
- * callers keep LZF and the CRC on the main thread.
+ * compiled JavaScript only (from the TypeScript sources, under tsx, it could not), and a bundler
+ * may have left the file out; the callers then keep LZF and the CRC on the main thread. Looked up
+ * at the first save, not at start-up.
  */
-export const SAVE_WORKER_URL: URL | null = workerUrl();
+let workerUrl: URL | null | undefined;
 
-/** The worker module beside this one, when it is there (a bundler may have left it out). */
-function workerUrl(): URL | null {
-  if (!import.meta.url.endsWith('.js')) return null;
-  const url = new URL('./save-worker.js', import.meta.url);
-  try {
-    return existsSync(fileURLToPath(url)) ? url : null;
-  } catch {
-    return null;
+function saveWorkerUrl(): URL | null {
+  if (workerUrl !== undefined) return workerUrl;
+  workerUrl = null;
+  if (import.meta.url.endsWith('.js')) {
+    const url = new URL('./save-worker.js', import.meta.url);
+    if (existsSync(fileURLToPath(url))) workerUrl = url;
   }
+  return workerUrl;
 }
 
-/** Young-generation size of a save worker, MB: it allocates little that lives, and every page its semi-spaces touch is resident memory. */
-export const SAVE_WORKER_YOUNG_MB = 2;
+/**
+ * Young-generation size of a save worker, MB: it allocates little that lives, and every page its
+ * semi-spaces touch is resident memory.
+ */
+const SAVE_WORKER_YOUNG_MB = 2;
 
 /**
  * Starts a save worker, or returns null when none can run here (no worker module, or the thread
  * could not be created: the caller then keeps the work on its own thread).
  */
 export function startSaveWorker(data: SaveWorkerData): Worker | null {
-  if (SAVE_WORKER_URL === null) return null;
+  const url = saveWorkerUrl();
+  if (url === null) return null;
   try {
-    return new Worker(SAVE_WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+    return new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
   } catch {
     return null;
   }

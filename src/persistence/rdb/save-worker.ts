@@ -10,7 +10,8 @@
  * `{ closed: true }`, or `{ error, code }` once, after which it ignores everything but abort.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSync, writeSync, fdatasyncSync, closeSync } from 'node:fs';
+import { openSync, fdatasyncSync, closeSync } from 'node:fs';
+import { chunkWriter } from '../fsutil.js';
 import { RdbLzfStage } from './lzf-stage.js';
 import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
 import { SYNC_ACKED, SYNC_STATE, SYNC_ERROR_LEN, SYNC_STATE_DONE, SYNC_STATE_FAILED, SYNC_SAB_BYTES } from './save-worker-client.js';
@@ -49,17 +50,8 @@ if (port !== null) {
   const opts: RdbSaveOptions = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: data.checksum };
   let fd = -1;
   let failed = false;
-  let unsynced = 0;
-  const write = (chunk: Buffer): void => {
-    let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-    unsynced += chunk.length;
-    if (data.autosyncBytes > 0 && unsynced >= data.autosyncBytes) {
-      unsynced = 0;
-      fdatasyncSync(fd);
-    }
-  };
-  const stage = new RdbLzfStage(write, opts);
+  let write: (chunk: Uint8Array) => void = () => undefined;
+  const stage = new RdbLzfStage((chunk) => write(chunk), opts);
   const close = (): void => {
     if (fd >= 0) {
       try {
@@ -98,6 +90,7 @@ if (port !== null) {
     try {
       if ('open' in m) {
         fd = openSync(m.open, 'w', 0o644);
+        write = chunkWriter(fd, data.autosyncBytes, fdatasyncSync);
         post({ opened: true });
       } else if ('chunk' in m) {
         const c = Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength);

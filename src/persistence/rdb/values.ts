@@ -219,6 +219,17 @@ let flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLeng
 let fieldStart = new Int32Array(1024);
 let fieldLen = new Int32Array(1024);
 let dupTable = new Int32Array(2048);
+/**
+ * Empties the shared open-addressing table of the duplicate checks ({@link dupTable}) for `n`
+ * entries: a power of two of at least 2n slots set to -1. Returns its slot mask.
+ */
+function emptyDupTable(n: number): number {
+  let size = 4;
+  while (size < n * 2) size <<= 1;
+  if (dupTable.length < size) dupTable = new Int32Array(size);
+  dupTable.fill(-1, 0, size);
+  return size - 1;
+}
 
 function growFlat(need: number): void {
   let size = flatBuf.length;
@@ -326,12 +337,8 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
  */
 function hasDuplicateRange(buf: Buffer, view: DataView, starts: Int32Array, lens: Int32Array, n: number): boolean {
   if (n < 2) return false;
-  let size = 4;
-  while (size < n * 2) size <<= 1;
-  if (dupTable.length < size) dupTable = new Int32Array(size);
+  const mask = emptyDupTable(n);
   const table = dupTable;
-  table.fill(-1, 0, size);
-  const mask = size - 1;
   for (let i = 0; i < n; i++) {
     const a = starts[i]!;
     const len = lens[i]!;
@@ -375,12 +382,8 @@ function hasDuplicateRange(buf: Buffer, view: DataView, starts: Int32Array, lens
 function hasDuplicateString(strs: string[]): boolean {
   const n = strs.length;
   if (n < 2) return false;
-  let size = 4;
-  while (size < n * 2) size <<= 1;
-  if (dupTable.length < size) dupTable = new Int32Array(size);
+  const mask = emptyDupTable(n);
   const table = dupTable;
-  table.fill(-1, 0, size);
-  const mask = size - 1;
   for (let i = 0; i < n; i++) {
     const s = strs[i]!;
     let h = 0x811c9dc5;

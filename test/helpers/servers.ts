@@ -318,6 +318,16 @@ export async function spawnAmber(dir: string, directives: Record<string, string>
   }
 }
 
+/**
+ * Asserts that redis-check-rdb accepts the RDB file at `path`; does nothing where Redis is not
+ * installed (callers that need it skip or fail through redisAvailable first).
+ */
+export function assertRedisCheckRdb(path: string): void {
+  if (!redisAvailable()) return;
+  const check = spawnSync('redis-check-rdb', [path], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`redis-check-rdb refused ${path}: ${check.stdout}${check.stderr}`);
+}
+
 /** The whole keyspace of a server as keyspace-dump.mjs prints it (sorted JSON lines). */
 export async function keyspaceDump(port: number, dbs = 16): Promise<string> {
   const tool = join(repoRoot, '..', 'shared', 'tools', 'keyspace-dump.mjs');

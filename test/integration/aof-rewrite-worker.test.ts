@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { RawClient, spawnAmber, keyspaceDump, redisAvailable } from '../helpers/servers.js';
+import { RawClient, spawnAmber, keyspaceDump, assertRedisCheckRdb } from '../helpers/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'amber-aof-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,10 +48,7 @@ test('BGREWRITEAOF with an RDB preamble through the save worker: same keyspace a
   const aofDir = join(dir, 'appendonlydir');
   const base = readdirSync(aofDir).find((f) => f.endsWith('.base.rdb'));
   assert.ok(base !== undefined, `no RDB base in ${readdirSync(aofDir).join(', ')}`);
-  if (redisAvailable()) {
-    const check = spawnSync('redis-check-rdb', [join(aofDir, base)], { encoding: 'utf8' });
-    assert.equal(check.status, 0, check.stdout + check.stderr);
-  }
+  assertRedisCheckRdb(join(aofDir, base));
   const again = await spawnAmber(dir, directives);
   try {
     assert.equal(await keyspaceDump(again.port), expected);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
 import { RObject, type Value } from '../../src/keyspace/types/object.js';
-import { Snapshot, runSliced, snapshotShare, type SnapshotFormat, type SnapshotOutput } from '../../src/persistence/snapshot.js';
+import { Snapshot, runSliced, snapshotShare, type SnapshotOutput } from '../../src/persistence/snapshot.js';
+import { recorder, dumpNow } from '../helpers/snapshot.js';
 
 /** A minimal collection: a list of strings changed in place, as the real types are. */
 class Bag extends RObject {
@@ -21,35 +22,6 @@ class Bag extends RObject {
 
 const show = (v: Value): string => (typeof v === 'string' ? v : `bag[${(v as Bag).items.join(',')}]`);
 
-/** A format recording `db key value expire` lines; counts entry calls. */
-function recorder(): { format: SnapshotFormat; out: string[]; sink: (c: Uint8Array | string) => boolean; entries: () => number } {
-  const out: string[] = [];
-  let entries = 0;
-  return {
-    out,
-    entries: () => entries,
-    format: {
-      beginDb: (db, keys, expires) => `DB ${db} ${keys} ${expires}`,
-      entry: (db, key, value, exp) => {
-        entries++;
-        return JSON.stringify([db, key, show(value), exp]);
-      },
-    },
-    sink: (c) => {
-      out.push(String(c));
-      return true;
-    },
-  };
-}
-
-function dumpNow(ks: Keyspace): string[] {
-  const lines: string[] = [];
-  for (const db of ks.dbs) {
-    for (const [k, v] of db.entries()) lines.push(JSON.stringify([db.id, k, show(v), db.getExpire(k)]));
-  }
-  return lines.sort();
-}
-
 const op = fc.oneof(
   fc.record({ op: fc.constantFrom('set', 'bag', 'push', 'del', 'expire', 'persist', 'rename', 'move', 'flush', 'swap'),
     db: fc.integer({ min: 0, max: 2 }), k: fc.integer({ min: 0, max: 120 }), k2: fc.integer({ min: 0, max: 120 }), v: fc.string({ maxLength: 4 }) }),
@@ -65,8 +37,8 @@ test('per-key copy-on-write: collections changed in place, renamed, moved, re-ex
         for (const [db, k, bag, v] of initial) {
           ks.dbs[db]!.setKey('k' + k, bag ? new Bag([v, v]) : v, k % 5 === 0 ? 9e15 + k : undefined);
         }
-        const expected = dumpNow(ks);
-        const r = recorder();
+        const expected = dumpNow(ks, show);
+        const r = recorder(show);
         const snap = new Snapshot(ks, r.format, r.sink);
         snap.start();
         let i = 0;
@@ -123,7 +95,7 @@ test('a write serializes nothing early: each start-time key is serialized once, 
   const ks = new Keyspace(2);
   const n = 20000;
   for (let i = 0; i < n; i++) ks.dbs[i % 2]!.setKey('k' + i, 'v' + i);
-  const r = recorder();
+  const r = recorder(show);
   const snap = new Snapshot(ks, r.format, r.sink);
   snap.start();
   // overwrite every key of db 1 before the iteration reaches it: no segment is forced
@@ -145,7 +117,7 @@ test('a collection changed in place is copied once, at its first change', () => 
   for (let i = 0; i < 1000; i++) ks.dbs[0]!.setKey('k' + i, 'x');
   const bag = new Bag(['a']);
   ks.dbs[0]!.setKey('bag', bag);
-  const r = recorder();
+  const r = recorder(show);
   const snap = new Snapshot(ks, r.format, r.sink);
   snap.start();
   for (let i = 0; i < 5; i++) {
@@ -161,7 +133,7 @@ test('a collection changed in place is copied once, at its first change', () => 
 test('runSliced: a paused output waits for drained, the clients keep the event loop', async () => {
   const ks = new Keyspace(1);
   for (let i = 0; i < 50000; i++) ks.dbs[0]!.setKey('k' + i, 'v');
-  const r = recorder();
+  const r = recorder(show);
   let queued = 0;
   let drains = 0;
   const output: SnapshotOutput = {
@@ -206,7 +178,7 @@ test('runSliced: memory growth under a busy server gives the snapshot more of th
   const run = async (growth: number): Promise<{ maxShare: number; workMs: number }> => {
     const ks = new Keyspace(1);
     for (let i = 0; i < 200000; i++) ks.dbs[0]!.setKey('k' + i, 'v' + i);
-    const r = recorder();
+    const r = recorder(show);
     const snap = new Snapshot(ks, r.format, r.sink);
     snap.start();
     let reads = 0;

@@ -2,32 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
-import { Snapshot, type SnapshotFormat } from '../../src/persistence/snapshot.js';
+import { Snapshot } from '../../src/persistence/snapshot.js';
+import { recorder, dumpNow } from '../helpers/snapshot.js';
 import type { Value } from '../../src/keyspace/types/object.js';
 
-/** A format that records [db, key, value, expire] tuples. */
-function recorder(): { format: SnapshotFormat; out: string[]; sink: (c: Uint8Array | string) => boolean } {
-  const out: string[] = [];
-  return {
-    out,
-    format: {
-      beginDb: (db, keys, expires) => `DB ${db} ${keys} ${expires}`,
-      entry: (db, key, value, exp) => JSON.stringify([db, key, value as string, exp]),
-    },
-    sink: (c) => {
-      out.push(String(c));
-      return true;
-    },
-  };
-}
-
-function dumpNow(ks: Keyspace): string[] {
-  const lines: string[] = [];
-  for (const db of ks.dbs) {
-    for (const [k, v] of db.entries()) lines.push(JSON.stringify([db.id, k, v as string, db.getExpire(k)]));
-  }
-  return lines.sort();
-}
 
 test('a snapshot equals the keyspace at its start whatever writes, deletes, flushes and swaps follow', () => {
   fc.assert(

@@ -439,14 +439,13 @@ export function snapshotShare(growth: number): number {
 
 /**
  * Runs a started snapshot to the end in slices interleaved with the clients. While clients are
- * active the snapshot gets SNAPSHOT_SHARE of wall-clock time, more when the process's memory grows
- * ({@link snapshotShare}: the old values a save keeps are its copy-on-write, and they must stay
- * bounded), as a token bucket: time accrues
- * at that rate (at most MAX_TOKENS_MS saved up) and each slice spends what it took; short of
- * MIN_SLICE_MS of tokens it waits on a timer (the event loop sleeps in poll meanwhile rather
- * than spinning through setImmediate). A per-turn share would not do:
- * pipelining clients leave short idle gaps between their batches, and filling those delays
- * every batch. Once no client has been read for IDLE_AFTER_MS the server is idle and slices run
+ * active the snapshot gets SNAPSHOT_SHARE of wall-clock time, more when the process's memory
+ * grows ({@link snapshotShare}: the old values a save keeps are its copy-on-write, and they must
+ * stay bounded), as a token bucket: time accrues at that rate (at most MAX_TOKENS_MS, scaled with
+ * the share, saved up) and each slice spends what it took; short of MIN_SLICE_MS of tokens it
+ * waits on a timer (the event loop sleeps in poll meanwhile rather than spinning through
+ * setImmediate). A per-turn share would not do: pipelining clients leave short idle gaps
+ * between their batches, and filling those delays every batch. Once no client has been read for IDLE_AFTER_MS the server is idle and slices run
  * back to back at IDLE_SLICE_MS. While the output is paused (disk behind), it waits for
  * {@link SliceHooks.drained} and the clients run alone.
  * @throws whatever `check` throws; the snapshot is not aborted (the caller does that)

@@ -56,8 +56,10 @@ export const SYNC_ERROR_LEN = 2;
 export const SYNC_STATE_RUNNING = 0;
 export const SYNC_STATE_DONE = 1;
 export const SYNC_STATE_FAILED = 2;
-/** Bytes of the shared buffer: 4 control slots, then the error message (UTF-8, truncated). */
-export const SYNC_SAB_BYTES = 16 + 1024;
+/** Where the error message (UTF-8, truncated) starts in the shared buffer: after 4 control slots. */
+export const SYNC_MESSAGE_AT = 16;
+/** Bytes of the shared buffer. */
+export const SYNC_SAB_BYTES = SYNC_MESSAGE_AT + 1024;
 
 /**
  * A synchronous save (SAVE, the save at shutdown, DEBUG RELOAD) with its LZF and CRC on a worker:
@@ -85,7 +87,7 @@ export function saveThroughWorkerSync(
     const check = (): void => {
       if (Atomics.load(ctrl, SYNC_STATE) === SYNC_STATE_FAILED) {
         const n = Atomics.load(ctrl, SYNC_ERROR_LEN);
-        throw new Error(Buffer.from(new Uint8Array(sab, 16, n)).toString('utf8'));
+        throw new Error(Buffer.from(new Uint8Array(sab, SYNC_MESSAGE_AT, n)).toString('utf8'));
       }
     };
     /** Blocks until `ok()` holds (or the worker failed or stalled). */

@@ -14,7 +14,7 @@ import { openSync, fdatasyncSync, closeSync } from 'node:fs';
 import { chunkWriter } from '../fsutil.js';
 import { RdbLzfStage } from './lzf-stage.js';
 import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
-import { SYNC_ACKED, SYNC_STATE, SYNC_ERROR_LEN, SYNC_STATE_DONE, SYNC_STATE_FAILED, SYNC_SAB_BYTES } from './save-worker-client.js';
+import { SYNC_ACKED, SYNC_STATE, SYNC_ERROR_LEN, SYNC_STATE_DONE, SYNC_STATE_FAILED, SYNC_SAB_BYTES, SYNC_MESSAGE_AT } from './save-worker-client.js';
 
 /** What the main thread passes to the worker. */
 export interface SaveWorkerData {
@@ -70,8 +70,8 @@ if (port !== null) {
     }
     // a synchronous save: the main thread waits on the ack slot, so every report bumps it
     if ('error' in m) {
-      const msg = Buffer.from(m.error, 'utf8').subarray(0, SYNC_SAB_BYTES - 16);
-      new Uint8Array(data.sync!, 16, msg.length).set(msg);
+      const msg = Buffer.from(m.error, 'utf8').subarray(0, SYNC_SAB_BYTES - SYNC_MESSAGE_AT);
+      new Uint8Array(data.sync!, SYNC_MESSAGE_AT, msg.length).set(msg);
       Atomics.store(ctrl, SYNC_ERROR_LEN, msg.length);
       Atomics.store(ctrl, SYNC_STATE, SYNC_STATE_FAILED);
     } else if ('done' in m) {

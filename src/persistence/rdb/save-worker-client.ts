@@ -12,11 +12,17 @@ import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
  */
 let workerUrl: URL | null | undefined;
 
+/**
+ * `save-worker` with this module's own extension, beside it: dist/src/persistence/rdb/
+ * save-worker.js beside the compiled save-worker-client.js, or dist/save-worker.mjs beside the
+ * bundle dist/amber-server.mjs, which this module is then part of (scripts/bundle.mjs).
+ */
 function saveWorkerUrl(): URL | null {
   if (workerUrl !== undefined) return workerUrl;
   workerUrl = null;
-  if (import.meta.url.endsWith('.js')) {
-    const url = new URL('./save-worker.js', import.meta.url);
+  const ext = /\.m?js$/.exec(import.meta.url)?.[0];
+  if (ext !== undefined) {
+    const url = new URL(`./save-worker${ext}`, import.meta.url);
     if (existsSync(fileURLToPath(url))) workerUrl = url;
   }
   return workerUrl;

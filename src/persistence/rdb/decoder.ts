@@ -67,11 +67,26 @@ export interface RdbParseOptions {
   limits?: TypeLimits;
   /** verify the CRC-64 trailer when it is not zero (rdbchecksum yes) */
   verifyChecksum?: boolean;
+  /**
+   * The caller computes the CRC-64 elsewhere (a worker thread reading the same file): the parser
+   * computes none, and a trailer to verify leaves the status 'pending' with the stored bytes in
+   * {@link RdbParser.storedChecksum} for the caller to compare ({@link checksumMismatch}).
+   */
+  externalChecksum?: boolean;
   handlers: RdbHandlers;
 }
 
-/** What the trailer check found. */
-export type ChecksumStatus = 'ok' | 'disabled-in-file' | 'not-checked' | 'absent';
+/** What the trailer check found ('pending': left to the caller, see externalChecksum). */
+export type ChecksumStatus = 'ok' | 'disabled-in-file' | 'not-checked' | 'absent' | 'pending';
+
+/**
+ * The error of a wrong CRC-64 trailer (rdbLoadRio's "Wrong RDB checksum"), at offset `at` of the
+ * stored checksum; `computed` and `stored` are the 8 little-endian bytes of each.
+ */
+export function checksumMismatch(at: number, computed: Uint8Array, stored: Uint8Array): RdbError {
+  const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, 8).readBigUInt64LE(0).toString(16);
+  return new RdbError(at, `RDB CRC error (Wrong RDB checksum expected: (${hex(computed)}) but got (${hex(stored)}))`);
+}
 
 const STREAM_ITEM_FLAG_DELETED = 1;
 const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
@@ -103,6 +118,8 @@ export class RdbParser {
   emptyKeysSkipped = 0;
   /** offset of the EOF opcode's end (after the checksum): where an AOF tail would start */
   endOffset = 0;
+  /** the trailer's 8 bytes when {@link checksum} is 'pending' (externalChecksum) */
+  storedChecksum: Buffer | null = null;
   /** state the "While doing" lines of amber-check-rdb show */
   doing = 'start';
   currentKey: string | null = null;
@@ -229,7 +246,7 @@ export class RdbParser {
     const r = this.r;
     this.doing = 'check-header';
     const at = r.offset;
-    r.startCrc();
+    if (this.opts.externalChecksum !== true) r.startCrc();
     if (this.r.end - this.r.pos < 9) {
       try {
         r.ensure(9);
@@ -255,9 +272,13 @@ export class RdbParser {
         this.checksum = 'disabled-in-file';
       } else if (this.opts.verifyChecksum === false) {
         this.checksum = 'not-checked';
-      } else if (!crc!.equalsLE(stored, 0)) {
-        const got = stored.readBigUInt64LE(0).toString(16);
-        throw r.error(`RDB CRC error (Wrong RDB checksum expected: (${crc!.value().toString(16)}) but got (${got}))`, at);
+      } else if (crc === null) {
+        this.checksum = 'pending';
+        this.storedChecksum = Buffer.from(stored);
+      } else if (!crc.equalsLE(stored, 0)) {
+        const computed = Buffer.alloc(8);
+        crc.writeLE(computed, 0);
+        throw checksumMismatch(at, computed, stored);
       } else {
         this.checksum = 'ok';
       }

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RdbFileEncoder } from './encoder.js';
-import type { SaveWorkerData, SaveWorkerIn } from './save-worker.js';
+import type { SaveWorkerData, SaveWorkerIn, CrcWorkerData, CrcWorkerOut } from './save-worker.js';
 
 /**
  * The save worker's module (save-worker.ts), or null when it cannot run: a worker loads the
@@ -46,6 +46,45 @@ export function startSaveWorker(data: SaveWorkerData): Worker | null {
   } catch {
     return null;
   }
+}
+
+/** A CRC-64 being computed on a worker ({@link crcOnWorker}). */
+export interface WorkerCrc {
+  /** the CRC's 8 little-endian bytes; rejects with the worker's read error */
+  result: Promise<Uint8Array>;
+  /** stops the worker (the load failed first: its answer is no longer wanted) */
+  cancel(): void;
+}
+
+/**
+ * Computes the CRC-64 of bytes [start, end) of the open file `fd` on a worker thread, while the
+ * caller parses the same bytes (an RDB load at start-up: rdbLoad checks the trailer at the end,
+ * so the check moves off the main thread without changing what is reported). The caller keeps
+ * `fd` open until `result` settles or it has called `cancel`.
+ * @returns null when no worker can run here (the caller computes the CRC itself)
+ */
+export function crcOnWorker(fd: number, start: number, end: number): WorkerCrc | null {
+  const url = saveWorkerUrl();
+  if (url === null) return null;
+  let worker: Worker;
+  try {
+    const data: CrcWorkerData = { crcFd: fd, start, end };
+    worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
+  } catch {
+    return null;
+  }
+  const result = new Promise<Uint8Array>((resolve, reject) => {
+    worker.once('message', (m: CrcWorkerOut) => {
+      if ('crc' in m) resolve(m.crc);
+      else reject(Object.assign(new Error(m.error), { code: m.code }));
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the checksum worker exited (code ${code}) before answering`)));
+  });
+  // a cancelled job's rejection is nobody's concern
+  result.catch(() => undefined);
+  return { result, cancel: () => void worker.terminate() };
 }
 
 /** Chunks (64 KB each) a synchronous save lets the worker fall behind by. */

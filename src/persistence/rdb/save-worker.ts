@@ -1,5 +1,5 @@
 /**
- * Worker thread of a background RDB save (BGSAVE, the AOF rewrite's RDB preamble): receives the
+ * Worker thread of an RDB save (SAVE, BGSAVE, the AOF rewrite's RDB preamble): receives the
  * raw stream from the main thread's deferred-compression writer, runs {@link RdbLzfStage} (LZF of
  * the deferred strings, CRC-64) and writes the file, so that the save's heaviest byte work runs
  * on another core, as Redis's forked child does. The main thread keeps the keyspace walk.
@@ -8,9 +8,13 @@
  * `{ end: true }` (trailer, fdatasync, close) or `{ abort: true }` (close).
  * Messages out: `{ opened: true }`, `{ ack: bytes }` per chunk written, `{ done: true }`,
  * `{ closed: true }`, or `{ error, code }` once, after which it ignores everything but abort.
+ *
+ * Started with {@link CrcWorkerData} instead, the same module computes the CRC-64 of a file range
+ * while an RDB load parses it (as Redis checks it at the end of rdbLoad), posts it and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSync, fdatasyncSync, closeSync } from 'node:fs';
+import { openSync, fdatasyncSync, closeSync, readSync } from 'node:fs';
+import { Crc64 } from './crc64.js';
 import { chunkWriter } from '../fsutil.js';
 import { RdbLzfStage } from './lzf-stage.js';
 import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
@@ -29,6 +33,20 @@ export interface SaveWorkerData {
   sync?: SharedArrayBuffer;
 }
 
+/**
+ * What the main thread passes to a checksum worker: the CRC-64 of bytes [start, end) of the open
+ * file descriptor `fd` (an RDB load: crcOnWorker in save-worker-client.ts). The descriptor is the
+ * process's, shared with the main thread, which keeps it open until the worker has answered.
+ */
+export interface CrcWorkerData {
+  crcFd: number;
+  start: number;
+  end: number;
+}
+
+/** A checksum worker's one message: the CRC's 8 little-endian bytes, or the read error. */
+export type CrcWorkerOut = { crc: Uint8Array } | { error: string; code?: string };
+
 /** A message to the worker. */
 export type SaveWorkerIn =
   | { open: string }
@@ -44,8 +62,34 @@ export type SaveWorkerOut =
   | { closed: true }
   | { error: string; code?: string };
 
+/** Bytes a checksum worker reads at once. */
+const CRC_READ = 4 * 1024 * 1024;
+
+/** The checksum worker's job (see {@link CrcWorkerData}): positional reads, so the main thread's own reads of the same descriptor are not disturbed. */
+function crcJob(port: NonNullable<typeof parentPort>, job: CrcWorkerData): void {
+  try {
+    const crc = new Crc64();
+    const buf = Buffer.allocUnsafe(Math.min(CRC_READ, Math.max(1, job.end - job.start)));
+    let pos = job.start;
+    while (pos < job.end) {
+      const n = readSync(job.crcFd, buf, 0, Math.min(buf.length, job.end - pos), pos);
+      if (n === 0) throw new Error(`the file ended at byte ${pos} while its checksum was computed (expected ${job.end} bytes)`);
+      crc.update(buf, 0, n);
+      pos += n;
+    }
+    const out = new Uint8Array(8);
+    crc.writeLE(out, 0);
+    port.postMessage({ crc: out } satisfies CrcWorkerOut);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    port.postMessage({ error: err.message, code: err.code } satisfies CrcWorkerOut);
+  }
+}
+
 const port = parentPort;
-if (port !== null) {
+if (port !== null && typeof (workerData as Partial<CrcWorkerData>).crcFd === 'number') {
+  crcJob(port, workerData as CrcWorkerData);
+} else if (port !== null) {
   const data = workerData as SaveWorkerData;
   const opts: RdbSaveOptions = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: data.checksum };
   let fd = -1;

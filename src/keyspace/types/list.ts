@@ -1,6 +1,12 @@
 import { RObject, changeCapture } from './object.js';
 
 /**
+ * Gives a fresh list the pages head..tail holding `length` elements. Set by ListObject's static
+ * block, so that {@link ListLoader} can hand its pages over while the page links stay private.
+ */
+let adoptPages: (l: ListObject, head: Page, tail: Page, length: number) => void;
+
+/**
  * The list type: a deque of pages, each holding up to {@link PAGE_MAX} elements (latin1 strings).
  *
  * Layout (the role of Redis's quicklist, src/quicklist.c):
@@ -9,9 +15,12 @@ import { RObject, changeCapture } from './object.js';
  *   PAGE_MAX) so that pushes and pops at either end of the page are O(1); or *packed*: one latin1
  *   string holding its elements as RESP bulk strings (`$3\r\nfoo\r\n...`), about the size of
  *   Redis's listpack (RESP framing instead of listpack headers) and with no per-element object;
- * - the head and tail pages are always open; a page is packed when pushes leave it two pages
- *   away from the end that grows (and not next to the other end), so a push or pop never packs
- *   or unpacks more than once per PAGE_MAX operations at the same end;
+ * - any page may be packed, the head and tail pages included: lists loaded from RDB or LevelDB
+ *   are built packed page by page ({@link ListLoader}). A push or pop at an end whose page is
+ *   packed first opens that page (once: later pushes and pops at that end are O(1) again);
+ * - lists built by commands pack a page when pushes leave it two pages away from the end that
+ *   grows (and not next to the other end), so a push or pop never packs or unpacks more than
+ *   once per PAGE_MAX operations at the same end;
  * - LRANGE and friends copy packed pages into replies as substrings, since they are already in
  *   reply format.
  *
@@ -29,6 +38,14 @@ export class ListObject extends RObject {
   length = 0;
   private head: Page | null = null;
   private tail: Page | null = null;
+
+  static {
+    adoptPages = (l, head, tail, length) => {
+      l.head = head;
+      l.tail = tail;
+      l.length = length;
+    };
+  }
 
   /** Always 'quicklist' (Redis 7.0 has no other list encoding it creates). */
   encoding(): string {
@@ -61,6 +78,16 @@ export class ListObject extends RObject {
     return l;
   }
 
+  /**
+   * A list of the strings in `items`, head first, every page packed ({@link ListLoader}; LevelDB
+   * loading, where the elements come as strings): the element strings are not kept.
+   */
+  static fromArrayPacked(items: readonly string[]): ListObject {
+    const b = listLoader();
+    for (let i = 0; i < items.length; i++) b.addString(items[i]!);
+    return b.finish() ?? new ListObject();
+  }
+
   /** A deep copy (COPY): packed pages are immutable strings and are shared. */
   clone(): ListObject {
     const l = new ListObject();
@@ -85,6 +112,7 @@ export class ListObject extends RObject {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, true);
     const h = this.head;
     if (h !== null && h.count < PAGE_MAX) {
+      if (h.packed !== null) unpack(h);
       ringPushHead(h, v);
     } else {
       const p = new Page();
@@ -102,6 +130,7 @@ export class ListObject extends RObject {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, false);
     const t = this.tail;
     if (t !== null && t.count < PAGE_MAX) {
+      if (t.packed !== null) unpack(t);
       ringPushTail(t, v);
     } else {
       const p = new Page();
@@ -118,6 +147,7 @@ export class ListObject extends RObject {
     const h = this.head;
     if (h === null) return undefined;
     if (this.ldb !== 0) changeCapture.recorder?.listPop(this, true, 1);
+    if (h.packed !== null) unpack(h);
     const ring = h.ring!;
     const v = ring[h.start]!;
     ring[h.start] = undefined;
@@ -133,6 +163,7 @@ export class ListObject extends RObject {
     const t = this.tail;
     if (t === null) return undefined;
     if (this.ldb !== 0) changeCapture.recorder?.listPop(this, false, 1);
+    if (t.packed !== null) unpack(t);
     const ring = t.ring!;
     let i = t.start + t.count - 1;
     if (i >= ring.length) i -= ring.length;
@@ -291,6 +322,12 @@ export class ListObject extends RObject {
         p = p.next!;
       }
       this.setHead(p);
+      if (n > 0 && p.packed !== null) {
+        // a packed page loses its first n bulks as one substring: no element is decoded
+        p.packed = p.packed.slice(bulkPos(p.packed, 0, n));
+        p.count -= n;
+        n = 0;
+      }
       if (n > 0) p.cache = null;
       for (; n > 0; n--) {
         const ring = p.ring!;
@@ -308,6 +345,11 @@ export class ListObject extends RObject {
         p = p.prev!;
       }
       this.setTail(p);
+      if (n > 0 && p.packed !== null) {
+        p.packed = p.packed.slice(0, bulkPos(p.packed, 0, p.count - n));
+        p.count -= n;
+        n = 0;
+      }
       if (n > 0) p.cache = null;
       for (; n > 0; n--) {
         const ring = p.ring!;
@@ -605,8 +647,9 @@ export class ListObject extends RObject {
   }
 
   /**
-   * Verifies the internal invariants (tests): counts add up, head and tail are open, rings hold
-   * exactly their elements, links are consistent. Throws on the first violation.
+   * Verifies the internal invariants (tests): counts add up, packed pages hold exactly their
+   * count of well-formed bulks, rings hold exactly their elements, links are consistent. Throws
+   * on the first violation.
    */
   check(): void {
     let n = 0;
@@ -615,8 +658,8 @@ export class ListObject extends RObject {
       if (p.prev !== prev) throw new Error('bad prev link');
       if (p.count <= 0 || p.count > PAGE_MAX) throw new Error(`bad page count ${p.count}`);
       if (p.packed !== null) {
-        if (p === this.head || p === this.tail) throw new Error('packed end page');
-        if (bulkPos(p.packed, 0, p.count) !== p.packed.length) throw new Error('packed count mismatch');
+        if (p.ring !== null || p.cache !== null) throw new Error('packed page with a ring or cache');
+        checkPacked(p.packed, p.count);
       } else {
         const ring = p.ring!;
         if (p.count > ring.length) throw new Error('ring overflow');
@@ -671,7 +714,10 @@ export class ListObject extends RObject {
     this.tail = p;
   }
 
-  /** Makes `p` the head (dropping the pages before it); opens it if packed. */
+  /**
+   * Makes `p` the head (dropping the pages before it). A packed page stays packed: the next push
+   * or pop at the head opens it, a trim or a read does not need to.
+   */
   private setHead(p: Page | null): void {
     this.head = p;
     if (p === null) {
@@ -679,10 +725,9 @@ export class ListObject extends RObject {
       return;
     }
     p.prev = null;
-    if (p.packed !== null) unpack(p);
   }
 
-  /** Makes `p` the tail (dropping the pages after it); opens it if packed. */
+  /** Makes `p` the tail (dropping the pages after it); a packed page stays packed (see setHead). */
   private setTail(p: Page | null): void {
     this.tail = p;
     if (p === null) {
@@ -690,7 +735,6 @@ export class ListObject extends RObject {
       return;
     }
     p.next = null;
-    if (p.packed !== null) unpack(p);
   }
 
   private unlink(p: Page): void {
@@ -745,6 +789,216 @@ export class ListObject extends RObject {
       p = q;
     }
   }
+}
+
+/**
+ * Builds a list page by page from encoded elements (RDB and LevelDB loading) with no string per
+ * element: each page's RESP bulks (`$<len>\r\n<bytes>\r\n`, integers in decimal as their
+ * element string would be) are written into a scratch buffer and become one latin1 string.
+ * Pages are cut every PAGE_MAX elements, as {@link ListObject.fromArray} cuts them; a page whose
+ * elements add up to more than PACK_MAX_BYTES (by {@link pack}'s estimate) stays open, as pack()
+ * would leave it. Use: {@link listLoader} (or {@link start}), one add* per element head first,
+ * then {@link finish}. Not reentrant: one list at a time.
+ */
+export class ListLoader {
+  /** the current page's bulks while it can still be packed (at most PACK_MAX_BYTES) */
+  private readonly scratch = Buffer.allocUnsafe(PACK_MAX_BYTES);
+  /** bytes used in scratch */
+  private pos = 0;
+  /** pack()'s size estimate of the current page: element bytes + 16 each */
+  private est = 0;
+  /** elements in the current page */
+  private n = 0;
+  /** the current page's elements once it is known to stay open */
+  private open: string[] | null = null;
+  private head: Page | null = null;
+  private tail: Page | null = null;
+  private length = 0;
+
+  /** Forgets any list under construction. */
+  start(): this {
+    this.pos = this.est = this.n = this.length = 0;
+    this.open = null;
+    this.head = this.tail = null;
+    return this;
+  }
+
+  /** Appends the element made of bytes [start, start+len) of `src`. */
+  addBytes(src: Buffer, start: number, len: number): void {
+    if (this.open === null && this.est + len + 16 <= PACK_MAX_BYTES) {
+      let pos = this.header(len);
+      const b = this.scratch;
+      // a native copy costs more than a short loop for the usual small elements
+      if (len <= 32) for (let i = 0; i < len; i++) b[pos + i] = src[start + i]!;
+      else src.copy(b, pos, start, start + len);
+      pos += len;
+      b[pos] = 13;
+      b[pos + 1] = 10;
+      this.pos = pos + 2;
+      this.est += len + 16;
+    } else {
+      this.openPage().push(src.latin1Slice(start, start + len));
+    }
+    if (++this.n === PAGE_MAX) this.endPage();
+  }
+
+  /** Appends an element given as a (latin1) string. */
+  addString(v: string): void {
+    const len = v.length;
+    if (this.open === null && this.est + len + 16 <= PACK_MAX_BYTES) {
+      let pos = this.header(len);
+      const b = this.scratch;
+      if (len <= 32) for (let i = 0; i < len; i++) b[pos + i] = v.charCodeAt(i);
+      else b.latin1Write(v, pos, len);
+      pos += len;
+      b[pos] = 13;
+      b[pos + 1] = 10;
+      this.pos = pos + 2;
+      this.est += len + 16;
+    } else {
+      this.openPage().push(v);
+    }
+    if (++this.n === PAGE_MAX) this.endPage();
+  }
+
+  /**
+   * Appends an integer element (a listpack or ziplist integer entry): its decimal text, as
+   * String(v) (ll2string) would write it.
+   */
+  addInt(v: number | bigint): void {
+    if (typeof v !== 'number') {
+      this.addString(String(v));
+      return;
+    }
+    // digits from the last, into DIGITS (numbers here are safe integers: exact arithmetic)
+    const d = DIGITS;
+    let k = 0;
+    let x = v < 0 ? -v : v;
+    do {
+      const q = Math.floor(x / 10);
+      d[k++] = 48 + (x - q * 10);
+      x = q;
+    } while (x > 0);
+    if (v < 0) d[k++] = 45;
+    const len = k;
+    if (this.open === null && this.est + len + 16 <= PACK_MAX_BYTES) {
+      let pos = this.header(len);
+      const b = this.scratch;
+      while (k > 0) b[pos++] = d[--k]!;
+      b[pos] = 13;
+      b[pos + 1] = 10;
+      this.pos = pos + 2;
+      this.est += len + 16;
+    } else {
+      this.openPage().push(String(v));
+    }
+    if (++this.n === PAGE_MAX) this.endPage();
+  }
+
+  /** The list built since {@link start}, or null when no element was added. The loader is reset. */
+  finish(): ListObject | null {
+    this.endPage();
+    const head = this.head;
+    const tail = this.tail;
+    const length = this.length;
+    this.start();
+    if (head === null || tail === null) return null;
+    const l = new ListObject();
+    adoptPages(l, head, tail, length);
+    return l;
+  }
+
+  /** Writes `$<len>\r\n` at pos; returns where the data goes. */
+  private header(len: number): number {
+    const b = this.scratch;
+    let pos = this.pos;
+    b[pos++] = 36;
+    if (len < 10) b[pos++] = 48 + len;
+    else if (len < 100) {
+      const q = (len / 10) | 0;
+      b[pos++] = 48 + q;
+      b[pos++] = 48 + len - q * 10;
+    } else {
+      let digits = 3;
+      for (let m = 1000; len >= m; m *= 10) digits++;
+      pos += digits;
+      let x = len;
+      for (let i = 1; i <= digits; i++) {
+        const q = Math.floor(x / 10);
+        b[pos - i] = 48 + (x - q * 10);
+        x = q;
+      }
+    }
+    b[pos++] = 13;
+    b[pos++] = 10;
+    return pos;
+  }
+
+  /** The current page as element strings (it will stay open): the bulks so far are decoded. */
+  private openPage(): string[] {
+    if (this.open !== null) return this.open;
+    const open: string[] = [];
+    const b = this.scratch;
+    let pos = 0;
+    while (pos < this.pos) {
+      let i = pos + 1;
+      let len = 0;
+      for (let c = b[i]!; c !== 13; c = b[++i]!) len = len * 10 + (c - 48);
+      open.push(b.latin1Slice(i + 2, i + 2 + len));
+      pos = i + 4 + len;
+    }
+    this.pos = 0;
+    this.est = 0;
+    this.open = open;
+    return open;
+  }
+
+  /** Links the current page (if any element) at the tail. */
+  private endPage(): void {
+    if (this.n === 0) return;
+    const p = new Page();
+    if (this.open !== null) {
+      p.ring = this.open;
+      this.open = null;
+    } else {
+      p.packed = this.scratch.latin1Slice(0, this.pos);
+    }
+    p.count = this.n;
+    p.prev = this.tail;
+    if (this.tail !== null) this.tail.next = p;
+    else this.head = p;
+    this.tail = p;
+    this.length += this.n;
+    this.n = this.pos = this.est = 0;
+  }
+}
+
+/** Decimal digits of addInt, last first (sign included). */
+const DIGITS = new Uint8Array(24);
+
+let sharedLoader: ListLoader | null = null;
+
+/** The module's {@link ListLoader}, started (its scratch buffer is reused from list to list). */
+export function listLoader(): ListLoader {
+  return (sharedLoader ??= new ListLoader()).start();
+}
+
+/**
+ * Checks that `s` is exactly `count` well-formed RESP bulks (`$<len>\r\n<len chars>\r\n`);
+ * throws otherwise (check()).
+ */
+function checkPacked(s: string, count: number): void {
+  let pos = 0;
+  for (let k = 0; k < count; k++) {
+    if (s.charCodeAt(pos) !== 36) throw new Error(`packed bulk ${k}: no '$' at ${pos}`);
+    const nl = s.indexOf('\r\n', pos);
+    const digits = s.slice(pos + 1, nl);
+    if (nl < 0 || !/^(0|[1-9][0-9]*)$/.test(digits)) throw new Error(`packed bulk ${k}: bad length`);
+    const end = nl + 2 + Number(digits);
+    if (s.slice(end, end + 2) !== '\r\n') throw new Error(`packed bulk ${k}: no CRLF after the data`);
+    pos = end + 2;
+  }
+  if (pos !== s.length) throw new Error(`packed page holds more than its ${count} elements`);
 }
 
 /** Elements per page. */

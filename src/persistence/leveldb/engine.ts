@@ -1159,7 +1159,8 @@ export class LevelDbEngine {
         return z;
       }
       case L.T_LIST:
-        return ListObject.from(strs);
+        // packed pages straight away: the element strings read from the store are not kept
+        return ListObject.fromArrayPacked(strs);
       default:
         throw new Error(`corrupt metadata of key '${key}' in DB ${db}: type ${type}`);
     }

@@ -19,7 +19,7 @@ import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildList, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { listLoader, type ListLoader, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -364,6 +364,15 @@ function strings(els: PackedElement[]): string[] {
   return out;
 }
 
+/** Adds decoded ziplist elements to a list under construction (integers as their decimal text). */
+function addPacked(l: ListLoader, els: PackedElement[]): void {
+  for (let i = 0; i < els.length; i++) {
+    const e = els[i]!;
+    if (typeof e === 'string') l.addString(e);
+    else l.addInt(e);
+  }
+}
+
 function zsetFromPairs(els: PackedElement[], limits: TypeLimits): Value | null {
   const n = els.length >> 1;
   const members: string[] = new Array(n);
@@ -393,9 +402,9 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     case C.RDB_TYPE_LIST: {
       const len = r.readLen();
       if (len === 0) return null;
-      const items: string[] = [];
-      for (let i = 0; i < len; i++) items.push(r.readString());
-      return buildList(items);
+      const l = listLoader();
+      for (let i = 0; i < len; i++) l.addString(r.readString());
+      return l.finish();
     }
 
     case C.RDB_TYPE_SET: {
@@ -442,7 +451,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     case C.RDB_TYPE_LIST_QUICKLIST_2: {
       const len = r.readLen();
       if (len === 0) return null;
-      const items: string[] = [];
+      // elements go straight into packed pages: no string per element
+      const l = listLoader();
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
         const nodeAt = r.offset;
@@ -455,39 +465,41 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         const b = r.readBlobTransient();
         if (b.end === b.start) throw r.error('Quicklist integrity check failed: empty node', nodeAt);
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
-          items.push(b.buf.latin1Slice(b.start, b.end));
+          l.addBytes(b.buf, b.start, b.end - b.start);
           continue;
         }
         if (type === C.RDB_TYPE_LIST_QUICKLIST_2) {
           const count = lpValidate(b.buf, b.start, b.end - b.start);
           if (count < 0) throw r.error('Listpack integrity check failed.', nodeAt);
-          // one native call for the node; items are cut from it (a list's inner pages copy
-          // them when packed, so at most the end pages keep a node-sized string alive)
-          const whole = b.buf.latin1Slice(b.start, b.end);
           const e = lpEntry;
           let p = b.start + LP_HDR_SIZE;
           const lb = b.buf;
           for (let k = 0; k < count; k++) {
-            // a string of up to 63 bytes (1-byte header and back-length) read in place
+            // the usual entries read in place: a string of up to 63 bytes (1-byte header and
+            // back-length) or a 7-bit integer
             const c = lb[p]!;
             if ((c & 0xc0) === 0x80) {
-              const at = p + 1 - b.start;
               const len = c & 0x3f;
-              items.push(whole.slice(at, at + len));
+              l.addBytes(lb, p + 1, len);
               p += len + 2;
               continue;
             }
+            if (c < 0x80) {
+              l.addInt(c);
+              p += 2;
+              continue;
+            }
             p = lpRead(lb, p);
-            items.push(e.isStr ? whole.slice(e.start - b.start, e.start - b.start + e.len) : String(e.int));
+            if (e.isStr) l.addBytes(lb, e.start, e.len);
+            else l.addInt(e.int);
           }
           continue;
         }
         const els = zlDecode(b.buf, b.start, b.end - b.start);
         if (els === null) throw r.error('Ziplist integrity check failed.', nodeAt);
-        for (const e of els) items.push(elementToString(e));
+        addPacked(l, els);
       }
-      if (items.length === 0) return null;
-      return buildList(items);
+      return l.finish();
     }
 
     case C.RDB_TYPE_HASH_ZIPMAP: {
@@ -504,7 +516,9 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       const els = zlDecode(b.buf, b.start, b.end - b.start);
       if (els === null) throw fail('List ziplist integrity check failed.');
       if (els.length === 0) return null;
-      return buildList(strings(els));
+      const l = listLoader();
+      addPacked(l, els);
+      return l.finish();
     }
 
     case C.RDB_TYPE_SET_INTSET: {

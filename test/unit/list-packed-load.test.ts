@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { parseBulks } from '../helpers/list.js';
 import { ListObject, listLoader } from '../../src/keyspace/types/list.js';
 import { RdbWriter, dumpPayload, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from '../../src/persistence/rdb/encoder.js';
 import { RdbReader, RdbError } from '../../src/persistence/rdb/reader.js';
@@ -18,21 +19,6 @@ import { lpEncode } from '../../src/persistence/rdb/listpack.js';
 import { zlEncode } from '../../src/persistence/rdb/ziplist.js';
 import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
 import * as C from '../../src/persistence/rdb/constants.js';
-
-/** Parses RESP bulk strings back into an array. */
-function parseBulks(s: string): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < s.length) {
-    assert.equal(s[pos], '$');
-    const nl = s.indexOf('\r\n', pos);
-    const n = Number(s.slice(pos + 1, nl));
-    out.push(s.slice(nl + 2, nl + 2 + n));
-    assert.equal(s.slice(nl + 2 + n, nl + 4 + n), '\r\n');
-    pos = nl + 4 + n;
-  }
-  return out;
-}
 
 // ---- building loaded lists ----------------------------------------------------------------
 

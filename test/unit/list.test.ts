@@ -7,22 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { parseBulks } from '../helpers/list.js';
 import { ListObject, listpackEntrySize } from '../../src/keyspace/types/list.js';
-
-/** Parses the RESP bulk strings of rangeReply back into an array. */
-function parseBulks(s: string): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < s.length) {
-    assert.equal(s[pos], '$');
-    const nl = s.indexOf('\r\n', pos);
-    const n = Number(s.slice(pos + 1, nl));
-    out.push(s.slice(nl + 2, nl + 2 + n));
-    assert.equal(s.slice(nl + 2 + n, nl + 4 + n), '\r\n');
-    pos = nl + 4 + n;
-  }
-  return out;
-}
 
 type Op =
   | { t: 'lpush' | 'rpush'; v: string[] }

@@ -826,16 +826,12 @@ export class ListLoader {
   /** Appends the element made of bytes [start, start+len) of `src`. */
   addBytes(src: Buffer, start: number, len: number): void {
     if (this.open === null && this.est + len + 16 <= PACK_MAX_BYTES) {
-      let pos = this.header(len);
+      const pos = this.header(len);
       const b = this.scratch;
       // a native copy costs more than a short loop for the usual small elements
       if (len <= 32) for (let i = 0; i < len; i++) b[pos + i] = src[start + i]!;
       else src.copy(b, pos, start, start + len);
-      pos += len;
-      b[pos] = 13;
-      b[pos + 1] = 10;
-      this.pos = pos + 2;
-      this.est += len + 16;
+      this.endBulk(pos + len, len);
     } else {
       this.openPage().push(src.latin1Slice(start, start + len));
     }
@@ -846,15 +842,11 @@ export class ListLoader {
   addString(v: string): void {
     const len = v.length;
     if (this.open === null && this.est + len + 16 <= PACK_MAX_BYTES) {
-      let pos = this.header(len);
+      const pos = this.header(len);
       const b = this.scratch;
       if (len <= 32) for (let i = 0; i < len; i++) b[pos + i] = v.charCodeAt(i);
       else b.latin1Write(v, pos, len);
-      pos += len;
-      b[pos] = 13;
-      b[pos + 1] = 10;
-      this.pos = pos + 2;
-      this.est += len + 16;
+      this.endBulk(pos + len, len);
     } else {
       this.openPage().push(v);
     }
@@ -885,10 +877,7 @@ export class ListLoader {
       let pos = this.header(len);
       const b = this.scratch;
       while (k > 0) b[pos++] = d[--k]!;
-      b[pos] = 13;
-      b[pos + 1] = 10;
-      this.pos = pos + 2;
-      this.est += len + 16;
+      this.endBulk(pos, len);
     } else {
       this.openPage().push(String(v));
     }
@@ -906,6 +895,15 @@ export class ListLoader {
     const l = new ListObject();
     adoptPages(l, head, tail, length);
     return l;
+  }
+
+  /** Ends the bulk whose `len` data bytes end at `pos`: its CRLF, and pack()'s size estimate. */
+  private endBulk(pos: number, len: number): void {
+    const b = this.scratch;
+    b[pos] = 13;
+    b[pos + 1] = 10;
+    this.pos = pos + 2;
+    this.est += len + 16;
   }
 
   /** Writes `$<len>\r\n` at pos; returns where the data goes. */

@@ -238,14 +238,68 @@ export interface ZCursor {
  * A sorted set. See the module comment for the structure; the methods mirror the zsl* and zzl*
  * functions of t_zset.c and the zset* wrappers above them.
  */
+/**
+ * Reads a listpack zset's pairs ({@link ZSet.fromPackedListpack}): members and scores in zset
+ * order. Registered by the RDB layer, which owns the listpack format (rdb/values.ts).
+ */
+export type ZsetListpackReader = (blob: string, n: number) => { members: string[]; scores: number[] };
+let zsetListpackReader: ZsetListpackReader | null = null;
+
+/** Registers the reader packed zsets are unpacked with (once, by rdb/values.ts). */
+export function setZsetListpackReader(fn: ZsetListpackReader): void {
+  zsetListpackReader = fn;
+}
+
 export class ZSet extends RObject {
   readonly type = 'zset' as const;
+  // The B+tree's fields are accessors: a zset loaded as a listpack keeps its listpack bytes
+  // ({@link packedListpack}) and builds the tree at the first use of any of them.
+  private _root!: ZLeaf | ZInner;
+  private _height = 0;
+  private _head!: ZLeaf;
+  private _tail!: ZLeaf;
+  /**
+   * The listpack this zset was loaded from (latin1, RDB_TYPE_ZSET_LISTPACK's bytes, validated),
+   * kept as is until the first use of the tree: a loaded zset costs one string instead of a
+   * string per member and tree nodes (most of a big data set is never touched after a restart),
+   * and saves back as those bytes, as Redis writes a listpack it loaded. Null once unpacked.
+   */
+  private packed: string | null = null;
   /** root of the B+tree: a leaf when {@link height} is 0 */
-  root: ZLeaf | ZInner;
-  height = 0;
-  /** first and last leaves (the leaf chain holds every element in order) */
-  head: ZLeaf;
-  tail: ZLeaf;
+  get root(): ZLeaf | ZInner {
+    if (this.packed !== null) this.unpack();
+    return this._root;
+  }
+  set root(v: ZLeaf | ZInner) {
+    if (this.packed !== null) this.unpack();
+    this._root = v;
+  }
+  get height(): number {
+    if (this.packed !== null) this.unpack();
+    return this._height;
+  }
+  set height(v: number) {
+    if (this.packed !== null) this.unpack();
+    this._height = v;
+  }
+  /** first leaf (the leaf chain holds every element in order) */
+  get head(): ZLeaf {
+    if (this.packed !== null) this.unpack();
+    return this._head;
+  }
+  set head(v: ZLeaf) {
+    if (this.packed !== null) this.unpack();
+    this._head = v;
+  }
+  /** last leaf */
+  get tail(): ZLeaf {
+    if (this.packed !== null) this.unpack();
+    return this._tail;
+  }
+  set tail(v: ZLeaf) {
+    if (this.packed !== null) this.unpack();
+    this._tail = v;
+  }
   /** number of elements */
   size = 0;
   /** true while Redis would keep this zset as a listpack */
@@ -269,8 +323,42 @@ export class ZSet extends RObject {
     return this.listpack ? 'listpack' : 'skiplist';
   }
 
+  /**
+   * A listpack-encoded zset of the `n` pairs in `blob` (latin1 bytes of a listpack, validated by
+   * the caller: well-formed, member/score pairs, no duplicate member, n within
+   * zset-max-listpack-entries), left packed until first used ({@link packed}).
+   */
+  static fromPackedListpack(blob: string, n: number): ZSet {
+    const z = new ZSet(true);
+    z.packed = blob;
+    z.size = n;
+    return z;
+  }
+
+  /** The listpack bytes (latin1) while this zset is still as loaded, else null (RDB encoder). */
+  get packedListpack(): string | null {
+    return this.packed;
+  }
+
+  /** Builds the tree from {@link packed} (no change capture: the value is the same). */
+  private unpack(): void {
+    const blob = this.packed!;
+    this.packed = null;
+    if (zsetListpackReader === null) throw new Error('ZSet: a packed listpack zset but no listpack reader is registered');
+    const { members, scores } = zsetListpackReader(blob, this.size);
+    const l = new ZLeaf([], []);
+    this._root = l;
+    this._head = l;
+    this._tail = l;
+    this._height = 0;
+    this.size = 0;
+    this.fill(members, scores);
+  }
+
   /** A copy with the same encoding and contents (zsetDup, for COPY). */
   clone(): ZSet {
+    // the packed bytes are an immutable string: shared
+    if (this.packed !== null) return ZSet.fromPackedListpack(this.packed, this.size);
     const z = new ZSet(this.listpack);
     const ms: string[] = [];
     const ss: number[] = [];
@@ -288,8 +376,13 @@ export class ZSet extends RObject {
    * clone, the *STORE commands, large range deletions and loaders.
    */
   bulkLoad(members: string[], scores: number[]): void {
-    const n = members.length;
     this.clearAll();
+    this.fill(members, scores);
+  }
+
+  /** {@link bulkLoad} into an empty tree (no change capture). */
+  private fill(members: string[], scores: number[]): void {
+    const n = members.length;
     if (n === 0) return;
     const fill = (LEAF_MAX * 3) >>> 2;
     const lp = this.listpack;
@@ -513,6 +606,7 @@ export class ZSet extends RObject {
   /** Removes every element, keeping the encoding. */
   clearAll(): void {
     if (this.ldb !== 0) changeCapture.recorder?.whole(this);
+    this.packed = null;
     const l = new ZLeaf([], []);
     this.root = l;
     this.head = l;

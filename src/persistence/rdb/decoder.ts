@@ -19,7 +19,7 @@ import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { listLoader, type ListLoader, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { listLoader, type ListLoader, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -535,7 +535,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       const count = lpValidate(b.buf, b.start, b.end - b.start);
       if (count < 0 || count & 1) throw fail('Zset listpack integrity check failed.');
       if (count === 0) return null;
-      const z = zsetFromListpack(b.buf, b.start, b.end - b.start, count, limits);
+      // kept packed when that checks all the eager load would; else (or to report a duplicate) eager
+      const z = packedZsetFromListpack(b.buf, b.start, b.end - b.start, count, limits) ?? zsetFromListpack(b.buf, b.start, b.end - b.start, count, limits);
       if (z === null) throw fail('Zset listpack integrity check failed.');
       return z;
     }

@@ -516,6 +516,13 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       return;
     }
     case C.RDB_TYPE_ZSET_LISTPACK: {
+      // a zset still as loaded: its listpack's own bytes, as Redis writes a listpack it loaded
+      const packed = (v as ZSet).packedListpack;
+      if (packed !== null) {
+        // a blob of BUF_SIZE or more is handed to the sink as it is (no copy): not the scratch then
+        w.blob(packed.length < BUF_SIZE ? latin1Scratch(packed) : Buffer.from(packed, 'latin1'), 0, packed.length);
+        return;
+      }
       const lp = scratchLp.reset();
       // the leaf chain walked in place (ZSet.forEach's order) rather than a callback per element
       for (let l: ZLeaf | null = (v as ZSet).head; l !== null; l = l.next) {
@@ -553,6 +560,15 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       writeStream(w, v as Stream);
       return;
   }
+}
+
+let latin1Buf = Buffer.allocUnsafe(4096);
+
+/** `s`'s bytes in a scratch buffer (valid until the next call; the writer copies them). */
+function latin1Scratch(s: string): Buffer {
+  if (latin1Buf.length < s.length) latin1Buf = Buffer.allocUnsafe(Math.max(s.length, latin1Buf.length * 2));
+  latin1Buf.latin1Write(s, 0, s.length);
+  return latin1Buf;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Config } from '../../config/config.js';
 import type { Value, RObject } from '../../keyspace/types/object.js';
 import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
-import { ZSet } from '../../keyspace/types/zset.js';
+import { ZSet, setZsetListpackReader } from '../../keyspace/types/zset.js';
 import { LP_HDR_SIZE, lpRead, lpEntry } from './listpack.js';
 import { scanDouble } from './reader.js';
 import { parseInteger } from '../../util/number.js';
@@ -436,6 +436,12 @@ export function listpackScore(s: string): number {
  * @returns the zset, or null when a member is duplicated
  */
 export function zsetFromListpack(buf: Buffer, start: number, size: number, count: number, limits: TypeLimits): ZSet | null {
+  const { members, scores } = readZsetListpack(buf, start, size, count);
+  return buildZSet(members, scores, 'listpack', limits);
+}
+
+/** The member and score of each pair of a validated listpack of `count` entries, as stored. */
+function readZsetListpack(buf: Buffer, start: number, size: number, count: number): { members: string[]; scores: number[] } {
   const n = count >> 1;
   const whole = buf.latin1Slice(start, start + size);
   const members = new Array<string>(n);
@@ -479,8 +485,59 @@ export function zsetFromListpack(buf: Buffer, start: number, size: number, count
     const v = shortDecimalAt(buf, at, len);
     scores[i] = v === v ? v : listpackScore(whole.slice(at - start, at - start + len));
   }
-  return buildZSet(members, scores, 'listpack', limits);
+  return { members, scores };
 }
+
+/**
+ * A listpack zset (RDB_TYPE_ZSET_LISTPACK, validated by lpValidate: `count` entries) left packed
+ * ({@link ZSet.fromPackedListpack}) when that checks exactly what {@link zsetFromListpack}
+ * checks: pairs within zset-max-listpack-entries (else Redis converts it at load), every member
+ * a string entry (an integer-encoded member would have to be compared with the others as text),
+ * no member twice (compared as bytes). Null when it does not apply: the caller loads it eagerly,
+ * which also reports the duplicate. A packed zset saves back as these bytes, as Redis writes a
+ * listpack it loaded; it is unpacked (members sorted as the eager load sorts them) at first use.
+ */
+export function packedZsetFromListpack(buf: Buffer, start: number, size: number, count: number, limits: TypeLimits): ZSet | null {
+  const n = count >> 1;
+  if (n > limits.zsetEntries || n === 0) return null;
+  if (fieldStart.length < n) {
+    fieldStart = new Int32Array(n * 2);
+    fieldLen = new Int32Array(n * 2);
+  }
+  const e = lpEntry;
+  let p = start + LP_HDR_SIZE;
+  for (let i = 0; i < n; i++) {
+    const b = buf[p]!;
+    if ((b & 0xc0) === 0x80) {
+      fieldStart[i] = p + 1;
+      fieldLen[i] = b & 0x3f;
+      p += (b & 0x3f) + 2;
+    } else {
+      p = lpRead(buf, p);
+      if (!e.isStr) return null;
+      fieldStart[i] = e.start;
+      fieldLen[i] = e.len;
+    }
+    // the score: any entry (listpackScore reads every string, as zzlGetScore does)
+    p = (buf[p]! & 0x80) === 0 ? p + 2 : lpRead(buf, p);
+  }
+  if (buf.buffer !== inViewBuf) {
+    inViewBuf = buf.buffer;
+    inView = new DataView(buf.buffer);
+  }
+  // the dup check reads words through a view of the whole ArrayBuffer: offsets from its start
+  const off = buf.byteOffset;
+  if (off !== 0) for (let i = 0; i < n; i++) fieldStart[i] = fieldStart[i]! + off;
+  if (hasDuplicateRange(Buffer.from(buf.buffer), inView, fieldStart, fieldLen, n)) return null;
+  return ZSet.fromPackedListpack(buf.latin1Slice(start, start + size), n);
+}
+
+setZsetListpackReader((blob, n) => {
+  const buf = Buffer.from(blob, 'latin1');
+  const r = readZsetListpack(buf, 0, buf.length, n * 2);
+  sortZsetInput(r.members, r.scores);
+  return r;
+});
 
 /** Exact powers of ten up to 10^15 (every double of this table is exact). */
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];

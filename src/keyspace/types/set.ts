@@ -20,8 +20,24 @@ const TWO32 = 4294967296;
 export class RedisSet extends RObject {
   /** intset form (see the class comment), or null once converted */
   is: string | null;
-  /** hashtable form, or null while in intset form */
-  ht: SetDict | null;
+  private _ht: SetDict | null = null;
+  /**
+   * The members of a hashtable-encoded set as loaded (RDB, LevelDB), kept as one flat latin1
+   * string of records ({@link packedMembers}: a length then the bytes) until the first use of
+   * {@link ht}: a loaded set costs one string instead of a string per member and a table of
+   * JS Sets (most of a big data set is never touched after a restart). Null once unpacked.
+   */
+  private packed: string | null = null;
+  private packedCount = 0;
+  /** hashtable form, or null while in intset form (a packed set is unpacked on first use) */
+  get ht(): SetDict | null {
+    if (this.packed !== null) this.unpack();
+    return this._ht;
+  }
+  set ht(v: SetDict | null) {
+    if (this.packed !== null) this.unpack();
+    this._ht = v;
+  }
 
   /** An empty set in intset form (createIntsetObject) or hashtable form (createSetObject). */
   constructor(intset = true) {
@@ -33,6 +49,32 @@ export class RedisSet extends RObject {
       this.is = null;
       this.ht = new SetDict();
     }
+  }
+
+  /**
+   * A hashtable-encoded set of the `n` members in `flat` (records as {@link forEachPacked}
+   * reads them; distinct, checked by the caller), left packed until first used.
+   */
+  static fromPacked(flat: string, n: number): RedisSet {
+    const s = new RedisSet(true);
+    s.is = null;
+    s.packed = flat;
+    s.packedCount = n;
+    return s;
+  }
+
+  /** The packed members (see {@link packed}) while the set is still as loaded, else null. */
+  get packedMembers(): string | null {
+    return this.packed;
+  }
+
+  private unpack(): void {
+    const flat = this.packed!;
+    this.packed = null;
+    const ht = new SetDict();
+    ht.reserve(this.packedCount);
+    forEachPacked(flat, (s, start, len) => void ht.add(s.slice(start, start + len)));
+    this._ht = ht;
   }
 
   /** 'set', on the prototype rather than in every instance. */
@@ -57,6 +99,7 @@ export class RedisSet extends RObject {
 
   /** Number of members (setTypeSize). */
   get size(): number {
+    if (this.packed !== null) return this.packedCount;
     return this.is !== null ? this.is.length >> 3 : this.ht!.size;
   }
 
@@ -180,10 +223,30 @@ export class RedisSet extends RObject {
   }
 
   clone(): RedisSet {
+    // packed members are an immutable string: shared
+    if (this.packed !== null) return RedisSet.fromPacked(this.packed, this.packedCount);
     const s = new RedisSet(this.is !== null);
     if (this.is !== null) s.is = this.is; // strings are immutable: sharing is a copy
     else for (const seg of this.ht!.segs) for (const m of seg) s.ht!.add(m);
     return s;
+  }
+}
+
+/**
+ * Calls `fn(flat, start, len)` for each member record of a packed set's string: a length char
+ * (0-254), or 255 then the length in 4 chars big-endian, then the member's chars.
+ */
+export function forEachPacked(flat: string, fn: (flat: string, start: number, len: number) => void): void {
+  let p = 0;
+  const n = flat.length;
+  while (p < n) {
+    let len = flat.charCodeAt(p++);
+    if (len === 255) {
+      len = ((flat.charCodeAt(p) << 24) | (flat.charCodeAt(p + 1) << 16) | (flat.charCodeAt(p + 2) << 8) | flat.charCodeAt(p + 3)) >>> 0;
+      p += 4;
+    }
+    fn(flat, p, len);
+    p += len;
   }
 }
 

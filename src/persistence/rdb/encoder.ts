@@ -12,7 +12,7 @@ import type { Value } from '../../keyspace/types/object.js';
 import { Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
 import { ZSet, type ZLeaf } from '../../keyspace/types/zset.js';
 import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
-import { RedisSet } from '../../keyspace/types/set.js';
+import { RedisSet, forEachPacked } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
 import { formatG } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
@@ -512,6 +512,13 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
     case C.RDB_TYPE_SET: {
       const set = v as RedisSet;
       w.len(set.size);
+      // a set still as loaded: its members straight from the packed records
+      const packed = set.packedMembers;
+      if (packed !== null) {
+        const b = packed.length < BUF_SIZE ? latin1Scratch(packed) : Buffer.from(packed, 'latin1');
+        forEachPacked(packed, (_s, start, len) => w.blob(b, start, start + len));
+        return;
+      }
       set.forEach(writeString, w);
       return;
     }

@@ -342,6 +342,14 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
  * True when two of the `n` byte ranges (starts, lens) of `buf` are equal: an open-addressing
  * table of range indexes keyed by a hash of the bytes (4 at a time), compared byte by byte on a hit.
  */
+/**
+ * True when two of the `n` byte ranges [starts[i], starts[i] + lens[i]) of `buf` are equal (a
+ * packed set's members at load).
+ */
+export function hasDuplicateBytes(buf: Buffer, starts: Int32Array, lens: Int32Array, n: number): boolean {
+  return hasDuplicateRange(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), starts, lens, n);
+}
+
 function hasDuplicateRange(buf: Buffer, view: DataView, starts: Int32Array, lens: Int32Array, n: number): boolean {
   if (n < 2) return false;
   const mask = emptyDupTable(n);

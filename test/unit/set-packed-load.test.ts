@@ -18,6 +18,7 @@ import { RdbReader, RdbError } from '../../src/persistence/rdb/reader.js';
 import { loadObject } from '../../src/persistence/rdb/decoder.js';
 import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import * as C from '../../src/persistence/rdb/constants.js';
+import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
 import { startAmber, sameReplies, RawClient } from '../helpers/servers.js';
 
 const dirs: string[] = [];
@@ -49,7 +50,13 @@ test('a hashtable set loads packed (long, LZF-compressed and integer members inc
   assert.equal(s.size, members.length);
   assert.notEqual(s.packedMembers, null, 'SCARD-like size needs no unpacking');
   assert.equal(s.encoding(), 'hashtable');
+  // the AOF rewrite reads a packed set without unpacking it
+  const resp = rewriteValue('k', s);
+  assert.notEqual(s.packedMembers, null);
+  const args = resp.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0).slice(2);
+  assert.deepEqual(args.sort(), [...members].sort());
   assert.deepEqual([...s.members()].sort(), [...members].sort());
+  for (const m of members) assert.ok(s.has(m));
   assert.equal(s.packedMembers, null);
   for (const m of members) assert.ok(s.has(m));
   // a member twice

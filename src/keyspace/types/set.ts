@@ -205,6 +205,14 @@ export class RedisSet extends RObject {
 
   /** Every member as a string (intset: ascending), for RDB/AOF rewrite and tests. */
   *members(): IterableIterator<string> {
+    const flat = this.packed;
+    if (flat !== null) {
+      // read-only: from the packed records, which stay packed (an AOF rewrite of a loaded set)
+      const out: string[] = [];
+      forEachPacked(flat, (f, start, len) => void out.push(f.slice(start, start + len)));
+      yield* out;
+      return;
+    }
     const is = this.is;
     if (is !== null) {
       for (let i = 0; i < is.length; i += 8) yield valueAt(is, i);

@@ -822,6 +822,13 @@ export class ZSet extends RObject {
 
   /** [member, score] pairs in order. */
   *entries(): IterableIterator<[string, number]> {
+    if (this.packed !== null && zsetListpackReader !== null) {
+      // read-only: straight from the packed bytes, which stay packed (an AOF rewrite of a loaded
+      // data set must not unpack all of it); -0 reads as 0, as the unpacked listpack holds it
+      const { members, scores } = zsetListpackReader(this.packed, this.size);
+      for (let i = 0; i < members.length; i++) yield [members[i]!, scores[i] === 0 ? 0 : scores[i]!];
+      return;
+    }
     for (let l: ZLeaf | null = this.head; l !== null; l = l.next) {
       for (let i = 0; i < l.m.length; i++) yield [l.m[i]!, l.s[i]!];
     }

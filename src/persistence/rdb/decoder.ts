@@ -99,6 +99,9 @@ const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
  */
 const PACKED_SET_MAX = 1024;
 
+/** Largest {@link setScratch} kept from one set to the next, bytes. */
+const SET_SCRATCH_KEEP = 1024 * 1024;
+
 /** Flat records of the set being loaded, and where each member is in them. */
 let setScratch = Buffer.allocUnsafe(16 * 1024);
 let setStarts = new Int32Array(1024);
@@ -140,6 +143,8 @@ function loadSetPacked(r: RdbReader, n: number, limits: TypeLimits): RedisSet | 
     pos += len;
   }
   const out = setScratch;
+  // a set of huge members made the scratch huge: not kept for the next set
+  if (out.length > SET_SCRATCH_KEEP) setScratch = Buffer.allocUnsafe(16 * 1024);
   const max = limits.setIntsetEntries >= 1 << 30 ? 1 << 30 : limits.setIntsetEntries;
   if (n <= max && parseInteger(out.latin1Slice(setStarts[0]!, setStarts[0]! + setLens[0]!)) !== null) {
     const members = new Array<string>(n);

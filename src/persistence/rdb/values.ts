@@ -339,17 +339,17 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
 }
 
 /**
- * True when two of the `n` byte ranges (starts, lens) of `buf` are equal: an open-addressing
- * table of range indexes keyed by a hash of the bytes (4 at a time), compared byte by byte on a hit.
- */
-/**
- * True when two of the `n` byte ranges [starts[i], starts[i] + lens[i]) of `buf` are equal (a
- * packed set's members at load).
+ * True when two of the `n` byte ranges [starts[i], starts[i] + lens[i]) of `buf` are equal (the
+ * members of a set or zset loaded packed).
  */
 export function hasDuplicateBytes(buf: Buffer, starts: Int32Array, lens: Int32Array, n: number): boolean {
   return hasDuplicateRange(buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), starts, lens, n);
 }
 
+/**
+ * True when two of the `n` byte ranges (starts, lens) of `buf` are equal: an open-addressing
+ * table of range indexes keyed by a hash of the bytes (4 at a time), compared byte by byte on a hit.
+ */
 function hasDuplicateRange(buf: Buffer, view: DataView, starts: Int32Array, lens: Int32Array, n: number): boolean {
   if (n < 2) return false;
   const mask = emptyDupTable(n);
@@ -529,14 +529,7 @@ export function packedZsetFromListpack(buf: Buffer, start: number, size: number,
     // the score: any entry (listpackScore reads every string, as zzlGetScore does)
     p = (buf[p]! & 0x80) === 0 ? p + 2 : lpRead(buf, p);
   }
-  if (buf.buffer !== inViewBuf) {
-    inViewBuf = buf.buffer;
-    inView = new DataView(buf.buffer);
-  }
-  // the dup check reads words through a view of the whole ArrayBuffer: offsets from its start
-  const off = buf.byteOffset;
-  if (off !== 0) for (let i = 0; i < n; i++) fieldStart[i] = fieldStart[i]! + off;
-  if (hasDuplicateRange(Buffer.from(buf.buffer), inView, fieldStart, fieldLen, n)) return null;
+  if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
   return ZSet.fromPackedListpack(buf.latin1Slice(start, start + size), n);
 }
 

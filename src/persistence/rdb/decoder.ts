@@ -19,9 +19,10 @@ import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { RedisSet } from '../../keyspace/types/set.js';
+import { listLoader, type ListLoader } from '../../keyspace/types/list.js';
 import { parseInteger } from '../../util/number.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { listLoader, type ListLoader, buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, hasDuplicateBytes, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, hasDuplicateBytes, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;

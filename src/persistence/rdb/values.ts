@@ -12,7 +12,7 @@ import { scanDouble } from './reader.js';
 import { parseInteger } from '../../util/number.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { Stream } from '../../keyspace/types/stream.js';
-import { ListObject, listLoader as sharedListLoader, type ListLoader } from '../../keyspace/types/list.js';
+import { ListObject } from '../../keyspace/types/list.js';
 
 /**
  * The encoding thresholds that decide how a loaded value is held and how the encoder splits
@@ -67,18 +67,6 @@ export function limitsFromConfig(config: Config): TypeLimits {
 }
 
 // ---- building values (decoder side) -------------------------------------------------------
-
-/**
- * The shared list builder, started: the decoder adds a list's elements to it (bytes of the
- * listpack or ziplist, integers, strings), head first, and takes the list from finish(), which
- * returns null for no element (an empty list, skipped as Redis does). Pages are packed as they
- * fill: no string per element (ListLoader of keyspace/types/list.ts).
- */
-export function listLoader(): ListLoader {
-  return sharedListLoader();
-}
-
-export type { ListLoader };
 
 /**
  * A set of `members` as rdbLoadObject builds RDB_TYPE_SET / RDB_TYPE_SET_INTSET: an intset while

@@ -400,3 +400,26 @@ test('RDB versions: 1-10 accepted, 11 and a bad magic refused', () => {
   assert.throws(() => decode(Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([C.RDB_OPCODE_SELECTDB, 16])])),
     (e: unknown) => e instanceof RdbError && /more than 16 databases/.test(e.reason));
 });
+
+test('listpack blobs of 64 KB or more built in the encoder scratch stay intact when the sink keeps its chunks', () => {
+  // two listpack hashes over BUF_SIZE: the writer hands such a blob to the sink as it is, and the
+  // second must not overwrite the first (the sink here keeps every chunk until the end)
+  const ks = new Keyspace(16);
+  // incompressible values: the blob is written raw even with rdbcompression yes
+  let seed = 7;
+  const noise = (n: number): string => {
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      out += String.fromCharCode(seed >>> 24);
+    }
+    return out;
+  };
+  const big = (tag: string): Value => buildHash(['f1', tag + noise(40000), 'f2', tag + noise(40000)], 'listpack', { ...DEFAULT_LIMITS, hashValue: 1 << 20 })!;
+  ks.dbs[0]!.setKey('h1', big('a'));
+  ks.dbs[0]!.setKey('h2', big('b'));
+  for (const compression of [true, false]) {
+    const back = decode(encode(ks, { ...DEFAULT_SAVE_OPTIONS, compression, limits: { ...DEFAULT_LIMITS, hashValue: 1 << 20 } }));
+    assert.deepEqual(lines(back.ks), lines(ks));
+  }
+});

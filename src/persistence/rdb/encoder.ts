@@ -515,7 +515,7 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       // a set still as loaded: its members straight from the packed records
       const packed = set.packedMembers;
       if (packed !== null) {
-        const b = packed.length < BUF_SIZE ? latin1Scratch(packed) : Buffer.from(packed, 'latin1');
+        const b = latin1Scratch(packed);
         forEachPacked(packed, (_s, start, len) => w.blob(b, start, start + len));
         return;
       }
@@ -526,8 +526,7 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       // a zset still as loaded: its listpack's own bytes, as Redis writes a listpack it loaded
       const packed = (v as ZSet).packedListpack;
       if (packed !== null) {
-        // a blob of BUF_SIZE or more is handed to the sink as it is (no copy): not the scratch then
-        w.blob(packed.length < BUF_SIZE ? latin1Scratch(packed) : Buffer.from(packed, 'latin1'), 0, packed.length);
+        w.blob(latin1Scratch(packed), 0, packed.length);
         return;
       }
       const lp = scratchLp.reset();
@@ -545,7 +544,7 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
           else lp.appendString(d2string(s));
         }
       }
-      w.blob(lp.finishView());
+      w.blob(unshared(lp.finishView()));
       return;
     }
     case C.RDB_TYPE_ZSET_2:
@@ -554,7 +553,7 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
     case C.RDB_TYPE_HASH_LISTPACK: {
       const lp = scratchLp.reset();
       lp.appendFlat((v as Hash).lp!, LP_LONG_HEADER);
-      w.blob(lp.finishView());
+      w.blob(unshared(lp.finishView()));
       return;
     }
     case C.RDB_TYPE_HASH: {
@@ -571,8 +570,18 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
 
 let latin1Buf = Buffer.allocUnsafe(4096);
 
-/** `s`'s bytes in a scratch buffer (valid until the next call; the writer copies them). */
+/**
+ * A view of a reused scratch buffer made safe to hand to {@link RdbWriter.blob}: the writer
+ * copies a blob under BUF_SIZE bytes into its output, but hands a bigger one to the sink as it
+ * is (RdbWriter.bytes), where the next value written into the scratch would change it.
+ */
+function unshared(b: Buffer): Buffer {
+  return b.length < BUF_SIZE ? b : Buffer.from(b);
+}
+
+/** `s`'s bytes, in a scratch buffer valid until the next call ({@link unshared} applies). */
 function latin1Scratch(s: string): Buffer {
+  if (s.length >= BUF_SIZE) return Buffer.from(s, 'latin1');
   if (latin1Buf.length < s.length) latin1Buf = Buffer.allocUnsafe(Math.max(s.length, latin1Buf.length * 2));
   latin1Buf.latin1Write(s, 0, s.length);
   return latin1Buf;

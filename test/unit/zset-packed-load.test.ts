@@ -64,6 +64,11 @@ test('a listpack zset loads packed, unpacks in zset order at first use; duplicat
   const big = decodeListpack(['a', '1', 'b', '2', 'c', '3'], { ...DEFAULT_LIMITS, zsetEntries: 2 });
   assert.equal(big.packedListpack, null);
   assert.equal(big.encoding(), 'skiplist');
+  // a score stored as the text -0 reads as 0, packed (read-only iteration) and unpacked alike
+  const nz = decodeListpack(['a', '-0', 'b', '1']);
+  assert.ok(Object.is([...nz.entries()][0]![1], 0));
+  assert.notEqual(nz.packedListpack, null);
+  assert.ok(Object.is(pairs(nz)[0]![1], 0));
   // clone of a packed zset shares the bytes and stays packed; both unpack alike
   const p = decodeListpack(['m1', '-1', 'm2', 'inf']);
   const c = p.clone();

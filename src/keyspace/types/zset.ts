@@ -240,7 +240,8 @@ export interface ZCursor {
  */
 /**
  * Reads a listpack zset's pairs ({@link ZSet.fromPackedListpack}): members and scores in zset
- * order. Registered by the RDB layer, which owns the listpack format (rdb/values.ts).
+ * order, as the listpack encoding holds them (-0 as 0). Registered by the RDB layer, which owns
+ * the listpack format (rdb/values.ts).
  */
 export type ZsetListpackReader = (blob: string, n: number) => { members: string[]; scores: number[] };
 let zsetListpackReader: ZsetListpackReader | null = null;
@@ -346,13 +347,18 @@ export class ZSet extends RObject {
     this.packed = null;
     if (zsetListpackReader === null) throw new Error('ZSet: a packed listpack zset but no listpack reader is registered');
     const { members, scores } = zsetListpackReader(blob, this.size);
+    this.resetTree();
+    this.fill(members, scores);
+  }
+
+  /** An empty tree (the fields themselves: no unpacking, no change capture). */
+  private resetTree(): void {
     const l = new ZLeaf([], []);
     this._root = l;
     this._head = l;
     this._tail = l;
     this._height = 0;
     this.size = 0;
-    this.fill(members, scores);
   }
 
   /** A copy with the same encoding and contents (zsetDup, for COPY). */
@@ -607,12 +613,7 @@ export class ZSet extends RObject {
   clearAll(): void {
     if (this.ldb !== 0) changeCapture.recorder?.whole(this);
     this.packed = null;
-    const l = new ZLeaf([], []);
-    this.root = l;
-    this.head = l;
-    this.tail = l;
-    this.height = 0;
-    this.size = 0;
+    this.resetTree();
     if (this.dict !== null) this.dict = new ScoreDict();
   }
 
@@ -824,9 +825,9 @@ export class ZSet extends RObject {
   *entries(): IterableIterator<[string, number]> {
     if (this.packed !== null && zsetListpackReader !== null) {
       // read-only: straight from the packed bytes, which stay packed (an AOF rewrite of a loaded
-      // data set must not unpack all of it); -0 reads as 0, as the unpacked listpack holds it
+      // data set must not unpack all of it)
       const { members, scores } = zsetListpackReader(this.packed, this.size);
-      for (let i = 0; i < members.length; i++) yield [members[i]!, scores[i] === 0 ? 0 : scores[i]!];
+      for (let i = 0; i < members.length; i++) yield [members[i]!, scores[i]!];
       return;
     }
     for (let l: ZLeaf | null = this.head; l !== null; l = l.next) {

@@ -525,6 +525,9 @@ setZsetListpackReader((blob, n) => {
   const buf = Buffer.from(blob, 'latin1');
   const r = readZsetListpack(buf, 0, buf.length, n * 2);
   sortZsetInput(r.members, r.scores);
+  // a listpack holds -0 as 0 (ZSet.bulkLoad's rule for the listpack encoding)
+  const sc = r.scores;
+  for (let i = 0; i < sc.length; i++) if (sc[i] === 0) sc[i] = 0;
   return r;
 });
 

@@ -258,6 +258,19 @@ export function lpHeader(len: number): string {
     : String.fromCharCode(254, (len >>> 24) & 255, (len >>> 16) & 255, (len >>> 8) & 255, len & 255);
 }
 
+/**
+ * Calls `fn(s, start, len)` for each record of `s`, a flat string of {@link lpHeader} records
+ * (a listpack-form hash's `lp`; a hashtable set as loaded keeps its members so too).
+ */
+export function forEachRecord(s: string, fn: (s: string, start: number, len: number) => void): void {
+  for (let p = 0; p < s.length; ) {
+    const len = readLen(s, p);
+    const start = at;
+    fn(s, start, len);
+    p = start + len;
+  }
+}
+
 /** Data offset of the entry last read by {@link readLen} (module state: no allocation per read). */
 let at = 0;
 

@@ -1,5 +1,6 @@
 import { RObject, changeCapture } from './object.js';
 import { SetDict } from './dict.js';
+import { forEachRecord } from './hash.js';
 import { parseInteger } from '../../util/number.js';
 
 /** Limit Redis puts on intset length whatever set-max-intset-entries says (setTypeAdd). */
@@ -23,7 +24,8 @@ export class RedisSet extends RObject {
   private _ht: SetDict | null = null;
   /**
    * The members of a hashtable-encoded set as loaded (RDB, LevelDB), kept as one flat latin1
-   * string of records ({@link packedMembers}: a length then the bytes) until the first use of
+   * string of records ({@link packedMembers}: the flat format of a listpack-form Hash, lpHeader's
+   * length then the bytes) until the first use of
    * {@link ht}: a loaded set costs one string instead of a string per member and a table of
    * JS Sets (most of a big data set is never touched after a restart). Null once unpacked.
    */
@@ -52,7 +54,7 @@ export class RedisSet extends RObject {
   }
 
   /**
-   * A hashtable-encoded set of the `n` members in `flat` (records as {@link forEachPacked}
+   * A hashtable-encoded set of the `n` members in `flat` (records as forEachRecord of hash.ts
    * reads them; distinct, checked by the caller), left packed until first used.
    */
   static fromPacked(flat: string, n: number): RedisSet {
@@ -73,7 +75,7 @@ export class RedisSet extends RObject {
     this.packed = null;
     const ht = new SetDict();
     ht.reserve(this.packedCount);
-    forEachPacked(flat, (s, start, len) => void ht.add(s.slice(start, start + len)));
+    forEachRecord(flat, (s, start, len) => void ht.add(s.slice(start, start + len)));
     this._ht = ht;
   }
 
@@ -209,7 +211,7 @@ export class RedisSet extends RObject {
     if (flat !== null) {
       // read-only: from the packed records, which stay packed (an AOF rewrite of a loaded set)
       const out: string[] = [];
-      forEachPacked(flat, (f, start, len) => void out.push(f.slice(start, start + len)));
+      forEachRecord(flat, (f, start, len) => void out.push(f.slice(start, start + len)));
       yield* out;
       return;
     }
@@ -237,24 +239,6 @@ export class RedisSet extends RObject {
     if (this.is !== null) s.is = this.is; // strings are immutable: sharing is a copy
     else for (const seg of this.ht!.segs) for (const m of seg) s.ht!.add(m);
     return s;
-  }
-}
-
-/**
- * Calls `fn(flat, start, len)` for each member record of a packed set's string: a length char
- * (0-254), or 255 then the length in 4 chars big-endian, then the member's chars.
- */
-export function forEachPacked(flat: string, fn: (flat: string, start: number, len: number) => void): void {
-  let p = 0;
-  const n = flat.length;
-  while (p < n) {
-    let len = flat.charCodeAt(p++);
-    if (len === 255) {
-      len = ((flat.charCodeAt(p) << 24) | (flat.charCodeAt(p + 1) << 16) | (flat.charCodeAt(p + 2) << 8) | flat.charCodeAt(p + 3)) >>> 0;
-      p += 4;
-    }
-    fn(flat, p, len);
-    p += len;
   }
 }
 

@@ -18,11 +18,9 @@ import { lpDecode, lpElementSize, lpValidate, lpRead, lpEntry, LP_HDR_SIZE } fro
 import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
-import { RedisSet } from '../../keyspace/types/set.js';
 import { listLoader, type ListLoader } from '../../keyspace/types/list.js';
-import { parseInteger } from '../../util/number.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, hasDuplicateBytes, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -95,66 +93,10 @@ const STREAM_ITEM_FLAG_DELETED = 1;
 const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
 
 /**
- * Most members of an RDB_TYPE_SET loaded packed ({@link loadSetPacked}): unpacking at first use
- * then costs what an eager load of it would, in one short pause.
+ * Most members of an RDB_TYPE_SET loaded packed (setFromRecords): unpacking at first use then
+ * costs what an eager load of it would, in one short pause.
  */
 const PACKED_SET_MAX = 1024;
-
-/** Largest {@link setScratch} kept from one set to the next, bytes. */
-const SET_SCRATCH_KEEP = 1024 * 1024;
-
-/** Flat records of the set being loaded, and where each member is in them. */
-let setScratch = Buffer.allocUnsafe(16 * 1024);
-let setStarts = new Int32Array(1024);
-let setLens = new Int32Array(1024);
-
-/**
- * The `n` members of an RDB_TYPE_SET: copied as bytes into one flat string of records
- * (RedisSet.fromPacked, no string per member) when the set is a hashtable as buildSet would
- * make it (more members than set-max-intset-entries, or a first member that is not an integer),
- * else built by buildSet (an intset, converted as members come). Null on a duplicate member.
- */
-function loadSetPacked(r: RdbReader, n: number, limits: TypeLimits): RedisSet | null {
-  if (setStarts.length < n) {
-    setStarts = new Int32Array(n);
-    setLens = new Int32Array(n);
-  }
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const b = r.readBlobTransient();
-    const len = b.end - b.start;
-    if (pos + len + 5 > setScratch.length) {
-      let size = setScratch.length * 2;
-      while (size < pos + len + 5) size *= 2;
-      const nb = Buffer.allocUnsafe(size);
-      setScratch.copy(nb, 0, 0, pos);
-      setScratch = nb;
-    }
-    const out = setScratch;
-    if (len < 255) out[pos++] = len;
-    else {
-      out[pos] = 255;
-      out.writeUInt32BE(len, pos + 1);
-      pos += 5;
-    }
-    if (len <= 32) for (let j = 0; j < len; j++) out[pos + j] = b.buf[b.start + j]!;
-    else b.buf.copy(out, pos, b.start, b.end);
-    setStarts[i] = pos;
-    setLens[i] = len;
-    pos += len;
-  }
-  const out = setScratch;
-  // a set of huge members made the scratch huge: not kept for the next set
-  if (out.length > SET_SCRATCH_KEEP) setScratch = Buffer.allocUnsafe(16 * 1024);
-  const max = limits.setIntsetEntries >= 1 << 30 ? 1 << 30 : limits.setIntsetEntries;
-  if (n <= max && parseInteger(out.latin1Slice(setStarts[0]!, setStarts[0]! + setLens[0]!)) !== null) {
-    const members = new Array<string>(n);
-    for (let i = 0; i < n; i++) members[i] = out.latin1Slice(setStarts[i]!, setStarts[i]! + setLens[i]!);
-    return buildSet(members, limits);
-  }
-  if (hasDuplicateBytes(out, setStarts, setLens, n)) return null;
-  return RedisSet.fromPacked(out.latin1Slice(0, pos), n);
-}
 
 /** The printable name of a module type from its 64-bit id (moduleTypeNameByID). */
 export function moduleTypeNameById(id: bigint): string {
@@ -476,7 +418,12 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       const len = r.readLen();
       if (len === 0) return null;
       if (len <= PACKED_SET_MAX) {
-        const s = loadSetPacked(r, len, limits);
+        setRecordsBegin(len);
+        for (let i = 0; i < len; i++) {
+          const b = r.readBlobTransient();
+          setRecordAdd(i, b.buf, b.start, b.end - b.start);
+        }
+        const s = setFromRecords(len, limits);
         if (s === null) throw fail('Duplicate set members detected');
         return s;
       }

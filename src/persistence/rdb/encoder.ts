@@ -11,8 +11,8 @@
 import type { Value } from '../../keyspace/types/object.js';
 import { Stream, streamIdFromKey, type StreamID } from '../../keyspace/types/stream.js';
 import { ZSet, type ZLeaf } from '../../keyspace/types/zset.js';
-import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
-import { RedisSet, forEachPacked } from '../../keyspace/types/set.js';
+import { Hash, LP_LONG_HEADER, forEachRecord } from '../../keyspace/types/hash.js';
+import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
 import { formatG } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
@@ -516,7 +516,7 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       const packed = set.packedMembers;
       if (packed !== null) {
         const b = latin1Scratch(packed);
-        forEachPacked(packed, (_s, start, len) => w.blob(b, start, start + len));
+        forEachRecord(packed, (_s, start, len) => w.blob(b, start, start + len));
         return;
       }
       set.forEach(writeString, w);

@@ -226,6 +226,27 @@ function emptyDupTable(n: number): number {
   return size - 1;
 }
 
+/**
+ * Writes the record header of a `len`-byte entry at `o` of `out` (lpHeader's format, the flat
+ * string of a listpack-form Hash); returns where its bytes go.
+ */
+function writeRecordHeader(out: Buffer, o: number, len: number): number {
+  if (len < LP_LONG_HEADER) {
+    out[o] = len;
+    return o + 1;
+  }
+  out[o] = LP_LONG_HEADER;
+  out.writeUInt32BE(len, o + 1);
+  return o + 5;
+}
+
+/** After a value with huge elements grew {@link flatBuf}: not kept that big for the next ones. */
+function shrinkFlat(): void {
+  if (flatBuf.length <= FLAT_BUF_MAX) return;
+  flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
+  flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLength);
+}
+
 function growFlat(need: number): void {
   let size = flatBuf.length;
   while (size < need) size *= 2;
@@ -294,13 +315,7 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
     }
     if (o + len + 5 > flatBuf.length) growFlat(o + len + 5);
     const out = flatBuf;
-    if (len < LP_LONG_HEADER) {
-      out[o++] = len;
-    } else {
-      out[o] = LP_LONG_HEADER;
-      out.writeUInt32BE(len, o + 1);
-      o += 5;
-    }
+    o = writeRecordHeader(out, o, len);
     if ((i & 1) === 0) {
       fieldStart[i >> 1] = o;
       fieldLen[i >> 1] = len;
@@ -318,12 +333,56 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
   }
   const dup = hasDuplicateRange(flatBuf, flatView, fieldStart, fieldLen, n);
   const h = dup ? null : Hash.fromFlat(flatBuf.latin1Slice(0, o), n);
-  // a hash with huge values grew the buffer: do not keep that much for the next ones
-  if (flatBuf.length > FLAT_BUF_MAX) {
-    flatBuf = Buffer.allocUnsafe(FLAT_BUF_INITIAL);
-    flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLength);
-  }
+  shrinkFlat();
   return h;
+}
+
+/** End of the records of the set being loaded in {@link flatBuf} ({@link setRecordsBegin}). */
+let recordsEnd = 0;
+
+/**
+ * Starts the members of an RDB_TYPE_SET of `n` members as flat records in {@link flatBuf}
+ * ({@link setRecordAdd} each, then {@link setFromRecords}): no string per member.
+ */
+export function setRecordsBegin(n: number): void {
+  if (fieldStart.length < n) {
+    fieldStart = new Int32Array(n * 2);
+    fieldLen = new Int32Array(n * 2);
+  }
+  recordsEnd = 0;
+}
+
+/** Appends member `i`, bytes [start, start+len) of `src`. */
+export function setRecordAdd(i: number, src: Buffer, start: number, len: number): void {
+  if (recordsEnd + len + 5 > flatBuf.length) growFlat(recordsEnd + len + 5);
+  const out = flatBuf;
+  const o = writeRecordHeader(out, recordsEnd, len);
+  if (len <= 32) for (let j = 0; j < len; j++) out[o + j] = src[start + j]!;
+  else src.copy(out, o, start, start + len);
+  fieldStart[i] = o;
+  fieldLen[i] = len;
+  recordsEnd = o + len;
+}
+
+/**
+ * The set of the `n` members added since {@link setRecordsBegin}, as rdbLoadObject builds
+ * RDB_TYPE_SET: left packed (RedisSet.fromPacked, the records as they are) when buildSet would
+ * make a hashtable (more members than set-max-intset-entries, or a first member that is not an
+ * integer), else built by {@link buildSet}. Null on a duplicate member.
+ */
+export function setFromRecords(n: number, limits: TypeLimits): RedisSet | null {
+  const out = flatBuf;
+  const max = limits.setIntsetEntries >= 1 << 30 ? 1 << 30 : limits.setIntsetEntries;
+  let s: RedisSet | null;
+  if (n <= max && parseInteger(out.latin1Slice(fieldStart[0]!, fieldStart[0]! + fieldLen[0]!)) !== null) {
+    const members = new Array<string>(n);
+    for (let i = 0; i < n; i++) members[i] = out.latin1Slice(fieldStart[i]!, fieldStart[i]! + fieldLen[i]!);
+    s = buildSet(members, limits);
+  } else {
+    s = hasDuplicateRange(out, flatView, fieldStart, fieldLen, n) ? null : RedisSet.fromPacked(out.latin1Slice(0, recordsEnd), n);
+  }
+  shrinkFlat();
+  return s;
 }
 
 /**

@@ -562,19 +562,12 @@ export function packedZsetFromListpack(buf: Buffer, start: number, size: number,
   const e = lpEntry;
   let p = start + LP_HDR_SIZE;
   for (let i = 0; i < n; i++) {
-    const b = buf[p]!;
-    if ((b & 0xc0) === 0x80) {
-      fieldStart[i] = p + 1;
-      fieldLen[i] = b & 0x3f;
-      p += (b & 0x3f) + 2;
-    } else {
-      p = lpRead(buf, p);
-      if (!e.isStr) return null;
-      fieldStart[i] = e.start;
-      fieldLen[i] = e.len;
-    }
+    p = lpRead(buf, p);
+    if (!e.isStr) return null;
+    fieldStart[i] = e.start;
+    fieldLen[i] = e.len;
     // the score: any entry (listpackScore reads every string, as zzlGetScore does)
-    p = (buf[p]! & 0x80) === 0 ? p + 2 : lpRead(buf, p);
+    p = lpRead(buf, p);
   }
   if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
   return ZSet.fromPackedListpack(buf.latin1Slice(start, start + size), n);

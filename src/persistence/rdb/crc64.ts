@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 /**
  * CRC-64/Jones as Redis computes it (src/crc64.c, crcspeed): reflected polynomial
  * 0xad93d23594c935a9, initial value 0, no final xor. crc64("123456789") = 0xe9c6d914c4b8d9ca.
@@ -144,4 +145,27 @@ export class Crc64 {
 /** CRC-64/Jones of bytes [start, end) of `buf`, as an unsigned bigint (crc64(0, p, len)). */
 export function crc64(buf: Uint8Array, start = 0, end = buf.length): bigint {
   return new Crc64().update(buf, start, end).value();
+}
+
+/** Bytes {@link crc64OfFile} reads at once. */
+const FILE_READ = 4 * 1024 * 1024;
+
+/**
+ * The CRC-64 of bytes [start, end) of the open file `fd`, as 8 little-endian bytes; positional
+ * reads (pread), so other readers of the same descriptor are not disturbed (the RDB load's
+ * checksum on a worker thread, and its main-thread fallback).
+ * @throws Error when the file ends before `end`, or the read error
+ */
+export function crc64OfFile(fd: number, start: number, end: number): Uint8Array {
+  const crc = new Crc64();
+  const buf = Buffer.allocUnsafe(Math.min(FILE_READ, Math.max(1, end - start)));
+  for (let pos = start; pos < end; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
+    if (n === 0) throw new Error(`the file ended at byte ${pos} while its checksum was computed (expected ${end} bytes)`);
+    crc.update(buf, 0, n);
+    pos += n;
+  }
+  const out = new Uint8Array(8);
+  crc.writeLE(out, 0);
+  return out;
 }

@@ -8,7 +8,7 @@
  * in slices of a few tens of milliseconds, yielding to the event loop in between, so clients
  * connected meanwhile get -LOADING instead of a frozen server.
  */
-import { openSync, closeSync, fsyncSync, renameSync, unlinkSync, fstatSync, readSync, constants as fsc } from 'node:fs';
+import { openSync, closeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
 import { resolve, dirname, basename, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server, ShutdownOptions } from '../../server/server.js';
@@ -17,7 +17,7 @@ import type { Database } from '../../keyspace/database.js';
 import { RdbReader, RdbError } from './reader.js';
 import { RdbParser, checksumMismatch } from './decoder.js';
 import { saveThroughWorkerSync, crcOnWorker, type WorkerCrc } from './save-worker-client.js';
-import { Crc64 } from './crc64.js';
+import { crc64OfFile } from './crc64.js';
 import { RdbFileEncoder, rdbSnapshotFormat, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions, type KeyAccess, type RdbSnapshotFormat } from './encoder.js';
 import type { Value } from '../../keyspace/types/object.js';
 import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } from '../../keyspace/lru.js';
@@ -303,7 +303,7 @@ class LoadJob {
         this.server.log.warning(`The checksum of ${this.path} could not be computed on a worker thread (${(e as Error).message}): computing it on the main thread.`);
       }
     }
-    if (computed === null) computed = crcOfFile(this.source as number, this.start, at);
+    if (computed === null) computed = crc64OfFile(this.source as number, this.start, at);
     if (!Buffer.from(computed.buffer, computed.byteOffset, 8).equals(p.storedChecksum!)) {
       throw checksumMismatch(at, computed, p.storedChecksum!).withFile(this.path);
     }
@@ -368,21 +368,6 @@ class LoadJob {
  * thread costs ~30 ms of the other core, the CRC ~2 ms per MB of this one.
  */
 const CRC_WORKER_MIN_BYTES = 8 * 1024 * 1024;
-
-/** CRC-64 (little-endian bytes) of bytes [start, end) of the open file `fd`, read here. */
-function crcOfFile(fd: number, start: number, end: number): Uint8Array {
-  const crc = new Crc64();
-  const buf = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, Math.max(1, end - start)));
-  for (let pos = start; pos < end; ) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
-    if (n === 0) throw new RdbError(pos, 'Unexpected EOF reading RDB file');
-    crc.update(buf, 0, n);
-    pos += n;
-  }
-  const out = new Uint8Array(8);
-  crc.writeLE(out, 0);
-  return out;
-}
 
 /** The start-up log lines of the aux fields Redis understands (rdbLoadRio). */
 function logAux(server: Server, k: string, v: string): void {

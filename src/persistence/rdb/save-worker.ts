@@ -13,8 +13,8 @@
  * while an RDB load parses it (as Redis checks it at the end of rdbLoad), posts it and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSync, fdatasyncSync, closeSync, readSync } from 'node:fs';
-import { Crc64 } from './crc64.js';
+import { openSync, fdatasyncSync, closeSync } from 'node:fs';
+import { crc64OfFile } from './crc64.js';
 import { chunkWriter } from '../fsutil.js';
 import { RdbLzfStage } from './lzf-stage.js';
 import { DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from './encoder.js';
@@ -62,24 +62,10 @@ export type SaveWorkerOut =
   | { closed: true }
   | { error: string; code?: string };
 
-/** Bytes a checksum worker reads at once. */
-const CRC_READ = 4 * 1024 * 1024;
-
-/** The checksum worker's job (see {@link CrcWorkerData}): positional reads, so the main thread's own reads of the same descriptor are not disturbed. */
+/** The checksum worker's job (see {@link CrcWorkerData}). */
 function crcJob(port: NonNullable<typeof parentPort>, job: CrcWorkerData): void {
   try {
-    const crc = new Crc64();
-    const buf = Buffer.allocUnsafe(Math.min(CRC_READ, Math.max(1, job.end - job.start)));
-    let pos = job.start;
-    while (pos < job.end) {
-      const n = readSync(job.crcFd, buf, 0, Math.min(buf.length, job.end - pos), pos);
-      if (n === 0) throw new Error(`the file ended at byte ${pos} while its checksum was computed (expected ${job.end} bytes)`);
-      crc.update(buf, 0, n);
-      pos += n;
-    }
-    const out = new Uint8Array(8);
-    crc.writeLE(out, 0);
-    port.postMessage({ crc: out } satisfies CrcWorkerOut);
+    port.postMessage({ crc: crc64OfFile(job.crcFd, job.start, job.end) } satisfies CrcWorkerOut);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     port.postMessage({ error: err.message, code: err.code } satisfies CrcWorkerOut);

@@ -35,10 +35,11 @@ function saveWorkerUrl(): URL | null {
 const SAVE_WORKER_YOUNG_MB = 2;
 
 /**
- * Starts a save worker, or returns null when none can run here (no worker module, or the thread
- * could not be created: the caller then keeps the work on its own thread).
+ * Starts a save worker (or, with CrcWorkerData, a checksum worker: the same module), or returns
+ * null when none can run here (no worker module, or the thread could not be created: the caller
+ * then keeps the work on its own thread).
  */
-export function startSaveWorker(data: SaveWorkerData): Worker | null {
+export function startSaveWorker(data: SaveWorkerData | CrcWorkerData): Worker | null {
   const url = saveWorkerUrl();
   if (url === null) return null;
   try {
@@ -64,15 +65,8 @@ export interface WorkerCrc {
  * @returns null when no worker can run here (the caller computes the CRC itself)
  */
 export function crcOnWorker(fd: number, start: number, end: number): WorkerCrc | null {
-  const url = saveWorkerUrl();
-  if (url === null) return null;
-  let worker: Worker;
-  try {
-    const data: CrcWorkerData = { crcFd: fd, start, end };
-    worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
-  } catch {
-    return null;
-  }
+  const worker = startSaveWorker({ crcFd: fd, start, end });
+  if (worker === null) return null;
   const result = new Promise<Uint8Array>((resolve, reject) => {
     worker.once('message', (m: CrcWorkerOut) => {
       if ('crc' in m) resolve(m.crc);

@@ -30,6 +30,9 @@ test('appendfsync always: replies wait for the fdatasync covering their data; sy
   let maxInflight = 0;
   let syncs = 0;
   const real = AofWriter.fdatasync;
+  const realInline = AofWriter.syncInline;
+  // the thread pool path, whatever the CPU count of this machine (the inline one is tested below)
+  AofWriter.syncInline = false;
   AofWriter.fdatasync = (fd, cb) => {
     const size = fstatSync(fd).size;
     inflight++;
@@ -96,11 +99,70 @@ test('appendfsync always: replies wait for the fdatasync covering their data; sy
     await Promise.all([...writers, reader]);
   } finally {
     AofWriter.fdatasync = real;
+    AofWriter.syncInline = realInline;
     await s.close();
   }
   assert.ok(checked > 300, `only ${checked} replies checked`);
   assert.ok(maxInflight >= 2, `fdatasyncs never overlapped (max in flight ${maxInflight})`);
   assert.ok(syncs < checked, `${syncs} syncs for ${checked} writes: no group commit`);
+});
+
+test('appendfsync always, inline sync (machines with fewer than 3 CPUs): the turn syncs before its replies, one sync per turn', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-aof-gc-'));
+  dirs.push(dir);
+  let durableUpTo = 0;
+  let syncs = 0;
+  const realSync = AofWriter.fdatasyncSync;
+  const realAsync = AofWriter.fdatasync;
+  const realInline = AofWriter.syncInline;
+  AofWriter.syncInline = true;
+  AofWriter.fdatasyncSync = (fd) => {
+    const size = fstatSync(fd).size;
+    realSync(fd);
+    syncs++;
+    durableUpTo = Math.max(durableUpTo, size);
+  };
+  // the thread pool path must not be taken for these writes
+  let asyncSyncs = 0;
+  AofWriter.fdatasync = (fd, cb) => {
+    asyncSyncs++;
+    realAsync(fd, cb);
+  };
+  const s = await startAmber({ dir, appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' });
+  const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  let checked = 0;
+  const assertDurable = (text: string): void => {
+    const at = readFileSync(incr).indexOf(text, 0, 'latin1');
+    assert.ok(at >= 0, `${text} is not in the AOF`);
+    assert.ok(at + text.length <= durableUpTo, `reply received while ${text} is beyond the synced ${durableUpTo}`);
+    checked++;
+  };
+  try {
+    const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(s.port)));
+    for (let n = 0; n < 60; n++) {
+      // four clients' commands arrive together: they share one turn and one sync
+      await Promise.all(
+        clients.map(async (c, i) => {
+          const v = `inline-${i}-${n}`;
+          assert.equal(await c.call('SET', `key:${i}`, v), '+OK\r\n');
+          assertDurable(v);
+        }),
+      );
+    }
+    // a pipeline's replies too
+    const vals = [0, 1, 2, 3, 4].map((k) => `piped-${k}`);
+    assert.deepEqual(await clients[0]!.pipeline(vals.map((v, k) => ['SET', `p:${k}`, v])), vals.map(() => '+OK\r\n'));
+    for (const v of vals) assertDurable(v);
+    for (const c of clients) c.close();
+  } finally {
+    AofWriter.fdatasyncSync = realSync;
+    AofWriter.fdatasync = realAsync;
+    AofWriter.syncInline = realInline;
+    await s.close();
+  }
+  assert.equal(checked, 245);
+  assert.ok(syncs < checked, `${syncs} syncs for ${checked} writes: no group commit`);
+  assert.equal(asyncSyncs, 0, 'a write was synced on the thread pool');
 });
 
 test('appendfsync everysec: writes wait behind a running fsync for up to 2 s, then go out (aof_delayed_fsync)', { timeout: 30000 }, async () => {

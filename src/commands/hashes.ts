@@ -79,8 +79,7 @@ function hset(c: Client): void {
   const me = maxEntries(c);
   const mv = maxValue(c);
   o.tryConversion(argv, 2, argv.length - 1, mv);
-  let added = 0;
-  for (let i = 2; i < argv.length; i += 2) if (o.set(argv[i]!, argv[i + 1]!, me, mv)) added++;
+  const added = o.setMany(argv, 2, me, mv);
   // HMSET (deprecated) and HSET differ only in the reply
   const name = argv[0]!;
   if (name.charCodeAt(1) === 115 || name.charCodeAt(1) === 83) c.addInt(added);

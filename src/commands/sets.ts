@@ -45,7 +45,10 @@ function sadd(c: Client): void {
   let set = asSet(c, c.db.lookupWrite(key));
   if (set === null) return;
   const created = set === undefined;
-  if (set === undefined) set = RedisSet.create(argv[2]!);
+  if (set === undefined) {
+    set = RedisSet.create(argv[2]!);
+    set.reserve(argv.length - 2);
+  }
   const max = maxIntset(c);
   let added = 0;
   for (let j = 2; j < argv.length; j++) if (set.add(argv[j]!, max)) added++;

@@ -267,3 +267,53 @@ test('RedisSet intset: any int64 keeps numeric order and round-trips exactly', (
     { numRuns: 200 },
   );
 });
+
+test('Hash.setMany: the same hash, pairs and count as set() pair by pair (duplicates, existing fields, conversions, long headers)', () => {
+  const field = fc.constantFrom('a', 'b', 'c', 'field-0', 'field-1', 'x'.repeat(300), '', '7');
+  const value = fc.oneof(fc.constantFrom('', '1', 'v', 'y'.repeat(300)), fc.string({ maxLength: 20 }));
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(field, value), { maxLength: 6 }),
+      fc.array(fc.tuple(field, value), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 0, max: 10 }),
+      fc.constantFrom(16, 64, 1000),
+      (before, pairs, maxEntries, maxValue) => {
+        const a = new Hash();
+        const b = new Hash();
+        for (const [f, v] of before) {
+          a.set(f, v, 1000, 1000);
+          b.set(f, v, 1000, 1000);
+        }
+        const argv = ['HSET', 'k', ...pairs.flat()];
+        let added = 0;
+        for (let i = 2; i < argv.length; i += 2) if (a.set(argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+        assert.equal(b.setMany(argv, 2, maxEntries, maxValue), added);
+        assert.equal(b.encoding(), a.encoding());
+        assert.equal(b.size, a.size);
+        // listpack order is insertion order in both; a hashtable's is its own
+        if (a.encoding() === 'listpack') assert.deepEqual([...b.pairs()], [...a.pairs()]);
+        else assert.deepEqual(new Map(b.pairs()), new Map(a.pairs()));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('RedisSet.reserve: a presized new set holds and scans the same members', () => {
+  const s = RedisSet.create('member-0');
+  s.reserve(300);
+  const model = new Set<string>();
+  for (let i = 0; i < 300; i++) {
+    assert.equal(s.add(`member-${i % 250}`, 512), !model.has(`member-${i % 250}`));
+    model.add(`member-${i % 250}`);
+  }
+  assert.equal(s.size, 250);
+  const seen = new Set<string>();
+  let cursor = 0;
+  do cursor = s.ht!.scan(cursor, (o: Set<string>, m) => void o.add(m), seen);
+  while (cursor !== 0);
+  assert.deepEqual(seen, model);
+  const is = RedisSet.create('1');
+  is.reserve(100);
+  assert.equal(is.encoding(), 'intset', 'no effect in intset form');
+});

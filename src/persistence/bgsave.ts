@@ -11,7 +11,7 @@ import { RdbLzfStage } from './rdb/lzf-stage.js';
 import type { SaveWorkerData, SaveWorkerIn, SaveWorkerOut } from './rdb/save-worker.js';
 import { startSaveWorker } from './rdb/save-worker-client.js';
 import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
-import { fsyncDir } from './fsutil.js';
+import { fsyncDir, AUTOSYNC_BYTES } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
 
 /** Bytes queued for the disk above which the snapshot pauses (the clients do not). */
@@ -27,8 +27,6 @@ const WORKER_HIGH_WATER = 1024 * 1024;
 const WORKER_LOW_WATER = 512 * 1024;
 /** Most bytes handed to one writev. */
 const WRITE_BATCH = 1024 * 1024;
-/** rdb-save-incremental-fsync: fdatasync every this many bytes (REDIS_AUTOSYNC_BYTES). */
-const AUTOSYNC_BYTES = 4 * 1024 * 1024;
 
 /** CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;

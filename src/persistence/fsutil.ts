@@ -22,6 +22,9 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** REDIS_AUTOSYNC_BYTES: bytes between two syncs of rdb-save-incremental-fsync and aof-rewrite-incremental-fsync. */
+export const AUTOSYNC_BYTES = 4 * 1024 * 1024;
+
 /**
  * A sink writing whole chunks to `fd` (short writes retried) that calls `sync(fd)` every
  * `autosyncBytes` bytes (rdb-save-incremental-fsync: REDIS_AUTOSYNC_BYTES), 0 for never, so the

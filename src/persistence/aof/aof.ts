@@ -6,7 +6,7 @@ import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
 import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
-import { fsyncDir } from '../fsutil.js';
+import { fsyncDir, AUTOSYNC_BYTES } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
 
 /**
@@ -55,8 +55,6 @@ type AofState = 'off' | 'on' | 'wait-rewrite';
 /** Consecutive failed rewrites after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
 const REWRITE_LIMIT_THRESHOLD = 3;
 
-/** aof-rewrite-incremental-fsync: bytes of a RESP base between two fdatasyncs (REDIS_AUTOSYNC_BYTES) */
-const REWRITE_INCREMENTAL_SYNC_BYTES = 4 * 1024 * 1024;
 
 /**
  * The AOF layer: Redis 7.0's multi-part AOF (src/aof.c) on Amber's effect stream and fork-less
@@ -519,7 +517,7 @@ export class Aof {
         // BGSAVE's scheduler: a share of the time while clients are active, slices after the
         // turn's replies; aof-rewrite-incremental-fsync pauses it every 4 MB for an fdatasync
         const server = this.server;
-        await runSliced(snap, { paused: () => incremental && sinceSync >= REWRITE_INCREMENTAL_SYNC_BYTES }, {
+        await runSliced(snap, { paused: () => incremental && sinceSync >= AUTOSYNC_BYTES }, {
           drained: async () => {
             flushChunks();
             await fdatasyncAsync(fd);

@@ -25,7 +25,7 @@ import { registerRdbForAof } from '../aof/aof.js';
 import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
-import { fsyncDir, chunkWriter } from '../fsutil.js';
+import { fsyncDir, chunkWriter, AUTOSYNC_BYTES } from '../fsutil.js';
 import { BGSAVE_MISCONF } from '../misconf.js';
 
 /** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
@@ -433,9 +433,9 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
   const tmp = resolve(dir, `temp-${process.pid}.rdb`);
   let fd = -1;
   try {
-    // rdb-save-incremental-fsync: fsync every 4 MB (REDIS_AUTOSYNC_BYTES) so the final fsync
-    // does not have the whole file to flush at once
-    const autosync = server.config.get<boolean>('rdb-save-incremental-fsync') ? 4 * 1024 * 1024 : 0;
+    // rdb-save-incremental-fsync: fsync every AUTOSYNC_BYTES so the final fsync does not have
+    // the whole file to flush at once
+    const autosync = server.config.get<boolean>('rdb-save-incremental-fsync') ? AUTOSYNC_BYTES : 0;
     const saveOpts = saveOptions(server);
     const fill = (enc: RdbFileEncoder): void => {
       enc.begin({ aofBase: opts.aofBase });

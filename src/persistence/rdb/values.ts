@@ -214,6 +214,13 @@ let flatView = new DataView(flatBuf.buffer, flatBuf.byteOffset, flatBuf.byteLeng
 let fieldStart = new Int32Array(1024);
 let fieldLen = new Int32Array(1024);
 let dupTable = new Int32Array(2048);
+/** Makes {@link fieldStart} and {@link fieldLen} hold at least `n` ranges (contents not kept). */
+function reserveRanges(n: number): void {
+  if (fieldStart.length >= n) return;
+  fieldStart = new Int32Array(n * 2);
+  fieldLen = new Int32Array(n * 2);
+}
+
 /**
  * Empties the shared open-addressing table of the duplicate checks ({@link dupTable}) for `n`
  * entries: a power of two of at least 2n slots set to -1. Returns its slot mask.
@@ -271,10 +278,7 @@ function writeDecimal(v: number | bigint, p: number): number {
  */
 export function hashFromListpack(buf: Buffer, start: number, count: number): Hash | null {
   const n = count >> 1;
-  if (fieldStart.length < n) {
-    fieldStart = new Int32Array(n * 2);
-    fieldLen = new Int32Array(n * 2);
-  }
+  reserveRanges(n);
   let p = start + LP_HDR_SIZE;
   let o = 0;
   const e = lpEntry;
@@ -345,10 +349,7 @@ let recordsEnd = 0;
  * ({@link setRecordAdd} each, then {@link setFromRecords}): no string per member.
  */
 export function setRecordsBegin(n: number): void {
-  if (fieldStart.length < n) {
-    fieldStart = new Int32Array(n * 2);
-    fieldLen = new Int32Array(n * 2);
-  }
+  reserveRanges(n);
   recordsEnd = 0;
 }
 
@@ -555,10 +556,7 @@ function readZsetListpack(buf: Buffer, start: number, size: number, count: numbe
 export function packedZsetFromListpack(buf: Buffer, start: number, size: number, count: number, limits: TypeLimits): ZSet | null {
   const n = count >> 1;
   if (n > limits.zsetEntries || n === 0) return null;
-  if (fieldStart.length < n) {
-    fieldStart = new Int32Array(n * 2);
-    fieldLen = new Int32Array(n * 2);
-  }
+  reserveRanges(n);
   const e = lpEntry;
   let p = start + LP_HDR_SIZE;
   for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 //   dist/amber-server.mjs      dist/src/main.js                      (bin amber-server, npm start)
 //   dist/save-worker.mjs       dist/src/persistence/rdb/save-worker.js (found by save-worker-client
 //                              as `save-worker` + the bundle's own extension, beside the bundle)
+//   dist/load-worker.mjs       dist/src/persistence/leveldb/load-worker.js (the same, for engine.ts)
 //   dist/amber-check-rdb.mjs   dist/src/bin/amber-check-rdb.js
 //   dist/amber-check-aof.mjs   dist/src/bin/amber-check-aof.js
 //   dist/redis-commands.json   read by spec.ts beside its module (here: beside the bundles)
@@ -25,6 +26,7 @@ const dist = join(root, 'dist');
 const ENTRIES = {
   'amber-server': 'main.js',
   'save-worker': 'persistence/rdb/save-worker.js',
+  'load-worker': 'persistence/leveldb/load-worker.js',
   'amber-check-rdb': 'bin/amber-check-rdb.js',
   'amber-check-aof': 'bin/amber-check-aof.js',
 };

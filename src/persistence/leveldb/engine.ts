@@ -28,7 +28,10 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { ClassicLevel } from 'classic-level';
+import { workerModuleUrl } from '../worker-module.js';
+import { RECORD_HEADER, type LoadWorkerData, type LoadWorkerIn, type LoadWorkerOut } from './load-worker.js';
 
 /**
  * classic-level, loaded on first use: its native addon costs ~30 ms of every start-up, and most
@@ -84,6 +87,15 @@ const COUNT_SLACK = 1024;
 
 /** Records reclaimed per cron tick (bounded background work). */
 const RECLAIM_BUDGET = 2000;
+/**
+ * Keys (by the stores's count hints) from which a load reads the metadata on a worker
+ * (load-worker.ts): starting one costs ~60-80 ms (a thread, the module, classic-level's addon),
+ * and it saves ~0.3 us per key of this thread's time on a 2-core machine.
+ */
+const LOAD_WORKER_MIN_KEYS = 200_000;
+/** Bytes of a load worker's chunk of records, and chunks it may have unconsumed (load-worker.ts). */
+const LOAD_CHUNK_BYTES = 1 << 20;
+const LOAD_CHUNKS_IN_FLIGHT = 8;
 /** Records read per iterator step while loading and copying. */
 const READ_BATCH = 2000;
 
@@ -106,6 +118,8 @@ export interface LoadStats {
   bytes: number;
   ms: number;
   orphans: number;
+  /** the metadata was read on a load worker (load-worker.ts) */
+  worker: boolean;
 }
 
 /** Start-up progress for INFO loading_* fields. */
@@ -854,7 +868,7 @@ export class LevelDbEngine {
     const ks = this.ks;
     const log = this.server.log;
     const t0 = performance.now();
-    const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0 };
+    const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0, worker: false };
     this.limits = limitsFromConfig(this.server.config);
     // startTime: set when the start-up began (opening the store counts as loading)
     if (this.progress.startTime === 0) this.progress.startTime = Math.floor(Date.now() / 1000);
@@ -872,9 +886,10 @@ export class LevelDbEngine {
       this.nextNs = L.readU64(counters, 8);
     }
     let lastLog = performance.now();
-    const account = (k: string, v: string): void => {
+    /** a record of `bytes` (key and value) was read */
+    const account = (bytes: number): void => {
       stats.records++;
-      stats.bytes += k.length + v.length;
+      stats.bytes += bytes;
       this.progress.loadedBytes = stats.bytes;
       if ((stats.records & 4095) === 0 && performance.now() - lastLog > 5000) {
         lastLog = performance.now();
@@ -882,7 +897,7 @@ export class LevelDbEngine {
       }
     };
     await this.scan(L.P_DB, L.prefixEnd(L.P_DB), (k, v) => {
-      account(k, v);
+      account(k.length + v.length);
       const db = L.readVarint(k, 1);
       if (db >= ks.dbs.length) {
         throw new Error(`the LevelDB store has keys in DB ${db} but databases is ${ks.dbs.length}`);
@@ -897,62 +912,94 @@ export class LevelDbEngine {
     });
     this.keyCounts.clear();
     await this.scan(L.P_COUNT, L.prefixEnd(L.P_COUNT), (k, v) => {
-      account(k, v);
+      account(k.length + v.length);
       this.keyCounts.set(L.readVarint(k, 1), L.readVarint(v, 0));
     });
     // metadata, per live namespace, in PARALLEL_SCANS key ranges at once (the order prefix is a
     // hash, so its first byte splits a namespace evenly): while JS builds one batch, LevelDB's
     // threads read the next ones
     const pending = new Map<number, Pending>();
+    /** a metadata record other than a string without an expire time */
+    const onMeta = (dbi: number, key: string, v: string): void => {
+      const db = ks.dbs[dbi]!;
+      let m: L.Meta;
+      try {
+        m = L.decodeMeta(v);
+      } catch (e) {
+        throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: ${(e as Error).message}`);
+      }
+      const exp = m.expireAt;
+      if (m.type === L.T_STRING) {
+        db.loadKey(key, flatSlice(v, m.body), exp);
+        stats.keys++;
+      } else if (m.type === L.T_STREAM || m.inline) {
+        const o = this.decodeBlob(v.slice(m.body), key, dbi);
+        if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
+          throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: its value is not of type ${m.type}`);
+        }
+        db.loadKey(key, o, exp);
+        stats.keys++;
+      } else {
+        pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
+      }
+    };
+    /** the metadata ranges: [gte, lt), db index, length of the key's prefix */
+    const ranges: Array<{ lo: string; hi: string; dbi: number; skip: number }> = [];
     for (let dbi = 0; dbi < ks.dbs.length; dbi++) {
       const ns = this.nsOf[dbi]!;
       if (ns === 0) continue;
-      const db = ks.dbs[dbi]!;
       // size the table for the keys to come (RESIZEDB's dictExpand in an RDB load): no segment
       // splits while it fills. The hint is bounded by the store's bytes on disk (a key takes
       // more than a byte), so a corrupt one cannot reserve without limit.
       const hint = this.keyCounts.get(ns) ?? 0;
-      if (hint > 0) db.reserve(Math.min(hint, this.progress.totalBytes));
+      if (hint > 0) ks.dbs[dbi]!.reserve(Math.min(hint, this.progress.totalBytes));
       const prefix = L.metaPrefix(ns);
       const skip = prefix.length + 4; // the order prefix (layout.ts)
-      const onMeta = (k: string, v: string): void => {
-        account(k, v);
-        const key = flatSlice(k, skip);
-        // the commonest record, a string without an expire time: no Meta object
-        if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
-          db.loadKey(key, flatSlice(v, 2), -1);
-          stats.keys++;
-          return;
-        }
-        let m: L.Meta;
-        try {
-          m = L.decodeMeta(v);
-        } catch (e) {
-          throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: ${(e as Error).message}`);
-        }
-        const exp = m.expireAt;
-        if (m.type === L.T_STRING) {
-          db.loadKey(key, flatSlice(v, m.body), exp);
-          stats.keys++;
-        } else if (m.type === L.T_STREAM || m.inline) {
-          const o = this.decodeBlob(v.slice(m.body), key, dbi);
-          if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
-            throw new Error(`corrupt metadata record of key '${key}' in DB ${dbi}: its value is not of type ${m.type}`);
-          }
-          db.loadKey(key, o, exp);
-          stats.keys++;
-        } else {
-          pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
-        }
-      };
-      const scans: Array<Promise<void>> = [];
       for (let i = 0; i < PARALLEL_SCANS; i++) {
         // the order prefix's first byte is 7 bits of hash
         const lo = i === 0 ? prefix : prefix + String.fromCharCode((128 / PARALLEL_SCANS) * i);
         const hi = i === PARALLEL_SCANS - 1 ? L.prefixEnd(prefix) : prefix + String.fromCharCode((128 / PARALLEL_SCANS) * (i + 1));
-        scans.push(this.scan(lo, hi, onMeta));
+        ranges.push({ lo, hi, dbi, skip });
       }
-      await Promise.all(scans);
+    }
+    let hinted = 0;
+    for (const ns of this.nsOf) if (ns !== 0) hinted += this.keyCounts.get(ns) ?? 0;
+    const inWorker = hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf) => {
+      const { dbi, skip } = ranges[range]!;
+      const db = ks.dbs[dbi]!;
+      for (let p = 0; p < buf.length;) {
+        const kn = buf.readUInt32LE(p);
+        const vn = buf.readUInt32LE(p + 4);
+        const ka = p + RECORD_HEADER;
+        const va = ka + kn;
+        p = va + vn;
+        if (kn < skip || p > buf.length) throw new Error(`the LevelDB load worker sent a malformed chunk (record at byte ${ka - RECORD_HEADER})`);
+        account(kn + vn);
+        const key = buf.latin1Slice(ka + skip, va);
+        // the commonest record, a string without an expire time: no Meta object, no record string
+        if (vn >= 2 && buf[va + 1] === 0 && buf[va] === L.T_STRING) {
+          db.loadKey(key, buf.latin1Slice(va + 2, p), -1);
+          stats.keys++;
+        } else {
+          onMeta(dbi, key, buf.latin1Slice(va, p));
+        }
+      }
+    });
+    stats.worker = inWorker;
+    if (!inWorker) {
+      await Promise.all(ranges.map(({ lo, hi, dbi, skip }) => {
+        const db = ks.dbs[dbi]!;
+        return this.scan(lo, hi, (k, v) => {
+          account(k.length + v.length);
+          const key = flatSlice(k, skip);
+          if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
+            db.loadKey(key, flatSlice(v, 2), -1);
+            stats.keys++;
+          } else {
+            onMeta(dbi, key, v);
+          }
+        });
+      }));
     }
     // subkeys, in version order, in PARALLEL_SCANS ranges of whole versions of about equal size
     if (pending.size > 0) {
@@ -1001,7 +1048,7 @@ export class LevelDbEngine {
    * more than reading them) and used only when they do not match the index.
    */
   private async loadSubkeys(lo: string, hi: string, versions: number[], pending: Map<number, Pending>, stats: LoadStats,
-    account: (k: string, v: string) => void): Promise<void> {
+    account: (bytes: number) => void): Promise<void> {
     const ks = this.ks;
     const log = this.server.log;
     let vi = 0;
@@ -1052,7 +1099,7 @@ export class LevelDbEngine {
         for (let bi = 0; bi < batch.length; bi++) {
           const k = batch[bi]![0];
           const v = batch[bi]![1];
-          account(k, v);
+          account(k.length + v.length);
           const ver = L.readU64(k, 1);
           if (ver !== curVersion) {
             finish();
@@ -1112,6 +1159,63 @@ export class LevelDbEngine {
       }
     } finally {
       await it.close();
+    }
+  }
+
+  /**
+   * Reads the ranges [gte, lt) on a load worker (load-worker.ts) and hands each chunk of packed
+   * records to `onChunk(range, chunk)` as it arrives; the store is closed meanwhile (one handle
+   * per process) and reopened before this returns. False, with nothing read, when no worker can
+   * run here or it could not open the store (the caller then reads on this thread).
+   * @throws Error from `onChunk` (the worker is stopped first) or the worker's read error
+   */
+  private async readInWorker(ranges: Array<[string, string]>, onChunk: (range: number, chunk: Buffer) => void): Promise<boolean> {
+    const url = workerModuleUrl('load-worker', import.meta.url);
+    if (url === null) return false;
+    const store = this.store!;
+    await store.close();
+    let worker: Worker | null = null;
+    try {
+      const data: LoadWorkerData = { path: this.path, ranges, batch: READ_BATCH, chunkBytes: LOAD_CHUNK_BYTES, maxInFlight: LOAD_CHUNKS_IN_FLIGHT };
+      worker = new Worker(url, { workerData: data });
+      const w = worker;
+      return await new Promise<boolean>((resolve, reject) => {
+        let opened = false;
+        /** the first failure, reported once the worker has let go of the store */
+        let failure: Error | null = null;
+        const fail = (e: Error): void => {
+          if (failure !== null) return;
+          failure = e;
+          w.postMessage({ stop: true } satisfies LoadWorkerIn);
+        };
+        w.on('message', (m: LoadWorkerOut) => {
+          if ('chunk' in m) {
+            if (failure !== null) return;
+            try {
+              onChunk(m.range, Buffer.from(m.chunk));
+            } catch (e) {
+              fail(e as Error);
+              return;
+            }
+            w.postMessage({ ack: 1 } satisfies LoadWorkerIn);
+          } else if ('opened' in m) {
+            opened = true;
+          } else if ('done' in m) {
+            if (failure !== null) reject(failure);
+            else resolve(true);
+          } else if ('error' in m) {
+            if (failure !== null) reject(failure);
+            else if (!opened) resolve(false);
+            else reject(new Error(`reading the LevelDB store ${this.path}: ${m.error}`));
+          }
+        });
+        w.on('error', (e) => (opened || failure !== null ? reject(failure ?? e) : resolve(false)));
+        w.on('exit', (code) => reject(failure ?? new Error(`the LevelDB load worker exited (code ${code}) before it finished`)));
+      });
+    } finally {
+      // after done or error the worker holds no handle; terminate waits for the thread to end
+      if (worker !== null) await worker.terminate();
+      await store.open();
     }
   }
 

@@ -178,12 +178,13 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
       engine.state = 'loading';
       log.notice(`Loading the LevelDB store ${path}`);
       const st = await engine.load();
-      log.notice(`DB loaded from the LevelDB store: ${st.keys} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds`);
+      log.notice(`DB loaded from the LevelDB store: ${st.keys} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds${st.worker ? ' (metadata read on a worker thread)' : ''}`);
       if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
     }
   } catch (e) {
     log.warning(`Fatal error loading the LevelDB store ${path}: ${(e as Error).message}`);
-    ks.loading = false;
+    // clients keep getting -LOADING until the process exits: closing the store may take a while,
+    // and a half-loaded keyspace must not be served (or written to) meanwhile
     await engine.close();
     throw e;
   }

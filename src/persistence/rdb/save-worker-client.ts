@@ -1,32 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { workerModuleUrl } from '../worker-module.js';
 import type { RdbFileEncoder } from './encoder.js';
 import type { SaveWorkerData, SaveWorkerIn, CrcWorkerData, CrcWorkerOut } from './save-worker.js';
-
-/**
- * The save worker's module (save-worker.ts), or null when it cannot run: a worker loads the
- * compiled JavaScript only (from the TypeScript sources, under tsx, it could not), and a bundler
- * may have left the file out; the callers then keep LZF and the CRC on the main thread. Looked up
- * at the first save, not at start-up.
- */
-let workerUrl: URL | null | undefined;
-
-/**
- * `save-worker` with this module's own extension, beside it: dist/src/persistence/rdb/
- * save-worker.js beside the compiled save-worker-client.js, or dist/save-worker.mjs beside the
- * bundle dist/amber-server.mjs, which this module is then part of (scripts/bundle.mjs).
- */
-function saveWorkerUrl(): URL | null {
-  if (workerUrl !== undefined) return workerUrl;
-  workerUrl = null;
-  const ext = /\.m?js$/.exec(import.meta.url)?.[0];
-  if (ext !== undefined) {
-    const url = new URL(`./save-worker${ext}`, import.meta.url);
-    if (existsSync(fileURLToPath(url))) workerUrl = url;
-  }
-  return workerUrl;
-}
 
 /**
  * Young-generation size of a save worker, MB: it allocates little that lives, and every page its
@@ -40,7 +15,7 @@ const SAVE_WORKER_YOUNG_MB = 2;
  * then keeps the work on its own thread).
  */
 export function startSaveWorker(data: SaveWorkerData | CrcWorkerData): Worker | null {
-  const url = saveWorkerUrl();
+  const url = workerModuleUrl('save-worker', import.meta.url);
   if (url === null) return null;
   try {
     return new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });

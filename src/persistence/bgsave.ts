@@ -274,6 +274,14 @@ export function removeStaleTempRdb(dir: string): string[] {
 }
 
 /**
+ * Nice value of a background save's worker thread (BGSAVE, the AOF rewrite's RDB base): when the
+ * cores are short (the event loop, the worker and the clients' own processes on 2 cores), the
+ * save yields to the clients instead of taking a third of every core; on a spare core it runs at
+ * full speed. The snapshot's bounded output queue paces the main thread's share accordingly.
+ */
+const BACKGROUND_WORKER_NICENESS = 10;
+
+/**
  * The file side of BGSAVE: the RDB file encoder (the same bytes as SAVE's writeRdbFile: header,
  * SELECTDB/RESIZEDB, key-value pairs with IDLE/FREQ under an LRU/LFU policy, EOF and CRC-64)
  * fed key by key by the snapshot. The encoder on the main thread leaves LZF and the CRC to an
@@ -318,7 +326,12 @@ export class RdbFileOutput implements RdbStreamOutput {
     // the main thread's half: no LZF, no CRC (they belong to the final bytes)
     this.enc = new RdbFileEncoder((chunk) => this.rawChunk(chunk), { ...opts, checksum: false });
     this.enc.w.deferCompression();
-    const data: SaveWorkerData = { compression: opts.compression, checksum: opts.checksum, autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0 };
+    const data: SaveWorkerData = {
+      compression: opts.compression,
+      checksum: opts.checksum,
+      autosyncBytes: this.autosync ? AUTOSYNC_BYTES : 0,
+      niceness: BACKGROUND_WORKER_NICENESS,
+    };
     this.worker = startSaveWorker(data);
     if (this.worker !== null) {
       this.worker.on('message', (m: SaveWorkerOut) => this.fromWorker(m));

@@ -13,7 +13,8 @@
  * while an RDB load parses it (as Redis checks it at the end of rdbLoad), posts it and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSync, fdatasyncSync, closeSync } from 'node:fs';
+import { openSync, fdatasyncSync, closeSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { crc64OfFile } from './crc64.js';
 import { chunkWriter } from '../fsutil.js';
 import { RdbLzfStage } from './lzf-stage.js';
@@ -26,6 +27,12 @@ export interface SaveWorkerData {
   checksum: boolean;
   /** fdatasync every this many bytes (rdb-save-incremental-fsync), 0 for none */
   autosyncBytes: number;
+  /**
+   * Nice value for the worker's own thread (Linux; elsewhere ignored): a background save's
+   * byte work then yields the CPU to the event loop and to the clients' processes when cores
+   * are short, as a background job should, and still runs at full speed on an idle core.
+   */
+  niceness?: number;
   /**
    * A synchronous save's shared control block (save-worker-client.ts): progress, end and errors
    * are reported there (the main thread is blocked in Atomics.wait and reads no messages)
@@ -72,11 +79,26 @@ function crcJob(port: NonNullable<typeof parentPort>, job: CrcWorkerData): void 
   }
 }
 
+/**
+ * Sets the nice value of the calling thread only: on Linux, setpriority(2) given a thread id
+ * (here from /proc/thread-self) applies to that thread, not to the process. Raising the nice
+ * value needs no privilege. Silently does nothing where that is not available.
+ */
+function lowerThreadPriority(niceness: number): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, niceness);
+  } catch {
+    // not Linux, or no /proc: the worker runs at the process's priority
+  }
+}
+
 const port = parentPort;
 if (port !== null && typeof (workerData as Partial<CrcWorkerData>).crcFd === 'number') {
   crcJob(port, workerData as CrcWorkerData);
 } else if (port !== null) {
   const data = workerData as SaveWorkerData;
+  if (data.niceness !== undefined) lowerThreadPriority(data.niceness);
   const opts: RdbSaveOptions = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: data.checksum };
   let fd = -1;
   let failed = false;

@@ -88,7 +88,7 @@ const COUNT_SLACK = 1024;
 /** Records reclaimed per cron tick (bounded background work). */
 const RECLAIM_BUDGET = 2000;
 /**
- * Keys (by the stores's count hints) from which a load reads the metadata on a worker
+ * Keys (by the store's count hints) from which a load reads the metadata on a worker
  * (load-worker.ts): starting one costs ~60-80 ms (a thread, the module, classic-level's addon),
  * and it saves ~0.3 us per key of this thread's time on a 2-core machine.
  */
@@ -858,7 +858,8 @@ export class LevelDbEngine {
    * (Database.reserve) — its metadata (strings, streams and inline collections are complete
    * there, the latter decoded as an RDB load decodes them; other collections wait for their
    * elements), then the subkeys in version order, each collection built in one go with the
-   * encoding Redis would pick after loading an RDB. Orphan subkeys (reclaim not finished) are
+   * encoding Redis would pick after loading an RDB; the metadata of a store of
+   * LOAD_WORKER_MIN_KEYS or more is read on a load worker (load-worker.ts). Orphan subkeys (reclaim not finished) are
    * skipped with a seek. Then the exact key counts are queued, and a format-1 store is marked
    * format 2 (layout.ts). Sets {@link progress}; logs every few seconds.
    * @throws Error naming the record on a corrupt record or a db index beyond `databases`
@@ -917,7 +918,8 @@ export class LevelDbEngine {
     });
     // metadata, per live namespace, in PARALLEL_SCANS key ranges at once (the order prefix is a
     // hash, so its first byte splits a namespace evenly): while JS builds one batch, LevelDB's
-    // threads read the next ones
+    // threads read the next ones. A big store's are read on a load worker (readInWorker), which
+    // then also bears classic-level's making of a JS string per key and value
     const pending = new Map<number, Pending>();
     /** a metadata record other than a string without an expire time */
     const onMeta = (dbi: number, key: string, v: string): void => {
@@ -964,10 +966,11 @@ export class LevelDbEngine {
     }
     let hinted = 0;
     for (const ns of this.nsOf) if (ns !== 0) hinted += this.keyCounts.get(ns) ?? 0;
-    const inWorker = hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf) => {
+    const inWorker = hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf, records) => {
       const { dbi, skip } = ranges[range]!;
       const db = ks.dbs[dbi]!;
-      for (let p = 0; p < buf.length;) {
+      let n = 0;
+      for (let p = 0; p < buf.length; n++) {
         const kn = buf.readUInt32LE(p);
         const vn = buf.readUInt32LE(p + 4);
         const ka = p + RECORD_HEADER;
@@ -984,6 +987,7 @@ export class LevelDbEngine {
           onMeta(dbi, key, buf.latin1Slice(va, p));
         }
       }
+      if (n !== records) throw new Error(`the LevelDB load worker sent a malformed chunk (${n} records where it said ${records})`);
     });
     stats.worker = inWorker;
     if (!inWorker) {
@@ -1164,12 +1168,12 @@ export class LevelDbEngine {
 
   /**
    * Reads the ranges [gte, lt) on a load worker (load-worker.ts) and hands each chunk of packed
-   * records to `onChunk(range, chunk)` as it arrives; the store is closed meanwhile (one handle
+   * records to `onChunk(range, chunk, records)` as it arrives; the store is closed meanwhile (one handle
    * per process) and reopened before this returns. False, with nothing read, when no worker can
    * run here or it could not open the store (the caller then reads on this thread).
    * @throws Error from `onChunk` (the worker is stopped first) or the worker's read error
    */
-  private async readInWorker(ranges: Array<[string, string]>, onChunk: (range: number, chunk: Buffer) => void): Promise<boolean> {
+  private async readInWorker(ranges: Array<[string, string]>, onChunk: (range: number, chunk: Buffer, records: number) => void): Promise<boolean> {
     const url = workerModuleUrl('load-worker', import.meta.url);
     if (url === null) return false;
     const store = this.store!;
@@ -1192,7 +1196,7 @@ export class LevelDbEngine {
           if ('chunk' in m) {
             if (failure !== null) return;
             try {
-              onChunk(m.range, Buffer.from(m.chunk));
+              onChunk(m.range, Buffer.from(m.chunk), m.records);
             } catch (e) {
               fail(e as Error);
               return;

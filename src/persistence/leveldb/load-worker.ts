@@ -10,10 +10,10 @@
  * keys and values as latin1 bytes (the engine's byte strings, layout.ts), in store order within a
  * range; a chunk holds records of one range only.
  *
- * Messages out: `{ opened: true }`, then `{ range, chunk, records }` any number of times, `{ range,
- * end: true }` once per range, `{ done: true }` after the store is closed; or `{ error, code }`
- * once. Messages in: `{ ack: n }` (n chunks consumed: the worker keeps at most
- * {@link LoadWorkerData.maxInFlight} unconsumed) and `{ stop: true }`.
+ * Messages out: `{ opened: true }`, then `{ range, chunk, records }` any number of times, then
+ * `{ done: true }` once every range is read and the store closed; or `{ error, code }` once (after
+ * the store is closed when it was opened). Messages in: `{ ack: n }` (n chunks consumed: the
+ * worker keeps at most {@link LoadWorkerData.maxInFlight} unconsumed) and `{ stop: true }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -35,7 +35,6 @@ export interface LoadWorkerData {
 export type LoadWorkerOut =
   | { opened: true }
   | { range: number; chunk: ArrayBuffer; records: number }
-  | { range: number; end: true }
   | { done: true }
   | { error: string; code?: string };
 
@@ -106,7 +105,6 @@ if (port !== null && Array.isArray((workerData as Partial<LoadWorkerData> | null
             if (pos >= job.chunkBytes >> 1) post();
           }
           if (pos > 0) post();
-          port.postMessage({ range, end: true } satisfies LoadWorkerOut);
         } finally {
           await it.close();
         }

@@ -1,7 +1,8 @@
 /**
  * A big LevelDB store's metadata is read on a load worker (load-worker.ts) at start-up while the
  * main thread builds the keyspace (LevelDbEngine.readInWorker): the restart gives exactly the
- * keyspace the store was written from — strings (binary, empty, with TTLs), inline collections,
+ * keyspace the store was written from — strings (binary, empty, with TTLs, one bigger than a
+ * chunk), inline collections,
  * collections in subkeys (read after the main thread has reopened the store) in two databases —
  * and a corrupt metadata record met on the worker path stops the start-up with the key named,
  * leaving the store openable. The worker runs in the compiled server only (spawnAmber uses dist/
@@ -39,6 +40,8 @@ function keysOf(db: number): Array<[string, () => Value, number]> {
     const v = i % 97 === 0 ? '' : i % 13 === 0 ? String(i * 7) : i % 5 === 0 ? `\xff\x00\x80${i}\xe9` : `value-${i}-${'x'.repeat(i % 40)}`;
     out.push([`k:${db}:${i}${i % 11 === 0 ? '\xc3\xa9\x81' : ''}`, () => v, i % 17 === 0 ? future + i : -1]);
   }
+  // a record bigger than the worker's 1 MB chunk
+  if (db === 0) out.push(['huge', () => 'h'.repeat(3 << 20) + '\xfe', -1]);
   for (let i = 0; i < 200; i++) {
     const big = i % 10 === 0; // past the inline limit: stored as subkeys
     const m = big ? 1_500 : 20;
@@ -91,7 +94,7 @@ test('a restart reads a big store on the load worker and gets the keyspace it wa
   const before = await state(a.port);
   assert.equal(await a.stop(), 0);
   rmSync(join(dir, 'dump.rdb'), { force: true });
-  assert.equal(before[1], `:${STRINGS - 5_000 + 800}\r\n`);
+  assert.equal(before[1], `:${STRINGS - 5_000 + 801}\r\n`);
   assert.equal(before[2], `:${5_000 + 800}\r\n`);
   assert.equal(before[3], 'ttl set: true');
   const b = await spawnAmber(dir, { leveldb: 'yes' });
@@ -99,7 +102,7 @@ test('a restart reads a big store on the load worker and gets the keyspace it wa
     assert.deepEqual(await state(b.port), before);
     const loaded = /DB loaded from the LevelDB store: (\d+) keys.*/.exec(b.log());
     assert.ok(loaded, b.log());
-    assert.equal(loaded[1], String(STRINGS + 1_600));
+    assert.equal(loaded[1], String(STRINGS + 1_601));
     if (built) assert.match(loaded[0], /metadata read on a worker thread/);
     // the store is open and written through after the worker's reads
     const c = await RawClient.connect(b.port);

@@ -17,16 +17,20 @@ const skip = process.platform !== 'linux'
   ? 'thread priorities are set on Linux only'
   : !existsSync(compiled) && !CI ? 'dist/ is not built (npm test builds it)' : false;
 
+/** The nice value in a /proc stat file (the process's, or one thread's under task/). */
+function niceOf(statPath: string): number {
+  const stat = readFileSync(statPath, 'latin1');
+  // fields after the command's closing parenthesis: state is field 3, nice field 19
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 /** The nice values of this process's threads other than the main one (from /proc). */
 function threadNices(): number[] {
   const out: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     if (Number(tid) === process.pid) continue;
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-      // fields after the command's closing parenthesis: state is field 3, nice field 19
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push(Number(f[16]));
+      out.push(niceOf(`/proc/self/task/${tid}/stat`));
     } catch {
       // a thread that ended meanwhile
     }
@@ -35,7 +39,7 @@ function threadNices(): number[] {
 }
 
 test('a background save worker lowers its own thread priority only', { skip }, async (t) => {
-  if (Number(readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ')[16]) !== 0) {
+  if (niceOf('/proc/self/stat') !== 0) {
     t.skip('the test process itself runs niced');
     return;
   }
@@ -53,7 +57,7 @@ test('a background save worker lowers its own thread priority only', { skip }, a
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.equal(nices.filter((n) => n === 7).length, 1, `one thread at nice 7: ${nices}`);
-    assert.equal(Number(readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ')[16]), 0, 'the main thread keeps nice 0');
+    assert.equal(niceOf('/proc/self/stat'), 0, 'the main thread keeps nice 0');
   } finally {
     await w.terminate();
   }

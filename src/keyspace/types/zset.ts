@@ -235,10 +235,6 @@ export interface ZCursor {
 }
 
 /**
- * A sorted set. See the module comment for the structure; the methods mirror the zsl* and zzl*
- * functions of t_zset.c and the zset* wrappers above them.
- */
-/**
  * Reads a listpack zset's pairs ({@link ZSet.fromPackedListpack}): members and scores in zset
  * order, as the listpack encoding holds them (-0 as 0). Registered by the RDB layer, which owns
  * the listpack format (rdb/values.ts).
@@ -251,6 +247,10 @@ export function setZsetListpackReader(fn: ZsetListpackReader): void {
   zsetListpackReader = fn;
 }
 
+/**
+ * A sorted set. See the module comment for the structure; the methods mirror the zsl* and zzl*
+ * functions of t_zset.c and the zset* wrappers above them.
+ */
 export class ZSet extends RObject {
   readonly type = 'zset' as const;
   // The B+tree's fields are accessors: a zset loaded as a listpack keeps its listpack bytes

@@ -55,7 +55,6 @@ type AofState = 'off' | 'on' | 'wait-rewrite';
 /** Consecutive failed rewrites after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
 const REWRITE_LIMIT_THRESHOLD = 3;
 
-
 /**
  * The AOF layer: Redis 7.0's multi-part AOF (src/aof.c) on Amber's effect stream and fork-less
  * snapshot. Loads at start-up (with priority over RDB), upgrades a legacy `appendonly.aof`,

@@ -859,9 +859,9 @@ export class LevelDbEngine {
    * there, the latter decoded as an RDB load decodes them; other collections wait for their
    * elements), then the subkeys in version order, each collection built in one go with the
    * encoding Redis would pick after loading an RDB; the metadata of a store of
-   * LOAD_WORKER_MIN_KEYS or more is read on a load worker (load-worker.ts). Orphan subkeys (reclaim not finished) are
-   * skipped with a seek. Then the exact key counts are queued, and a format-1 store is marked
-   * format 2 (layout.ts). Sets {@link progress}; logs every few seconds.
+   * LOAD_WORKER_MIN_KEYS or more keys is read on a load worker (load-worker.ts). Orphan subkeys
+   * (reclaim not finished) are skipped with a seek. Then the exact key counts are queued, and a
+   * format-1 store is marked format 2 (layout.ts). Sets {@link progress}; logs every few seconds.
    * @throws Error naming the record on a corrupt record or a db index beyond `databases`
    */
   async load(): Promise<LoadStats> {

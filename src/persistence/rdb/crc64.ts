@@ -1,4 +1,3 @@
-import { readSync } from 'node:fs';
 /**
  * CRC-64/Jones as Redis computes it (src/crc64.c, crcspeed): reflected polynomial
  * 0xad93d23594c935a9, initial value 0, no final xor. crc64("123456789") = 0xe9c6d914c4b8d9ca.
@@ -6,7 +5,7 @@ import { readSync } from 'node:fs';
  * The 64-bit state is kept as two uint32 halves so that no BigInt is needed per byte; tables are
  * for slicing-by-16 (crcspeed's idea, twice as wide), several hundred MB/s.
  */
-
+import { readSync } from 'node:fs';
 
 /** Reflected Jones polynomial 0x95ac9329ac4bc9b5 (bit-reverse of 0xad93d23594c935a9). */
 const RPOLY_HI = 0x95ac9329;

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Value } from '../keyspace/types/object.js';
-import { renameSync, unlinkSync, readdirSync } from 'node:fs';
+import { unlinkSync, readdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
 import { Snapshot, runSliced } from './snapshot.js';
@@ -11,7 +11,7 @@ import { RdbLzfStage } from './rdb/lzf-stage.js';
 import type { SaveWorkerData, SaveWorkerIn, SaveWorkerOut } from './rdb/save-worker.js';
 import { startSaveWorker } from './rdb/save-worker-client.js';
 import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js';
-import { fsyncDir, AUTOSYNC_BYTES } from './fsutil.js';
+import { fsyncDir, renameReplacing, AUTOSYNC_BYTES } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
 
 /** Bytes queued for the disk above which the snapshot pauses (the clients do not). */
@@ -150,7 +150,8 @@ export class BackgroundSaver {
       await out.finish();
       out = null;
       if (this.aborting) throw new Error('background save aborted');
-      renameSync(tmp, path);
+      // the old dump.rdb is freed on the thread pool, not in this turn (renameReplacing)
+      void renameReplacing(tmp, path);
       fsyncDir(dirname(path));
       st.saves++;
       st.lastSave = Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
 import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
-import { fsyncDir, AUTOSYNC_BYTES } from '../fsutil.js';
+import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
 
 /**
@@ -370,7 +370,12 @@ export class Aof {
       await this.writer.close();
       this.writer = null;
     }
+    // history files still being deleted: the directory holds exactly the manifest's files at exit
+    while (this.deletions.size > 0) await Promise.all([...this.deletions]);
   }
+
+  /** background deletions of history files not yet finished (see deleteHistory) */
+  private readonly deletions = new Set<Promise<void>>();
 
   // ---- rewrite ------------------------------------------------------------------------------
 
@@ -469,11 +474,11 @@ export class Aof {
     const dir = this.dirName;
     for (const h of this.manifest.history) {
       this.server.log.notice(`Removing the history file ${h.fileName} in the background`);
-      try {
-        unlinkSync(join(dir, h.fileName));
-      } catch {
-        // already gone
-      }
+      // off the event loop: freeing a big base takes ~0.25 ms per MB here (unlinkInBackground)
+      const p = unlinkInBackground(join(dir, h.fileName), (e) =>
+        this.server.log.warning(`Can't remove the AOF history file ${h.fileName} in ${dir}: ${e.message}; it is no longer in the manifest, remove it by hand`));
+      this.deletions.add(p);
+      void p.then(() => this.deletions.delete(p));
     }
     this.manifest.history = [];
     this.manifest.persist(dir, this.fileName);

@@ -8,7 +8,7 @@
  * in slices of a few tens of milliseconds, yielding to the event loop in between, so clients
  * connected meanwhile get -LOADING instead of a frozen server.
  */
-import { openSync, closeSync, fsyncSync, renameSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
+import { openSync, closeSync, fsyncSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
 import { resolve, dirname, basename, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server, ShutdownOptions } from '../../server/server.js';
@@ -25,7 +25,7 @@ import { registerRdbForAof } from '../aof/aof.js';
 import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
-import { fsyncDir, chunkWriter, AUTOSYNC_BYTES } from '../fsutil.js';
+import { fsyncDir, chunkWriter, renameReplacing, AUTOSYNC_BYTES } from '../fsutil.js';
 import { BGSAVE_MISCONF } from '../misconf.js';
 
 /** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
@@ -468,7 +468,7 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
       closeSync(fd);
       fd = -1;
     }
-    renameSync(tmp, path);
+    void renameReplacing(tmp, path);
     fsyncDir(dir);
   } catch (e) {
     if (fd >= 0) {

@@ -276,6 +276,53 @@ test('CONFIG SET appendonly yes at run time writes a base from a snapshot, then 
   await s2.close();
 });
 
+test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rewrite, and no write is replayed twice', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', appendonly: 'no' });
+  const c = await RawClient.connect(s.port);
+  await c.pipeline(Array.from({ length: 20000 }, (_, i) => ['SET', `k${i}`, 'v'.repeat(i % 40)]));
+  const waitEnabled = async (): Promise<string> => {
+    let info = '';
+    for (let i = 0; i < 300; i++) {
+      info = await c.call('INFO', 'persistence');
+      if (/rdb_bgsave_in_progress:0[\s\S]*aof_rewrite_in_progress:0[\s\S]*aof_rewrite_scheduled:0/.test(info) && /aof_rewrites:[1-9]/.test(info)) return info;
+      await new Promise((x) => setTimeout(x, 20));
+    }
+    throw new Error(`AOF was not enabled: ${info}`);
+  };
+  // one pipeline, one turn: the BGSAVE's snapshot is running when appendonly is switched on
+  const r = await c.pipeline([['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INCR', 'counter'], ['INFO', 'persistence'], ['INCR', 'counter']]);
+  assert.equal(r[0], '+Background saving started\r\n');
+  assert.equal(r[1], '+OK\r\n');
+  assert.match(r[3]!, /aof_enabled:1/);
+  assert.match(r[3]!, /aof_rewrite_scheduled:1/, 'Redis schedules the rewrite while another background save runs');
+  assert.match(r[3]!, /aof_rewrite_in_progress:0/);
+  for (let i = 0; i < 20; i++) await c.call('INCR', 'counter');
+  let info = await waitEnabled();
+  assert.match(info, /aof_last_bgrewrite_status:ok/);
+  await c.call('INCR', 'counter');
+  assert.equal(await c.call('GET', 'counter'), '$2\r\n23\r\n');
+
+  // inside EXEC: scheduled too; the base then holds the whole transaction, the incr only what follows
+  assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+  const tx = await c.pipeline([['MULTI'], ['INCR', 'tx'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['INCR', 'tx'], ['EXEC']]);
+  assert.match(tx[5]!, /aof_rewrite_scheduled:1/, 'inside EXEC the rewrite is scheduled, as Redis does');
+  info = await waitEnabled();
+  assert.match(info, /aof_rewrites:2/);
+  await c.call('INCR', 'tx');
+  const expected = await keyspaceDump(s.port);
+  c.close();
+  await s.close();
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
+  const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
+  const c2 = await RawClient.connect(s2.port);
+  assert.equal(await c2.call('GET', 'counter'), '$2\r\n23\r\n');
+  assert.equal(await c2.call('GET', 'tx'), '$1\r\n3\r\n');
+  c2.close();
+  assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+});
+
 test('automatic rewrite on growth, INFO aof_* fields, stray temp files removed at start', async () => {
   const dir = tmp();
   const directives = { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', 'auto-aof-rewrite-min-size': '4096', 'auto-aof-rewrite-percentage': '100' };

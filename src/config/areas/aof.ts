@@ -19,7 +19,7 @@ export const aofDirectives: Directive[] = [
   boolDirective('appendonly', false, true, { denyLoading: true }),
   fileNameDirective('appendfilename', 'appendonly.aof'),
   fileNameDirective('appenddirname', 'appendonlydir'),
-  enumDirective('appendfsync', 'everysec', ['always', 'everysec', 'no']),
+  enumDirective('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   boolDirective('no-appendfsync-on-rewrite', false),
   intDirective('auto-aof-rewrite-percentage', 100, 0, 2147483647),
   memoryDirective('auto-aof-rewrite-min-size', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),

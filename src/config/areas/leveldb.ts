@@ -20,7 +20,7 @@ export const leveldbDirectives: Directive[] = ([
       return v;
     },
   }),
-  enumDirective('leveldb-sync', 'everysec', ['always', 'everysec', 'no']),
+  enumDirective('leveldb-sync', 'everysec', ['everysec', 'always', 'no']),
   memoryDirective('leveldb-write-buffer-size', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, false),
   memoryDirective('leveldb-cache-size', 8 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024, false),
   // Amber's own directives are hidden like Redis's HIDDEN_CONFIG ones: `CONFIG GET leveldb` by

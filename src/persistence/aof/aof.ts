@@ -16,6 +16,8 @@ import { registerInfoProvider } from '../../server/info.js';
 export interface RdbForAof {
   loader: RdbPreambleLoader;
   snapshotFormat: (server: Server) => SnapshotFormat;
+  /** true from BGSAVE's start until its file is renamed (Redis: the RDB child is alive) */
+  bgsaveInProgress: (server: Server) => boolean;
 }
 
 let rdbForAof: RdbForAof | null = null;
@@ -265,6 +267,16 @@ export class Aof {
     }
   }
 
+  /** Stops appending: the writer is flushed, synced and closed in the background. */
+  private detachWriter(): void {
+    const w = this.writer;
+    if (w === null) return;
+    this.writer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    void w.close().catch((e: Error) => this.server.log.warning(`Closing the AOF file ${w.path} failed: ${e.message}`));
+  }
+
   private switchWriter(path: string): void {
     if (this.writer) this.writer = this.writer.switchTo(path);
     else this.attachWriter(path);
@@ -299,20 +311,20 @@ export class Aof {
       // no-appendfsync-on-rewrite (flushAppendOnlyFile): the everysec fsync is skipped while a
       // rewrite or a snapshot runs. Under `always` Amber keeps syncing before every reply: its
       // fsync runs off the event loop, so the stall this directive avoids in Redis does not exist.
-      const skip = this.server.config.get<boolean>('no-appendfsync-on-rewrite') && (this.rewriteInProgress || this.server.keyspace.guard !== null);
+      const skip = this.server.config.get<boolean>('no-appendfsync-on-rewrite') && (this.rewriteInProgress || this.backgroundSaveActive);
       if (!skip) this.writer?.tick();
       // a failed write is retried every second until the disk accepts it again
       if (this.writer?.writeFailed) this.writer.flush();
     }
     // effects postponed behind a slow everysec fsync, with no client turn to flush them
     if (this.writer?.writePostponed) this.writer.flush();
-    if (this.rewriteScheduled && !this.rewriteInProgress && this.server.keyspace.guard === null) {
+    if (this.rewriteScheduled && !this.rewriteInProgress && !this.backgroundSaveActive && !this.rewriteLimited(now)) {
       this.rewriteScheduled = false;
       void this.rewrite();
     }
     // Automatic rewrite on growth (serverCron, auto-aof-rewrite-percentage / -min-size).
     const perc = this.server.config.get<number>('auto-aof-rewrite-percentage');
-    if (this.state === 'on' && !this.rewriteInProgress && perc > 0 && this.server.keyspace.guard === null) {
+    if (this.state === 'on' && !this.rewriteInProgress && perc > 0 && !this.backgroundSaveActive) {
       const size = this.currentSize;
       const min = this.server.config.get<number>('auto-aof-rewrite-min-size');
       const base = this.baseSize || 1;
@@ -344,19 +356,34 @@ export class Aof {
 
   // ---- run-time switch ----------------------------------------------------------------------
 
-  /** CONFIG SET appendonly yes (startAppendOnly): writes go to a temp incr until the base is ready. */
+  /**
+   * CONFIG SET appendonly yes (startAppendOnly): a rewrite writes the base; from its point in time
+   * on, writes go to a temp incr that becomes the first incr file when the base is ready. While
+   * another background save runs, or inside EXEC, the rewrite is scheduled instead (the cron
+   * starts it), and until it starts nothing is appended: its snapshot will hold those writes, so
+   * appending them too would replay them twice.
+   */
   start(): void {
-    const dir = this.dirName;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(this.dirName, { recursive: true });
     this.state = 'wait-rewrite';
-    const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
-    this.attachWriter(tmpIncr);
+    if (this.backgroundSaveActive) {
+      this.rewriteScheduled = true;
+      this.server.log.warning('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      return;
+    }
+    if ((this.server.currentClient?.multi as { inExec?: boolean } | null)?.inExec === true) {
+      // as Redis: the rewrite starts after the transaction, so its snapshot holds all of it
+      this.rewriteScheduled = true;
+      this.server.log.warning('AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+      return;
+    }
     void this.rewrite();
   }
 
   /** CONFIG SET appendonly no (stopAppendOnly): flush, fsync, stop appending. */
   async stop(): Promise<void> {
     this.state = 'off';
+    this.rewriteScheduled = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
     const w = this.writer;
@@ -380,12 +407,21 @@ export class Aof {
   // ---- rewrite ------------------------------------------------------------------------------
 
   /**
+   * True while another background job holds the keyspace (Redis's hasActiveChildProcess): a
+   * snapshot is running (BGSAVE, LevelDB import or BACKUP), or a BGSAVE is still finishing its file
+   * after its snapshot ended (an empty keyspace's snapshot ends at once).
+   */
+  private get backgroundSaveActive(): boolean {
+    return this.server.keyspace.guard !== null || (rdbForAof?.bgsaveInProgress(this.server) ?? false);
+  }
+
+  /**
    * BGREWRITEAOF. Returns the reply text: started, scheduled (a snapshot is running), or the
    * error when one is in progress.
    */
   requestRewrite(): { ok: true; msg: string } | { ok: false; msg: string } {
     if (this.rewriteInProgress) return { ok: false, msg: 'ERR Background append only file rewriting already in progress' };
-    if (this.server.keyspace.guard !== null) {
+    if (this.backgroundSaveActive) {
       this.rewriteScheduled = true;
       return { ok: true, msg: 'Background append only file rewriting scheduled' };
     }
@@ -419,6 +455,13 @@ export class Aof {
         this.refreshSizes();
         this.switchWriter(join(dir, incr.fileName));
         s.log.notice(`Creating AOF incr file ${incr.fileName} on background rewrite`);
+      } else if (this.state === 'wait-rewrite') {
+        // turning AOF on: writes from this turn (the snapshot's point in time) on go to a fresh
+        // temp incr; what an earlier failed attempt left in it is in this snapshot already
+        const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
+        this.detachWriter();
+        closeSync(openSync(tmpIncr, 'w', 0o644));
+        this.attachWriter(tmpIncr);
       }
       s.log.notice('Background append only file rewriting started');
       await this.writeBase(tmp, preamble, true);
@@ -456,6 +499,12 @@ export class Aof {
       this.lastBgrewriteOk = false;
       this.consecutiveFailures++;
       s.log.warning(`Background AOF rewrite failed: ${(e as Error).message}. The current AOF files are left as they were.`);
+      if (this.state === 'wait-rewrite') {
+        // AOF is still being turned on: stop appending to the temp incr and try again from the
+        // cron (backgroundRewriteDoneHandler schedules a new rewrite in AOF_WAIT_REWRITE)
+        this.detachWriter();
+        this.rewriteScheduled = true;
+      }
       try {
         unlinkSync(tmp);
       } catch {

@@ -613,4 +613,5 @@ export function rdbFormatFor(server: Server): RdbSnapshotFormat {
 registerRdbForAof({
   loader: async (server, buf, file) => (await loadRdbBuffer(server, buf, file, { aofBase: true })).endOffset,
   snapshotFormat: (server: Server) => rdbFormatFor(server).snapshot,
+  bgsaveInProgress: (server: Server) => rdbState(server).bgsaveInProgress,
 });

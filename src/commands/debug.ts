@@ -5,12 +5,14 @@ import { parseInt64 } from '../util/number.js';
 import { setActiveExpire } from '../keyspace/expire.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import type { Value } from '../keyspace/types/object.js';
+import { datasetDigest, valueDigest } from '../keyspace/digest.js';
 
 /**
  * DEBUG after Redis 7.0's src/debug.c, for what makes sense in Amber: HELP, SLEEP, SET-ACTIVE-EXPIRE,
- * OBJECT, POPULATE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID. Other layers add theirs (RELOAD, LOADAOF,
- * DIGEST...) with {@link registerDebugSubcommand}. The crash helpers (SEGFAULT, PANIC, ASSERT,
- * OOM...) and the allocator/encoding internals answer that Amber does not support them.
+ * OBJECT, POPULATE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, DIGEST and DIGEST-VALUE (Redis's own
+ * digest, keyspace/digest.ts). Other layers add theirs (RELOAD...) with
+ * {@link registerDebugSubcommand}. The crash helpers (SEGFAULT, PANIC, ASSERT, OOM...) and the
+ * allocator/encoding internals answer that Amber does not support them.
  *
  * DEBUG runs only when `enable-debug-command` is yes, or `local` and the client is on loopback;
  * otherwise it is refused before it runs, with Redis's error.
@@ -201,7 +203,7 @@ const HELP = [
 
 /** Redis subcommands Amber knows but does not provide (crashes, allocator and encoding internals). */
 const UNSUPPORTED = new Set([
-  'aof-flush-sleep', 'assert', 'config-rewrite-force-all', 'crash-and-recover', 'digest', 'digest-value', 'leak',
+  'aof-flush-sleep', 'assert', 'config-rewrite-force-all', 'crash-and-recover', 'leak',
   'htstats', 'htstats-key', 'loadaof', 'replicate', 'mallctl', 'mallctl-str', 'drop-cluster-packet-filter', 'oom',
   'panic', 'reload', 'restart', 'sdslen', 'segfault', 'quicklist-packed-threshold', 'set-skip-checksum-validation',
   'stringmatch-test', 'structsize', 'listpack', 'quicklist', 'client-eviction', 'pause-cron', 'replybuffer', 'clusterlink',
@@ -374,6 +376,12 @@ function debug(c: Client): void {
   } else if (sub === 'log' && argc === 3) {
     c.server.log.warning(`DEBUG LOG: ${argv[2]!}`);
     c.addOk();
+  } else if (sub === 'digest' && argc === 2) {
+    c.addSimple(datasetDigest(c.server.keyspace));
+  } else if (sub === 'digest-value' && argc >= 2) {
+    // no expiry check: a debug command sees logically expired keys, as Redis's dictFind
+    c.addArrayLen(argc - 2);
+    for (let j = 2; j < argc; j++) c.addSimple(valueDigest(c.db, argv[j]!));
   } else if (sub === 'change-repl-id' && argc === 2) {
     c.server.log.warning('Changing replication IDs after receiving DEBUG change-repl-id');
     c.addOk();

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -320,6 +320,41 @@ test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rew
   assert.equal(await c2.call('GET', 'tx'), '$1\r\n3\r\n');
   c2.close();
   assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+});
+
+test('a failed rewrite while CONFIG SET appendonly yes turns AOF on is retried, and writes meanwhile are kept once', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', appendonly: 'no' });
+  const c = await RawClient.connect(s.port);
+  await c.call('SET', 'counter', '100');
+  // the rewrite's temp file (in-process server: this process's pid) cannot be created
+  const blocker = join(dir, `temp-rewriteaof-bg-${process.pid}.aof`);
+  mkdirSync(blocker);
+  assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'yes'), '+OK\r\n');
+  let info = '';
+  for (let i = 0; i < 400 && !info.includes('aof_last_bgrewrite_status:err'); i++) {
+    info = await c.call('INFO', 'persistence');
+    await new Promise((x) => setTimeout(x, 2));
+  }
+  assert.match(info, /aof_enabled:1/);
+  assert.match(info, /aof_last_bgrewrite_status:err/);
+  await c.call('INCR', 'counter');
+  rmSync(blocker, { recursive: true });
+  for (let i = 0; i < 300 && !/aof_rewrites:1\r\n/.test(info); i++) {
+    info = await c.call('INFO', 'persistence');
+    await new Promise((x) => setTimeout(x, 20));
+  }
+  assert.match(info, /aof_rewrites:1/, 'the cron retried the rewrite once the temp file could be created');
+  assert.match(info, /aof_last_bgrewrite_status:ok/);
+  await c.call('INCR', 'counter');
+  c.close();
+  await s.close();
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
+  const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
+  const c2 = await RawClient.connect(s2.port);
+  assert.equal(await c2.call('GET', 'counter'), '$3\r\n102\r\n');
+  c2.close();
   await s2.close();
 });
 

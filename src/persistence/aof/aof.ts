@@ -500,9 +500,13 @@ export class Aof {
       this.consecutiveFailures++;
       s.log.warning(`Background AOF rewrite failed: ${(e as Error).message}. The current AOF files are left as they were.`);
       if (this.state === 'wait-rewrite') {
-        // AOF is still being turned on: stop appending to the temp incr and try again from the
-        // cron (backgroundRewriteDoneHandler schedules a new rewrite in AOF_WAIT_REWRITE)
+        // AOF is still being turned on: stop appending to the temp incr, drop it (its writes are
+        // in the next attempt's snapshot) and try again from the cron, as Redis does in
+        // AOF_WAIT_REWRITE (aofDelTempIncrAofFile, then a scheduled rewrite)
         this.detachWriter();
+        const tmpIncr = `temp-${this.fileName}.incr`;
+        s.log.notice(`Removing the temp incr aof file ${tmpIncr} in the background`);
+        void unlinkInBackground(join(dir, tmpIncr));
         this.rewriteScheduled = true;
       }
       try {

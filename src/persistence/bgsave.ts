@@ -14,6 +14,8 @@ import { aofOf, registerRdbBaseOutput, type RdbStreamOutput } from './aof/aof.js
 import { fsyncDir, renameReplacing, AUTOSYNC_BYTES } from './fsutil.js';
 import { registerInfoProvider } from '../server/info.js';
 
+/** Longest wait, ms, at shutdown for an aborted background save to close and remove its temp file. */
+const SHUTDOWN_ABORT_WAIT_MS = 10_000;
 /** Bytes queued for the disk above which the snapshot pauses (the clients do not). */
 const QUEUE_HIGH_WATER = 4 * 1024 * 1024;
 /** Bytes queued below which a paused snapshot resumes. */
@@ -63,6 +65,8 @@ export class BackgroundSaver {
     return this.running;
   }
   private running = false;
+  /** settles when the running (or last) save has finished, its cleanup included */
+  private settled: Promise<void> = Promise.resolve();
 
   /** Hooks: save points and scheduled saves in the cron, abort on shutdown, INFO fields. */
   install(): void {
@@ -72,8 +76,15 @@ export class BackgroundSaver {
       const dir = dirname(rdbFilePath(s));
       for (const f of removeStaleTempRdb(dir)) s.log.notice(`Removed the temporary file ${f} of an interrupted save`);
     });
-    s.shutdownHooks.unshift(() => {
+    s.shutdownHooks.unshift(async () => {
+      if (!this.inProgress) return;
       this.abort('shutdown');
+      // the save removes its temp file once it has stopped (killRDBChild + rdbRemoveTempFile):
+      // wait for that, within bounds (a hung disk must not hold the shutdown)
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_ABORT_WAIT_MS)));
+      await Promise.race([this.settled, bounded]);
+      clearTimeout(timer);
     });
     const refresh = (): void => this.refreshWriteError();
     s.config.onChange('stop-writes-on-bgsave-error', refresh);
@@ -115,6 +126,8 @@ export class BackgroundSaver {
   async run(): Promise<boolean> {
     if (this.running) return false;
     this.running = true;
+    let release!: () => void;
+    this.settled = new Promise<void>((r) => (release = r));
     const s = this.server;
     const st = rdbState(s);
     const path = rdbFilePath(s);
@@ -162,9 +175,15 @@ export class BackgroundSaver {
       s.log.verbose(`Background saving: ${snap.keysWritten} keys in ${sliced.slices} slices (${sliced.idleSlices} while idle), ${Math.round(sliced.workMs)} ms of work, ${sliced.pauses} waits for the disk, a share of time up to ${Math.round(sliced.maxShare * 100)}% under load, ${(snap.forcedBytesTotal / 2 ** 20).toFixed(1)} MB peak of kept old values`);
       return true;
     } catch (e) {
-      st.lastBgsaveStatus = 'err';
       const msg = (e as Error).message;
-      s.log.warning(`Background saving error: ${msg} (temp file ${basename(tmp)}, target ${path})`);
+      if (this.aborting) {
+        // stopped on purpose (SHUTDOWN, FLUSHALL): not a failure, so no err status and no
+        // MISCONF, as Redis's SIGUSR1 kill of its child (backgroundSaveDoneHandlerDisk)
+        s.log.warning(`Background saving terminated before its end; ${path} is unchanged`);
+      } else {
+        st.lastBgsaveStatus = 'err';
+        s.log.warning(`Background saving error: ${msg} (temp file ${basename(tmp)}, target ${path})`);
+      }
       if (out) await out.close();
       try {
         unlinkSync(tmp);
@@ -176,6 +195,7 @@ export class BackgroundSaver {
       this.snapshot?.abort();
       this.snapshot = null;
       this.running = false;
+      release();
       st.bgsaveInProgress = false;
       this.lastBgsaveTimeSec = Math.round((Date.now() - this.startedAt) / 1000);
       this.refreshWriteError();

@@ -171,6 +171,26 @@ test('a failed BGSAVE sets err status and MISCONF with save points, cleared by t
   await s.close();
 });
 
+test('FLUSHALL and SHUTDOWN stop a running BGSAVE without an error status: no MISCONF, no temp file left', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '3600 1' });
+  const c = await RawClient.connect(s.port);
+  await populate(c, 20000);
+  // one pipeline, one turn: the save is running when FLUSHALL arrives
+  const r = await c.pipeline([['BGSAVE'], ['FLUSHALL'], ['SET', 'after', '1']]);
+  assert.deepEqual(r, ['+Background saving started\r\n', '+OK\r\n', '+OK\r\n']);
+  const info = await waitSaved(c);
+  assert.match(info, /rdb_last_bgsave_status:ok/, 'a save stopped on purpose is not a failed save (Redis: killed by SIGUSR1)');
+  assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
+  // shutting down waits for the stopped save to remove its temp file
+  await populate(c, 20000);
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  c.close();
+  await s.close();
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
+});
+
 test('save points trigger a background save by themselves', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '1 2' });

@@ -10,6 +10,7 @@ import { Config, ConfigFileError, parseCommandLine } from './config/config.js';
 import { SHUTDOWN_FLAG } from './config/table.js';
 import { Server, REDIS_VERSION, AMBER_VERSION } from './server/server.js';
 import { Logger } from './server/log.js';
+import { LoggedFatalError } from './server/fatal.js';
 
 const USAGE = `Usage: amber-server [/path/to/amber.conf] [options] [-]
        amber-server - (read config from stdin)
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     await server.startup();
   } catch (e) {
     // a data file that cannot be loaded stops the server with exit code 1, as in Redis
-    log.warning(`Fatal error during start-up: ${(e as Error).message.replace(/\.$/, '')}. Exiting.`);
+    if (!(e instanceof LoggedFatalError)) log.warning(`Fatal error during start-up: ${(e as Error).message.replace(/\.$/, '')}. Exiting.`);
     process.exit(1);
   }
   log.notice('Ready to accept connections');

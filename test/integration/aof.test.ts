@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, fixturesDir, CI,
+  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, fixturesDir, CI, freePort,
 } from '../helpers/servers.js';
+import { startServer } from '../../src/index.js';
+import { RdbFileOutput } from '../../src/persistence/bgsave.js';
 import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { AofManifest } from '../../src/persistence/aof/manifest.js';
 
@@ -128,6 +130,115 @@ test('the manifest grammar round-trips and rejects what Redis rejects', () => {
   assert.throws(() => AofManifest.parse('file a seq 2 type i\nfile b seq 1 type i\n', 'm'), /non-monotonic/);
   assert.throws(() => AofManifest.parse('file a seq 1 type b\nfile b seq 2 type b\n', 'm'), /duplicate base/);
   assert.throws(() => AofManifest.parse('file a seq 1 type x\n', 'm'), /Unknown AOF file type/);
+  // fgets into 1025 bytes: a last line without its newline, or a line of 1024 bytes, is "too long"
+  assert.throws(() => AofManifest.parse('file a seq 1 type b\nfile b seq 1 type i', 'm'), /too long line/);
+  assert.equal(AofManifest.parse('file a seq 1 type b\n# no newline after this comment', 'm').format(), 'file a seq 1 type b\n');
+  assert.throws(() => AofManifest.parse(`file a seq 1 type b x ${'y'.repeat(1024 - 22)}\n`, 'm'), /too long line/);
+  assert.equal(AofManifest.parse(`file a seq 1 type b x ${'y'.repeat(1023 - 22)}\n`, 'm').format(), 'file a seq 1 type b\n');
+});
+
+const RESP = (...argv: string[]): string => `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+
+test('start-up: aof_base_size is the base file, history files go, a manifest loaded as it is stays byte for byte', async () => {
+  const dir = tmp();
+  const aofDir = join(dir, 'appendonlydir');
+  mkdirSync(aofDir);
+  const base = RESP('SET', 'k1', 'v1');
+  const incr = RESP('SET', 'k2', 'v2') + RESP('SET', 'k3', 'v3');
+  writeFileSync(join(aofDir, 'appendonly.aof.2.base.aof'), base);
+  writeFileSync(join(aofDir, 'appendonly.aof.1.base.aof'), RESP('SET', 'old', 'x'));
+  writeFileSync(join(aofDir, 'appendonly.aof.2.incr.aof'), incr);
+  writeFileSync(join(aofDir, 'appendonly.aof.manifest'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+  const directives = { dir, save: '', appendonly: 'yes', 'auto-aof-rewrite-percentage': '0' };
+  let s = await startAmber(directives);
+  let c = await RawClient.connect(s.port);
+  let info = await c.call('INFO', 'persistence');
+  assert.match(info, new RegExp(`aof_base_size:${base.length}\r\n`), 'the base file only: what the automatic rewrite measures growth against');
+  assert.match(info, new RegExp(`aof_current_size:${base.length + incr.length}\r\n`));
+  c.close();
+  await s.close();
+  // the history file named in the manifest is deleted at start (aofDelHistoryFiles in main())
+  assert.equal(existsSync(join(aofDir, 'appendonly.aof.1.base.aof')), false);
+  assert.equal(readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+  // a manifest with nothing to change is not rewritten: comments, quotes, unknown keys stay
+  const kept = '# kept by hand\nfile "appendonly.aof.2.base.aof" seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i newkey newvalue\n';
+  writeFileSync(join(aofDir, 'appendonly.aof.manifest'), kept);
+  s = await startAmber(directives);
+  c = await RawClient.connect(s.port);
+  assert.equal(await c.call('MGET', 'k1', 'k2', 'k3'), '*3\r\n$2\r\nv1\r\n$2\r\nv2\r\n$2\r\nv3\r\n');
+  info = await c.call('INFO', 'persistence');
+  assert.match(info, new RegExp(`aof_base_size:${base.length}\r\n`));
+  c.close();
+  await s.close();
+  assert.equal(readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1'), kept);
+});
+
+test('history kept while aof-disable-auto-gc is yes goes when it is set back to no', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', appendonly: 'yes', 'aof-disable-auto-gc': 'yes', 'aof-use-rdb-preamble': 'no' });
+  const c = await RawClient.connect(s.port);
+  await c.call('SET', 'k', 'v');
+  assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+  for (let i = 0; i < 100 && !/aof_rewrites:1\r\n[\s\S]*/.test(await c.call('INFO', 'persistence')); i++) await new Promise((x) => setTimeout(x, 20));
+  const manifest = (): string => readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+  assert.match(manifest(), / type h\n/);
+  assert.ok(existsSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')));
+  assert.equal(await c.call('CONFIG', 'SET', 'aof-disable-auto-gc', 'no'), '+OK\r\n');
+  assert.doesNotMatch(manifest(), / type h\n/);
+  for (let i = 0; i < 100 && existsSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')); i++) await new Promise((x) => setTimeout(x, 10));
+  assert.equal(existsSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')), false);
+  c.close();
+  await s.close();
+});
+
+test('an RDB at the head of an incr file adds to what the base loaded, as loadSingleAppendOnlyFile does', async () => {
+  const rdbDir = tmp();
+  const src = await startAmber({ dir: rdbDir, save: '' });
+  const c = await RawClient.connect(src.port);
+  await c.pipeline([['SET', 'k1', 'v1'], ['SET', 'k2', 'v2'], ['SAVE']]);
+  c.close();
+  await src.close();
+  const dir = tmp();
+  const aofDir = join(dir, 'appendonlydir');
+  mkdirSync(aofDir);
+  writeFileSync(join(aofDir, 'appendonly.aof.1.base.aof'), RESP('SET', 'k4', 'v4'));
+  writeFileSync(join(aofDir, 'appendonly.aof.1.incr.aof'), Buffer.concat([readFileSync(join(rdbDir, 'dump.rdb')), Buffer.from(RESP('SET', 'k3', 'v3'))]));
+  writeFileSync(join(aofDir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  const s = await startAmber({ dir, save: '', appendonly: 'yes' });
+  const c2 = await RawClient.connect(s.port);
+  assert.equal(await c2.call('MGET', 'k1', 'k2', 'k3', 'k4'), '*4\r\n$2\r\nv1\r\n$2\r\nv2\r\n$2\r\nv3\r\n$2\r\nv4\r\n');
+  c2.close();
+  await s.close();
+});
+
+test("fatal AOF start-up errors are logged once, in Redis's words, before anything loads", async () => {
+  const dir = tmp();
+  const aofDir = join(dir, 'appendonlydir');
+  mkdirSync(aofDir);
+  writeFileSync(join(aofDir, 'appendonly.aof.1.base.aof'), RESP('SET', 'k', 'v'));
+  const logfile = join(dir, 'amber.log');
+  const start = async (manifest: string): Promise<string> => {
+    writeFileSync(join(aofDir, 'appendonly.aof.manifest'), manifest);
+    writeFileSync(logfile, '');
+    await assert.rejects(startServer({ port: 0, log: true, directives: { dir, save: '', appendonly: 'yes', logfile } }));
+    return readFileSync(logfile, 'latin1');
+  };
+  // a listed file missing: found before any file is read (getBaseAndIncrAppendOnlyFilesSize)
+  let log = await start('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  assert.match(log, /Unable to obtain the AOF file appendonly\.aof\.1\.incr\.aof length\. stat: No such file or directory/);
+  assert.doesNotMatch(log, /DB loaded from base file/);
+  assert.equal(log.match(/Unable to obtain/g)!.length, 1, log);
+  // a manifest error: aofLoadManifestFromFile's records, the line shown only when there is one
+  log = await start('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type x\n');
+  assert.match(log, /# \n\*\*\* FATAL AOF MANIFEST FILE ERROR \*\*\*\n/);
+  assert.match(log, /# Reading the manifest file, at line 2\n/);
+  assert.match(log, /# >>> 'file appendonly\.aof\.1\.incr\.aof seq 1 type x'\n/);
+  assert.equal(log.match(/Unknown AOF file type/g)!.length, 1, log);
+  log = await start('file appendonly.aof.1.base.aof seq 1 type b');
+  assert.match(log, /The AOF manifest file contains too long line/);
+  assert.doesNotMatch(log, /Reading the manifest file/);
 });
 
 test('disk errors: writes get MISCONF while the disk fails and are accepted again after', async () => {
@@ -320,6 +431,48 @@ test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rew
   assert.equal(await c2.call('GET', 'tx'), '$1\r\n3\r\n');
   c2.close();
   assert.equal(await keyspaceDump(s2.port), expected);
+  await s2.close();
+});
+
+test('while start-up creates the first base, clients get LOADING: no write is acknowledged before the AOF is open', async () => {
+  const dir = tmp();
+  const port = await freePort();
+  // a slow disk while the base created at start-up is finished: the window is 300 ms wide
+  const realFinish = RdbFileOutput.prototype.finish;
+  RdbFileOutput.prototype.finish = async function (this: RdbFileOutput): Promise<void> {
+    await new Promise((r) => setTimeout(r, 300));
+    return realFinish.call(this);
+  };
+  let started = false;
+  const starting = startServer({ port, directives: { dir, save: '', appendonly: 'yes', 'aof-use-rdb-preamble': 'yes' } })
+    .then((s) => { started = true; return s; });
+  const replies = new Map<string, string>();
+  try {
+    let c: RawClient | null = null;
+    for (let i = 0; i < 500 && c === null && !started; i++) {
+      c = await RawClient.connect(port).catch(() => null);
+      if (c === null) await new Promise((x) => setTimeout(x, 2));
+    }
+    assert.ok(c !== null, 'the listener is open while start-up runs');
+    for (let i = 0; !started && i < 2000; i++) {
+      replies.set(`early${i}`, await c.call('SET', `early${i}`, 'x'));
+      await new Promise((x) => setTimeout(x, 2));
+    }
+    c.close();
+  } finally {
+    RdbFileOutput.prototype.finish = realFinish;
+  }
+  const s = await starting;
+  const seen = [...replies.values()];
+  assert.ok(seen.some((r) => r.startsWith('-LOADING')), `writes during the base's creation were refused with LOADING: ${seen.slice(0, 3).join(' ')}`);
+  assert.ok(seen.every((r) => r === '+OK\r\n' || r.startsWith('-LOADING')), seen.join(' '));
+  await s.close();
+  const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
+  const c2 = await RawClient.connect(s2.port);
+  for (const [k, r] of replies) {
+    if (r === '+OK\r\n') assert.equal(await c2.call('EXISTS', k), ':1\r\n', `${k} was acknowledged and must be in the AOF`);
+  }
+  c2.close();
   await s2.close();
 });
 

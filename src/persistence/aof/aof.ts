@@ -8,6 +8,7 @@ import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '.
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
+import { LoggedFatalError } from '../../server/fatal.js';
 
 /**
  * What the RDB layer lends the AOF: its preamble loader, and its encoder as a snapshot format
@@ -118,6 +119,10 @@ export class Aof {
     s.config.onChange('appendfsync', (v) => {
       if (this.writer) this.writer.policy = v as FsyncPolicy;
     });
+    // updateAofAutoGCEnabled: history kept while auto-gc was off goes as soon as it is back on
+    s.config.onChange('aof-disable-auto-gc', (v) => {
+      if (!v) this.deleteHistory();
+    });
     s.config.onChange('aof-timestamp-enabled', (v) => {
       if (this.writer) this.writer.timestamps = Boolean(v);
     });
@@ -149,7 +154,9 @@ export class Aof {
       manifest = existsSync(dir) ? AofManifest.load(dir, this.fileName) : null;
     } catch (e) {
       if (e instanceof AofManifestError) {
-        this.fatal(`\n*** FATAL AOF MANIFEST FILE ERROR ***\nReading the manifest file, at line ${e.line}\n>>> '${e.text}'\n${e.reason}`);
+        // the lines of aofLoadManifestFromFile's loaderr, one log record each
+        this.fatal(['\n*** FATAL AOF MANIFEST FILE ERROR ***\n',
+          ...(e.text === null ? [] : [`Reading the manifest file, at line ${e.line}\n`, `>>> '${e.text}'\n`]), `${e.reason}\n`]);
       }
       throw e;
     }
@@ -163,23 +170,29 @@ export class Aof {
       if (noDir || empty || halfDone) this.upgradeLegacy(manifest);
     }
     this.manifest = manifest;
-    if (manifest.base || manifest.incr.length) {
-      const t0 = Date.now();
-      s.keyspace.loading = true;
-      this.progress.totalBytes = 0;
-      this.progress.loadedBytes = 0;
-      try {
-        this.baseSize = await loadAofManifest(s, dir, manifest, rdbForAof?.loader ?? null, this.progress);
-      } catch (e) {
-        if (e instanceof AofLoadError) this.fatal(`${e.message} (file ${e.file}, offset ${e.offset})`);
-        throw e;
-      } finally {
-        s.keyspace.loading = false;
+    // Clients get -LOADING until the incr file is open: a write accepted before would be in no
+    // file (Redis opens the AOF before it serves anyone).
+    s.keyspace.loading = true;
+    try {
+      if (manifest.base || manifest.incr.length) {
+        const t0 = Date.now();
+        this.progress.totalBytes = 0;
+        this.progress.loadedBytes = 0;
+        try {
+          this.baseSize = (await loadAofManifest(s, dir, manifest, rdbForAof?.loader ?? null, this.progress)).base;
+        } catch (e) {
+          if (e instanceof AofLoadError) this.fatal([`${e.message} (file ${e.file}, offset ${e.offset})`]);
+          throw e;
+        }
+        s.keyspace.dirty = 0;
+        s.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
       }
-      s.keyspace.dirty = 0;
-      s.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+      await this.openOnStart();
+    } finally {
+      s.keyspace.loading = false;
     }
-    await this.openOnStart();
+    // main() in server.c: history files left by an interrupted rewrite go once the AOF is open
+    this.deleteHistory();
   }
 
   private upgradeLegacy(manifest: AofManifest): void {
@@ -199,7 +212,8 @@ export class Aof {
     const dir = this.dirName;
     mkdirSync(dir, { recursive: true });
     const m = this.manifest;
-    if (!m.base && m.incr.length === 0) {
+    const created = !m.base && m.incr.length === 0;
+    if (created) {
       const preamble = this.server.config.get<boolean>('aof-use-rdb-preamble');
       const base = m.newBase(this.fileName, preamble);
       const tmp = join(dir, 'temp-' + base.fileName);
@@ -207,15 +221,18 @@ export class Aof {
       await this.writeBase(tmp, preamble, false);
       renameSync(tmp, join(dir, base.fileName));
       this.server.log.notice(`Creating AOF base file ${base.fileName} on server start`);
+      // as Redis, whose aof_rewrite_base_size counts loaded bases only
+      this.baseSize = 0;
     }
     const hadIncr = m.incr.length > 0;
     const incr = m.lastIncr(this.fileName);
     this.attachWriter(join(dir, incr.fileName));
-    m.persist(dir, this.fileName);
+    // persistAofManifest writes only a changed manifest: one loaded as it is stays byte for byte
+    // (comments, quoting, unknown keys the operator or a newer Redis put there)
+    if (created || !hadIncr) m.persist(dir, this.fileName);
     this.server.log.notice(`${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incr.fileName} on server start`);
     this.state = 'on';
     this.refreshSizes();
-    this.baseSize = this.currentSize;
   }
 
   private removeStrayTempFiles(): void {
@@ -232,9 +249,10 @@ export class Aof {
     for (const f of readdirSync(this.dataDir)) if (f.startsWith('temp-rewriteaof-')) rm(join(this.dataDir, f));
   }
 
-  private fatal(msg: string): never {
-    this.server.log.warning(msg);
-    throw new Error(msg);
+  /** Logs `lines` (a record each) and stops start-up without repeating them. */
+  private fatal(lines: string[]): never {
+    for (const l of lines) this.server.log.warning(l);
+    throw new LoggedFatalError(lines.join('').trim());
   }
 
   // ---- appending ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 import { readFileSync, truncateSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { strerror } from './writer.js';
 import type { Server } from '../../server/server.js';
 import { Client } from '../../server/client.js';
 import { lookupCommand } from '../../server/dispatch.js';
@@ -240,9 +242,18 @@ function atoi(s: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** Sizes of the files a manifest load read, bytes. */
+export interface AofLoadSizes {
+  /** every base and incr file (aof_current_size after the load) */
+  total: number;
+  /** the base file, 0 without one (aof_base_size: what the automatic rewrite's growth is measured against) */
+  base: number;
+}
+
 /**
- * Loads every file of a manifest in order, base then incr (loadAppendOnlyFiles): a truncated file
- * is accepted only when it is the last one. Returns the total bytes of the files.
+ * Loads every file of a manifest in order, base then incr (loadAppendOnlyFiles): every file is
+ * looked up first, so a missing one stops the load before anything is read; a truncated file is
+ * accepted only when it is the last one.
  * @throws AofLoadError on any fatal problem
  */
 export async function loadAofManifest(
@@ -251,24 +262,33 @@ export async function loadAofManifest(
   manifest: AofManifest,
   rdbLoader: RdbPreambleLoader | null,
   progress?: LoadProgress,
-): Promise<number> {
+): Promise<AofLoadSizes> {
   const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incr];
   const truncatedOk = server.config.get<boolean>('aof-load-truncated');
+  // getBaseAndIncrAppendOnlyFilesSize: a file the manifest lists but the disk lacks is fatal
+  for (const f of files) {
+    const path = join(dir, f.fileName);
+    try {
+      statSync(path);
+    } catch (e) {
+      throw new AofLoadError(path, 0, `Unable to obtain the AOF file ${f.fileName} length. stat: ${strerror(e as NodeJS.ErrnoException)}`);
+    }
+  }
   let total = 0;
+  let base = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const path = join(dir, f.fileName);
     const last = i === files.length - 1;
-    if (!existsSync(path)) {
-      // Redis: a missing base or incr listed in the manifest is fatal, except an empty last incr
-      throw new AofLoadError(path, 0, `The AOF file ${f.fileName} doesn't exist`);
-    }
+    const t0 = performance.now();
     const status = await loadAofFile(server, path, { truncatedAllowed: truncatedOk, rdbLoader, progress });
     if (status === 'truncated' && !last) {
       throw new AofLoadError(path, 0, `Fatal error: the truncated file is not the last file (${f.fileName})`);
     }
-    total += statSync(path).size;
-    if (status !== 'empty') server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.fileName}`);
+    const size = statSync(path).size;
+    total += size;
+    if (f.type === 'b') base = size;
+    if (status !== 'empty') server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.fileName}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
   }
-  return total;
+  return { total, base };
 }

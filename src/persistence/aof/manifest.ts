@@ -13,9 +13,13 @@ export interface AofInfo {
   type: AofFileType;
 }
 
-/** A manifest problem, reported as Redis's "FATAL AOF MANIFEST FILE ERROR" (file, line, reason). */
+/**
+ * A manifest problem, reported as Redis's "FATAL AOF MANIFEST FILE ERROR" (file, line, reason).
+ * `text` is the offending line as Redis shows it (trimmed), or null when Redis shows no line
+ * (an empty manifest, a line too long or not ended by a newline).
+ */
 export class AofManifestError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly text: string, readonly reason: string) {
+  constructor(readonly file: string, readonly line: number, readonly text: string | null, readonly reason: string) {
     super(`${reason} (AOF manifest ${file}, line ${line}${text ? `: '${text}'` : ''})`);
   }
 }
@@ -62,13 +66,18 @@ export class AofManifest {
     const m = new AofManifest();
     let maxSeq = 0;
     const lines = text.split('\n');
-    // a final newline yields one empty trailing element, which is not a line
-    if (lines.length && lines[lines.length - 1] === '') lines.pop();
-    if (lines.length === 0) throw new AofManifestError(file, 0, '', 'Found an empty AOF manifest');
+    // the element after the last newline: empty for a manifest that ends with one; else a last
+    // line without its newline, which Redis's fgets loop refuses as "too long" (unless a comment)
+    const unterminated = lines.pop()!;
+    if (unterminated !== '') lines.push(unterminated);
+    if (lines.length === 0) throw new AofManifestError(file, 0, null, 'Found an empty AOF manifest');
     lines.forEach((raw, idx) => {
       const n = idx + 1;
       if (raw.startsWith('#')) return;
-      if (raw.length > 1024) throw new AofManifestError(file, n, '', 'The AOF manifest file contains too long line');
+      // fgets into MANIFEST_MAX_LINE + 1 bytes: a line of 1024 bytes or more has no newline in it
+      if (raw.length >= 1024 || (unterminated !== '' && idx === lines.length - 1)) {
+        throw new AofManifestError(file, n, null, 'The AOF manifest file contains too long line');
+      }
       const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
       if (line === '') throw new AofManifestError(file, n, line, 'Invalid AOF manifest file format');
       const argv = splitArgs(line);

@@ -13,7 +13,7 @@ import { registerInfoProvider, registerInfoSection, type InfoSection } from '../
 import { LevelDbEngine } from './engine.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
-import { loadRdbFile, loadRdbBuffer } from '../rdb/load.js';
+import { loadRdbFile, loadAofPreamble } from '../rdb/load.js';
 import { AofManifest } from '../aof/manifest.js';
 import { loadAofManifest, loadAofFile, type RdbPreambleLoader } from '../aof/loader.js';
 
@@ -225,7 +225,7 @@ async function importFiles(server: Server): Promise<string | null> {
   const aofDir = resolve(dir, cfg.get<string>('appenddirname'));
   const legacy = resolve(dir, appendFilename);
   const rdb = resolve(dir, cfg.get<string>('dbfilename'));
-  const rdbLoader: RdbPreambleLoader = async (srv, buf, file) => (await loadRdbBuffer(srv, buf, file, { aofBase: true })).endOffset;
+  const rdbLoader: RdbPreambleLoader = loadAofPreamble;
   const manifest = existsSync(aofDir) ? AofManifest.load(aofDir, appendFilename) : null;
   if (manifest !== null && (manifest.base !== null || manifest.incr.length > 0)) {
     log.notice(`Importing the AOF in ${aofDir} into the empty LevelDB store`);

@@ -610,8 +610,21 @@ export function rdbFormatFor(server: Server): RdbSnapshotFormat {
 
 // The AOF layer loads RDB-preamble bases with this loader; its rewrites serialize keys changed
 // in place with this format (the base itself is streamed by BGSAVE's writer).
+/**
+ * Loads the RDB part of an AOF file (loadSingleAppendOnlyFile's "REDIS" prefix: rdbLoadRio into the
+ * current dataset). Usually a base, loaded into an empty keyspace; an RDB at the head of an incr
+ * file (Redis never writes one, but loads it) adds to what the earlier files loaded, and a key
+ * already there is refused as a duplicate. Keys already expired are kept, as in every AOF file.
+ * @returns the offset where the file's RESP tail starts
+ * @throws RdbError with the file, offset and reason
+ */
+export async function loadAofPreamble(server: Server, buf: Buffer, file: string): Promise<number> {
+  const noflush = server.keyspace.dbs.some((db) => db.size > 0);
+  return (await loadRdbBuffer(server, buf, file, { aofBase: true, noflush })).endOffset;
+}
+
 registerRdbForAof({
-  loader: async (server, buf, file) => (await loadRdbBuffer(server, buf, file, { aofBase: true })).endOffset,
+  loader: loadAofPreamble,
   snapshotFormat: (server: Server) => rdbFormatFor(server).snapshot,
   bgsaveInProgress: (server: Server) => rdbState(server).bgsaveInProgress,
 });

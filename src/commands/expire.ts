@@ -4,6 +4,7 @@ import { ERR } from '../server/dispatch.js';
 import { NOTIFY_GENERIC } from '../keyspace/notify.js';
 import { parseInteger, INT64_MAX, INT64_MIN } from '../util/number.js';
 import { lookupNoTouch } from './keys.js';
+import { MAX_EXPIRE_MS } from '../keyspace/database.js';
 
 /*
  * The expire commands of src/expire.c (Redis 7.0.15): EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with
@@ -21,8 +22,6 @@ const EXPIRE_XX = 2;
 const EXPIRE_GT = 4;
 const EXPIRE_LT = 8;
 
-/** The largest double below 2^63: expire times are clamped to it so replies stay within int64. */
-const MAX_STORED_MS = 9223372036854774784;
 /** Below this magnitude, seconds * 1000 + now is exact in doubles, so no BigInt is needed. */
 const FAST_LIMIT = 9e12;
 
@@ -102,7 +101,7 @@ function expireGeneric(c: Client, relative: boolean, seconds: boolean): void {
     }
     w += BigInt(basetime);
     when = Number(w);
-    if (when > MAX_STORED_MS) when = MAX_STORED_MS;
+    if (when > MAX_EXPIRE_MS) when = MAX_EXPIRE_MS;
   }
 
   if (db.lookupWrite(key) === undefined) {

@@ -4,6 +4,15 @@ import { GUARD_REPLACE, GUARD_DELETE, GUARD_MUTATE } from './guard.js';
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
 
+/**
+ * The largest expire time kept, Unix ms: the largest double below 2^63. Expire times are JS
+ * numbers, and 2^63 - 1 (a PXAT or ABSTTL a client may send) rounds up to 2^63, which fits no
+ * int64: every RDB save would then fail. Stored times above it are clamped to it, so replies,
+ * RDB and AOF stay within int64 (Redis keeps the exact value; past 2^53 ms, about the year
+ * 287,000, Amber's is the nearest double).
+ */
+export const MAX_EXPIRE_MS = 9223372036854774784;
+
 /** Initial slots of the string access-clock table (see lru.ts). */
 const LRU_TABLE_MIN = 16;
 
@@ -205,7 +214,7 @@ export class Database {
     if (expireAt === undefined) {
       if (had && this.expires.size > 0) this.expires.delete(key);
     } else if (expireAt !== 'keep') {
-      this.expires.set(key, expireAt);
+      this.expires.set(key, expireAt > MAX_EXPIRE_MS ? MAX_EXPIRE_MS : expireAt);
     }
     this.ks.dirty++;
     this.ks.keyModified(this, key);
@@ -240,7 +249,7 @@ export class Database {
       if (this.size > this.lruTable.length) this.growLruTable();
       this.maybeGrow();
     }
-    if (expireAt !== -1) this.expires.set(key, expireAt);
+    if (expireAt !== -1) this.expires.set(key, expireAt > MAX_EXPIRE_MS ? MAX_EXPIRE_MS : expireAt);
     else if (!added && this.expires.size > 0) this.expires.delete(key);
     return added;
   }
@@ -267,7 +276,7 @@ export class Database {
   setExpire(key: string, whenMs: number): void {
     const idx = this.segmentIndex(hashKey(key));
     if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_REPLACE);
-    this.expires.set(key, whenMs);
+    this.expires.set(key, whenMs > MAX_EXPIRE_MS ? MAX_EXPIRE_MS : whenMs);
     this.ks.dirty++;
     this.ks.keyModified(this, key);
   }

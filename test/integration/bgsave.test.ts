@@ -191,6 +191,26 @@ test('FLUSHALL and SHUTDOWN stop a running BGSAVE without an error status: no MI
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
 });
 
+test('expire times at the int64 limit (SET PXAT, RESTORE ABSTTL) are kept within it, so saves still work', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '' });
+  const c = await RawClient.connect(s.port);
+  const max = '9223372036854775807';
+  await c.call('SET', 'x', '1');
+  const dump = (await c.call('DUMP', 'x')).split('\r\n').slice(1, -1).join('\r\n');
+  const r = await c.pipeline([['SET', 'a', 'v', 'PXAT', max], ['RESTORE', 'b', max, dump, 'ABSTTL'], ['SET', 'c', 'v'], ['PEXPIREAT', 'c', max]]);
+  assert.deepEqual(r, ['+OK\r\n', '+OK\r\n', '+OK\r\n', ':1\r\n']);
+  // the largest double below 2^63 (Redis keeps the exact int64; see MAX_EXPIRE_MS)
+  for (const k of ['a', 'b', 'c']) assert.equal(await c.call('PEXPIRETIME', k), ':9223372036854774784\r\n');
+  assert.equal(await c.call('SAVE'), '+OK\r\n');
+  assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+  assert.match(await waitSaved(c), /rdb_last_bgsave_status:ok/);
+  assert.equal(await c.call('DEBUG', 'RELOAD'), '+OK\r\n');
+  assert.equal(await c.call('PEXPIRETIME', 'a'), ':9223372036854774784\r\n');
+  c.close();
+  await s.close();
+});
+
 test('save points trigger a background save by themselves', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '1 2' });

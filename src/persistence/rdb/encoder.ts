@@ -14,7 +14,7 @@ import { ZSet, type ZLeaf } from '../../keyspace/types/zset.js';
 import { Hash, LP_LONG_HEADER, forEachRecord } from '../../keyspace/types/hash.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
-import { formatG } from '../../util/number.js';
+import { formatG, INT64_MAX, INT64_MIN } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompressInto, LZF_SLACK } from './lzf.js';
 import { ListpackWriter, lpElementSize } from './listpack.js';
@@ -250,10 +250,14 @@ export class RdbWriter {
     }
   }
 
-  /** rdbSaveMillisecondTime: signed 64-bit little-endian. */
+  /**
+   * rdbSaveMillisecondTime: signed 64-bit little-endian. A time beyond int64 (a double that
+   * rounded up to 2^63) is written as the int64 limit rather than failing the whole save.
+   */
   millis(t: number): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt(Math.trunc(t)), this.pos);
+    const v = BigInt(Math.trunc(t));
+    this.buf.writeBigInt64LE(v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : v, this.pos);
     this.pos += 8;
   }
 

@@ -211,6 +211,28 @@ test('expire times at the int64 limit (SET PXAT, RESTORE ABSTTL) are kept within
   await s.close();
 });
 
+test('SAVE and BGSAVE after the data directory was deleted fail with an error, and the server stays up', { timeout: 60000 }, async () => {
+  const dir = join(tmp(), 'data');
+  mkdirSync(dir);
+  // the built server: its saves go through the save worker, which cannot start without a cwd
+  const a = await spawnAmber(dir);
+  try {
+    const c = await RawClient.connect(a.port);
+    await c.call('SET', 'k', 'v');
+    rmSync(dir, { recursive: true });
+    const t0 = Date.now();
+    assert.equal(await c.call('SAVE'), '-ERR\r\n');
+    assert.ok(Date.now() - t0 < 5000, 'refused at once, not after a worker start timeout');
+    assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+    assert.match(await waitSaved(c), /rdb_last_bgsave_status:err/);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.equal(a.proc.exitCode, null, a.log());
+    c.close();
+  } finally {
+    await a.kill();
+  }
+});
+
 test('save points trigger a background save by themselves', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '1 2' });

@@ -248,18 +248,15 @@ export class BackgroundSaver {
 }
 
 /**
- * The persistence part of FLUSHALL (flushAllDataAndResetRDB in Redis 7.0): a running background
+ * The persistence part of FLUSHALL (flushAllDataAndResetRDB in Redis 7.0.15): a running background
  * save is aborted, and with save points configured the now empty dataset is saved at once, so a
- * restart does not bring the flushed keys back; the dirty counter keeps the flushed keys.
+ * restart does not bring the flushed keys back. That save resets the dirty counter, as in Redis
+ * 7.0.15 (rdb_changes_since_last_save:0 after it); FLUSHALL still propagates, by its own
+ * forced effect (forceCommandPropagation).
  */
 export function flushAllSaveRdb(server: Server): void {
   bgsaverOf(server).abort('FLUSHALL');
-  if (server.config.get<SavePoints>('save').length > 0) {
-    // rdbSave resets dirty; Redis restores it so that FLUSHALL still counts (and propagates)
-    const saved = server.keyspace.dirty;
-    rdbSave(server);
-    server.keyspace.dirty = saved;
-  }
+  if (server.config.get<SavePoints>('save').length > 0) rdbSave(server);
 }
 
 const savers = new WeakMap<Server, BackgroundSaver>();

@@ -374,4 +374,26 @@ test('changes counted like Redis (rdb_changes_since_last_save)', { skip }, async
   assert.deepEqual(a, r);
 });
 
+test('FLUSHALL with save points saves and leaves no changes to save; without, it counts the keys it removed', { skip }, async () => {
+  const [a, r] = await both(async (port) => {
+    const c = await RawClient.connect(port);
+    try {
+      const changes = async (): Promise<string> => /rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))![1]!;
+      const out: string[] = [];
+      for (const save of ['3600 1000000', '']) {
+        await c.call('CONFIG', 'SET', 'save', save);
+        await c.call('FLUSHALL');
+        for (let i = 0; i < 20; i++) await c.call('SET', `k${i}`, 'v');
+        const before = Number(await changes());
+        await c.call('FLUSHALL');
+        out.push(`save '${save}': FLUSHALL of 20 keys leaves ${Number(await changes()) - (save === '' ? before : 0)}`);
+      }
+      return out;
+    } finally {
+      c.close();
+    }
+  });
+  assert.deepEqual(a, r);
+});
+
 void replyEnd;

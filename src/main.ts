@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     await server.startup();
   } catch (e) {
     // a data file that cannot be loaded stops the server with exit code 1, as in Redis
-    if (!(e instanceof LoggedFatalError)) log.warning(`Fatal error during start-up: ${(e as Error).message.replace(/\.$/, '')}. Exiting.`);
+    if (!(e instanceof LoggedFatalError)) log.warning(`Fatal error loading the DB: ${(e as Error).message.replace(/\.$/, '')}. Exiting.`);
     process.exit(1);
   }
   log.notice('Ready to accept connections');

@@ -395,7 +395,10 @@ test('unknown AUX fields are skipped; old EXPIRETIME (seconds), IDLE and FREQ op
 test('RDB versions: 1-10 accepted, 11 and a bad magic refused', () => {
   const v = (ver: string): Buffer => Buffer.concat([Buffer.from('REDIS' + ver), Buffer.from([0xff]), Buffer.alloc(8)]);
   for (let i = 1; i <= 10; i++) assert.doesNotThrow(() => decode(v(String(i).padStart(4, '0'))));
-  assert.throws(() => decode(v('0011')), (e: unknown) => e instanceof RdbError && /Can't handle RDB format version/.test(e.reason));
+  // reported as Redis reports them: the version as atoi reads it, a short file as a short read
+  assert.throws(() => decode(v('0011')), (e: unknown) => e instanceof RdbError && e.reason === "Can't handle RDB format version 11");
+  assert.throws(() => decode(v('abcd')), (e: unknown) => e instanceof RdbError && e.reason === "Can't handle RDB format version 0");
+  assert.throws(() => decode(Buffer.from('REDIS')), (e: unknown) => e instanceof RdbError && /Unexpected EOF reading RDB file/.test(e.reason));
   assert.throws(() => decode(Buffer.from('RESIS0010\xff')), (e: unknown) => e instanceof RdbError && /Wrong signature/.test(e.reason));
   assert.throws(() => decode(Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([C.RDB_OPCODE_SELECTDB, 16])])),
     (e: unknown) => e instanceof RdbError && /more than 16 databases/.test(e.reason));

@@ -254,17 +254,13 @@ export class RdbParser {
     this.doing = 'check-header';
     const at = r.offset;
     if (this.opts.externalChecksum !== true) r.startCrc();
-    if (this.r.end - this.r.pos < 9) {
-      try {
-        r.ensure(9);
-      } catch {
-        throw r.error('Wrong signature trying to load DB from file', at);
-      }
-    }
+    // rdbLoadRio: fewer than 9 bytes is a short read (eoferr), as any truncation
+    if (this.r.end - this.r.pos < 9) r.ensure(9);
     const magic = r.bytes(9).latin1Slice();
     if (!magic.startsWith('REDIS')) throw r.error('Wrong signature trying to load DB from file', at);
-    const ver = /^\d+$/.test(magic.slice(5)) ? Number(magic.slice(5)) : Number.NaN;
-    if (!(ver >= 1 && ver <= C.RDB_VERSION)) throw r.error(`Can't handle RDB format version ${magic.slice(5)}`, at);
+    // atoi of the four version digits, as Redis reports it ("0011" is 11, "abcd" is 0)
+    const ver = Number.parseInt(magic.slice(5), 10) || 0;
+    if (!(ver >= 1 && ver <= C.RDB_VERSION)) throw r.error(`Can't handle RDB format version ${ver}`, at);
     this.version = ver;
   }
 

@@ -6,6 +6,7 @@ import { setActiveExpire } from '../keyspace/expire.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import type { Value } from '../keyspace/types/object.js';
 import { datasetDigest, valueDigest } from '../keyspace/digest.js';
+import { stringEncoding } from './keys.js';
 
 /**
  * DEBUG after Redis 7.0's src/debug.c, for what makes sense in Amber: HELP, SLEEP, SET-ACTIVE-EXPIRE,
@@ -59,14 +60,6 @@ function defaultSerializedLength(v: Value): number {
   return rdbLenSize(v.length) + v.length;
 }
 
-/** OBJECT ENCODING of a string value (int, embstr up to 44 bytes, raw). */
-function stringEncoding(v: string): string {
-  if (v.length <= 20 && /^(0|-?[1-9]\d*)$/.test(v)) {
-    const n = BigInt(v);
-    if (n >= -(2n ** 63n) && n < 2n ** 63n) return 'int';
-  }
-  return v.length <= 44 ? 'embstr' : 'raw';
-}
 
 // ---- protection ------------------------------------------------------------------------------
 

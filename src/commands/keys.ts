@@ -505,9 +505,9 @@ function isIntEncodable(s: string): boolean {
 /**
  * OBJECT ENCODING of a string value, by Redis 7.0's createStringObject/tryObjectEncoding rules:
  * `int` for a canonical int64 of at most 20 chars, `embstr` up to 44 bytes, else `raw`.
- * Deviation: Redis reports `raw` for values built in place by APPEND and SETRANGE, and `embstr`
- * for INCRBYFLOAT results that look like integers; Amber keeps no per-string encoding, so it
- * reports what SET of the same bytes would give.
+ * Deviation: Redis reports `raw` for values built in place by APPEND and SETRANGE and for
+ * HyperLogLogs (created raw), and `embstr` for INCRBYFLOAT results that look like integers;
+ * Amber keeps no per-string encoding, so it reports what SET of the same bytes would give.
  */
 export function stringEncoding(s: string): string {
   if (isIntEncodable(s)) return 'int';

@@ -198,7 +198,7 @@ const HELP = [
 const UNSUPPORTED = new Set([
   'aof-flush-sleep', 'assert', 'config-rewrite-force-all', 'crash-and-recover', 'leak',
   'htstats', 'htstats-key', 'loadaof', 'replicate', 'mallctl', 'mallctl-str', 'drop-cluster-packet-filter', 'oom',
-  'panic', 'reload', 'restart', 'sdslen', 'segfault', 'quicklist-packed-threshold', 'set-skip-checksum-validation',
+  'panic', 'reload', 'restart', 'sdslen', 'segfault', 'quicklist-packed-threshold',
   'stringmatch-test', 'structsize', 'listpack', 'quicklist', 'client-eviction', 'pause-cron', 'replybuffer', 'clusterlink',
 ]);
 

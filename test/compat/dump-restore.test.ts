@@ -232,6 +232,15 @@ test('RESTORE and DUMP replies and errors match Redis byte for byte', { skip: no
     ['RESTORE'],
     ['RESTORE', 'k', '0'],
     ['DUMP'],
+    // DEBUG SET-SKIP-CHECKSUM-VALIDATION: a wrong CRC is accepted while it is on, the version not
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'],
+    ['RESTORE', 'r6', '0', badCrc],
+    ['GET', 'r6'],
+    ['RESTORE', 'r7', '0', v11.latin1Slice()],
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'],
+    ['RESTORE', 'r7', '0', badCrc],
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION'],
+    ['DEL', 'r6'],
   ];
   const [a, r] = await sameReplies(amber.port, redis!.port, cmds);
   assert.deepEqual(a, r);

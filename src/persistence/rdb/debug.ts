@@ -4,8 +4,9 @@
  */
 import type { Value } from '../../keyspace/types/object.js';
 import { registerDebugSubcommand, setSerializedLength } from '../../commands/debug.js';
+import { addReplySubcommandSyntaxError } from '../../commands/client.js';
 import { RdbWriter, writeTypedValue, DEFAULT_SAVE_OPTIONS } from './encoder.js';
-import { rdbSave, rdbFilePath, loadRdbFileSync } from './load.js';
+import { rdbSave, rdbFilePath, loadRdbFileSync, rdbState } from './load.js';
 
 /** rdbSavedObjectLen: bytes rdbSaveObject writes for a value (type byte excluded). */
 export function savedObjectLength(v: Value): number {
@@ -25,6 +26,15 @@ export function installRdbDebug(): void {
   if (installed) return;
   installed = true;
   setSerializedLength(savedObjectLength);
+  // DEBUG SET-SKIP-CHECKSUM-VALIDATION <0|1>: atoi of the argument, as Redis
+  registerDebugSubcommand('set-skip-checksum-validation', (c) => {
+    if (c.argv.length !== 3) {
+      addReplySubcommandSyntaxError(c);
+      return;
+    }
+    rdbState(c.server).skipChecksumValidation = (Number.parseInt(c.argv[2]!, 10) || 0) !== 0;
+    c.addOk();
+  });
   registerDebugSubcommand('reload', (c) => {
     let merge = false;
     let flush = true;

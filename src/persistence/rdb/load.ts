@@ -46,6 +46,8 @@ export interface RdbState {
   loadingTotalBytes: number;
   loadingLoadedBytes: number;
   loadingRdbUsedMem: number;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION (server.skip_checksum_validation): no CRC check of RDB files and RESTORE payloads */
+  skipChecksumValidation: boolean;
 }
 
 const states = new WeakMap<Server, RdbState>();
@@ -59,6 +61,7 @@ export function rdbState(server: Server): RdbState {
       lastBgsaveStatus: 'ok',
       saves: 0,
       bgsaveInProgress: false,
+      skipChecksumValidation: false,
       lastLoadKeysLoaded: 0,
       lastLoadKeysExpired: 0,
       loadingStartTime: 0,
@@ -223,7 +226,7 @@ class LoadJob {
     const now = Date.now();
     const start = (this.start = opts.offset ?? 0);
     const reader = (this.reader = new RdbReader(source, start));
-    const verifyChecksum = server.config.get<boolean>('rdbchecksum');
+    const verifyChecksum = server.config.get<boolean>('rdbchecksum') && !st.skipChecksumValidation;
     // a file's CRC-64 on another core while this thread parses: the trailer is its last 8 bytes
     // (verifyChecksum falls back to this thread when it turns out not to be)
     if (background && verifyChecksum && typeof source === 'number' && st.loadingTotalBytes - start >= CRC_WORKER_MIN_BYTES) {

@@ -387,6 +387,24 @@ test('CONFIG SET appendonly yes at run time writes a base from a snapshot, then 
   await s2.close();
 });
 
+/**
+ * After the server on `dir` has closed: no temp file is left in its appendonlydir, and a server
+ * started from the AOF answers GET for each key with the raw reply given (and has the keyspace
+ * dump `dump`, when given).
+ */
+async function assertAofRestart(dir: string, replies: Record<string, string>, dump?: string): Promise<void> {
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
+  const s = await startAmber({ dir, save: '', appendonly: 'yes' });
+  const c = await RawClient.connect(s.port);
+  try {
+    for (const [k, r] of Object.entries(replies)) assert.equal(await c.call('GET', k), r, k);
+    if (dump !== undefined) assert.equal(await keyspaceDump(s.port), dump);
+  } finally {
+    c.close();
+    await s.close();
+  }
+}
+
 test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rewrite, and no write is replayed twice', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '', appendonly: 'no' });
@@ -424,14 +442,7 @@ test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rew
   const expected = await keyspaceDump(s.port);
   c.close();
   await s.close();
-  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
-  const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
-  const c2 = await RawClient.connect(s2.port);
-  assert.equal(await c2.call('GET', 'counter'), '$2\r\n23\r\n');
-  assert.equal(await c2.call('GET', 'tx'), '$1\r\n3\r\n');
-  c2.close();
-  assert.equal(await keyspaceDump(s2.port), expected);
-  await s2.close();
+  await assertAofRestart(dir, { counter: '$2\r\n23\r\n', tx: '$1\r\n3\r\n' }, expected);
 });
 
 test('while start-up creates the first base, clients get LOADING: no write is acknowledged before the AOF is open', async () => {
@@ -503,12 +514,7 @@ test('a failed rewrite while CONFIG SET appendonly yes turns AOF on is retried, 
   await c.call('INCR', 'counter');
   c.close();
   await s.close();
-  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
-  const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
-  const c2 = await RawClient.connect(s2.port);
-  assert.equal(await c2.call('GET', 'counter'), '$3\r\n102\r\n');
-  c2.close();
-  await s2.close();
+  await assertAofRestart(dir, { counter: '$3\r\n102\r\n' });
 });
 
 test('automatic rewrite on growth, INFO aof_* fields, stray temp files removed at start', async () => {

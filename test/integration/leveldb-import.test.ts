@@ -82,10 +82,10 @@ test('a corrupt dump.rdb is refused and leaves no completion record; an unfinish
   try {
     place(join(T, 'corrupt_ziplist.rdb'), join(dir, 'dump.rdb'));
     await assert.rejects(startAmber({ dir, save: '', leveldb: 'yes' }), /Hash ziplist integrity check failed/);
-    // a store with records but no `I` record: an import cut short (kill -9 during the first start)
+    // the import marker and a record: an import cut short (kill -9 during the first start)
     const store = new ClassicLevel<string, string>(join(dir, 'leveldb'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await store.open();
-    assert.equal(await store.get('I'), undefined, 'no completion record after a failed import');
+    assert.equal(await store.get('I'), 'amber-leveldb importing', 'no completion record after a failed import, only the marker');
     await store.put('M\x01\x00\x00\x00\x00half-imported', '\x00\x00junk');
     await store.close();
     rmSync(join(dir, 'dump.rdb'));
@@ -103,6 +103,36 @@ test('a corrupt dump.rdb is refused and leaves no completion record; an unfinish
     } finally {
       await s2.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a store that is not Amber's, or whose CURRENT file is gone, is refused and left as it was", { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-import-'));
+  try {
+    // another program's store (a RedisLV user's, say): records, no 'I' record
+    const path = join(dir, 'leveldb');
+    const other = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await other.open();
+    for (let i = 0; i < 100; i++) await other.put(`user:${i}`, `v${i}`);
+    await other.close();
+    await assert.rejects(startAmber({ dir, save: '', leveldb: 'yes' }), /is not an Amber store/);
+    const again = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await again.open();
+    assert.equal(await again.get('user:99'), 'v99', 'the foreign store is untouched');
+    await again.close();
+    // an Amber store whose CURRENT file was lost: LevelDB would start an empty store over it
+    const s = await startAmber({ dir: join(dir, 'amber'), save: '', leveldb: 'yes' });
+    const c = await RawClient.connect(s.port);
+    await c.pipeline(Array.from({ length: 500 }, (_, i) => ['SET', `k${i}`, 'v']));
+    c.close();
+    await s.close();
+    const store = join(dir, 'amber', 'leveldb');
+    rmSync(join(store, 'CURRENT'));
+    const files = readdirSync(store).sort();
+    await assert.rejects(startAmber({ dir: join(dir, 'amber'), save: '', leveldb: 'yes' }), /but no CURRENT file/);
+    assert.deepEqual(readdirSync(store).sort(), files, 'nothing created or deleted');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

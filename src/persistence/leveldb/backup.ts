@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, statSync, mkdirSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { resolve, join, relative, isAbsolute } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
-import { loadClassicLevel, type LevelDbEngine } from './engine.js';
+import { loadClassicLevel, levelDbReason, type LevelDbEngine } from './engine.js';
 import type { BatchTarget } from './queue.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
@@ -142,7 +142,7 @@ async function copy(
     st.lastError = '';
     log.notice(`Background backup into ${abs} done: ${records} records, ${(bytes / 1048576).toFixed(1)} MB in ${((end - start) / 1000).toFixed(3)} seconds`);
   } catch (e) {
-    const reason = (e as Error).message ?? String(e);
+    const reason = levelDbReason(e);
     st.lastStatus = 'err';
     st.lastError = reason;
     log.warning(`Background backup into ${abs} failed: ${reason}`);

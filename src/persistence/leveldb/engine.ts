@@ -132,6 +132,16 @@ export interface LoadProgress {
 const EMPTY = '';
 
 /**
+ * The reason of a LevelDB error: classic-level wraps LevelDB's own status ("Corruption: 1 missing
+ * files", "IO error: .../LOCK: already held by process") in a generic "Database failed to open".
+ */
+export function levelDbReason(e: unknown): string {
+  const err = e as Error & { cause?: unknown };
+  const cause = err.cause instanceof Error ? err.cause.message : '';
+  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
+}
+
+/**
  * One server's LevelDB engine: the store, its write queue, the change capture and the
  * namespace/version bookkeeping of layout.ts, loading, import and reclaim. The layer in index.ts
  * drives it from the server's hooks; backup.ts copies its store.
@@ -837,19 +847,31 @@ export class LevelDbEngine {
     }
   }
 
-  /** True when the store has its `I` record (created or imported completely). */
-  async isComplete(): Promise<boolean> {
+  /**
+   * What the open store holds, by its `I` record: 'empty' (nothing at all), 'complete' (created or
+   * imported completely: load it), 'interrupted' (Amber's import was cut short: empty it and
+   * import again) or 'foreign' (records but no `I` record: another program's store, or one
+   * whose CURRENT was lost and recreated by LevelDB; never emptied).
+   * @throws Error for an `I` record of an unknown format (a newer Amber's store)
+   */
+  async ownership(): Promise<'empty' | 'complete' | 'interrupted' | 'foreign'> {
+    if (await this.isEmpty()) return 'empty';
     const v = await this.store!.get(L.P_INFO);
-    if (v === undefined) return false;
-    const s = v;
-    if (s !== L.FORMAT && s !== L.FORMAT_1) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${s.slice(0, 40)}')`);
-    this.loadedFormat = s;
-    return true;
+    if (v === undefined) return 'foreign';
+    if (v === L.IMPORTING) return 'interrupted';
+    if (v !== L.FORMAT && v !== L.FORMAT_1) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${v.slice(0, 40)}')`);
+    this.loadedFormat = v;
+    return 'complete';
   }
 
   /** Deletes every record (an unfinished import is started again). */
   async wipe(): Promise<void> {
     await this.store!.clear();
+  }
+
+  /** Writes the "import under way" `I` record, synced, before an import writes anything else. */
+  async markImporting(): Promise<void> {
+    await this.store!.put(L.P_INFO, L.IMPORTING, { sync: true });
   }
 
   /**

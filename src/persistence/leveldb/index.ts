@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, type InfoSection } from '../../server/info.js';
-import { LevelDbEngine } from './engine.js';
+import { LevelDbEngine, levelDbReason } from './engine.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
 import { loadRdbFile, loadAofPreamble } from '../rdb/load.js';
@@ -151,20 +151,22 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.progress.totalBytes = storeFilesSize(path);
   engine.progress.loadedBytes = 0;
   try {
+    refuseHeadlessStore(path);
     await engine.open(path);
   } catch (e) {
     ks.loading = false;
-    log.warning(`Fatal error opening the LevelDB store ${path}: ${(e as Error).message}`);
+    log.warning(`Fatal error opening the LevelDB store ${path}: ${levelDbReason(e)}`);
     throw e;
   }
   try {
-    const empty = await engine.isEmpty();
-    const complete = !empty && (await engine.isComplete());
-    if (!complete) {
-      if (!empty) {
-        log.warning(`The LevelDB store ${path} has no completion record: its creation or import was interrupted. Starting it again.`);
+    const found = await engine.ownership();
+    if (found === 'foreign') throw new Error(foreignStoreMessage(path));
+    if (found !== 'complete') {
+      if (found === 'interrupted') {
+        log.warning(`The LevelDB store ${path} was being created or imported when Amber stopped: emptying it and starting again.`);
         await engine.wipe();
       }
+      await engine.markImporting();
       engine.state = 'importing';
       const t0 = performance.now();
       const source = await importFiles(server);
@@ -182,7 +184,7 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
       if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
     }
   } catch (e) {
-    log.warning(`Fatal error loading the LevelDB store ${path}: ${(e as Error).message}`);
+    log.warning(`Fatal error loading the LevelDB store ${path}: ${levelDbReason(e)}`);
     // clients keep getting -LOADING until the process exits: closing the store may take a while,
     // and a half-loaded keyspace must not be served (or written to) meanwhile
     await engine.close();
@@ -193,6 +195,32 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.state = 'on';
   engine.startCapture();
   engine.assignMissingNamespaces();
+}
+
+/**
+ * Refuses a store directory that holds LevelDB files but no CURRENT file: opened as it is,
+ * LevelDB would create a new, empty store over them (createIfMissing) and the old tables would be
+ * deleted by its first compaction.
+ * @throws Error telling the operator what to restore
+ */
+function refuseHeadlessStore(path: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return; // missing: a new store
+  }
+  if (names.includes('CURRENT')) return;
+  const tables = names.filter((n) => /^MANIFEST-\d+$|\.(ldb|sst|log)$/.test(n) && n !== 'LOG');
+  if (tables.length === 0) return;
+  throw new Error(`${path} holds LevelDB files (${tables.slice(0, 3).join(', ')}${tables.length > 3 ? ', ...' : ''}) but no CURRENT file, so LevelDB would start an empty store over them. ` +
+    'Restore CURRENT (one line naming the newest MANIFEST-NNNNNN file, then a newline) or move the directory away, then start again.');
+}
+
+/** The refusal of a non-empty store that has no `I` record (see LevelDbEngine.ownership). */
+function foreignStoreMessage(path: string): string {
+  return `${path} holds LevelDB records but is not an Amber store (no 'I' record), and Amber does not overwrite it. ` +
+    'Point leveldb-path at an empty or missing directory, or move this one away; an Amber store whose very first import was interrupted by an older Amber can be removed to import again.';
 }
 
 /** Bytes of the files in a store directory (0 when missing): loading_total_bytes before the store is open. */
@@ -261,16 +289,20 @@ async function withLoading<T>(server: Server, fn: () => Promise<T>): Promise<T> 
 async function enableAtRuntime(server: Server, engine: LevelDbEngine): Promise<void> {
   const path = engine.configuredPath();
   try {
+    refuseHeadlessStore(path);
     await engine.open(path);
-    if (!(await engine.isEmpty())) {
+    const found = await engine.ownership();
+    if (found === 'foreign') throw new Error(foreignStoreMessage(path));
+    if (found !== 'empty') {
       server.log.warning(`CONFIG SET leveldb yes: emptying the LevelDB store ${path}: the live data set replaces it`);
       await engine.wipe();
     }
+    await engine.markImporting();
     const t0 = performance.now();
     await engine.importLive();
     server.log.notice(`LevelDB write-through started; the live data set was imported into ${path} in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
   } catch (e) {
-    server.log.warning(`CONFIG SET leveldb yes failed: ${(e as Error).message}`);
+    server.log.warning(`CONFIG SET leveldb yes failed: ${levelDbReason(e)}`);
     server.config.restore('leveldb', false);
     await engine.close();
   }

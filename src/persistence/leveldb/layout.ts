@@ -74,6 +74,12 @@ import { hashKey } from '../../keyspace/database.js';
 export const FORMAT = 'amber-leveldb 2';
 /** The formats a load accepts. */
 export const FORMAT_1 = 'amber-leveldb 1';
+/**
+ * The `I` record while a store is being created or imported (written first, synced): a store
+ * found with it was Amber's and its import was cut short, so it is emptied and imported again. A
+ * non-empty store without any `I` record is not Amber's, and is never emptied.
+ */
+export const IMPORTING = 'amber-leveldb importing';
 
 export const P_INFO = 'I';
 export const P_COUNTERS = 'C';

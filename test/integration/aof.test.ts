@@ -181,7 +181,7 @@ test('history kept while aof-disable-auto-gc is yes goes when it is set back to 
   const c = await RawClient.connect(s.port);
   await c.call('SET', 'k', 'v');
   assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-  for (let i = 0; i < 100 && !/aof_rewrites:1\r\n[\s\S]*/.test(await c.call('INFO', 'persistence')); i++) await new Promise((x) => setTimeout(x, 20));
+  for (let i = 0; i < 100 && !/aof_rewrite_in_progress:0[\s\S]*aof_rewrites:1\r\n/.test(await c.call('INFO', 'persistence')); i++) await new Promise((x) => setTimeout(x, 20));
   const manifest = (): string => readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
   assert.match(manifest(), / type h\n/);
   assert.ok(existsSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')));
@@ -487,6 +487,39 @@ test('while start-up creates the first base, clients get LOADING: no write is ac
   await s2.close();
 });
 
+test('while the first base is written, SHUTDOWN is refused, and CONFIG SET appendonly no stops the rewrite and leaves no files', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', appendonly: 'no', 'aof-use-rdb-preamble': 'yes' });
+  const c = await RawClient.connect(s.port);
+  await c.pipeline(Array.from({ length: 1000 }, (_, i) => ['SET', `k${i}`, 'v']));
+  // a slow disk at the end of the base: the rewrite stays in progress for 300 ms
+  const realFinish = RdbFileOutput.prototype.finish;
+  RdbFileOutput.prototype.finish = async function (this: RdbFileOutput): Promise<void> {
+    await new Promise((r) => setTimeout(r, 300));
+    return realFinish.call(this);
+  };
+  try {
+    assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'yes'), '+OK\r\n');
+    assert.equal(await c.call('SHUTDOWN', 'NOSAVE'), '-ERR Errors trying to SHUTDOWN. Check logs.\r\n', "Redis: \"Writing initial AOF, can't exit.\"");
+    assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+    let info = '';
+    for (let i = 0; i < 100 && !info.includes('aof_rewrite_in_progress:0'); i++) {
+      info = await c.call('INFO', 'persistence');
+      await new Promise((x) => setTimeout(x, 20));
+    }
+    assert.match(info, /aof_enabled:0/);
+    assert.match(info, /aof_last_bgrewrite_status:ok/, 'a rewrite stopped on purpose is not a failure');
+    await new Promise((x) => setTimeout(x, 50));
+    // nothing a later `appendonly yes` start-up could load: no manifest, no base, no temp file
+    assert.deepEqual(readdirSync(join(dir, 'appendonlydir')), []);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
+  } finally {
+    RdbFileOutput.prototype.finish = realFinish;
+  }
+  c.close();
+  await s.close();
+});
+
 test('a failed rewrite while CONFIG SET appendonly yes turns AOF on is retried, and writes meanwhile are kept once', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '', appendonly: 'no' });
@@ -505,11 +538,12 @@ test('a failed rewrite while CONFIG SET appendonly yes turns AOF on is retried, 
   assert.match(info, /aof_last_bgrewrite_status:err/);
   await c.call('INCR', 'counter');
   rmSync(blocker, { recursive: true });
-  for (let i = 0; i < 300 && !/aof_rewrites:1\r\n/.test(info); i++) {
+  for (let i = 0; i < 300 && !/aof_rewrite_in_progress:0[\s\S]*aof_last_bgrewrite_status:ok/.test(info); i++) {
     info = await c.call('INFO', 'persistence');
     await new Promise((x) => setTimeout(x, 20));
   }
-  assert.match(info, /aof_rewrites:1/, 'the cron retried the rewrite once the temp file could be created');
+  // counted when they start (stat_aof_rewrites): the failed attempt(s), then the retry
+  assert.match(info, /aof_rewrites:[2-9]\r\n/, 'the cron retried the rewrite once the temp file could be created');
   assert.match(info, /aof_last_bgrewrite_status:ok/);
   await c.call('INCR', 'counter');
   c.close();

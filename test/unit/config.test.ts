@@ -110,6 +110,12 @@ test('bad values and unknown directives stop loading with the line and Redis rea
   assert.equal(loadError('maxmemory-clients 101%').reason, 'percentage argument must be less or equal to 100');
   assert.equal(loadError('save 100').reason, 'Invalid save parameters');
   assert.equal(loadError('dbfilename a/b').reason, "dbfilename can't be a path, just a filename");
+  // isValidAOFfilename / isValidAOFdirname of Redis 7.0.15: empty, '/' or '\\' refused; '.' and '..' accepted
+  assert.equal(loadError('appendfilename ""').reason, "appendfilename can't be empty");
+  assert.equal(loadError('appenddirname ""').reason, "appenddirname can't be empty");
+  assert.equal(loadError('appendfilename a/b').reason, "appendfilename can't be a path, just a filename");
+  assert.equal(loadError('appenddirname a/b').reason, "appenddirname can't be a path, just a dirname");
+  assert.equal(loadError('appenddirname "a\\\\b"').reason, "appenddirname can't be a path, just a dirname");
   assert.match(loadError('daemonize yes').reason, /daemonize yes is not supported/);
   assert.equal(loadError('daemonize maybe').reason, "argument must be 'yes' or 'no'");
   e = loadError('port 7000\nfoo bar');

@@ -110,6 +110,49 @@ test('always: every batch is synced and durable() resolves only after its batch 
   assert.ok(store.submitted.every((s) => s.sync));
 });
 
+test('everysec and no: durable() resolves once the batch is written (not synced); a failed batch releases its replies and is retried', async () => {
+  for (const policy of ['everysec', 'no'] as const) {
+    const store = new FakeStore();
+    const { q, events } = queue(store, policy);
+    q.open.put(key('a'), E);
+    const d = q.durable();
+    assert.ok(d !== undefined, `${policy}: a turn's replies wait for its batch`);
+    q.kick();
+    let done = false;
+    void d.then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, `${policy}: not before LevelDB has the batch (a kill -9 would lose it)`);
+    await store.complete();
+    assert.equal(done, true);
+    // a failed batch: its replies go out (records kept and retried first), as Redis after a
+    // failed AOF write under everysec/no
+    q.open.put(key('b'), E);
+    const d2 = q.durable()!;
+    q.kick();
+    store.failNext = true;
+    await store.complete();
+    await d2;
+    assert.equal(events.errors.length, 1);
+    q.tick(Date.now() + 2000);
+    await store.complete();
+    assert.deepEqual(store.committed, ['a', 'b']);
+  }
+  // always: a failed batch's replies are not released before a retry commits it
+  const store = new FakeStore();
+  const { q } = queue(store, 'always');
+  q.open.put(key('a'), E);
+  const d = q.durable()!;
+  q.kick();
+  let done = false;
+  void d.then(() => (done = true));
+  store.failNext = true;
+  await store.complete();
+  assert.equal(done, false);
+  q.tick(Date.now() + 2000);
+  await store.complete();
+  assert.equal(done, true);
+});
+
 test('the barrier runs after every earlier record commits and before any later one', async () => {
   const store = new FakeStore();
   const { q } = queue(store);

@@ -1,11 +1,15 @@
 import { boolDirective, intDirective, memoryDirective, enumDirective, stringDirective, ConfigError, type Directive } from '../directives.js';
 
-/** A file name directive: a plain name inside `dir`, no path (appendfilename, appenddirname). */
-function fileNameDirective(name: string, def: string): Directive {
+/**
+ * A name directive inside `dir` (appendfilename, appenddirname), checked as Redis 7.0.15's
+ * isValidAOFfilename / isValidAOFdirname: not empty, no '/' or '\\' (pathIsBaseName).
+ */
+function fileNameDirective(name: string, def: string, kind: 'filename' | 'dirname'): Directive {
   return stringDirective(name, def, false, {
     parse([s]) {
       const v = s ?? '';
-      if (v === '' || v.includes('/') || v === '.' || v === '..') throw new ConfigError(`${name} can't be a path, just a filename`);
+      if (v === '') throw new ConfigError(`${name} can't be empty`);
+      if (v.includes('/') || v.includes('\\')) throw new ConfigError(`${name} can't be a path, just a ${kind}`);
       return v;
     },
   });
@@ -17,8 +21,8 @@ function fileNameDirective(name: string, def: string): Directive {
  */
 export const aofDirectives: Directive[] = [
   boolDirective('appendonly', false, true, { denyLoading: true }),
-  fileNameDirective('appendfilename', 'appendonly.aof'),
-  fileNameDirective('appenddirname', 'appendonlydir'),
+  fileNameDirective('appendfilename', 'appendonly.aof', 'filename'),
+  fileNameDirective('appenddirname', 'appendonlydir', 'dirname'),
   enumDirective('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   boolDirective('no-appendfsync-on-rewrite', false),
   intDirective('auto-aof-rewrite-percentage', 100, 0, 2147483647),

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, fdatasync, renameSync, unlinkSync, readdirSync, statSync, lstatSync } from 'node:fs';
 import { join, resolve, basename } from 'node:path';
-import type { Server } from '../../server/server.js';
+import type { Server, ShutdownOptions } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
@@ -111,7 +111,7 @@ export class Aof {
     s.startupHooks.unshift(() => this.startup());
     s.beforeReplyHooks.push(() => this.writer?.flush() ?? undefined);
     s.cronHooks.push((now) => this.cron(now));
-    s.shutdownHooks.push(() => this.shutdown());
+    s.shutdownHooks.push((opts) => this.shutdown(opts));
     s.config.onChange('appendonly', (v) => {
       if (v && this.state === 'off') this.start();
       else if (!v && this.state !== 'off') void this.stop();
@@ -384,6 +384,12 @@ export class Aof {
   start(): void {
     mkdirSync(this.dirName, { recursive: true });
     this.state = 'wait-rewrite';
+    if (this.rewriteInProgress) {
+      // a rewrite stopped by appendonly no that has not noticed yet: the new one follows it
+      // (Redis kills the old child and starts a new rewrite at once)
+      this.rewriteScheduled = true;
+      return;
+    }
     if (this.backgroundSaveActive) {
       this.rewriteScheduled = true;
       this.server.log.warning('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
@@ -402,6 +408,8 @@ export class Aof {
   async stop(): Promise<void> {
     this.state = 'off';
     this.rewriteScheduled = false;
+    // killAppendOnlyChild: a rewrite under way is stopped, its files removed, nothing committed
+    if (this.rewriteInProgress) this.rewriteCancelled = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
     const w = this.writer;
@@ -409,7 +417,16 @@ export class Aof {
     if (w) await w.close();
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(opts: ShutdownOptions): Promise<boolean> {
+    // finishShutdown: AOF being turned on and its first base not written yet: exiting now would
+    // leave no usable AOF, so SHUTDOWN is refused unless FORCE (SIGTERM/SIGINT included, as Redis)
+    if (this.state === 'wait-rewrite' && opts.reason !== 'close') {
+      if (!opts.force) {
+        this.server.log.warning("Writing initial AOF, can't exit.");
+        return false;
+      }
+      this.server.log.warning('Writing initial AOF. Exit anyway.');
+    }
     if (this.writer) {
       this.server.log.notice('Calling fsync() on the AOF file.');
       await this.writer.close();
@@ -417,12 +434,20 @@ export class Aof {
     }
     // history files still being deleted: the directory holds exactly the manifest's files at exit
     while (this.deletions.size > 0) await Promise.all([...this.deletions]);
+    return true;
   }
 
   /** background deletions of history files not yet finished (see deleteHistory) */
   private readonly deletions = new Set<Promise<void>>();
 
   // ---- rewrite ------------------------------------------------------------------------------
+
+  /** set by CONFIG SET appendonly no while a rewrite runs: the rewrite stops at its next step */
+  private rewriteCancelled = false;
+
+  private throwIfCancelled(): void {
+    if (this.rewriteCancelled) throw new Error('the rewrite was stopped (appendonly no)');
+  }
 
   /**
    * True while another background job holds the keyspace (Redis's hasActiveChildProcess): a
@@ -459,7 +484,10 @@ export class Aof {
     const s = this.server;
     const dir = this.dirName;
     this.rewriteInProgress = true;
+    this.rewriteCancelled = false;
     this.rewriteStartedAt = Date.now();
+    // stat_aof_rewrites counts a rewrite when it starts (rewriteAppendOnlyFileBackground)
+    this.rewrites++;
     const tmp = join(this.dataDir, `temp-rewriteaof-bg-${process.pid}.aof`);
     const preamble = s.config.get<boolean>('aof-use-rdb-preamble');
     try {
@@ -483,6 +511,7 @@ export class Aof {
       }
       s.log.notice('Background append only file rewriting started');
       await this.writeBase(tmp, preamble, true);
+      this.throwIfCancelled();
       // commit: new base, old files to history
       const m = this.manifest.clone();
       const base = m.newBase(this.fileName, preamble);
@@ -510,10 +539,20 @@ export class Aof {
       this.baseSize = this.currentSize;
       this.lastBgrewriteOk = true;
       this.consecutiveFailures = 0;
-      this.rewrites++;
       s.log.notice('Background AOF rewrite finished successfully');
       return true;
     } catch (e) {
+      if (this.rewriteCancelled) {
+        // stopped on purpose: no failure counted, as Redis's killAppendOnlyChild
+        s.log.notice('Background AOF rewrite stopped: appendonly was switched off');
+        if (this.state === 'off') void unlinkInBackground(join(dir, `temp-${this.fileName}.incr`));
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // nothing written yet
+        }
+        return false;
+      }
       this.lastBgrewriteOk = false;
       this.consecutiveFailures++;
       s.log.warning(`Background AOF rewrite failed: ${(e as Error).message}. The current AOF files are left as they were.`);
@@ -593,6 +632,7 @@ export class Aof {
         // turn's replies; aof-rewrite-incremental-fsync pauses it every 4 MB for an fdatasync
         const server = this.server;
         await runSliced(snap, { paused: () => incremental && sinceSync >= AUTOSYNC_BYTES }, {
+          check: () => this.throwIfCancelled(),
           drained: async () => {
             flushChunks();
             await fdatasyncAsync(fd);
@@ -631,7 +671,10 @@ export class Aof {
       await out.open(path);
       if (yieldToClients) {
         await runSliced(snap, out, {
-          check: () => out.throwIfFailed(),
+          check: () => {
+            this.throwIfCancelled();
+            out.throwIfFailed();
+          },
           drained: () => out.drained(),
           schedule: (fn) => server.afterReplies(fn),
           activity: () => server.stats.totalReads,

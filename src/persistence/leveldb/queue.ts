@@ -4,10 +4,10 @@
  * to LevelDB's thread pool at once could be applied in either order), and while one is in flight
  * the following turns' records gather into the next (group commit).
  *
- * Durability follows `leveldb-sync` as `appendfsync` does for the AOF: `always` syncs every batch
- * and the server holds each turn's replies until the batch with its records is synced
- * ({@link WriteQueue.durable}); `everysec` syncs a batch at most once a second (and the cron
- * syncs an idle store that has unsynced batches); `no` never asks for a sync.
+ * Durability follows `leveldb-sync` as `appendfsync` does for the AOF: the server holds each
+ * turn's replies until the batch with its records is written ({@link WriteQueue.durable}), and
+ * under `always` synced; `everysec` syncs a batch at most once a second (and the cron syncs an
+ * idle store that has unsynced batches); `no` never asks for a sync.
  *
  * A failed batch is kept, in order, ahead of everything written since, and retried once a second;
  * meanwhile the engine refuses writes with a MISCONF error (see engine.ts), so memory and disk
@@ -228,18 +228,29 @@ export class WriteQueue {
     this.inFlight = null;
     this.failed = true;
     this.lastError = (e as Error).message ?? String(e);
+    // Under everysec and no the failed batch's replies go out (its records stay queued and are
+    // retried; later writes get MISCONF meanwhile), as Redis replies after a failed AOF write
+    // under those policies; under always they wait for the retry, never acknowledged unsynced.
+    if (this.policy !== 'always') {
+      for (const g of take) {
+        const ws = g.waiters;
+        g.waiters = [];
+        for (const w of ws) w();
+      }
+    }
     // back in front, in order: a retry writes them before anything written since
     this.groups.unshift(...take);
     this.events.error(this.lastError);
   }
 
   /**
-   * A promise resolved once every record queued so far is committed, and synced under `always`:
-   * the server holds the turn's replies until then. Undefined when nothing needs waiting for
-   * (policy everysec or no, or nothing written).
+   * A promise resolved once every record queued so far is committed (in LevelDB's log: the page
+   * cache), and synced under `always`: the server holds the turn's replies until then, so a killed
+   * process loses no acknowledged write under any policy, as the AOF's write() before the replies
+   * (everysec and no then differ from always only by the sync, i.e. on a power loss). Undefined
+   * when nothing needs waiting for (nothing written).
    */
   durable(): Promise<void> | undefined {
-    if (this.policy !== 'always') return undefined;
     const open = this.groups[this.groups.length - 1]!;
     if (open.recs.length === 0 && this.groups.length === 1) {
       if (this.inFlight === null) return undefined;

@@ -55,7 +55,13 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  server.init();
+  try {
+    server.init();
+  } catch (e) {
+    // a combination of directives refused by a layer (leveldb with appendonly): its line is logged
+    if (!(e instanceof LoggedFatalError)) server.log.warning(`Fatal error initializing the server: ${(e as Error).message}. Exiting.`);
+    process.exit(1);
+  }
   // SHUTDOWN ends the process once the server has closed, as in Redis.
   server.onExit = (code) => process.exit(code);
   const log = server.log;

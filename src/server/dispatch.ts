@@ -44,9 +44,10 @@ export function lookupCommand(server: Server, argv: string[]): { spec?: CommandS
 
 /**
  * Runs one request of `c` (processCommand + call in src/server.c): looks the command up, checks
- * arity, authentication, loading, MISCONF and OOM as Redis does, in Redis's order, runs the
- * handler, records stats and slowlog through the after-command hooks, and propagates its effects.
- * The layers for MULTI queueing and pub/sub context hook in through {@link DispatchHooks}.
+ * arity, authentication, loading and MISCONF as Redis does, in Redis's order (no OOM check yet:
+ * maxmemory is accepted but not enforced), runs the handler, records stats and slowlog through the
+ * after-command hooks, and propagates its effects. The layers for MULTI queueing and pub/sub
+ * context hook in through {@link DispatchHooks}.
  */
 export function processCommand(server: Server, c: Client): void {
   const argv = c.argv;

@@ -148,7 +148,7 @@ test('BACKUP errors: engine off, non-empty directory, backup in progress', async
   }
 });
 
-test('a backup killed halfway has no SUCCESS', async () => {
+test('a backup killed halfway has no SUCCESS, and opening it is refused rather than loading part of the data', async () => {
   const dir = join(root, 'c');
   mkdirSync(dir);
   const child = await spawnAmber(dir, { leveldb: 'yes', 'leveldb-sync': 'no' });
@@ -170,6 +170,9 @@ test('a backup killed halfway has no SUCCESS', async () => {
   const text = existsSync(logFile) ? readFileSync(logFile, 'latin1') : '';
   assert.ok(!/SUCCESS/.test(text), 'no SUCCESS for an interrupted backup');
   assert.ok(existsSync(join(dir, 'half')), 'the copy had started');
+  // the completion record is copied last: the partial copy is not mistaken for a store
+  await assert.rejects(startAmber({ dir: join(root, 'c2'), save: '', leveldb: 'yes', 'leveldb-path': join(dir, 'half') }),
+    /is a BACKUP whose copy was cut short/);
 });
 
 test('INFO leveldb and a client library against a LevelDB-backed server', async () => {

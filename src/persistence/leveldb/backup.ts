@@ -20,6 +20,7 @@ import { resolve, join, relative, isAbsolute } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import { loadClassicLevel, levelDbReason, type LevelDbEngine } from './engine.js';
 import type { BatchTarget } from './queue.js';
+import * as L from './layout.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
 /** State of the last and the running backup, for INFO leveldb. */
@@ -100,39 +101,41 @@ async function copy(
     await target.open();
     const out = target as unknown as BatchTarget;
     const it = store.iterator({ snapshot: snap, highWaterMarkBytes: 4 << 20, fillCache: false });
-    let last: [string, string] | null = null;
+    // The copy runs in key order, and the `I` record sorts before the data: it goes in last, so
+    // a copy cut short (kill -9, no BACKUP.log) is marked incomplete and refused when opened,
+    // instead of loading as a store with part of the data.
+    let info: string | null = null;
+    const put = async (pairs: Array<[string, string]>, sync: boolean): Promise<void> => {
+      const b = out.batch();
+      for (const [k, v] of pairs) b._put(k, v);
+      try {
+        await b._write({ sync });
+      } finally {
+        await b.close();
+      }
+    };
+    await put([[L.P_INFO, L.BACKUP_INCOMPLETE]], false);
     try {
       for (;;) {
         if (st.abort) throw new Error('the server is shutting down');
         const batch = await it.nextv(COPY_BATCH);
         if (batch.length === 0) break;
-        const b = out.batch();
+        const pairs: Array<[string, string]> = [];
         for (let i = 0; i < batch.length; i++) {
           const [k, v] = batch[i]!;
-          b._put(k, v);
+          if (k === L.P_INFO) info = v;
+          else pairs.push([k, v]);
           bytes += k.length + v.length;
         }
         records += batch.length;
-        last = batch[batch.length - 1]!;
-        try {
-          await b._write({ sync: false });
-        } finally {
-          await b.close();
-        }
+        await put(pairs, false);
       }
     } finally {
       await it.close();
     }
-    // a synced write makes LevelDB sync its log; the tables it wrote were synced as written
-    if (last !== null) {
-      const b = out.batch();
-      b._put(last[0], last[1]);
-      try {
-        await b._write({ sync: true });
-      } finally {
-        await b.close();
-      }
-    }
+    if (info === null) throw new Error(`the LevelDB store ${engine.path} has no 'I' record to copy`);
+    // the completion record, synced: LevelDB syncs its log then; the tables were synced as written
+    await put([[L.P_INFO, info]], true);
     await target.close();
     target = null;
     fsyncTree(abs);

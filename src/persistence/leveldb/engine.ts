@@ -859,6 +859,9 @@ export class LevelDbEngine {
     const v = await this.store!.get(L.P_INFO);
     if (v === undefined) return 'foreign';
     if (v === L.IMPORTING) return 'interrupted';
+    if (v === L.BACKUP_INCOMPLETE) {
+      throw new Error(`${this.path} is a BACKUP whose copy was cut short (its BACKUP.log is missing or says FAILED): it holds part of the data only. Take the backup again, or start from another copy`);
+    }
     if (v !== L.FORMAT && v !== L.FORMAT_1) throw new Error(`${this.path} is not an Amber LevelDB store of a known format (found '${v.slice(0, 40)}')`);
     this.loadedFormat = v;
     return 'complete';

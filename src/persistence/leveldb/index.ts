@@ -11,6 +11,7 @@ import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, type InfoSection } from '../../server/info.js';
 import { LevelDbEngine, levelDbReason } from './engine.js';
+import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
 import { loadRdbFile, loadAofPreamble } from '../rdb/load.js';
@@ -56,7 +57,7 @@ export function installLevelDb(server: Server): LevelDbLayer {
   if (cfg.find('leveldb') === undefined) throw new Error('the leveldb directives are not registered');
   if (cfg.get<boolean>('leveldb') && cfg.get<boolean>('appendonly')) {
     server.log.warning(`FATAL CONFIG: ${BOTH_ENGINES_MSG}`);
-    throw new Error(BOTH_ENGINES_MSG);
+    throw new LoggedFatalError(BOTH_ENGINES_MSG);
   }
   const engine = new LevelDbEngine(server);
   const layer: LevelDbLayer = { engine, backup: newBackupState() };

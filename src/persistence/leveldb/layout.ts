@@ -80,6 +80,11 @@ export const FORMAT_1 = 'amber-leveldb 1';
  * non-empty store without any `I` record is not Amber's, and is never emptied.
  */
 export const IMPORTING = 'amber-leveldb importing';
+/**
+ * The `I` record of a BACKUP copy until its last record is in (backup.ts writes the real one
+ * last): a copy cut short is refused when opened, never loaded with part of the data.
+ */
+export const BACKUP_INCOMPLETE = 'amber-leveldb incomplete backup';
 
 export const P_INFO = 'I';
 export const P_COUNTERS = 'C';

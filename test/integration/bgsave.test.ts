@@ -233,6 +233,16 @@ test('SAVE and BGSAVE after the data directory was deleted fail with an error, a
   }
 });
 
+test('dbfilename "" starts an empty server, as Redis (its fopen("") finds no file)', async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', dbfilename: '' });
+  const c = await RawClient.connect(s.port);
+  assert.equal(await c.call('DBSIZE'), ':0\r\n');
+  assert.equal(await c.call('CONFIG', 'GET', 'dbfilename'), '*2\r\n$10\r\ndbfilename\r\n$0\r\n\r\n');
+  c.close();
+  await s.close();
+});
+
 test('save points trigger a background save by themselves', async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '1 2' });

@@ -534,6 +534,8 @@ export function installRdb(server: Server): void {
     if (server.config.find('appendonly') !== undefined && server.config.get<boolean>('appendonly')) return;
     // with leveldb yes the LevelDB layer loads (and imports dump.rdb into an empty store itself)
     if (server.config.find('leveldb') !== undefined && server.config.get<boolean>('leveldb')) return;
+    // `dbfilename ""`: Redis's fopen("") finds no file, so it starts empty
+    if (server.config.get<string>('dbfilename') === '') return;
     const path = rdbFilePath(server);
     const t0 = performance.now();
     let res: LoadResult;

@@ -145,6 +145,15 @@ export class Server {
     };
     syncLru();
     for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, syncLru);
+    // maxmemory is accepted (CONFIG GET/SET, INFO and config files behave as Redis's) but nothing
+    // enforces it yet: say so where the operator looks, at start-up and whenever it is set
+    const warnMaxmemory = (): void => {
+      if (this.config.get<number>('maxmemory') > 0) {
+        this.log.warning('WARNING maxmemory is set, but Amber does not enforce it yet: no key is evicted and no write is refused at the limit, so memory use is not bounded by it. Watch used_memory in INFO memory.');
+      }
+    };
+    warnMaxmemory();
+    this.config.onChange('maxmemory', warnMaxmemory);
   }
 
   /**

@@ -157,6 +157,43 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
   }
 });
 
+test("under leveldb-sync always a write error stops the server, as Redis after an AOF write error under always", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-always-err-'));
+  const realExit = process.exit;
+  let exitCode: number | undefined;
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
+    const store = levelDbOf(s.server)!.engine.store!;
+    const rc = await RawClient.connect(s.port);
+    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+    const realBatch = store.batch.bind(store);
+    (store as unknown as { batch: () => unknown }).batch = () => ({
+      _put: () => undefined,
+      _del: () => undefined,
+      _write: async () => {
+        throw new Error('IO error: simulated disk failure');
+      },
+      close: async () => undefined,
+    });
+    // the stand-in records the exit instead of ending the test process
+    process.exit = ((code?: number) => {
+      exitCode = code;
+    }) as typeof process.exit;
+    const reply = rc.call('SET', 'b', '2');
+    for (let i = 0; i < 200 && exitCode === undefined; i++) await new Promise((x) => setTimeout(x, 10));
+    assert.equal(exitCode, 1, 'the process exits rather than hold every reply behind the failed batch');
+    process.exit = realExit;
+    // (the stand-in returned: let the retry commit the batch so the test's server can close)
+    (store as unknown as { batch: typeof realBatch }).batch = realBatch;
+    assert.equal(await reply, '+OK\r\n', 'never acknowledged before its batch is synced');
+    rc.close();
+    await s.close();
+  } finally {
+    process.exit = realExit;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('while the store loads, clients get -LOADING and INFO shows loading:1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-loading-'));
   try {

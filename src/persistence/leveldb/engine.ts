@@ -244,6 +244,14 @@ export class LevelDbEngine {
 
   private onWriteError(msg: string): void {
     const s = this.server;
+    if (this.queue?.policy === 'always') {
+      // The turn's replies wait for this batch, and every later turn's behind them: the server
+      // would hang (reads and INFO too) until the disk recovers. Stop instead, as Redis does after
+      // an AOF write error under appendfsync always: nothing unsynced was acknowledged, and a
+      // restart loads the store as it is on disk.
+      s.log.warning(`Can't recover from a LevelDB write error when leveldb-sync is 'always' (store ${this.path}: ${msg}). Exiting...`);
+      process.exit(1);
+    }
     s.log.warning(`Error writing to the LevelDB store ${this.path}: ${msg}. Writes are refused until the store accepts them again.`);
     s.writeError = `MISCONF Errors writing to the LevelDB store: ${msg}`;
   }

@@ -111,6 +111,23 @@ test('background reclaim removes the records of deleted collections and flushed 
   }
 });
 
+/** Makes every batch written to `store` fail as a failing disk would; returns the undo. */
+function failWrites(store: object): () => void {
+  const s = store as { batch: () => unknown };
+  const realBatch = s.batch;
+  s.batch = () => ({
+    _put: () => undefined,
+    _del: () => undefined,
+    _write: async () => {
+      throw new Error('IO error: simulated disk failure');
+    },
+    close: async () => undefined,
+  });
+  return () => {
+    s.batch = realBatch;
+  };
+}
+
 test('a LevelDB write error refuses writes with MISCONF until the store accepts them again; nothing is lost', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-misconf-'));
   try {
@@ -120,15 +137,7 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
     const rc = await RawClient.connect(s.port);
     assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
     // the disk fails
-    const realBatch = store.batch.bind(store);
-    (store as unknown as { batch: () => unknown }).batch = () => ({
-      _put: () => undefined,
-      _del: () => undefined,
-      _write: async () => {
-        throw new Error('IO error: simulated disk failure');
-      },
-      close: async () => undefined,
-    });
+    const restoreDisk = failWrites(store);
     assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
     let r = '';
     for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
@@ -139,7 +148,7 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
     assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
     assert.match(await rc.call('INFO', 'leveldb'), /leveldb_last_write_status:err/);
     // the disk recovers: the cron retries the failed batch, writes are accepted again
-    (store as unknown as { batch: typeof realBatch }).batch = realBatch;
+    restoreDisk();
     for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
       await new Promise((x) => setTimeout(x, 20));
       r = await rc.call('SET', 'd', '4');
@@ -166,15 +175,7 @@ test("under leveldb-sync always a write error stops the server, as Redis after a
     const store = levelDbOf(s.server)!.engine.store!;
     const rc = await RawClient.connect(s.port);
     assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
-    const realBatch = store.batch.bind(store);
-    (store as unknown as { batch: () => unknown }).batch = () => ({
-      _put: () => undefined,
-      _del: () => undefined,
-      _write: async () => {
-        throw new Error('IO error: simulated disk failure');
-      },
-      close: async () => undefined,
-    });
+    const restoreDisk = failWrites(store);
     // the stand-in records the exit instead of ending the test process
     process.exit = ((code?: number) => {
       exitCode = code;
@@ -184,7 +185,7 @@ test("under leveldb-sync always a write error stops the server, as Redis after a
     assert.equal(exitCode, 1, 'the process exits rather than hold every reply behind the failed batch');
     process.exit = realExit;
     // (the stand-in returned: let the retry commit the batch so the test's server can close)
-    (store as unknown as { batch: typeof realBatch }).batch = realBatch;
+    restoreDisk();
     assert.equal(await reply, '+OK\r\n', 'never acknowledged before its batch is synced');
     rc.close();
     await s.close();

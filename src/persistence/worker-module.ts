@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Lookups done so far: module URL + name -> the worker's URL, or null. */
@@ -11,18 +11,36 @@ const found = new Map<string, URL | null>();
  * caller is then part of (scripts/bundle.mjs gives each worker entry the name of its source file).
  * Null when no such file exists: a worker loads compiled JavaScript only (under tsx, from the
  * TypeScript sources, it could not), and a bundler may have left it out; callers then do the work
- * on their own thread. Looked up once per caller and name, at first use.
+ * on their own thread. Looked up once per caller and name, at first use. Also null while the
+ * working directory is gone ({@link workingDirExists}), checked at every call.
  */
 export function workerModuleUrl(name: string, from: string): URL | null {
   const id = `${from}\n${name}`;
-  const hit = found.get(id);
-  if (hit !== undefined) return hit;
-  let url: URL | null = null;
-  const ext = /\.m?js$/.exec(from)?.[0];
-  if (ext !== undefined) {
-    const u = new URL(`./${name}${ext}`, from);
-    if (existsSync(fileURLToPath(u))) url = u;
+  let url = found.get(id);
+  if (url === undefined) {
+    url = null;
+    const ext = /\.m?js$/.exec(from)?.[0];
+    if (ext !== undefined) {
+      const u = new URL(`./${name}${ext}`, from);
+      if (existsSync(fileURLToPath(u))) url = u;
+    }
+    found.set(id, url);
   }
-  found.set(id, url);
-  return url;
+  return url !== null && workingDirExists() ? url : null;
+}
+
+/**
+ * False when the working directory (Amber works in `dir`, as Redis chdir()s there) was deleted
+ * under the running server. A worker thread cannot start then (getcwd fails in its bootstrap, and
+ * its 'error' event may arrive after its caller has given up on it, e.g. a synchronous save), so
+ * the caller works on its own thread, where the file's own error (ENOENT) is what gets reported.
+ * process.cwd() cannot tell: the main thread caches it.
+ */
+function workingDirExists(): boolean {
+  try {
+    realpathSync.native('.');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { realpathSync } from 'node:fs';
 import { workerModuleUrl } from '../worker-module.js';
 import type { RdbFileEncoder } from './encoder.js';
 import type { SaveWorkerData, SaveWorkerIn, CrcWorkerData, CrcWorkerOut } from './save-worker.js';
@@ -18,27 +17,10 @@ const SAVE_WORKER_YOUNG_MB = 2;
 export function startSaveWorker(data: SaveWorkerData | CrcWorkerData): Worker | null {
   const url = workerModuleUrl('save-worker', import.meta.url);
   if (url === null) return null;
-  if (!workingDirExists()) return null;
   try {
     return new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: SAVE_WORKER_YOUNG_MB } });
   } catch {
     return null;
-  }
-}
-
-/**
- * False when the working directory (Amber works in `dir`, as Redis chdir()s there) was deleted
- * under the running server. A worker thread cannot start then (getcwd fails in its bootstrap, and
- * its 'error' event arrives after a synchronous save has given up on it), so the caller works on
- * its own thread, where the temp file's open fails with ENOENT and is reported as the save's error.
- * process.cwd() cannot tell: the main thread caches it.
- */
-function workingDirExists(): boolean {
-  try {
-    realpathSync.native('.');
-    return true;
-  } catch {
-    return false;
   }
 }
 

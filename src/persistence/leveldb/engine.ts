@@ -25,7 +25,7 @@
  * Reclaim runs from the cron, a bounded number of records per tick, on versions and namespaces
  * whose marks are committed (so no queued write can still touch them).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -132,6 +132,26 @@ export interface LoadProgress {
 const EMPTY = '';
 
 /**
+ * Refuses a store directory that holds LevelDB files but no CURRENT file: opened as it is,
+ * LevelDB would create a new, empty store over them (createIfMissing) and the old tables would be
+ * deleted by its first compaction.
+ * @throws Error telling the operator what to restore
+ */
+function refuseHeadlessStore(path: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return; // missing: a new store
+  }
+  if (names.includes('CURRENT')) return;
+  const tables = names.filter((n) => /^MANIFEST-\d+$|\.(ldb|sst|log)$/.test(n) && n !== 'LOG');
+  if (tables.length === 0) return;
+  throw new Error(`${path} holds LevelDB files (${tables.slice(0, 3).join(', ')}${tables.length > 3 ? ', ...' : ''}) but no CURRENT file, so LevelDB would start an empty store over them. ` +
+    'Restore CURRENT (one line naming the newest MANIFEST-NNNNNN file, then a newline) or move the directory away, then start again.');
+}
+
+/**
  * The reason of a LevelDB error: classic-level wraps LevelDB's own status ("Corruption: 1 missing
  * files", "IO error: .../LOCK: already held by process") in a generic "Database failed to open".
  */
@@ -210,12 +230,14 @@ export class LevelDbEngine {
 
   /**
    * Opens the store at {@link path} (created when missing) with the configured buffer sizes.
-   * @throws Error from LevelDB (lock held by another process, corruption)
+   * @throws Error for a directory with LevelDB files but no CURRENT (refuseHeadlessStore), or
+   *   from LevelDB (lock held by another process, corruption)
    */
   async open(path: string): Promise<void> {
     this.path = path;
     this.state = 'opening';
     const cfg = this.server.config;
+    refuseHeadlessStore(path);
     mkdirSync(path, { recursive: true });
     const ClassicLevelCtor = await loadClassicLevel();
     // byte strings as JS latin1 strings, stored as their UTF-8 (see layout.ts)
@@ -857,15 +879,19 @@ export class LevelDbEngine {
 
   /**
    * What the open store holds, by its `I` record: 'empty' (nothing at all), 'complete' (created or
-   * imported completely: load it), 'interrupted' (Amber's import was cut short: empty it and
-   * import again) or 'foreign' (records but no `I` record: another program's store, or one
-   * whose CURRENT was lost and recreated by LevelDB; never emptied).
-   * @throws Error for an `I` record of an unknown format (a newer Amber's store)
+   * imported completely: load it) or 'interrupted' (Amber's import was cut short: empty it and
+   * import again).
+   * @throws Error, never emptying the store, for records without an `I` record (another
+   *   program's store), a BACKUP copy cut short, or an `I` record of an unknown format (a newer
+   *   Amber's store)
    */
-  async ownership(): Promise<'empty' | 'complete' | 'interrupted' | 'foreign'> {
+  async ownership(): Promise<'empty' | 'complete' | 'interrupted'> {
     if (await this.isEmpty()) return 'empty';
     const v = await this.store!.get(L.P_INFO);
-    if (v === undefined) return 'foreign';
+    if (v === undefined) {
+      throw new Error(`${this.path} holds LevelDB records but is not an Amber store (no 'I' record), and Amber does not overwrite it. ` +
+        'Point leveldb-path at an empty or missing directory, or move this one away; an Amber store whose very first import was interrupted by an older Amber can be removed to import again.');
+    }
     if (v === L.IMPORTING) return 'interrupted';
     if (v === L.BACKUP_INCOMPLETE) {
       throw new Error(`${this.path} is a BACKUP whose copy was cut short (its BACKUP.log is missing or says FAILED): it holds part of the data only. Take the backup again, or start from another copy`);

@@ -152,7 +152,6 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.progress.totalBytes = storeFilesSize(path);
   engine.progress.loadedBytes = 0;
   try {
-    refuseHeadlessStore(path);
     await engine.open(path);
   } catch (e) {
     ks.loading = false;
@@ -161,7 +160,6 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   }
   try {
     const found = await engine.ownership();
-    if (found === 'foreign') throw new Error(foreignStoreMessage(path));
     if (found !== 'complete') {
       if (found === 'interrupted') {
         log.warning(`The LevelDB store ${path} was being created or imported when Amber stopped: emptying it and starting again.`);
@@ -196,32 +194,6 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.state = 'on';
   engine.startCapture();
   engine.assignMissingNamespaces();
-}
-
-/**
- * Refuses a store directory that holds LevelDB files but no CURRENT file: opened as it is,
- * LevelDB would create a new, empty store over them (createIfMissing) and the old tables would be
- * deleted by its first compaction.
- * @throws Error telling the operator what to restore
- */
-function refuseHeadlessStore(path: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(path);
-  } catch {
-    return; // missing: a new store
-  }
-  if (names.includes('CURRENT')) return;
-  const tables = names.filter((n) => /^MANIFEST-\d+$|\.(ldb|sst|log)$/.test(n) && n !== 'LOG');
-  if (tables.length === 0) return;
-  throw new Error(`${path} holds LevelDB files (${tables.slice(0, 3).join(', ')}${tables.length > 3 ? ', ...' : ''}) but no CURRENT file, so LevelDB would start an empty store over them. ` +
-    'Restore CURRENT (one line naming the newest MANIFEST-NNNNNN file, then a newline) or move the directory away, then start again.');
-}
-
-/** The refusal of a non-empty store that has no `I` record (see LevelDbEngine.ownership). */
-function foreignStoreMessage(path: string): string {
-  return `${path} holds LevelDB records but is not an Amber store (no 'I' record), and Amber does not overwrite it. ` +
-    'Point leveldb-path at an empty or missing directory, or move this one away; an Amber store whose very first import was interrupted by an older Amber can be removed to import again.';
 }
 
 /** Bytes of the files in a store directory (0 when missing): loading_total_bytes before the store is open. */
@@ -290,11 +262,8 @@ async function withLoading<T>(server: Server, fn: () => Promise<T>): Promise<T> 
 async function enableAtRuntime(server: Server, engine: LevelDbEngine): Promise<void> {
   const path = engine.configuredPath();
   try {
-    refuseHeadlessStore(path);
     await engine.open(path);
-    const found = await engine.ownership();
-    if (found === 'foreign') throw new Error(foreignStoreMessage(path));
-    if (found !== 'empty') {
+    if ((await engine.ownership()) !== 'empty') {
       server.log.warning(`CONFIG SET leveldb yes: emptying the LevelDB store ${path}: the live data set replaces it`);
       await engine.wipe();
     }

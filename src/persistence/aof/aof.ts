@@ -285,14 +285,17 @@ export class Aof {
     }
   }
 
-  /** Stops appending: the writer is flushed, synced and closed in the background. */
-  private detachWriter(): void {
-    const w = this.writer;
-    if (w === null) return;
-    this.writer = null;
+  /**
+   * Stops appending: effects are no longer fed, the writer is flushed, synced and closed. Resolves
+   * once it is closed; a failed close is logged (callers may leave it running in the background).
+   */
+  private detachWriter(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    void w.close().catch((e: Error) => this.server.log.warning(`Closing the AOF file ${w.path} failed: ${e.message}`));
+    const w = this.writer;
+    if (w === null) return Promise.resolve();
+    this.writer = null;
+    return w.close().catch((e: Error) => this.server.log.warning(`Closing the AOF file ${w.path} failed: ${e.message}`));
   }
 
   private switchWriter(path: string): void {
@@ -410,11 +413,7 @@ export class Aof {
     this.rewriteScheduled = false;
     // killAppendOnlyChild: a rewrite under way is stopped, its files removed, nothing committed
     if (this.rewriteInProgress) this.rewriteCancelled = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    const w = this.writer;
-    this.writer = null;
-    if (w) await w.close();
+    await this.detachWriter();
   }
 
   private async shutdown(opts: ShutdownOptions): Promise<boolean> {
@@ -505,7 +504,7 @@ export class Aof {
         // turning AOF on: writes from this turn (the snapshot's point in time) on go to a fresh
         // temp incr; what an earlier failed attempt left in it is in this snapshot already
         const tmpIncr = join(dir, `temp-${this.fileName}.incr`);
-        this.detachWriter();
+        void this.detachWriter();
         closeSync(openSync(tmpIncr, 'w', 0o644));
         this.attachWriter(tmpIncr);
       }
@@ -560,7 +559,7 @@ export class Aof {
         // AOF is still being turned on: stop appending to the temp incr, drop it (its writes are
         // in the next attempt's snapshot) and try again from the cron, as Redis does in
         // AOF_WAIT_REWRITE (aofDelTempIncrAofFile, then a scheduled rewrite)
-        this.detachWriter();
+        void this.detachWriter();
         const tmpIncr = `temp-${this.fileName}.incr`;
         s.log.notice(`Removing the temp incr aof file ${tmpIncr} in the background`);
         void unlinkInBackground(join(dir, tmpIncr));

@@ -266,14 +266,14 @@ export async function loadAofManifest(
   const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incr];
   const truncatedOk = server.config.get<boolean>('aof-load-truncated');
   // getBaseAndIncrAppendOnlyFilesSize: a file the manifest lists but the disk lacks is fatal
-  for (const f of files) {
+  const sizes = files.map((f) => {
     const path = join(dir, f.fileName);
     try {
-      statSync(path);
+      return statSync(path).size;
     } catch (e) {
       throw new AofLoadError(path, 0, `Unable to obtain the AOF file ${f.fileName} length. stat: ${strerror(e as NodeJS.ErrnoException)}`);
     }
-  }
+  });
   let total = 0;
   let base = 0;
   for (let i = 0; i < files.length; i++) {
@@ -285,7 +285,8 @@ export async function loadAofManifest(
     if (status === 'truncated' && !last) {
       throw new AofLoadError(path, 0, `Fatal error: the truncated file is not the last file (${f.fileName})`);
     }
-    const size = statSync(path).size;
+    // a truncated last file is shorter now than when it was looked up
+    const size = status === 'truncated' ? statSync(path).size : sizes[i]!;
     total += size;
     if (f.type === 'b') base = size;
     if (status !== 'empty') server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.fileName}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);

@@ -60,7 +60,6 @@ function defaultSerializedLength(v: Value): number {
   return rdbLenSize(v.length) + v.length;
 }
 
-
 // ---- protection ------------------------------------------------------------------------------
 
 const NOT_ALLOWED = 'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';

@@ -23,6 +23,7 @@ import { pubsubCommands } from './pubsub.js';
 import { transactionsCommands } from './transactions.js';
 import { streamsCommands } from './streams.js';
 import { persistenceCommands } from './persistence.js';
+import { memoryCommands } from './memory.js';
 import { leveldbCommands } from './leveldb.js';
 
 /** Every command family's handlers, merged into one table by the server. */
@@ -52,6 +53,7 @@ export function allHandlers(): Record<string, Handler> {
     ...transactionsCommands,
     ...streamsCommands,
     ...persistenceCommands,
+    ...memoryCommands,
     ...leveldbCommands,
   };
 }

@@ -25,6 +25,8 @@ export class MultiState {
    * MISCONF as it refuses a write
    */
   hasWrite = false;
+  /** a queued command is flagged denyoom: dispatch then refuses EXEC while over maxmemory */
+  denyOom = false;
 }
 
 /**
@@ -160,6 +162,7 @@ dispatchHooks.queue = (c: Client, spec: CommandSpec): boolean => {
   if (!m.dirtyExec && watchStates.get(c)?.dirtyCas !== true) {
     m.commands.push({ spec, argv: c.argv });
     if (spec.isWrite) m.hasWrite = true;
+    if (spec.denyOom) m.denyOom = true;
   }
   c.addRaw('+QUEUED\r\n');
   return true;

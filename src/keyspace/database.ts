@@ -3,6 +3,7 @@ import type { Keyspace } from './keyspace.js';
 import { GUARD_REPLACE, GUARD_DELETE, GUARD_MUTATE } from './guard.js';
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
+import { EXPIRE_ENTRY, keyBytes, recordValueBytes } from './memory.js';
 
 /**
  * The largest expire time kept, Unix ms: the largest double below 2^63. Expire times are JS
@@ -62,6 +63,11 @@ export class Database {
    */
   lruTable: Uint32Array;
   lruMask: number;
+  /**
+   * Estimated bytes of this database's keys, values and TTLs (memory.ts), kept while
+   * `ks.accounting` is on (maxmemory set), else 0: the dataset part of the eviction measure.
+   */
+  memBytes = 0;
 
   constructor(ks: Keyspace, id: number) {
     this.ks = ks;
@@ -183,7 +189,7 @@ export class Database {
     const ks = this.ks;
     if (ks.guard !== null) ks.guard(this, idx, key, GUARD_REPLACE);
     let had: boolean;
-    if (ks.onRelease === null && !ks.lfu) {
+    if (ks.onRelease === null && !ks.lfu && !ks.accounting) {
       // nothing needs the old value: one hash lookup instead of get + set
       const n = seg.size;
       seg.set(key, value);
@@ -193,6 +199,7 @@ export class Database {
     } else {
       const old = seg.get(key);
       had = old !== undefined;
+      if (ks.accounting) this.account(key, old, value, had && this.expires.has(key), expireAt === undefined ? false : expireAt === 'keep' ? null : true);
       seg.set(key, value);
       if (old !== undefined && old !== value && typeof old !== 'string' && ks.onRelease !== null) ks.onRelease(this, key, old);
       // A new value starts a fresh access clock; under LFU an overwrite keeps the counter (dbSetValue).
@@ -238,6 +245,10 @@ export class Database {
     }
     const h = hashKey(key);
     const seg = this.segments[this.segmentIndex(h)]!;
+    if (ks.accounting) {
+      const old = seg.get(key);
+      this.account(key, old, value, old !== undefined && this.expires.has(key), expireAt !== -1);
+    }
     const n = seg.size;
     seg.set(key, value);
     const added = seg.size !== n;
@@ -259,6 +270,14 @@ export class Database {
    * `changes` element changes (the command's dirty increment).
    */
   modified(key: string, changes = 1): void {
+    if (this.ks.accounting) {
+      // a collection changed in place: its estimate again (O(samples), see memory.ts)
+      const v = this.segmentOf(key).get(key);
+      if (v !== undefined && typeof v !== 'string') {
+        const before = v.mem;
+        this.memBytes += recordValueBytes(v) - before;
+      }
+    }
     this.ks.dirty += changes;
     this.ks.keyModified(this, key);
   }
@@ -276,6 +295,7 @@ export class Database {
   setExpire(key: string, whenMs: number): void {
     const idx = this.segmentIndex(hashKey(key));
     if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_REPLACE);
+    if (this.ks.accounting && !this.expires.has(key)) this.memBytes += EXPIRE_ENTRY;
     this.expires.set(key, whenMs > MAX_EXPIRE_MS ? MAX_EXPIRE_MS : whenMs);
     this.ks.dirty++;
     this.ks.keyModified(this, key);
@@ -286,6 +306,7 @@ export class Database {
     if (!this.expires.has(key)) return false;
     const idx = this.segmentIndex(hashKey(key));
     if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_REPLACE);
+    if (this.ks.accounting) this.memBytes -= EXPIRE_ENTRY;
     this.expires.delete(key);
     this.ks.dirty++;
     this.ks.keyModified(this, key);
@@ -307,6 +328,11 @@ export class Database {
     return true;
   }
 
+  /** Removes `key` for eviction (Keyspace.keyEvicted counts and signals it); false when absent. */
+  removeForEviction(key: string): boolean {
+    return this.removeRaw(key);
+  }
+
   /** Removes a key and its TTL with the snapshot guard but without counting or signalling. */
   private removeRaw(key: string): boolean {
     const idx = this.segmentIndex(hashKey(key));
@@ -314,6 +340,9 @@ export class Database {
     const old = seg.get(key);
     if (old === undefined) return false;
     if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_DELETE);
+    if (this.ks.accounting) {
+      this.memBytes -= keyBytes(key) + recordedBytes(old) + (this.expires.size > 0 && this.expires.has(key) ? EXPIRE_ENTRY : 0);
+    }
     seg.delete(key);
     if (typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
     if (this.expires.size > 0) this.expires.delete(key);
@@ -334,6 +363,7 @@ export class Database {
     this.expires = new Map();
     this.expireCursor = null;
     this.size = 0;
+    this.memBytes = 0;
     this.lruTable = new Uint32Array(LRU_TABLE_MIN).fill(newLru(this.ks));
     this.lruMask = LRU_TABLE_MIN - 1;
     return removed;
@@ -343,12 +373,32 @@ export class Database {
   swapWith(other: Database): void {
     this.ks.dbReplaced(this, other);
     this.ks.dbReplaced(other, this);
-    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor', 'lruTable', 'lruMask'] as const;
+    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor', 'lruTable', 'lruMask', 'memBytes'] as const;
     for (const f of fields) {
       const a = this[f as keyof this];
       (this as Record<string, unknown>)[f] = other[f as keyof Database];
       (other as unknown as Record<string, unknown>)[f] = a;
     }
+  }
+
+  /**
+   * Accounting of one key's change (setKey, loadKey), called before the Map changes: `old` the
+   * value it replaces (undefined for a new key), `hadTtl` whether it had a TTL, `ttl` whether it
+   * has one after (true), not (false) or unchanged (null, KEEPTTL).
+   */
+  private account(key: string, old: Value | undefined, value: Value, hadTtl: boolean, ttl: boolean | null): void {
+    let d = old === undefined ? keyBytes(key) : -recordedBytes(old);
+    d += recordValueBytes(value);
+    if (ttl !== null && ttl !== hadTtl) d += ttl ? EXPIRE_ENTRY : -EXPIRE_ENTRY;
+    this.memBytes += d;
+  }
+
+  /** Estimates every key again (maxmemory accounting turned on): sets and returns memBytes. */
+  recount(): number {
+    let bytes = this.expires.size * EXPIRE_ENTRY;
+    for (const seg of this.segments) for (const [k, v] of seg) bytes += keyBytes(k) + recordValueBytes(v);
+    this.memBytes = bytes;
+    return bytes;
   }
 
   // ---- iteration --------------------------------------------------------------------------
@@ -467,4 +517,9 @@ function rev32(v: number): number {
   v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
   v = (v >>> 16) | (v << 16);
   return v >>> 0;
+}
+
+/** The bytes last recorded for a stored value: a string's by formula, a collection's `mem`. */
+function recordedBytes(v: Value): number {
+  return typeof v === 'string' ? recordValueBytes(v) : v.mem;
 }

@@ -1,5 +1,5 @@
 import { Database } from './database.js';
-import { NOTIFY_EXPIRED } from './notify.js';
+import { NOTIFY_EXPIRED, NOTIFY_EVICTED } from './notify.js';
 import type { GuardChange } from './guard.js';
 import type { RObject } from './types/object.js';
 
@@ -11,6 +11,8 @@ export interface KeyspaceStats {
   expireCycleCpuMs: number;
   keyspaceHits: number;
   keyspaceMisses: number;
+  /** keys deleted by maxmemory eviction (stat_evictedkeys) */
+  evictedKeys: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export class Keyspace {
   dirty = 0;
   stats: KeyspaceStats = {
     expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReachedCount: 0, expireCycleCpuMs: 0,
-    keyspaceHits: 0, keyspaceMisses: 0,
+    keyspaceHits: 0, keyspaceMisses: 0, evictedKeys: 0,
   };
   /** true while a dataset loads: expiry is suspended, as in Redis */
   loading = false;
@@ -67,6 +69,12 @@ export class Keyspace {
   lfu = false;
   lfuLogFactor = 10;
   lfuDecayTime = 1;
+
+  /**
+   * True while maxmemory is set: every database keeps `memBytes`, its estimated dataset bytes
+   * (memory.ts), which the eviction measure follows between garbage collections.
+   */
+  accounting = false;
 
   constructor(databases: number) {
     this.dbs = Array.from({ length: databases }, (_, i) => new Database(this, i));
@@ -108,6 +116,38 @@ export class Keyspace {
     this.notify(NOTIFY_EXPIRED, 'expired', key, db.id);
     this.keyModified(db, key);
     if (this.effects !== null) this.effects(db.id, ['DEL', key]);
+  }
+
+  /**
+   * Turns the dataset accounting on (a full count, O(keys): when maxmemory is set at run time)
+   * or off. Returns the estimated dataset bytes.
+   */
+  setAccounting(on: boolean): number {
+    this.accounting = on;
+    let bytes = 0;
+    for (const db of this.dbs) bytes += on ? db.recount() : (db.memBytes = 0);
+    return bytes;
+  }
+
+  /** Estimated bytes of every database's keys, values and TTLs (0 while accounting is off). */
+  datasetBytes(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.memBytes;
+    return n;
+  }
+
+  /**
+   * Evicts `key` of `db` (performEvictions' deletion): deletes it through the gate, counts
+   * evicted_keys, signals it, notifies `evicted` and propagates DEL (UNLINK when `lazy`,
+   * propagateDeletion). No dirty change, as in Redis. Returns false when the key was gone.
+   */
+  keyEvicted(db: Database, key: string, lazy: boolean): boolean {
+    if (!db.removeForEviction(key)) return false;
+    this.stats.evictedKeys++;
+    this.keyModified(db, key);
+    this.notify(NOTIFY_EVICTED, 'evicted', key, db.id);
+    if (this.effects !== null) this.effects(db.id, [lazy ? 'UNLINK' : 'DEL', key]);
+    return true;
   }
 
   /** Empties every database (FLUSHALL); returns the number of keys removed. */

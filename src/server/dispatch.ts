@@ -3,6 +3,7 @@ import type { Server } from './server.js';
 import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { blockingPending, handleClientsBlockedOnKeys } from './blocking.js';
+import { EVICT_FAIL } from '../keyspace/evict.js';
 
 /** Redis's replies for refused commands (shared.* in src/server.c). */
 export const ERR = {
@@ -44,8 +45,8 @@ export function lookupCommand(server: Server, argv: string[]): { spec?: CommandS
 
 /**
  * Runs one request of `c` (processCommand + call in src/server.c): looks the command up, checks
- * arity, authentication, loading and MISCONF as Redis does, in Redis's order (no OOM check yet:
- * maxmemory is accepted but not enforced), runs the handler, records stats and slowlog through the
+ * arity, authentication, maxmemory (eviction, OOM), loading and MISCONF as Redis does, in Redis's
+ * order, runs the handler, records stats and slowlog through the
  * after-command hooks, and propagates its effects. The layers for MULTI queueing and pub/sub
  * context hook in through {@link DispatchHooks}.
  */
@@ -70,6 +71,19 @@ export function processCommand(server: Server, c: Client): void {
   if (!c.authenticated && !spec.noAuth) {
     reject(server, c, spec, ERR.noauth);
     return;
+  }
+  // maxmemory: evict before the command; refuse what may use more memory when nothing could be
+  // freed. Inside MULTI every queued command counts (queuing itself takes memory), except the
+  // commands that end the transaction (processCommand).
+  const evictor = server.evictor;
+  if (evictor.maxmemory !== 0 && evictor.perform() === EVICT_FAIL) {
+    const m = c.multi as { denyOom?: boolean; inExec?: boolean } | null;
+    const name = spec.fullName;
+    if (spec.denyOom || (name === 'exec' && m?.denyOom === true) ||
+      (m !== null && m.inExec !== true && name !== 'exec' && name !== 'discard' && name !== 'quit' && name !== 'reset')) {
+      reject(server, c, spec, ERR.oom);
+      return;
+    }
   }
   const hooks = dispatchHooks;
   if (hooks.check !== null) {

@@ -6,6 +6,7 @@ import { trackingInfo } from './tracking.js';
 import { BlockState } from './blocking.js';
 import { installSlowlog } from './slowlog.js';
 import { installMonitor } from './monitor.js';
+import { maxmemoryOf } from './maxmemory.js';
 
 /**
  * INFO, after genRedisInfoString in Redis 7.0's src/server.c: the same sections, in the same
@@ -146,6 +147,11 @@ function randomHex40(): string {
   let s = '';
   while (s.length < 40) s += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
   return s.slice(0, 40);
+}
+
+/** used_memory_startup: used memory when the server was set up, before any data (bytes). */
+export function startupMemory(server: Server): number {
+  return stateOf(server).startupMemory;
 }
 
 /** Redis's used_memory for Amber: what the JS heap and its off-heap buffers hold, in bytes. */
@@ -414,7 +420,29 @@ function buildClients(server: Server, s: InfoSection): void {
     .set('clients_in_timeout_table', inTimeout);
 }
 
-function buildMemory(server: Server, s: InfoSection): void {
+/**
+ * The memory figures INFO memory and MEMORY STATS/DOCTOR share (getMemoryOverheadData), bytes.
+ * The "allocator" is V8: allocated = heapUsed, active = heapTotal, resident = heapTotal +
+ * external buffers.
+ */
+export interface MemoryOverhead {
+  used: number;
+  peak: number;
+  startup: number;
+  clientsNormal: number;
+  /** startup + client buffers (bounded by used) */
+  overhead: number;
+  dataset: number;
+  /** used - startup, at least 1 (the base of the percentages) */
+  netUsage: number;
+  allocated: number;
+  active: number;
+  resident: number;
+  rss: number;
+}
+
+/** Reads the process's memory now and updates the peak (see {@link MemoryOverhead}). */
+export function memoryOverhead(server: Server): MemoryOverhead {
   const st = stateOf(server);
   const m = process.memoryUsage();
   const used = m.heapUsed + m.external;
@@ -423,20 +451,25 @@ function buildMemory(server: Server, s: InfoSection): void {
   for (const c of server.clients.values()) clientsNormal += c.outputBytes + c.parser.bufferedBytes;
   const startup = st.startupMemory;
   const overhead = Math.min(used, startup + clientsNormal);
-  const dataset = used - overhead;
-  const netUsage = used > startup ? used - startup : 1;
+  return {
+    used, peak: st.peakMemory, startup, clientsNormal, overhead, dataset: used - overhead,
+    netUsage: used > startup ? used - startup : 1,
+    allocated: m.heapUsed, active: m.heapTotal, resident: m.heapTotal + m.external, rss: m.rss,
+  };
+}
+
+function buildMemory(server: Server, s: InfoSection): void {
+  const mo = memoryOverhead(server);
+  const { used, clientsNormal, startup, overhead, dataset, netUsage, allocated, active, resident } = mo;
   const maxmemory = cfg<number>(server, 'maxmemory', 0);
   const total = os.totalmem();
-  const allocated = m.heapUsed;
-  const active = m.heapTotal;
-  const resident = m.heapTotal + m.external;
   s.set('used_memory', used)
     .set('used_memory_human', bytesToHuman(used))
-    .set('used_memory_rss', m.rss)
-    .set('used_memory_rss_human', bytesToHuman(m.rss))
-    .set('used_memory_peak', st.peakMemory)
-    .set('used_memory_peak_human', bytesToHuman(st.peakMemory))
-    .set('used_memory_peak_perc', ((used * 100) / st.peakMemory).toFixed(2) + '%')
+    .set('used_memory_rss', mo.rss)
+    .set('used_memory_rss_human', bytesToHuman(mo.rss))
+    .set('used_memory_peak', mo.peak)
+    .set('used_memory_peak_human', bytesToHuman(mo.peak))
+    .set('used_memory_peak_perc', ((used * 100) / mo.peak).toFixed(2) + '%')
     .set('used_memory_overhead', overhead)
     .set('used_memory_startup', startup)
     .set('used_memory_dataset', dataset)
@@ -466,11 +499,11 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('allocator_frag_bytes', Math.max(0, active - allocated))
     .set('allocator_rss_ratio', (resident / Math.max(1, active)).toFixed(2))
     .set('allocator_rss_bytes', resident - active)
-    .set('rss_overhead_ratio', (m.rss / Math.max(1, resident)).toFixed(2))
-    .set('rss_overhead_bytes', m.rss - resident)
-    .set('mem_fragmentation_ratio', (m.rss / Math.max(1, used)).toFixed(2))
-    .set('mem_fragmentation_bytes', m.rss - used)
-    .set('mem_not_counted_for_evict', 0)
+    .set('rss_overhead_ratio', (mo.rss / Math.max(1, resident)).toFixed(2))
+    .set('rss_overhead_bytes', mo.rss - resident)
+    .set('mem_fragmentation_ratio', (mo.rss / Math.max(1, used)).toFixed(2))
+    .set('mem_fragmentation_bytes', mo.rss - used)
+    .set('mem_not_counted_for_evict', maxmemory > 0 ? maxmemoryOf(server).measure.notCounted() : 0)
     .set('mem_replication_backlog', 0)
     .set('mem_total_replication_buffers', 0)
     .set('mem_clients_slaves', 0)
@@ -519,7 +552,8 @@ function buildPersistence(server: Server, s: InfoSection): void {
 function buildStats(server: Server, s: InfoSection): void {
   const st = stateOf(server);
   const stats = server.stats;
-  const ks = server.keyspace.stats as typeof server.keyspace.stats & { evictedKeys?: number };
+  const ks = server.keyspace.stats;
+  const evictor = maxmemoryOf(server).evictor;
   const tr = trackingInfo(server);
   const ext = stats as typeof stats & { totalReads?: number; totalWrites?: number };
   s.set('total_connections_received', stats.numConnections)
@@ -541,10 +575,10 @@ function buildStats(server: Server, s: InfoSection): void {
     .set('expired_stale_perc', (ks.expiredStalePerc * 100).toFixed(2))
     .set('expired_time_cap_reached_count', ks.expiredTimeCapReachedCount)
     .set('expire_cycle_cpu_milliseconds', Math.floor(ks.expireCycleCpuMs))
-    .set('evicted_keys', ks.evictedKeys ?? 0)
+    .set('evicted_keys', ks.evictedKeys)
     .set('evicted_clients', 0)
-    .set('total_eviction_exceeded_time', 0)
-    .set('current_eviction_exceeded_time', 0)
+    .set('total_eviction_exceeded_time', Math.floor((evictor.totalExceededUs + evictor.currentExceededUs()) / 1000))
+    .set('current_eviction_exceeded_time', Math.floor(evictor.currentExceededUs() / 1000))
     .set('keyspace_hits', ks.keyspaceHits)
     .set('keyspace_misses', ks.keyspaceMisses)
     .set('pubsub_channels', 0)

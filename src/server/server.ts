@@ -17,6 +17,8 @@ import { bgsaverOf } from '../persistence/bgsave.js';
 import { installRdb } from '../persistence/rdb/load.js';
 import { installLevelDb } from '../persistence/leveldb/index.js';
 import { installIntrospection } from './info.js';
+import { installMaxmemory } from './maxmemory.js';
+import type { Evictor } from '../keyspace/evict.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
 export const REDIS_VERSION = '7.0.15';
@@ -54,6 +56,8 @@ export class Server {
   readonly config: Config;
   readonly log = new Logger();
   keyspace!: Keyspace;
+  /** maxmemory eviction (installed by init through server/maxmemory.ts), read by dispatch */
+  evictor!: Evictor;
   readonly commands: Map<string, CommandSpec>;
   /** argv[0] exactly as sent -> spec; saves a toLowerCase per command */
   readonly commandCache = new Map<string, CommandSpec>();
@@ -145,15 +149,7 @@ export class Server {
     };
     syncLru();
     for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, syncLru);
-    // maxmemory is accepted (CONFIG GET/SET, INFO and config files behave as Redis's) but nothing
-    // enforces it yet: say so where the operator looks, at start-up and whenever it is set
-    const warnMaxmemory = (): void => {
-      if (this.config.get<number>('maxmemory') > 0) {
-        this.log.warning('WARNING maxmemory is set, but Amber does not enforce it yet: no key is evicted and no write is refused at the limit, so memory use is not bounded by it. Watch used_memory in INFO memory.');
-      }
-    };
-    warnMaxmemory();
-    this.config.onChange('maxmemory', warnMaxmemory);
+    installMaxmemory(this);
   }
 
   /**
@@ -475,6 +471,8 @@ export class Server {
     this.monitors.delete(c);
     for (const h of this.freeClientHooks) h(c);
   }
+  /** hooks run once when the server closes, after the shutdown hooks: stop timers and observers */
+  readonly closeHooks: Array<() => void> = [];
   /** hooks run when a client goes away (unsubscribe, unblock, unwatch) */
   readonly freeClientHooks: Array<(c: Client) => void> = [];
 
@@ -517,6 +515,7 @@ export class Server {
     if (!hooksDone) for (const h of this.shutdownHooks) await h({ reason: 'close' });
     this.closing = true;
     if (this.cronTimer) clearInterval(this.cronTimer);
+    for (const h of this.closeHooks) h();
     await this.replyChain.catch(() => undefined);
     for (const c of [...this.clients.values()]) {
       c.socket?.destroy();

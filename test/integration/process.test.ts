@@ -169,20 +169,3 @@ test('SHUTDOWN NOSAVE ends the process with exit code 0', async () => {
   assert.equal(await s.exited, 0);
   assert.match(s.out(), /User requested shutdown/);
 });
-
-test('maxmemory, accepted but not enforced yet, is reported as such in the log at start-up and when set', async () => {
-  const logfile = join(work, 'maxmemory.log');
-  const s = await startServer({ log: true, directives: { save: '', dir: work, logfile, maxmemory: '10mb' } });
-  const warnings = (): number => (readFileSync(logfile, 'latin1').match(/maxmemory is set, but Amber does not enforce it yet/g) ?? []).length;
-  try {
-    assert.equal(warnings(), 1);
-    const c = await RawClient.connect(s.port);
-    assert.equal(await c.call('CONFIG', 'SET', 'maxmemory', '0'), '+OK\r\n');
-    assert.equal(warnings(), 1, 'no limit, nothing to say');
-    assert.equal(await c.call('CONFIG', 'SET', 'maxmemory', '5mb'), '+OK\r\n');
-    assert.equal(warnings(), 2);
-    c.close();
-  } finally {
-    await s.close();
-  }
-});

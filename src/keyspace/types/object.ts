@@ -9,6 +9,8 @@ export abstract class RObject {
   abstract readonly type: Exclude<RedisType, 'string'>;
   /** access clock (robj.lru): LRU clock or LFU time+counter, kept by the gate; see lru.ts */
   lru = 0;
+  /** estimated bytes recorded by the maxmemory accounting (keyspace/memory.ts valueBytes) */
+  mem = 0;
   /**
    * LevelDB engine (src/persistence/leveldb/): version of this value's element records in the
    * store, 0 while it has none (the engine off, or a value not yet written through)

@@ -266,6 +266,10 @@ export class ZSet extends RObject {
    * and saves back as those bytes, as Redis writes a listpack it loaded. Null once unpacked.
    */
   private packed: string | null = null;
+  /** Length of the listpack this zset still keeps packed (see above), or -1 once unpacked. */
+  get packedLength(): number {
+    return this.packed === null ? -1 : this.packed.length;
+  }
   /** root of the B+tree: a leaf when {@link height} is 0 */
   get root(): ZLeaf | ZInner {
     if (this.packed !== null) this.unpack();

@@ -222,6 +222,8 @@ class LoadJob {
     st.lastLoadKeysLoaded = 0;
     st.loadingTotalBytes = typeof source === 'number' ? fstatSync(source).size : source.length;
     const staging = (this.staging = new Keyspace(ks.dbs.length));
+    // the maxmemory estimate travels with the databases when they are swapped in
+    staging.accounting = ks.accounting;
     staging.loading = true;
     const now = Date.now();
     const start = (this.start = opts.offset ?? 0);

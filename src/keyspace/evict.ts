@@ -1,0 +1,278 @@
+import { performance } from 'node:perf_hooks';
+import type { Keyspace } from './keyspace.js';
+import type { Database } from './database.js';
+import { estimateIdleMs, lfuDecrAndReturn } from './lru.js';
+
+/** performEvictions results (src/evict.c). */
+export const EVICT_OK = 0;
+/** Memory is still over the limit, but a background eviction continues (evictionTimeProc). */
+export const EVICT_RUNNING = 1;
+/** Over the limit and nothing (more) can be evicted: denyoom commands get the OOM error. */
+export const EVICT_FAIL = 2;
+export type EvictResult = typeof EVICT_OK | typeof EVICT_RUNNING | typeof EVICT_FAIL;
+
+/** maxmemory-policy values (Redis 7.0 names). */
+export type MaxmemoryPolicy =
+  | 'volatile-lru' | 'volatile-lfu' | 'volatile-random' | 'volatile-ttl'
+  | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'noeviction';
+
+/** EVPOOL_SIZE: candidates kept between calls. */
+const EVPOOL_SIZE = 16;
+
+interface PoolEntry {
+  /** larger is a better candidate: idle ms (LRU), 255 - counter (LFU), -expire time (TTL) */
+  idle: number;
+  key: string;
+  db: number;
+}
+
+/**
+ * maxmemory eviction as Redis 7.0's src/evict.c: {@link perform} is performEvictions, run before
+ * every command while maxmemory is set. When `used()` (bytes counted against maxmemory, see
+ * server/maxmemory.ts) is over `maxmemory`, it frees keys by the policy until the excess is
+ * freed, measuring what each deletion frees with the keyspace's dataset accounting:
+ * - `*-lru`, `*-lfu`, `volatile-ttl`: the eviction pool. Each round samples `maxmemory-samples`
+ *   keys of every database (all keys, or only keys with a TTL for `volatile-*`) into a pool of
+ *   the 16 best candidates by idle time, LFU counter or expire time, then evicts the best one
+ *   that still exists (evictionPoolPopulate).
+ * - `*-random`: a random key of the next database in turn.
+ * - `noeviction`: nothing; over the limit is EVICT_FAIL.
+ *
+ * Sampling: Redis takes dictGetSomeKeys from random buckets; Amber takes keys from a random
+ * position of random segments, and for `volatile-*` the next keys of a persistent iterator over
+ * the expires Map (a Map has no random access), so every key with a TTL is sampled in turn.
+ *
+ * Time: `maxmemory-eviction-tenacity` bounds one call (evictionTimeLimitUs: 50 us per step up to
+ * 10, then +15% per step, unlimited at 100); past it a background loop continues on later
+ * event-loop turns (evictionTimeProc) and commands are not refused meanwhile (EVICT_RUNNING).
+ * An evicted key is deleted through the keyspace gate ({@link Keyspace.keyEvicted}): the
+ * snapshot guard, `evicted` notification, WATCH, evicted_keys, and DEL (UNLINK with
+ * lazyfree-lazy-eviction) propagated to the AOF and the LevelDB engine.
+ */
+export class Evictor {
+  /** bytes; 0 disables eviction */
+  maxmemory = 0;
+  policy: MaxmemoryPolicy = 'noeviction';
+  samples = 5;
+  tenacity = 10;
+  /** lazyfree-lazy-eviction: propagate UNLINK instead of DEL */
+  lazy = false;
+  /** true while a dataset loads or clients are paused for writes: no eviction (isSafeToPerformEvictions) */
+  unsafe: () => boolean = () => false;
+  /** stat_total_eviction_exceeded_time, microseconds */
+  totalExceededUs = 0;
+  /** performance.now() when the limit was first exceeded without relief, 0 when not */
+  exceededSince = 0;
+  private pool: PoolEntry[] = [];
+  private nextDb = 0;
+  private procRunning = false;
+  private stopped = false;
+  /** persistent iterators over each database's expires Map, for volatile sampling */
+  private ttlCursors = new Map<Database, { map: Map<string, number>; it: Iterator<string> }>();
+
+  /**
+   * @param ks the keyspace to evict from
+   * @param used bytes currently counted against maxmemory
+   */
+  constructor(private readonly ks: Keyspace, public used: () => number) {}
+
+  /** current_eviction_exceeded_time, microseconds. */
+  currentExceededUs(): number {
+    return this.exceededSince === 0 ? 0 : Math.round((performance.now() - this.exceededSince) * 1000);
+  }
+
+  /** True while the background eviction loop runs (isEvictionProcRunning). */
+  get running(): boolean {
+    return this.procRunning;
+  }
+
+  /** Stops the background loop for good (server shutdown). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Starts the background loop unless it runs (startEvictionTimeProc, CONFIG SET maxmemory). */
+  startProc(): void {
+    if (this.procRunning || this.stopped) return;
+    this.procRunning = true;
+    const tick = (): void => {
+      if (!this.stopped && this.perform() === EVICT_RUNNING) setImmediate(tick);
+      else this.procRunning = false;
+    };
+    setImmediate(tick);
+  }
+
+  /** performEvictions: frees memory down to maxmemory when possible. */
+  perform(): EvictResult {
+    if (this.maxmemory === 0 || this.unsafe()) return EVICT_OK;
+    const used = this.used();
+    let result: EvictResult;
+    if (used <= this.maxmemory) result = EVICT_OK;
+    else if (this.policy === 'noeviction') result = EVICT_FAIL;
+    else result = this.evict(used - this.maxmemory);
+    // update_metrics
+    if (result !== EVICT_OK) {
+      if (this.exceededSince === 0) this.exceededSince = performance.now();
+    } else if (this.exceededSince !== 0) {
+      this.totalExceededUs += Math.round((performance.now() - this.exceededSince) * 1000);
+      this.exceededSince = 0;
+    }
+    return result;
+  }
+
+  /** The eviction loop of performEvictions for `toFree` bytes over the limit. */
+  private evict(toFree: number): EvictResult {
+    const t0 = performance.now();
+    const limitMs = timeLimitUs(this.tenacity) / 1000;
+    let freed = 0;
+    let keysFreed = 0;
+    while (freed < toFree) {
+      const victim = this.policy.endsWith('-random') ? this.pickRandom() : this.pickFromPool();
+      if (victim === null) return EVICT_FAIL; // nothing left to evict
+      const db = this.ks.dbs[victim.db]!;
+      const before = db.memBytes;
+      if (!this.ks.keyEvicted(db, victim.key, this.lazy)) continue;
+      // at least one byte per key: a loop must end even if an estimate said a key costs nothing
+      freed += Math.max(1, before - db.memBytes);
+      keysFreed++;
+      if (keysFreed % 16 === 0 && performance.now() - t0 > limitMs) {
+        // enough for this command: go on between the next event-loop turns
+        this.startProc();
+        break;
+      }
+    }
+    return this.procRunning ? EVICT_RUNNING : EVICT_OK;
+  }
+
+  /** A random key of the next non-empty database in turn (volatile: one with a TTL). */
+  private pickRandom(): { db: number; key: string } | null {
+    const dbs = this.ks.dbs;
+    const volatile = this.policy.startsWith('volatile-');
+    for (let i = 0; i < dbs.length; i++) {
+      const j = (++this.nextDb) % dbs.length;
+      const db = dbs[j]!;
+      if (volatile) {
+        if (db.expires.size === 0) continue;
+        // skip a random few of the persistent cursor's next keys: no random access into a Map
+        const keys: string[] = [];
+        this.sampleTtl(db, 1 + Math.floor(Math.random() * this.samples), keys);
+        if (keys.length > 0) return { db: j, key: keys[keys.length - 1]! };
+      } else {
+        const key = db.randomKey();
+        if (key !== undefined) return { db: j, key };
+      }
+    }
+    return null;
+  }
+
+  /** Refills the pool from every database and takes its best existing candidate. */
+  private pickFromPool(): { db: number; key: string } | null {
+    const dbs = this.ks.dbs;
+    const volatile = this.policy.startsWith('volatile-');
+    const keys: string[] = [];
+    for (;;) {
+      let total = 0;
+      for (let i = 0; i < dbs.length; i++) {
+        const db = dbs[i]!;
+        const size = volatile ? db.expires.size : db.size;
+        if (size === 0) continue;
+        total += size;
+        keys.length = 0;
+        if (volatile) this.sampleTtl(db, this.samples, keys);
+        else sampleKeys(db, this.samples, keys);
+        for (const k of keys) this.consider(db, k);
+      }
+      if (total === 0) return null;
+      // the best candidate is at the end; skip ghosts (deleted since they were sampled)
+      while (this.pool.length > 0) {
+        const e = this.pool.pop()!;
+        const db = dbs[e.db]!;
+        const present = volatile ? db.expires.has(e.key) : db.segmentOf(e.key).has(e.key);
+        if (present) return { db: e.db, key: e.key };
+      }
+    }
+  }
+
+  /** Adds a sampled key to the pool by its idle score (evictionPoolPopulate's insertion). */
+  private consider(db: Database, key: string): void {
+    const ks = this.ks;
+    let idle: number;
+    if (this.policy === 'volatile-ttl') {
+      idle = -(db.expires.get(key) ?? 0);
+    } else {
+      const v = db.segmentOf(key).get(key);
+      if (v === undefined) return;
+      const lru = db.lruOf(key, v);
+      idle = ks.lfu ? 255 - lfuDecrAndReturn(ks, lru) : estimateIdleMs(ks, lru);
+    }
+    const pool = this.pool;
+    for (let i = 0; i < pool.length; i++) {
+      if (pool[i]!.key === key && pool[i]!.db === db.id) return;
+    }
+    let k = 0;
+    while (k < pool.length && pool[k]!.idle < idle) k++;
+    if (k === 0 && pool.length === EVPOOL_SIZE) return; // worse than every candidate
+    const e = { idle, key, db: db.id };
+    if (pool.length < EVPOOL_SIZE) pool.splice(k, 0, e);
+    else {
+      pool.shift();
+      pool.splice(k - 1, 0, e);
+    }
+  }
+
+  /** The next `count` keys with a TTL of `db` from its persistent cursor (wrapping once). */
+  private sampleTtl(db: Database, count: number, out: string[]): void {
+    let cur = this.ttlCursors.get(db);
+    if (cur === undefined || cur.map !== db.expires) {
+      cur = { map: db.expires, it: db.expires.keys() };
+      this.ttlCursors.set(db, cur);
+    }
+    let wrapped = false;
+    while (out.length < count) {
+      const r = cur.it.next();
+      if (r.done === true) {
+        if (wrapped) return;
+        wrapped = true;
+        cur.it = db.expires.keys();
+        continue;
+      }
+      out.push(r.value);
+    }
+  }
+
+  /** Forgets pooled candidates (FLUSHALL, SWAPDB: Redis empties the pool's keys lazily too). */
+  clearPool(): void {
+    this.pool.length = 0;
+  }
+}
+
+/** evictionTimeLimitUs: microseconds one performEvictions call may spend. */
+export function timeLimitUs(tenacity: number): number {
+  if (tenacity <= 10) return 50 * tenacity;
+  if (tenacity < 100) return Math.floor(500 * Math.pow(1.15, tenacity - 10));
+  return Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * Up to `count` keys of `db` (dictGetSomeKeys): from a random position of a random segment on,
+ * continuing into the next segments.
+ */
+function sampleKeys(db: Database, count: number, out: string[]): void {
+  const segs = db.segments;
+  let i = Math.floor(Math.random() * segs.length);
+  for (let visited = 0; visited < segs.length && out.length < count; visited++) {
+    const seg = segs[i]!;
+    if (seg.size > 0) {
+      let skip = Math.floor(Math.random() * seg.size);
+      for (const k of seg.keys()) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        out.push(k);
+        if (out.length === count) return;
+      }
+    }
+    i = i + 1 === segs.length ? 0 : i + 1;
+  }
+}

@@ -1,0 +1,154 @@
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import type { Server } from './server.js';
+import { Evictor, type MaxmemoryPolicy } from '../keyspace/evict.js';
+import { startupMemory, usedMemory } from './info.js';
+
+/**
+ * What maxmemory counts, in bytes, for eviction and the OOM error (getMaxmemoryState).
+ *
+ * Redis counts every byte malloc handed out. V8's heapUsed is no such measure: deleted keys stay
+ * in it until a major garbage collection, and a write load leaves megabytes of young garbage,
+ * so evicting until heapUsed falls would empty the keyspace. Amber counts instead:
+ *
+ *     counted = used memory after the last major GC + dataset growth since - start-up memory
+ *
+ * "used memory" is INFO's used_memory (heap plus external buffers), read when a major GC has
+ * just finished (a PerformanceObserver on `gc` entries), when it holds little garbage; "dataset
+ * growth" is the change since then of the keyspace's own estimate of its keys, values and TTLs
+ * (keyspace/memory.ts), kept exact at every write and eviction. So the measure drops as soon as
+ * a key is evicted, cannot be fooled by garbage, and is corrected against real memory at every
+ * major GC. Until the first major GC after maxmemory is set, the estimate alone counts.
+ *
+ * The server's own start-up footprint (used_memory_startup: the JS code and tables, ~12 MB,
+ * which no eviction can free) is not counted, so `maxmemory 10mb` leaves about 10 MB for data,
+ * clients and buffers where Redis's own footprint is ~1 MB; INFO reports it as
+ * mem_not_counted_for_evict.
+ */
+export class MemoryMeasure {
+  private anchorUsed = 0;
+  private anchorDataset = 0;
+  private observer: PerformanceObserver | null = null;
+  /** major GCs seen since the measure started */
+  gcAnchors = 0;
+
+  constructor(private readonly server: Server) {}
+
+  /** Bytes not counted: the start-up footprint (mem_not_counted_for_evict). */
+  notCounted(): number {
+    return startupMemory(this.server);
+  }
+
+  /** Bytes counted against maxmemory now (O(databases), no system call). */
+  counted(): number {
+    const ks = this.server.keyspace;
+    const v = this.anchorUsed + ks.datasetBytes() - this.anchorDataset - this.notCounted();
+    return v > 0 ? v : 0;
+  }
+
+  /** Starts the dataset accounting (a full count of the keyspace) and the GC observer. */
+  start(): void {
+    if (this.observer !== null) return;
+    const dataset = this.server.keyspace.setAccounting(true);
+    this.anchorUsed = this.notCounted() + dataset;
+    this.anchorDataset = dataset;
+    this.observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        // gc entries carry { kind } in `detail` (Node >= 16); the typings of PerformanceEntry lack it
+        const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          this.anchor();
+          break;
+        }
+      }
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops the accounting and the observer (maxmemory back to 0). */
+  stop(): void {
+    if (this.observer === null) return;
+    this.observer.disconnect();
+    this.observer = null;
+    this.server.keyspace.setAccounting(false);
+  }
+
+  /** Re-anchors on real memory (just after a major GC). */
+  private anchor(): void {
+    this.anchorUsed = usedMemory();
+    this.anchorDataset = this.server.keyspace.datasetBytes();
+    this.gcAnchors++;
+  }
+}
+
+/** The eviction state of a server, for INFO, MEMORY and tests. */
+export interface MaxmemoryState {
+  evictor: Evictor;
+  measure: MemoryMeasure;
+}
+
+const states = new WeakMap<Server, MaxmemoryState>();
+
+/** The server's eviction state (installed by {@link installMaxmemory}). */
+export function maxmemoryOf(server: Server): MaxmemoryState {
+  const st = states.get(server);
+  if (st === undefined) throw new Error('maxmemory is not installed on this server');
+  return st;
+}
+
+/**
+ * Wires maxmemory into the server: the measure and accounting while maxmemory is set, the
+ * Evictor's settings from maxmemory-policy, maxmemory-samples, maxmemory-eviction-tenacity and
+ * lazyfree-lazy-eviction, and CONFIG SET maxmemory's warning and background eviction
+ * (updateMaxmemory in src/config.c). Dispatch calls {@link checkMaxmemory} before commands.
+ */
+export function installMaxmemory(server: Server): MaxmemoryState {
+  const existing = states.get(server);
+  if (existing !== undefined) return existing;
+  const cfg = server.config;
+  const measure = new MemoryMeasure(server);
+  const evictor = new Evictor(server.keyspace, () => measure.counted());
+  // isSafeToPerformEvictions: not while loading, nor while clients are paused (no writes then)
+  evictor.unsafe = () => server.keyspace.loading || (server.pauseUntil !== 0 && server.pauseUntil > Date.now());
+  const st = { evictor, measure };
+  states.set(server, st);
+  server.evictor = evictor;
+  const sync = (): void => {
+    evictor.policy = cfg.get<string>('maxmemory-policy') as MaxmemoryPolicy;
+    evictor.samples = cfg.get<number>('maxmemory-samples');
+    evictor.tenacity = cfg.get<number>('maxmemory-eviction-tenacity');
+    evictor.lazy = cfg.get<boolean>('lazyfree-lazy-eviction');
+    const max = cfg.get<number>('maxmemory');
+    evictor.maxmemory = max;
+    if (max > 0) measure.start();
+    else measure.stop();
+  };
+  sync();
+  for (const name of ['maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lazyfree-lazy-eviction']) {
+    cfg.onChange(name, sync);
+  }
+  cfg.onChange('maxmemory', () => {
+    sync();
+    const max = evictor.maxmemory;
+    if (max === 0) return;
+    const counted = measure.counted();
+    if (max < counted) {
+      server.log.warning(`WARNING: the new maxmemory value set via CONFIG SET (${max}) is smaller than the current memory usage (${counted}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.`);
+    }
+    evictor.startProc();
+  });
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  const warnHeap = (): void => {
+    const max = cfg.get<number>('maxmemory');
+    if (max > heapLimit) {
+      server.log.warning(`WARNING maxmemory (${max} bytes) is above the V8 heap limit of this process (${heapLimit} bytes): Node.js fails with "JavaScript heap out of memory" before eviction starts. Lower maxmemory or start node with --max-old-space-size.`);
+    }
+  };
+  warnHeap();
+  cfg.onChange('maxmemory', warnHeap);
+  server.closeHooks.push(() => {
+    evictor.stop();
+    measure.stop();
+  });
+  return st;
+}

@@ -39,8 +39,7 @@ interface PoolEntry {
  * - `noeviction`: nothing; over the limit is EVICT_FAIL.
  *
  * Sampling: Redis takes dictGetSomeKeys from random buckets; Amber takes keys from a random
- * position of random segments, and for `volatile-*` the next keys of a persistent iterator over
- * the expires Map (a Map has no random access), so every key with a TTL is sampled in turn.
+ * position of random segments (for `volatile-*` keeping those with a TTL, see sampleTtl).
  *
  * Time: `maxmemory-eviction-tenacity` bounds one call (evictionTimeLimitUs: 50 us per step up to
  * 10, then +15% per step, unlimited at 100); past it a background loop continues on later
@@ -220,8 +219,19 @@ export class Evictor {
     }
   }
 
-  /** The next `count` keys with a TTL of `db` from its persistent cursor (wrapping once). */
+  /**
+   * Up to `count` keys with a TTL of `db`, for volatile-* policies. Redis samples its expires
+   * dict at random; a Map has no random access, so when at least one key in 8 has a TTL the
+   * keys are sampled at random positions of the main segments, keeping those with a TTL, and
+   * otherwise taken from a persistent cursor over the expires Map, which gives every volatile
+   * key its turn (sequential, so biased by insertion order: the pool's memory of the best
+   * candidates seen evens that out over rounds).
+   */
   private sampleTtl(db: Database, count: number, out: string[]): void {
+    if (db.expires.size * 8 >= db.size) {
+      sampleKeys(db, count, out, true, count * 16);
+      if (out.length > 0) return;
+    }
     let cur = this.ttlCursors.get(db);
     if (cur === undefined || cur.map !== db.expires) {
       cur = { map: db.expires, it: db.expires.keys() };
@@ -254,25 +264,33 @@ export function timeLimitUs(tenacity: number): number {
 }
 
 /**
- * Up to `count` keys of `db` (dictGetSomeKeys): from a random position of a random segment on,
- * continuing into the next segments.
+ * Up to `count` keys of `db` (dictGetSomeKeys), each from a random position of a random segment.
+ * Each key is drawn on its own: a segment's Map keeps insertion order, so neighbours in it are
+ * keys of about the same age, and consecutive ones would sample ages, not keys. With `ttlOnly`
+ * only keys with a TTL count, and at most `budget` keys are drawn.
  */
-function sampleKeys(db: Database, count: number, out: string[]): void {
+function sampleKeys(db: Database, count: number, out: string[], ttlOnly = false, budget = count * 4): void {
   const segs = db.segments;
-  let i = Math.floor(Math.random() * segs.length);
-  for (let visited = 0; visited < segs.length && out.length < count; visited++) {
-    const seg = segs[i]!;
-    if (seg.size > 0) {
-      let skip = Math.floor(Math.random() * seg.size);
-      for (const k of seg.keys()) {
-        if (skip > 0) {
-          skip--;
-          continue;
-        }
-        out.push(k);
-        if (out.length === count) return;
+  const expires = db.expires;
+  for (let draws = 0; draws < budget && out.length < count; draws++) {
+    const seg = segs[Math.floor(Math.random() * segs.length)]!;
+    if (seg.size === 0) continue;
+    let skip = Math.floor(Math.random() * seg.size);
+    for (const k of seg.keys()) {
+      if (skip-- > 0) continue;
+      if (!ttlOnly || expires.has(k)) out.push(k);
+      break;
+    }
+  }
+  if (out.length === 0 && !ttlOnly && db.size > 0) {
+    // a sparse table (segments do not merge after deletes): the first key from a random segment on
+    let i = Math.floor(Math.random() * segs.length);
+    for (let visited = 0; visited < segs.length; visited++, i = i + 1 === segs.length ? 0 : i + 1) {
+      const first = segs[i]!.keys().next();
+      if (first.done !== true) {
+        out.push(first.value);
+        return;
       }
     }
-    i = i + 1 === segs.length ? 0 : i + 1;
   }
 }

@@ -11,47 +11,53 @@ import { startupMemory, usedMemory } from './info.js';
  * in it until a major garbage collection, and a write load leaves megabytes of young garbage,
  * so evicting until heapUsed falls would empty the keyspace. Amber counts instead:
  *
- *     counted = used memory after the last major GC + dataset growth since - start-up memory
+ *     counted = dataset + (overhead - baseline)
  *
- * "used memory" is INFO's used_memory (heap plus external buffers), read when a major GC has
- * just finished (a PerformanceObserver on `gc` entries), when it holds little garbage; "dataset
- * growth" is the change since then of the keyspace's own estimate of its keys, values and TTLs
- * (keyspace/memory.ts), kept exact at every write and eviction. So the measure drops as soon as
- * a key is evicted, cannot be fooled by garbage, and is corrected against real memory at every
- * major GC. Until the first major GC after maxmemory is set, the estimate alone counts.
+ * - dataset: the keyspace's own estimate of its keys, values and TTLs (keyspace/memory.ts),
+ *   kept exact at every write and eviction, so the count drops as soon as a key is evicted;
+ * - overhead: everything else the process holds (client buffers, AOF buffers, snapshot copies,
+ *   code), taken as INFO's used_memory minus the dataset estimate when a major GC has just
+ *   finished (a PerformanceObserver on `gc` entries), when the heap holds little garbage;
+ * - baseline: the smallest overhead seen, starting from used_memory_startup (the JS code and
+ *   tables, ~12 MB, which no eviction can free) and lowered by any GC that finds less (a start-up
+ *   measure taken with garbage around, as in a host process that embeds Amber).
  *
- * The server's own start-up footprint (used_memory_startup: the JS code and tables, ~12 MB,
- * which no eviction can free) is not counted, so `maxmemory 10mb` leaves about 10 MB for data,
- * clients and buffers where Redis's own footprint is ~1 MB; INFO reports it as
- * mem_not_counted_for_evict.
+ * So `maxmemory 10mb` leaves about 10 MB for data and buffers above Amber's footprint, where
+ * Redis's own footprint (~1 MB) counts; INFO reports the baseline as mem_not_counted_for_evict.
+ * Until the first major GC after maxmemory is set, the dataset estimate alone counts.
+ *
+ * A server embedded in another program (startServer) shares its heap with the host, whose memory
+ * is not Amber's to evict for: there the dataset estimate alone counts (no GC measure).
  */
 export class MemoryMeasure {
-  private anchorUsed = 0;
-  private anchorDataset = 0;
+  /** overhead at the last major GC, bytes */
+  private overhead = 0;
+  /** smallest overhead seen, bytes */
+  private baseline = 0;
   private observer: PerformanceObserver | null = null;
+  private active = false;
   /** major GCs seen since the measure started */
   gcAnchors = 0;
 
   constructor(private readonly server: Server) {}
 
-  /** Bytes not counted: the start-up footprint (mem_not_counted_for_evict). */
+  /** Bytes not counted: the baseline footprint (mem_not_counted_for_evict). */
   notCounted(): number {
-    return startupMemory(this.server);
+    return this.active ? this.baseline : startupMemory(this.server);
   }
 
   /** Bytes counted against maxmemory now (O(databases), no system call). */
   counted(): number {
-    const ks = this.server.keyspace;
-    const v = this.anchorUsed + ks.datasetBytes() - this.anchorDataset - this.notCounted();
-    return v > 0 ? v : 0;
+    return this.server.keyspace.datasetBytes() + this.overhead - this.baseline;
   }
 
   /** Starts the dataset accounting (a full count of the keyspace) and the GC observer. */
   start(): void {
-    if (this.observer !== null) return;
-    const dataset = this.server.keyspace.setAccounting(true);
-    this.anchorUsed = this.notCounted() + dataset;
-    this.anchorDataset = dataset;
+    if (this.active) return;
+    this.active = true;
+    this.server.keyspace.setAccounting(true);
+    this.overhead = this.baseline = startupMemory(this.server);
+    if (this.server.embedded) return; // the host's heap is not ours to count
     this.observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         // gc entries carry { kind } in `detail` (Node >= 16); the typings of PerformanceEntry lack it
@@ -67,16 +73,17 @@ export class MemoryMeasure {
 
   /** Stops the accounting and the observer (maxmemory back to 0). */
   stop(): void {
-    if (this.observer === null) return;
-    this.observer.disconnect();
+    if (!this.active) return;
+    this.active = false;
+    this.observer?.disconnect();
     this.observer = null;
     this.server.keyspace.setAccounting(false);
   }
 
-  /** Re-anchors on real memory (just after a major GC). */
-  private anchor(): void {
-    this.anchorUsed = usedMemory();
-    this.anchorDataset = this.server.keyspace.datasetBytes();
+  /** Measures the overhead on real memory (just after a major GC). */
+  anchor(): void {
+    this.overhead = Math.max(0, usedMemory() - this.server.keyspace.datasetBytes());
+    if (this.overhead < this.baseline) this.baseline = this.overhead;
     this.gcAnchors++;
   }
 }

@@ -90,6 +90,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.notice('Ready to accept connections');
+  // main() in server.c: a suspicious maxmemory setting
+  const maxmemory = config.get<number>('maxmemory');
+  if (maxmemory > 0 && maxmemory < 1024 * 1024) {
+    log.warning(`WARNING: You specified a maxmemory value that is less than 1MB (current value is ${maxmemory} bytes). Are you sure this is what you really want?`);
+  }
 }
 
 /**

@@ -80,6 +80,12 @@ export class Evictor {
     return this.exceededSince === 0 ? 0 : Math.round((performance.now() - this.exceededSince) * 1000);
   }
 
+  /** CONFIG RESETSTAT: the exceeded-time counters back to zero (resetServerStats). */
+  resetStats(): void {
+    this.totalExceededUs = 0;
+    this.exceededSince = 0;
+  }
+
   /** True while the background eviction loop runs (isEvictionProcRunning). */
   get running(): boolean {
     return this.procRunning;

@@ -627,6 +627,7 @@ export function randomHex(n: number): string {
 /** Resets INFO stats (CONFIG RESETSTAT). */
 export function resetStats(server: Server): void {
   server.stats = newStats();
+  server.evictor.resetStats();
   for (const spec of server.commands.values()) {
     spec.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
     if (spec.subcommands) for (const s of spec.subcommands.values()) s.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };

@@ -234,6 +234,11 @@ export class Evictor {
    * candidates seen evens that out over rounds).
    */
   private sampleTtl(db: Database, count: number, out: string[]): void {
+    if (db.expires.size <= count) {
+      // as dictGetSomeKeys: a dict no bigger than the sample is sampled whole
+      for (const k of db.expires.keys()) out.push(k);
+      return;
+    }
     if (db.expires.size * 8 >= db.size) {
       sampleKeys(db, count, out, true, count * 16);
       if (out.length > 0) return;
@@ -278,6 +283,11 @@ export function timeLimitUs(tenacity: number): number {
 function sampleKeys(db: Database, count: number, out: string[], ttlOnly = false, budget = count * 4): void {
   const segs = db.segments;
   const expires = db.expires;
+  if (!ttlOnly && db.size <= count) {
+    // as dictGetSomeKeys: a dict no bigger than the sample is sampled whole
+    for (const seg of segs) for (const k of seg.keys()) out.push(k);
+    return;
+  }
   for (let draws = 0; draws < budget && out.length < count; draws++) {
     const seg = segs[Math.floor(Math.random() * segs.length)]!;
     if (seg.size === 0) continue;

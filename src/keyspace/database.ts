@@ -396,7 +396,7 @@ export class Database {
   /** Estimates every key again (maxmemory accounting turned on): sets and returns memBytes. */
   recount(): number {
     let bytes = this.expires.size * EXPIRE_ENTRY;
-    for (const seg of this.segments) for (const [k, v] of seg) bytes += keyBytes(k) + recordValueBytes(v);
+    for (const seg of this.segments) for (const [k, v] of seg) bytes += keyBytes(k) + recordValueBytes(v, true);
     this.memBytes = bytes;
     return bytes;
   }

@@ -8,46 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, sameReplies, replyEnd } from '../helpers/servers.js';
 import { compatPair } from '../helpers/compat.js';
+import { decode } from '../helpers/resp.js';
 
 const pair = compatPair({ clients: 'none' });
 const { skip } = pair;
-
-/** A decoded RESP reply: strings for bulk/simple, {err} for errors, numbers as strings with ':'. */
-type Decoded = string | null | { err: string } | Decoded[];
-
-/** Decodes one raw RESP2/RESP3 reply (enough for arrays, bulks, simple strings, ints, errors). */
-function decode(raw: string): Decoded {
-  const buf = Buffer.from(raw, 'latin1');
-  const [v] = decodeAt(buf, 0);
-  return v;
-}
-function decodeAt(buf: Buffer, pos: number): [Decoded, number] {
-  const nl = buf.indexOf('\r\n', pos, 'latin1');
-  const t = String.fromCharCode(buf[pos]!);
-  const line = buf.latin1Slice(pos + 1, nl);
-  let p = nl + 2;
-  switch (t) {
-    case '$': {
-      const n = Number(line);
-      if (n < 0) return [null, p];
-      return [buf.latin1Slice(p, p + n), p + n + 2];
-    }
-    case '*': case '~': case '>': {
-      const n = Number(line);
-      if (n < 0) return [null, p];
-      const out: Decoded[] = [];
-      for (let i = 0; i < n; i++) {
-        const [v, np] = decodeAt(buf, p);
-        out.push(v);
-        p = np;
-      }
-      return [out, p];
-    }
-    case '-': return [{ err: line }, p];
-    case '_': return [null, p];
-    default: return [t + line, p];
-  }
-}
 
 async function both<T>(fn: (port: number) => Promise<T>): Promise<[T, T]> {
   return [await fn(pair.amber.port), await fn(pair.redis.port)];

@@ -22,6 +22,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '../helpers/servers.js';
 import { compatPair } from '../helpers/compat.js';
+import { decode, type Decoded } from '../helpers/resp.js';
 
 const pair = compatPair();
 const { skip } = pair;
@@ -51,42 +52,6 @@ async function overLimit(policy = 'noeviction', setup: string[][] = []): Promise
     ...TEN_KEYS, ...setup, ['CONFIG', 'RESETSTAT'],
     ['CONFIG', 'SET', 'maxmemory-policy', policy], ['CONFIG', 'SET', 'maxmemory', '1'],
   ]);
-}
-
-/** A decoded RESP2/RESP3 reply: aggregates as arrays (maps as [k, v, k, v...]), errors as {err}. */
-type Decoded = string | null | { err: string } | Decoded[];
-
-/** Decodes one raw reply and tells the type byte of every aggregate on the way. */
-function decode(raw: string): Decoded {
-  return decodeAt(Buffer.from(raw, 'latin1'), 0)[0];
-}
-function decodeAt(buf: Buffer, pos: number): [Decoded, number] {
-  const nl = buf.indexOf('\r\n', pos, 'latin1');
-  const t = String.fromCharCode(buf[pos]!);
-  const line = buf.latin1Slice(pos + 1, nl);
-  let p = nl + 2;
-  switch (t) {
-    case '$': case '=': case '!': {
-      const n = Number(line);
-      if (n < 0) return [null, p];
-      return [buf.latin1Slice(p, p + n), p + n + 2];
-    }
-    case '*': case '~': case '>': case '%': case '|': {
-      let n = Number(line);
-      if (n < 0) return [null, p];
-      if (t === '%' || t === '|') n *= 2;
-      const out: Decoded[] = [];
-      for (let i = 0; i < n; i++) {
-        const [v, np] = decodeAt(buf, p);
-        out.push(v);
-        p = np;
-      }
-      return [out, p];
-    }
-    case '-': return [{ err: line }, p];
-    case '_': return [null, p];
-    default: return [t + line, p];
-  }
 }
 
 /** `name:value` lines of an INFO reply, by name. */

@@ -241,7 +241,7 @@ test('evicted keys are notified, and propagated as DEL (UNLINK with lazyfree-laz
   for (const lazy of ['no', 'yes']) {
     const dir = tmp();
     let before = '';
-    await withServer({ dir, appendonly: 'yes', appendfsync: 'always', 'maxmemory-policy': 'allkeys-random', 'lazyfree-lazy-eviction': lazy, 'notify-keyspace-events': 'Ee' }, async (c, s) => {
+    await withServer({ dir, save: '', appendonly: 'yes', appendfsync: 'always', 'maxmemory-policy': 'allkeys-random', 'lazyfree-lazy-eviction': lazy, 'notify-keyspace-events': 'Ee' }, async (c, s) => {
       const sub = await RawClient.connect(s.port);
       try {
         await sub.call('SUBSCRIBE', '__keyevent@0__:evicted');
@@ -262,7 +262,7 @@ test('evicted keys are notified, and propagated as DEL (UNLINK with lazyfree-laz
     const aof = readFileSync(join(dir, 'appendonlydir', incr), 'latin1');
     const verb = lazy === 'yes' ? 'UNLINK' : 'DEL';
     assert.match(aof, new RegExp(`\\*2\\r\\n\\$${verb.length}\\r\\n${verb}\\r\\n\\$\\d+\\r\\nk\\d+\\r\\n`));
-    await withServer({ dir, appendonly: 'yes' }, async (c, s) => {
+    await withServer({ dir, save: '', appendonly: 'yes' }, async (c, s) => {
       assert.equal(await keyspaceDump(s.port), before, `lazyfree-lazy-eviction ${lazy}: the restart has exactly the keys left`);
       void c;
     });
@@ -272,7 +272,7 @@ test('evicted keys are notified, and propagated as DEL (UNLINK with lazyfree-laz
 test('evicted keys leave the LevelDB store: a restart from LevelDB has exactly the keys left', async () => {
   const dir = tmp();
   let before = '';
-  await withServer({ dir, leveldb: 'yes', 'leveldb-sync': 'always', 'maxmemory-policy': 'allkeys-lru' }, async (c, s) => {
+  await withServer({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always', 'maxmemory-policy': 'allkeys-lru' }, async (c, s) => {
     await fill(c, 'k', 2000, 1000);
     await c.pipeline(Array.from({ length: 50 }, (_, i) => ['HSET', `h${i}`, 'f', 'v'.repeat(500), 'g', 'w']));
     await c.call('CONFIG', 'SET', 'maxmemory', '400kb');
@@ -281,7 +281,7 @@ test('evicted keys leave the LevelDB store: a restart from LevelDB has exactly t
     assert.ok(field(await c.call('INFO', 'stats'), 'evicted_keys') > 1000);
     before = await keyspaceDump(s.port);
   });
-  await withServer({ dir, leveldb: 'yes' }, async (_c, s) => {
+  await withServer({ dir, save: '', leveldb: 'yes' }, async (_c, s) => {
     assert.equal(await keyspaceDump(s.port), before);
   });
 });
@@ -370,4 +370,32 @@ test('a standalone server bounds its live memory: 150 MB written through a 20 MB
     proc.kill('SIGKILL');
     await exited;
   }
+});
+
+test('a BGSAVE running while keys are evicted saves the dataset at its start (the snapshot guard sees evictions)', async () => {
+  const dir = tmp();
+  let expected = '';
+  await withServer({ dir, save: '', 'maxmemory-policy': 'allkeys-random' }, async (c, s) => {
+    const cmds: string[][] = [];
+    for (let i = 0; i < 20000; i++) {
+      cmds.push(['SET', `s:${i}`, 'v'.repeat(200)]);
+      if (i % 10 === 0) cmds.push(['HSET', `h:${i % 300}`, `f${i}`, 'v'.repeat(100)]);
+      if (i % 10 === 1) cmds.push(['RPUSH', `l:${i % 300}`, `item${i}`]);
+      if (i % 10 === 2) cmds.push(['PEXPIRE', `s:${i}`, '100000000']);
+    }
+    for (let i = 0; i < cmds.length; i += 2000) await c.pipeline(cmds.slice(i, i + 2000));
+    expected = await keyspaceDump(s.port);
+    // one pipeline, one event-loop turn: the evictions start before the snapshot has gone far
+    const r = await c.pipeline([['BGSAVE'], ['CONFIG', 'SET', 'maxmemory', '200kb'], ['SET', 'trigger', 'x'], ['INFO', 'persistence'], ['INFO', 'stats']]);
+    assert.equal(r[0], '+Background saving started\r\n');
+    assert.match(r[3]!, /rdb_bgsave_in_progress:1/);
+    assert.ok(field(r[4]!, 'evicted_keys') > 0, 'keys were evicted while the snapshot ran');
+    for (let i = 0; i < 500 && (await c.call('INFO', 'persistence')).includes('rdb_bgsave_in_progress:1'); i++) await sleep(20);
+    assert.match(await c.call('INFO', 'persistence'), /rdb_last_bgsave_status:ok/);
+    await evictionDone(s);
+    assert.ok(int(await c.call('DBSIZE')) < 5000);
+  });
+  await withServer({ dir, save: '' }, async (_c, s) => {
+    assert.equal(await keyspaceDump(s.port), expected);
+  });
 });

@@ -133,6 +133,17 @@ export class Database {
     return typeof v === 'string' ? this.lruTable[hashKey(key) & this.lruMask]! : v.lru;
   }
 
+  /**
+   * The access clock of `key` when it exists (expired or not), else -1: one hash of the key for
+   * both the lookup and the string clock table (eviction sampling).
+   */
+  lruIfPresent(key: string): number {
+    const h = hashKey(key);
+    const v = this.segments[this.segmentIndex(h)]!.get(key);
+    if (v === undefined) return -1;
+    return typeof v === 'string' ? this.lruTable[h & this.lruMask]! : v.lru;
+  }
+
   /** Sets the access clock of an existing key's value (RESTORE IDLETIME/FREQ, RDB loading). */
   setLru(key: string, v: Value, lru: number): void {
     if (typeof v === 'string') this.lruTable[hashKey(key) & this.lruMask] = lru;

@@ -19,12 +19,6 @@ export type MaxmemoryPolicy =
 /** EVPOOL_SIZE: candidates kept between calls. */
 const EVPOOL_SIZE = 16;
 
-interface PoolEntry {
-  /** larger is a better candidate: idle ms (LRU), 255 - counter (LFU), -expire time (TTL) */
-  idle: number;
-  key: string;
-  db: number;
-}
 
 /**
  * maxmemory eviction as Redis 7.0's src/evict.c: {@link perform} is performEvictions, run before
@@ -62,7 +56,16 @@ export class Evictor {
   totalExceededUs = 0;
   /** performance.now() when the limit was first exceeded without relief, 0 when not */
   exceededSince = 0;
-  private pool: PoolEntry[] = [];
+  /**
+   * The eviction pool (EvictionPoolLRU) as parallel arrays, ascending by idle score, `poolLen`
+   * entries: larger scores are better candidates (idle ms for LRU, 255 - counter for LFU, minus
+   * the expire time for TTL). Entries are shifted in place, as Redis's pool does.
+   */
+  private poolIdle = new Float64Array(EVPOOL_SIZE);
+  private poolKey: string[] = new Array<string>(EVPOOL_SIZE).fill('');
+  private poolDb = new Int32Array(EVPOOL_SIZE);
+  private poolLen = 0;
+  private sampled: string[] = [];
   private nextDb = 0;
   private procRunning = false;
   private stopped = false;
@@ -174,7 +177,7 @@ export class Evictor {
   private pickFromPool(): { db: number; key: string } | null {
     const dbs = this.ks.dbs;
     const volatile = this.policy.startsWith('volatile-');
-    const keys: string[] = [];
+    const keys = this.sampled;
     for (;;) {
       let total = 0;
       for (let i = 0; i < dbs.length; i++) {
@@ -185,15 +188,17 @@ export class Evictor {
         keys.length = 0;
         if (volatile) this.sampleTtl(db, this.samples, keys);
         else sampleKeys(db, this.samples, keys);
-        for (const k of keys) this.consider(db, k);
+        for (let j = 0; j < keys.length; j++) this.consider(db, keys[j]!);
       }
       if (total === 0) return null;
       // the best candidate is at the end; skip ghosts (deleted since they were sampled)
-      while (this.pool.length > 0) {
-        const e = this.pool.pop()!;
-        const db = dbs[e.db]!;
-        const present = volatile ? db.expires.has(e.key) : db.segmentOf(e.key).has(e.key);
-        if (present) return { db: e.db, key: e.key };
+      while (this.poolLen > 0) {
+        const n = --this.poolLen;
+        const key = this.poolKey[n]!;
+        const db = dbs[this.poolDb[n]!]!;
+        this.poolKey[n] = '';
+        const present = volatile ? db.expires.has(key) : db.segmentOf(key).has(key);
+        if (present) return { db: db.id, key };
       }
     }
   }
@@ -205,24 +210,38 @@ export class Evictor {
     if (this.policy === 'volatile-ttl') {
       idle = -(db.expires.get(key) ?? 0);
     } else {
-      const v = db.segmentOf(key).get(key);
-      if (v === undefined) return;
-      const lru = db.lruOf(key, v);
+      const lru = db.lruIfPresent(key);
+      if (lru < 0) return;
       idle = ks.lfu ? 255 - lfuDecrAndReturn(ks, lru) : estimateIdleMs(ks, lru);
     }
-    const pool = this.pool;
-    for (let i = 0; i < pool.length; i++) {
-      if (pool[i]!.key === key && pool[i]!.db === db.id) return;
-    }
+    const len = this.poolLen;
+    const pIdle = this.poolIdle;
+    const pKey = this.poolKey;
+    const pDb = this.poolDb;
+    if (len === EVPOOL_SIZE && idle <= pIdle[0]!) return; // worse than every candidate
     let k = 0;
-    while (k < pool.length && pool[k]!.idle < idle) k++;
-    if (k === 0 && pool.length === EVPOOL_SIZE) return; // worse than every candidate
-    const e = { idle, key, db: db.id };
-    if (pool.length < EVPOOL_SIZE) pool.splice(k, 0, e);
-    else {
-      pool.shift();
-      pool.splice(k - 1, 0, e);
+    while (k < len && pIdle[k]! < idle) k++;
+    // no duplicate check, as Redis: a key sampled twice is skipped as a ghost once evicted
+    if (len < EVPOOL_SIZE) {
+      // room at the end: shift the better ones right
+      for (let i = len; i > k; i--) {
+        pIdle[i] = pIdle[i - 1]!;
+        pKey[i] = pKey[i - 1]!;
+        pDb[i] = pDb[i - 1]!;
+      }
+      this.poolLen = len + 1;
+    } else {
+      // full: drop the worst (first) by shifting the worse ones left
+      k--;
+      for (let i = 0; i < k; i++) {
+        pIdle[i] = pIdle[i + 1]!;
+        pKey[i] = pKey[i + 1]!;
+        pDb[i] = pDb[i + 1]!;
+      }
     }
+    pIdle[k] = idle;
+    pKey[k] = key;
+    pDb[k] = db.id;
   }
 
   /**
@@ -260,11 +279,6 @@ export class Evictor {
       out.push(r.value);
     }
   }
-
-  /** Forgets pooled candidates (FLUSHALL, SWAPDB: Redis empties the pool's keys lazily too). */
-  clearPool(): void {
-    this.pool.length = 0;
-  }
 }
 
 /** evictionTimeLimitUs: microseconds one performEvictions call may spend. */
@@ -274,11 +288,17 @@ export function timeLimitUs(tenacity: number): number {
   return Number.MAX_SAFE_INTEGER;
 }
 
+/** Scratch of {@link sampleKeys}: the positions drawn in one segment, ascending. */
+const picks: number[] = [];
+
 /**
- * Up to `count` keys of `db` (dictGetSomeKeys), each from a random position of a random segment.
- * Each key is drawn on its own: a segment's Map keeps insertion order, so neighbours in it are
- * keys of about the same age, and consecutive ones would sample ages, not keys. With `ttlOnly`
- * only keys with a TTL count, and at most `budget` keys are drawn.
+ * Up to `count` keys of `db` (dictGetSomeKeys), drawn at random positions of random segments.
+ * Positions, not runs: a segment's Map keeps insertion order, so neighbours in it are keys of
+ * about the same age, and a run of consecutive keys would sample one age, not five keys. Several
+ * positions of one segment are drawn in one pass over it (a Map has no random access: reaching
+ * a position costs a step per key before it), as independent in age as positions of different
+ * segments would be, since a key's segment depends on its hash only. With `ttlOnly` only keys
+ * with a TTL count, and at most `budget` positions are drawn.
  */
 function sampleKeys(db: Database, count: number, out: string[], ttlOnly = false, budget = count * 4): void {
   const segs = db.segments;
@@ -288,14 +308,25 @@ function sampleKeys(db: Database, count: number, out: string[], ttlOnly = false,
     for (const seg of segs) for (const k of seg.keys()) out.push(k);
     return;
   }
-  for (let draws = 0; draws < budget && out.length < count; draws++) {
+  for (let draws = 0; draws < budget && out.length < count;) {
     const seg = segs[Math.floor(Math.random() * segs.length)]!;
-    if (seg.size === 0) continue;
-    let skip = Math.floor(Math.random() * seg.size);
+    const size = seg.size;
+    draws++;
+    if (size === 0) continue;
+    const want = Math.min(count - out.length, size, budget - draws + 1);
+    picks.length = 0;
+    while (picks.length < want) {
+      const r = Math.floor(Math.random() * size);
+      if (!picks.includes(r)) picks.push(r);
+    }
+    picks.sort((x, y) => x - y);
+    draws += want - 1;
+    let i = 0;
+    let j = 0;
     for (const k of seg.keys()) {
-      if (skip-- > 0) continue;
+      if (i++ !== picks[j]) continue;
       if (!ttlOnly || expires.has(k)) out.push(k);
-      break;
+      if (++j === want) break;
     }
   }
   if (out.length === 0 && !ttlOnly && db.size > 0) {

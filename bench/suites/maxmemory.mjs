@@ -5,6 +5,7 @@
 // - what a limit holds: keys kept after 1,000,000 SETs of 100-byte values through maxmemory 64mb
 //   (allkeys-lru), and the resident memory then.
 // Each throughput measurement alternates Amber and Redis, `rounds` times, and reports medians.
+// No issue sets targets for these rows: they show what a limit costs and holds.
 import net from 'node:net';
 
 function info(port, section) {
@@ -29,11 +30,11 @@ export async function run(ctx) {
   console.log('# maxmemory: redis-benchmark -c 50 -P 16 -r 1000000 -d 100; keys kept under a limit');
   const tests = ['-t', 'set,hset,lpush,sadd,zadd'];
   const base = ['-c', '50', '-P', '16', '-n', '500000', '-r', '1000000', '-d', '100', ...tests];
-  await throughput('-P 16 maxmemory 0', base, '>= 0.4');
+  await throughput('-P 16 maxmemory 0', base);
   const high = ['--maxmemory', '8gb', '--maxmemory-policy', 'allkeys-lru'];
-  await throughput('-P 16 maxmemory not reached', base, '>= 0.4', { amber: high, redis: high });
+  await throughput('-P 16 maxmemory not reached', base, undefined, { amber: high, redis: high });
   const low = ['--maxmemory', '16mb', '--maxmemory-policy', 'allkeys-lru'];
-  await throughput('-P 16 evicting at 16mb', base, '>= 0.4', { amber: low, redis: low });
+  await throughput('-P 16 evicting at 16mb', base, undefined, { amber: low, redis: low });
   const kept = {};
   for (const kind of ['amber', 'redis']) {
     const srv = await startServer(kind, ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
@@ -46,6 +47,6 @@ export async function run(ctx) {
       await srv.stop();
     }
   }
-  row('keys kept, 1M SET 100 B through 64mb (lru)', kept.amber.keys, kept.redis.keys, 'keys', '>= 0.5');
+  row('keys kept, 1M SET 100 B through 64mb (lru)', kept.amber.keys, kept.redis.keys, 'keys');
   row('RSS then (MB)', kept.amber.rss, kept.redis.rss, 'MB');
 }

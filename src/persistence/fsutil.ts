@@ -1,4 +1,4 @@
-import { openSync, fsyncSync, closeSync, writeSync, renameSync, close, unlink } from 'node:fs';
+import { openSync, fsyncSync, closeSync, writeSync, renameSync, close, unlink, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -46,19 +46,30 @@ export function chunkWriter(fd: number, autosyncBytes: number, sync: (fd: number
 
 /**
  * Writes `data` to `path` durably: a temp file beside it, fsync, rename, fsync of the directory.
- * A crash at any instant leaves the old file or the new one, never a torn one.
+ * A crash at any instant leaves the old file or the new one, never a torn one; a failed write,
+ * sync or rename (a full disk) removes the temp file before throwing.
+ * @throws the failing call's error (ENOSPC, EIO...); `path` is then unchanged
  */
 export function writeFileDurably(path: string, data: Uint8Array | string, tmpPath = path + '.tmp'): void {
   const fd = openSync(tmpPath, 'w', 0o644);
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmpPath, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmpPath);
+    } catch {
+      // already gone, or the disk refuses even that: the error below is the one to report
+    }
+    throw e;
   }
-  renameSync(tmpPath, path);
   fsyncDir(dirname(path));
 }
 

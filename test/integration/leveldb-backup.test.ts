@@ -133,6 +133,8 @@ test('BACKUP errors: engine off, non-empty directory, backup in progress', async
     writeFileSync(join(dir, 'full', 'x'), 'x');
     assert.match(await rc.call('BACKUP', 'full'), /^-ERR BACKUP directory .* is not empty\r\n$/);
     assert.match(await rc.call('BACKUP', 'leveldb'), /^-ERR BACKUP directory can't be inside the LevelDB store/);
+    assert.equal(await rc.call('BACKUP', ''), '-ERR BACKUP needs a directory: BACKUP <dir>, relative to dir or absolute\r\n');
+    assert.match(await rc.call('BACKUP', '.'), /^-ERR BACKUP directory can't contain the LevelDB store/);
     const cmds: string[][] = [];
     for (let i = 0; i < 20000; i++) cmds.push(['SET', `k${i}`, 'v'.repeat(100)]);
     await rc.pipeline(cmds);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, readlinkSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, readlinkSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renameReplacing, unlinkInBackground, replacedFileClose } from '../../src/persistence/fsutil.js';
+import { renameReplacing, unlinkInBackground, replacedFileClose, writeFileDurably } from '../../src/persistence/fsutil.js';
 
 /** Descriptors of this process that point at `path` after it was unlinked (Linux /proc). */
 function heldDeleted(path: string): number {
@@ -82,5 +82,21 @@ test('unlinkInBackground: deletes off the caller, ignores a missing file, report
     assert.match(errors[0]!, /^(EISDIR|EPERM)$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeFileDurably: a failed rename leaves the target as it was and no temp file behind', () => {
+  const d = mkdtempSync(join(tmpdir(), 'amber-durably-'));
+  try {
+    writeFileDurably(join(d, 'ok.log'), 'SUCCESS\n');
+    assert.equal(readFileSync(join(d, 'ok.log'), 'latin1'), 'SUCCESS\n');
+    assert.deepEqual(readdirSync(d), ['ok.log']);
+    // a non-empty directory in the way: rename(2) fails as a full disk fails a write
+    mkdirSync(join(d, 'BACKUP.log'));
+    writeFileSync(join(d, 'BACKUP.log', 'x'), 'x');
+    assert.throws(() => writeFileDurably(join(d, 'BACKUP.log'), 'FAILED: disk full\n'), /EISDIR|ENOTEMPTY|EEXIST/);
+    assert.deepEqual(readdirSync(d).sort(), ['BACKUP.log', 'ok.log']);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });

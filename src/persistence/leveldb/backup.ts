@@ -56,6 +56,7 @@ export function startBackup(engine: LevelDbEngine, st: BackupState, dirArg: stri
     return 'ERR BACKUP needs the LevelDB engine: set leveldb yes';
   }
   if (st.inProgress) return 'ERR Background backup already in progress';
+  if (dirArg === '') return 'ERR BACKUP needs a directory: BACKUP <dir>, relative to dir or absolute';
   const abs = resolve(engine.dataDir, dirArg);
   const rel = relative(engine.path, abs);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return 'ERR BACKUP directory can\'t be inside the LevelDB store';

@@ -19,7 +19,6 @@ export type MaxmemoryPolicy =
 /** EVPOOL_SIZE: candidates kept between calls. */
 const EVPOOL_SIZE = 16;
 
-
 /**
  * maxmemory eviction as Redis 7.0's src/evict.c: {@link perform} is performEvictions, run before
  * every command while maxmemory is set. When `used()` (bytes counted against maxmemory, see
@@ -161,10 +160,11 @@ export class Evictor {
       const db = dbs[j]!;
       if (volatile) {
         if (db.expires.size === 0) continue;
-        // skip a random few of the persistent cursor's next keys: no random access into a Map
-        const keys: string[] = [];
-        this.sampleTtl(db, 1 + Math.floor(Math.random() * this.samples), keys);
-        if (keys.length > 0) return { db: j, key: keys[keys.length - 1]! };
+        // a random one of a sample of keys with a TTL (a Map has no random access)
+        const keys = this.sampled;
+        keys.length = 0;
+        this.sampleTtl(db, this.samples, keys);
+        if (keys.length > 0) return { db: j, key: keys[Math.floor(Math.random() * keys.length)]! };
       } else {
         const key = db.randomKey();
         if (key !== undefined) return { db: j, key };

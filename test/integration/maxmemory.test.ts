@@ -399,3 +399,29 @@ test('a BGSAVE running while keys are evicted saves the dataset at its start (th
     assert.equal(await keyspaceDump(s.port), expected);
   });
 });
+
+test('volatile-random picks among the keys with a TTL at random, also when they fit in one sample', async () => {
+  await withServer({ 'maxmemory-policy': 'volatile-random' }, async (c, s) => {
+    const { measure } = maxmemoryOf(s.server);
+    const evicted = new Map<string, number>();
+    for (let round = 0; round < 40; round++) {
+      await c.call('CONFIG', 'SET', 'maxmemory', '0');
+      await c.call('FLUSHALL');
+      await c.pipeline([['SET', 'p', 'v'.repeat(1000)], ...['t1', 't2', 't3'].map((k) => ['SET', k, 'v'.repeat(1000), 'EX', '1000'])]);
+      await c.call('CONFIG', 'SET', 'maxmemory', '1gb');
+      // one byte under the keys' own count: exactly one key has to go
+      await c.call('CONFIG', 'SET', 'maxmemory', String(measure.counted() - 1));
+      await evictionDone(s);
+      const left = await c.pipeline(['p', 't1', 't2', 't3'].map((k) => ['EXISTS', k]));
+      assert.equal(left[0], ':1\r\n', 'the key without a TTL stays');
+      const gone = ['t1', 't2', 't3'].filter((_, i) => left[i + 1] === ':0\r\n');
+      assert.equal(gone.length, 1);
+      evicted.set(gone[0]!, (evicted.get(gone[0]!) ?? 0) + 1);
+    }
+    // a uniform choice: each key ~13 times of 40 (above 22 has a chance of ~0.2%); taking the
+    // last key of a whole sample, as a first version did, chose t3 ~29 times
+    const counts = JSON.stringify([...evicted]);
+    assert.equal(evicted.size, 3, counts);
+    for (const n of evicted.values()) assert.ok(n <= 22, counts);
+  });
+});

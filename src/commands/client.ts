@@ -79,6 +79,25 @@ function argvLen(argv: readonly string[]): number {
   return n;
 }
 
+/** Bytes of the commands queued in a client's MULTI. */
+function multiBytes(c: Client): number {
+  const multi = c.multi as MultiLike | null;
+  let n = 0;
+  if (multi !== null) for (const q of multi.commands) n += argvLen(q.argv);
+  return n;
+}
+
+/**
+ * A client's memory, bytes (CLIENT LIST tot-mem, getClientMemoryUsage): a fixed 1 KB for the
+ * client itself, its query buffer, the argv of the command it runs or is blocked in (`current`:
+ * the client whose command runs now), its queued MULTI commands, its pending replies and what
+ * its socket has not sent yet.
+ */
+export function clientMemory(c: Client, current: Client | null): number {
+  const argvMem = c === current || c.blocked ? argvLen(c.argv) : 0;
+  return 1024 + c.parser.bufferedBytes + argvMem + multiBytes(c) + c.out.length + (c.socket?.writableLength ?? 0);
+}
+
 /**
  * One CLIENT LIST / CLIENT INFO line (catClientInfoString), without the trailing newline. Fields
  * Amber has no equivalent for (rbs, rbp, qbuf-free) are given the values of an idle Redis client.
@@ -105,11 +124,10 @@ export function clientInfoString(c: Client, current: Client | null): string {
   const now = Math.floor(Date.now() / 1000);
   const qbuf = c.parser.bufferedBytes;
   const argvMem = c === current || c.blocked ? argvLen(c.argv) : 0;
-  let multiMem = 0;
-  if (multi !== null) for (const q of multi.commands) multiMem += argvLen(q.argv);
+  const multiMem = multiBytes(c);
   const obl = c.out.length;
   const omem = c.socket?.writableLength ?? 0;
-  const totMem = 1024 + qbuf + argvMem + multiMem + obl + omem;
+  const totMem = clientMemory(c, current);
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name}` +
     ` age=${now - Math.floor(c.createdAt / 1000)} idle=${now - Math.floor(c.lastInteraction / 1000)}` +
     ` flags=${flags} db=${c.db.id}` +

@@ -7,6 +7,7 @@ import { BlockState } from './blocking.js';
 import { installSlowlog } from './slowlog.js';
 import { installMonitor } from './monitor.js';
 import { maxmemoryOf } from './maxmemory.js';
+import { evictedClients } from './client-eviction.js';
 
 /**
  * INFO, after genRedisInfoString in Redis 7.0's src/server.c: the same sections, in the same
@@ -576,7 +577,7 @@ function buildStats(server: Server, s: InfoSection): void {
     .set('expired_time_cap_reached_count', ks.expiredTimeCapReachedCount)
     .set('expire_cycle_cpu_milliseconds', Math.floor(ks.expireCycleCpuMs))
     .set('evicted_keys', ks.evictedKeys)
-    .set('evicted_clients', 0)
+    .set('evicted_clients', evictedClients(server))
     .set('total_eviction_exceeded_time', Math.floor((evictor.totalExceededUs + evictor.currentExceededUs()) / 1000))
     .set('current_eviction_exceeded_time', Math.floor(evictor.currentExceededUs() / 1000))
     .set('keyspace_hits', ks.keyspaceHits)

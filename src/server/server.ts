@@ -18,6 +18,7 @@ import { installRdb } from '../persistence/rdb/load.js';
 import { installLevelDb } from '../persistence/leveldb/index.js';
 import { installIntrospection } from './info.js';
 import { installMaxmemory } from './maxmemory.js';
+import { installClientEviction, resetEvictedClients } from './client-eviction.js';
 import type { Evictor } from '../keyspace/evict.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
@@ -150,6 +151,7 @@ export class Server {
     syncLru();
     for (const name of ['maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time']) this.config.onChange(name, syncLru);
     installMaxmemory(this);
+    installClientEviction(this);
   }
 
   /**
@@ -628,6 +630,7 @@ export function randomHex(n: number): string {
 export function resetStats(server: Server): void {
   server.stats = newStats();
   server.evictor.resetStats();
+  resetEvictedClients(server);
   for (const spec of server.commands.values()) {
     spec.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
     if (spec.subcommands) for (const s of spec.subcommands.values()) s.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };

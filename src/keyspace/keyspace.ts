@@ -46,6 +46,12 @@ export class Keyspace {
    */
   guard: ((db: Database, segment: number, key: string, change: GuardChange) => void) | null = null;
   /**
+   * Bytes the running snapshot keeps apart from the keyspace (segment copies: the values it
+   * still has to write and writers have replaced), or null when none runs. maxmemory does not
+   * count them, as Redis does not count a fork's copy-on-write.
+   */
+  snapshotRetained: (() => number) | null = null;
+  /**
    * Called when a collection value leaves `key` (overwritten, deleted, expired) with that value:
    * the LevelDB engine's capture reclaims the value's records unless it reappears elsewhere
    * (RENAME, MOVE). Null when nobody listens.

@@ -189,6 +189,7 @@ export class Snapshot {
     }
     this.ks.growthBlocked = true;
     this.ks.guard = (db, seg, key, change) => this.guard(db, seg, key, change);
+    this.ks.snapshotRetained = () => this.retainedBytes;
     if (this.dbs.length === 0) this.finish();
   }
 
@@ -239,6 +240,7 @@ export class Snapshot {
     if (this.finished) return;
     this.finished = true;
     if (this.ks.guard !== null) this.ks.guard = null;
+    this.ks.snapshotRetained = null;
     this.ks.growthBlocked = false;
     for (const st of this.dbs) st.copies = [];
     this.frozen = new WeakMap();

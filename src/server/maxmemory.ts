@@ -15,9 +15,10 @@ import { startupMemory, usedMemory } from './info.js';
  *
  * - dataset: the keyspace's own estimate of its keys, values and TTLs (keyspace/memory.ts),
  *   kept exact at every write and eviction, so the count drops as soon as a key is evicted;
- * - overhead: everything else the process holds (client buffers, AOF buffers, snapshot copies,
- *   code), taken as INFO's used_memory minus the dataset estimate when a major GC has just
- *   finished (a PerformanceObserver on `gc` entries), when the heap holds little garbage;
+ * - overhead: everything else the process holds (client buffers, AOF buffers, code), taken as
+ *   INFO's used_memory minus the dataset estimate and minus a running snapshot's copies (as a
+ *   fork's copy-on-write is not in Redis's count) when a major GC has just finished (a
+ *   PerformanceObserver on `gc` entries), when the heap holds little garbage;
  * - baseline: the smallest overhead seen, starting from used_memory_startup (the JS code and
  *   tables, ~12 MB, which no eviction can free) and lowered by any GC that finds less (a start-up
  *   measure taken with garbage around, as in a host process that embeds Amber).
@@ -44,6 +45,11 @@ export class MemoryMeasure {
   /** Bytes not counted: the baseline footprint (mem_not_counted_for_evict). */
   notCounted(): number {
     return this.active ? this.baseline : startupMemory(this.server);
+  }
+
+  /** The overhead measured at the last major GC (or the start-up footprint before one), bytes. */
+  get overheadBytes(): number {
+    return this.overhead;
   }
 
   /** Bytes counted against maxmemory now (O(databases), no system call). */
@@ -80,9 +86,14 @@ export class MemoryMeasure {
     this.server.keyspace.setAccounting(false);
   }
 
-  /** Measures the overhead on real memory (just after a major GC). */
+  /**
+   * Measures the overhead on real memory (just after a major GC), without what a running
+   * snapshot keeps apart (Redis does not count its fork's copy-on-write either).
+   */
   anchor(): void {
-    this.overhead = Math.max(0, usedMemory() - this.server.keyspace.datasetBytes());
+    const ks = this.server.keyspace;
+    const retained = ks.snapshotRetained?.() ?? 0;
+    this.overhead = Math.max(0, usedMemory() - ks.datasetBytes() - retained);
     if (this.overhead < this.baseline) this.baseline = this.overhead;
     this.gcAnchors++;
   }

@@ -269,21 +269,44 @@ test('evicted keys are notified, and propagated as DEL (UNLINK with lazyfree-laz
   }
 });
 
-test('evicted keys leave the LevelDB store: a restart from LevelDB has exactly the keys left', async () => {
-  const dir = tmp();
-  let before = '';
-  await withServer({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always', 'maxmemory-policy': 'allkeys-lru' }, async (c, s) => {
-    await fill(c, 'k', 2000, 1000);
-    await c.pipeline(Array.from({ length: 50 }, (_, i) => ['HSET', `h${i}`, 'f', 'v'.repeat(500), 'g', 'w']));
-    await c.call('CONFIG', 'SET', 'maxmemory', '400kb');
-    assert.equal(await c.call('SET', 'trigger', 'x'), '+OK\r\n');
-    await evictionDone(s);
-    assert.ok(field(await c.call('INFO', 'stats'), 'evicted_keys') > 1000);
-    before = await keyspaceDump(s.port);
-  });
-  await withServer({ dir, save: '', leveldb: 'yes' }, async (_c, s) => {
-    assert.equal(await keyspaceDump(s.port), before);
-  });
+/** Collections of every type, small (inline or listpack) and big (subkeys, hashtables), with TTLs. */
+function collections(n: number): string[][] {
+  const cmds: string[][] = [];
+  const many = (p: string, k: number): string[] => Array.from({ length: k }, (_, j) => `${p}${j}`);
+  for (let i = 0; i < n; i++) {
+    const big = i % 5 === 0 ? 200 : 3;
+    cmds.push(['HSET', `h${i}`, ...many('f', big).flatMap((f) => [f, 'v'.repeat(40)])]);
+    cmds.push(['SADD', `s${i}`, ...many('m', big)]);
+    cmds.push(['ZADD', `z${i}`, ...many('m', big).flatMap((m, j) => [String(j / 3), m])]);
+    cmds.push(['RPUSH', `l${i}`, ...many('e', big)]);
+    cmds.push(['XADD', `x${i}`, '*', 'a', String(i), 'b', 'v'.repeat(30)]);
+    if (i % 3 === 0) cmds.push(['PEXPIRE', `h${i}`, '100000000'], ['PEXPIRE', `l${i}`, '100000000']);
+  }
+  return cmds;
+}
+
+test('evicted keys of every type leave the LevelDB store and the AOF: a restart has exactly the keys left', async () => {
+  for (const persistence of [{ leveldb: 'yes', 'leveldb-sync': 'always' }, { appendonly: 'yes', appendfsync: 'always' }]) {
+    const dir = tmp();
+    let before = '';
+    await withServer({ dir, save: '', ...persistence, 'maxmemory-policy': 'allkeys-lru' }, async (c, s) => {
+      await fill(c, 'k', 2000, 1000);
+      await c.pipeline(collections(100));
+      await c.pipeline(Array.from({ length: 50 }, (_, i) => ['HSET', `h${i}`, 'f', 'v'.repeat(500), 'g', 'w']));
+      await c.call('CONFIG', 'SET', 'maxmemory', '1mb');
+      assert.equal(await c.call('SET', 'trigger', 'x'), '+OK\r\n');
+      await evictionDone(s);
+      assert.ok(field(await c.call('INFO', 'stats'), 'evicted_keys') > 1000);
+      // some collections were evicted and some are left
+      const types = await c.pipeline(Array.from({ length: 100 }, (_, i) => ['EXISTS', `h${i}`, `s${i}`, `z${i}`, `l${i}`, `x${i}`]));
+      const left = types.reduce((n, r) => n + int(r), 0);
+      assert.ok(left > 0 && left < 500, `collections left: ${left}`);
+      before = await keyspaceDump(s.port);
+    });
+    await withServer({ dir, save: '', ...persistence }, async (_c, s) => {
+      assert.equal(await keyspaceDump(s.port), before, JSON.stringify(persistence));
+    });
+  }
 });
 
 test('the dataset accounting stays equal to a fresh count through every kind of change', async () => {

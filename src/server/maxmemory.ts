@@ -37,8 +37,6 @@ export class MemoryMeasure {
   private baseline = 0;
   private observer: PerformanceObserver | null = null;
   private active = false;
-  /** major GCs seen since the measure started */
-  gcAnchors = 0;
 
   constructor(private readonly server: Server) {}
 
@@ -95,7 +93,6 @@ export class MemoryMeasure {
     const retained = ks.snapshotRetained?.() ?? 0;
     this.overhead = Math.max(0, usedMemory() - ks.datasetBytes() - retained);
     if (this.overhead < this.baseline) this.baseline = this.overhead;
-    this.gcAnchors++;
   }
 }
 
@@ -132,7 +129,7 @@ export function maxmemoryOf(server: Server): MaxmemoryState {
  * Wires maxmemory into the server: the measure and accounting while maxmemory is set, the
  * Evictor's settings from maxmemory-policy, maxmemory-samples, maxmemory-eviction-tenacity and
  * lazyfree-lazy-eviction, and CONFIG SET maxmemory's warning and background eviction
- * (updateMaxmemory in src/config.c). Dispatch calls {@link checkMaxmemory} before commands.
+ * (updateMaxmemory in src/config.c). Dispatch runs `server.evictor` before every command.
  */
 export function installMaxmemory(server: Server): MaxmemoryState {
   const existing = states.get(server);

@@ -65,7 +65,8 @@ function applyOps(z: ZSet, model: Model, ops: Op[]): void {
       if (i >= 0) {
         const changed = o.s !== model[i]![0];
         assert.equal(f, changed ? ZADD_OUT_UPDATED : 0);
-        if (changed) model[i]![0] = o.s;
+        // a listpack stores -0 as 0, for an update as for an insert (updateScore)
+        if (changed) model[i]![0] = z.listpack && o.s === 0 ? 0 : o.s;
       } else {
         assert.equal(f, ZADD_OUT_ADDED);
         model.push([z.listpack && o.s === 0 ? 0 : o.s, o.m]);

@@ -819,7 +819,9 @@ function xadd(c: Client): void {
     if (rewrite === null) rewrite = argv.slice();
     rewrite[a.idpos] = idStr;
   }
+  // a new stream was stored before its first entry: setKey's estimate is of an empty one
   if (!created) db.modified(key, 0);
+  else db.reestimate(key);
   ks.dirty = d0 + 1;
   if (rewrite !== null) effects.rewrite(rewrite);
   signalStreamReady(c, s);

@@ -281,16 +281,23 @@ export class Database {
    * `changes` element changes (the command's dirty increment).
    */
   modified(key: string, changes = 1): void {
-    if (this.ks.accounting) {
-      // a collection changed in place: its estimate again (O(samples), see memory.ts)
-      const v = this.segmentOf(key).get(key);
-      if (v !== undefined && typeof v !== 'string') {
-        const before = v.mem;
-        this.memBytes += recordValueBytes(v) - before;
-      }
-    }
+    if (this.ks.accounting) this.reestimate(key);
     this.ks.dirty += changes;
     this.ks.keyModified(this, key);
+  }
+
+  /**
+   * Estimates a collection stored under `key` again after it changed in place (O(samples), see
+   * memory.ts), for the maxmemory accounting only: {@link modified} does it with its signals; a
+   * command that filled a collection after storing it with setKey calls this instead.
+   */
+  reestimate(key: string): void {
+    if (!this.ks.accounting) return;
+    const v = this.segmentOf(key).get(key);
+    if (v !== undefined && typeof v !== 'string') {
+      const before = v.mem;
+      this.memBytes += recordValueBytes(v) - before;
+    }
   }
 
   /** Deletes `key`; true when it existed. Counts one dirty change and signals the key. */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, replyEnd, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
+import { assertAccounting } from '../helpers/accounting.js';
 
 const skip = !redisAvailable() && NO_REDIS;
 let amber: RunningServer;
@@ -20,7 +21,8 @@ const LIMITS = ['hash-max-listpack-entries', '4', 'hash-max-listpack-value', '16
 
 before(async () => {
   if (skip) return;
-  amber = await startAmber();
+  // maxmemory far above what the sequences use: the dataset accounting runs and is checked
+  amber = await startAmber({ maxmemory: '1gb' });
   redis = await startRedis();
   ca = await RawClient.connect(amber.port);
   cr = await RawClient.connect(redis.port);
@@ -124,6 +126,7 @@ test('random hash/set command sequences reply as redis-server does', { skip, tim
         const c = cmds[i]!;
         assert.equal(normalize(ra[i]!, c.norm), normalize(rr[i]!, c.norm), `${i}: ${c.argv.join(' ')}`);
       }
+      assertAccounting(amber.server, `after ${cmds.map((c) => c.argv.join(' ')).join('; ')}`);
     }),
     { numRuns: 1000, interruptAfterTimeLimit: 20000 },
   );

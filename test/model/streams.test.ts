@@ -11,8 +11,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RawClient } from '../helpers/servers.js';
 import { compatPair } from '../helpers/compat.js';
+import { assertAccounting } from '../helpers/accounting.js';
 
-const pair = compatPair({ clients: 'none' });
+// maxmemory far above what the sequences use: the dataset accounting runs and is checked
+const pair = compatPair({ clients: 'none', amber: { maxmemory: '1gb' } });
 const { skip } = pair;
 
 const KEYS = ['s', 't', 'str'];
@@ -112,6 +114,7 @@ test('random stream command sequences reply like redis-server', { skip }, async 
           const q = ['XINFO', 'STREAM', k, 'FULL'];
           assert.equal(mask(await ca.call(...q)), mask(await cr.call(...q)), `final ${k} after:\n${history.join('\n')}`);
         }
+        assertAccounting(pair.amber.server, `after:\n${history.join('\n')}`);
       } finally {
         ca.close();
         cr.close();

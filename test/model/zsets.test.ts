@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
+import { assertAccounting } from '../helpers/accounting.js';
 
 const skip = !redisAvailable() && NO_REDIS;
 let amber: RunningServer;
@@ -19,7 +20,8 @@ let cr: RawClient;
 
 before(async () => {
   if (skip) return;
-  amber = await startAmber();
+  // maxmemory far above what the sequences use: the dataset accounting runs and is checked
+  amber = await startAmber({ maxmemory: '1gb' });
   redis = await startRedis();
   ca = await RawClient.connect(amber.port);
   cr = await RawClient.connect(redis.port);
@@ -116,6 +118,7 @@ test('random zset command sequences: Amber and redis-server reply the same bytes
           assert.equal(ra[i], rr[i], `reply to ${JSON.stringify(cmds[i])} after ${JSON.stringify(cmds.slice(0, i))}`);
         }
       }
+      assertAccounting(amber.server, `after ${JSON.stringify(cmds)}`);
     }),
     { numRuns: 1500 },
   );

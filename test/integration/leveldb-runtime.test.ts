@@ -278,3 +278,42 @@ test('SAVE and BGSAVE still work with leveldb yes (export): the dump.rdb loads i
     rmSync(plainDir, { recursive: true, force: true });
   }
 });
+
+test('keys that expired while the server was down are removed at load, from memory and from the store, as an RDB load drops them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-expired-'));
+  const { startServer } = await import('../../src/index.js');
+  const { readFileSync } = await import('node:fs');
+  /** Starts a server on the store, runs `fn` on a connection, and closes both whatever happens. */
+  const withStore = async (logfile: string, fn: (c: RawClient) => Promise<void>): Promise<void> => {
+    const s = await startServer({ log: true, directives: { dir, save: '', logfile, leveldb: 'yes', 'leveldb-sync': 'always' } });
+    const c = await RawClient.connect(s.port);
+    try {
+      await fn(c);
+    } finally {
+      c.close();
+      await s.close();
+    }
+  };
+  try {
+    await withStore(join(dir, 'first.log'), async (c) => {
+      await c.pipeline([['SET', 'keep', 'v'], ['SET', 'later', 'v', 'EX', '1000'], ['SET', 't1', 'v', 'PX', '300'], ['HSET', 'th', 'f', 'v'], ['PEXPIRE', 'th', '300']]);
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    await withStore(join(dir, 'second.log'), async (c) => {
+      assert.equal(await c.call('DBSIZE'), ':2\r\n', 'the expired keys are gone at once');
+      assert.match(await c.call('INFO', 'stats'), /\r\nexpired_keys:0\r\n/);
+      assert.match(readFileSync(join(dir, 'second.log'), 'latin1'), /DB loaded from the LevelDB store: 2 keys, .*; 2 keys had expired and were removed/);
+    });
+    // their records were deleted: the next start loads 2 keys and removes nothing
+    await withStore(join(dir, 'third.log'), async (c) => {
+      assert.equal(await c.call('DBSIZE'), ':2\r\n');
+      assert.equal(await c.call('TTL', 'keep'), ':-1\r\n');
+      assert.match(await c.call('TTL', 'later'), /^:\d+\r\n$/);
+      const third = readFileSync(join(dir, 'third.log'), 'latin1');
+      assert.match(third, /DB loaded from the LevelDB store: 2 keys, /);
+      assert.doesNotMatch(third, /had expired/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -14,6 +14,7 @@ import { LevelDbEngine, levelDbReason } from './engine.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
+import type { Keyspace } from '../../keyspace/keyspace.js';
 import { loadRdbFile, loadAofPreamble } from '../rdb/load.js';
 import { AofManifest } from '../aof/manifest.js';
 import { loadAofManifest, loadAofFile, type RdbPreambleLoader } from '../aof/loader.js';
@@ -151,6 +152,7 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.progress.startTime = Math.floor(Date.now() / 1000);
   engine.progress.totalBytes = storeFilesSize(path);
   engine.progress.loadedBytes = 0;
+  let loaded: Awaited<ReturnType<LevelDbEngine['load']>> | null = null;
   try {
     await engine.open(path);
   } catch (e) {
@@ -178,9 +180,7 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
     } else {
       engine.state = 'loading';
       log.notice(`Loading the LevelDB store ${path}`);
-      const st = await engine.load();
-      log.notice(`DB loaded from the LevelDB store: ${st.keys} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds${st.worker ? ' (metadata read on a worker thread)' : ''}`);
-      if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
+      loaded = await engine.load();
     }
   } catch (e) {
     log.warning(`Fatal error loading the LevelDB store ${path}: ${levelDbReason(e)}`);
@@ -194,6 +194,32 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   engine.state = 'on';
   engine.startCapture();
   engine.assignMissingNamespaces();
+  if (loaded !== null) {
+    const st = loaded;
+    const expired = removeExpiredAtLoad(ks);
+    log.notice(`DB loaded from the LevelDB store: ${st.keys - expired} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds${st.worker ? ' (metadata read on a worker thread)' : ''}${expired > 0 ? `; ${expired} keys had expired and were removed` : ''}`);
+    if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
+  }
+}
+
+/**
+ * Deletes the keys whose time passed while the server was down, as an RDB load drops them
+ * (rdbLoad on a master): out of the keyspace at once, and out of the store through the write-
+ * through that has just started. Not counted in expired_keys, as Redis does not count them.
+ * Returns how many.
+ */
+function removeExpiredAtLoad(ks: Keyspace): number {
+  const before = ks.stats.expiredKeys;
+  const now = ks.now();
+  let n = 0;
+  for (const db of ks.dbs) {
+    if (db.expires.size === 0) continue;
+    const due: string[] = [];
+    for (const [k, t] of db.expires) if (t < now) due.push(k);
+    for (const k of due) if (db.expireIfNeeded(k)) n++;
+  }
+  ks.stats.expiredKeys = before;
+  return n;
 }
 
 /** Bytes of the files in a store directory (0 when missing): loading_total_bytes before the store is open. */

@@ -95,19 +95,15 @@ const memoryStats: Handler = (c) => {
   int('allocator.allocated', mo.allocated);
   int('allocator.active', mo.active);
   int('allocator.resident', mo.resident);
-  dbl('allocator-fragmentation.ratio', ratio(mo.active, mo.allocated));
-  int('allocator-fragmentation.bytes', mo.active - mo.allocated);
-  dbl('allocator-rss.ratio', ratio(mo.resident, mo.active));
-  int('allocator-rss.bytes', mo.resident - mo.active);
-  dbl('rss-overhead.ratio', ratio(mo.rss, mo.resident));
-  int('rss-overhead.bytes', mo.rss - mo.resident);
-  dbl('fragmentation', ratio(mo.rss, mo.used));
-  int('fragmentation.bytes', mo.rss - mo.used);
+  dbl('allocator-fragmentation.ratio', mo.allocatorFragRatio);
+  int('allocator-fragmentation.bytes', mo.allocatorFragBytes);
+  dbl('allocator-rss.ratio', mo.allocatorRssRatio);
+  int('allocator-rss.bytes', mo.allocatorRssBytes);
+  dbl('rss-overhead.ratio', mo.rssOverheadRatio);
+  int('rss-overhead.bytes', mo.rssOverheadBytes);
+  dbl('fragmentation', mo.fragRatio);
+  int('fragmentation.bytes', mo.fragBytes);
 };
-
-function ratio(a: number, b: number): number {
-  return a / Math.max(1, b);
-}
 
 /** MEMORY DOCTOR: getMemoryDoctorReport's checks and words, on V8's figures. */
 const memoryDoctor: Handler = (c) => {
@@ -127,16 +123,16 @@ export function doctorReport(mo: MemoryOverhead, clients: number): string {
   if (mo.peak / mo.used > 1.5) {
     issues.push(' * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n');
   }
-  if (ratio(mo.rss, mo.used) > 1.4 && mo.rss - mo.used > MB10) {
+  if (mo.fragRatio > 1.4 && mo.fragBytes > MB10) {
     issues.push(` * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is "v8-${process.versions.v8}".\n\n`);
   }
-  if (ratio(mo.active, mo.allocated) > 1.1 && mo.active - mo.allocated > MB10) {
+  if (mo.allocatorFragRatio > 1.1 && mo.allocatorFragBytes > MB10) {
     issues.push(" * High allocator fragmentation: This instance has an allocator external fragmentation greater than 1.1. This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try enabling 'activedefrag' config option.\n\n");
   }
-  if (ratio(mo.resident, mo.active) > 1.1 && mo.resident - mo.active > MB10) {
+  if (mo.allocatorRssRatio > 1.1 && mo.allocatorRssBytes > MB10) {
     issues.push(' * High allocator RSS overhead: This instance has an RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the allocator is much larger than the sum what the allocator actually holds). This problem is usually due to a large peak memory (check if there is a peak memory entry above in the report), you can try the MEMORY PURGE command to reclaim it.\n\n');
   }
-  if (ratio(mo.rss, mo.resident) > 1.1 && mo.rss - mo.resident > MB10) {
+  if (mo.rssOverheadRatio > 1.1 && mo.rssOverheadBytes > MB10) {
     issues.push(' * High process RSS overhead: This instance has non-allocator RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the Redis process is much larger than the RSS the allocator holds). This problem may be due to Lua scripts or Modules.\n\n');
   }
   if (clients > 0 && mo.clientsNormal / clients > 1024 * 200) {

@@ -440,6 +440,18 @@ export interface MemoryOverhead {
   active: number;
   resident: number;
   rss: number;
+  /** active / allocated and its difference (allocator_frag_*) */
+  allocatorFragRatio: number;
+  allocatorFragBytes: number;
+  /** resident / active (allocator_rss_*) */
+  allocatorRssRatio: number;
+  allocatorRssBytes: number;
+  /** rss / resident (rss_overhead_*) */
+  rssOverheadRatio: number;
+  rssOverheadBytes: number;
+  /** rss / used: fragmentation plus every overhead (mem_fragmentation_*) */
+  fragRatio: number;
+  fragBytes: number;
 }
 
 /** Reads the process's memory now and updates the peak (see {@link MemoryOverhead}). */
@@ -452,10 +464,17 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   for (const c of server.clients.values()) clientsNormal += c.outputBytes + c.parser.bufferedBytes;
   const startup = st.startupMemory;
   const overhead = Math.min(used, startup + clientsNormal);
+  const allocated = m.heapUsed;
+  const active = m.heapTotal;
+  const resident = m.heapTotal + m.external;
   return {
     used, peak: st.peakMemory, startup, clientsNormal, overhead, dataset: used - overhead,
     netUsage: used > startup ? used - startup : 1,
-    allocated: m.heapUsed, active: m.heapTotal, resident: m.heapTotal + m.external, rss: m.rss,
+    allocated, active, resident, rss: m.rss,
+    allocatorFragRatio: active / Math.max(1, allocated), allocatorFragBytes: Math.max(0, active - allocated),
+    allocatorRssRatio: resident / Math.max(1, active), allocatorRssBytes: resident - active,
+    rssOverheadRatio: m.rss / Math.max(1, resident), rssOverheadBytes: m.rss - resident,
+    fragRatio: m.rss / Math.max(1, used), fragBytes: m.rss - used,
   };
 }
 
@@ -496,14 +515,14 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('maxmemory', maxmemory)
     .set('maxmemory_human', bytesToHuman(maxmemory))
     .set('maxmemory_policy', cfg<string>(server, 'maxmemory-policy', 'noeviction'))
-    .set('allocator_frag_ratio', (active / Math.max(1, allocated)).toFixed(2))
-    .set('allocator_frag_bytes', Math.max(0, active - allocated))
-    .set('allocator_rss_ratio', (resident / Math.max(1, active)).toFixed(2))
-    .set('allocator_rss_bytes', resident - active)
-    .set('rss_overhead_ratio', (mo.rss / Math.max(1, resident)).toFixed(2))
-    .set('rss_overhead_bytes', mo.rss - resident)
-    .set('mem_fragmentation_ratio', (mo.rss / Math.max(1, used)).toFixed(2))
-    .set('mem_fragmentation_bytes', mo.rss - used)
+    .set('allocator_frag_ratio', mo.allocatorFragRatio.toFixed(2))
+    .set('allocator_frag_bytes', mo.allocatorFragBytes)
+    .set('allocator_rss_ratio', mo.allocatorRssRatio.toFixed(2))
+    .set('allocator_rss_bytes', mo.allocatorRssBytes)
+    .set('rss_overhead_ratio', mo.rssOverheadRatio.toFixed(2))
+    .set('rss_overhead_bytes', mo.rssOverheadBytes)
+    .set('mem_fragmentation_ratio', mo.fragRatio.toFixed(2))
+    .set('mem_fragmentation_bytes', mo.fragBytes)
     .set('mem_not_counted_for_evict', maxmemory > 0 ? maxmemoryOf(server).measure.notCounted() : 0)
     .set('mem_replication_backlog', 0)
     .set('mem_total_replication_buffers', 0)

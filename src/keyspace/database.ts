@@ -346,9 +346,16 @@ export class Database {
     return true;
   }
 
-  /** Removes `key` for eviction (Keyspace.keyEvicted counts and signals it); false when absent. */
-  removeForEviction(key: string): boolean {
-    return this.removeRaw(key);
+  /**
+   * Deletes `key` to free memory (performEvictions' deletion), as {@link expireIfNeeded} does for
+   * expiry: counts evicted_keys and lets the keyspace signal, notify and propagate it
+   * ({@link Keyspace.keyEvicted}; UNLINK when `lazy`). Returns false when the key was gone.
+   */
+  evict(key: string, lazy: boolean): boolean {
+    if (!this.removeRaw(key)) return false;
+    this.ks.stats.evictedKeys++;
+    this.ks.keyEvicted(this, key, lazy);
+    return true;
   }
 
   /** Removes a key and its TTL with the snapshot guard but without counting or signalling. */

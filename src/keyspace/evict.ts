@@ -37,7 +37,7 @@ const EVPOOL_SIZE = 16;
  * Time: `maxmemory-eviction-tenacity` bounds one call (evictionTimeLimitUs: 50 us per step up to
  * 10, then +15% per step, unlimited at 100); past it a background loop continues on later
  * event-loop turns (evictionTimeProc) and commands are not refused meanwhile (EVICT_RUNNING).
- * An evicted key is deleted through the keyspace gate ({@link Keyspace.keyEvicted}): the
+ * An evicted key is deleted through the keyspace gate ({@link Database.evict}): the
  * snapshot guard, `evicted` notification, WATCH, evicted_keys, and DEL (UNLINK with
  * lazyfree-lazy-eviction) propagated to the AOF and the LevelDB engine.
  */
@@ -138,7 +138,7 @@ export class Evictor {
       if (victim === null) return EVICT_FAIL; // nothing left to evict
       const db = this.ks.dbs[victim.db]!;
       const before = db.memBytes;
-      if (!this.ks.keyEvicted(db, victim.key, this.lazy)) continue;
+      if (!db.evict(victim.key, this.lazy)) continue;
       // at least one byte per key: a loop must end even if an estimate said a key costs nothing
       freed += Math.max(1, before - db.memBytes);
       keysFreed++;

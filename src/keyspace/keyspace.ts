@@ -143,17 +143,13 @@ export class Keyspace {
   }
 
   /**
-   * Evicts `key` of `db` (performEvictions' deletion): deletes it through the gate, counts
-   * evicted_keys, signals it, notifies `evicted` and propagates DEL (UNLINK when `lazy`,
-   * propagateDeletion). No dirty change, as in Redis. Returns false when the key was gone.
+   * An evicted key was removed (Database.evict): signal, notify `evicted`, propagate DEL, or
+   * UNLINK when `lazy` (performEvictions' signalModifiedKey, notify, propagateDeletion).
    */
-  keyEvicted(db: Database, key: string, lazy: boolean): boolean {
-    if (!db.removeForEviction(key)) return false;
-    this.stats.evictedKeys++;
+  keyEvicted(db: Database, key: string, lazy: boolean): void {
     this.keyModified(db, key);
     this.notify(NOTIFY_EVICTED, 'evicted', key, db.id);
     if (this.effects !== null) this.effects(db.id, [lazy ? 'UNLINK' : 'DEL', key]);
-    return true;
   }
 
   /** Empties every database (FLUSHALL); returns the number of keys removed. */

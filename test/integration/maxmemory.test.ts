@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startAmber, RawClient, keyspaceDump, freePort } from '../helpers/servers.js';
 import { maxmemoryOf } from '../../src/server/maxmemory.js';
-import { objectBytes } from '../../src/keyspace/memory.js';
+import { assertAccounting } from '../helpers/accounting.js';
 import { startServer, type RunningServer } from '../../src/index.js';
 
 const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -333,16 +333,7 @@ test('the dataset accounting stays equal to a fresh count through every kind of 
     for (let i = 0; i < cmds.length; i++) assert.doesNotMatch(replies[i]!, /^-/, JSON.stringify(cmds[i]).slice(0, 80));
     const ks = s.server.keyspace;
     const check = (when: string): void => {
-      // every collection's recorded estimate is current: exact for small ones (sampled at every
-      // change of size), within 1/16 for big ones (sampled again after their size moved by 1/16)
-      for (const db of ks.dbs) {
-        for (const [k, v] of db.entries()) {
-          if (typeof v === 'string') continue;
-          const fresh = objectBytes(v);
-          if (v.memCount <= 16) assert.equal(v.mem, fresh, `${when}: db ${db.id} key ${k}`);
-          else assert.ok(Math.abs(v.mem - fresh) <= fresh / 16, `${when}: db ${db.id} key ${k}: ${v.mem} vs ${fresh}`);
-        }
-      }
+      assertAccounting(s.server, when);
       const running = ks.dbs.map((db) => db.memBytes);
       const fresh = ks.dbs.map((db) => db.recount());
       for (let i = 0; i < fresh.length; i++) {

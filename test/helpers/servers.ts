@@ -5,6 +5,7 @@
  * missing redis-server is a failure instead.
  */
 import net from 'node:net';
+import { after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,22 @@ export function redisAvailable(): boolean {
 
 /** Reason string for test skips. */
 export const NO_REDIS = 'redis-server 7.0 not installed: compatibility test skipped';
+
+/**
+ * A maker of fresh temporary directories `<tmpdir>/<prefix>XXXXXX` for one test file; every
+ * directory it made is removed after the file's tests (node:test `after`).
+ */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}
 
 /** Starts Amber in this process on a free port. Directives as in amber.conf. */
 export async function startAmber(directives: StartOptions['directives'] = {}): Promise<RunningServer> {

@@ -18,22 +18,12 @@
  * slow fsync (at most ~2 s of them, as Redis); the bound checked is what Redis promises for a power
  * cut. That `always` replies wait for the sync itself is checked in aof-group-commit.test.ts.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RawClient, spawnAmber, type AmberChild } from '../helpers/servers.js';
+import { RawClient, spawnAmber, type AmberChild, tempDirs } from '../helpers/servers.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'amber-aof-crash-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('amber-aof-crash-');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

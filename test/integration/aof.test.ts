@@ -1,26 +1,17 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, fixturesDir, CI, freePort,
+  startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, fixturesDir, CI, freePort, tempDirs,
 } from '../helpers/servers.js';
 import { startServer } from '../../src/index.js';
 import { RdbFileOutput } from '../../src/persistence/bgsave.js';
 import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { AofManifest } from '../../src/persistence/aof/manifest.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'amber-aof-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('amber-aof-');
 
 /** A mixed workload touching every type the build has, with TTLs, db changes and a transaction. */
 const WORKLOAD: string[][] = [

@@ -1,21 +1,12 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync, existsSync, readdirSync, cpSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, mkdirSync, existsSync, readdirSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RdbReader } from '../../src/persistence/rdb/reader.js';
 import { RDB_OPCODE_AUX } from '../../src/persistence/rdb/constants.js';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, spawnAmber, assertRedisCheckRdb } from '../helpers/servers.js';
+import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, keyspaceDump, spawnAmber, assertRedisCheckRdb, tempDirs } from '../helpers/servers.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'amber-bgsave-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('amber-bgsave-');
 
 /** Offset of the first byte after an RDB file's magic and aux fields (where SELECTDB starts). */
 function afterAux(file: Buffer): number {

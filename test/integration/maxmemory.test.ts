@@ -9,29 +9,20 @@
  * way a key can change, each database's running estimate equals a fresh count.
  * test/compat/maxmemory.test.ts compares the replies with redis-server's.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startAmber, RawClient, keyspaceDump, freePort } from '../helpers/servers.js';
+import { startAmber, RawClient, keyspaceDump, freePort, tempDirs } from '../helpers/servers.js';
 import { maxmemoryOf } from '../../src/server/maxmemory.js';
 import { assertAccounting } from '../helpers/accounting.js';
 import { startServer, type RunningServer } from '../../src/index.js';
 
 const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'amber-maxmemory-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('amber-maxmemory-');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const OOM = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";

@@ -2,12 +2,11 @@
  * The RDB layer inside a running server: SAVE / LASTSAVE, loading at start-up, -LOADING while a
  * load runs, the staging swap on failure, the save-related directives, the shutdown save.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, RawClient } from '../helpers/servers.js';
+import { startAmber, RawClient, tempDirs } from '../helpers/servers.js';
 import { startServer } from '../../src/index.js';
 import type { Server } from '../../src/server/server.js';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
@@ -20,15 +19,7 @@ import { buildHash, buildSet, buildZSet, DEFAULT_LIMITS } from '../../src/persis
 import { dumpDatabases } from '../../src/persistence/rdb/inspect.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'amber-rdbload-'));
-  dirs.push(d);
-  return d;
-}
+const tmp = tempDirs('amber-rdbload-');
 
 /** Fills db 0 and db 2 of a server with one key of each type. */
 function populate(server: Server): void {

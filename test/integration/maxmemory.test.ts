@@ -277,7 +277,8 @@ function collections(n: number): string[][] {
 }
 
 test('evicted keys of every type leave the LevelDB store and the AOF: a restart has exactly the keys left', async () => {
-  for (const persistence of [{ leveldb: 'yes', 'leveldb-sync': 'always' }, { appendonly: 'yes', appendfsync: 'always' }]) {
+  const engines: Array<Record<string, string>> = [{ leveldb: 'yes', 'leveldb-sync': 'always' }, { appendonly: 'yes', appendfsync: 'always' }];
+  for (const persistence of engines) {
     const dir = tmp();
     let before = '';
     await withServer({ dir, save: '', ...persistence, 'maxmemory-policy': 'allkeys-lru' }, async (c, s) => {

@@ -75,7 +75,7 @@ const memoryStats: Handler = (c) => {
   int('clients.slaves', 0);
   int('clients.normal', mo.clientsNormal);
   int('cluster.links', 0);
-  int('aof.buffer', 0);
+  int('aof.buffer', mo.aofBuffer);
   int('lua.caches', 0);
   int('functions.caches', 0);
   for (const db of dbs) {

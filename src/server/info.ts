@@ -431,7 +431,9 @@ export interface MemoryOverhead {
   peak: number;
   startup: number;
   clientsNormal: number;
-  /** startup + client buffers (bounded by used) */
+  /** the AOF buffer (mem_aof_buffer) */
+  aofBuffer: number;
+  /** startup + client buffers + AOF buffer (bounded by used) */
   overhead: number;
   dataset: number;
   /** used - startup, at least 1 (the base of the percentages) */
@@ -463,12 +465,13 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   let clientsNormal = 0;
   for (const c of server.clients.values()) clientsNormal += c.outputBytes + c.parser.bufferedBytes;
   const startup = st.startupMemory;
-  const overhead = Math.min(used, startup + clientsNormal);
+  const aofBuffer = server.aofBufferBytes();
+  const overhead = Math.min(used, startup + clientsNormal + aofBuffer);
   const allocated = m.heapUsed;
   const active = m.heapTotal;
   const resident = m.heapTotal + m.external;
   return {
-    used, peak: st.peakMemory, startup, clientsNormal, overhead, dataset: used - overhead,
+    used, peak: st.peakMemory, startup, clientsNormal, aofBuffer, overhead, dataset: used - overhead,
     netUsage: used > startup ? used - startup : 1,
     allocated, active, resident, rss: m.rss,
     allocatorFragRatio: active / Math.max(1, allocated), allocatorFragBytes: Math.max(0, active - allocated),
@@ -523,13 +526,13 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('rss_overhead_bytes', mo.rssOverheadBytes)
     .set('mem_fragmentation_ratio', mo.fragRatio.toFixed(2))
     .set('mem_fragmentation_bytes', mo.fragBytes)
-    .set('mem_not_counted_for_evict', maxmemory > 0 ? maxmemoryOf(server).measure.notCounted() : 0)
+    .set('mem_not_counted_for_evict', maxmemory > 0 ? maxmemoryOf(server).measure.notCounted() : server.aofBufferBytes())
     .set('mem_replication_backlog', 0)
     .set('mem_total_replication_buffers', 0)
     .set('mem_clients_slaves', 0)
     .set('mem_clients_normal', clientsNormal)
     .set('mem_cluster_links', 0)
-    .set('mem_aof_buffer', 0)
+    .set('mem_aof_buffer', mo.aofBuffer)
     .set('mem_allocator', `v8-${process.versions.v8}`)
     .set('active_defrag_running', 0)
     .set('lazyfree_pending_objects', 0)

@@ -15,10 +15,11 @@ import { startupMemory, usedMemory } from './info.js';
  *
  * - dataset: the keyspace's own estimate of its keys, values and TTLs (keyspace/memory.ts),
  *   kept exact at every write and eviction, so the count drops as soon as a key is evicted;
- * - overhead: everything else the process holds (client buffers, AOF buffers, code), taken as
- *   INFO's used_memory minus the dataset estimate and minus a running snapshot's copies (as a
- *   fork's copy-on-write is not in Redis's count) when a major GC has just finished (a
- *   PerformanceObserver on `gc` entries), when the heap holds little garbage;
+ * - overhead: everything else the process holds (client buffers, code), taken as INFO's
+ *   used_memory minus the dataset estimate, minus a running snapshot's copies (as a fork's
+ *   copy-on-write is not in Redis's count) and minus the AOF buffer (not counted by Redis either:
+ *   freeMemoryGetNotCountedMemory) when a major GC has just finished (a PerformanceObserver on
+ *   `gc` entries), when the heap holds little garbage;
  * - baseline: the smallest overhead seen, starting from used_memory_startup (the JS code and
  *   tables, ~12 MB, which no eviction can free) and lowered by any GC that finds less (a start-up
  *   measure taken with garbage around, as in a host process that embeds Amber).
@@ -40,9 +41,9 @@ export class MemoryMeasure {
 
   constructor(private readonly server: Server) {}
 
-  /** Bytes not counted: the baseline footprint (mem_not_counted_for_evict). */
+  /** Bytes not counted: the baseline footprint and the AOF buffer (mem_not_counted_for_evict). */
   notCounted(): number {
-    return this.active ? this.baseline : startupMemory(this.server);
+    return (this.active ? this.baseline : startupMemory(this.server)) + this.server.aofBufferBytes();
   }
 
   /** The overhead measured at the last major GC (or the start-up footprint before one), bytes. */
@@ -86,12 +87,13 @@ export class MemoryMeasure {
 
   /**
    * Measures the overhead on real memory (just after a major GC), without what a running
-   * snapshot keeps apart (Redis does not count its fork's copy-on-write either).
+   * snapshot keeps apart (Redis does not count its fork's copy-on-write either) and without the
+   * AOF buffer.
    */
   anchor(): void {
     const ks = this.server.keyspace;
     const retained = ks.snapshotRetained?.() ?? 0;
-    this.overhead = Math.max(0, usedMemory() - ks.datasetBytes() - retained);
+    this.overhead = Math.max(0, usedMemory() - ks.datasetBytes() - retained - this.server.aofBufferBytes());
     if (this.overhead < this.baseline) this.baseline = this.overhead;
   }
 }

@@ -69,6 +69,12 @@ export class Server {
   stats: ServerStats = newStats();
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
   readonly beforeReplyHooks: BeforeReplyHook[] = [];
+  /**
+   * Bytes of the AOF buffer (server.aof_buf), set by the AOF layer: INFO mem_aof_buffer, MEMORY
+   * STATS aof.buffer, and left out of what maxmemory counts (freeMemoryGetNotCountedMemory in
+   * evict.c), so that a buffer held back by a failing disk does not evict keys.
+   */
+  aofBufferBytes: () => number = () => 0;
   /** hooks run by the cron, `hz` times a second */
   readonly cronHooks: Array<(now: number) => void> = [];
   /** hooks run after every executed command: (client, spec, duration in microseconds) */

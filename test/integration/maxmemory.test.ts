@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { startAmber, RawClient, keyspaceDump, freePort, tempDirs } from '../helpers/servers.js';
 import { maxmemoryOf } from '../../src/server/maxmemory.js';
 import { assertAccounting } from '../helpers/accounting.js';
+import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { startServer, type RunningServer } from '../../src/index.js';
 
 const mainTs = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -451,5 +452,38 @@ test('what a running snapshot keeps apart is not counted after a GC measure (as 
     measure.anchor();
     ks.snapshotRetained = null;
     assert.equal(measure.counted(), ks.datasetBytes());
+  });
+});
+
+test('the AOF buffer is reported (mem_aof_buffer, MEMORY STATS aof.buffer) and not counted against maxmemory, as in Redis', async () => {
+  const dir = tmp();
+  await withServer({ dir, save: '', appendonly: 'yes', appendfsync: 'everysec', 'aof-use-rdb-preamble': 'no', maxmemory: '1gb' }, async (c, s) => {
+    await s.server.startup();
+    // a failing disk: every effect stays in the buffer, to be retried (MISCONF refuses further
+    // writes, so the buffer is grown by one pipeline sent before the first refusal can apply)
+    AofWriter.faultInjector = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    try {
+      const value = 'v'.repeat(64 * KB);
+      const replies = await c.pipeline(Array.from({ length: 32 }, (_, i) => ['SET', `big${i}`, value]));
+      assert.ok(replies.includes('+OK\r\n'), replies.join(''));
+      const buffered = s.server.aofBufferBytes();
+      assert.ok(buffered >= 64 * KB, `AOF buffer ${buffered} bytes`);
+      const info = await c.call('INFO', 'memory');
+      assert.equal(Number(/mem_aof_buffer:(\d+)/.exec(info)![1]), buffered);
+      const { measure } = maxmemoryOf(s.server);
+      assert.ok(Number(/mem_not_counted_for_evict:(\d+)/.exec(info)![1]) >= buffered);
+      assert.match(await c.call('MEMORY', 'STATS'), new RegExp(`\\$10\\r\\naof\\.buffer\\r\\n:${buffered}\\r\\n`));
+      // the GC measure leaves the buffer out of the overhead it anchors
+      measure.anchor();
+      const without = measure.overheadBytes;
+      const real = s.server.aofBufferBytes;
+      s.server.aofBufferBytes = () => 0;
+      measure.anchor();
+      s.server.aofBufferBytes = real;
+      const more = measure.overheadBytes - without;
+      assert.ok(more > buffered * 0.75 && more < buffered * 1.25, `overhead ${measure.overheadBytes} with the buffer counted, ${without} without; buffer ${buffered}`);
+    } finally {
+      AofWriter.faultInjector = null;
+    }
   });
 });

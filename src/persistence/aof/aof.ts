@@ -127,6 +127,7 @@ export class Aof {
       if (this.writer) this.writer.timestamps = Boolean(v);
     });
     registerInfoProvider('persistence', (_srv, sec) => this.info(sec), s);
+    s.aofBufferBytes = () => this.writer?.bufferLength ?? 0;
   }
 
   /** True when the dataset must come from the AOF at start-up (appendonly yes). */

@@ -104,7 +104,10 @@ export function installLevelDb(server: Server): LevelDbLayer {
       void enableAtRuntime(server, engine);
     } else if (engine.state !== 'off') {
       layer.backup.abort = true;
-      void engine.close().then(() => server.log.notice('LevelDB write-through stopped (CONFIG SET leveldb no)'));
+      const path = engine.configuredPath();
+      // as Redis leaves its AOF behind on CONFIG SET appendonly no: the store stays, frozen at
+      // this point, and a start-up with leveldb yes would load it without the later changes
+      void engine.close().then(() => server.log.notice(`LevelDB write-through stopped (CONFIG SET leveldb no). The store ${path} keeps the data set as of now: a restart with leveldb yes would load it without later changes. Before such a restart, CONFIG SET leveldb yes (imports the live data set again), or remove the store so that start-up imports dump.rdb or the AOF.`));
     }
   });
   cfg.onChange('leveldb-sync', (v) => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startAmber, startRedis, redisAvailable, RawClient, keyspaceDump } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';

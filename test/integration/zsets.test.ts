@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { ZSet } from '../../src/keyspace/types/zset.js';
 import { withClients } from '../helpers/clients.js';

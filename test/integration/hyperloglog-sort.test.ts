@@ -41,7 +41,7 @@ test('ioredis: PFADD, PFCOUNT, PFMERGE, accuracy and encodings', async () => {
   assert.equal(await env.io.pfmerge('u', 'h', 'big'), 'OK');
   assert.equal(await env.io.pfcount('u'), await env.io.pfcount('h', 'big'));
   const raw = await env.io.getBuffer('u');
-  assert.equal(raw.subarray(0, 4).toString('latin1'), 'HYLL');
+  assert.equal(raw?.subarray(0, 4).toString('latin1'), 'HYLL');
   await env.io.set('s', 'not an hll at all');
   await assert.rejects(env.io.pfadd('s', 'x'), /^ReplyError: WRONGTYPE Key is not a valid HyperLogLog string value\./);
   // an invalid cache (bit 7 of byte 15) and one register too many

@@ -75,7 +75,7 @@ test('unlinkInBackground: deletes off the caller, ignores a missing file, report
     await p;
     assert.equal(existsSync(f), false);
     await unlinkInBackground(f, (e) => errors.push(e.code ?? ''));
-    assert.deepEqual(errors, [], 'a file already gone is not an error');
+    assert.deepEqual<string[]>(errors, [], 'a file already gone is not an error');
     // a directory cannot be unlinked: the error reaches onError, the promise still resolves
     await unlinkInBackground(dir, (e) => errors.push(e.code ?? ''));
     assert.equal(errors.length, 1);

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs every test file under test/ with node's test runner through tsx (TypeScript without a
 // build step). Usage: node test/run.mjs [substring-filter ...]
+// tsx does not type-check, so the tests' strict type check (tsconfig.test.json) runs first and a
+// type error fails the run before any test starts (20-30 s cold, as in CI; ~5 s warm; on 2 cores).
+import { createRequire } from 'node:module';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +22,18 @@ const filters = process.argv.slice(2);
 const chosen = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
 if (chosen.length === 0) {
   console.error('no test files matched');
+  process.exit(1);
+}
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const check = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.test.json'], {
+  cwd: root,
+  stdio: 'inherit',
+  timeout: 10 * 60 * 1000,
+  killSignal: 'SIGKILL',
+});
+if (check.status !== 0) {
+  const why = check.error ? check.error.message : check.signal ? `killed by ${check.signal}` : `exit status ${check.status}`;
+  console.error(`type check of the tests failed (tsc -p tsconfig.test.json, ${why}): fix the errors above; no test was run`);
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=180000', ...chosen], {

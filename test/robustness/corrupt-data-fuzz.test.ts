@@ -1,28 +1,39 @@
 /**
- * Corrupt RESTORE payloads, bounded in time (about 8 s) and seeded so a failure reproduces:
- * `FUZZ_SEED=<n> node test/run.mjs robustness/restore-fuzz`.
+ * Corrupt persisted data, bounded in time (about 8 + 6 s) and seeded so a failure reproduces:
+ * `FUZZ_SEED=<n> node test/run.mjs robustness/corrupt-data-fuzz`.
  *
- * DUMP payloads of every type and encoding (listpack, intset, hashtable, skiplist, quicklist,
- * streams with a consumer group and pending entries, an HLL, an LZF-compressed string) are
- * mutated (random bytes, bit flips, boundary bytes, truncation) and restored with the checksum
- * check off (DEBUG SET-SKIP-CHECKSUM-VALIDATION 1), so the payload validation itself is what
- * stands between corrupt bytes and the keyspace. A refused payload must get Redis's
- * "Bad data format" (or the version/checksum error); an accepted one must be a sound value:
- * every read and write of its type answers without an internal error, DUMP and DEBUG
- * DIGEST-VALUE work on it, and DEBUG RELOAD (save and load of the whole keyspace) succeeds.
+ * 1. RESTORE: DUMP payloads of every type and encoding (listpack, intset, hashtable, skiplist,
+ *    quicklist, streams with a consumer group and pending entries, an HLL, an LZF-compressed
+ *    string) are mutated (random bytes, bit flips, boundary bytes, truncation) and restored with
+ *    the checksum check off (DEBUG SET-SKIP-CHECKSUM-VALIDATION 1), so the payload validation
+ *    itself is what stands between corrupt bytes and the keyspace. A refused payload must get
+ *    Redis's "Bad data format" (or the version/checksum error); an accepted one must be a sound
+ *    value: every read and write of its type answers without an internal error, DUMP and DEBUG
+ *    DIGEST-VALUE work on it, and DEBUG RELOAD (save and load of the whole keyspace) succeeds.
+ * 2. dump.rdb: a file of every type in two dbs, with a TTL, saved without its CRC
+ *    (rdbchecksum no), is mutated the same ways and loaded with DEBUG RELOAD NOSAVE. A refused
+ *    file must leave the keyspace as it was (DEBUG DIGEST unchanged: the load stages the data set
+ *    and swaps it in only when the whole file decoded); a loaded one must be readable key by key
+ *    and save again.
  *
  * Redis 7.0.15 with sanitize-dump-payload yes accepts a few corrupt payloads that Amber refuses
  * (an object that reads into the payload's 10-byte footer, an LZF string whose length is 0, a
  * stream listpack whose header count is wrong, a stream length or group id with an invalid
  * length encoding, which Redis's loader logs and reads as 62 or UINT64_MAX); Amber's payload
- * validation is always deep, so those are not compared here.
+ * validation is always deep, so those are not compared here. On a corrupt file, Redis's DEBUG
+ * RELOAD exits the process; Amber answers an error and keeps its keyspace.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, RawClient } from '../helpers/servers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAmber, RawClient, tempDirs } from '../helpers/servers.js';
+
+const tmp = tempDirs('amber-corrupt-fuzz-');
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2147483647;
 const RUN_MS = 8000;
+const RDB_RUN_MS = 6000;
 const MAX_PAYLOADS = 20000;
 
 /** mulberry32: a small seeded PRNG. */
@@ -93,23 +104,8 @@ test(`RESTORE fuzz: corrupt payloads are refused with Redis's error or restore s
     for (; n < MAX_PAYLOADS && Date.now() < deadline; n++) {
       const src = payloads[ri(payloads.length)]!;
       const body = src.length - 10; // the 2-byte RDB version and the CRC64 stay
-      let p = Buffer.from(src);
-      switch (ri(4)) {
-        case 0:
-          for (let i = 0, m = 1 + ri(3); i < m; i++) p[ri(body)] = ri(256);
-          break;
-        case 1:
-          p[ri(body)]! ^= 1 << ri(8);
-          break;
-        case 2:
-          p[1 + ri(body - 1)] = [0, 1, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xfe, 0xff][ri(10)]!;
-          break;
-        default: {
-          const cut = 1 + ri(body - 1);
-          p = Buffer.concat([src.subarray(0, cut), src.subarray(body)]);
-        }
-      }
-      const hex = p.toString('hex');
+      const p = mutate(src, ri, 0, body);
+      const hex = show(p);
       const r = await c.call('RESTORE', 'fz', '0', p.toString('latin1'), 'REPLACE');
       if (r !== '+OK\r\n') {
         assert.ok(r === '-ERR Bad data format\r\n' || r === '-ERR DUMP payload version or checksum are wrong\r\n', `RESTORE of ${hex}: ${r}`);
@@ -131,6 +127,82 @@ test(`RESTORE fuzz: corrupt payloads are refused with Redis's error or restore s
     assert.equal(await c.call('PING'), '+PONG\r\n');
     t.diagnostic(`seed ${SEED}: ${n} payloads, ${accepted} accepted, ${refused} refused`);
     assert.ok(accepted > 0 && refused > 0, 'the mutations produce both outcomes');
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
+/** Bytes for a failure message: whole when short, else their start (the seed reproduces them). */
+function show(p: Buffer): string {
+  return p.length <= 256 ? p.toString('hex') : `${p.toString('hex', 0, 128)}... (${p.length} bytes)`;
+}
+
+/** A mutation of `src` (random bytes, a bit flip, a boundary byte, a truncation) from `from` on. */
+function mutate(src: Buffer, ri: (n: number) => number, from: number, end = src.length): Buffer {
+  const p = Buffer.from(src);
+  const span = end - from;
+  switch (ri(4)) {
+    case 0:
+      for (let i = 0, m = 1 + ri(3); i < m; i++) p[from + ri(span)] = ri(256);
+      return p;
+    case 1:
+      p[from + ri(span)]! ^= 1 << ri(8);
+      return p;
+    case 2:
+      p[from + ri(span)] = [0, 1, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xc0, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff][ri(14)]!;
+      return p;
+    default:
+      return Buffer.concat([src.subarray(0, from + ri(span)), src.subarray(end)]);
+  }
+}
+
+test(`dump.rdb fuzz: a corrupt file is refused leaving the keyspace as it was, or loads a sound one (seed ${SEED})`, { timeout: 60_000 }, async (t) => {
+  const rnd = prng(SEED ^ 0x5bd1e995);
+  const ri = (n: number): number => Math.floor(rnd() * n);
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '', rdbchecksum: 'no' });
+  const c = await RawClient.connect(s.port);
+  try {
+    await c.pipeline([...SOURCES, ['SET', 'ttl', 'v', 'PX', '100000000'], ['SELECT', '3'], ['SET', 'in3', 'v'], ['SELECT', '0']]);
+    assert.equal(await c.call('SAVE'), '+OK\r\n');
+    const file = join(dir, 'dump.rdb');
+    const orig = readFileSync(file);
+    const digest = await c.call('DEBUG', 'DIGEST');
+    let loaded = 0;
+    let refused = 0;
+    let n = 0;
+    const deadline = Date.now() + RDB_RUN_MS;
+    for (; n < MAX_PAYLOADS && Date.now() < deadline; n++) {
+      const p = mutate(orig, ri, 9); // the REDIS0010 magic stays
+      writeFileSync(file, p);
+      const r = await c.call('DEBUG', 'RELOAD', 'NOSAVE');
+      const hex = show(p);
+      if (r !== '+OK\r\n') {
+        assert.equal(r, '-ERR Error trying to load the RDB dump\r\n', `DEBUG RELOAD NOSAVE of ${hex}`);
+        assert.equal(await c.call('DEBUG', 'DIGEST'), digest, `a refused file changed the keyspace: ${hex}`);
+        refused++;
+        continue;
+      }
+      loaded++;
+      for (let db = 0; db < 16; db++) {
+        await c.call('SELECT', String(db));
+        const keys = await c.call('KEYS', '*');
+        for (const key of keys.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0)) {
+          const type = (await c.call('TYPE', key)).slice(1).trim();
+          const cmds = [['DUMP', key], ...(USES[type] ?? []).slice(0, 1).map((cmd) => cmd.map((x) => (x === 'K' ? key : x)))];
+          for (const reply of await c.pipeline(cmds)) assert.ok(!reply.includes('internal error'), `${type} ${key} loaded from ${hex}: ${reply}`);
+        }
+      }
+      await c.call('SELECT', '0');
+      assert.equal(await c.call('SAVE'), '+OK\r\n', `SAVE after loading ${hex}`);
+      // back to the original data set for the next round
+      writeFileSync(file, orig);
+      assert.equal(await c.call('DEBUG', 'RELOAD', 'NOSAVE'), '+OK\r\n');
+    }
+    assert.equal(await c.call('DEBUG', 'DIGEST'), digest);
+    t.diagnostic(`seed ${SEED}: ${n} files, ${loaded} loaded, ${refused} refused`);
+    assert.ok(loaded > 0 && refused > 0, 'the mutations produce both outcomes');
   } finally {
     c.close();
     await s.close();

@@ -11,7 +11,7 @@ import { stringEncoding } from './keys.js';
 /**
  * DEBUG after Redis 7.0's src/debug.c, for what makes sense in Amber: HELP, SLEEP, SET-ACTIVE-EXPIRE,
  * OBJECT, POPULATE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, DIGEST and DIGEST-VALUE (Redis's own
- * digest, keyspace/digest.ts). Other layers add theirs (RELOAD...) with
+ * digest, keyspace/digest.ts). Other layers add theirs (RELOAD, LOADAOF...) with
  * {@link registerDebugSubcommand}. The crash helpers (SEGFAULT, PANIC, ASSERT, OOM...) and the
  * allocator/encoding internals answer that Amber does not support them.
  *
@@ -196,7 +196,7 @@ const HELP = [
 /** Redis subcommands Amber knows but does not provide (crashes, allocator and encoding internals). */
 const UNSUPPORTED = new Set([
   'aof-flush-sleep', 'assert', 'config-rewrite-force-all', 'crash-and-recover', 'leak',
-  'htstats', 'htstats-key', 'loadaof', 'replicate', 'mallctl', 'mallctl-str', 'drop-cluster-packet-filter', 'oom',
+  'htstats', 'htstats-key', 'replicate', 'mallctl', 'mallctl-str', 'drop-cluster-packet-filter', 'oom',
   'panic', 'reload', 'restart', 'sdslen', 'segfault', 'quicklist-packed-threshold',
   'stringmatch-test', 'structsize', 'listpack', 'quicklist', 'client-eviction', 'pause-cron', 'replybuffer', 'clusterlink',
 ]);

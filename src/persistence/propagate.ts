@@ -100,6 +100,24 @@ export class EffectStream {
     if (this.depth > 0) this.stack[this.depth - 1]!.prevented = true;
   }
 
+  /**
+   * Runs `fn` and drops every effect it produces, its own rewrites and propagations included:
+   * for a data set loaded by a command (DEBUG LOADAOF), whose commands are in the files they come
+   * from already, as Redis's loader runs them outside call(). Effects queued before are kept.
+   */
+  discarding<T>(fn: () => T): T {
+    const pendingBefore = this.pending.length;
+    const depthBefore = this.depth;
+    this.beginCommand(0);
+    try {
+      return fn();
+    } finally {
+      this.pending.length = pendingBefore;
+      this.stack[depthBefore]!.rewritten = null;
+      this.depth = depthBefore;
+    }
+  }
+
   private emit(db: number, argv: string[]): void {
     for (const l of this.listeners) l(db, argv);
   }

@@ -13,6 +13,7 @@ import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
+import { installAofDebug } from '../persistence/aof/debug.js';
 import { bgsaverOf } from '../persistence/bgsave.js';
 import { installRdb } from '../persistence/rdb/load.js';
 import { installLevelDb } from '../persistence/leveldb/index.js';
@@ -144,6 +145,7 @@ export class Server {
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
     installIntrospection(this);
     aofOf(this);
+    installAofDebug();
     bgsaverOf(this);
     installRdb(this);
     // after the AOF and RDB layers: its start-up hook goes first and, with leveldb yes, loads

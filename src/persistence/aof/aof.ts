@@ -3,7 +3,7 @@ import { join, resolve, basename } from 'node:path';
 import type { Server, ShutdownOptions } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
-import { loadAofManifest, AofLoadError, type RdbPreambleLoader, type LoadProgress } from './loader.js';
+import { loadAofManifest, loadAofManifestSync, AofLoadError, type AofLoadSizes, type RdbPreambleLoader, type LoadProgress } from './loader.js';
 import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
@@ -16,6 +16,8 @@ import { LoggedFatalError } from '../../server/fatal.js';
  */
 export interface RdbForAof {
   loader: RdbPreambleLoader;
+  /** the same, in one go without yielding (DEBUG LOADAOF) */
+  loaderSync: (server: Server, buf: Buffer, file: string) => number;
   snapshotFormat: (server: Server) => SnapshotFormat;
   /** true from BGSAVE's start until its file is renamed (Redis: the RDB child is alive) */
   bgsaveInProgress: (server: Server) => boolean;
@@ -150,26 +152,7 @@ export class Aof {
     const s = this.server;
     const dir = this.dirName;
     this.removeStrayTempFiles();
-    let manifest: AofManifest | null;
-    try {
-      manifest = existsSync(dir) ? AofManifest.load(dir, this.fileName) : null;
-    } catch (e) {
-      if (e instanceof AofManifestError) {
-        // the lines of aofLoadManifestFromFile's loaderr, one log record each
-        this.fatal(['\n*** FATAL AOF MANIFEST FILE ERROR ***\n',
-          ...(e.text === null ? [] : [`Reading the manifest file, at line ${e.line}\n`, `>>> '${e.text}'\n`]), `${e.reason}\n`]);
-      }
-      throw e;
-    }
-    manifest ??= new AofManifest();
-    // Legacy single-file AOF in `dir`: move it in as the base (aofUpgradePrepare).
-    const legacy = join(this.dataDir, this.fileName);
-    if (existsSync(legacy) && lstatSync(legacy).isFile()) {
-      const noDir = !existsSync(dir);
-      const empty = manifest.base === null && manifest.incr.length === 0;
-      const halfDone = manifest.base !== null && manifest.incr.length === 0 && manifest.base.fileName === this.fileName && !existsSync(join(dir, this.fileName));
-      if (noDir || empty || halfDone) this.upgradeLegacy(manifest);
-    }
+    const manifest = this.readManifest();
     this.manifest = manifest;
     // Clients get -LOADING until the incr file is open: a write accepted before would be in no
     // file (Redis opens the AOF before it serves anyone).
@@ -194,6 +177,102 @@ export class Aof {
     }
     // main() in server.c: history files left by an interrupted rewrite go once the AOF is open
     this.deleteHistory();
+  }
+
+  /**
+   * The manifest on disk (aofLoadManifestFromDisk), empty when there is none, after the upgrade of
+   * a legacy single-file AOF in `dir` into it (the first step of loadAppendOnlyFiles).
+   * @throws LoggedFatalError after logging Redis's "FATAL AOF MANIFEST FILE ERROR" block
+   */
+  private readManifest(): AofManifest {
+    const dir = this.dirName;
+    let manifest: AofManifest | null;
+    try {
+      manifest = existsSync(dir) ? AofManifest.load(dir, this.fileName) : null;
+    } catch (e) {
+      if (e instanceof AofManifestError) {
+        // the lines of aofLoadManifestFromFile's loaderr, one log record each
+        this.fatal(['\n*** FATAL AOF MANIFEST FILE ERROR ***\n',
+          ...(e.text === null ? [] : [`Reading the manifest file, at line ${e.line}\n`, `>>> '${e.text}'\n`]), `${e.reason}\n`]);
+      }
+      throw e;
+    }
+    manifest ??= new AofManifest();
+    // Legacy single-file AOF in `dir`: move it in as the base (aofUpgradePrepare).
+    const legacy = join(this.dataDir, this.fileName);
+    if (existsSync(legacy) && lstatSync(legacy).isFile()) {
+      const noDir = !existsSync(dir);
+      const empty = manifest.base === null && manifest.incr.length === 0;
+      const halfDone = manifest.base !== null && manifest.incr.length === 0 && manifest.base.fileName === this.fileName && !existsSync(join(dir, this.fileName));
+      if (noDir || empty || halfDone) this.upgradeLegacy(manifest);
+    }
+    return manifest;
+  }
+
+  // ---- DEBUG LOADAOF ---------------------------------------------------------------------------
+
+  /**
+   * DEBUG LOADAOF (debugCommand's "loadaof" in Redis 7.0's src/debug.c): the AOF buffer written to
+   * the incr file (flushAppendOnlyFile(1)) when AOF is on, every database emptied (WATCH and
+   * tracking are signalled as by FLUSHALL), the manifest read from disk again, its history files
+   * deleted, and base and incr files loaded as at start-up (loadAppendOnlyFiles), in one go: the
+   * event loop gets no turn until the data set is whole, so no client sees or writes a half-loaded
+   * keyspace. Nothing the loaded commands do is appended or propagated, and the dirty counter is
+   * reset. Works with appendonly no too, on whatever AOF the directory holds. aof_base_size and
+   * aof_current_size become the loaded files' sizes.
+   *
+   * A BGSAVE or rewrite under way keeps its own point-in-time view (the emptied databases hand
+   * their old segments to it) and goes on; a rewrite's new incr file is in the manifest already,
+   * so it is loaded too, and the rewrite's commit leaves a loadable AOF.
+   *
+   * @returns null when loaded, or the error reply when refused before anything changed (the AOF
+   *   buffer could not be written: reloading would lose those writes)
+   * @throws LoggedFatalError, after logging why, when there is no AOF or it cannot be loaded: the
+   *   data set is then gone and the caller exits with 1, as Redis does
+   */
+  reloadFromDisk(): string | null {
+    const s = this.server;
+    const ks = s.keyspace;
+    const dir = this.dirName;
+    const w = this.writer;
+    if (this.state !== 'off' && w !== null) {
+      w.flush(true);
+      if (w.writeFailed) {
+        s.log.warning(`DEBUG LOADAOF refused: the AOF buffer could not be written to ${w.path} (${w.lastWriteError}); the data set and the AOF were left as they were.`);
+        return `ERR DEBUG LOADAOF refused: the AOF buffer could not be written to ${basename(w.path)} (${w.lastWriteError}). Check server logs.`;
+      }
+    }
+    const manifest = this.readManifest();
+    if (manifest.base === null && manifest.incr.length === 0) {
+      // loadAppendOnlyFiles answers AOF_NOT_EXIST, and DEBUG LOADAOF exits(1) on it
+      this.fatal([`DEBUG LOADAOF found no AOF to load in ${dir} (no manifest, or one listing no base nor incr file: appendonly is no and no AOF was written there?). Exiting with status 1, as Redis does; the data set in memory is lost unless it was saved. Turn AOF on (CONFIG SET appendonly yes) before DEBUG LOADAOF.`]);
+    }
+    ks.flushAll();
+    const wasLoading = ks.loading;
+    ks.loading = true;
+    try {
+      this.manifest = manifest;
+      this.deleteHistory();
+      this.progress.totalBytes = 0;
+      this.progress.loadedBytes = 0;
+      const loader = rdbForAof?.loaderSync ?? null;
+      let sizes: AofLoadSizes;
+      try {
+        sizes = s.effects.discarding(() => loadAofManifestSync(s, dir, manifest, loader, this.progress));
+      } catch (e) {
+        if (e instanceof AofLoadError) this.fatal([`DEBUG LOADAOF: ${e.message} (file ${e.file}, offset ${e.offset}). The data set is incomplete; exiting.`]);
+        this.fatal([`DEBUG LOADAOF: loading the AOF in ${dir} failed: ${(e as Error).message}. The data set is incomplete; exiting.`]);
+      }
+      this.baseSize = sizes.base;
+      // a torn tail cut off the incr file being appended to: reopen it at its new end
+      const live = this.writer;
+      if (live !== null && statSync(live.path).size !== live.size) this.switchWriter(live.path);
+      this.refreshSizes();
+    } finally {
+      ks.loading = wasLoading;
+    }
+    ks.dirty = 0;
+    return null;
   }
 
   private upgradeLegacy(manifest: AofManifest): void {

@@ -36,17 +36,67 @@ export interface LoadProgress {
 }
 
 /**
+ * What a load in steps waits for between two steps: the promise of an asynchronous RDB preamble
+ * loader (its result, the offset of the RESP tail, is passed back), or null for a pause that lets
+ * the event loop serve clients (-LOADING) before the next slice.
+ */
+type LoadWait = Promise<number> | null;
+
+/** A load as a generator of {@link LoadWait}s, run by {@link runAsync} or {@link runSync}. */
+type LoadSteps<T> = Generator<LoadWait, T, number | undefined>;
+
+/** Runs a load yielding to the event loop between slices (start-up). */
+async function runAsync<T>(steps: LoadSteps<T>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    const wait = next.value;
+    let value: number | undefined;
+    try {
+      if (wait === null) await new Promise((r) => setImmediate(r));
+      else value = await wait;
+    } catch (e) {
+      next = steps.throw(e);
+      continue;
+    }
+    next = steps.next(value);
+  }
+  return next.value;
+}
+
+/**
+ * Runs a load to its end without giving the event loop a turn (DEBUG LOADAOF: as in Redis, nothing
+ * else runs until the data set is whole again). Its RDB preamble loader must be synchronous.
+ */
+function runSync<T>(steps: LoadSteps<T>): T {
+  let next = steps.next();
+  while (!next.done) {
+    if (next.value !== null) throw new Error('a synchronous AOF load was given an asynchronous RDB preamble loader');
+    next = steps.next(undefined);
+  }
+  return next.value;
+}
+
+/** Options of one file's load. */
+interface AofFileOptions {
+  /** aof-load-truncated and this is the last file: a torn last command is cut off */
+  truncatedAllowed: boolean;
+  rdbLoader: RdbPreambleLoader | null;
+  progress?: LoadProgress;
+}
+
+/**
  * Loads one AOF file (loadSingleAppendOnlyFile in src/aof.c): an optional RDB preamble, then RESP
  * commands (`#` annotation lines skipped) run through their handlers on a fake client. A MULTI
  * without EXEC at the end is rolled back; a truncated last command is cut off, and the file
  * truncated at the last complete command, when `truncatedAllowed` (aof-load-truncated, last file);
- * anything else malformed throws {@link AofLoadError} with the offset.
+ * anything else malformed throws {@link AofLoadError} with the offset. Yields to the event loop
+ * every 50 ms.
  */
-export async function loadAofFile(
-  server: Server,
-  path: string,
-  opts: { truncatedAllowed: boolean; rdbLoader: RdbPreambleLoader | null; progress?: LoadProgress },
-): Promise<AofFileStatus> {
+export async function loadAofFile(server: Server, path: string, opts: AofFileOptions): Promise<AofFileStatus> {
+  return runAsync(aofFileSteps(server, path, opts));
+}
+
+function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): LoadSteps<AofFileStatus> {
   if (!existsSync(path)) return 'missing';
   const buf = readFileSync(path);
   const name = path;
@@ -61,7 +111,8 @@ export async function loadAofFile(
   if (buf.length >= 5 && buf.latin1Slice(0, 5) === 'REDIS') {
     if (opts.rdbLoader === null) throw new AofLoadError(name, 0, 'the AOF has an RDB preamble but no RDB loader is available');
     server.log.notice('Reading RDB base file on AOF loading...');
-    pos = await opts.rdbLoader(server, buf, path);
+    const loaded = opts.rdbLoader(server, buf, path);
+    pos = typeof loaded === 'number' ? loaded : (yield loaded)!;
     server.log.notice('Reading the remaining AOF tail...');
   }
   let validUpTo = pos;
@@ -75,7 +126,7 @@ export async function loadAofFile(
   for (let count = 0; ; count++) {
     if ((count & 255) === 0 && performance.now() - t0 > SLICE_MS) {
       if (opts.progress) opts.progress.loadedBytes = loadedBefore + reader.pos;
-      await new Promise((r) => setImmediate(r));
+      yield null;
       t0 = performance.now();
     }
     const r = reader.next();
@@ -263,6 +314,31 @@ export async function loadAofManifest(
   rdbLoader: RdbPreambleLoader | null,
   progress?: LoadProgress,
 ): Promise<AofLoadSizes> {
+  return runAsync(manifestSteps(server, dir, manifest, rdbLoader, progress));
+}
+
+/**
+ * {@link loadAofManifest} without yielding to the event loop (DEBUG LOADAOF, which blocks as Redis
+ * does), with a synchronous RDB preamble loader.
+ * @throws AofLoadError on any fatal problem
+ */
+export function loadAofManifestSync(
+  server: Server,
+  dir: string,
+  manifest: AofManifest,
+  rdbLoader: ((server: Server, buf: Buffer, file: string) => number) | null,
+  progress?: LoadProgress,
+): AofLoadSizes {
+  return runSync(manifestSteps(server, dir, manifest, rdbLoader, progress));
+}
+
+function* manifestSteps(
+  server: Server,
+  dir: string,
+  manifest: AofManifest,
+  rdbLoader: RdbPreambleLoader | null,
+  progress?: LoadProgress,
+): LoadSteps<AofLoadSizes> {
   const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incr];
   const truncatedOk = server.config.get<boolean>('aof-load-truncated');
   // getBaseAndIncrAppendOnlyFilesSize: a file the manifest lists but the disk lacks is fatal
@@ -281,7 +357,7 @@ export async function loadAofManifest(
     const path = join(dir, f.fileName);
     const last = i === files.length - 1;
     const t0 = performance.now();
-    const status = await loadAofFile(server, path, { truncatedAllowed: truncatedOk, rdbLoader, progress });
+    const status = yield* aofFileSteps(server, path, { truncatedAllowed: truncatedOk, rdbLoader, progress });
     if (status === 'truncated' && !last) {
       throw new AofLoadError(path, 0, `Fatal error: the truncated file is not the last file (${f.fileName})`);
     }

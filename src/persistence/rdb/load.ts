@@ -630,8 +630,24 @@ export async function loadAofPreamble(server: Server, buf: Buffer, file: string)
   return (await loadRdbBuffer(server, buf, file, { aofBase: true, noflush })).endOffset;
 }
 
+/**
+ * {@link loadAofPreamble} in one go, blocking the event loop (DEBUG LOADAOF). Same contract.
+ * @throws RdbError with the file, offset and reason
+ */
+export function loadAofPreambleSync(server: Server, buf: Buffer, file: string): number {
+  const noflush = server.keyspace.dbs.some((db) => db.size > 0);
+  const job = new LoadJob(server, buf, file, { aofBase: true, noflush }, false);
+  try {
+    job.step(Infinity);
+    return job.commit().endOffset;
+  } finally {
+    job.end();
+  }
+}
+
 registerRdbForAof({
   loader: loadAofPreamble,
+  loaderSync: loadAofPreambleSync,
   snapshotFormat: (server: Server) => rdbFormatFor(server).snapshot,
   bgsaveInProgress: (server: Server) => rdbState(server).bgsaveInProgress,
 });

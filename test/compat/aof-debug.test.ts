@@ -1,10 +1,12 @@
 /**
  * DEBUG LOADAOF against redis-server 7.0.15: the replies with AOF on and off, WATCH and a blocked
- * client across the reload, and what happens with appendonly no and no AOF on disk (the
- * connection closes without a reply and the server exits with 1).
+ * client across the reload, and what happens with appendonly no and no AOF on disk, or with a torn
+ * tail in the incr file (the connection closes without a reply and the server exits with 1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRedis, startAmber, spawnAmber, redisAvailable, NO_REDIS, RawClient, sameReplies, tempDirs } from '../helpers/servers.js';
 
 const skip = !redisAvailable() && NO_REDIS;
@@ -80,6 +82,34 @@ test('DEBUG LOADAOF with appendonly no and no AOF on disk: the connection closes
     const redisOut = await outcome(redis.port, new Promise((r) => redis.proc.once('exit', (code) => r(code))));
     const amberOut = await outcome(amber.port, new Promise((r) => amber.proc.once('exit', (code) => r(code))));
     assert.deepEqual(redisOut, ['closed', 1]);
+    assert.deepEqual(amberOut, redisOut);
+  } finally {
+    await amber.kill();
+    await redis.close();
+  }
+});
+
+test('DEBUG LOADAOF on a torn incr tail: the file is cut and the server exits with 1, as Redis', { skip }, async () => {
+  const outcome = async (port: number, dir: string, exited: Promise<number | null>): Promise<[string, number | null, boolean]> => {
+    const c = await RawClient.connect(port);
+    await c.pipeline([['SET', 'a', '1'], ['SET', 'b', '2']]);
+    const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+    const complete = statSync(incr).size;
+    await c.call('SET', 'torn', 'xxxxxxxx');
+    truncateSync(incr, statSync(incr).size - 5);
+    const reply = await c.call('DEBUG', 'LOADAOF').catch(() => 'closed');
+    c.close();
+    return [reply, await exited, statSync(incr).size === complete];
+  };
+  const args = { appendonly: 'yes', 'aof-use-rdb-preamble': 'no', appendfsync: 'always' };
+  const redisDir = tmp();
+  const amberDir = tmp();
+  const redis = await startRedis(Object.entries(args).flatMap(([k, v]) => [`--${k}`, v]), redisDir);
+  const amber = await spawnAmber(amberDir, { ...args, 'enable-debug-command': 'yes' });
+  try {
+    const redisOut = await outcome(redis.port, redisDir, new Promise((r) => redis.proc.once('exit', (code) => r(code))));
+    const amberOut = await outcome(amber.port, amberDir, new Promise((r) => amber.proc.once('exit', (code) => r(code))));
+    assert.deepEqual(redisOut, ['closed', 1, true]);
     assert.deepEqual(amberOut, redisOut);
   } finally {
     await amber.kill();

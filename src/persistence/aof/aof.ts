@@ -85,6 +85,11 @@ export class Aof {
   baseSize = 0;
   /** base + incr sizes at the last measurement (aof_current_size) */
   private otherFilesSize = 0;
+  /**
+   * What aof_current_size counts beyond the files' bytes: the torn tail a load cut off, which
+   * Redis 7.0.15 goes on counting (see AofLoadSizes) until a rewrite measures the files again.
+   */
+  private loadSizeSkew = 0;
   lastWriteOk = true;
   lastCowSize = 0;
   private lastTickSecond = 0;
@@ -157,13 +162,15 @@ export class Aof {
     // Clients get -LOADING until the incr file is open: a write accepted before would be in no
     // file (Redis opens the AOF before it serves anyone).
     s.keyspace.loading = true;
+    let loaded: AofLoadSizes | null = null;
     try {
       if (manifest.base || manifest.incr.length) {
         const t0 = Date.now();
         this.progress.totalBytes = 0;
         this.progress.loadedBytes = 0;
         try {
-          this.baseSize = (await loadAofManifest(s, dir, manifest, rdbForAof?.loader ?? null, this.progress)).base;
+          loaded = await loadAofManifest(s, dir, manifest, rdbForAof?.loader ?? null, this.progress);
+          this.baseSize = loaded.base;
         } catch (e) {
           if (e instanceof AofLoadError) this.fatal([`${e.message} (file ${e.file}, offset ${e.offset})`]);
           throw e;
@@ -172,6 +179,7 @@ export class Aof {
         s.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
       }
       await this.openOnStart();
+      if (loaded !== null) this.countLoadedSize(loaded.total);
     } finally {
       s.keyspace.loading = false;
     }
@@ -227,8 +235,9 @@ export class Aof {
    *
    * @returns null when loaded, or the error reply when refused before anything changed (the AOF
    *   buffer could not be written: reloading would lose those writes)
-   * @throws LoggedFatalError, after logging why, when there is no AOF or it cannot be loaded: the
-   *   data set is then gone and the caller exits with 1, as Redis does
+   * @throws LoggedFatalError, after logging why, when there is no AOF, it cannot be loaded, or its
+   *   last file had a torn tail (cut off under aof-load-truncated): the data set is then gone or
+   *   short and the caller exits with 1, as Redis does
    */
   reloadFromDisk(): string | null {
     const s = this.server;
@@ -263,11 +272,14 @@ export class Aof {
         if (e instanceof AofLoadError) this.fatal([`DEBUG LOADAOF: ${e.message} (file ${e.file}, offset ${e.offset}). The data set is incomplete; exiting.`]);
         this.fatal([`DEBUG LOADAOF: loading the AOF in ${dir} failed: ${(e as Error).message}. The data set is incomplete; exiting.`]);
       }
+      if (sizes.truncated) {
+        // DEBUG LOADAOF exits on anything but AOF_OK and AOF_EMPTY, AOF_TRUNCATED included: the
+        // file is cut, and the incr file this process appends to is shorter than it believes
+        this.fatal([`DEBUG LOADAOF: the last AOF file in ${dir} had a torn tail, cut off at its last complete command (aof-load-truncated yes). Exiting with status 1, as Redis 7.0.15 does in this case; a restart loads the AOF as it was cut.`]);
+      }
       this.baseSize = sizes.base;
-      // a torn tail cut off the incr file being appended to: reopen it at its new end
-      const live = this.writer;
-      if (live !== null && statSync(live.path).size !== live.size) this.switchWriter(live.path);
       this.refreshSizes();
+      this.countLoadedSize(sizes.total);
     } finally {
       ks.loading = wasLoading;
     }
@@ -385,7 +397,16 @@ export class Aof {
 
   /** Bytes of base + incr files on disk plus what this turn wrote (aof_current_size). */
   get currentSize(): number {
-    return this.otherFilesSize + (this.writer?.size ?? 0);
+    return this.otherFilesSize + (this.writer?.size ?? 0) + this.loadSizeSkew;
+  }
+
+  /**
+   * After a load and the files' measurement: aof_current_size starts at the size the load found
+   * before it cut any torn tail (`loadedTotal`), as in Redis.
+   */
+  private countLoadedSize(loadedTotal: number): void {
+    this.loadSizeSkew = 0;
+    this.loadSizeSkew = loadedTotal - this.currentSize;
   }
 
   private refreshSizes(): void {
@@ -615,6 +636,8 @@ export class Aof {
       s.log.notice(`Successfully renamed the temporary AOF base file ${basename(tmp)} into ${base.fileName}`);
       this.deleteHistory();
       this.refreshSizes();
+      // backgroundRewriteDoneHandler measures the files: a load's skew ends here
+      this.loadSizeSkew = 0;
       this.baseSize = this.currentSize;
       this.lastBgrewriteOk = true;
       this.consecutiveFailures = 0;

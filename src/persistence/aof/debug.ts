@@ -14,8 +14,8 @@ let installed = false;
  *
  * DEBUG LOADAOF [anything]: reloads the data set from the AOF on disk ({@link Aof.reloadFromDisk})
  * and answers +OK. As Redis 7.0.15, extra arguments are ignored, and when there is no AOF to load
- * (appendonly no and none was ever written) or it cannot be loaded, the server exits with status 1
- * after logging why. Refused with -LOADING while a data set is loading already, and with leveldb
+ * (appendonly no and none was ever written), it cannot be loaded, or its last file had a torn tail
+ * (cut off under aof-load-truncated), the server exits with status 1 after logging why. Refused with -LOADING while a data set is loading already, and with leveldb
  * yes (the data set lives in the LevelDB store, which the emptied keyspace would overwrite).
  */
 export function installAofDebug(): void {

@@ -293,12 +293,20 @@ function atoi(s: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Sizes of the files a manifest load read, bytes. */
+/**
+ * Sizes of the files a manifest load read, bytes, as they were before the load: a torn tail that
+ * aof-load-truncated cut off the last file still counts, as in Redis 7.0.15, whose
+ * loadAppendOnlyFiles measures the files first (getBaseAndIncrAppendOnlyFilesSize) and sets
+ * aof_current_size and aof_rewrite_base_size from those figures (INFO then shows more than the
+ * files hold until the next rewrite measures them again).
+ */
 export interface AofLoadSizes {
   /** every base and incr file (aof_current_size after the load) */
   total: number;
   /** the base file, 0 without one (aof_base_size: what the automatic rewrite's growth is measured against) */
   base: number;
+  /** the last file had a torn tail, cut off under aof-load-truncated (AOF_TRUNCATED) */
+  truncated: boolean;
 }
 
 /**
@@ -352,6 +360,7 @@ function* manifestSteps(
   });
   let total = 0;
   let base = 0;
+  let truncated = false;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const path = join(dir, f.fileName);
@@ -361,11 +370,11 @@ function* manifestSteps(
     if (status === 'truncated' && !last) {
       throw new AofLoadError(path, 0, `Fatal error: the truncated file is not the last file (${f.fileName})`);
     }
-    // a truncated last file is shorter now than when it was looked up
-    const size = status === 'truncated' ? statSync(path).size : sizes[i]!;
+    truncated = status === 'truncated';
+    const size = sizes[i]!;
     total += size;
     if (f.type === 'b') base = size;
     if (status !== 'empty') server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.fileName}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
   }
-  return { total, base };
+  return { total, base, truncated };
 }

@@ -143,6 +143,7 @@ export class BackgroundSaver {
       out = new RdbFileOutput(s);
       // copies of collections about to be mutated in place: same bytes as out.entry
       const snap = new Snapshot(s.keyspace, rdbFormatFor(s).snapshot, out);
+      snap.keySaveDelay = s.config.get<number>('rdb-key-save-delay');
       this.snapshot = snap;
       st.bgsaveInProgress = true;
       snap.start();

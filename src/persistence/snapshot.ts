@@ -2,6 +2,7 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Database } from '../keyspace/database.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import { GUARD_MUTATE, type GuardChange } from '../keyspace/guard.js';
+import { DelayDebt, DELAY_WAIT_MAX_MS } from './debug-delay.js';
 
 /**
  * What a snapshot produces, in order: for every database that had keys at the start, one
@@ -136,6 +137,18 @@ export class Snapshot {
   /** keys serialized so far (current_save_keys_processed) */
   keysWritten = 0;
   readonly startedAt = Date.now();
+  /**
+   * rdb-key-save-delay of the save this snapshot serves, debugDelay's argument in µs (0: none),
+   * set before {@link start}: fixed for the whole save, as Redis's forked child keeps the value
+   * it had at the fork (a CONFIG SET applies to the next save). With a delay, segments are
+   * emitted key by key, each key adding to {@link delay}, which the caller sleeps off
+   * ({@link runSliced} on timers, {@link runToEnd} blocking).
+   */
+  keySaveDelay = 0;
+  /** what the keys serialized so far owe of {@link keySaveDelay} and was not slept yet */
+  readonly delay = new DelayDebt();
+  /** the next key of segment {@link segCursor} to emit, while it is emitted key by key */
+  private keyCursor = 0;
 
   /**
    * @param format serializes keys; with a byte `sink` it produces every chunk, with a
@@ -206,6 +219,7 @@ export class Snapshot {
     if (this.finished) return true;
     const t0 = performance.now();
     const out = this.out;
+    const usec = this.keySaveDelay;
     while (this.dbCursor < this.dbs.length) {
       const st = this.dbs[this.dbCursor]!;
       if (!this.headerDone) {
@@ -215,9 +229,14 @@ export class Snapshot {
       }
       const n = st.segments.length;
       while (this.segCursor < n) {
-        const i = this.segCursor++;
-        this.serializeSegment(st, i);
-        if (out.paused() || performance.now() - t0 > budgetMs) return false;
+        const i = this.segCursor;
+        if (usec !== 0 || this.keyCursor > 0) {
+          if (!this.serializeKeys(st, i, usec, t0, budgetMs)) return false;
+        } else {
+          this.serializeSegment(st, i);
+        }
+        this.segCursor++;
+        if (out.paused() || this.delay.due || performance.now() - t0 > budgetMs) return false;
       }
       if (out.endDb) out.endDb(st.db.id);
       this.dbCursor++;
@@ -332,6 +351,40 @@ export class Snapshot {
   }
 
   /**
+   * Emits segment `i` key by key under rdb-key-save-delay, each key adding `usec` to
+   * {@link delay}, from {@link keyCursor} on; stops after a key when the debt is due, the output
+   * pauses or the slice's time is up. The segment is copied first (copy-on-write of one segment):
+   * emitting it across event-loop turns, the live one may change in between. Returns true when
+   * the segment is complete.
+   */
+  private serializeKeys(st: DbState, i: number, usec: number, t0: number, budgetMs: number): boolean {
+    if (st.state[i] === SEG_UNTOUCHED) this.copySegment(st, i);
+    const c = st.copies[i];
+    if (st.state[i] !== SEG_COPIED || c === undefined) return true;
+    const out = this.out;
+    const id = st.db.id;
+    const { keys, vals, exps } = c;
+    while (this.keyCursor < keys.length) {
+      const j = this.keyCursor++;
+      const v = vals[j]!;
+      if (v instanceof Serialized) {
+        out.raw(v.chunk);
+      } else {
+        if (typeof v !== 'string') this.unfreeze(v, st, i);
+        out.entry(id, keys[j]!, v, exps === null ? -1 : exps[j]!);
+      }
+      this.keysWritten++;
+      if (usec !== 0) this.delay.add(usec);
+      if (this.keyCursor < keys.length && (this.delay.due || out.paused() || performance.now() - t0 > budgetMs)) return false;
+    }
+    st.state[i] = SEG_DONE;
+    st.copies[i] = undefined;
+    this.retainedBytes -= c.bytes;
+    this.keyCursor = 0;
+    return true;
+  }
+
+  /**
    * Emits segment `i` as it was at the start: from its copy when something changed it since,
    * else from the segment itself (untouched, so still the start-time state).
    */
@@ -391,6 +444,31 @@ const MIN_SLICE_MS = 0.1;
 const IDLE_AFTER_MS = 2;
 /** Slice length while the server is idle, ms: the most a newly arriving client waits. */
 const IDLE_SLICE_MS = 1;
+
+/**
+ * Sleeps off the snapshot's rdb-key-save-delay debt on timers of at most DELAY_WAIT_MAX_MS,
+ * calling `check` between them (an abort must not wait for a delay of seconds per key); `all`
+ * pays every microsecond, else down to below the quantum.
+ */
+async function waitDelay(snap: Snapshot, hooks: SliceHooks, all: boolean): Promise<void> {
+  while (all ? snap.delay.us > 0 : snap.delay.due) {
+    await snap.delay.payAsync(DELAY_WAIT_MAX_MS);
+    hooks.check?.();
+  }
+}
+
+/**
+ * Runs a started snapshot to the end without yielding to clients (start-up), blocking for its
+ * rdb-key-save-delay as Redis's synchronous rewrite would. `between` runs after every step
+ * (a paused output's drain, error checks).
+ */
+export async function runToEnd(snap: Snapshot, between?: () => Promise<void> | void): Promise<void> {
+  while (!snap.step(1000)) {
+    snap.delay.paySync();
+    await between?.();
+  }
+  snap.delay.paySync();
+}
 
 /** What {@link runSliced} did: for the log line of a finished save. */
 export interface SliceStats {
@@ -497,6 +575,12 @@ export async function runSliced(snap: Snapshot, output: Pick<SnapshotOutput, 'pa
       stats.slices++;
       if (idle) stats.idleSlices++;
       stats.workMs += end - now;
+      // rdb-key-save-delay: Redis's forked child sleeps after each key; here the keys' debt is
+      // waited out on timers while the clients run (the last keys' too, before the save ends)
+      if (snap.delay.due || (done && snap.delay.us > 0)) {
+        await waitDelay(snap, hooks, done);
+        last = performance.now();
+      }
       if (done) return stats;
     }
     if (idle || tokens >= MIN_SLICE_MS) {

@@ -4,7 +4,7 @@ import type { Server, ShutdownOptions } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, loadAofManifestSync, AofLoadError, type AofLoadSizes, type RdbPreambleLoader, type LoadProgress } from './loader.js';
-import { Snapshot, runSliced, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
+import { Snapshot, runSliced, runToEnd, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
@@ -728,6 +728,7 @@ export class Aof {
     let snap: Snapshot | null = null;
     try {
       snap = new Snapshot(this.server.keyspace, respBaseFormat(), sink);
+      snap.keySaveDelay = this.server.config.get<number>('rdb-key-save-delay');
       snap.start();
       if (yieldToClients) {
         // BGSAVE's scheduler: a share of the time while clients are active, slices after the
@@ -744,9 +745,8 @@ export class Aof {
           activity: () => server.stats.totalReads,
         });
       } else {
-        while (!snap.step(1000)) {
-          // start-up: no clients to yield to
-        }
+        // start-up: no clients to yield to
+        await runToEnd(snap);
       }
       this.lastCowSize = snap.forcedBytesTotal;
       flushChunks();
@@ -768,6 +768,7 @@ export class Aof {
     const server = this.server;
     const out = rdbBaseOutput(server);
     const snap = new Snapshot(server.keyspace, rdbForAof.snapshotFormat(server), out);
+    snap.keySaveDelay = server.config.get<number>('rdb-key-save-delay');
     try {
       snap.start();
       await out.open(path);
@@ -782,10 +783,10 @@ export class Aof {
           activity: () => server.stats.totalReads,
         });
       } else {
-        while (!snap.step(1000)) {
+        await runToEnd(snap, async () => {
           if (out.paused()) await out.drained();
           out.throwIfFailed();
-        }
+        });
       }
       this.lastCowSize = snap.forcedBytesTotal;
       await out.finish();

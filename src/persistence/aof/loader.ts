@@ -7,6 +7,7 @@ import { Client } from '../../server/client.js';
 import { lookupCommand } from '../../server/dispatch.js';
 import type { AofManifest } from './manifest.js';
 import type { CommandSpec } from '../../commands/spec.js';
+import { DelayDebt } from '../debug-delay.js';
 
 /** A fatal AOF loading problem: the file, the byte offset and the reason, for the log and exit. */
 export class AofLoadError extends Error {
@@ -37,10 +38,11 @@ export interface LoadProgress {
 
 /**
  * What a load in steps waits for between two steps: the promise of an asynchronous RDB preamble
- * loader (its result, the offset of the RESP tail, is passed back), or null for a pause that lets
- * the event loop serve clients (-LOADING) before the next slice.
+ * loader (its result, the offset of the RESP tail, is passed back), null for a pause that lets
+ * the event loop serve clients (-LOADING) before the next slice, or the key-load-delay debt to
+ * sleep off (on a timer, or blocking in a synchronous load).
  */
-type LoadWait = Promise<number> | null;
+type LoadWait = Promise<number> | null | DelayDebt;
 
 /** A load as a generator of {@link LoadWait}s, run by {@link runAsync} or {@link runSync}. */
 type LoadSteps<T> = Generator<LoadWait, T, number | undefined>;
@@ -53,6 +55,7 @@ async function runAsync<T>(steps: LoadSteps<T>): Promise<T> {
     let value: number | undefined;
     try {
       if (wait === null) await new Promise((r) => setImmediate(r));
+      else if (wait instanceof DelayDebt) await wait.payAsync();
       else value = await wait;
     } catch (e) {
       next = steps.throw(e);
@@ -70,7 +73,9 @@ async function runAsync<T>(steps: LoadSteps<T>): Promise<T> {
 function runSync<T>(steps: LoadSteps<T>): T {
   let next = steps.next();
   while (!next.done) {
-    if (next.value !== null) throw new Error('a synchronous AOF load was given an asynchronous RDB preamble loader');
+    const wait = next.value;
+    if (wait instanceof DelayDebt) wait.paySync();
+    else if (wait !== null) throw new Error('a synchronous AOF load was given an asynchronous RDB preamble loader');
     next = steps.next(undefined);
   }
   return next.value;
@@ -122,11 +127,18 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
   const n = buf.length;
   const loadedBefore = opts.progress?.loadedBytes ?? 0;
   const reader = new AofCommandReader(buf, pos);
+  // key-load-delay (debugDelay after every command of loadSingleAppendOnlyFile): read again after
+  // every yield, where a CONFIG SET may have changed it
+  let loadDelay = server.config.get<number>('key-load-delay');
+  const delay = new DelayDebt();
   // the clock is read every 256 commands: a read per command costs more than a small SET
   for (let count = 0; ; count++) {
-    if ((count & 255) === 0 && performance.now() - t0 > SLICE_MS) {
+    if (delay.due || ((count & 255) === 0 && performance.now() - t0 > SLICE_MS)) {
       if (opts.progress) opts.progress.loadedBytes = loadedBefore + reader.pos;
-      yield null;
+      // the delay's sleep: on a timer at start-up (clients get -LOADING meanwhile), blocking in
+      // DEBUG LOADAOF (Redis sleeps in place)
+      yield delay.due ? delay : null;
+      loadDelay = server.config.get<number>('key-load-delay');
       t0 = performance.now();
     }
     const r = reader.next();
@@ -157,7 +169,9 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
       run(server, fake, argv, path, start, spec);
     }
     validUpTo = reader.pos;
+    if (loadDelay !== 0) delay.add(loadDelay);
   }
+  while (delay.us > 0) yield delay;
   if (opts.progress) opts.progress.loadedBytes = loadedBefore + n;
   if (multiQueue !== null) {
     server.log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${path}`);

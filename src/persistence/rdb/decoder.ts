@@ -131,6 +131,11 @@ export class RdbParser {
   doing = 'start';
   currentKey: string | null = null;
   currentType = -1;
+  /**
+   * Set by a handler to make {@link step} return false after the record being handled, before
+   * the next one (key-load-delay: the loader sleeps off its debt between steps).
+   */
+  yieldRequested = false;
 
   private readonly r: RdbReader;
   private readonly opts: RdbParseOptions;
@@ -164,6 +169,10 @@ export class RdbParser {
     }
     let n = 0;
     while (!this.done) {
+      if (this.yieldRequested) {
+        this.yieldRequested = false;
+        return false;
+      }
       if ((++n & 15) === 0 && performance.now() >= deadline) return false;
       const typeAt = r.offset;
       this.doing = 'read-type';

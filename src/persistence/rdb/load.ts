@@ -27,6 +27,7 @@ import { limitsFromConfig } from './values.js';
 import { registerInfoProvider } from '../../server/info.js';
 import { fsyncDir, chunkWriter, renameReplacing, AUTOSYNC_BYTES } from '../fsutil.js';
 import { BGSAVE_MISCONF } from '../misconf.js';
+import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
 
 /** Per-server RDB state (the rdb_* and loading_* fields of struct redisServer). */
 export interface RdbState {
@@ -161,8 +162,12 @@ async function loadRdb(server: Server, source: number | Buffer, path: string, op
         lastLog = performance.now();
         job.logProgress();
       }
-      await new Promise<void>((r) => setImmediate(r));
+      // key-load-delay: the sleep on a timer, clients getting -LOADING meanwhile (Redis sleeps in
+      // place, serving events every loading-process-events-interval-bytes)
+      if (job.delay.due) await job.delay.payAsync(DELAY_WAIT_MAX_MS);
+      else await new Promise<void>((r) => setImmediate(r));
     }
+    while (job.delay.us > 0) await job.delay.payAsync(DELAY_WAIT_MAX_MS);
     await job.verifyChecksum();
     return job.commit();
   } finally {
@@ -178,7 +183,9 @@ export function loadRdbFileSync(server: Server, path: string, opts: LoadOptions 
   const fd = openSync(path, 'r');
   const job = new LoadJob(server, fd, path, opts, false);
   try {
-    job.step(Infinity);
+    // key-load-delay blocks here, as Redis's sleeps in DEBUG RELOAD's rdbLoad do
+    while (!job.step(Infinity)) job.delay.paySync();
+    job.delay.paySync();
     return job.commit();
   } finally {
     job.end();
@@ -256,6 +263,7 @@ class LoadJob {
           staging.dbs[job.dbid]?.reserve(Math.min(size, st.loadingTotalBytes / 3));
         },
         key(dbid, key, value, expireAt, meta) {
+          if (job.loadDelay !== 0) job.keyDelay();
           if (!opts.aofBase && expireAt !== -1 && expireAt < now) {
             job.expired++;
             return;
@@ -270,13 +278,32 @@ class LoadJob {
         },
         emptyKey(_db, key) {
           if (job.parser.emptyKeysSkipped <= 10) log.warning(`rdbLoadObject skipping empty key: ${key}`);
+          if (job.loadDelay !== 0) job.keyDelay();
         },
       },
     });
   }
 
-  /** Parses until done (true) or `deadline` (performance.now() ms) has passed (false). */
+  /**
+   * key-load-delay as of this step (a CONFIG SET lands between steps, so it applies from the next
+   * key), µs as debugDelay takes it
+   */
+  loadDelay = 0;
+  /** what the keys loaded so far owe of {@link loadDelay} and was not slept yet */
+  readonly delay = new DelayDebt();
+
+  /** One key's key-load-delay (rdbLoadRio: expired and empty keys too): the step ends once it is due. */
+  keyDelay(): void {
+    this.delay.add(this.loadDelay);
+    if (this.delay.due) this.parser.yieldRequested = true;
+  }
+
+  /**
+   * Parses until done (true), `deadline` (performance.now() ms) has passed or key-load-delay
+   * wants a sleep ({@link delay} due) (false).
+   */
   step(deadline: number): boolean {
+    this.loadDelay = this.server.config.get<number>('key-load-delay');
     try {
       const done = this.parser.step(deadline);
       this.st.loadingLoadedBytes = this.reader.offset;
@@ -447,6 +474,10 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
       const dbs = server.keyspace.dbs;
       const policy = server.config.get<string>('maxmemory-policy');
       const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
+      // rdb-key-save-delay: a synchronous save blocks the server, and so do its sleeps, as in
+      // Redis's rdbSaveKeyValuePair on the main thread
+      const usec = server.config.get<number>('rdb-key-save-delay');
+      const delay = new DelayDebt();
       for (let i = 0; i < dbs.length; i++) {
         const db = dbs[i]!;
         if (db.size === 0) continue;
@@ -456,9 +487,14 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
           for (const [k, v] of seg) {
             const t = expires.size ? expires.get(k) : undefined;
             enc.key(k, v, t === undefined ? -1 : t, withAccess ? keyAccess(server, db, k, v) : undefined);
+            if (usec !== 0) {
+              delay.add(usec);
+              if (delay.due) delay.paySync();
+            }
           }
         }
       }
+      delay.paySync();
     };
     // LZF and the CRC on the save worker, the keyspace walk here: the server blocks as in
     // Redis's SAVE, two cores work
@@ -638,7 +674,9 @@ export function loadAofPreambleSync(server: Server, buf: Buffer, file: string): 
   const noflush = server.keyspace.dbs.some((db) => db.size > 0);
   const job = new LoadJob(server, buf, file, { aofBase: true, noflush }, false);
   try {
-    job.step(Infinity);
+    // a step also ends when key-load-delay is due: sleep it off in place, as Redis does
+    while (!job.step(Infinity)) job.delay.paySync();
+    job.delay.paySync();
     return job.commit().endOffset;
   } finally {
     job.end();

@@ -94,6 +94,8 @@ export class Aof {
   lastCowSize = 0;
   private lastTickSecond = 0;
   readonly progress: LoadProgress = { file: '', totalBytes: 0, loadedBytes: 0 };
+  /** Unix ms when the start-up load of the AOF began (loading_start_time) */
+  private loadingStartedAt = 0;
 
   constructor(private readonly server: Server) {}
 
@@ -166,6 +168,7 @@ export class Aof {
     try {
       if (manifest.base || manifest.incr.length) {
         const t0 = Date.now();
+        this.loadingStartedAt = t0;
         this.progress.totalBytes = 0;
         this.progress.loadedBytes = 0;
         try {
@@ -828,6 +831,15 @@ export class Aof {
     }
     if (this.server.keyspace.loading && this.progress.totalBytes > 0) {
       sec.set('loading', 1);
+      // the AOF's own progress, as Redis's loadingIncrProgress during loadAppendOnlyFiles (the RDB
+      // layer's loading_* describe no more than an RDB preamble)
+      const { totalBytes, loadedBytes } = this.progress;
+      const elapsed = Math.floor((Date.now() - this.loadingStartedAt) / 1000);
+      sec.set('loading_start_time', Math.floor(this.loadingStartedAt / 1000));
+      sec.set('loading_total_bytes', totalBytes);
+      sec.set('loading_loaded_bytes', loadedBytes);
+      sec.set('loading_loaded_perc', ((loadedBytes / totalBytes) * 100).toFixed(2));
+      sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * (totalBytes - loadedBytes)) / (loadedBytes + 1)));
     }
   }
 }

@@ -124,3 +124,263 @@ test('BGSAVE with rdb-key-save-delay takes about keys x delay, keeps serving and
     await s2.close();
   }
 });
+
+test('FLUSHALL stops a BGSAVE slowed by a long rdb-key-save-delay at once', { timeout: 20_000 }, async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '' });
+  const c = await RawClient.connect(s.port);
+  try {
+    await c.call('DEBUG', 'POPULATE', '100');
+    // a second per key: the save would take 100 s
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000');
+    assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+    await sleep(100);
+    assert.equal(field(await c.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
+    const t0 = performance.now();
+    assert.equal(await c.call('FLUSHALL'), '+OK\r\n');
+    const { ms } = await waitZero(c, 'rdb_bgsave_in_progress', t0, 0, 2000);
+    assert.ok(ms < 500, `the aborted save ended after ${ms.toFixed(0)} ms`);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.rdb')), []);
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
+test('SAVE and DEBUG RELOAD block for about keys x delay, as in Redis', { timeout: 20_000 }, async () => {
+  const dir = tmp();
+  const s = await startAmber({ dir, save: '' });
+  const c = await RawClient.connect(s.port);
+  const other = await RawClient.connect(s.port);
+  try {
+    const KEYS = 300;
+    const DELAY = 1500;
+    const expect = expectedMs(KEYS, DELAY);
+    await c.call('DEBUG', 'POPULATE', String(KEYS));
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', String(DELAY));
+    let t0 = performance.now();
+    const save = c.call('SAVE');
+    await sleep(20);
+    // the server is blocked: another client's PING is answered after SAVE's reply
+    const pong = other.call('PING').then(() => performance.now() - t0);
+    assert.equal(await save, '+OK\r\n');
+    const saveMs = performance.now() - t0;
+    assert.ok(saveMs >= expect * 0.9 && saveMs <= expect * 3, `SAVE took ${saveMs.toFixed(0)} ms, expected about ${expect} ms`);
+    assert.ok((await pong) >= saveMs - 5, 'a PING was answered while SAVE ran');
+
+    // DEBUG RELOAD: its save (rdb-key-save-delay 0 now) then its load with key-load-delay
+    await c.pipeline([['CONFIG', 'SET', 'rdb-key-save-delay', '0'], ['CONFIG', 'SET', 'key-load-delay', String(DELAY)]]);
+    t0 = performance.now();
+    assert.equal(await c.call('DEBUG', 'RELOAD'), '+OK\r\n');
+    const reloadMs = performance.now() - t0;
+    assert.ok(reloadMs >= expect * 0.9 && reloadMs <= expect * 3, `DEBUG RELOAD took ${reloadMs.toFixed(0)} ms, expected about ${expect} ms`);
+    assert.equal(await c.call('DBSIZE'), `:${KEYS}\r\n`);
+    // back to 0: fast again
+    await c.call('CONFIG', 'SET', 'key-load-delay', '0');
+    t0 = performance.now();
+    assert.equal(await c.call('DEBUG', 'RELOAD'), '+OK\r\n');
+    assert.ok(performance.now() - t0 < expect / 3);
+  } finally {
+    c.close();
+    other.close();
+    await s.close();
+  }
+});
+
+test('the AOF rewrite with rdb-key-save-delay takes about keys x delay and keeps serving; appendonly no stops it at once', { timeout: 30_000 }, async (t) => {
+  for (const preamble of ['yes', 'no']) {
+    const dir = tmp();
+    const s = await startAmber({ dir, save: '', appendonly: 'yes', 'aof-use-rdb-preamble': preamble });
+    const c = await RawClient.connect(s.port);
+    const w = await RawClient.connect(s.port);
+    try {
+      const KEYS = 400;
+      const DELAY = 2000;
+      const expect = expectedMs(KEYS, DELAY);
+      await c.call('DEBUG', 'POPULATE', String(KEYS));
+      await c.call('CONFIG', 'SET', 'rdb-key-save-delay', String(DELAY));
+      const ping = pinger(s.port);
+      const t0 = performance.now();
+      assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+      await w.pipeline([['SET', 'key:1', 'changed'], ['DEL', 'key:2'], ['SET', 'new', 'x']]);
+      const { ms, midway } = await waitZero(c, 'aof_rewrite_in_progress', t0, expect, expect * 4);
+      const { max } = await ping.stop();
+      t.diagnostic(`aof-use-rdb-preamble ${preamble}: rewrite of ${KEYS} keys at ${DELAY} us: ${ms.toFixed(0)} ms (expected ${expect}), slowest PING ${max.toFixed(1)} ms`);
+      assert.ok(ms >= expect * 0.9 && ms <= expect * 2.5, `the rewrite took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+      assert.equal(field(midway, 'aof_rewrite_in_progress'), '1');
+      assert.ok(max < 100, `a PING waited ${max.toFixed(1)} ms`);
+      assert.equal(field(await c.call('INFO', 'persistence'), 'aof_last_bgrewrite_status'), 'ok');
+      const live = await keyspaceDump(s.port);
+
+      // turning AOF off stops a rewrite slowed to a second per key at once
+      await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000');
+      assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+      await sleep(100);
+      const t1 = performance.now();
+      assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+      const stopped = await waitZero(c, 'aof_rewrite_in_progress', t1, 0, 2000);
+      assert.ok(stopped.ms < 500, `the cancelled rewrite ended after ${stopped.ms.toFixed(0)} ms`);
+      c.close();
+      w.close();
+      await s.close();
+      // the delayed rewrite's base plus the incr file after it: the data as it was at the end
+      const s2 = await startAmber({ dir, save: '', appendonly: 'yes' });
+      try {
+        assert.equal(await keyspaceDump(s2.port), live);
+      } finally {
+        await s2.close();
+      }
+    } finally {
+      c.close();
+      w.close();
+      await s.close().catch(() => undefined);
+    }
+  }
+});
+
+/** amber-server (dist build) as a child on `dir` with `args`, not waiting for it to load. */
+async function spawnLoading(dir: string, args: string[]): Promise<{ port: number; kill(): Promise<void> } | null> {
+  const built = join(repoRoot, 'dist', 'src', 'main.js');
+  if (!existsSync(built)) return null;
+  const port = await freePort();
+  const proc = spawn(process.execPath, [built, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...args], { stdio: 'ignore' });
+  return {
+    port,
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await new Promise((r) => proc.once('exit', r));
+      }
+    },
+  };
+}
+
+/**
+ * Connects over and over until the server answers PING with PONG; returns how long it answered
+ * -LOADING (ms, from the first -LOADING), how many -LOADING replies came and the
+ * loading_loaded_perc values seen, in order. `during` runs once, at the first -LOADING.
+ */
+async function watchLoading(port: number, limitMs: number, during?: (c: RawClient) => Promise<void>): Promise<{ ms: number; replies: number; percs: number[] }> {
+  const t0 = performance.now();
+  let first = -1;
+  let replies = 0;
+  const percs: number[] = [];
+  for (;;) {
+    assert.ok(performance.now() - t0 < limitMs, `still loading after ${limitMs} ms`);
+    let c: RawClient;
+    try {
+      c = await RawClient.connect(port);
+    } catch {
+      await sleep(10);
+      continue;
+    }
+    try {
+      for (let i = 0; i < 1000; i++) {
+        const [ping, info] = await c.pipeline([['PING'], ['INFO', 'persistence']]);
+        if (ping === '+PONG\r\n') return { ms: first < 0 ? 0 : performance.now() - first, replies, percs };
+        assert.equal(ping, '-LOADING Redis is loading the dataset in memory\r\n');
+        if (first < 0) {
+          first = performance.now();
+          await during?.(c);
+        }
+        replies++;
+        const perc = field(info!, 'loading_loaded_perc');
+        if (perc !== undefined) percs.push(Number(perc));
+        await sleep(20);
+      }
+    } finally {
+      c.close();
+    }
+  }
+}
+
+/** A dump.rdb of `keys` DEBUG POPULATE keys in `dir`. */
+async function writeDump(dir: string, keys: number): Promise<void> {
+  const s = await startAmber({ dir, save: '' });
+  const c = await RawClient.connect(s.port);
+  try {
+    await c.call('DEBUG', 'POPULATE', String(keys));
+    assert.equal(await c.call('SAVE'), '+OK\r\n');
+  } finally {
+    c.close();
+    await s.close();
+  }
+}
+
+test('key-load-delay: the start-up load of an RDB shows -LOADING for about keys x delay, with rising loading_loaded_perc', { timeout: 30_000 }, async (t) => {
+  const dir = tmp();
+  const KEYS = 1000;
+  const DELAY = 1000;
+  const expect = expectedMs(KEYS, DELAY);
+  await writeDump(dir, KEYS);
+  const child = await spawnLoading(dir, ['--key-load-delay', String(DELAY)]);
+  if (child === null) {
+    t.skip('dist/ not built (npm test builds it first)');
+    return;
+  }
+  try {
+    const { ms, replies, percs } = await watchLoading(child.port, expect * 6 + 10_000);
+    t.diagnostic(`${KEYS} keys at ${DELAY} us: -LOADING for ${ms.toFixed(0)} ms (expected about ${expect}), ${replies} replies, loading_loaded_perc ${percs.join(' ')}`);
+    assert.ok(ms >= expect * 0.7 && ms <= expect * 3, `-LOADING for ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+    assert.ok(replies >= 10, `${replies} -LOADING replies`);
+    assert.ok(percs.length >= 2 && percs[percs.length - 1]! > percs[0]!, `loading_loaded_perc did not rise: ${percs.join(' ')}`);
+    for (let i = 1; i < percs.length; i++) assert.ok(percs[i]! >= percs[i - 1]!, `loading_loaded_perc went back: ${percs.join(' ')}`);
+    const c = await RawClient.connect(child.port);
+    assert.equal(await c.call('DBSIZE'), `:${KEYS}\r\n`);
+    c.close();
+  } finally {
+    await child.kill();
+  }
+});
+
+test('key-load-delay: CONFIG SET during the load applies from the next key', { timeout: 30_000 }, async (t) => {
+  const dir = tmp();
+  await writeDump(dir, 200);
+  // a second per key: 200 s unless the CONFIG SET takes effect
+  const child = await spawnLoading(dir, ['--key-load-delay', '1000000']);
+  if (child === null) {
+    t.skip('dist/ not built (npm test builds it first)');
+    return;
+  }
+  try {
+    const { ms } = await watchLoading(child.port, 15_000, async (c) => {
+      assert.equal(await c.call('CONFIG', 'SET', 'key-load-delay', '0'), '+OK\r\n');
+    });
+    assert.ok(ms < 3000, `the load went on for ${ms.toFixed(0)} ms after key-load-delay 0`);
+  } finally {
+    await child.kill();
+  }
+});
+
+test('key-load-delay: the start-up load of an AOF (one delay per command) shows -LOADING for about commands x delay', { timeout: 30_000 }, async (t) => {
+  const dir = tmp();
+  const CMDS = 500;
+  const DELAY = 2000;
+  const expect = expectedMs(CMDS + 1, DELAY);
+  const aofDir = join(dir, 'appendonlydir');
+  mkdirSync(aofDir);
+  writeFileSync(join(aofDir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.incr.aof seq 1 type i\n');
+  const parts: string[] = ['*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n'];
+  for (let i = 0; i < CMDS; i++) {
+    const k = `key:${i}`;
+    parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$1\r\nv\r\n`);
+  }
+  writeFileSync(join(aofDir, 'appendonly.aof.1.incr.aof'), parts.join(''));
+  const child = await spawnLoading(dir, ['--appendonly', 'yes', '--key-load-delay', String(DELAY)]);
+  if (child === null) {
+    t.skip('dist/ not built (npm test builds it first)');
+    return;
+  }
+  try {
+    const { ms, replies, percs } = await watchLoading(child.port, expect * 6 + 10_000);
+    t.diagnostic(`${CMDS + 1} commands at ${DELAY} us: -LOADING for ${ms.toFixed(0)} ms (expected about ${expect}), ${replies} replies, loading_loaded_perc ${percs.join(' ')}`);
+    assert.ok(ms >= expect * 0.7 && ms <= expect * 3, `-LOADING for ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+    assert.ok(replies >= 10, `${replies} -LOADING replies`);
+    assert.ok(percs.length >= 2 && percs[percs.length - 1]! > percs[0]!, `loading_loaded_perc did not rise: ${percs.join(' ')}`);
+    const c = await RawClient.connect(child.port);
+    assert.equal(await c.call('DBSIZE'), `:${CMDS}\r\n`);
+    c.close();
+  } finally {
+    await child.kill();
+  }
+});

@@ -10,7 +10,7 @@ import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { startAmber, RawClient, keyspaceDump, tempDirs, freePort } from '../helpers/servers.js';
+import { startAmber, spawnAmber, RawClient, keyspaceDump, tempDirs, freePort } from '../helpers/servers.js';
 import { USLEEP_SLACK_US } from '../../src/persistence/debug-delay.js';
 
 const tmp = tempDirs('amber-delays-');
@@ -385,6 +385,27 @@ test('key-load-delay: the start-up load of an AOF (one delay per command) shows 
     const c = await RawClient.connect(child.port);
     assert.equal(await c.call('DBSIZE'), `:${CMDS}\r\n`);
     c.close();
+  } finally {
+    await child.kill();
+  }
+});
+
+test('SHUTDOWN stops a BGSAVE slowed by a long rdb-key-save-delay at once and removes its temp file', { timeout: 30_000 }, async () => {
+  const dir = tmp();
+  await writeDump(dir, 100);
+  const child = await spawnAmber(dir, { 'rdb-key-save-delay': '1000000' });
+  try {
+    const c = await RawClient.connect(child.port);
+    assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+    await sleep(100);
+    assert.equal(field(await c.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
+    const t0 = performance.now();
+    await c.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+    c.close();
+    assert.equal(await child.stop(), 0);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2000, `SHUTDOWN took ${ms.toFixed(0)} ms`);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), []);
   } finally {
     await child.kill();
   }

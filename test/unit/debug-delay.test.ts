@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
 import { RObject, type Value } from '../../src/keyspace/types/object.js';

@@ -410,3 +410,32 @@ test('SHUTDOWN stops a BGSAVE slowed by a long rdb-key-save-delay at once and re
     await child.kill();
   }
 });
+
+test('DEBUG LOADAOF sleeps key-load-delay in place, for an RDB-preamble base and for RESP commands, as Redis', { timeout: 30_000 }, async () => {
+  const DELAY = 1000;
+  const KEYS = 200;
+  for (const preamble of ['yes', 'no']) {
+    const dir = tmp();
+    const s = await startAmber({ dir, save: '', appendonly: 'yes', 'aof-use-rdb-preamble': preamble });
+    await s.server.startup();
+    const c = await RawClient.connect(s.port);
+    try {
+      // half the keys in the base (a rewrite), half as commands in the incr file
+      await c.pipeline(Array.from({ length: KEYS / 2 }, (_, i) => ['SET', `b${i}`, 'v']));
+      assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+      for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(await c.call('INFO', 'persistence')); i++) await sleep(25);
+      await c.pipeline(Array.from({ length: KEYS / 2 }, (_, i) => ['SET', `i${i}`, 'v']));
+      const digest = await c.call('DEBUG', 'DIGEST');
+      await c.call('CONFIG', 'SET', 'key-load-delay', String(DELAY));
+      const expect = expectedMs(KEYS, DELAY);
+      const t0 = performance.now();
+      assert.equal(await c.call('DEBUG', 'LOADAOF'), '+OK\r\n');
+      const ms = performance.now() - t0;
+      assert.ok(ms >= expect * 0.9 && ms <= expect * 3, `DEBUG LOADAOF (preamble ${preamble}) took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+      assert.equal(await c.call('DEBUG', 'DIGEST'), digest);
+    } finally {
+      c.close();
+      await s.close();
+    }
+  }
+});

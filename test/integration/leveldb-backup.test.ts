@@ -172,9 +172,24 @@ test('a backup killed halfway has no SUCCESS, and opening it is refused rather t
   const text = existsSync(logFile) ? readFileSync(logFile, 'latin1') : '';
   assert.ok(!/SUCCESS/.test(text), 'no SUCCESS for an interrupted backup');
   assert.ok(existsSync(join(dir, 'half')), 'the copy had started');
-  // the completion record is copied last: the partial copy is not mistaken for a store
-  await assert.rejects(startAmber({ dir: join(root, 'c2'), save: '', leveldb: 'yes', 'leveldb-path': join(dir, 'half') }),
-    /is a BACKUP whose copy was cut short/);
+  // the completion record is copied last: a partial copy is not mistaken for a store. The kill
+  // may also land after that record was copied and before BACKUP.log was synced and written
+  // (the copy is then whole, only not yet declared): such a store opens with every key.
+  let opened: Awaited<ReturnType<typeof startAmber>> | null = null;
+  try {
+    opened = await startAmber({ dir: join(root, 'c2'), save: '', leveldb: 'yes', 'leveldb-path': join(dir, 'half') });
+  } catch (e) {
+    assert.match((e as Error).message, /is a BACKUP whose copy was cut short/);
+  }
+  if (opened !== null) {
+    const rc2 = await RawClient.connect(opened.port);
+    try {
+      assert.equal(await rc2.call('DBSIZE'), ':100000\r\n', 'a copy that opens holds every key');
+    } finally {
+      rc2.close();
+      await opened.close();
+    }
+  }
 });
 
 test('INFO leveldb and a client library against a LevelDB-backed server', async () => {

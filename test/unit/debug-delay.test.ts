@@ -8,25 +8,11 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
-import { RObject, type Value } from '../../src/keyspace/types/object.js';
 import { Snapshot, runSliced } from '../../src/persistence/snapshot.js';
 import { keyDelayUs, DelayDebt, USLEEP_SLACK_US, DELAY_QUANTUM_US } from '../../src/persistence/debug-delay.js';
-import { recorder, dumpNow } from '../helpers/snapshot.js';
+import { recorder, dumpNow, Bag, showBag } from '../helpers/snapshot.js';
 
-/** A collection changed in place, as the real types are. */
-class Bag extends RObject {
-  readonly type = 'list' as const;
-  constructor(public items: string[]) {
-    super();
-  }
-  encoding(): string {
-    return 'quicklist';
-  }
-  clone(): Bag {
-    return new Bag([...this.items]);
-  }
-}
-const show = (v: Value): string => (typeof v === 'string' ? v : `bag[${(v as Bag).items.join(',')}]`);
+const show = showBag;
 
 test('debugDelay: usec > 0 sleeps usec, 0 nothing, usec < 0 one microsecond with probability 1/-usec', () => {
   assert.equal(keyDelayUs(0), 0);

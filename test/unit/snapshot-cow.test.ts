@@ -2,25 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
-import { RObject, type Value } from '../../src/keyspace/types/object.js';
 import { Snapshot, runSliced, snapshotShare, type SnapshotOutput } from '../../src/persistence/snapshot.js';
-import { recorder, dumpNow } from '../helpers/snapshot.js';
+import { recorder, dumpNow, Bag, showBag } from '../helpers/snapshot.js';
 
-/** A minimal collection: a list of strings changed in place, as the real types are. */
-class Bag extends RObject {
-  readonly type = 'list' as const;
-  constructor(public items: string[]) {
-    super();
-  }
-  encoding(): string {
-    return 'quicklist';
-  }
-  clone(): Bag {
-    return new Bag([...this.items]);
-  }
-}
-
-const show = (v: Value): string => (typeof v === 'string' ? v : `bag[${(v as Bag).items.join(',')}]`);
+const show = showBag;
 
 const op = fc.oneof(
   fc.record({ op: fc.constantFrom('set', 'bag', 'push', 'del', 'expire', 'persist', 'rename', 'move', 'flush', 'swap'),

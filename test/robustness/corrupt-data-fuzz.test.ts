@@ -28,6 +28,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAmber, RawClient, tempDirs } from '../helpers/servers.js';
+import { prng } from '../helpers/prng.js';
 
 const tmp = tempDirs('amber-corrupt-fuzz-');
 
@@ -36,17 +37,6 @@ const RUN_MS = 8000;
 const RDB_RUN_MS = 6000;
 const MAX_PAYLOADS = 20000;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The values dumped, one per type and encoding. */
 const SOURCES: string[][] = [

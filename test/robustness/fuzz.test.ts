@@ -19,6 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startAmber, RawClient, replyEnd } from '../helpers/servers.js';
+import { prng } from '../helpers/prng.js';
 import type { RunningServer } from '../../src/index.js';
 import type { CommandSpec } from '../../src/commands/spec.js';
 import type { ReplyNode } from '../../src/protocol/reply.js';
@@ -29,17 +30,6 @@ const NO_SAVE = { save: '' };
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2147483647;
 const STRICT = process.env.FUZZ_STRICT === '1';
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let amber: RunningServer;
 let pinger: RawClient;

@@ -350,6 +350,17 @@ export class Snapshot {
     }
   }
 
+  /** Emits key `j` of segment `i`'s copy `c`: bytes serialized before a change, or the value kept. */
+  private emitCopied(st: DbState, i: number, c: SegmentCopy, j: number): void {
+    const v = c.vals[j]!;
+    if (v instanceof Serialized) {
+      this.out.raw(v.chunk);
+    } else {
+      if (typeof v !== 'string') this.unfreeze(v, st, i);
+      this.out.entry(st.db.id, c.keys[j]!, v, c.exps === null ? -1 : c.exps[j]!);
+    }
+  }
+
   /**
    * Emits segment `i` key by key under rdb-key-save-delay, each key adding `usec` to
    * {@link delay}, from {@link keyCursor} on; stops after a key when the debt is due, the output
@@ -362,17 +373,9 @@ export class Snapshot {
     const c = st.copies[i];
     if (st.state[i] !== SEG_COPIED || c === undefined) return true;
     const out = this.out;
-    const id = st.db.id;
-    const { keys, vals, exps } = c;
+    const keys = c.keys;
     while (this.keyCursor < keys.length) {
-      const j = this.keyCursor++;
-      const v = vals[j]!;
-      if (v instanceof Serialized) {
-        out.raw(v.chunk);
-      } else {
-        if (typeof v !== 'string') this.unfreeze(v, st, i);
-        out.entry(id, keys[j]!, v, exps === null ? -1 : exps[j]!);
-      }
+      this.emitCopied(st, i, c, this.keyCursor++);
       this.keysWritten++;
       if (usec !== 0) this.delay.add(usec);
       if (this.keyCursor < keys.length && (this.delay.due || out.paused() || performance.now() - t0 > budgetMs)) return false;
@@ -406,18 +409,10 @@ export class Snapshot {
     if (state !== SEG_COPIED) return;
     const c = st.copies[i]!;
     st.copies[i] = undefined;
-    const { keys, vals, exps } = c;
-    for (let j = 0; j < keys.length; j++) {
-      const v = vals[j]!;
-      if (v instanceof Serialized) {
-        out.raw(v.chunk);
-      } else {
-        if (typeof v !== 'string') this.unfreeze(v, st, i);
-        out.entry(id, keys[j]!, v, exps === null ? -1 : exps[j]!);
-      }
-    }
+    const n = c.keys.length;
+    for (let j = 0; j < n; j++) this.emitCopied(st, i, c, j);
     this.retainedBytes -= c.bytes;
-    this.keysWritten += keys.length;
+    this.keysWritten += n;
   }
 }
 

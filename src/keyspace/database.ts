@@ -3,7 +3,7 @@ import type { Keyspace } from './keyspace.js';
 import { GUARD_REPLACE, GUARD_DELETE, GUARD_MUTATE } from './guard.js';
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
-import { EXPIRE_ENTRY, keyBytes, recordValueBytes } from './memory.js';
+import { EXPIRE_ENTRY, MEM_COUNT_PACKED, keyBytes, recordValueBytes } from './memory.js';
 
 /**
  * The largest expire time kept, Unix ms: the largest double below 2^63. Expire times are JS
@@ -107,6 +107,7 @@ export class Database {
     } else {
       this.ks.stats.keyspaceHits++;
       this.touch(h, v);
+      if (typeof v !== 'string' && v.memCount === MEM_COUNT_PACKED) this.ks.notePackedLookup(this, key, v);
     }
     return v;
   }
@@ -170,6 +171,7 @@ export class Database {
     if (v !== undefined) {
       if (this.ks.guard !== null) this.ks.guard(this, idx, key, GUARD_MUTATE);
       this.touch(h, v);
+      if (typeof v !== 'string' && v.memCount === MEM_COUNT_PACKED) this.ks.notePackedLookup(this, key, v);
     }
     return v;
   }

@@ -2,6 +2,7 @@ import { Database } from './database.js';
 import { NOTIFY_EXPIRED, NOTIFY_EVICTED } from './notify.js';
 import type { GuardChange } from './guard.js';
 import type { RObject } from './types/object.js';
+import { MEM_COUNT_PACKED, inPackedForm } from './memory.js';
 
 /** Counters the keyspace keeps for INFO stats. */
 export interface KeyspaceStats {
@@ -135,8 +136,36 @@ export class Keyspace {
     return bytes;
   }
 
+  /** (db, key, value) of lookups of values estimated in a packed form, see {@link settlePacked} */
+  private packedLookups: Array<Database | string | RObject> = [];
+
+  /**
+   * A lookup found `v`, estimated in the packed form of an RDB load (memory.ts MEM_COUNT_PACKED):
+   * the command may build its real structure (a read too), which no write re-estimates.
+   */
+  notePackedLookup(db: Database, key: string, v: RObject): void {
+    if (this.accounting) this.packedLookups.push(db, key, v);
+  }
+
+  /**
+   * Estimates again the values looked up in a packed form that have left it since, so the
+   * accounting follows their growth (O(lookups noted); run by {@link datasetBytes}).
+   */
+  settlePacked(): void {
+    const l = this.packedLookups;
+    if (l.length === 0) return;
+    this.packedLookups = [];
+    for (let i = 0; i < l.length; i += 3) {
+      const db = l[i] as Database;
+      const key = l[i + 1] as string;
+      const v = l[i + 2] as RObject;
+      if (db.segmentOf(key).get(key) === v && v.memCount === MEM_COUNT_PACKED && !inPackedForm(v)) db.reestimate(key);
+    }
+  }
+
   /** Estimated bytes of every database's keys, values and TTLs (0 while accounting is off). */
   datasetBytes(): number {
+    this.settlePacked();
     let n = 0;
     for (const db of this.dbs) n += db.memBytes;
     return n;

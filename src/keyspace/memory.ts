@@ -72,12 +72,25 @@ export function recordValueBytes(v: Value, resample = false): number {
   const n = elementCount(v);
   const last = v.memCount;
   if (!resample && v.mem !== 0 && last > 16 && Math.abs(n - last) * 16 < last) return v.mem;
-  v.memCount = n;
+  v.memCount = inPackedForm(v) ? MEM_COUNT_PACKED : n;
   return (v.mem = objectBytes(v, DEFAULT_SAMPLES));
 }
 
+/**
+ * `memCount` of a collection estimated in the packed form an RDB load leaves it in (a zset's
+ * listpack, a set's members) until its first use builds the real structure: not a count, so the
+ * next estimate always samples again, and a lookup of the key has the keyspace check it after
+ * the command (Keyspace.settlePacked), since that first use grows it without any write.
+ */
+export const MEM_COUNT_PACKED = -1;
+
+/** True while a collection is still in the packed form of an RDB load (estimated as such). */
+export function inPackedForm(o: RObject): boolean {
+  return (o.type === 'zset' && (o as ZSet).packedLength >= 0) || (o.type === 'set' && (o as RedisSet).packedMembers !== null);
+}
+
 /** Elements of a collection (fields, members, list items, stream entries). */
-function elementCount(o: RObject): number {
+export function elementCount(o: RObject): number {
   switch (o.type) {
     case 'hash': return (o as Hash).size;
     case 'set': return (o as RedisSet).size;

@@ -339,6 +339,11 @@ test('the dataset accounting stays equal to a fresh count through every kind of 
     await c.call('DEBUG', 'RELOAD');
     await c.pipeline([['SET', 'after-reload', 'v'], ['HSET', 'h2', 'new', 'field'], ['SADD', 'si', 'y']]);
     check('after DEBUG RELOAD');
+    // zsets and sets stay in the load's packed form until first used; a read builds them
+    await c.call('DEBUG', 'RELOAD');
+    check('after a second DEBUG RELOAD');
+    await c.pipeline([['ZRANGE', 'z', '0', '-1'], ['ZSCORE', 'zbig', 'zm5'], ['SISMEMBER', 'ss', 'm7'], ['SMEMBERS', 'sd']]);
+    check('after reads that unpack loaded zsets and sets');
   });
 });
 

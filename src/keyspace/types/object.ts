@@ -11,7 +11,7 @@ export abstract class RObject {
   lru = 0;
   /** estimated bytes recorded by the maxmemory accounting (keyspace/memory.ts valueBytes) */
   mem = 0;
-  /** element count when `mem` was last sampled (keyspace/memory.ts recordValueBytes) */
+  /** element count when `mem` was last sampled, or MEM_COUNT_PACKED (keyspace/memory.ts recordValueBytes) */
   memCount = 0;
   /**
    * LevelDB engine (src/persistence/leveldb/): version of this value's element records in the

@@ -535,6 +535,32 @@ export class Server {
     this.listeners = [];
   }
 
+  /**
+   * Ends the server after a fatal error its caller has logged, where Redis calls exit(1) (an fsync
+   * error under appendfsync always, a LevelDB write error under leveldb-sync always, DEBUG LOADAOF
+   * on an AOF it cannot load). amber-server exits the process with `code`. A server embedded with
+   * startServer must not end its host program: it closes its listeners and drops every client at
+   * once (their pending replies are never sent), stops its cron, and reports `code` through
+   * {@link onExit}; no shutdown hook runs (nothing is saved or flushed: the disk or the data set
+   * is what failed), and its files stay as they were (an open LevelDB store stays locked until the
+   * host process exits). Returns in that case; callers return too.
+   */
+  fatalExit(code: number): void {
+    if (!this.embedded) process.exit(code);
+    if (this.closing) return;
+    this.closing = true;
+    this.log.warning(`The embedded server stops after a fatal error (exit code ${code}); its host process goes on.`);
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    for (const h of this.closeHooks) h();
+    for (const c of [...this.clients.values()]) {
+      c.socket?.destroy();
+      this.freeClient(c);
+    }
+    for (const l of this.listeners) l.close();
+    this.listeners = [];
+    this.onExit?.(code);
+  }
+
   /** Counts an error reply in errorstats by its code (the first word). */
   countError(msg: string): void {
     this.stats.totalErrorReplies++;

@@ -268,3 +268,18 @@ test('DEBUG LOADAOF with appendonly no: an AOF left on disk is loaded; with none
   assert.equal(await exited, 1);
   assert.match(child.log(), /DEBUG LOADAOF found no AOF to load in .*appendonlydir.*Exiting with status 1/);
 });
+
+test('DEBUG LOADAOF without an AOF stops an embedded server instead of ending its host process', async () => {
+  const s = await startAmber({ dir: tmp(), save: '' });
+  let exitCode: number | undefined;
+  s.server.onExit = (code) => {
+    exitCode = code;
+  };
+  const c = await RawClient.connect(s.port);
+  await c.call('SET', 'k', 'v');
+  const r = await c.call('DEBUG', 'LOADAOF').then((x) => x, (e: Error) => e);
+  assert.ok(r instanceof Error && /connection closed/.test(r.message), `DEBUG LOADAOF answered ${String(r)}`);
+  assert.equal(exitCode, 1);
+  await assert.rejects(RawClient.connect(s.port), 'the listener is closed');
+  await s.close();
+});

@@ -168,29 +168,28 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
 
 test("under leveldb-sync always a write error stops the server, as Redis after an AOF write error under always", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-always-err-'));
-  const realExit = process.exit;
-  let exitCode: number | undefined;
   try {
+    // an embedded server stops instead of ending its host process (Server.fatalExit); amber-server
+    // exits with the same code
     const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
+    let exitCode: number | undefined;
+    s.server.onExit = (code) => {
+      exitCode = code;
+    };
     const store = levelDbOf(s.server)!.engine.store!;
     const rc = await RawClient.connect(s.port);
     assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
     const restoreDisk = failWrites(store);
-    // the stand-in records the exit instead of ending the test process
-    process.exit = ((code?: number) => {
-      exitCode = code;
-    }) as typeof process.exit;
-    const reply = rc.call('SET', 'b', '2');
+    const reply = rc.call('SET', 'b', '2').then((r) => r, (e: Error) => e);
     for (let i = 0; i < 200 && exitCode === undefined; i++) await new Promise((x) => setTimeout(x, 10));
-    assert.equal(exitCode, 1, 'the process exits rather than hold every reply behind the failed batch');
-    process.exit = realExit;
-    // (the stand-in returned: let the retry commit the batch so the test's server can close)
+    assert.equal(exitCode, 1, 'the server stops rather than hold every reply behind the failed batch');
+    // never acknowledged: the connection closes without a reply
+    const r = await reply;
+    assert.ok(r instanceof Error && /connection closed/.test(r.message), `the pending SET got ${String(r)}`);
+    await assert.rejects(RawClient.connect(s.port), 'the listener is closed');
     restoreDisk();
-    assert.equal(await reply, '+OK\r\n', 'never acknowledged before its batch is synced');
-    rc.close();
     await s.close();
   } finally {
-    process.exit = realExit;
     rmSync(dir, { recursive: true, force: true });
   }
 });

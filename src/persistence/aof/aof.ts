@@ -371,7 +371,7 @@ export class Aof {
       fatal: (message: string) => {
         // An fsync error under `always` means acknowledged data may not be on disk: stop, as Redis does.
         s.log.warning(message);
-        process.exit(1);
+        s.fatalExit(1);
       },
     };
     this.writer = new AofWriter(path, this.policy, events, s.config.get<boolean>('aof-timestamp-enabled'));

@@ -15,8 +15,10 @@ let installed = false;
  * DEBUG LOADAOF [anything]: reloads the data set from the AOF on disk ({@link Aof.reloadFromDisk})
  * and answers +OK. As Redis 7.0.15, extra arguments are ignored, and when there is no AOF to load
  * (appendonly no and none was ever written), it cannot be loaded, or its last file had a torn tail
- * (cut off under aof-load-truncated), the server exits with status 1 after logging why. Refused with -LOADING while a data set is loading already, and with leveldb
- * yes (the data set lives in the LevelDB store, which the emptied keyspace would overwrite).
+ * (cut off under aof-load-truncated), the server exits with status 1 after logging why (an
+ * embedded server stops instead, see Server.fatalExit). Refused with -LOADING while a data set
+ * is loading already, and with leveldb yes (the data set lives in the LevelDB store, which the
+ * emptied keyspace would overwrite).
  */
 export function installAofDebug(): void {
   if (installed) return;
@@ -36,7 +38,9 @@ export function installAofDebug(): void {
       refused = aofOf(server).reloadFromDisk();
     } catch (e) {
       if (!(e instanceof LoggedFatalError)) server.log.warning(`DEBUG LOADAOF failed: ${(e as Error).message}. Exiting.`);
-      process.exit(1);
+      // the data set is gone or short: no reply, the connection closes (Redis exits)
+      server.fatalExit(1);
+      return;
     }
     if (refused !== null) {
       c.addError(refused);

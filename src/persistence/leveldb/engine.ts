@@ -272,7 +272,8 @@ export class LevelDbEngine {
       // an AOF write error under appendfsync always: nothing unsynced was acknowledged, and a
       // restart loads the store as it is on disk.
       s.log.warning(`Can't recover from a LevelDB write error when leveldb-sync is 'always' (store ${this.path}: ${msg}). Exiting...`);
-      process.exit(1);
+      s.fatalExit(1);
+      return;
     }
     s.log.warning(`Error writing to the LevelDB store ${this.path}: ${msg}. Writes are refused until the store accepts them again.`);
     s.writeError = `MISCONF Errors writing to the LevelDB store: ${msg}`;

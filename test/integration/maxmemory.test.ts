@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startAmber, RawClient, keyspaceDump, freePort, tempDirs } from '../helpers/servers.js';
 import { maxmemoryOf } from '../../src/server/maxmemory.js';
+import { keyBytes, stringBytes } from '../../src/keyspace/memory.js';
 import { assertAccounting } from '../helpers/accounting.js';
 import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { startServer, type RunningServer } from '../../src/index.js';
@@ -369,7 +370,10 @@ test('a standalone server bounds its live memory: 150 MB written through a 20 MB
     const replies = await fill(c, 'k', 150_000, 1000);
     assert.ok(replies.every((r) => r === '+OK\r\n'));
     const dbsize = int(await c.call('DBSIZE'));
-    assert.ok(dbsize * 1100 <= 20 * 1024 * KB && dbsize > 1000, `dbsize ${dbsize}`);
+    // at most what the limit holds by the dataset estimate alone (~1,096 bytes a key), which is
+    // all that counts when a major GC finds the overhead back at its baseline
+    const perKey = keyBytes('k149999') + stringBytes(1000);
+    assert.ok(dbsize * perKey <= 20 * 1024 * KB + perKey && dbsize > 1000, `dbsize ${dbsize}, ${perKey} bytes a key`);
     assert.ok(field(await c.call('INFO', 'stats'), 'evicted_keys') >= 150_000 - dbsize);
     // The live heap is what is bounded: used_memory counts garbage until V8 collects it, which
     // MEMORY PURGE forces (without eviction the live heap would be ~170 MB). The resident size

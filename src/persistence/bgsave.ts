@@ -76,16 +76,9 @@ export class BackgroundSaver {
       const dir = dirname(rdbFilePath(s));
       for (const f of removeStaleTempRdb(dir)) s.log.notice(`Removed the temporary file ${f} of an interrupted save`);
     });
-    s.shutdownHooks.unshift(async () => {
-      if (!this.inProgress) return;
-      this.abort('shutdown');
-      // the save removes its temp file once it has stopped (killRDBChild + rdbRemoveTempFile):
-      // wait for that, within bounds (a hung disk must not hold the shutdown)
-      let timer: NodeJS.Timeout | undefined;
-      const bounded = new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_ABORT_WAIT_MS)));
-      await Promise.race([this.settled, bounded]);
-      clearTimeout(timer);
-    });
+    s.shutdownHooks.unshift(() => this.abortAndWait('shutdown'));
+    // an embedded server's stop after a fatal error: its save thread and temp file go too
+    s.releaseHooks.push(() => this.abortAndWait('fatal error'));
     const refresh = (): void => this.refreshWriteError();
     s.config.onChange('stop-writes-on-bgsave-error', refresh);
     s.config.onChange('save', refresh);
@@ -204,6 +197,20 @@ export class BackgroundSaver {
   }
 
   /** Stops a running save (SHUTDOWN, FLUSHALL): its temp file is removed, dbfilename untouched. */
+  /**
+   * Aborts a save under way and waits until it has stopped and removed its temp file
+   * (killRDBChild + rdbRemoveTempFile), at most SHUTDOWN_ABORT_WAIT_MS (a hung disk must not hold
+   * a shutdown).
+   */
+  private async abortAndWait(reason: string): Promise<void> {
+    if (!this.inProgress) return;
+    this.abort(reason);
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_ABORT_WAIT_MS)));
+    await Promise.race([this.settled, bounded]);
+    clearTimeout(timer);
+  }
+
   abort(reason: string): void {
     if (!this.inProgress) return;
     this.server.log.warning(`Background saving aborted (${reason})`);

@@ -483,6 +483,15 @@ export class Server {
   }
   /** hooks run once when the server closes, after the shutdown hooks: stop timers and observers */
   readonly closeHooks: Array<() => void> = [];
+  /**
+   * hooks run by {@link fatalExit} of an embedded server, after its clients are gone: each layer
+   * releases its files, descriptors, threads and locks (a LevelDB store, the AOF's descriptor, a
+   * background save's temp file) without saving, flushing or syncing anything, so that the host can
+   * start a server on the same `dir` again
+   */
+  readonly releaseHooks: Array<() => Promise<void> | void> = [];
+  /** set by {@link fatalExit}: settles once every release hook has run */
+  private released: Promise<void> | null = null;
   /** hooks run when a client goes away (unsubscribe, unblock, unwatch) */
   readonly freeClientHooks: Array<(c: Client) => void> = [];
 
@@ -521,7 +530,11 @@ export class Server {
    * with no save override (library close()).
    */
   async close(hooksDone = false): Promise<void> {
-    if (this.closing) return;
+    if (this.closing) {
+      // after a fatal error: the caller learns when the files and locks are released
+      if (this.released !== null) await this.released;
+      return;
+    }
     if (!hooksDone) for (const h of this.shutdownHooks) await h({ reason: 'close' });
     this.closing = true;
     if (this.cronTimer) clearInterval(this.cronTimer);
@@ -541,9 +554,11 @@ export class Server {
    * on an AOF it cannot load). amber-server exits the process with `code`. A server embedded with
    * startServer must not end its host program: it closes its listeners and drops every client at
    * once (their pending replies are never sent), stops its cron, and reports `code` through
-   * {@link onExit}; no shutdown hook runs (nothing is saved or flushed: the disk or the data set
-   * is what failed), and its files stay as they were (an open LevelDB store stays locked until the
-   * host process exits). Returns in that case; callers return too.
+   * {@link onExit} once the {@link releaseHooks} have released its files and locks (a LevelDB
+   * store is closed, the AOF descriptor too); no shutdown hook runs (nothing is saved, flushed or
+   * synced: the disk or the data set is what failed), so the files stay as they were on disk, and
+   * the host may start a server on the same `dir` after onExit (or after {@link close} resolves).
+   * Returns at once in that case; callers return too.
    */
   fatalExit(code: number): void {
     if (!this.embedded) process.exit(code);
@@ -558,7 +573,21 @@ export class Server {
     }
     for (const l of this.listeners) l.close();
     this.listeners = [];
-    this.onExit?.(code);
+    this.released = (async () => {
+      for (const h of this.releaseHooks) {
+        let timer: NodeJS.Timeout | undefined;
+        const bounded = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), RELEASE_WAIT_MS)));
+        try {
+          const r = await Promise.race([Promise.resolve(h()).then(() => 'done' as const), bounded]);
+          if (r === 'timeout') this.log.warning(`Releasing a persistence layer's files took over ${RELEASE_WAIT_MS / 1000} s after the fatal error; going on without waiting for it (its files or lock may stay held until the host process exits).`);
+        } catch (e) {
+          this.log.warning(`Error releasing files after the fatal error: ${(e as Error).message}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    })();
+    void this.released.then(() => this.onExit?.(code));
   }
 
   /** Counts an error reply in errorstats by its code (the first word). */
@@ -631,6 +660,9 @@ function readIntoSharedBuffer(sock: net.Socket, fn: (n: number, buf: Buffer) => 
   handle.useUserBuffer(SHARED_READ_BUFFER);
   return true;
 }
+
+/** How long {@link Server.fatalExit} waits for each release hook, ms (a hung disk must not hold it). */
+const RELEASE_WAIT_MS = 10_000;
 
 /** How the log names the server. */
 const REDIS_NAME = 'Amber';

@@ -194,6 +194,13 @@ test('CONFIG SET values and errors equal Redis byte for byte', { skip }, async (
     ['CONFIG', 'SET', 'ignore-warnings', 'a"b c\n'],
     ['CONFIG', 'GET', 'ignore-warnings'],
     ['CONFIG', 'SET', 'ignore-warnings', ''],
+    // long long bounds past 2^53: kept and shown exactly
+    ['CONFIG', 'SET', 'auto-aof-rewrite-min-size', '9223372036854775807'],
+    ['CONFIG', 'GET', 'auto-aof-rewrite-min-size'],
+    ['CONFIG', 'SET', 'auto-aof-rewrite-min-size', '9223372036854775808'],
+    ['CONFIG', 'SET', 'auto-aof-rewrite-min-size', '9007199254740993'],
+    ['CONFIG', 'GET', 'auto-aof-rewrite-min-size'],
+    ['CONFIG', 'SET', 'auto-aof-rewrite-min-size', '64mb'],
   ];
   await both(cmds);
   await both([['CONFIG', 'SET', 'hz', 'x'], ['CONFIG', 'GET', 'hz']], true);

@@ -11,7 +11,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, fdatasync, fstatSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, fdatasync, fstatSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAmber, RawClient } from '../helpers/servers.js';
@@ -200,5 +200,69 @@ test('appendfsync everysec: writes wait behind a running fsync for up to 2 s, th
     c.close();
     await s.close();
     AofWriter.fdatasync = real;
+  }
+});
+
+test('an fsync error under appendfsync always stops an embedded server, which closes its AOF file so that the host can start again on the same dir', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-aof-gc-'));
+  dirs.push(dir);
+  const realSync = AofWriter.fdatasyncSync;
+  const realInline = AofWriter.syncInline;
+  AofWriter.syncInline = true;
+  let failSyncs = false;
+  AofWriter.fdatasyncSync = (fd) => {
+    if (failSyncs) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+    realSync(fd);
+  };
+  const incr = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  /** descriptors of this process open on the incr file (Linux's /proc; null elsewhere) */
+  const openOnIncr = (): number | null => {
+    if (!existsSync('/proc/self/fd')) return null;
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`) === incr) n++;
+      } catch {
+        // closed meanwhile (the readdir's own descriptor)
+      }
+    }
+    return n;
+  };
+  try {
+    const s = await startAmber({ dir, save: '', appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' });
+    let exitCode: number | undefined;
+    const exited = new Promise<void>((r) => {
+      s.server.onExit = (code) => {
+        exitCode = code;
+        r();
+      };
+    });
+    const c = await RawClient.connect(s.port);
+    assert.equal(await c.call('SET', 'acked', '1'), '+OK\r\n');
+    if (openOnIncr() !== null) assert.equal(openOnIncr(), 1, 'the writer holds the incr file open');
+    // a background save under way (slowed to ~2 s) is stopped too, and its temp file removed
+    await c.pipeline(Array.from({ length: 200 }, (_, i) => ['SET', `k${i}`, 'v']));
+    assert.equal(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '10000'), '+OK\r\n');
+    assert.equal(await c.call('BGSAVE'), '+Background saving started\r\n');
+    for (let i = 0; i < 100 && !readdirSync(dir).some((f) => f.startsWith('temp-')); i++) await new Promise((x) => setTimeout(x, 10));
+    assert.ok(readdirSync(dir).some((f) => f.startsWith('temp-')), 'the save has started its temp file');
+    failSyncs = true;
+    const r = await c.call('SET', 'lost', '2').then((x) => x, (e: Error) => e);
+    assert.ok(r instanceof Error && /connection closed/.test(r.message), `the unsynced SET got ${String(r)}`);
+    await exited;
+    assert.equal(exitCode, 1);
+    if (openOnIncr() !== null) assert.equal(openOnIncr(), 0, 'the AOF file is still open after onExit');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-')), [], 'the save\'s temp file is left after onExit');
+    await s.close();
+    failSyncs = false;
+    // the host starts a server on the same files: the acknowledged write is there
+    const s2 = await startAmber({ dir, save: '', appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' });
+    const c2 = await RawClient.connect(s2.port);
+    assert.equal(await c2.call('GET', 'acked'), '$1\r\n1\r\n');
+    c2.close();
+    await s2.close();
+  } finally {
+    AofWriter.fdatasyncSync = realSync;
+    AofWriter.syncInline = realInline;
   }
 });

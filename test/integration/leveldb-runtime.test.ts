@@ -189,6 +189,14 @@ test("under leveldb-sync always a write error stops the server, as Redis after a
     await assert.rejects(RawClient.connect(s.port), 'the listener is closed');
     restoreDisk();
     await s.close();
+    // the store was closed before onExit (its LOCK released): the host can start a server on it
+    // again, which finds the acknowledged write
+    assert.equal(levelDbOf(s.server)!.engine.store, null, 'the store is still open after onExit');
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
+    const rc2 = await RawClient.connect(s2.port);
+    assert.equal(await rc2.call('GET', 'a'), '$1\r\n1\r\n');
+    rc2.close();
+    await s2.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

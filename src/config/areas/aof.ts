@@ -26,7 +26,8 @@ export const aofDirectives: Directive[] = [
   enumDirective('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   boolDirective('no-appendfsync-on-rewrite', false),
   intDirective('auto-aof-rewrite-percentage', 100, 0, 2147483647),
-  memoryDirective('auto-aof-rewrite-min-size', 64 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+  // long long in Redis (LLONG_MAX): a bigint bound, so that CONFIG GET shows such a value exactly
+  memoryDirective('auto-aof-rewrite-min-size', 64 * 1024 * 1024, 0, (1n << 63n) - 1n),
   boolDirective('aof-load-truncated', true),
   boolDirective('aof-use-rdb-preamble', true),
   boolDirective('aof-timestamp-enabled', false),

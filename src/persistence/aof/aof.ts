@@ -121,6 +121,7 @@ export class Aof {
     s.beforeReplyHooks.push(() => this.writer?.flush() ?? undefined);
     s.cronHooks.push((now) => this.cron(now));
     s.shutdownHooks.push((opts) => this.shutdown(opts));
+    s.releaseHooks.push(() => this.release());
     s.config.onChange('appendonly', (v) => {
       if (v && this.state === 'off') this.start();
       else if (!v && this.state !== 'off') void this.stop();
@@ -518,6 +519,22 @@ export class Aof {
     // killAppendOnlyChild: a rewrite under way is stopped, its files removed, nothing committed
     if (this.rewriteInProgress) this.rewriteCancelled = true;
     await this.detachWriter();
+  }
+
+  /**
+   * After a fatal error of an embedded server (Server.fatalExit): a rewrite under way stops (its
+   * temp files go, nothing is committed), the current file is closed as it is on disk, unsynced
+   * buffer dropped (the AOF's own fsync or write is usually what failed).
+   */
+  private async release(): Promise<void> {
+    this.rewriteScheduled = false;
+    if (this.rewriteInProgress) this.rewriteCancelled = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    const w = this.writer;
+    this.writer = null;
+    this.state = 'off';
+    await w?.release();
   }
 
   private async shutdown(opts: ShutdownOptions): Promise<boolean> {

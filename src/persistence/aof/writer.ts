@@ -160,6 +160,7 @@ export class AofWriter {
    * counted in aof_delayed_fsync. `force` writes now (close, switch of file, rewrite commit).
    */
   flush(force = false): Promise<void> | null {
+    if (this.released) return null;
     if (this.buf.length > 0 && !force && this.policy === 'everysec' && this.inflight.size > 0 && !this.writeFailed) {
       const now = Date.now();
       if (this.postponedSince === 0) this.postponedSince = now;
@@ -256,6 +257,8 @@ export class AofWriter {
     if (this.retryPromise) return this.retryPromise;
     this.retryPromise = new Promise<void>((resolve) => {
       const attempt = (): void => {
+        // released after a fatal error: nothing is written any more, these replies never go out
+        if (this.released) return resolve();
         const p = this.flush();
         if (!this.writeFailed) {
           this.retryPromise = null;
@@ -348,6 +351,25 @@ export class AofWriter {
     this.flush(true);
     await this.syncsSettled();
     await new Promise<void>((resolve) => fsync(this.fd, () => resolve()));
+    closeSync(this.fd);
+  }
+
+  /** set by {@link release}: the file is closed and nothing is written any more */
+  private released = false;
+
+  /**
+   * Closes the file without writing the buffer or syncing it (an embedded server's stop after a
+   * fatal error: what is on disk stays as it is, and nothing more is appended). Waits for the
+   * fdatasyncs in flight first (the descriptor must not be closed, and reused, under them); replies
+   * still waiting for durability are failed.
+   */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.buf = '';
+    await this.syncsSettled();
+    const err = new Error(`the AOF file ${this.path} was closed after a fatal error`);
+    for (const w of this.waiters.splice(0)) w.reject(err);
     closeSync(this.fd);
   }
 

@@ -309,6 +309,27 @@ export class LevelDbEngine {
     }
   }
 
+  /**
+   * Closes the store without writing or syncing what is pending (an embedded server's stop after
+   * a fatal error, Server.fatalExit: the store's own writes are usually what failed). Capture stops
+   * and the queue is dropped; classic-level closes the store once its operations in flight settle,
+   * which releases its LOCK file. The store keeps what it had committed.
+   */
+  async release(): Promise<void> {
+    if (this.store === null) return;
+    this.stopCapture(false);
+    this.state = 'closing';
+    try {
+      await this.store.close();
+    } catch (e) {
+      this.server.log.warning(`Error closing the LevelDB store ${this.path}: ${(e as Error).message}`);
+    } finally {
+      this.store = null;
+      this.queue = null;
+      this.state = 'off';
+    }
+  }
+
   // ---- capture ----------------------------------------------------------------------------------
 
   /** Hooks the gate's signals (once per server; they test {@link capturing}). */

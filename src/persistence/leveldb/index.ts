@@ -87,6 +87,10 @@ export function installLevelDb(server: Server): LevelDbLayer {
     server.log.notice('Closing the LevelDB store.');
     await engine.close(false);
   });
+  server.releaseHooks.push(async () => {
+    layer.backup.abort = true;
+    await engine.release();
+  });
 
   // appendonly and leveldb exclude each other at run time too
   const ao = cfg.find('appendonly');

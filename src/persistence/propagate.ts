@@ -60,6 +60,19 @@ export class EffectStream {
     const rewritten = f.rewritten;
     f.rewritten = null; // do not keep the argvs alive in a free frame
     if (this.listeners.length === 0) return;
+    if (this.depth === 0 && this.pending.length === 0) {
+      // the usual case, a top-level command with one effect of its own: emitted as it is, with no
+      // queue entry to allocate
+      if (f.prevented) return;
+      if (rewritten === null) {
+        if (argv !== null) this.emit(f.db, argv);
+        return;
+      }
+      if (rewritten.length === 1) {
+        this.emit(f.db, rewritten[0]!);
+        return;
+      }
+    }
     if (!f.prevented) {
       if (rewritten !== null) for (const a of rewritten) this.pending.push([f.db, a]);
       else if (argv !== null) this.pending.push([f.db, argv]);

@@ -9,6 +9,26 @@ import { availableParallelism } from 'node:os';
  */
 const MAX_PARALLEL_SYNCS = 3;
 
+/** Initial size of a writer's buffer, bytes. */
+const OUT_INITIAL = 64 * 1024;
+/** A buffer grown beyond this many bytes is replaced by a new OUT_INITIAL one once written. */
+const OUT_KEEP_MAX = 4 * 1024 * 1024;
+
+/** Writes the decimal digits of `n` (a non-negative integer) at `p` of `out`; returns the end. */
+function writeDecimal(out: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    out[p] = 48 + n;
+    return p + 1;
+  }
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  for (let i = p + digits - 1; i >= p; i--) {
+    out[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return p + digits;
+}
+
 /** fsync policy (appendfsync). */
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -71,7 +91,13 @@ export interface AofWriterEvents {
  */
 export class AofWriter {
   private fd: number;
-  private buf = '';
+  /**
+   * The turn's effects not yet written (the AOF buffer, server.aof_buf): bytes [0, {@link len}).
+   * RESP is encoded straight into it, so a turn's write needs no string building and no
+   * conversion; it grows by doubling and goes back to OUT_INITIAL bytes after a big turn.
+   */
+  private out = Buffer.allocUnsafe(OUT_INITIAL);
+  private len = 0;
   private selectedDb = -1;
   private lastTsSecond = 0;
   /** bytes successfully written to the current file */
@@ -132,7 +158,7 @@ export class AofWriter {
 
   /** Pending bytes not yet written (aof_buffer_length). */
   get bufferLength(): number {
-    return this.buf.length;
+    return this.len;
   }
 
   /** Appends one effect. */
@@ -141,15 +167,54 @@ export class AofWriter {
       const sec = Math.floor(Date.now() / 1000);
       if (sec !== this.lastTsSecond) {
         this.lastTsSecond = sec;
-        this.buf += `#TS:${sec}\r\n`;
+        this.appendAscii(`#TS:${sec}\r\n`);
       }
     }
     if (db !== this.selectedDb) {
       const d = String(db);
-      this.buf += '*2\r\n$6\r\nSELECT\r\n$' + d.length + '\r\n' + d + '\r\n';
+      this.appendAscii('*2\r\n$6\r\nSELECT\r\n$' + d.length + '\r\n' + d + '\r\n');
       this.selectedDb = db;
     }
-    this.buf += respCommand(argv);
+    // room for the whole command: each argument's header is at most 14 bytes ($, 10 digits, CRLF)
+    // and its trailer 2
+    let need = 14;
+    for (let i = 0; i < argv.length; i++) need += argv[i]!.length + 16;
+    if (this.len + need > this.out.length) this.grow(need);
+    const out = this.out;
+    let p = this.len;
+    out[p++] = 0x2a; // '*'
+    p = writeDecimal(out, p, argv.length);
+    out[p++] = 13;
+    out[p++] = 10;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      const n = a.length;
+      out[p++] = 0x24; // '$'
+      p = writeDecimal(out, p, n);
+      out[p++] = 13;
+      out[p++] = 10;
+      // short arguments byte by byte: a native latin1Write costs more than the loop below ~16 bytes
+      if (n <= 16) for (let j = 0; j < n; j++) out[p++] = a.charCodeAt(j);
+      else p += out.latin1Write(a, p, n);
+      out[p++] = 13;
+      out[p++] = 10;
+    }
+    this.len = p;
+  }
+
+  /** Appends a short ASCII text (SELECT, #TS annotations). */
+  private appendAscii(text: string): void {
+    if (this.len + text.length > this.out.length) this.grow(text.length);
+    this.len += this.out.latin1Write(text, this.len, text.length);
+  }
+
+  /** Makes room for `need` more bytes after {@link len}, keeping what is buffered. */
+  private grow(need: number): void {
+    let size = this.out.length * 2;
+    while (size < this.len + need) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.out.copy(nb, 0, 0, this.len);
+    this.out = nb;
   }
 
   /**
@@ -161,7 +226,7 @@ export class AofWriter {
    */
   flush(force = false): Promise<void> | null {
     if (this.released) return null;
-    if (this.buf.length > 0 && !force && this.policy === 'everysec' && this.inflight.size > 0 && !this.writeFailed) {
+    if (this.len > 0 && !force && this.policy === 'everysec' && this.inflight.size > 0 && !this.writeFailed) {
       const now = Date.now();
       if (this.postponedSince === 0) this.postponedSince = now;
       if (now - this.postponedSince < 2000) return this.takeCarry(null);
@@ -169,8 +234,8 @@ export class AofWriter {
       this.events.slowFsync?.();
     }
     this.postponedSince = 0;
-    if (this.buf.length > 0) {
-      const data = Buffer.from(this.buf, 'latin1');
+    if (this.len > 0) {
+      const data = this.out.subarray(0, this.len);
       let written = 0;
       try {
         if (AofWriter.faultInjector !== null) {
@@ -203,7 +268,9 @@ export class AofWriter {
       }
       this.size += data.length;
       this.unsynced += data.length;
-      this.buf = '';
+      this.len = 0;
+      // a big turn's buffer is not kept for the next, small ones
+      if (this.out.length > OUT_KEEP_MAX) this.out = Buffer.allocUnsafe(OUT_INITIAL);
       if (this.writeFailed) {
         this.writeFailed = false;
         this.events.writeRecovered();
@@ -249,7 +316,7 @@ export class AofWriter {
 
   /** True while buffered effects wait for the running fsync (the owner's cron flushes them). */
   get writePostponed(): boolean {
-    return this.postponedSince !== 0 && this.buf.length > 0;
+    return this.postponedSince !== 0 && this.len > 0;
   }
 
   private retryPromise: Promise<void> | null = null;
@@ -366,7 +433,7 @@ export class AofWriter {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    this.buf = '';
+    this.len = 0;
     await this.syncsSettled();
     const err = new Error(`the AOF file ${this.path} was closed after a fatal error`);
     for (const w of this.waiters.splice(0)) w.reject(err);

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startAmber, RawClient, keyspaceDump, freePort, tempDirs } from '../helpers/servers.js';
 import { maxmemoryOf } from '../../src/server/maxmemory.js';
-import { keyBytes, stringBytes } from '../../src/keyspace/memory.js';
+import { keyBytes, stringBytes, inPackedForm } from '../../src/keyspace/memory.js';
 import { assertAccounting } from '../helpers/accounting.js';
 import { AofWriter } from '../../src/persistence/aof/writer.js';
 import { startServer, type RunningServer } from '../../src/index.js';
@@ -345,6 +345,29 @@ test('the dataset accounting stays equal to a fresh count through every kind of 
     check('after a second DEBUG RELOAD');
     await c.pipeline([['ZRANGE', 'z', '0', '-1'], ['ZSCORE', 'zbig', 'zm5'], ['SISMEMBER', 'ss', 'm7'], ['SMEMBERS', 'sd']]);
     check('after reads that unpack loaded zsets and sets');
+    // bulk reads without a lookup: DEBUG DIGEST and an AOF rewrite in RESP read the packed forms
+    // in place; a LevelDB import builds them (its records are per member)
+    await c.call('DEBUG', 'RELOAD');
+    await c.call('DEBUG', 'DIGEST');
+    check('after DEBUG DIGEST');
+    await c.pipeline([['CONFIG', 'SET', 'aof-use-rdb-preamble', 'no'], ['CONFIG', 'SET', 'appendonly', 'yes']]);
+    const waitFor = async (section: string, done: RegExp): Promise<void> => {
+      for (let i = 0; i < 500 && !done.test(await c.call('INFO', section)); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(await c.call('INFO', section), done);
+    };
+    await waitFor('persistence', /aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n/);
+    check('after an AOF rewrite in RESP');
+    await c.call('CONFIG', 'SET', 'appendonly', 'no');
+    await c.call('DEBUG', 'RELOAD');
+    await c.call('CONFIG', 'SET', 'leveldb', 'yes');
+    await waitFor('leveldb', /leveldb_state:on\r\n/);
+    check('after a LevelDB import');
+    // and they stay packed: a loaded data set written out to the store is not built in memory
+    for (const k of ['z', 'ss']) {
+      const v = ks.dbs[0]!.peek(k);
+      assert.ok(v !== undefined && typeof v !== 'string' && inPackedForm(v), `${k} was unpacked by the import`);
+    }
+    await c.call('CONFIG', 'SET', 'leveldb', 'no');
   });
 });
 

@@ -56,6 +56,11 @@ test('a hashtable set loads packed (long, LZF-compressed and integer members inc
   const args = resp.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0).slice(2);
   assert.deepEqual(args.sort(), [...members].sort());
   assert.deepEqual([...s.members()].sort(), [...members].sort());
+  // so does forEach (a LevelDB import writing the set out)
+  const seen: string[] = [];
+  s.forEach((out, m) => void out.push(m), seen);
+  assert.deepEqual(seen.sort(), [...members].sort());
+  assert.notEqual(s.packedMembers, null);
   for (const m of members) assert.ok(s.has(m));
   assert.equal(s.packedMembers, null);
   for (const m of members) assert.ok(s.has(m));

@@ -51,8 +51,13 @@ test('a listpack zset loads packed, unpacks in zset order at first use; duplicat
   assert.notEqual(z.packedListpack, null);
   assert.equal(z.size, 3);
   assert.equal(z.encoding(), 'listpack');
+  // forEach reads the packed bytes in zset order and leaves them packed (a LevelDB import)
   assert.deepEqual(pairs(z), [['a', 1], ['c', 1.5], ['b', 2]]);
+  assert.notEqual(z.packedListpack, null);
+  // the tree's first use builds it, in the same order
+  assert.deepEqual(z.head.m, ['a', 'c', 'b']);
   assert.equal(z.packedListpack, null);
+  assert.deepEqual(pairs(z), [['a', 1], ['c', 1.5], ['b', 2]]);
   // a member twice: refused, as before
   assert.throws(() => decodeListpack(['a', '1', 'b', '2', 'a', '3']), (e: unknown) => e instanceof RdbError && /Zset listpack integrity check failed/.test(e.reason));
   // an integer-encoded member: compared as text by the eager load (here '7' twice is a duplicate)

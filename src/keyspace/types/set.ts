@@ -207,6 +207,13 @@ export class RedisSet extends RObject {
    * hashtable. `ctx` lets callers pass state without allocating a closure per call.
    */
   forEach<C>(fn: (ctx: C, member: string) => void, ctx: C): void {
+    const flat = this.packed;
+    if (flat !== null) {
+      // read-only: from the packed records, which stay packed (a LevelDB import of a loaded data
+      // set must not build every set it writes out)
+      forEachRecord(flat, (f, start, len) => fn(ctx, f.slice(start, start + len)));
+      return;
+    }
     const is = this.is;
     if (is !== null) {
       for (let i = 0; i < is.length; i += 8) fn(ctx, valueAt(is, i));

@@ -809,6 +809,12 @@ export class ZSet extends RObject {
 
   /** Calls fn(member, score) for every element in order (lowest score first). */
   forEach(fn: (member: string, score: number) => void): void {
+    if (this.packed !== null && zsetListpackReader !== null) {
+      // read-only, as entries(): a loaded zset stays packed (a LevelDB import writes it out)
+      const { members, scores } = zsetListpackReader(this.packed, this.size);
+      for (let i = 0; i < members.length; i++) fn(members[i]!, scores[i]!);
+      return;
+    }
     for (let l: ZLeaf | null = this.head; l !== null; l = l.next) {
       const m = l.m;
       const s = l.s;
@@ -843,6 +849,14 @@ export class ZSet extends RObject {
   memberLengths(): { max: number; total: number } {
     let max = 0;
     let total = 0;
+    if (this.packed !== null && zsetListpackReader !== null) {
+      // read-only, as entries(): a loaded zset stays packed
+      for (const m of zsetListpackReader(this.packed, this.size).members) {
+        if (m.length > max) max = m.length;
+        total += m.length;
+      }
+      return { max, total };
+    }
     for (let l: ZLeaf | null = this.head; l !== null; l = l.next) {
       for (const m of l.m) {
         if (m.length > max) max = m.length;

@@ -45,8 +45,10 @@ export function resetEvictedClients(server: Server): void {
  * minute here: Redis repeats it at every event-loop iteration).
  *
  * Redis keeps running per-type totals and runs this before each command and event-loop sleep;
- * Amber sums on the cron (`hz` times a second), so a client may stay over the limit for up to one
- * cron period. Returns the number of clients closed.
+ * Amber sums over the clients on the cron (`hz` times a second) and whenever the clients' traffic
+ * has moved on by {@link trafficCheckBytes} since the last sum (see {@link installClientEviction}), so
+ * the clients' memory overshoots the limit by about that much at most, or for one cron period when
+ * they grow without traffic. Returns the number of clients closed.
  */
 export function evictClients(server: Server): number {
   const limit = clientEvictionLimit(server.config.get<number>('maxmemory-clients'), server.config.get<number>('maxmemory'));
@@ -82,9 +84,28 @@ export function evictClients(server: Server): number {
 
 const lastWarning = new WeakMap<Server, number>();
 
-/** Runs client eviction on every cron tick. */
+/**
+ * Bytes read from or sent to clients between two client-eviction checks outside the cron, at
+ * least (see {@link trafficCheckBytes}): the clients' buffers cannot grow by much more than this
+ * between checks. Redis checks before every command on running totals; a check here sums over
+ * every client, so its period in bytes grows with their number (TRAFFIC_CHECK_PER_CLIENT each),
+ * which keeps its cost per byte of traffic constant (~0.05 ns) however many clients there are.
+ */
+const TRAFFIC_CHECK_MIN_BYTES = 64 * 1024;
+const TRAFFIC_CHECK_PER_CLIENT = 2048;
+
+/** Bytes of traffic until the next check outside the cron, for `clients` connections. */
+export function trafficCheckBytes(clients: number): number {
+  return Math.max(TRAFFIC_CHECK_MIN_BYTES, clients * TRAFFIC_CHECK_PER_CLIENT);
+}
+
+/** Runs client eviction on every cron tick, and after enough traffic ({@link trafficCheckBytes}). */
 export function installClientEviction(server: Server): void {
-  server.cronHooks.push(() => {
+  const check = (): void => {
     if (server.config.get<number>('maxmemory-clients') !== 0) evictClients(server);
-  });
+    server.trafficCheckBytes = trafficCheckBytes(server.clients.size);
+  };
+  server.cronHooks.push(check);
+  server.trafficCheck = check;
+  server.trafficCheckBytes = trafficCheckBytes(0);
 }

@@ -108,6 +108,23 @@ export class Server {
   private pendingClients: Client[] = [];
   private flushScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /**
+   * Runs whenever clients have read or been sent {@link trafficCheckBytes} more bytes since its
+   * last run (client eviction between cron ticks), or null. The check costs an addition per
+   * read and per turn's write.
+   */
+  trafficCheck: (() => void) | null = null;
+  trafficCheckBytes = Infinity;
+  /** netInputBytes + netOutputBytes at the last {@link trafficCheck} */
+  private trafficMark = 0;
+
+  /** Runs {@link trafficCheck} once clients' traffic has moved on by trafficCheckBytes. */
+  private checkTraffic(): void {
+    const t = this.stats.netInputBytes + this.stats.netOutputBytes;
+    if (t - this.trafficMark < this.trafficCheckBytes) return;
+    this.trafficMark = t;
+    this.trafficCheck?.();
+  }
   private replyChain: Promise<void> = Promise.resolve();
   cronLoops = 0;
   /** true for a server started through the library API: it never changes the process's cwd */
@@ -296,6 +313,7 @@ export class Server {
       c.parser.feed(chunk, transient, n);
       this.processInput(c);
       if (transient) c.parser.detach();
+      if (this.trafficCheck !== null) this.checkTraffic();
     };
     if (!readIntoSharedBuffer(sock, (n, buf) => onRead(buf, true, n))) {
       sock.on('data', (chunk: Buffer) => onRead(chunk, false, chunk.length));
@@ -459,6 +477,7 @@ export class Server {
       }
       if (c.closeAfterReply) this.closeClient(c);
     }
+    if (this.trafficCheck !== null) this.checkTraffic();
   }
 
   /** Closes a connection after its pending output (CLIENT KILL, QUIT, timeout). */

@@ -66,7 +66,8 @@ test('maxmemory-clients closes the client over the limit, spares NO-EVICT client
     assert.ok(await waitFor(big.closed), 'the client holding 400 KB was evicted');
     assert.equal(small.closed(), false, 'the small one stays: the total is under the limit again');
     assert.equal(field(await c.call('INFO', 'stats'), 'evicted_clients'), 1);
-    assert.match(readFileSync(logfile, 'latin1'), /Evicting client: id=\d+ addr=127\.0\.0\.1:\d+ .*qbuf=4\d{5} /);
+    // evicted once over the limit, before all 400 KB arrived (the check runs every 64 KB of traffic)
+    assert.match(readFileSync(logfile, 'latin1'), /Evicting client: id=\d+ addr=127\.0\.0\.1:\d+ .*qbuf=\d{6} /);
     // a NO-EVICT client over the limit stays; nothing else can go: Redis's warning
     const kept = await bigQuery(s.port, 400_000, true);
     assert.ok(await waitFor(() => /Over client maxmemory after evicting all evictable clients/.test(readFileSync(logfile, 'latin1'))));
@@ -80,6 +81,22 @@ test('maxmemory-clients closes the client over the limit, spares NO-EVICT client
     assert.equal(field(await c.call('INFO', 'stats'), 'evicted_clients'), 0);
   } finally {
     c.close();
+    await s.close();
+  }
+});
+
+test('a client growing its query buffer past the limit is evicted between cron ticks, once enough traffic has come in', async () => {
+  const s = await startServer({ directives: { save: '', 'maxmemory-clients': '128kb' } });
+  // no cron at all: only the traffic-driven check can evict (Redis checks before every command)
+  // (cronTimer is private: a test reaching into the server, on purpose)
+  clearInterval((s.server as unknown as { cronTimer: NodeJS.Timeout }).cronTimer);
+  try {
+    const big = await bigQuery(s.port, 1_000_000);
+    assert.ok(await waitFor(big.closed), 'the client holding 1 MB was evicted without a cron tick');
+    const c = await RawClient.connect(s.port);
+    assert.equal(field(await c.call('INFO', 'stats'), 'evicted_clients'), 1);
+    c.close();
+  } finally {
     await s.close();
   }
 });

@@ -9,6 +9,7 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ERR } from '../server/dispatch.js';
+import { STR_RAW } from '../keyspace/database.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../keyspace/notify.js';
 import { parseInteger, parseInt64 } from '../util/number.js';
 import { cstrLower } from './strings.js';
@@ -146,6 +147,8 @@ function setbitCommand(c: Client): void {
     db.setKey(key, nv, 'keep');
     c.server.keyspace.notify(NOTIFY_STRING, 'setbit', key, db.id);
   }
+  // lookupStringForBitCommand: created raw, or unshared (raw) even when the bit was already set
+  db.markStringEncoding(key, STR_RAW);
   c.out += bitval ? CONE : CZERO;
 }
 
@@ -364,6 +367,7 @@ function bitopCommand(c: Client): void {
       }
     }
     db.setKey(target, res.latin1Slice(0, maxlen));
+    db.markStringEncoding(target, STR_RAW);
     c.server.keyspace.notify(NOTIFY_STRING, 'set', target, db.id);
   } else if (db.deleteKey(target)) {
     c.server.keyspace.notify(NOTIFY_GENERIC, 'del', target, db.id);
@@ -547,6 +551,8 @@ function bitfieldGeneric(c: Client, readonlyCmd: boolean): void {
     ks.dirty += changes - 1;
     if (changes > 0) ks.notify(NOTIFY_STRING, 'setbit', key, db.id);
   }
+  // a write subcommand went through lookupStringForBitCommand: raw, even when nothing changed
+  if (buf !== null) c.db.markStringEncoding(argv[1]!, STR_RAW);
 }
 
 /** Handlers of the bitmaps command family, by lower-case Redis command name ('x' or 'x|sub'). */

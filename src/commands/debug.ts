@@ -6,7 +6,6 @@ import { setActiveExpire } from '../keyspace/expire.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import type { Value } from '../keyspace/types/object.js';
 import { datasetDigest, valueDigest } from '../keyspace/digest.js';
-import { stringEncoding } from './keys.js';
 
 /**
  * DEBUG after Redis 7.0's src/debug.c, for what makes sense in Amber: HELP, SLEEP, SET-ACTIVE-EXPIRE,
@@ -234,7 +233,7 @@ function debugObject(c: Client): void {
   let enc: string;
   let refcount = 1;
   if (typeof v === 'string') {
-    enc = stringEncoding(v);
+    enc = c.db.stringEncodingOf(key, v);
     if (enc === 'int') {
       const n = Number(v);
       if (n >= 0 && n < 10000) refcount = 2147483647; // a shared integer (OBJ_SHARED_REFCOUNT)

@@ -24,6 +24,7 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ERR } from '../server/dispatch.js';
+import { STR_RAW } from '../keyspace/database.js';
 import { NOTIFY_STRING } from '../keyspace/notify.js';
 import { murmurHash64A, murmurHash64AU64, murmurHi, murmurLo } from '../util/murmur64a.js';
 
@@ -607,6 +608,8 @@ function pfaddCommand(c: Client): void {
     const h = hllOrReply(c, v);
     if (h === null) return;
     s = h;
+    // dbUnshareStringValue: raw from here on, even when no register changes
+    db.markStringEncoding(key, STR_RAW);
   }
   if (s.charCodeAt(4) === HLL_DENSE) {
     // read the registers in the string itself until one must change
@@ -647,6 +650,8 @@ function pfaddCommand(c: Client): void {
   }
   wb[CARD_MSB] = wb[CARD_MSB]! | 0x80;
   db.setKey(key, workString(), v === undefined ? undefined : 'keep');
+  // createHLLObject or dbUnshareStringValue: a raw string
+  db.markStringEncoding(key, STR_RAW);
   // Redis adds `updated` to dirty; setKey counted one
   db.ks.dirty += updated - 1;
   db.ks.notify(NOTIFY_STRING, 'pfadd', key, db.id);
@@ -684,6 +689,8 @@ function pfcountCommand(c: Client): void {
   }
   const s = hllOrReply(c, v);
   if (s === null) return;
+  // pfcountCommand unshares the value before reading its cache (it may write it)
+  db.markStringEncoding(key, STR_RAW);
   if ((s.charCodeAt(CARD_MSB) & 0x80) === 0) {
     c.addInt(cachedCard(s));
     return;
@@ -697,6 +704,7 @@ function pfcountCommand(c: Client): void {
   touchWork();
   storeCard(e);
   db.setKey(key, workString(), 'keep');
+  db.markStringEncoding(key, STR_RAW);
   c.addRaw(':' + cardReply(e) + '\r\n');
 }
 
@@ -741,6 +749,7 @@ function pfmergeCommand(c: Client): void {
   }
   wb[CARD_MSB] = wb[CARD_MSB]! | 0x80;
   db.setKey(key, workString(), dv === undefined ? undefined : 'keep');
+  db.markStringEncoding(key, STR_RAW);
   db.ks.notify(NOTIFY_STRING, 'pfadd', key, db.id);
   c.addOk();
 }

@@ -300,6 +300,7 @@ function renameGeneric(c: Client, nx: boolean): void {
   const lru = db.lruOf(src, o);
   db.setKey(dst, o, expire === -1 ? undefined : expire);
   db.setLru(dst, o, lru);
+  db.copyStringEncoding(src, db, dst);
   dbDelete(db, src);
   notify(c, 'rename_from', src, db.id);
   notify(c, 'rename_to', dst, db.id);
@@ -341,6 +342,7 @@ function move(c: Client): void {
   const lru = src.lruOf(key, o);
   dst.setKey(key, o, expire === -1 ? undefined : expire);
   dst.setLru(key, o, lru);
+  src.copyStringEncoding(key, dst, key);
   dbDelete(src, key);
   notify(c, 'move_from', key, src.id);
   notify(c, 'move_to', key, dst.id);
@@ -402,6 +404,7 @@ function copy(c: Client): void {
   const dup = typeof o === 'string' ? o : o.clone();
   if (mustDelete) dbDelete(dst, newkey);
   dst.setKey(newkey, dup, expire === -1 ? undefined : expire);
+  src.copyStringEncoding(key, dst, newkey);
   notify(c, 'copy_to', newkey, dst.id);
   ks.dirty = dirty + 1;
   c.addInt(1);
@@ -494,29 +497,9 @@ export function addReplyHelp(c: Client, lines: readonly string[]): void {
 /** OBJECT_SHARED_INTEGERS: Redis shares the integer objects 0..9999. */
 const SHARED_INTEGERS = 10000;
 
-/**
- * True when a string value would be int-encoded by tryObjectEncoding: at most 20 chars and a
- * canonical signed 64-bit integer (string2l).
- */
-function isIntEncodable(s: string): boolean {
-  return s.length <= 20 && s.length > 0 && parseInt64(s) !== null;
-}
-
-/**
- * OBJECT ENCODING of a string value, by Redis 7.0's createStringObject/tryObjectEncoding rules:
- * `int` for a canonical int64 of at most 20 chars, `embstr` up to 44 bytes, else `raw`.
- * Deviation: Redis reports `raw` for values built in place by APPEND and SETRANGE and for
- * HyperLogLogs (created raw), and `embstr` for INCRBYFLOAT results that look like integers;
- * Amber keeps no per-string encoding, so it reports what SET of the same bytes would give.
- */
-export function stringEncoding(s: string): string {
-  if (isIntEncodable(s)) return 'int';
-  return s.length <= 44 ? 'embstr' : 'raw';
-}
-
-/** The OBJECT ENCODING name of any value. */
-export function encodingOf(v: Value): string {
-  return typeof v === 'string' ? stringEncoding(v) : v.encoding();
+/** The OBJECT ENCODING name of the value `v` of `key` in `db`. */
+export function encodingOf(db: Database, key: string, v: Value): string {
+  return typeof v === 'string' ? db.stringEncodingOf(key, v) : v.encoding();
 }
 
 /** maxmemory policies under which Redis does not share integers (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). */
@@ -542,7 +525,7 @@ const objectHelp: Handler = (c) => addReplyHelp(c, OBJECT_HELP);
 
 const objectEncoding: Handler = (c) => {
   const v = objectLookup(c);
-  if (v !== undefined) c.addBulk(encodingOf(v));
+  if (v !== undefined) c.addBulk(encodingOf(c.db, c.argv[2]!, v));
 };
 
 /**
@@ -552,7 +535,7 @@ const objectEncoding: Handler = (c) => {
 const objectRefcount: Handler = (c) => {
   const v = objectLookup(c);
   if (v === undefined) return;
-  if (typeof v === 'string' && isIntEncodable(v) && !noSharedIntegers(c)) {
+  if (typeof v === 'string' && c.db.stringEncodingOf(c.argv[2]!, v) === 'int' && !noSharedIntegers(c)) {
     const n = Number(v);
     if (n >= 0 && n < SHARED_INTEGERS) {
       c.addInt(2147483647);

@@ -9,6 +9,7 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ERR } from '../server/dispatch.js';
+import { STR_RAW, STR_NOINT } from '../keyspace/database.js';
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../keyspace/notify.js';
 import { INT64_MAX, INT64_MIN, parseInteger } from '../util/number.js';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../util/longdouble.js';
@@ -345,6 +346,8 @@ function appendCommand(c: Client): void {
     if (!checkStringLength(c, o.length, add.length)) return;
     const nv = o + add;
     db.setKey(key, nv, 'keep');
+    // dbUnshareStringValue then sdscatlen: a raw string, whatever it holds
+    db.markStringEncoding(key, STR_RAW);
     len = nv.length;
   }
   notify(c, NOTIFY_STRING, 'append', key);
@@ -439,6 +442,8 @@ function incrbyfloatCommand(c: Client): void {
   }
   const s = formatLongDoubleHuman(sum);
   db.setKey(key, s, 'keep');
+  // createStringObjectFromLongDouble: a plain string, never int-encoded ("3" reads embstr)
+  db.markStringEncoding(key, STR_NOINT);
   notify(c, NOTIFY_STRING, 'incrbyfloat', key);
   c.out += '$' + s.length + '\r\n' + s + '\r\n';
   if (c.server.effects.active) c.server.effects.rewrite(['SET', key, s, 'KEEPTTL']);
@@ -500,6 +505,7 @@ function setrangeCommand(c: Client): void {
     if (!checkStringLength(c, offset, value.length)) return;
     nv = '\0'.repeat(offset) + value;
     db.setKey(key, nv);
+    db.markStringEncoding(key, STR_RAW);
   } else {
     if (typeof o !== 'string') {
       c.addError(ERR.wrongType);
@@ -513,6 +519,7 @@ function setrangeCommand(c: Client): void {
     if (offset >= o.length) nv = o + '\0'.repeat(offset - o.length) + value;
     else nv = o.slice(0, offset) + value + o.slice(offset + value.length);
     db.setKey(key, nv, 'keep');
+    db.markStringEncoding(key, STR_RAW);
   }
   notify(c, NOTIFY_STRING, 'setrange', key);
   c.out += ':' + nv.length + '\r\n';

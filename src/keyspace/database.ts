@@ -4,6 +4,7 @@ import { GUARD_REPLACE, GUARD_DELETE, GUARD_MUTATE } from './guard.js';
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
 import { EXPIRE_ENTRY, MEM_COUNT_PACKED, keyBytes, recordValueBytes } from './memory.js';
+import { parseInt64 } from '../util/number.js';
 
 /**
  * The largest expire time kept, Unix ms: the largest double below 2^63. Expire times are JS
@@ -33,6 +34,22 @@ export function hashKey(key: string): number {
     h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   }
   return h >>> 0;
+}
+
+/** {@link Database.stringEnc} marks: built in place (raw), or a string never int-encoded. */
+export const STR_RAW = 1;
+export const STR_NOINT = 2;
+/** Longest string Redis 7.0 keeps embedded in its object header (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
+const EMBSTR_MAX = 44;
+
+/**
+ * OBJECT ENCODING of a string value by Redis 7.0's createStringObject/tryObjectEncoding rules:
+ * `int` for a canonical int64 of at most 20 chars, `embstr` up to 44 bytes, else `raw`.
+ * {@link Database.stringEncodingOf} applies the exceptions of values built in place.
+ */
+export function stringEncoding(s: string): string {
+  if (s.length <= 20 && s.length > 0 && parseInt64(s) !== null) return 'int';
+  return s.length <= EMBSTR_MAX ? 'embstr' : 'raw';
 }
 
 /**
@@ -68,6 +85,15 @@ export class Database {
    * `ks.accounting` is on (maxmemory set), else 0: the dataset part of the eviction measure.
    */
   memBytes = 0;
+  /**
+   * OBJECT ENCODING of string values that Redis would not encode by their content (see
+   * {@link stringEncodingOf}): key -> STR_RAW for strings built in place (APPEND to an existing
+   * value, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE: Redis's createObject or
+   * dbUnshareStringValue make them raw whatever their length), STR_NOINT for values Redis stores
+   * as a plain string even when they read as an integer (INCRBYFLOAT). Dropped when the value is
+   * replaced or the key removed; empty in the usual case, where it costs a size check per write.
+   */
+  stringEnc = new Map<string, number>();
 
   constructor(ks: Keyspace, id: number) {
     this.ks = ks;
@@ -201,6 +227,7 @@ export class Database {
     const seg = this.segments[idx]!;
     const ks = this.ks;
     if (ks.guard !== null) ks.guard(this, idx, key, GUARD_REPLACE);
+    if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     let had: boolean;
     if (ks.onRelease === null && !ks.lfu && !ks.accounting) {
       // nothing needs the old value: one hash lookup instead of get + set
@@ -265,6 +292,7 @@ export class Database {
     const n = seg.size;
     seg.set(key, value);
     const added = seg.size !== n;
+    if (!added && this.stringEnc.size !== 0) this.stringEnc.delete(key);
     const lru = newLru(ks);
     if (typeof value === 'string') this.lruTable[h & this.lruMask] = lru;
     else value.lru = lru;
@@ -300,6 +328,32 @@ export class Database {
       const before = v.mem;
       this.memBytes += recordValueBytes(v) - before;
     }
+  }
+
+  /**
+   * Marks the string value just stored at `key` as Redis would encode it whatever its content
+   * (STR_RAW: built in place; STR_NOINT: never int-encoded), for OBJECT ENCODING.
+   */
+  markStringEncoding(key: string, how: number): void {
+    this.stringEnc.set(key, how);
+  }
+
+  /**
+   * Copies the OBJECT ENCODING mark of `key` to `toKey` of `to`, after the value was stored there
+   * (RENAME, MOVE and COPY keep a string's encoding: the object moves, or dupStringObject keeps it).
+   */
+  copyStringEncoding(key: string, to: Database, toKey: string): void {
+    if (this.stringEnc.size === 0) return;
+    const how = this.stringEnc.get(key);
+    if (how !== undefined) to.stringEnc.set(toKey, how);
+  }
+
+  /** OBJECT ENCODING of the string `v` stored at `key` (createStringObject/tryObjectEncoding rules). */
+  stringEncodingOf(key: string, v: string): string {
+    const how = this.stringEnc.size !== 0 ? this.stringEnc.get(key) : undefined;
+    if (how === STR_RAW) return 'raw';
+    if (how === STR_NOINT) return v.length <= EMBSTR_MAX ? 'embstr' : 'raw';
+    return stringEncoding(v);
   }
 
   /** Deletes `key`; true when it existed. Counts one dirty change and signals the key. */
@@ -371,6 +425,7 @@ export class Database {
       this.memBytes -= keyBytes(key) + recordedBytes(old) + (this.expires.size > 0 && this.expires.has(key) ? EXPIRE_ENTRY : 0);
     }
     seg.delete(key);
+    if (this.stringEnc.size !== 0) this.stringEnc.delete(key);
     if (typeof old !== 'string' && this.ks.onRelease !== null) this.ks.onRelease(this, key, old);
     if (this.expires.size > 0) this.expires.delete(key);
     this.size--;
@@ -389,6 +444,7 @@ export class Database {
     this.splitNext = 0;
     this.expires = new Map();
     this.expireCursor = null;
+    this.stringEnc = new Map();
     this.size = 0;
     this.memBytes = 0;
     this.lruTable = new Uint32Array(LRU_TABLE_MIN).fill(newLru(this.ks));
@@ -400,7 +456,7 @@ export class Database {
   swapWith(other: Database): void {
     this.ks.dbReplaced(this, other);
     this.ks.dbReplaced(other, this);
-    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor', 'lruTable', 'lruMask', 'memBytes'] as const;
+    const fields = ['segments', 'level', 'splitNext', 'expires', 'size', 'expireCursor', 'lruTable', 'lruMask', 'memBytes', 'stringEnc'] as const;
     for (const f of fields) {
       const a = this[f as keyof this];
       (this as Record<string, unknown>)[f] = other[f as keyof Database];

@@ -212,3 +212,31 @@ test('RESP3: null and integer replies of string commands', { skip }, async () =>
   await same(['SET a 1', 'SET a 2 NX', 'SETNX a 3', 'MSETNX a 1', 'INCR a', 'GETEX nokey', 'GETDEL nokey', 'SET a 5 XX GET',
     'APPEND a x', 'STRLEN a', 'SETRANGE a 0 z', 'LCS a a LEN'].map(W), true);
 });
+
+test('OBJECT ENCODING of strings built in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE, INCRBYFLOAT) and after COPY, RENAME, MOVE, DEBUG RELOAD', { skip }, async () => {
+  await reset();
+  const enc = (k: string): string[] => ['OBJECT', 'ENCODING', k];
+  await same([
+    W('SET s abc'), enc('s'), W('APPEND s x'), enc('s'), W('APPEND n abc'), enc('n'), W('APPEND n2 123'), enc('n2'),
+    W('APPEND n2 4'), enc('n2'), W('GET n2'), W('SET i 12'), W('APPEND i 3'), enc('i'),
+    W('SETRANGE r 0 abc'), enc('r'), ['SETRANGE', 'r2', '0', ''], W('EXISTS r2'), W('SET e abc'), ['SETRANGE', 'e', '0', ''], enc('e'),
+    W('SETRANGE e 1 z'), enc('e'), W('SET e2 123'), W('OBJECT REFCOUNT e2'), W('SETRANGE e2 0 4'), enc('e2'), W('OBJECT REFCOUNT e2'),
+    W('SETBIT b 1 1'), enc('b'), W('SET b2 abc'), W('GETBIT b2 1'), enc('b2'), W('SETBIT b2 1 1'), enc('b2'),
+    W('SET b3 1'), W('SETBIT b3 0 0'), enc('b3'),
+    W('BITFIELD f SET u8 0 1'), enc('f'), W('SET f2 abc'), W('BITFIELD f2 GET u8 0'), enc('f2'), W('BITFIELD_RO f2 GET u8 0'), enc('f2'),
+    W('BITFIELD f2 INCRBY u8 0 1'), enc('f2'), W('SET f3 abc'), W('BITFIELD f3 OVERFLOW FAIL'), enc('f3'),
+    W('BITOP AND o b b2'), enc('o'), W('BITOP NOT o2 b3'), enc('o2'),
+    W('PFADD h a'), enc('h'), W('PFADD h a'), enc('h'), W('PFMERGE d h'), enc('d'), W('PFCOUNT h'), enc('h'),
+    W('INCRBYFLOAT x 1'), enc('x'), W('INCRBYFLOAT x 0.5'), enc('x'), W('INCR i2'), enc('i2'), W('INCRBY x2 5'), enc('x2'),
+    W('COPY s s3'), enc('s3'), W('RENAME s s4'), enc('s4'), W('MOVE s4 1'), W('SELECT 1'), enc('s4'), W('SELECT 0'),
+    W('EXPIRE r 100'), enc('r'), W('PERSIST r'), enc('r'), W('GETEX r EX 100'), enc('r'),
+    W('GETSET r abc'), enc('r'), W('SETRANGE r 0 x'), W('SET r abc KEEPTTL'), enc('r'),
+    W('SETBIT big 400 1'), enc('big'), W('SET big2 ' + 'y'.repeat(50)), enc('big2'), W('APPEND big2 z'), enc('big2'),
+  ]);
+  // a reload builds every string again by its length and content, as RDB loading does
+  await same([W('DEBUG RELOAD'), enc('s3'), enc('n2'), enc('r'), enc('b'), enc('h'), enc('x'), enc('big'), W('PFCOUNT h'), enc('h'),
+    W('PFADD h b'), enc('h')]);
+  // SWAPDB and FLUSHDB carry and drop what they hold
+  await same([W('SETRANGE sw 0 abc'), W('SWAPDB 0 2'), W('SELECT 2'), enc('sw'), W('SELECT 0'), enc('sw'), W('SWAPDB 0 2'),
+    enc('sw'), W('FLUSHDB'), W('SET sw abc'), enc('sw')]);
+});

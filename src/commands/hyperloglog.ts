@@ -776,6 +776,8 @@ function pfdebugCommand(c: Client): void {
   }
   const s = hllOrReply(c, v);
   if (s === null) return;
+  // pfdebugCommand unshares the value first, whatever the subcommand
+  db.markStringEncoding(key, STR_RAW);
   const sub = cmd.toLowerCase();
   if (sub === 'getreg' || sub === 'todense') {
     let converted = false;
@@ -788,6 +790,7 @@ function pfdebugCommand(c: Client): void {
       converted = true;
       // Redis forces propagation of the encoding change with dirty++ (setKey counts it)
       db.setKey(key, workString(), 'keep');
+      db.markStringEncoding(key, STR_RAW);
     }
     if (sub === 'todense') {
       c.addRaw(converted ? ':1\r\n' : ':0\r\n');

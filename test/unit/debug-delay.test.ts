@@ -35,7 +35,7 @@ test('a blocking payment sleeps the debt off and keeps what a sleep overshot', (
   const t0 = performance.now();
   d.paySync();
   const ms = performance.now() - t0;
-  assert.ok(ms >= 20 && ms < 200, `slept ${ms} ms`);
+  assert.ok(ms >= 20 && ms < 1000, `slept ${ms} ms`);
   assert.ok(d.us <= 0 && !d.due);
 });
 

@@ -396,43 +396,70 @@ async function assertAofRestart(dir: string, replies: Record<string, string>, du
   }
 }
 
-test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rewrite, and no write is replayed twice', async () => {
+test('CONFIG SET appendonly yes during a BGSAVE or inside EXEC schedules the rewrite, and no write is replayed twice', { timeout: 60000 }, async () => {
   const dir = tmp();
   const s = await startAmber({ dir, save: '', appendonly: 'no' });
   const c = await RawClient.connect(s.port);
-  await c.pipeline(Array.from({ length: 20000 }, (_, i) => ['SET', `k${i}`, 'v'.repeat(i % 40)]));
-  const waitEnabled = async (): Promise<string> => {
-    let info = '';
-    for (let i = 0; i < 300; i++) {
-      info = await c.call('INFO', 'persistence');
-      if (/rdb_bgsave_in_progress:0[\s\S]*aof_rewrite_in_progress:0[\s\S]*aof_rewrite_scheduled:0/.test(info) && /aof_rewrites:[1-9]/.test(info)) return info;
-      await new Promise((x) => setTimeout(x, 20));
-    }
-    throw new Error(`AOF was not enabled: ${info}`);
-  };
-  // one pipeline, one turn: the BGSAVE's snapshot is running when appendonly is switched on
-  const r = await c.pipeline([['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INCR', 'counter'], ['INFO', 'persistence'], ['INCR', 'counter']]);
-  assert.equal(r[0], '+Background saving started\r\n');
-  assert.equal(r[1], '+OK\r\n');
-  assert.match(r[3]!, /aof_enabled:1/);
-  assert.match(r[3]!, /aof_rewrite_scheduled:1/, 'Redis schedules the rewrite while another background save runs');
-  assert.match(r[3]!, /aof_rewrite_in_progress:0/);
-  for (let i = 0; i < 20; i++) await c.call('INCR', 'counter');
-  let info = await waitEnabled();
-  assert.match(info, /aof_last_bgrewrite_status:ok/);
-  await c.call('INCR', 'counter');
-  assert.equal(await c.call('GET', 'counter'), '$2\r\n23\r\n');
+  let expected: string;
+  try {
+    await c.pipeline(Array.from({ length: 2000 }, (_, i) => ['SET', `k${i}`, 'v'.repeat(i % 40)]));
+    /** Polls INFO persistence every 20 ms until it matches `re` (10 s at most). */
+    const waitInfo = async (re: RegExp, what: string): Promise<string> => {
+      let info = '';
+      for (let i = 0; i < 500; i++) {
+        info = await c.call('INFO', 'persistence');
+        if (re.test(info)) return info;
+        await new Promise((x) => setTimeout(x, 20));
+      }
+      throw new Error(`${what} within 10 s: ${info}`);
+    };
+    const waitEnabled = (): Promise<string> =>
+      waitInfo(/rdb_bgsave_in_progress:0[\s\S]*aof_enabled:1[\s\S]*aof_rewrite_in_progress:0[\s\S]*aof_rewrite_scheduled:0[\s\S]*aof_rewrites:[1-9]/, 'AOF was not enabled');
+    // about 2,000 keys at 500 us each (rdb-key-save-delay): the BGSAVE, and then the rewrite it
+    // held back, last ~1.1 s each, so the writes below land in each phase whatever the machine
+    assert.equal(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '500'), '+OK\r\n');
+    // one pipeline, one turn: the BGSAVE's snapshot is running when appendonly is switched on
+    const r = await c.pipeline([['BGSAVE'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INCR', 'counter'], ['INFO', 'persistence'], ['INCR', 'counter']]);
+    assert.equal(r[0], '+Background saving started\r\n');
+    assert.equal(r[1], '+OK\r\n');
+    assert.match(r[3]!, /aof_enabled:1/);
+    assert.match(r[3]!, /aof_rewrite_scheduled:1/, 'Redis schedules the rewrite while another background save runs');
+    assert.match(r[3]!, /aof_rewrite_in_progress:0/);
+    // writes while the rewrite waits for the save: only its base may hold them (none is appended)
+    for (let i = 0; i < 10; i++) await c.call('INCR', 'counter');
+    let info = await c.call('INFO', 'persistence');
+    assert.match(info, /rdb_bgsave_in_progress:1/, 'the BGSAVE still runs after the writes');
+    assert.match(info, /aof_rewrite_in_progress:0/, 'the rewrite still waits after the writes');
+    assert.match(info, /aof_rewrite_scheduled:1/, 'the rewrite still waits after the writes');
+    // writes while the rewrite runs: after its point in time, so in the new incr file only
+    await waitInfo(/aof_rewrite_in_progress:1/, 'the scheduled rewrite did not start once the BGSAVE ended');
+    for (let i = 0; i < 10; i++) await c.call('INCR', 'counter');
+    assert.match(await c.call('INFO', 'persistence'), /aof_rewrite_in_progress:1/, 'the rewrite still runs after the writes');
+    info = await waitEnabled();
+    assert.match(info, /aof_last_bgrewrite_status:ok/);
+    assert.match(info, /rdb_last_bgsave_status:ok/);
+    await c.call('INCR', 'counter');
+    assert.equal(await c.call('GET', 'counter'), '$2\r\n23\r\n');
+    // the files as they are now (each write is in them once its reply is out): the second rewrite
+    // below replaces them, so the restart at the end cannot tell whether these replay a write twice
+    const copy = tmp();
+    cpSync(join(dir, 'appendonlydir'), join(copy, 'appendonlydir'), { recursive: true });
+    await assertAofRestart(copy, { counter: '$2\r\n23\r\n' });
+    // the transaction below needs no save to overlap: at full speed again
+    assert.equal(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'), '+OK\r\n');
 
-  // inside EXEC: scheduled too; the base then holds the whole transaction, the incr only what follows
-  assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
-  const tx = await c.pipeline([['MULTI'], ['INCR', 'tx'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['INCR', 'tx'], ['EXEC']]);
-  assert.match(tx[5]!, /aof_rewrite_scheduled:1/, 'inside EXEC the rewrite is scheduled, as Redis does');
-  info = await waitEnabled();
-  assert.match(info, /aof_rewrites:2/);
-  await c.call('INCR', 'tx');
-  const expected = await keyspaceDump(s.port);
-  c.close();
-  await s.close();
+    // inside EXEC: scheduled too; the base then holds the whole transaction, the incr only what follows
+    assert.equal(await c.call('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+    const tx = await c.pipeline([['MULTI'], ['INCR', 'tx'], ['CONFIG', 'SET', 'appendonly', 'yes'], ['INFO', 'persistence'], ['INCR', 'tx'], ['EXEC']]);
+    assert.match(tx[5]!, /aof_rewrite_scheduled:1/, 'inside EXEC the rewrite is scheduled, as Redis does');
+    info = await waitEnabled();
+    assert.match(info, /aof_rewrites:2/);
+    await c.call('INCR', 'tx');
+    expected = await keyspaceDump(s.port);
+  } finally {
+    c.close();
+    await s.close();
+  }
   await assertAofRestart(dir, { counter: '$2\r\n23\r\n', tx: '$1\r\n3\r\n' }, expected);
 });
 

@@ -120,26 +120,44 @@ function encodeKeyspace(ks: Keyspace, opts = DEFAULT_SAVE_OPTIONS): Buffer {
   return Buffer.concat(chunks);
 }
 
-test('while a load runs, clients get -LOADING and INFO shows the progress', async () => {
+test('while a load runs, clients get -LOADING and INFO shows the progress', async (t) => {
   const dir = tmp();
+  const KEYS = 500;
   const ks = new Keyspace(16);
-  for (let i = 0; i < 50_000; i++) ks.dbs[0]!.setKey(`key:${i}`, `value:${i}:${'x'.repeat(i % 50)}`);
+  for (let i = 0; i < KEYS; i++) ks.dbs[0]!.setKey(`key:${i}`, `value:${i}:${'x'.repeat(i % 50)}`);
   const path = join(dir, 'big.rdb');
   writeFileSync(path, encodeKeyspace(ks));
   const amber = await startAmber({ dir, dbfilename: 'none.rdb', save: '' });
   const c = await RawClient.connect(amber.port);
   try {
-    // 1 ms slices: the load yields many times, whatever the speed of the machine
-    const loading = loadRdbFile(amber.server, path, { sliceMs: 1 });
+    // a millisecond per key (key-load-delay, slept on timers between steps): the load lasts
+    // ~0.5 s, so the commands below find it running whatever the speed of the machine
+    assert.equal(await c.call('CONFIG', 'SET', 'key-load-delay', '1000'), '+OK\r\n');
+    const t0 = performance.now();
+    const loading = loadRdbFile(amber.server, path);
     const [get, info] = await c.pipeline([['GET', 'key:1'], ['INFO', 'persistence']]);
     assert.equal(get, '-LOADING Redis is loading the dataset in memory\r\n');
     assert.match(info!, /\r\nloading:1\r\n/);
     assert.match(info!, /\r\nloading_total_bytes:\d+\r\n/);
     assert.match(info!, /\r\nloading_loaded_perc:\d+\.\d\d\r\n/);
+    const total = Number(/\r\nloading_total_bytes:(\d+)\r\n/.exec(info!)![1]);
+    const loaded = Number(/\r\nloading_loaded_bytes:(\d+)\r\n/.exec(info!)![1]);
+    assert.equal(total, readFileSync(path).length, 'loading_total_bytes is the size of the file');
+    assert.ok(loaded < total, `loading_loaded_bytes ${loaded} of ${total} while loading`);
     const res = await loading;
-    assert.equal(res.keysLoaded, 50_000);
+    t.diagnostic(`${KEYS} keys loaded in ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.equal(res.keysLoaded, KEYS);
     assert.equal(await c.call('GET', 'key:1'), '$9\r\nvalue:1:x\r\n');
     assert.doesNotMatch(await c.call('INFO', 'persistence'), /loading_total_bytes/);
+
+    // without the delay, the load still yields to clients between its time slices: the smallest
+    // slice ends at the parser's first deadline check (every 16 items), so ~30 event-loop turns
+    // pass during this load however fast the machine parses
+    assert.equal(await c.call('CONFIG', 'SET', 'key-load-delay', '0'), '+OK\r\n');
+    const again = loadRdbFile(amber.server, path, { sliceMs: Number.MIN_VALUE });
+    assert.equal(await c.call('GET', 'key:1'), '-LOADING Redis is loading the dataset in memory\r\n');
+    assert.equal((await again).keysLoaded, KEYS);
+    assert.equal(await c.call('GET', 'key:1'), '$9\r\nvalue:1:x\r\n');
   } finally {
     c.close();
     await amber.close();

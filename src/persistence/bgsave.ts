@@ -3,7 +3,7 @@ import type { Value } from '../keyspace/types/object.js';
 import { unlinkSync, readdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import type { Server } from '../server/server.js';
-import { Snapshot, runSliced } from './snapshot.js';
+import { Snapshot, runSliced, reportSnapshotProgress } from './snapshot.js';
 import { rdbState, rdbFilePath, rdbFormatFor, rdbSave, saveOptions, keyAccess, type SavePoints } from './rdb/load.js';
 import type { Worker } from 'node:worker_threads';
 import { RdbFileEncoder } from './rdb/encoder.js';
@@ -87,10 +87,7 @@ export class BackgroundSaver {
       sec.set('rdb_last_bgsave_time_sec', this.lastBgsaveTimeSec);
       sec.set('rdb_current_bgsave_time_sec', this.inProgress ? Math.round((Date.now() - this.startedAt) / 1000) : -1);
       sec.set('rdb_last_cow_size', this.lastCowSize);
-      if (this.inProgress && this.snapshot) {
-        sec.set('current_save_keys_processed', this.snapshot.keysWritten);
-        sec.set('current_cow_size', this.snapshot.retainedBytes);
-      }
+      if (this.inProgress && this.snapshot) reportSnapshotProgress(sec, this.snapshot);
     }, s);
   }
 

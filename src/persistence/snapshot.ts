@@ -3,6 +3,7 @@ import type { Database } from '../keyspace/database.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import { GUARD_MUTATE, type GuardChange } from '../keyspace/guard.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from './debug-delay.js';
+import type { InfoSection } from '../server/info.js';
 
 /**
  * What a snapshot produces, in order: for every database that had keys at the start, one
@@ -134,6 +135,8 @@ export class Snapshot {
    * rdb_last_cow_size / aof_last_cow_size of a fork-less save.
    */
   forcedBytesTotal = 0;
+  /** keys at the point in time (current_save_keys_total: dbTotalServerKeyCount at the fork) */
+  keysTotal = 0;
   /** keys serialized so far (current_save_keys_processed) */
   keysWritten = 0;
   readonly startedAt = Date.now();
@@ -199,6 +202,7 @@ export class Snapshot {
       };
       this.dbs.push(st);
       this.bySegments.set(db.segments, st);
+      this.keysTotal += db.size;
     }
     this.ks.growthBlocked = true;
     this.ks.guard = (db, seg, key, change) => this.guard(db, seg, key, change);
@@ -414,6 +418,18 @@ export class Snapshot {
     this.retainedBytes -= c.bytes;
     this.keysWritten += n;
   }
+}
+
+/**
+ * The INFO persistence fields of a running background save or rewrite (Redis's fork child):
+ * current_cow_size (here the snapshot's own kept bytes), current_fork_perc, current_save_keys_*.
+ */
+export function reportSnapshotProgress(sec: InfoSection, snap: Snapshot): void {
+  const total = snap.keysTotal;
+  sec.set('current_cow_size', snap.retainedBytes);
+  sec.set('current_fork_perc', (total > 0 ? (snap.keysWritten / total) * 100 : 0).toFixed(2));
+  sec.set('current_save_keys_processed', snap.keysWritten);
+  sec.set('current_save_keys_total', total);
 }
 
 /** Share of wall-clock time a background snapshot takes while clients are active. */

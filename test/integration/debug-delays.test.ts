@@ -103,6 +103,9 @@ test('BGSAVE with rdb-key-save-delay takes about keys x delay, keeps serving and
     assert.equal(field(midway, 'rdb_bgsave_in_progress'), '1');
     const processed = Number(field(midway, 'current_save_keys_processed'));
     assert.ok(processed > 0 && processed < KEYS, `current_save_keys_processed ${processed} halfway`);
+    // the keys at the point in time, and the share done (Redis: dbTotalServerKeyCount at the fork)
+    assert.equal(field(midway, 'current_save_keys_total'), String(KEYS + 3));
+    assert.equal(field(midway, 'current_fork_perc'), ((processed / (KEYS + 3)) * 100).toFixed(2));
     assert.equal(field(await c.call('INFO', 'persistence'), 'rdb_last_bgsave_status'), 'ok');
   } finally {
     c.close();
@@ -209,6 +212,9 @@ test('the AOF rewrite with rdb-key-save-delay takes about keys x delay and keeps
       t.diagnostic(`aof-use-rdb-preamble ${preamble}: rewrite of ${KEYS} keys at ${DELAY} us: ${ms.toFixed(0)} ms (expected ${expect}), slowest PING ${max.toFixed(1)} ms`);
       assert.ok(ms >= expect * 0.9 && ms <= expect * 4, `the rewrite took ${ms.toFixed(0)} ms, expected about ${expect} ms`);
       assert.equal(field(midway, 'aof_rewrite_in_progress'), '1');
+      assert.equal(field(midway, 'current_save_keys_total'), String(KEYS));
+      const done = Number(field(midway, 'current_save_keys_processed'));
+      assert.ok(done > 0 && done < KEYS, `current_save_keys_processed ${done} halfway through the rewrite`);
       // the delays are slept on timers of at most 20 ms: no PING waits for a key's delay
       assert.ok(max < 250, `a PING waited ${max.toFixed(1)} ms`);
       assert.equal(field(await c.call('INFO', 'persistence'), 'aof_last_bgrewrite_status'), 'ok');

@@ -4,7 +4,7 @@ import type { Server, ShutdownOptions } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, loadAofManifestSync, AofLoadError, type AofLoadSizes, type RdbPreambleLoader, type LoadProgress } from './loader.js';
-import { Snapshot, runSliced, runToEnd, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
+import { Snapshot, runSliced, runToEnd, reportSnapshotProgress, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
 import { registerInfoProvider } from '../../server/info.js';
@@ -562,6 +562,9 @@ export class Aof {
 
   // ---- rewrite ------------------------------------------------------------------------------
 
+  /** the snapshot of the rewrite under way, for INFO's current_save_keys_* */
+  private rewriteSnapshot: Snapshot | null = null;
+
   /** set by CONFIG SET appendonly no while a rewrite runs: the rewrite stops at its next step */
   private rewriteCancelled = false;
 
@@ -750,6 +753,7 @@ export class Aof {
       snap = new Snapshot(this.server.keyspace, respBaseFormat(), sink);
       snap.keySaveDelay = this.server.config.get<number>('rdb-key-save-delay');
       snap.start();
+      this.rewriteSnapshot = snap;
       if (yieldToClients) {
         // BGSAVE's scheduler: a share of the time while clients are active, slices after the
         // turn's replies; aof-rewrite-incremental-fsync pauses it every 4 MB for an fdatasync
@@ -773,6 +777,7 @@ export class Aof {
       await fdatasyncAsync(fd);
     } finally {
       snap?.abort();
+      this.rewriteSnapshot = null;
       closeSync(fd);
     }
   }
@@ -791,6 +796,7 @@ export class Aof {
     snap.keySaveDelay = server.config.get<number>('rdb-key-save-delay');
     try {
       snap.start();
+      this.rewriteSnapshot = snap;
       await out.open(path);
       if (yieldToClients) {
         await runSliced(snap, out, {
@@ -815,6 +821,7 @@ export class Aof {
       throw e;
     } finally {
       snap.abort();
+      this.rewriteSnapshot = null;
     }
   }
 
@@ -832,6 +839,7 @@ export class Aof {
     sec.set('aof_rewrites_consecutive_failures', this.consecutiveFailures);
     sec.set('aof_last_write_status', this.lastWriteOk ? 'ok' : 'err');
     sec.set('aof_last_cow_size', this.lastCowSize);
+    if (this.rewriteSnapshot !== null && !this.rewriteSnapshot.done) reportSnapshotProgress(sec, this.rewriteSnapshot);
     if (on) {
       const after = 'module_fork_last_cow_size';
       let prev = sec.get(after) !== undefined ? after : 'aof_last_cow_size';

@@ -98,3 +98,35 @@ test('while an AOF loads, clients get -LOADING and INFO shows loading_* progress
     await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(null) : proc.once('exit', r)));
   }
 });
+
+test('an AOF load yields to the event loop between slices of commands (checked with the shortest slice, whatever the machine speed)', async () => {
+  const { startAmber } = await import('../helpers/servers.js');
+  const { loadAofFile } = await import('../../src/persistence/aof/loader.js');
+  const s = await startAmber({ save: '' });
+  try {
+    const path = join(dir, 'sliced.aof');
+    let text = '';
+    for (let i = 0; i < 2000; i++) text += `*3\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\nk:${i}\r\n$1\r\nv\r\n`;
+    writeFileSync(path, text);
+    // turns the event loop gets while the load runs: none when it runs in one go
+    const turns = async (sliceMs: number): Promise<number> => {
+      let n = 0;
+      let done = false;
+      const tick = (): void => {
+        if (done) return;
+        n++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      assert.equal(await loadAofFile(s.server, path, { truncatedAllowed: false, rdbLoader: null, sliceMs }), 'ok');
+      done = true;
+      return n;
+    };
+    // a slice ends at the first clock check past it: every 256 commands
+    const sliced = await turns(Number.MIN_VALUE);
+    assert.ok(sliced >= 7, `only ${sliced} event-loop turns during a load of 2,000 commands in the shortest slices`);
+    assert.equal(s.server.keyspace.dbs[0]!.size, 2000);
+  } finally {
+    await s.close();
+  }
+});

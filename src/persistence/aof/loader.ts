@@ -87,6 +87,8 @@ interface AofFileOptions {
   truncatedAllowed: boolean;
   rdbLoader: RdbPreambleLoader | null;
   progress?: LoadProgress;
+  /** how long a slice of commands runs before the load yields, ms (default SLICE_MS; tests) */
+  sliceMs?: number;
 }
 
 /**
@@ -131,9 +133,10 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
   // every yield, where a CONFIG SET may have changed it
   let loadDelay = server.config.get<number>('key-load-delay');
   const delay = new DelayDebt();
+  const sliceMs = opts.sliceMs ?? SLICE_MS;
   // the clock is read every 256 commands: a read per command costs more than a small SET
   for (let count = 0; ; count++) {
-    if (delay.due || ((count & 255) === 0 && performance.now() - t0 > SLICE_MS)) {
+    if (delay.due || ((count & 255) === 0 && performance.now() - t0 > sliceMs)) {
       if (opts.progress) opts.progress.loadedBytes = loadedBefore + reader.pos;
       // the delay's sleep: on a timer at start-up (clients get -LOADING meanwhile), blocking in
       // DEBUG LOADAOF (Redis sleeps in place)

@@ -193,7 +193,6 @@ export class BackgroundSaver {
     }
   }
 
-  /** Stops a running save (SHUTDOWN, FLUSHALL): its temp file is removed, dbfilename untouched. */
   /**
    * Aborts a save under way and waits until it has stopped and removed its temp file
    * (killRDBChild + rdbRemoveTempFile), at most SHUTDOWN_ABORT_WAIT_MS (a hung disk must not hold
@@ -208,6 +207,7 @@ export class BackgroundSaver {
     clearTimeout(timer);
   }
 
+  /** Stops a running save (SHUTDOWN, FLUSHALL): its temp file is removed, dbfilename untouched. */
   abort(reason: string): void {
     if (!this.inProgress) return;
     this.server.log.warning(`Background saving aborted (${reason})`);

@@ -121,7 +121,7 @@ export class Aof {
     s.beforeReplyHooks.push(() => this.writer?.flush() ?? undefined);
     s.cronHooks.push((now) => this.cron(now));
     s.shutdownHooks.push((opts) => this.shutdown(opts));
-    s.releaseHooks.push(() => this.release());
+    s.releaseHooks.push(() => this.stop(true));
     s.config.onChange('appendonly', (v) => {
       if (v && this.state === 'off') this.start();
       else if (!v && this.state !== 'off') void this.stop();
@@ -382,16 +382,17 @@ export class Aof {
   }
 
   /**
-   * Stops appending: effects are no longer fed, the writer is flushed, synced and closed. Resolves
-   * once it is closed; a failed close is logged (callers may leave it running in the background).
+   * Stops appending: effects are no longer fed, the writer is flushed, synced and closed (with
+   * `release`, closed as it is on disk: AofWriter.release). Resolves once it is closed; a failed
+   * close is logged (callers may leave it running in the background).
    */
-  private detachWriter(): Promise<void> {
+  private detachWriter(release = false): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
     const w = this.writer;
     if (w === null) return Promise.resolve();
     this.writer = null;
-    return w.close().catch((e: Error) => this.server.log.warning(`Closing the AOF file ${w.path} failed: ${e.message}`));
+    return (release ? w.release() : w.close()).catch((e: Error) => this.server.log.warning(`Closing the AOF file ${w.path} failed: ${e.message}`));
   }
 
   private switchWriter(path: string): void {
@@ -512,29 +513,17 @@ export class Aof {
     void this.rewrite();
   }
 
-  /** CONFIG SET appendonly no (stopAppendOnly): flush, fsync, stop appending. */
-  async stop(): Promise<void> {
+  /**
+   * CONFIG SET appendonly no (stopAppendOnly): flush, fsync, stop appending. With `release`, after
+   * a fatal error of an embedded server (Server.fatalExit), the current file is closed as it is on
+   * disk instead, its unsynced buffer dropped (the AOF's own fsync or write is usually what failed).
+   */
+  async stop(release = false): Promise<void> {
     this.state = 'off';
     this.rewriteScheduled = false;
     // killAppendOnlyChild: a rewrite under way is stopped, its files removed, nothing committed
     if (this.rewriteInProgress) this.rewriteCancelled = true;
-    await this.detachWriter();
-  }
-
-  /**
-   * After a fatal error of an embedded server (Server.fatalExit): a rewrite under way stops (its
-   * temp files go, nothing is committed), the current file is closed as it is on disk, unsynced
-   * buffer dropped (the AOF's own fsync or write is usually what failed).
-   */
-  private async release(): Promise<void> {
-    this.rewriteScheduled = false;
-    if (this.rewriteInProgress) this.rewriteCancelled = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    const w = this.writer;
-    this.writer = null;
-    this.state = 'off';
-    await w?.release();
+    await this.detachWriter(release);
   }
 
   private async shutdown(opts: ShutdownOptions): Promise<boolean> {

@@ -298,15 +298,20 @@ export class LevelDbEngine {
     try {
       await Promise.race([this.queue!.drain(true), new Promise((r) => setTimeout(r, 10000).unref())]);
     } finally {
-      try {
-        await this.store.close();
-      } catch (e) {
-        this.server.log.warning(`Error closing the LevelDB store: ${(e as Error).message}`);
-      }
-      this.store = null;
-      this.queue = null;
-      this.state = 'off';
+      await this.closeStore();
     }
+  }
+
+  /** Closes the store handle (a failure is logged) and forgets it and its queue: state 'off'. */
+  private async closeStore(): Promise<void> {
+    try {
+      await this.store!.close();
+    } catch (e) {
+      this.server.log.warning(`Error closing the LevelDB store ${this.path}: ${(e as Error).message}`);
+    }
+    this.store = null;
+    this.queue = null;
+    this.state = 'off';
   }
 
   /**
@@ -319,15 +324,7 @@ export class LevelDbEngine {
     if (this.store === null) return;
     this.stopCapture(false);
     this.state = 'closing';
-    try {
-      await this.store.close();
-    } catch (e) {
-      this.server.log.warning(`Error closing the LevelDB store ${this.path}: ${(e as Error).message}`);
-    } finally {
-      this.store = null;
-      this.queue = null;
-      this.state = 'off';
-    }
+    await this.closeStore();
   }
 
   // ---- capture ----------------------------------------------------------------------------------

@@ -97,6 +97,29 @@ export function registerInfoProvider(section: string, fn: InfoProvider, server?:
 }
 
 /**
+ * The loading_* fields of INFO persistence for a load begun at `startTime` (Unix seconds) that has
+ * read `loadedBytes` of `totalBytes`, as genRedisInfoString computes them: the percentage, and an
+ * ETA in seconds from the time elapsed (1 in the first second). `rdbUsedMem` is set when given.
+ * A total that is an estimate (a LevelDB store's approximate size) may be outrun: the percentage
+ * then stays at 100 and the ETA at 0.
+ */
+export function setLoadingFields(sec: InfoSection, startTime: number, totalBytes: number, loadedBytes: number, rdbUsedMem?: number): void {
+  let perc = 0;
+  let remaining = 1;
+  if (totalBytes > 0) {
+    perc = Math.min(100, (loadedBytes / totalBytes) * 100);
+    remaining = Math.max(0, totalBytes - loadedBytes);
+  }
+  const elapsed = Math.floor(Date.now() / 1000) - startTime;
+  sec.set('loading_start_time', startTime);
+  sec.set('loading_total_bytes', totalBytes);
+  if (rdbUsedMem !== undefined) sec.set('loading_rdb_used_mem', rdbUsedMem);
+  sec.set('loading_loaded_bytes', loadedBytes);
+  sec.set('loading_loaded_perc', perc.toFixed(2));
+  sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (loadedBytes + 1)));
+}
+
+/**
  * Adds a section of Amber's own after the Redis ones (e.g. `leveldb`). It is printed by
  * `INFO <name>` and `INFO everything` (like a module's section, not by `INFO all`), and by plain
  * `INFO` when `inDefault`.

@@ -7,7 +7,7 @@ import { loadAofManifest, loadAofManifestSync, AofLoadError, type AofLoadSizes, 
 import { Snapshot, runSliced, runToEnd, reportSnapshotProgress, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
 import { fsyncDir, unlinkInBackground, AUTOSYNC_BYTES } from '../fsutil.js';
-import { registerInfoProvider } from '../../server/info.js';
+import { registerInfoProvider, setLoadingFields } from '../../server/info.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 
 /**
@@ -847,13 +847,7 @@ export class Aof {
       sec.set('loading', 1);
       // the AOF's own progress, as Redis's loadingIncrProgress during loadAppendOnlyFiles (the RDB
       // layer's loading_* describe no more than an RDB preamble)
-      const { totalBytes, loadedBytes } = this.progress;
-      const elapsed = Math.floor((Date.now() - this.loadingStartedAt) / 1000);
-      sec.set('loading_start_time', Math.floor(this.loadingStartedAt / 1000));
-      sec.set('loading_total_bytes', totalBytes);
-      sec.set('loading_loaded_bytes', loadedBytes);
-      sec.set('loading_loaded_perc', ((loadedBytes / totalBytes) * 100).toFixed(2));
-      sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * (totalBytes - loadedBytes)) / (loadedBytes + 1)));
+      setLoadingFields(sec, Math.floor(this.loadingStartedAt / 1000), this.progress.totalBytes, this.progress.loadedBytes);
     }
   }
 }

@@ -9,7 +9,7 @@ import { resolve, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
-import { registerInfoProvider, registerInfoSection, type InfoSection } from '../../server/info.js';
+import { registerInfoProvider, registerInfoSection, setLoadingFields, type InfoSection } from '../../server/info.js';
 import { LevelDbEngine, levelDbReason } from './engine.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
@@ -124,16 +124,8 @@ export function installLevelDb(server: Server): LevelDbLayer {
     // dump.rdb / the AOF) would show a load that is not running
     if (!server.keyspace.loading || (engine.state !== 'opening' && engine.state !== 'loading')) return;
     const p = engine.progress;
-    const perc = p.totalBytes > 0 ? Math.min(100, (p.loadedBytes / p.totalBytes) * 100) : 0;
-    const elapsed = Math.floor(Date.now() / 1000) - p.startTime;
-    const remaining = Math.max(0, p.totalBytes - p.loadedBytes);
     sec.set('loading', 1);
-    sec.set('loading_start_time', p.startTime);
-    sec.set('loading_total_bytes', p.totalBytes);
-    sec.set('loading_rdb_used_mem', 0);
-    sec.set('loading_loaded_bytes', p.loadedBytes);
-    sec.set('loading_loaded_perc', perc.toFixed(2));
-    sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (p.loadedBytes + 1)));
+    setLoadingFields(sec, p.startTime, p.totalBytes, p.loadedBytes, 0);
   }, server);
   return layer;
 }

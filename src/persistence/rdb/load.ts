@@ -24,7 +24,7 @@ import { LRU_CLOCK_MAX, lfuTimeInMinutes, estimateIdleMs, lfuDecrAndReturn } fro
 import { registerRdbForAof } from '../aof/aof.js';
 import { installRdbDebug } from './debug.js';
 import { limitsFromConfig } from './values.js';
-import { registerInfoProvider } from '../../server/info.js';
+import { registerInfoProvider, setLoadingFields } from '../../server/info.js';
 import { fsyncDir, chunkWriter, renameReplacing, AUTOSYNC_BYTES } from '../fsutil.js';
 import { BGSAVE_MISCONF } from '../misconf.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
@@ -621,22 +621,7 @@ registerInfoProvider('persistence', (server, s) => {
   s.set('rdb_saves', st.saves);
   s.set('rdb_last_load_keys_expired', st.lastLoadKeysExpired);
   s.set('rdb_last_load_keys_loaded', st.lastLoadKeysLoaded);
-  if (server.keyspace.loading) {
-    let perc = 0;
-    let remaining = 1;
-    if (st.loadingTotalBytes) {
-      perc = (st.loadingLoadedBytes / st.loadingTotalBytes) * 100;
-      remaining = st.loadingTotalBytes - st.loadingLoadedBytes;
-    }
-    const elapsed = Math.floor(Date.now() / 1000) - st.loadingStartTime;
-    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (st.loadingLoadedBytes + 1));
-    s.set('loading_start_time', st.loadingStartTime);
-    s.set('loading_total_bytes', st.loadingTotalBytes);
-    s.set('loading_rdb_used_mem', st.loadingRdbUsedMem);
-    s.set('loading_loaded_bytes', st.loadingLoadedBytes);
-    s.set('loading_loaded_perc', perc.toFixed(2));
-    s.set('loading_eta_seconds', eta);
-  }
+  if (server.keyspace.loading) setLoadingFields(s, st.loadingStartTime, st.loadingTotalBytes, st.loadingLoadedBytes, st.loadingRdbUsedMem);
 });
 
 /**

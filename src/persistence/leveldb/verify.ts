@@ -1,0 +1,411 @@
+/**
+ * Checks a LevelDB store's files against their own CRC-32C checksums before LevelDB opens it.
+ *
+ * classic-level opens stores with LevelDB's defaults: paranoid_checks and verify_checksums off, so
+ * LevelDB never checks a table block's CRC, and a flipped byte in a table either loads a different
+ * keyspace silently or trips an assertion compiled into classic-level's prebuilt binary, which
+ * aborts the process. A corrupt record in the middle of a write-ahead log is dropped with the rest
+ * of its 32 KB block, also silently. So Amber checks what LevelDB is about to read, following
+ * leveldb 1.20 (the version classic-level 3 builds):
+ * - `CURRENT` names the MANIFEST (db/filename.cc);
+ * - the MANIFEST is a log (db/log_format.h) of version edits (db/version_edit.cc): replaying them
+ *   gives the live table files with their sizes, and the log number from which write-ahead logs
+ *   are replayed (DBImpl::Recover);
+ * - every live table (table/format.cc, table/table_builder.cc): the footer's magic number, the
+ *   CRC of every block (data blocks, filter block, metaindex, index), and that the blocks cover
+ *   the file exactly, so no byte escapes a checksum;
+ * - every write-ahead log LevelDB will replay: the CRC of every record. A bad record with valid
+ *   records after it is corruption; bad bytes at the very end with nothing valid after them are
+ *   the tail of a write cut short by a crash, which LevelDB drops (as it does) and Amber reports
+ *   ({@link StoreCheck.tornTails}), like aof-load-truncated.
+ *
+ * Found corruption is thrown as a {@link LevelDbCorruption} naming the file, the byte offset and
+ * the reason. Costs one read of the store (the load reads it next, from the page cache) and about
+ * a millisecond of CRC per MB.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c, unmaskCrc } from './crc32c.js';
+import { snappyUncompress } from './snappy.js';
+
+/** Bytes of a log block (log_format.h kBlockSize) and of a record header (crc, length, type). */
+const LOG_BLOCK = 32768;
+const LOG_HEADER = 7;
+/** Log record types (log_format.h). */
+const FULL = 1;
+const FIRST = 2;
+const MIDDLE = 3;
+const LAST = 4;
+/** Table footer bytes and block trailer bytes (table/format.h). */
+const FOOTER = 48;
+const TRAILER = 5;
+/** kTableMagicNumber 0xdb4775248b80fb57, as the footer's two little-endian halves. */
+const MAGIC_LO = 0x8b80fb57;
+const MAGIC_HI = 0xdb477524;
+
+/** Corruption found in a store: the file (`file`: its name within the store), the byte offset, the reason. */
+export class LevelDbCorruption extends Error {
+  constructor(readonly store: string, readonly file: string, readonly offset: number, readonly reason: string, remedy: string) {
+    super(`corrupt file ${join(store, file)} at offset ${offset}: ${reason}. ${remedy}`);
+  }
+}
+
+/** What a check found: files and bytes checked, and write-ahead logs ending in a torn record. */
+export interface StoreCheck {
+  tables: number;
+  logs: number;
+  /** bytes read and checked */
+  bytes: number;
+  /** logs whose last bytes are an incomplete or bad record that LevelDB drops: where and how many bytes */
+  tornTails: Array<{ file: string; offset: number; bytes: number }>;
+}
+
+const RESTORE = 'Restore the store from a BACKUP copy (or move the directory away and load an RDB or AOF export), then start again.';
+
+/**
+ * Checks the store at `path` as described in the module comment. A directory without `CURRENT`
+ * (a new store, or none) has nothing to check: an empty result. `onFile` is called after each
+ * file, e.g. to report progress.
+ * @throws LevelDbCorruption for a file that fails a check; Error for a file that cannot be read
+ */
+export async function verifyStore(path: string, onFile?: (bytes: number) => void): Promise<StoreCheck> {
+  const check: StoreCheck = { tables: 0, logs: 0, bytes: 0, tornTails: [] };
+  let current: string;
+  try {
+    current = await readFile(join(path, 'CURRENT'), 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return check;
+    throw e;
+  }
+  const fail = (file: string, offset: number, reason: string, remedy = RESTORE): never => {
+    throw new LevelDbCorruption(path, file, offset, reason, remedy);
+  };
+  const m = /^(MANIFEST-\d+)\n$/.exec(current);
+  if (m === null) fail('CURRENT', 0, `it should hold the name of a MANIFEST file and a newline, it holds ${JSON.stringify(current.slice(0, 40))}`);
+  const manifestName = m![1]!;
+  let manifest: Buffer;
+  try {
+    manifest = await readFile(join(path, manifestName));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return fail('CURRENT', 0, `it names ${manifestName}, which does not exist`);
+  }
+  const version = new VersionReplay();
+  const mtail = walkLog(manifest, (record, offset) => {
+    try {
+      version.apply(record);
+    } catch (e) {
+      fail(manifestName, offset, `bad version edit: ${(e as Error).message}`);
+    }
+  }, (offset, reason) => fail(manifestName, offset, reason));
+  // a record cut short at the end is what LevelDB reads as the end of the MANIFEST; bad bytes
+  // with the length of a whole record are corruption to LevelDB (it refuses to open)
+  if (mtail !== null && !mtail.benign) fail(manifestName, mtail.offset, mtail.reason);
+  check.bytes += manifest.length;
+  onFile?.(manifest.length);
+
+  const names = new Set(await readdir(path));
+  const tables: Array<[string, number]> = [];
+  for (const [number, size] of version.files) {
+    const base = String(number).padStart(6, '0');
+    const file = names.has(`${base}.ldb`) ? `${base}.ldb` : names.has(`${base}.sst`) ? `${base}.sst` : null;
+    if (file === null) fail(`${base}.ldb`, 0, `the table is listed in ${manifestName} but missing`);
+    tables.push([file!, size]);
+  }
+  // the next file is read while this one is checked
+  const read = (i: number): Promise<Buffer> | null => {
+    if (i >= tables.length) return null;
+    const p = readFile(join(path, tables[i]![0]));
+    p.catch(() => undefined); // awaited in turn; a failure after an earlier corrupt file is moot
+    return p;
+  };
+  let next = read(0);
+  for (let i = 0; i < tables.length; i++) {
+    const b = await next!;
+    next = read(i + 1);
+    const [file, size] = tables[i]!;
+    verifyTable(b, size, (offset, reason) => fail(file, offset, reason));
+    check.tables++;
+    check.bytes += b.length;
+    onFile?.(b.length);
+  }
+  for (const name of [...names].sort()) {
+    const lm = /^(\d+)\.log$/.exec(name);
+    if (lm === null) continue;
+    const number = Number(lm[1]);
+    // the logs DBImpl::Recover replays
+    if (number < version.logNumber && number !== version.prevLogNumber) continue;
+    const b = await readFile(join(path, name));
+    const tail = walkLog(b, null, (offset, reason) =>
+      fail(name, offset, reason, `LevelDB would skip the rest of its 32 KB block and replay the writes after it. To load only the writes before it, truncate the file there (truncate -s ${offset} ${join(path, name)}); or restore the store from a BACKUP copy`));
+    if (tail !== null) check.tornTails.push({ file: name, offset: tail.offset, bytes: b.length - tail.offset });
+    check.logs++;
+    check.bytes += b.length;
+    onFile?.(b.length);
+  }
+  return check;
+}
+
+/**
+ * The first bad spot of a log: where, why, and whether LevelDB reads it as the log's end without
+ * complaint (a record cut short by the end of the file, zeros).
+ */
+interface BadSpot {
+  offset: number;
+  reason: string;
+  benign: boolean;
+}
+
+/**
+ * Walks the physical records of a LevelDB log file (db/log_reader.cc ReadPhysicalRecord) and
+ * checks each one's CRC. With `onRecord`, the logical records (fragments joined) are passed on
+ * with the offset of their first fragment. At a bad spot LevelDB drops the rest of its 32 KB
+ * block (or, at the file's end, takes it for the end): a valid record anywhere after it is
+ * reported through `corrupt` (which throws), since LevelDB would skip data and go on. A bad spot
+ * with nothing valid after it is returned (a torn tail; its offset is that of the logical record
+ * it cuts short); null when the whole file is valid.
+ */
+function walkLog(b: Buffer, onRecord: ((record: Buffer, offset: number) => void) | null, corrupt: (offset: number, reason: string) => never): BadSpot | null {
+  let bad: BadSpot | null = null;
+  /** offset of the first fragment of a logical record whose last fragment is still to come, or -1 */
+  let pendingAt = -1;
+  let parts: Buffer[] = [];
+  let off = 0;
+  /** records the first bad spot; refuses the file if a valid record follows in the block */
+  const badSpot = (spot: BadSpot, blockEnd: number): void => {
+    bad ??= spot;
+    const next = findRecord(b, off + 1, blockEnd);
+    if (next !== -1) corrupt(bad.offset, `${bad.reason}, with a valid record after it (at offset ${next})`);
+  };
+  while (off < b.length) {
+    const blockEnd = Math.min(b.length, (Math.floor(off / LOG_BLOCK) + 1) * LOG_BLOCK);
+    if (blockEnd - off < LOG_HEADER) {
+      // the writer pads a block's last bytes with zeros; fewer at the end of the file is a header cut short
+      if (blockEnd % LOG_BLOCK !== 0) bad ??= { offset: off, reason: 'record header cut short by the end of the file', benign: true };
+      off = blockEnd;
+      continue;
+    }
+    const length = b[off + 4]! | (b[off + 5]! << 8);
+    const type = b[off + 6]!;
+    const end = off + LOG_HEADER + length;
+    if (end > blockEnd) {
+      if (blockEnd !== b.length || blockEnd % LOG_BLOCK === 0) badSpot({ offset: off, reason: `bad record length ${length}`, benign: false }, blockEnd);
+      else if (unmaskCrc(b.readUInt32LE(off)) === crc32c(b, off + 6, blockEnd)) {
+        // what a crash leaves is a record whose bytes stop short of its length; these bytes are a
+        // whole record whose length field is damaged
+        corrupt(off, `bad record length ${length} (the record's ${blockEnd - off - LOG_HEADER} bytes to the end of the file match its checksum)`);
+      } else badSpot({ offset: off, reason: 'record cut short by the end of the file', benign: true }, blockEnd);
+      off = blockEnd;
+      continue;
+    }
+    if (type === 0 && length === 0) {
+      // what LevelDB skips silently (preallocated space): harmless at the end, not before valid records
+      badSpot({ offset: off, reason: 'zeros where a record should start', benign: true }, blockEnd);
+      off = blockEnd;
+      continue;
+    }
+    if (unmaskCrc(b.readUInt32LE(off)) !== crc32c(b, off + 6, end) || type < FULL || type > LAST) {
+      badSpot({ offset: off, reason: 'record checksum mismatch', benign: false }, blockEnd);
+      off = blockEnd;
+      continue;
+    }
+    if (bad !== null) corrupt((bad as BadSpot).offset, `${(bad as BadSpot).reason}, with a valid record after it (at offset ${off})`);
+    const payload = b.subarray(off + LOG_HEADER, end);
+    if (type === FULL || type === FIRST) {
+      if (pendingAt !== -1) corrupt(pendingAt, 'fragmented record without its last fragment');
+      if (type === FULL) onRecord?.(payload, off);
+      else {
+        pendingAt = off;
+        if (onRecord !== null) parts = [payload];
+      }
+    } else {
+      if (pendingAt === -1) corrupt(off, 'fragment without the start of its record');
+      if (onRecord !== null) parts.push(payload);
+      if (type === LAST) {
+        onRecord?.(Buffer.concat(parts), pendingAt);
+        pendingAt = -1;
+        parts = [];
+      }
+    }
+    off = end;
+  }
+  const found = bad as BadSpot | null;
+  if (pendingAt !== -1) {
+    // what LevelDB drops of a log's end is the whole logical record the bad spot cuts short
+    return { offset: pendingAt, reason: found?.reason ?? 'fragmented record cut short by the end of the file', benign: found?.benign ?? true };
+  }
+  return found;
+}
+
+/**
+ * The offset of the first valid physical record starting in [from, blockEnd - 7] (type 1-4, within
+ * the block, matching CRC), or -1. Only run past a bad spot: at most one block's positions.
+ */
+function findRecord(b: Buffer, from: number, blockEnd: number): number {
+  for (let p = from; p + LOG_HEADER <= blockEnd; p++) {
+    const type = b[p + 6]!;
+    if (type < FULL || type > LAST) continue;
+    const end = p + LOG_HEADER + (b[p + 4]! | (b[p + 5]! << 8));
+    if (end <= blockEnd && unmaskCrc(b.readUInt32LE(p)) === crc32c(b, p + 6, end)) return p;
+  }
+  return -1;
+}
+
+/** Reads LevelDB varints (util/coding.cc) from a byte array; numbers beyond 2^53 lose precision. */
+class Cursor {
+  constructor(readonly b: Uint8Array, public pos = 0, readonly end = b.length) {}
+
+  get more(): boolean {
+    return this.pos < this.end;
+  }
+
+  varint(): number {
+    let v = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const c = this.b[this.pos++]!;
+      v += (c & 127) * 2 ** shift;
+      if (c < 128) return v;
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+
+  /** Skips a varint-length-prefixed byte string. */
+  skipSlice(): void {
+    const n = this.varint();
+    if (this.pos + n > this.end) throw new Error('byte string past the end');
+    this.pos += n;
+  }
+}
+
+/**
+ * The live files of a store, by replaying the MANIFEST's version edits (db/version_edit.cc
+ * DecodeFrom, VersionSet::Builder::Apply: an edit's deletions, then its additions).
+ */
+class VersionReplay {
+  /** table file number -> its size in bytes */
+  readonly files = new Map<number, number>();
+  logNumber = 0;
+  prevLogNumber = 0;
+
+  /** @throws Error on a malformed edit */
+  apply(record: Buffer): void {
+    const c = new Cursor(record);
+    const added: Array<[number, number]> = [];
+    const deleted: number[] = [];
+    while (c.more) {
+      const tag = c.varint();
+      switch (tag) {
+        case 1: c.skipSlice(); break; // comparator name
+        case 2: this.logNumber = c.varint(); break;
+        case 3: c.varint(); break; // next file number
+        case 4: c.varint(); break; // last sequence
+        case 5: c.varint(); c.skipSlice(); break; // compact pointer: level, key
+        case 6: c.varint(); deleted.push(c.varint()); break; // deleted file: level, number
+        case 7: { // new file: level, number, size, smallest key, largest key
+          c.varint();
+          const number = c.varint();
+          const size = c.varint();
+          c.skipSlice();
+          c.skipSlice();
+          added.push([number, size]);
+          break;
+        }
+        case 9: this.prevLogNumber = c.varint(); break;
+        default: throw new Error(`unknown tag ${tag}`);
+      }
+    }
+    for (const n of deleted) this.files.delete(n);
+    for (const [n, size] of added) this.files.set(n, size);
+  }
+}
+
+/**
+ * Checks one table file (table/format.cc Footer, ReadBlock; table/table_builder.cc): its size
+ * against the MANIFEST's, the footer, the CRC of every block, and that data blocks, meta blocks,
+ * metaindex and index cover everything before the footer exactly.
+ */
+function verifyTable(b: Buffer, size: number, corrupt: (offset: number, reason: string) => never): void {
+  if (b.length !== size) corrupt(Math.min(b.length, size), `the table is ${b.length} bytes where the MANIFEST records ${size}`);
+  if (b.length < FOOTER) corrupt(0, 'file too short to be a table');
+  const footer = b.length - FOOTER;
+  if (b.readUInt32LE(footer + 40) !== MAGIC_LO || b.readUInt32LE(footer + 44) !== MAGIC_HI) corrupt(footer + 40, 'bad table magic number');
+  const fc = new Cursor(b, footer, footer + 40);
+  let metaindex: [number, number];
+  let index: [number, number];
+  try {
+    metaindex = [fc.varint(), fc.varint()];
+    index = [fc.varint(), fc.varint()];
+  } catch (e) {
+    return corrupt(footer, `bad table footer: ${(e as Error).message}`);
+  }
+  /** checks the CRC of the block at `off` of `n` bytes and returns its type; `what` names it for an error */
+  const check = (off: number, n: number, what: string | number): number => {
+    // data blocks are numbered: a table of compressible values has tens of thousands of small ones
+    const name = (): string => (typeof what === 'number' ? `data block ${what + 1} of ${data.length / 2}` : what);
+    if (off + n + TRAILER > footer) corrupt(off, `${name()} of ${n} bytes runs past the footer`);
+    if (unmaskCrc(b.readUInt32LE(off + n + 1)) !== crc32c(b, off, off + n + 1)) corrupt(off, `${name()} checksum mismatch`);
+    const type = b[off + n]!;
+    if (type > 1) corrupt(off, `${name()} of unknown compression type ${type}`);
+    return type;
+  };
+  /** checks the block at `h` and returns its contents, uncompressed (LevelDB decompresses data blocks itself) */
+  const block = (h: [number, number], what: string): Uint8Array => {
+    const [off, n] = h;
+    if (check(off, n, what) === 0) return b.subarray(off, off + n);
+    try {
+      return snappyUncompress(b.subarray(off, off + n));
+    } catch (e) {
+      return corrupt(off, `${what}: corrupted compressed block contents (${(e as Error).message})`);
+    }
+  };
+  /** the block handles an index or metaindex block holds as values (table/block.cc entry format), flat: offset, size, ... */
+  const handles = (contents: Uint8Array, at: number, what: string): number[] => {
+    const out: number[] = [];
+    try {
+      if (contents.length < 4) throw new Error('too short');
+      const dv = new DataView(contents.buffer, contents.byteOffset, contents.byteLength);
+      const restarts = dv.getUint32(contents.length - 4, true);
+      if (restarts > (contents.length - 4) / 4) throw new Error(`${restarts} restart points`);
+      const c = new Cursor(contents, 0, contents.length - 4 - 4 * restarts);
+      while (c.more) {
+        c.varint(); // bytes shared with the previous key
+        const unshared = c.varint();
+        const valueLength = c.varint();
+        c.pos += unshared;
+        const end = c.pos + valueLength;
+        if (end > c.end) throw new Error('entry past the end');
+        out.push(c.varint(), c.varint());
+        if (c.pos > end) throw new Error('block handle longer than its entry');
+        c.pos = end;
+      }
+    } catch (e) {
+      corrupt(at, `bad ${what}: ${(e as Error).message}`);
+    }
+    return out;
+  };
+  let data: number[] = [];
+  data = handles(block(index, 'index block'), index[0], 'index block');
+  const meta = handles(block(metaindex, 'metaindex block'), metaindex[0], 'metaindex block');
+  // TableBuilder writes the data blocks in index order from offset 0, then the meta blocks (the
+  // filter), the metaindex and the index: together they cover every byte before the footer
+  let covered = 0;
+  for (let i = 0; i < data.length; i += 2) {
+    const off = data[i]!;
+    const n = data[i + 1]!;
+    if (off !== covered) corrupt(Math.min(off, covered), off > covered ? `bytes ${covered}-${off - 1} belong to no block` : 'blocks overlap');
+    check(off, n, i / 2);
+    covered = off + n + TRAILER;
+  }
+  const rest: Array<[number, number]> = [metaindex, index];
+  for (let i = 0; i < meta.length; i += 2) {
+    check(meta[i]!, meta[i + 1]!, 'meta block');
+    rest.push([meta[i]!, meta[i + 1]!]);
+  }
+  rest.sort((x, y) => x[0] - y[0]);
+  for (const [off, n] of rest) {
+    if (off !== covered) corrupt(Math.min(off, covered), off > covered ? `bytes ${covered}-${off - 1} belong to no block` : 'blocks overlap');
+    covered = off + n + TRAILER;
+  }
+  if (covered !== footer) corrupt(covered, `bytes ${covered}-${footer - 1} belong to no block`);
+}

@@ -1,0 +1,82 @@
+/**
+ * Start-up checks the LevelDB store's files before LevelDB opens it (verify.ts): a flipped byte
+ * in a table is refused with the file, the offset and the reason, and the store is left exactly
+ * as it was (LevelDB never opened it, so it neither compacted nor rewrote anything); a log whose
+ * last record was cut short loads, with a warning naming the file and the bytes LevelDB drops.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAmber, tempDirs, RawClient } from '../helpers/servers.js';
+import { startServer } from '../../src/index.js';
+
+const tmp = tempDirs('amber-ldb-verify-');
+
+/** A store with tables (a small write buffer) and a log, written by Amber and closed cleanly. */
+async function writeStore(dir: string): Promise<number> {
+  const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-write-buffer-size': '65536' });
+  const c = await RawClient.connect(s.port);
+  for (let i = 0; i < 4; i++) {
+    await c.pipeline(Array.from({ length: 1000 }, (_, j) => ['SET', `key:${i}:${j}`, `value ${'v'.repeat(j % 200)} ${j}`]));
+  }
+  await c.call('HSET', 'hash', 'a', '1', 'b', '2');
+  // a write in a turn (a LevelDB batch, a log record) of its own, after which the shutdown may
+  // write its own bookkeeping
+  await c.call('SET', 'marker', 'last');
+  const n = Number((await c.call('DBSIZE')).slice(1));
+  c.close();
+  await s.close();
+  return n;
+}
+
+/** Every file of a directory with its size and modification time. */
+function listing(path: string): string[] {
+  return readdirSync(path).sort().map((n) => {
+    const st = statSync(join(path, n));
+    return `${n} ${st.size} ${st.mtimeMs}`;
+  });
+}
+
+test('a flipped byte in a table is refused with the file and offset, and the store is left as it was', async () => {
+  const dir = tmp();
+  await writeStore(dir);
+  const store = join(dir, 'leveldb');
+  const table = readdirSync(store).filter((n) => n.endsWith('.ldb')).sort((a, b) => statSync(join(store, b)).size - statSync(join(store, a)).size)[0]!;
+  const bytes = readFileSync(join(store, table));
+  bytes[100] ^= 0x10; // inside the first data block
+  writeFileSync(join(store, table), bytes);
+  const before = listing(store);
+  const log = join(dir, 'amber.log');
+  await assert.rejects(startServer({ port: 0, log: true, directives: { dir, save: '', leveldb: 'yes', logfile: log } }),
+    new RegExp(`corrupt file ${store}/${table} at offset 0: data block 1 of \\d+ checksum mismatch\\. Restore the store from a BACKUP copy`));
+  assert.deepEqual(listing(store), before, 'LevelDB never opened the store');
+  assert.match(readFileSync(log, 'latin1'), new RegExp(`Fatal error opening the LevelDB store ${store}: corrupt file ${store}/${table} at offset 0: `));
+});
+
+test("a log cut short in its last record loads, with a warning naming the bytes LevelDB drops", async () => {
+  const dir = tmp();
+  const keys = await writeStore(dir);
+  const store = join(dir, 'leveldb');
+  const logName = readdirSync(store).find((n) => n.endsWith('.log'))!;
+  const size = statSync(join(store, logName)).size;
+  assert.ok(size > 0, 'a clean shutdown leaves its last writes in the log');
+  truncateSync(join(store, logName), size - 3);
+  const log = join(dir, 'amber.log');
+  const s = await startServer({ port: 0, log: true, directives: { dir, save: '', leveldb: 'yes', logfile: log } });
+  try {
+    const c = await RawClient.connect(s.port);
+    // the cut record is the last batch: the shutdown's bookkeeping (counters, key counts) or,
+    // when it had nothing to write, the marker's turn
+    const marker = await c.call('GET', 'marker');
+    assert.equal(await c.call('DBSIZE'), `:${marker === '$4\r\nlast\r\n' ? keys : keys - 1}\r\n`);
+    assert.equal(await c.call('HGET', 'hash', 'b'), '$1\r\n2\r\n');
+    assert.equal(await c.call('EXISTS', 'key:3:999', 'key:0:0'), ':2\r\n');
+    c.close();
+  } finally {
+    await s.close();
+  }
+  const text = readFileSync(log, 'latin1');
+  assert.match(text, new RegExp(`The LevelDB store ${store}: its log ${logName} ends in an incomplete record at offset \\d+ \\(\\d+ bytes\\)`));
+  assert.match(text, /Checked the LevelDB store .*: \d+ tables and 1 logs/);
+});

@@ -65,8 +65,13 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     }
     if (offset === 0 || offset > op) throw new Error(`copy from before the start at ${at}`);
     if (op + n > len) throw new Error(`output longer than ${len} bytes at ${at}`);
-    // byte by byte: a copy may overlap what it writes (offset < n repeats a pattern)
-    for (let i = 0; i < n; i++, op++) out[op] = out[op - offset]!;
+    if (offset >= n) {
+      out.copyWithin(op, op - offset, op - offset + n);
+      op += n;
+    } else {
+      // byte by byte: the copy overlaps what it writes (a repeated pattern)
+      for (let i = 0; i < n; i++, op++) out[op] = out[op - offset]!;
+    }
   }
   if (op !== len) throw new Error(`output of ${op} bytes where ${len} were announced`);
   return out;

@@ -3,7 +3,8 @@
  * and server.key_load_delay of Redis 7.0.15), which make a save or a load slow on purpose: Redis
  * calls debugDelay(usec) (src/debug.c) after every key rdbSaveKeyValuePair writes and every key
  * rewriteAppendOnlyFileRio writes, and after every key rdbLoadRioWithLoadingCtx reads and every
- * command loadSingleAppendOnlyFile runs.
+ * command loadSingleAppendOnlyFile runs. Amber applies key-load-delay to a LevelDB store's load too
+ * (after every key, as an RDB load), which Redis has none of.
  *
  * Redis sleeps in place. Amber keeps what the keys owe as a debt in microseconds and pays it in
  * sleeps of a millisecond or more: blocking where Redis blocks its main thread too (SAVE, the save

@@ -56,6 +56,7 @@ import { buildHash, buildSet, limitsFromConfig, type TypeLimits } from '../rdb/v
 import { WriteQueue, type Records, type SyncPolicy } from './queue.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
+import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
 
 /** Key ranges a load reads at once (LevelDB's threads read ahead while JS builds values). */
 const PARALLEL_SCANS = 4;
@@ -197,6 +198,15 @@ export class LevelDbEngine {
   keysWritten = 0;
   reclaimedRecords = 0;
   lastLoad: LoadStats | null = null;
+  /**
+   * key-load-delay during {@link load} (debug-delay.ts): what the keys loaded so far owe, slept
+   * off between batches of records; null when the directive was 0 as the load started
+   */
+  private loadDebt: DelayDebt | null = null;
+  /** key-load-delay as of the last batch (a CONFIG SET during the load applies from the next one) */
+  private loadKeyDelay = 0;
+  /** the payment of {@link loadDebt} under way, which every scan waits for */
+  private loadPaying: Promise<void> | null = null;
   readonly progress: LoadProgress = { startTime: 0, totalBytes: 0, loadedBytes: 0 };
   private limits: TypeLimits;
   /** {@link limits} were read from the config in this turn (see currentLimits) */
@@ -940,15 +950,27 @@ export class LevelDbEngine {
    * LOAD_WORKER_MIN_KEYS or more keys is read on a load worker (load-worker.ts). Orphan subkeys
    * (reclaim not finished) are skipped with a seek. Then the exact key counts are queued, and a
    * format-1 store is marked format 2 (layout.ts). Sets {@link progress}; logs every few seconds.
+   * key-load-delay (a hidden test directive) slows it as it slows an RDB load: each key owes its
+   * delay, slept off on timers between batches (the store is then read on this thread).
    * @throws Error naming the record on a corrupt record or a db index beyond `databases`
    */
   async load(): Promise<LoadStats> {
-    const store = this.store!;
-    const ks = this.ks;
-    const log = this.server.log;
     const t0 = performance.now();
     const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0, worker: false };
     this.limits = limitsFromConfig(this.server.config);
+    this.loadKeyDelay = this.server.config.get<number>('key-load-delay');
+    this.loadDebt = this.loadKeyDelay !== 0 ? new DelayDebt() : null;
+    try {
+      return await this.loadStore(stats, t0);
+    } finally {
+      this.loadDebt = null;
+    }
+  }
+
+  private async loadStore(stats: LoadStats, t0: number): Promise<LoadStats> {
+    const store = this.store!;
+    const ks = this.ks;
+    const log = this.server.log;
     // startTime: set when the start-up began (opening the store counts as loading)
     if (this.progress.startTime === 0) this.progress.startTime = Math.floor(Date.now() / 1000);
     this.progress.loadedBytes = 0;
@@ -1012,6 +1034,7 @@ export class LevelDbEngine {
       if (m.type === L.T_STRING) {
         db.loadKey(key, flatSlice(v, m.body), exp);
         stats.keys++;
+        this.loadDebt?.add(this.loadKeyDelay);
       } else if (m.type === L.T_STREAM || m.inline) {
         const o = this.decodeBlob(v.slice(m.body), key, dbi);
         if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
@@ -1019,6 +1042,7 @@ export class LevelDbEngine {
         }
         db.loadKey(key, o, exp);
         stats.keys++;
+        this.loadDebt?.add(this.loadKeyDelay);
       } else {
         pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
       }
@@ -1044,7 +1068,8 @@ export class LevelDbEngine {
     }
     let hinted = 0;
     for (const ns of this.nsOf) if (ns !== 0) hinted += this.keyCounts.get(ns) ?? 0;
-    const inWorker = hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf, records) => {
+    // key-load-delay sleeps between batches read on this thread (a test directive: slow on purpose)
+    const inWorker = this.loadDebt === null && hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf, records) => {
       const { dbi, skip } = ranges[range]!;
       const db = ks.dbs[dbi]!;
       let n = 0;
@@ -1061,6 +1086,7 @@ export class LevelDbEngine {
         if (vn >= 2 && buf[va + 1] === 0 && buf[va] === L.T_STRING) {
           db.loadKey(key, buf.latin1Slice(va + 2, p), -1);
           stats.keys++;
+          this.loadDebt?.add(this.loadKeyDelay);
         } else {
           onMeta(dbi, key, buf.latin1Slice(va, p));
         }
@@ -1077,6 +1103,7 @@ export class LevelDbEngine {
           if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
             db.loadKey(key, flatSlice(v, 2), -1);
             stats.keys++;
+            this.loadDebt?.add(this.loadKeyDelay);
           } else {
             onMeta(dbi, key, v);
           }
@@ -1117,6 +1144,8 @@ export class LevelDbEngine {
       log.notice(`LevelDB store ${this.path}: format '${this.loadedFormat}' upgraded to '${L.FORMAT}'`);
     }
     q.kick();
+    const debt = this.loadDebt;
+    if (debt !== null) while (debt.us > 0) await debt.payAsync(DELAY_WAIT_MAX_MS);
     stats.ms = performance.now() - t0;
     this.lastLoad = stats;
     return stats;
@@ -1173,9 +1202,11 @@ export class LevelDbEngine {
       o.ldbHead = p.head;
       ks.dbs[p.db]!.loadKey(p.key, o, p.exp);
       stats.keys++;
+      this.loadDebt?.add(this.loadKeyDelay);
     };
     try {
       outer: for (;;) {
+        if (this.loadDebt !== null) await this.payLoadDebt();
         const batch = await it.nextv(READ_BATCH);
         if (batch.length === 0) break;
         for (let bi = 0; bi < batch.length; bi++) {
@@ -1235,6 +1266,7 @@ export class LevelDbEngine {
     const it = this.store!.iterator({ gte: lo, lt: hi, highWaterMarkBytes: 4 << 20 });
     try {
       for (;;) {
+        if (this.loadDebt !== null) await this.payLoadDebt();
         const batch = await it.nextv(READ_BATCH);
         if (batch.length === 0) return;
         for (let i = 0; i < batch.length; i++) fn(batch[i]![0], batch[i]![1]);
@@ -1299,6 +1331,21 @@ export class LevelDbEngine {
       if (worker !== null) await worker.terminate();
       await store.open();
     }
+  }
+
+  /**
+   * Sleeps off what key-load-delay's debt has grown to (on timers: clients get -LOADING meanwhile).
+   * The load's parallel scans share one payment: each sleeping the debt off would pay it several
+   * times over in the same time.
+   */
+  private payLoadDebt(): Promise<void> {
+    this.loadPaying ??= (async () => {
+      const debt = this.loadDebt!;
+      this.loadKeyDelay = this.server.config.get<number>('key-load-delay');
+      while (debt.due) await debt.payAsync(DELAY_WAIT_MAX_MS);
+      this.loadPaying = null;
+    })();
+    return this.loadPaying;
   }
 
   private decodeBlob(b: string, key: string, db: number): Value {

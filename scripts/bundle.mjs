@@ -8,6 +8,7 @@
 //   dist/load-worker.mjs       dist/src/persistence/leveldb/load-worker.js (the same, for engine.ts)
 //   dist/amber-check-rdb.mjs   dist/src/bin/amber-check-rdb.js
 //   dist/amber-check-aof.mjs   dist/src/bin/amber-check-aof.js
+//   dist/amber-check-leveldb.mjs dist/src/bin/amber-check-leveldb.js
 //   dist/redis-commands.json   read by spec.ts beside its module (here: beside the bundles)
 //
 // Each entry is self-contained (no shared chunks: a chunk is one more file to load). Packages
@@ -29,6 +30,7 @@ const ENTRIES = {
   'load-worker': 'persistence/leveldb/load-worker.js',
   'amber-check-rdb': 'bin/amber-check-rdb.js',
   'amber-check-aof': 'bin/amber-check-aof.js',
+  'amber-check-leveldb': 'bin/amber-check-leveldb.js',
 };
 
 for (const src of Object.values(ENTRIES)) {

@@ -26,7 +26,7 @@ after(() => {
 
 /** Why the bundle test cannot run here, or null; under CI=true a missing bundle throws. */
 function missingBundle(): string | null {
-  const files = ['amber-server.mjs', 'save-worker.mjs', 'load-worker.mjs', 'redis-commands.json', 'amber-check-rdb.mjs', 'amber-check-aof.mjs'];
+  const files = ['amber-server.mjs', 'save-worker.mjs', 'load-worker.mjs', 'redis-commands.json', 'amber-check-rdb.mjs', 'amber-check-aof.mjs', 'amber-check-leveldb.mjs'];
   const absent = files.filter((f) => !existsSync(join(dist, f)));
   if (absent.length === 0) return null;
   const why = `the bundle is not built (dist/${absent.join(', dist/')} missing: npm run build makes it)`;

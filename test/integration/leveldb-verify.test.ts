@@ -10,6 +10,16 @@ import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from
 import { join } from 'node:path';
 import { startAmber, tempDirs, RawClient } from '../helpers/servers.js';
 import { startServer } from '../../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Runs amber-check-leveldb (from the sources, through tsx) on `store`. */
+function checkTool(store: string): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src', 'bin', 'amber-check-leveldb.ts'), store], { encoding: 'utf8', cwd: repo });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
 
 const tmp = tempDirs('amber-ldb-verify-');
 
@@ -47,6 +57,10 @@ test('a flipped byte in a table is refused with the file and offset, and the sto
   bytes[100] ^= 0x10; // inside the first data block
   writeFileSync(join(store, table), bytes);
   const before = listing(store);
+  // the tool finds the same, and leaves the store as it is too
+  const tool = checkTool(store);
+  assert.equal(tool.status, 1, tool.out);
+  assert.match(tool.out, new RegExp(`Corrupt: corrupt file ${store}/${table} at offset 0: data block 1 of \\d+ checksum mismatch`));
   const log = join(dir, 'amber.log');
   await assert.rejects(startServer({ port: 0, log: true, directives: { dir, save: '', leveldb: 'yes', logfile: log } }),
     new RegExp(`corrupt file ${store}/${table} at offset 0: data block 1 of \\d+ checksum mismatch\\. Restore the store from a BACKUP copy`));
@@ -61,7 +75,13 @@ test("a log cut short in its last record loads, with a warning naming the bytes 
   const logName = readdirSync(store).find((n) => n.endsWith('.log'))!;
   const size = statSync(join(store, logName)).size;
   assert.ok(size > 0, 'a clean shutdown leaves its last writes in the log');
+  let tool = checkTool(store);
+  assert.equal(tool.status, 0, tool.out);
+  assert.match(tool.out, /\d+ tables and 1 logs, \d+ bytes: every checksum matches\nLevelDB store looks OK/);
   truncateSync(join(store, logName), size - 3);
+  tool = checkTool(store);
+  assert.equal(tool.status, 0, tool.out);
+  assert.match(tool.out, new RegExp(`The log ${logName} ends in an incomplete record at offset \\d+ \\(\\d+ bytes\\)`));
   const log = join(dir, 'amber.log');
   const s = await startServer({ port: 0, log: true, directives: { dir, save: '', leveldb: 'yes', logfile: log } });
   try {

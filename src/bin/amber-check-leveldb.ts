@@ -2,7 +2,7 @@
 import { realpathSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { verifyStore, LevelDbCorruption } from '../persistence/leveldb/verify.js';
+import { verifyStore, storeLockHolder, LevelDbCorruption } from '../persistence/leveldb/verify.js';
 
 /**
  * amber-check-leveldb <store-dir>: checks a LevelDB store (Amber's `leveldb-path`, or a BACKUP
@@ -23,6 +23,10 @@ export async function checkLevelDb(path: string, out: (line: string) => void = c
     return false;
   }
   out(`Checking the LevelDB store ${path}`);
+  const holder = storeLockHolder(path);
+  if (holder !== null) {
+    out(`Warning: process ${holder} has the store open: its files may change while they are checked, so damage reported below may not be real. Check a BACKUP copy, or stop that process first.`);
+  }
   try {
     const check = await verifyStore(path);
     for (const t of check.tornTails) {

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAmber, tempDirs, RawClient } from '../helpers/servers.js';
 import { startServer } from '../../src/index.js';
@@ -99,4 +99,21 @@ test("a log cut short in its last record loads, with a warning naming the bytes 
   const text = readFileSync(log, 'latin1');
   assert.match(text, new RegExp(`The LevelDB store ${store}: its log ${logName} ends in an incomplete record at offset \\d+ \\(\\d+ bytes\\)`));
   assert.match(text, /Checked the LevelDB store .*: \d+ tables and 1 logs/);
+});
+
+test('a store another server has open is refused before it is checked, naming the process', { skip: !existsSync('/proc/locks') && 'no /proc/locks (not Linux)' }, async () => {
+  const dir = tmp();
+  const first = await startAmber({ dir, save: '', leveldb: 'yes' });
+  try {
+    // the second server in this very process: LevelDB's lock is per process and per file
+    await assert.rejects(startAmber({ dir, save: '', leveldb: 'yes' }),
+      new RegExp(`the LevelDB store ${join(dir, 'leveldb')} is in use by process ${process.pid} \\(it holds the store's LOCK file\\)`));
+    const tool = checkTool(join(dir, 'leveldb'));
+    assert.match(tool.out, new RegExp(`Warning: process ${process.pid} has the store open`));
+  } finally {
+    await first.close();
+  }
+  // closed: the LOCK is free again
+  const again = await startAmber({ dir, save: '', leveldb: 'yes' });
+  await again.close();
 });

@@ -11,7 +11,7 @@ import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, setLoadingFields, type InfoSection } from '../../server/info.js';
 import { LevelDbEngine, levelDbReason } from './engine.js';
-import { verifyStore } from './verify.js';
+import { storeLockHolder, verifyStore } from './verify.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
@@ -288,6 +288,10 @@ async function importFiles(server: Server): Promise<string | null> {
  * @throws LevelDbCorruption naming the file, offset and reason
  */
 async function checkStore(server: Server, path: string): Promise<void> {
+  const holder = storeLockHolder(path);
+  if (holder !== null) {
+    throw new Error(`the LevelDB store ${path} is in use by process ${holder} (it holds the store's LOCK file). Stop that process, or give this server another dir or leveldb-path.`);
+  }
   const t0 = performance.now();
   const check = await verifyStore(path);
   if (check.tables + check.logs === 0) return;

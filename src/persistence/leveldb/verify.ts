@@ -23,7 +23,7 @@
  * the reason. Costs one read of the store (the load reads it next, from the page cache) and about
  * a millisecond of CRC per MB.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c, unmaskCrc } from './crc32c.js';
@@ -62,6 +62,33 @@ export interface StoreCheck {
 }
 
 const RESTORE = 'Restore the store from a BACKUP copy (or move the directory away and load an RDB or AOF export), then start again.';
+
+/**
+ * The PID of the process holding the store's LOCK file (LevelDB takes an fcntl write lock on it
+ * while the store is open), from Linux's /proc/locks; null when the store is not locked, or the
+ * lock table cannot be read (another OS). A store in use changes under a check (compactions
+ * delete and write tables), so a check of it could report damage that is not there.
+ */
+export function storeLockHolder(path: string): number | null {
+  let st: ReturnType<typeof statSync>;
+  let locks: string;
+  try {
+    st = statSync(join(path, 'LOCK'));
+    locks = readFileSync('/proc/locks', 'latin1');
+  } catch {
+    return null;
+  }
+  // "1: POSIX  ADVISORY  WRITE 11047 fe:00:2343800 0 EOF": pid, then major:minor:inode in hex:hex:decimal
+  const dev = Number(st.dev);
+  const major = ((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
+  const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  for (const line of locks.split('\n')) {
+    const m = /^\d+:\s+POSIX\s+\S+\s+WRITE\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m === null) continue;
+    if (m[4] === String(st.ino) && parseInt(m[2]!, 16) === major && parseInt(m[3]!, 16) === minor) return Number(m[1]);
+  }
+  return null;
+}
 
 /**
  * Checks the store at `path` as described in the module comment. A directory without `CURRENT`

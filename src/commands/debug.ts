@@ -1,11 +1,14 @@
 import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { dispatchHooks } from '../server/dispatch.js';
-import { parseInt64 } from '../util/number.js';
+import { parseInt64, formatFixed } from '../util/number.js';
 import { setActiveExpire } from '../keyspace/expire.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import type { Value } from '../keyspace/types/object.js';
 import { datasetDigest, valueDigest } from '../keyspace/digest.js';
+import { encodingOf, refcountOf } from './keys.js';
+import { estimateIdleMs } from '../keyspace/lru.js';
+import { ListObject } from '../keyspace/types/list.js';
 
 /**
  * DEBUG after Redis 7.0's src/debug.c, for what makes sense in Amber: HELP, SLEEP, SET-ACTIVE-EXPIRE,
@@ -36,10 +39,13 @@ export function registerDebugSubcommand(name: string, fn: DebugHandler): void {
  * RDB serialized length of a value for DEBUG OBJECT; the RDB layer may install an exact one.
  * The default is exact for strings without LZF compression and a rough estimate otherwise.
  */
-export let serializedLength: (v: Value) => number = defaultSerializedLength;
+export let serializedLength: (v: Value, c: Client) => number = defaultSerializedLength;
 
-/** Installs the RDB layer's exact serialized length for DEBUG OBJECT. */
-export function setSerializedLength(fn: (v: Value) => number): void {
+/**
+ * Installs the RDB layer's exact serialized length for DEBUG OBJECT (as the client's server
+ * would save the value: rdbcompression, list and stream node sizes of its configuration).
+ */
+export function setSerializedLength(fn: (v: Value, c: Client) => number): void {
   serializedLength = fn;
 }
 
@@ -230,20 +236,24 @@ function debugObject(c: Client): void {
     c.addError('ERR no such key');
     return;
   }
-  let enc: string;
-  let refcount = 1;
-  if (typeof v === 'string') {
-    enc = c.db.stringEncodingOf(key, v);
-    if (enc === 'int') {
-      const n = Number(v);
-      if (n >= 0 && n < 10000) refcount = 2147483647; // a shared integer (OBJ_SHARED_REFCOUNT)
-    }
-  } else {
-    enc = v.encoding();
-  }
-  const lru = Math.floor(Date.now() / 1000) & 0xffffff;
+  const enc = encodingOf(c.db, key, v);
+  // debug.c prints the object's lru field (the LRU clock, or LFU data under an LFU policy) and
+  // estimateObjectIdleTime of it whatever the policy
+  const lru = c.db.lruOf(key, v);
   const addr = '0x' + (0x7f0000000000 + ((hashAddr(key) * 16) % 0x10000000000)).toString(16);
-  c.addSimple(`Value at:${addr} refcount:${refcount} encoding:${enc} serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:0`);
+  let extra = '';
+  if (v instanceof ListObject) {
+    // the quicklist's nodes as an RDB save lays them out (ListObject.quicklistNodes), with the
+    // fill and compress depth configured now (Redis: those of the list's creation)
+    const cfg = c.server.config;
+    const fill = cfg.get<number>('list-max-listpack-size');
+    const nodes = v.quicklistNodes(fill);
+    let bytes = 0;
+    for (const n of nodes) bytes += n.bytes;
+    extra = ` ql_nodes:${nodes.length} ql_avg_node:${formatFixed(v.length / nodes.length, 2)} ql_listpack_max:${fill}` +
+      ` ql_compressed:${cfg.get<number>('list-compress-depth') !== 0 ? 1 : 0} ql_uncompressed_size:${bytes}`;
+  }
+  c.addSimple(`Value at:${addr} refcount:${refcountOf(c, key, v)} encoding:${enc} serializedlength:${serializedLength(v, c)} lru:${lru} lru_seconds_idle:${Math.floor(estimateIdleMs(c.db.ks, lru) / 1000)}${extra}`);
 }
 
 function hashAddr(s: string): number {

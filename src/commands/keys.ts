@@ -529,20 +529,25 @@ const objectEncoding: Handler = (c) => {
 };
 
 /**
- * OBJECT REFCOUNT: 2147483647 (OBJ_SHARED_REFCOUNT) for values Redis would store as one of its
- * shared integers 0..9999, else 1 (Amber shares no other values).
+ * The refcount Redis reports for the value `v` of `key` (OBJECT REFCOUNT, DEBUG OBJECT):
+ * 2147483647 (OBJ_SHARED_REFCOUNT) for a value Redis would store as one of its shared integers
+ * 0..9999, else 1 (Amber shares no other values). Redis shares integers unless maxmemory is set
+ * with an LRU or LFU policy (MAXMEMORY_FLAG_NO_SHARED_INTEGERS) and decides when the value is
+ * made; Amber decides by the policy of the moment, so a value made before the policy changed
+ * reads as the new policy would have made it.
  */
+export function refcountOf(c: Client, key: string, v: Value): number {
+  if (typeof v === 'string' && c.db.stringEncodingOf(key, v) === 'int' && !noSharedIntegers(c)) {
+    const n = Number(v);
+    if (n >= 0 && n < SHARED_INTEGERS) return 2147483647;
+  }
+  return 1;
+}
+
+/** OBJECT REFCOUNT (see {@link refcountOf}). */
 const objectRefcount: Handler = (c) => {
   const v = objectLookup(c);
-  if (v === undefined) return;
-  if (typeof v === 'string' && c.db.stringEncodingOf(c.argv[2]!, v) === 'int' && !noSharedIntegers(c)) {
-    const n = Number(v);
-    if (n >= 0 && n < SHARED_INTEGERS) {
-      c.addInt(2147483647);
-      return;
-    }
-  }
-  c.addInt(1);
+  if (v !== undefined) c.addInt(refcountOf(c, c.argv[2]!, v));
 };
 
 /** OBJECT IDLETIME: seconds since the key's last access (see keyspace/lru.ts); refused under LFU. */

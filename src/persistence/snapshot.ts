@@ -1,5 +1,6 @@
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Database } from '../keyspace/database.js';
+import { formatFixed } from '../util/number.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import { GUARD_MUTATE, type GuardChange } from '../keyspace/guard.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from './debug-delay.js';
@@ -427,7 +428,7 @@ export class Snapshot {
 export function reportSnapshotProgress(sec: InfoSection, snap: Snapshot): void {
   const total = snap.keysTotal;
   sec.set('current_cow_size', snap.retainedBytes);
-  sec.set('current_fork_perc', (total > 0 ? (snap.keysWritten / total) * 100 : 0).toFixed(2));
+  sec.set('current_fork_perc', formatFixed(total > 0 ? (snap.keysWritten / total) * 100 : 0, 2));
   sec.set('current_save_keys_processed', snap.keysWritten);
   sec.set('current_save_keys_total', total);
 }

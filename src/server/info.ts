@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
 import type { Server } from './server.js';
+import { formatFixed } from '../util/number.js';
 import { REDIS_VERSION, AMBER_VERSION } from './server.js';
 import { trackingInfo } from './tracking.js';
 import { BlockState } from './blocking.js';
@@ -115,7 +116,7 @@ export function setLoadingFields(sec: InfoSection, startTime: number, totalBytes
   sec.set('loading_total_bytes', totalBytes);
   if (rdbUsedMem !== undefined) sec.set('loading_rdb_used_mem', rdbUsedMem);
   sec.set('loading_loaded_bytes', loadedBytes);
-  sec.set('loading_loaded_perc', perc.toFixed(2));
+  sec.set('loading_loaded_perc', formatFixed(perc, 2));
   sec.set('loading_eta_seconds', elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (loadedBytes + 1)));
 }
 
@@ -349,7 +350,7 @@ export function bytesToHuman(n: number): string {
   const units = ['K', 'M', 'G', 'T', 'P'];
   let d = 1024;
   for (const u of units) {
-    if (n < d * 1024) return (n / d).toFixed(2) + u;
+    if (n < d * 1024) return formatFixed(n / d, 2) + u;
     d *= 1024;
   }
   return n + 'B';
@@ -515,11 +516,11 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('used_memory_rss_human', bytesToHuman(mo.rss))
     .set('used_memory_peak', mo.peak)
     .set('used_memory_peak_human', bytesToHuman(mo.peak))
-    .set('used_memory_peak_perc', ((used * 100) / mo.peak).toFixed(2) + '%')
+    .set('used_memory_peak_perc', formatFixed((used * 100) / mo.peak, 2) + '%')
     .set('used_memory_overhead', overhead)
     .set('used_memory_startup', startup)
     .set('used_memory_dataset', dataset)
-    .set('used_memory_dataset_perc', ((dataset * 100) / netUsage).toFixed(2) + '%')
+    .set('used_memory_dataset_perc', formatFixed((dataset * 100) / netUsage, 2) + '%')
     .set('allocator_allocated', allocated)
     .set('allocator_active', active)
     .set('allocator_resident', resident)
@@ -541,13 +542,13 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('maxmemory', maxmemory)
     .set('maxmemory_human', bytesToHuman(maxmemory))
     .set('maxmemory_policy', cfg<string>(server, 'maxmemory-policy', 'noeviction'))
-    .set('allocator_frag_ratio', mo.allocatorFragRatio.toFixed(2))
+    .set('allocator_frag_ratio', formatFixed(mo.allocatorFragRatio, 2))
     .set('allocator_frag_bytes', mo.allocatorFragBytes)
-    .set('allocator_rss_ratio', mo.allocatorRssRatio.toFixed(2))
+    .set('allocator_rss_ratio', formatFixed(mo.allocatorRssRatio, 2))
     .set('allocator_rss_bytes', mo.allocatorRssBytes)
-    .set('rss_overhead_ratio', mo.rssOverheadRatio.toFixed(2))
+    .set('rss_overhead_ratio', formatFixed(mo.rssOverheadRatio, 2))
     .set('rss_overhead_bytes', mo.rssOverheadBytes)
-    .set('mem_fragmentation_ratio', mo.fragRatio.toFixed(2))
+    .set('mem_fragmentation_ratio', formatFixed(mo.fragRatio, 2))
     .set('mem_fragmentation_bytes', mo.fragBytes)
     .set('mem_not_counted_for_evict', maxmemory > 0 ? maxmemoryOf(server).measure.notCounted() : server.aofBufferBytes())
     .set('mem_replication_backlog', 0)
@@ -609,8 +610,8 @@ function buildStats(server: Server, s: InfoSection): void {
     .set('total_net_output_bytes', stats.netOutputBytes)
     .set('total_net_repl_input_bytes', 0)
     .set('total_net_repl_output_bytes', 0)
-    .set('instantaneous_input_kbps', (metricMean(st.netIn) / 1024).toFixed(2))
-    .set('instantaneous_output_kbps', (metricMean(st.netOut) / 1024).toFixed(2))
+    .set('instantaneous_input_kbps', formatFixed(metricMean(st.netIn) / 1024, 2))
+    .set('instantaneous_output_kbps', formatFixed(metricMean(st.netOut) / 1024, 2))
     .set('instantaneous_input_repl_kbps', '0.00')
     .set('instantaneous_output_repl_kbps', '0.00')
     .set('rejected_connections', stats.rejectedConn)
@@ -618,7 +619,7 @@ function buildStats(server: Server, s: InfoSection): void {
     .set('sync_partial_ok', 0)
     .set('sync_partial_err', 0)
     .set('expired_keys', ks.expiredKeys)
-    .set('expired_stale_perc', (ks.expiredStalePerc * 100).toFixed(2))
+    .set('expired_stale_perc', formatFixed(ks.expiredStalePerc * 100, 2))
     .set('expired_time_cap_reached_count', ks.expiredTimeCapReachedCount)
     .set('expire_cycle_cpu_milliseconds', Math.floor(ks.expireCycleCpuMs))
     .set('evicted_keys', ks.evictedKeys)
@@ -686,7 +687,7 @@ function buildCommandstats(server: Server, s: InfoSection): void {
       // usec_per_call is computed in C float: (float)usec / calls
       const per = st.calls === 0 ? 0 : Math.fround(Math.fround(st.usec) / Math.fround(st.calls));
       s.set('cmdstat_' + safeInfo(spec.fullName),
-        `calls=${st.calls},usec=${st.usec},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejectedCalls},failed_calls=${st.failedCalls}`);
+        `calls=${st.calls},usec=${st.usec},usec_per_call=${formatFixed(per, 2)},rejected_calls=${st.rejectedCalls},failed_calls=${st.failedCalls}`);
     }
   };
   for (const spec of server.commands.values()) {

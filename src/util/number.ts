@@ -141,6 +141,26 @@ export function formatDouble(d: number): string {
 }
 
 /**
+ * C's printf("%.<decimals>f") for finite doubles below 1e21 (0 <= decimals <= 20): the exact
+ * value rounded to `decimals` decimals, an exact tie to even as glibc does (toFixed rounds a tie
+ * away from zero: 0.125 gives "0.13" where Redis's INFO and DEBUG OBJECT print "0.12").
+ */
+export function formatFixed(d: number, decimals: number): string {
+  const s = d.toFixed(decimals);
+  // a tie needs d * 10^decimals to end in exactly .5, so d * 2^(decimals+1) must be an integer;
+  // such a d has at most decimals+1 decimals, which toFixed(decimals + 1) then gives exactly
+  if (Math.abs(d) < 1e21 && Number.isInteger(d * 2 ** (decimals + 1))) {
+    const x = d.toFixed(decimals + 1);
+    if (x.charCodeAt(x.length - 1) === 53 /* '5' */) {
+      const kept = decimals === 0 ? x.slice(0, -2) : x.slice(0, -1);
+      // an even last kept digit rounds down; an odd one rounds up as toFixed did
+      if ((kept.charCodeAt(kept.length - 1) & 1) === 0) return kept;
+    }
+  }
+  return s;
+}
+
+/**
  * C's printf("%.<precision>g") for finite doubles (1 <= precision <= 100): the `precision`
  * significant digits of the exact value rounded half to even, as glibc does.
  */

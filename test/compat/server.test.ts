@@ -278,6 +278,46 @@ test('DEBUG OBJECT for strings', { skip }, async () => {
   assert.deepEqual(a.map(mask), r.map(mask));
 });
 
+test('DEBUG OBJECT: lists carry their quicklist fields, refcount follows OBJECT REFCOUNT, lru_seconds_idle counts', { skip }, async () => {
+  const big = 'x'.repeat(3000);
+  const [a, r] = await onBoth(async (c) => {
+    const out: string[] = [];
+    await c.call('RPUSH', 'dbg:l1', 'a', 'b', 'c');
+    // 3 KB elements: three fit a node of 8 KB (fill -2), so 10 make 4 nodes
+    await c.call('RPUSH', 'dbg:l2', ...Array.from({ length: 10 }, () => big));
+    await c.call('RPUSH', 'dbg:l3', ...Array.from({ length: 9 }, (_, i) => `e${i}`));
+    for (const k of ['dbg:l1', 'dbg:l2', 'dbg:l3']) out.push(await c.call('DEBUG', 'OBJECT', k));
+    // 8 elements per node: 17 make 3 nodes, 5.67 each; serializedlength follows the node layout.
+    // (Redis keeps the fill and compress depth a list was made with; Amber reports the
+    // configuration's, so the list is inspected under the configuration it was made with.)
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '8');
+    await c.call('CONFIG', 'SET', 'list-compress-depth', '1');
+    await c.call('RPUSH', 'dbg:l4', ...Array.from({ length: 17 }, (_, i) => `e${i}`));
+    out.push(await c.call('DEBUG', 'OBJECT', 'dbg:l4'));
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '-2');
+    await c.call('CONFIG', 'SET', 'list-compress-depth', '0');
+    // under an LRU policy with maxmemory Redis makes integers unshared: refcount 1 in both replies
+    await c.call('CONFIG', 'SET', 'maxmemory', '1gb');
+    await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    await c.call('SET', 'dbg:n', '42');
+    out.push(await c.call('OBJECT', 'REFCOUNT', 'dbg:n'), await c.call('DEBUG', 'OBJECT', 'dbg:n'));
+    await c.call('CONFIG', 'SET', 'maxmemory', '0');
+    await c.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    return out;
+  });
+  const mask = (s: string): string => s.replace(/Value at:0x[0-9a-f]+/, 'Value at:X').replace(/ lru:\d+ /, ' lru:L ');
+  assert.deepEqual(a.map(mask), r.map(mask));
+  assert.match(a[0]!, / ql_nodes:1 ql_avg_node:3\.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:16\r\n$/);
+  // idle time: a key left alone for 2 seconds
+  const [ia, ir] = await onBoth(async (c) => {
+    await c.call('SET', 'dbg:idle', 'v');
+    await new Promise((res) => setTimeout(res, 2100));
+    return c.call('DEBUG', 'OBJECT', 'dbg:idle');
+  });
+  assert.match(ia, /lru_seconds_idle:2\b/);
+  assert.match(ir, /lru_seconds_idle:2\b/);
+});
+
 test('SHUTDOWN argument errors (the server stays up)', { skip }, async () => {
   await both([
     ['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'SAVE', 'NOSAVE'], ['SHUTDOWN', 'ABORT', 'NOW'],

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseInt64, parseInteger, parseLong, parseDouble, formatDouble, formatG, INT64_MAX, INT64_MIN } from '../../src/util/number.js';
+import { parseInt64, parseInteger, parseLong, parseDouble, formatDouble, formatFixed, formatG, INT64_MAX, INT64_MIN } from '../../src/util/number.js';
 import { parseLongDouble, addLongDouble, formatLongDoubleHuman, longDoubleFromInt } from '../../src/util/longdouble.js';
 
 test('parseInt64 follows string2ll strictly', () => {
@@ -213,4 +213,23 @@ test('long double: addition is commutative, x + 0 = x, x + -x = 0', () => {
     const negx = { ...x, neg: !x.neg };
     assert.equal(formatLongDoubleHuman(addLongDouble(x, negx)!), '0');
   }), { numRuns: 1000 });
+});
+
+test("formatFixed is printf's %.Nf: exact ties to even as glibc, everything else as toFixed", () => {
+  // ties: the exact binary value ends in 5 right after the last kept decimal
+  assert.equal(formatFixed(0.125, 2), '0.12');
+  assert.equal(formatFixed(0.375, 2), '0.38');
+  assert.equal(formatFixed(0.625, 2), '0.62');
+  assert.equal(formatFixed(0.875, 2), '0.88');
+  assert.equal(formatFixed(1.125, 2), '1.12');
+  assert.equal(formatFixed(-0.125, 2), '-0.12');
+  assert.equal(formatFixed(2.5, 0), '2');
+  assert.equal(formatFixed(3.5, 0), '4');
+  assert.equal(formatFixed(0.25, 1), '0.2');
+  // not ties: 0.285 is 0.28499999999999998... and 1.005 is 1.00499999999999989...
+  assert.equal(formatFixed(0.285, 2), '0.28');
+  assert.equal(formatFixed(1.005, 2), '1.00');
+  assert.equal(formatFixed(17 / 3, 2), '5.67');
+  assert.equal(formatFixed(100, 2), '100.00');
+  assert.equal(formatFixed(0, 2), '0.00');
 });

@@ -5,15 +5,20 @@
 import type { Value } from '../../keyspace/types/object.js';
 import { registerDebugSubcommand, setSerializedLength } from '../../commands/debug.js';
 import { addReplySubcommandSyntaxError } from '../../commands/client.js';
-import { RdbWriter, writeTypedValue, DEFAULT_SAVE_OPTIONS } from './encoder.js';
-import { rdbSave, rdbFilePath, loadRdbFileSync, rdbState } from './load.js';
+import { RdbWriter, writeTypedValue } from './encoder.js';
+import { rdbSave, rdbFilePath, loadRdbFileSync, rdbState, saveOptions } from './load.js';
+import type { Client } from '../../server/client.js';
 
-/** rdbSavedObjectLen: bytes rdbSaveObject writes for a value (type byte excluded). */
-export function savedObjectLength(v: Value): number {
+/**
+ * rdbSavedObjectLen: bytes rdbSaveObject writes for a value (type byte excluded), with the
+ * server's save options (rdbcompression, list-max-listpack-size and the other node limits), as
+ * DUMP and SAVE would write it.
+ */
+export function savedObjectLength(v: Value, c: Client): number {
   let n = 0;
   const w = new RdbWriter((chunk) => {
     n += chunk.length;
-  }, { ...DEFAULT_SAVE_OPTIONS, checksum: false }, true);
+  }, { ...saveOptions(c.server), checksum: false }, true);
   writeTypedValue(w, v);
   w.flush();
   return n - 1;

@@ -92,6 +92,10 @@ test("a log cut short in its last record loads, with a warning naming the bytes 
     assert.equal(await c.call('DBSIZE'), `:${marker === '$4\r\nlast\r\n' ? keys : keys - 1}\r\n`);
     assert.equal(await c.call('HGET', 'hash', 'b'), '$1\r\n2\r\n');
     assert.equal(await c.call('EXISTS', 'key:3:999', 'key:0:0'), ':2\r\n');
+    const info = await c.call('INFO', 'leveldb');
+    assert.match(info, /\r\nleveldb_last_check_torn_tails:1\r\n/);
+    assert.ok(Number(/leveldb_last_check_bytes:(\d+)/.exec(info)![1]) > 100_000, info);
+    assert.match(info, /\r\nleveldb_last_check_time_ms:\d+\r\n/);
     c.close();
   } finally {
     await s.close();

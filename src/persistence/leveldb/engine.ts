@@ -198,6 +198,8 @@ export class LevelDbEngine {
   keysWritten = 0;
   reclaimedRecords = 0;
   lastLoad: LoadStats | null = null;
+  /** the store check before the last load (verify.ts): ms, bytes checked, torn log tails found */
+  lastCheck: { ms: number; bytes: number; tornTails: number } | null = null;
   /**
    * key-load-delay during {@link load} (debug-delay.ts): what the keys loaded so far owe, slept
    * off between batches of records; null when the directive was 0 as the load started

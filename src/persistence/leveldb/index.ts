@@ -157,7 +157,7 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
     // INFO shows the check as part of the load (loading_* fields)
     engine.state = 'opening';
     try {
-      await checkStore(server, path);
+      await checkStore(server, engine, path);
     } catch (e) {
       engine.state = 'off';
       throw e;
@@ -287,18 +287,20 @@ async function importFiles(server: Server): Promise<string | null> {
  * tail.
  * @throws LevelDbCorruption naming the file, offset and reason
  */
-async function checkStore(server: Server, path: string): Promise<void> {
+async function checkStore(server: Server, engine: LevelDbEngine, path: string): Promise<void> {
   const holder = storeLockHolder(path);
   if (holder !== null) {
     throw new Error(`the LevelDB store ${path} is in use by process ${holder} (it holds the store's LOCK file). Stop that process, or give this server another dir or leveldb-path.`);
   }
   const t0 = performance.now();
   const check = await verifyStore(path);
+  const ms = performance.now() - t0;
+  engine.lastCheck = { ms, bytes: check.bytes, tornTails: check.tornTails.length };
   if (check.tables + check.logs === 0) return;
   for (const t of check.tornTails) {
     server.log.warning(`The LevelDB store ${path}: its log ${t.file} ends in an incomplete record at offset ${t.offset} (${t.bytes} bytes), a write cut short when Amber or the machine stopped. LevelDB drops it; writes acknowledged under leveldb-sync always are before it.`);
   }
-  server.log.notice(`Checked the LevelDB store ${path}: ${check.tables} tables and ${check.logs} logs, ${(check.bytes / 1048576).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+  server.log.notice(`Checked the LevelDB store ${path}: ${check.tables} tables and ${check.logs} logs, ${(check.bytes / 1048576).toFixed(1)} MB in ${(ms / 1000).toFixed(3)} seconds`);
 }
 
 async function withLoading<T>(server: Server, fn: () => Promise<T>): Promise<T> {
@@ -317,7 +319,7 @@ async function enableAtRuntime(server: Server, engine: LevelDbEngine): Promise<v
   const path = engine.configuredPath();
   try {
     // the store is emptied below, but LevelDB may compact a corrupt table as soon as it opens it
-    await checkStore(server, path);
+    await checkStore(server, engine, path);
     await engine.open(path);
     if ((await engine.ownership()) !== 'empty') {
       server.log.warning(`CONFIG SET leveldb yes: emptying the LevelDB store ${path}: the live data set replaces it`);
@@ -355,6 +357,11 @@ function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
   if (e.lastLoad !== null) {
     sec.set('leveldb_last_load_keys', e.lastLoad.keys);
     sec.set('leveldb_last_load_time_ms', Math.round(e.lastLoad.ms));
+  }
+  if (e.lastCheck !== null) {
+    sec.set('leveldb_last_check_time_ms', Math.round(e.lastCheck.ms));
+    sec.set('leveldb_last_check_bytes', e.lastCheck.bytes);
+    sec.set('leveldb_last_check_torn_tails', e.lastCheck.tornTails);
   }
   sec.set('leveldb_backup_in_progress', b.inProgress ? 1 : 0);
   sec.set('leveldb_last_backup_status', b.lastStatus);

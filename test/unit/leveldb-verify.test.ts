@@ -255,3 +255,35 @@ test('tables missing, longer than the MANIFEST says, or a CURRENT naming no MANI
   rmSync(join(p, 'CURRENT'));
   assert.deepEqual(await verifyStore(p), { tables: 0, logs: 0, bytes: 0, tornTails: [] });
 });
+
+test('stores of other shapes pass: no compression, small and big blocks, small files, restart intervals, values of MBs', async () => {
+  const shapes: Array<Record<string, number | boolean>> = [
+    { compression: false },
+    { blockSize: 256, blockRestartInterval: 1 },
+    { blockSize: 256 * 1024, blockRestartInterval: 64 },
+    { maxFileSize: 32 * 1024, writeBufferSize: 32 * 1024 },
+  ];
+  const rnd = prng(99);
+  for (const shape of shapes) {
+    const dir = join(tmp(), 'store');
+    const db = new ClassicLevel<string, string>(dir, { writeBufferSize: 64 << 10, ...shape });
+    await db.open();
+    const records = new Map<string, string>();
+    for (let i = 0; i < 3000; i++) {
+      let k = `k${i}:`;
+      for (let j = Math.floor(rnd() * 20); j > 0; j--) k += String.fromCharCode(Math.floor(rnd() * 256));
+      const big = i % 997 === 0;
+      const n = big ? 1_500_000 + Math.floor(rnd() * 100_000) : Math.floor(rnd() * 300);
+      const v = rnd() < 0.5 ? 'a'.repeat(n) : Array.from({ length: Math.min(n, 2000) }, () => String.fromCharCode(Math.floor(rnd() * 256))).join('').repeat(Math.max(1, Math.ceil(n / 2000)));
+      await db.put(k, v);
+      records.set(k, v);
+    }
+    await db.close();
+    const check = await verifyStore(dir);
+    assert.deepEqual(check.tornTails, [], JSON.stringify(shape));
+    assert.ok(check.tables + check.logs > 0, JSON.stringify(shape));
+    const copy = join(tmp(), 'read');
+    cpSync(dir, copy, { recursive: true });
+    assert.deepEqual(await readAll(copy), records, JSON.stringify(shape));
+  }
+});

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { Value } from '../../src/keyspace/types/object.js';
 import { ListObject } from '../../src/keyspace/types/list.js';
 import { RdbFileEncoder, DEFAULT_SAVE_OPTIONS, type RdbSaveOptions } from '../../src/persistence/rdb/encoder.js';
-import { RdbLzfStage } from '../../src/persistence/rdb/lzf-stage.js';
+import { RdbLzfStage, compressChunk } from '../../src/persistence/rdb/lzf-stage.js';
 import { buildHash, buildSet, buildZSet, DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 
 const bytes = (max: number): fc.Arbitrary<string> => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a).toString('latin1'));
@@ -78,6 +78,58 @@ test('deferred compression + RdbLzfStage write the bytes of one encoder (compres
     ),
     { numRuns: 150 },
   );
+});
+
+/**
+ * The split encoder with some chunks compressed on the "main thread" (compressChunk, handed to
+ * the stage as precompressed), as a synchronous save does when its worker falls behind: `pick`
+ * says which.
+ */
+function splitStealing(keys: Array<[string, () => Value]>, opts: RdbSaveOptions, pick: (i: number) => boolean): { bytes: Buffer; stolen: number } {
+  const out: Buffer[] = [];
+  const stage = new RdbLzfStage((c) => out.push(Buffer.from(c)), opts);
+  let base = 0;
+  let i = 0;
+  let stolen = 0;
+  const enc: RdbFileEncoder = new RdbFileEncoder((c) => {
+    const triples = enc.w.takeDeferred();
+    if (pick(i++) && triples.length > 0) {
+      stolen++;
+      stage.precompressed(Buffer.from(compressChunk(c, triples, base, opts)), c.length);
+    } else {
+      stage.chunk(Buffer.from(c), triples);
+    }
+    base += c.length;
+  }, { ...opts, checksum: false });
+  enc.w.deferCompression();
+  enc.w.lend();
+  enc.begin({ ctime: 1, usedMem: 1 });
+  enc.selectDb(0, keys.length, 0);
+  for (const [k, v] of keys) enc.key(k, v(), -1);
+  enc.end(false);
+  stage.end();
+  return { bytes: Buffer.concat(out), stolen };
+}
+
+test('chunks compressed on the other side (compressChunk + precompressed) give the same bytes, in any mix', () => {
+  let stolenTotal = 0;
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.tuple(str, valueArb), { minLength: 1, maxLength: 60, selector: (t) => t[0] }),
+      fc.boolean(),
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+      (keys, checksum, mask) => {
+        const opts = { ...DEFAULT_SAVE_OPTIONS, compression: true, checksum };
+        const a = whole(keys, opts);
+        const b = splitStealing(keys, opts, (i) => mask[i % mask.length]!);
+        stolenTotal += b.stolen;
+        assert.equal(b.bytes.length, a.length);
+        assert.ok(a.equals(b.bytes), 'bytes differ');
+      },
+    ),
+    { numRuns: 150 },
+  );
+  assert.ok(stolenTotal > 50, `chunks compressed on the other side: ${stolenTotal}`);
 });
 
 test('a triple outside its chunk is refused, not written', () => {

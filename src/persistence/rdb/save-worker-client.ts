@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerModuleUrl } from '../worker-module.js';
-import type { RdbFileEncoder } from './encoder.js';
+import { DEFAULT_SAVE_OPTIONS, type RdbFileEncoder } from './encoder.js';
+import { compressChunk } from './lzf-stage.js';
 import type { SaveWorkerData, SaveWorkerIn, CrcWorkerData, CrcWorkerOut } from './save-worker.js';
 
 /**
@@ -56,8 +57,17 @@ export function crcOnWorker(fd: number, start: number, end: number): WorkerCrc |
   return { result, cancel: () => void worker.terminate() };
 }
 
-/** Chunks (64 KB each) a synchronous save lets the worker fall behind by. */
+/**
+ * Chunks (64 KB each) a synchronous save lets the worker fall behind by before this thread
+ * compresses chunks itself; at twice as many it waits.
+ */
 const SYNC_MAX_BEHIND = 16;
+
+/** What a synchronous save reports of its split (for tests and the log). */
+export interface SyncSaveStats {
+  /** chunks whose LZF work the main thread took over from a worker that was behind */
+  compressedHere: number;
+}
 /** A synchronous save gives up when the worker shows no progress for this long, ms. */
 const SYNC_STALL_MS = 120_000;
 /** ... or when it has not even opened its file after this long (it failed to start), ms. */
@@ -77,10 +87,13 @@ export const SYNC_SAB_BYTES = SYNC_MESSAGE_AT + 1024;
 
 /**
  * A synchronous save (SAVE, the save at shutdown, DEBUG RELOAD) with its LZF and CRC on a worker:
- * `fill(enc)` walks the keyspace into `enc` on this thread, which blocks (Atomics.wait) whenever
- * the worker falls SYNC_MAX_BEHIND chunks behind and at the end until the file at `path` is
- * written, fdatasync'ed and closed — the server blocks as Redis's SAVE does, while the two halves
- * run on two cores.
+ * `fill(enc)` walks the keyspace into `enc` on this thread while the worker compresses, checksums
+ * and writes — the server blocks as Redis's SAVE does, while the two halves run on two cores.
+ * When the worker falls `stealAfter` chunks behind, this thread compresses the next chunks itself
+ * (compressChunk: same bytes) instead of waiting, so that neither core idles while the other has
+ * LZF work left (-Infinity: every chunk, for tests); it blocks (Atomics.wait) only when the worker
+ * is twice SYNC_MAX_BEHIND behind, and at the end until the file at `path` is written,
+ * fdatasync'ed and closed. `stats` counts the chunks compressed here.
  * @param makeEncoder builds the main thread's encoder around the given chunk sink (deferred
  *   compression and checksum off are set up here)
  * @returns false when no worker could be started (nothing was done: save on this thread)
@@ -91,6 +104,8 @@ export function saveThroughWorkerSync(
   data: Omit<SaveWorkerData, 'sync'>,
   makeEncoder: (sink: (chunk: Buffer) => void) => RdbFileEncoder,
   fill: (enc: RdbFileEncoder) => void,
+  stats: SyncSaveStats = { compressedHere: 0 },
+  stealAfter = SYNC_MAX_BEHIND,
 ): boolean {
   const sab = new SharedArrayBuffer(SYNC_SAB_BYTES);
   const ctrl = new Int32Array(sab, 0, 4);
@@ -127,10 +142,23 @@ export function saveThroughWorkerSync(
       check();
     };
     worker.postMessage({ open: path } satisfies SaveWorkerIn);
+    /** offset in the raw stream of the next chunk */
+    let rawBase = 0;
+    const opts = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: false };
     const enc = makeEncoder((chunk) => {
-      worker.postMessage({ chunk, triples: enc.w.takeDeferred() } satisfies SaveWorkerIn);
+      const triples = enc.w.takeDeferred();
+      if (triples.length > 0 && posted - Atomics.load(ctrl, SYNC_ACKED) > stealAfter) {
+        // the worker is behind: rather than wait for it, this thread takes the chunk's LZF work
+        // (the worker still checksums and writes it, in order)
+        worker.postMessage({ chunk: compressChunk(chunk, triples, rawBase, opts), triples: [], rawLength: chunk.length } satisfies SaveWorkerIn);
+        stats.compressedHere++;
+      } else {
+        worker.postMessage({ chunk, triples } satisfies SaveWorkerIn);
+      }
+      rawBase += chunk.length;
       posted++;
-      if (posted - Atomics.load(ctrl, SYNC_ACKED) > SYNC_MAX_BEHIND) waitUntil(() => posted - Atomics.load(ctrl, SYNC_ACKED) <= SYNC_MAX_BEHIND / 2);
+      // chunks with nothing to compress, or a worker slow at writing: wait as before
+      if (posted - Atomics.load(ctrl, SYNC_ACKED) > 2 * SYNC_MAX_BEHIND) waitUntil(() => posted - Atomics.load(ctrl, SYNC_ACKED) <= SYNC_MAX_BEHIND);
     });
     enc.w.deferCompression();
     enc.w.lend();

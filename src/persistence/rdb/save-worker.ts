@@ -57,7 +57,7 @@ export type CrcWorkerOut = { crc: Uint8Array } | { error: string; code?: string 
 /** A message to the worker. */
 export type SaveWorkerIn =
   | { open: string }
-  | { chunk: Uint8Array; triples: number[] }
+  | { chunk: Uint8Array; triples: number[]; rawLength?: number }
   | { end: true }
   | { abort: true };
 
@@ -146,7 +146,9 @@ if (port !== null && typeof (workerData as Partial<CrcWorkerData>).crcFd === 'nu
         post({ opened: true });
       } else if ('chunk' in m) {
         const c = Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength);
-        stage.chunk(c, m.triples);
+        // rawLength: compressed on the main thread already (compressChunk)
+        if (m.rawLength !== undefined) stage.precompressed(c, m.rawLength);
+        else stage.chunk(c, m.triples);
         post({ ack: c.length });
       } else {
         stage.end();

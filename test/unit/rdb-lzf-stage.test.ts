@@ -37,13 +37,18 @@ const valueArb: fc.Arbitrary<() => Value> = fc.oneof(
   },
 );
 
+/** The file's header, one db and `keys`: everything but the end. */
+function writeKeys(enc: RdbFileEncoder, keys: Array<[string, () => Value]>): void {
+  enc.begin({ ctime: 1, usedMem: 1 });
+  enc.selectDb(0, keys.length, 0);
+  for (const [k, v] of keys) enc.key(k, v(), -1);
+}
+
 /** One encoder, as SAVE writes. */
 function whole(keys: Array<[string, () => Value]>, opts: RdbSaveOptions): Buffer {
   const out: Buffer[] = [];
   const enc = new RdbFileEncoder((c) => out.push(Buffer.from(c)), opts);
-  enc.begin({ ctime: 1, usedMem: 1 });
-  enc.selectDb(0, keys.length, 0);
-  for (const [k, v] of keys) enc.key(k, v(), -1);
+  writeKeys(enc, keys);
   enc.end();
   return Buffer.concat(out);
 }
@@ -54,9 +59,7 @@ function split(keys: Array<[string, () => Value]>, opts: RdbSaveOptions): Buffer
   const stage = new RdbLzfStage((c) => out.push(Buffer.from(c)), opts);
   const enc: RdbFileEncoder = new RdbFileEncoder((c) => stage.chunk(Buffer.from(c), enc.w.takeDeferred()), { ...opts, checksum: false });
   enc.w.deferCompression();
-  enc.begin({ ctime: 1, usedMem: 1 });
-  enc.selectDb(0, keys.length, 0);
-  for (const [k, v] of keys) enc.key(k, v(), -1);
+  writeKeys(enc, keys);
   enc.end(false);
   stage.end();
   return Buffer.concat(out);
@@ -103,9 +106,7 @@ function splitStealing(keys: Array<[string, () => Value]>, opts: RdbSaveOptions,
   }, { ...opts, checksum: false });
   enc.w.deferCompression();
   enc.w.lend();
-  enc.begin({ ctime: 1, usedMem: 1 });
-  enc.selectDb(0, keys.length, 0);
-  for (const [k, v] of keys) enc.key(k, v(), -1);
+  writeKeys(enc, keys);
   enc.end(false);
   stage.end();
   return { bytes: Buffer.concat(out), stolen };

@@ -126,8 +126,12 @@ test('a store written by classic-level passes; every flipped byte is refused wit
   const dir = tmp();
   const good = join(dir, 'good');
   const { records } = await makeStore(good);
-  const check = await verifyStore(good);
+  const progress: number[] = [];
+  const check = await verifyStore(good, (bytes) => progress.push(bytes));
   assert.ok(check.tables >= 2, `tables: ${check.tables}`);
+  // one progress call per file checked: the MANIFEST, the tables, the logs
+  assert.equal(progress.length, 1 + check.tables + check.logs);
+  assert.equal(progress.reduce((a, b) => a + b, 0), check.bytes);
   assert.equal(check.logs, 1);
   assert.deepEqual(check.tornTails, []);
   // LevelDB rewrites a store it opens (the log goes into a table): read a copy

@@ -293,12 +293,21 @@ async function checkStore(server: Server, engine: LevelDbEngine, path: string): 
     throw new Error(`the LevelDB store ${path} is in use by process ${holder} (it holds the store's LOCK file). Stop that process, or give this server another dir or leveldb-path.`);
   }
   const t0 = performance.now();
-  const check = await verifyStore(path);
+  // a big store takes a while (~5 ms per MB): say how far the check is, as a load does
+  let checked = 0;
+  let lastLog = t0;
+  const total = storeFilesSize(path);
+  const check = await verifyStore(path, (bytes) => {
+    checked += bytes;
+    if (performance.now() - lastLog < 5000) return;
+    lastLog = performance.now();
+    server.log.notice(`Checking the LevelDB store ${path}: ${(checked / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MB checked`);
+  });
   const ms = performance.now() - t0;
   engine.lastCheck = { ms, bytes: check.bytes, tornTails: check.tornTails.length };
   if (check.tables + check.logs === 0) return;
   for (const t of check.tornTails) {
-    server.log.warning(`The LevelDB store ${path}: its log ${t.file} ends in an incomplete record at offset ${t.offset} (${t.bytes} bytes), a write cut short when Amber or the machine stopped. LevelDB drops it; writes acknowledged under leveldb-sync always are before it.`);
+    server.log.warning(`The LevelDB store ${path}: its log ${t.file} ends in an incomplete record at offset ${t.offset} (${t.bytes} bytes), a write cut short when Amber or the machine stopped (under leveldb-sync always, one no client was told had succeeded). LevelDB drops it.`);
   }
   server.log.notice(`Checked the LevelDB store ${path}: ${check.tables} tables and ${check.logs} logs, ${(check.bytes / 1048576).toFixed(1)} MB in ${(ms / 1000).toFixed(3)} seconds`);
 }

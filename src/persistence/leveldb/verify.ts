@@ -24,13 +24,15 @@
  * a millisecond of CRC per MB.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c, unmaskCrc } from './crc32c.js';
 import { snappyUncompress } from './snappy.js';
 
 /** Bytes of a log block (log_format.h kBlockSize) and of a record header (crc, length, type). */
 const LOG_BLOCK = 32768;
+/** A write-ahead log is read and checked this many bytes at a time (256 blocks, 8 MB). */
+const LOG_CHUNK = 256 * LOG_BLOCK;
 const LOG_HEADER = 7;
 /** Log record types (log_format.h). */
 const FULL = 1;
@@ -96,7 +98,7 @@ export function storeLockHolder(path: string): number | null {
  * file, e.g. to report progress.
  * @throws LevelDbCorruption for a file that fails a check; Error for a file that cannot be read
  */
-export async function verifyStore(path: string, onFile?: (bytes: number) => void): Promise<StoreCheck> {
+export async function verifyStore(path: string, onFile?: (bytes: number) => void, logChunkBytes = LOG_CHUNK): Promise<StoreCheck> {
   const check: StoreCheck = { tables: 0, logs: 0, bytes: 0, tornTails: [] };
   let current: string;
   try {
@@ -157,15 +159,44 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
     const number = Number(lm[1]);
     // the logs DBImpl::Recover replays
     if (number < version.logNumber && number !== version.prevLogNumber) continue;
-    const b = await readFile(join(path, name));
-    const tail = walkLog(b, null, (offset, reason) =>
-      fail(name, offset, reason, `LevelDB would skip the rest of its 32 KB block and replay the writes after it. To load only the writes before it, truncate the file there (truncate -s ${offset} ${join(path, name)}); or restore the store from a BACKUP copy`));
-    if (tail !== null) check.tornTails.push({ file: name, offset: tail.offset, bytes: b.length - tail.offset });
+    const size = await walkLogFile(join(path, name), logChunkBytes, (offset, reason) =>
+      fail(name, offset, reason, `LevelDB would skip the rest of its 32 KB block and replay the writes after it. To load only the writes before it, truncate the file there (truncate -s ${offset} ${join(path, name)}); or restore the store from a BACKUP copy`),
+    (tail, bytes) => check.tornTails.push({ file: name, offset: tail, bytes }));
     check.logs++;
-    check.bytes += b.length;
-    onFile?.(b.length);
+    check.bytes += size;
+    onFile?.(size);
   }
   return check;
+}
+
+/**
+ * Checks the log file at `path` in chunks of `chunkBytes` (a multiple of 32 KB), the event loop
+ * running between them; reports a torn tail through `torn(offset, bytes)`. Returns the file's size.
+ */
+async function walkLogFile(path: string, chunkBytes: number, corrupt: (offset: number, reason: string) => never,
+  torn: (offset: number, bytes: number) => void): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const w = new LogWalker(corrupt, null);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, size)));
+    for (let base = 0; base < size; base += chunkBytes) {
+      const want = Math.min(chunkBytes, size - base);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, base + got);
+        if (bytesRead === 0) break; // the file shrank under the check: check what was there
+        got += bytesRead;
+      }
+      w.feed(buf.subarray(0, got), base);
+      if (got < want) break;
+    }
+    const tail = w.finish();
+    if (tail !== null) torn(tail.offset, size - tail.offset);
+    return size;
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -180,83 +211,111 @@ interface BadSpot {
 
 /**
  * Walks the physical records of a LevelDB log file (db/log_reader.cc ReadPhysicalRecord) and
- * checks each one's CRC. With `onRecord`, the logical records (fragments joined) are passed on
- * with the offset of their first fragment. At a bad spot LevelDB drops the rest of its 32 KB
- * block (or, at the file's end, takes it for the end): a valid record anywhere after it is
- * reported through `corrupt` (which throws), since LevelDB would skip data and go on. A bad spot
- * with nothing valid after it is returned (a torn tail; its offset is that of the logical record
- * it cuts short); null when the whole file is valid.
+ * checks each one's CRC, fed in chunks of whole 32 KB blocks ({@link feed}), so that a big log is
+ * neither read whole into memory nor checked in one go. With `onRecord`, the logical records
+ * (fragments joined) are passed on with the offset of their first fragment. At a bad spot
+ * LevelDB drops the rest of its block (or, at the file's end, takes it for the end): a valid
+ * record anywhere after it is reported through `corrupt` (which throws), since LevelDB would skip
+ * data and go on. {@link finish} returns a bad spot with nothing valid after it (a torn tail; its
+ * offset is that of the logical record it cuts short), or null when the whole file is valid.
  */
-function walkLog(b: Buffer, onRecord: ((record: Buffer, offset: number) => void) | null, corrupt: (offset: number, reason: string) => never): BadSpot | null {
-  let bad: BadSpot | null = null;
+class LogWalker {
+  private bad: BadSpot | null = null;
   /** offset of the first fragment of a logical record whose last fragment is still to come, or -1 */
-  let pendingAt = -1;
-  let parts: Buffer[] = [];
-  let off = 0;
-  /** records the first bad spot; refuses the file if a valid record follows in the block */
-  const badSpot = (spot: BadSpot, blockEnd: number): void => {
-    bad ??= spot;
-    const next = findRecord(b, off + 1, blockEnd);
-    if (next !== -1) corrupt(bad.offset, `${bad.reason}, with a valid record after it (at offset ${next})`);
-  };
-  while (off < b.length) {
-    const blockEnd = Math.min(b.length, (Math.floor(off / LOG_BLOCK) + 1) * LOG_BLOCK);
-    if (blockEnd - off < LOG_HEADER) {
-      // the writer pads a block's last bytes with zeros; fewer at the end of the file is a header cut short
-      if (blockEnd % LOG_BLOCK !== 0) bad ??= { offset: off, reason: 'record header cut short by the end of the file', benign: true };
-      off = blockEnd;
-      continue;
-    }
-    const length = b[off + 4]! | (b[off + 5]! << 8);
-    const type = b[off + 6]!;
-    const end = off + LOG_HEADER + length;
-    if (end > blockEnd) {
-      if (blockEnd !== b.length || blockEnd % LOG_BLOCK === 0) badSpot({ offset: off, reason: `bad record length ${length}`, benign: false }, blockEnd);
-      else if (unmaskCrc(b.readUInt32LE(off)) === crc32c(b, off + 6, blockEnd)) {
-        // what a crash leaves is a record whose bytes stop short of its length; these bytes are a
-        // whole record whose length field is damaged
-        corrupt(off, `bad record length ${length} (the record's ${blockEnd - off - LOG_HEADER} bytes to the end of the file match its checksum)`);
-      } else badSpot({ offset: off, reason: 'record cut short by the end of the file', benign: true }, blockEnd);
-      off = blockEnd;
-      continue;
-    }
-    if (type === 0 && length === 0) {
-      // what LevelDB skips silently (preallocated space): harmless at the end, not before valid records
-      badSpot({ offset: off, reason: 'zeros where a record should start', benign: true }, blockEnd);
-      off = blockEnd;
-      continue;
-    }
-    if (unmaskCrc(b.readUInt32LE(off)) !== crc32c(b, off + 6, end) || type < FULL || type > LAST) {
-      badSpot({ offset: off, reason: 'record checksum mismatch', benign: false }, blockEnd);
-      off = blockEnd;
-      continue;
-    }
-    if (bad !== null) corrupt((bad as BadSpot).offset, `${(bad as BadSpot).reason}, with a valid record after it (at offset ${off})`);
-    const payload = b.subarray(off + LOG_HEADER, end);
-    if (type === FULL || type === FIRST) {
-      if (pendingAt !== -1) corrupt(pendingAt, 'fragmented record without its last fragment');
-      if (type === FULL) onRecord?.(payload, off);
-      else {
-        pendingAt = off;
-        if (onRecord !== null) parts = [payload];
+  private pendingAt = -1;
+  private parts: Buffer[] = [];
+
+  constructor(
+    private readonly corrupt: (offset: number, reason: string) => never,
+    private readonly onRecord: ((record: Buffer, offset: number) => void) | null,
+  ) {}
+
+  /**
+   * Walks `b`, the file's bytes from offset `base` (a multiple of 32 KB): whole blocks, except
+   * the file's last one, which is shorter (a block that ends short of 32 KB ends the file).
+   */
+  feed(b: Buffer, base: number): void {
+    const onRecord = this.onRecord;
+    const corrupt = this.corrupt;
+    let off = 0;
+    /** records the first bad spot; refuses the file if a valid record follows in the block */
+    const badSpot = (spot: BadSpot, blockEnd: number): void => {
+      const bad = (this.bad ??= spot);
+      const next = findRecord(b, off + 1, blockEnd);
+      if (next !== -1) corrupt(bad.offset, `${bad.reason}, with a valid record after it (at offset ${base + next})`);
+    };
+    while (off < b.length) {
+      const blockEnd = Math.min(b.length, (Math.floor(off / LOG_BLOCK) + 1) * LOG_BLOCK);
+      const atEof = (base + blockEnd) % LOG_BLOCK !== 0;
+      if (blockEnd - off < LOG_HEADER) {
+        // the writer pads a block's last bytes with zeros; fewer at the end of the file is a header cut short
+        if (atEof) this.bad ??= { offset: base + off, reason: 'record header cut short by the end of the file', benign: true };
+        off = blockEnd;
+        continue;
       }
-    } else {
-      if (pendingAt === -1) corrupt(off, 'fragment without the start of its record');
-      if (onRecord !== null) parts.push(payload);
-      if (type === LAST) {
-        onRecord?.(Buffer.concat(parts), pendingAt);
-        pendingAt = -1;
-        parts = [];
+      const length = b[off + 4]! | (b[off + 5]! << 8);
+      const type = b[off + 6]!;
+      const end = off + LOG_HEADER + length;
+      if (end > blockEnd) {
+        if (!atEof) badSpot({ offset: base + off, reason: `bad record length ${length}`, benign: false }, blockEnd);
+        else if (unmaskCrc(b.readUInt32LE(off)) === crc32c(b, off + 6, blockEnd)) {
+          // what a crash leaves is a record whose bytes stop short of its length; these bytes are a
+          // whole record whose length field is damaged
+          corrupt(base + off, `bad record length ${length} (the record's ${blockEnd - off - LOG_HEADER} bytes to the end of the file match its checksum)`);
+        } else badSpot({ offset: base + off, reason: 'record cut short by the end of the file', benign: true }, blockEnd);
+        off = blockEnd;
+        continue;
       }
+      if (type === 0 && length === 0) {
+        // what LevelDB skips silently (preallocated space): harmless at the end, not before valid records
+        badSpot({ offset: base + off, reason: 'zeros where a record should start', benign: true }, blockEnd);
+        off = blockEnd;
+        continue;
+      }
+      if (unmaskCrc(b.readUInt32LE(off)) !== crc32c(b, off + 6, end) || type < FULL || type > LAST) {
+        badSpot({ offset: base + off, reason: 'record checksum mismatch', benign: false }, blockEnd);
+        off = blockEnd;
+        continue;
+      }
+      const bad = this.bad;
+      if (bad !== null) corrupt(bad.offset, `${bad.reason}, with a valid record after it (at offset ${base + off})`);
+      const payload = b.subarray(off + LOG_HEADER, end);
+      if (type === FULL || type === FIRST) {
+        if (this.pendingAt !== -1) corrupt(this.pendingAt, 'fragmented record without its last fragment');
+        if (type === FULL) onRecord?.(payload, base + off);
+        else {
+          this.pendingAt = base + off;
+          if (onRecord !== null) this.parts = [payload];
+        }
+      } else {
+        if (this.pendingAt === -1) corrupt(base + off, 'fragment without the start of its record');
+        if (onRecord !== null) this.parts.push(payload);
+        if (type === LAST) {
+          onRecord?.(Buffer.concat(this.parts), this.pendingAt);
+          this.pendingAt = -1;
+          this.parts = [];
+        }
+      }
+      off = end;
     }
-    off = end;
   }
-  const found = bad as BadSpot | null;
-  if (pendingAt !== -1) {
-    // what LevelDB drops of a log's end is the whole logical record the bad spot cuts short
-    return { offset: pendingAt, reason: found?.reason ?? 'fragmented record cut short by the end of the file', benign: found?.benign ?? true };
+
+  /** After the last byte was fed: the torn tail, or null. */
+  finish(): BadSpot | null {
+    const found = this.bad;
+    if (this.pendingAt !== -1) {
+      // what LevelDB drops of a log's end is the whole logical record the bad spot cuts short
+      return { offset: this.pendingAt, reason: found?.reason ?? 'fragmented record cut short by the end of the file', benign: found?.benign ?? true };
+    }
+    return found;
   }
-  return found;
+}
+
+/** {@link LogWalker} over a whole file in memory (the MANIFEST). */
+function walkLog(b: Buffer, onRecord: ((record: Buffer, offset: number) => void) | null, corrupt: (offset: number, reason: string) => never): BadSpot | null {
+  const w = new LogWalker(corrupt, onRecord);
+  w.feed(b, 0);
+  return w.finish();
 }
 
 /**

@@ -201,13 +201,13 @@ export class LevelDbEngine {
   /** the store check before the last load (verify.ts): ms, bytes checked, torn log tails found */
   lastCheck: { ms: number; bytes: number; tornTails: number } | null = null;
   /**
-   * key-load-delay during {@link load} (debug-delay.ts): what the keys loaded so far owe, slept
-   * off between batches of records; null when the directive was 0 as the load started
+   * key-load-delay during {@link load} (debug-delay.ts), null when the directive was 0 as the load
+   * started: the load's counts, of whose `keys` the first `charged` are in `debt`, slept off
+   * between batches; `usec` is the directive as of the last batch (a CONFIG SET during the load
+   * applies from the next one)
    */
-  private loadDebt: DelayDebt | null = null;
-  /** key-load-delay as of the last batch (a CONFIG SET during the load applies from the next one) */
-  private loadKeyDelay = 0;
-  /** the payment of {@link loadDebt} under way, which every scan waits for */
+  private loadDelay: { debt: DelayDebt; stats: LoadStats; charged: number; usec: number } | null = null;
+  /** the payment of {@link loadDelay}'s debt under way, which every scan waits for */
   private loadPaying: Promise<void> | null = null;
   readonly progress: LoadProgress = { startTime: 0, totalBytes: 0, loadedBytes: 0 };
   private limits: TypeLimits;
@@ -960,12 +960,12 @@ export class LevelDbEngine {
     const t0 = performance.now();
     const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0, worker: false };
     this.limits = limitsFromConfig(this.server.config);
-    this.loadKeyDelay = this.server.config.get<number>('key-load-delay');
-    this.loadDebt = this.loadKeyDelay !== 0 ? new DelayDebt() : null;
+    const usec = this.server.config.get<number>('key-load-delay');
+    this.loadDelay = usec !== 0 ? { debt: new DelayDebt(), stats, charged: 0, usec } : null;
     try {
       return await this.loadStore(stats, t0);
     } finally {
-      this.loadDebt = null;
+      this.loadDelay = null;
     }
   }
 
@@ -1036,7 +1036,6 @@ export class LevelDbEngine {
       if (m.type === L.T_STRING) {
         db.loadKey(key, flatSlice(v, m.body), exp);
         stats.keys++;
-        this.loadDebt?.add(this.loadKeyDelay);
       } else if (m.type === L.T_STREAM || m.inline) {
         const o = this.decodeBlob(v.slice(m.body), key, dbi);
         if (typeof o === 'string' || (o instanceof Stream ? L.T_STREAM : typeCode(o)) !== m.type) {
@@ -1044,7 +1043,6 @@ export class LevelDbEngine {
         }
         db.loadKey(key, o, exp);
         stats.keys++;
-        this.loadDebt?.add(this.loadKeyDelay);
       } else {
         pending.set(m.version, { db: dbi, key, exp: m.expireAt, type: m.type, size: m.size, head: m.head });
       }
@@ -1071,7 +1069,7 @@ export class LevelDbEngine {
     let hinted = 0;
     for (const ns of this.nsOf) if (ns !== 0) hinted += this.keyCounts.get(ns) ?? 0;
     // key-load-delay sleeps between batches read on this thread (a test directive: slow on purpose)
-    const inWorker = this.loadDebt === null && hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf, records) => {
+    const inWorker = this.loadDelay === null && hinted >= LOAD_WORKER_MIN_KEYS && await this.readInWorker(ranges.map((r) => [r.lo, r.hi]), (range, buf, records) => {
       const { dbi, skip } = ranges[range]!;
       const db = ks.dbs[dbi]!;
       let n = 0;
@@ -1088,7 +1086,6 @@ export class LevelDbEngine {
         if (vn >= 2 && buf[va + 1] === 0 && buf[va] === L.T_STRING) {
           db.loadKey(key, buf.latin1Slice(va + 2, p), -1);
           stats.keys++;
-          this.loadDebt?.add(this.loadKeyDelay);
         } else {
           onMeta(dbi, key, buf.latin1Slice(va, p));
         }
@@ -1105,7 +1102,6 @@ export class LevelDbEngine {
           if (v.length >= 2 && v.charCodeAt(1) === 0 && v.charCodeAt(0) === L.T_STRING) {
             db.loadKey(key, flatSlice(v, 2), -1);
             stats.keys++;
-            this.loadDebt?.add(this.loadKeyDelay);
           } else {
             onMeta(dbi, key, v);
           }
@@ -1146,8 +1142,11 @@ export class LevelDbEngine {
       log.notice(`LevelDB store ${this.path}: format '${this.loadedFormat}' upgraded to '${L.FORMAT}'`);
     }
     q.kick();
-    const debt = this.loadDebt;
-    if (debt !== null) while (debt.us > 0) await debt.payAsync(DELAY_WAIT_MAX_MS);
+    const delay = this.loadDelay;
+    if (delay !== null) {
+      await this.payLoadDebt();
+      while (delay.debt.us > 0) await delay.debt.payAsync(DELAY_WAIT_MAX_MS);
+    }
     stats.ms = performance.now() - t0;
     this.lastLoad = stats;
     return stats;
@@ -1204,11 +1203,10 @@ export class LevelDbEngine {
       o.ldbHead = p.head;
       ks.dbs[p.db]!.loadKey(p.key, o, p.exp);
       stats.keys++;
-      this.loadDebt?.add(this.loadKeyDelay);
     };
     try {
       outer: for (;;) {
-        if (this.loadDebt !== null) await this.payLoadDebt();
+        if (this.loadDelay !== null) await this.payLoadDebt();
         const batch = await it.nextv(READ_BATCH);
         if (batch.length === 0) break;
         for (let bi = 0; bi < batch.length; bi++) {
@@ -1268,7 +1266,7 @@ export class LevelDbEngine {
     const it = this.store!.iterator({ gte: lo, lt: hi, highWaterMarkBytes: 4 << 20 });
     try {
       for (;;) {
-        if (this.loadDebt !== null) await this.payLoadDebt();
+        if (this.loadDelay !== null) await this.payLoadDebt();
         const batch = await it.nextv(READ_BATCH);
         if (batch.length === 0) return;
         for (let i = 0; i < batch.length; i++) fn(batch[i]![0], batch[i]![1]);
@@ -1336,18 +1334,25 @@ export class LevelDbEngine {
   }
 
   /**
-   * Sleeps off what key-load-delay's debt has grown to (on timers: clients get -LOADING meanwhile).
-   * The load's parallel scans share one payment: each sleeping the debt off would pay it several
-   * times over in the same time.
+   * Charges key-load-delay for the keys loaded since the last call and sleeps off the debt once it
+   * is due (on timers: clients get -LOADING meanwhile). The load's parallel scans share one
+   * payment: each sleeping the debt off would pay it several times over in the same time.
    */
-  private payLoadDebt(): Promise<void> {
-    this.loadPaying ??= (async () => {
-      const debt = this.loadDebt!;
-      this.loadKeyDelay = this.server.config.get<number>('key-load-delay');
-      while (debt.due) await debt.payAsync(DELAY_WAIT_MAX_MS);
-      this.loadPaying = null;
+  private async payLoadDebt(): Promise<void> {
+    if (this.loadPaying !== null) return this.loadPaying;
+    const d = this.loadDelay!;
+    for (; d.charged < d.stats.keys; d.charged++) d.debt.add(d.usec);
+    d.usec = this.server.config.get<number>('key-load-delay');
+    if (!d.debt.due) return;
+    const paying = (async () => {
+      while (d.debt.due) await d.debt.payAsync(DELAY_WAIT_MAX_MS);
     })();
-    return this.loadPaying;
+    this.loadPaying = paying;
+    try {
+      await paying;
+    } finally {
+      this.loadPaying = null;
+    }
   }
 
   private decodeBlob(b: string, key: string, db: number): Value {

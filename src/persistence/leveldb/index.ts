@@ -296,11 +296,13 @@ async function checkStore(server: Server, engine: LevelDbEngine, path: string): 
   // a big store takes a while (~5 ms per MB): say how far the check is, as a load does
   let checked = 0;
   let lastLog = t0;
-  const total = storeFilesSize(path);
+  /** the store's size, for the progress line: listed only once a check has run that long */
+  let total = -1;
   const check = await verifyStore(path, (bytes) => {
     checked += bytes;
     if (performance.now() - lastLog < 5000) return;
     lastLog = performance.now();
+    if (total < 0) total = storeFilesSize(path);
     server.log.notice(`Checking the LevelDB store ${path}: ${(checked / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MB checked`);
   });
   const ms = performance.now() - t0;

@@ -420,10 +420,12 @@ function verifyTable(b: Buffer, size: number, corrupt: (offset: number, reason: 
   } catch (e) {
     return corrupt(footer, `bad table footer: ${(e as Error).message}`);
   }
+  /** data blocks in the index, for error messages (set once the index is read) */
+  let dataBlocks = 0;
   /** checks the CRC of the block at `off` of `n` bytes and returns its type; `what` names it for an error */
   const check = (off: number, n: number, what: string | number): number => {
     // data blocks are numbered: a table of compressible values has tens of thousands of small ones
-    const name = (): string => (typeof what === 'number' ? `data block ${what + 1} of ${data.length / 2}` : what);
+    const name = (): string => (typeof what === 'number' ? `data block ${what + 1} of ${dataBlocks}` : what);
     if (off + n + TRAILER > footer) corrupt(off, `${name()} of ${n} bytes runs past the footer`);
     if (unmaskCrc(b.readUInt32LE(off + n + 1)) !== crc32c(b, off, off + n + 1)) corrupt(off, `${name()} checksum mismatch`);
     const type = b[off + n]!;
@@ -474,8 +476,8 @@ function verifyTable(b: Buffer, size: number, corrupt: (offset: number, reason: 
     }
     return out;
   };
-  let data: number[] = [];
-  data = handles(block(index, 'index block'), index[0], 'index block');
+  const data = handles(block(index, 'index block'), index[0], 'index block');
+  dataBlocks = data.length / 2;
   const meta = handles(block(metaindex, 'metaindex block'), metaindex[0], 'metaindex block');
   // TableBuilder writes the data blocks in index order from offset 0, then the meta blocks (the
   // filter), the metaindex and the index: together they cover every byte before the footer

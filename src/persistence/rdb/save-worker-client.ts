@@ -144,7 +144,8 @@ export function saveThroughWorkerSync(
     worker.postMessage({ open: path } satisfies SaveWorkerIn);
     /** offset in the raw stream of the next chunk */
     let rawBase = 0;
-    const opts = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression, checksum: false };
+    // compressChunk writes no checksum whatever the options: the worker's stage does
+    const opts = { ...DEFAULT_SAVE_OPTIONS, compression: data.compression };
     const enc = makeEncoder((chunk) => {
       const triples = enc.w.takeDeferred();
       if (triples.length > 0 && posted - Atomics.load(ctrl, SYNC_ACKED) > stealAfter) {

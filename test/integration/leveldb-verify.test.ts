@@ -32,7 +32,9 @@ async function writeStore(dir: string): Promise<number> {
   }
   await c.call('HSET', 'hash', 'a', '1', 'b', '2');
   // a write in a turn (a LevelDB batch, a log record) of its own, after which the shutdown may
-  // write its own bookkeeping
+  // write its own bookkeeping: replies do not wait for LevelDB under everysec (the engine's
+  // write-ahead log has the turn), so let the batches before it finish first
+  await new Promise((r) => setTimeout(r, 300));
   await c.call('SET', 'marker', 'last');
   const n = Number((await c.call('DBSIZE')).slice(1));
   c.close();
@@ -72,12 +74,14 @@ test("a log cut short in its last record loads, with a warning naming the bytes 
   const dir = tmp();
   const keys = await writeStore(dir);
   const store = join(dir, 'leveldb');
-  const logName = readdirSync(store).find((n) => n.endsWith('.log'))!;
+  // the newest log holds the last batches (an older one may still be live, its memtable not yet
+  // flushed when the store closed)
+  const logName = readdirSync(store).filter((n) => /^\d+\.log$/.test(n)).sort().pop()!;
   const size = statSync(join(store, logName)).size;
   assert.ok(size > 0, 'a clean shutdown leaves its last writes in the log');
   let tool = checkTool(store);
   assert.equal(tool.status, 0, tool.out);
-  assert.match(tool.out, /\d+ tables and 1 logs, \d+ bytes: every checksum matches\nLevelDB store looks OK/);
+  assert.match(tool.out, /\d+ tables and \d+ logs, \d+ bytes: every checksum matches\nLevelDB store looks OK/);
   truncateSync(join(store, logName), size - 3);
   tool = checkTool(store);
   assert.equal(tool.status, 0, tool.out);

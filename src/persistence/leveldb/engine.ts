@@ -54,6 +54,7 @@ import { loadObject } from '../rdb/decoder.js';
 import { rdbIsObjectType } from '../rdb/constants.js';
 import { buildHash, buildSet, limitsFromConfig, type TypeLimits } from '../rdb/values.js';
 import { WriteQueue, type Records, type SyncPolicy } from './queue.js';
+import { Wal, recoverWal, type WalRecovery } from './wal.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
@@ -262,6 +263,22 @@ export class LevelDbEngine {
     });
     await store.open();
     this.store = store;
+    // acknowledged turns the store never got (the process died first): written before anything else
+    let recovery: WalRecovery;
+    try {
+      recovery = await recoverWal(store, path);
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      this.store = null;
+      this.state = 'off';
+      throw e;
+    }
+    const log = this.server.log;
+    if (recovery.entries > 0) log.notice(`LevelDB store ${path}: wrote ${recovery.records} records of ${recovery.entries} turns from its write-ahead log that the store did not have yet`);
+    if (recovery.torn !== null) {
+      const t = recovery.torn;
+      log.warning(`LevelDB store ${path}: the write-ahead log ${t.file} ends with an incomplete entry at offset ${t.offset} (${t.bytes} bytes, a write cut short): dropped`);
+    }
     // classic-level's private array batch: see BatchTarget in queue.ts
     const target = store as unknown as import('./queue.js').BatchTarget;
     this.queue = new WriteQueue(target, cfg.get<SyncPolicy>('leveldb-sync'), {
@@ -269,6 +286,7 @@ export class LevelDbEngine {
       recovered: () => this.onWriteRecovered(),
       syncOp: () => [L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs)],
     });
+    this.queue.wal = new Wal(path, recovery.nextSeq);
     this.nsOf = new Array(this.ks.dbs.length).fill(0);
     this.dirty = this.ks.dbs.map(() => new Set<string>());
     // what a previous store (CONFIG SET leveldb no, then yes) recorded means nothing here
@@ -307,9 +325,13 @@ export class LevelDbEngine {
     if (this.state === 'on' && this.queue !== null && this.capturing) this.writeCounts(this.queue.open);
     this.stopCapture(reset);
     this.state = 'closing';
+    let drained = false;
     try {
-      await Promise.race([this.queue!.drain(true), new Promise((r) => setTimeout(r, 10000).unref())]);
+      drained = await Promise.race([this.queue!.drain(true).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10000).unref())]);
     } finally {
+      // everything in the store: the write-ahead log is no longer needed; else the next start
+      // writes what it holds
+      this.queue!.wal?.close(drained && !this.queue!.inError);
       await this.closeStore();
     }
   }
@@ -336,6 +358,8 @@ export class LevelDbEngine {
     if (this.store === null) return;
     this.stopCapture(false);
     this.state = 'closing';
+    // what it holds of acknowledged turns is written at the next start
+    this.queue?.wal?.close(false);
     await this.closeStore();
   }
 

@@ -71,8 +71,12 @@ export function installLevelDb(server: Server): LevelDbLayer {
     const q = engine.queue;
     if (!engine.capturing || q === null) return undefined;
     engine.processTurn();
-    const d = q.durable();
-    if (d !== undefined) return d;
+    // everysec and no: the turn's records go to the write-ahead log (wal.ts) and the replies at
+    // once; else (always, or the log failed) the replies wait for LevelDB
+    if (!q.logTurn()) {
+      const d = q.durable();
+      if (d !== undefined) return d;
+    }
     // backpressure: replies wait while the store is far behind
     return q.pendingOps > BACKLOG_RECORDS ? q.committed() : undefined;
   });
@@ -362,6 +366,9 @@ function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
   sec.set('leveldb_pending_records', q?.pendingOps ?? 0);
   sec.set('leveldb_last_write_status', q?.inError ? 'err' : 'ok');
   sec.set('leveldb_last_write_error', q?.lastError ?? '');
+  // the write-ahead log of everysec and no: bytes in its current file, and whether appends work
+  sec.set('leveldb_wal_bytes', q?.wal?.bytes ?? 0);
+  sec.set('leveldb_wal_status', q?.wal ? (q.wal.broken ? 'err' : 'ok') : 'off');
   sec.set('leveldb_garbage_versions', e.garbageVersions.length);
   sec.set('leveldb_garbage_namespaces', e.garbageNs.length);
   sec.set('leveldb_reclaimed_records', e.reclaimedRecords);

@@ -20,6 +20,7 @@
  * | `S` u64(version) `l` u64(position)    | list element; positions are consecutive from the list's head position |
  * | `G` u64(version)                      | empty: a version whose subkeys wait for reclaim     |
  * | `N` varint(ns)                        | empty: a namespace whose metadata (and `K` record) waits for reclaim |
+ * | `W`                                   | decimal: the last entry of the engine's write-ahead log this store holds (wal.ts), written with every batch that holds logged records |
  *
  * Metadata value: type (u8: 0 string, 1 list, 2 set, 3 zset, 4 hash, 5 stream), flags (u8: bit 0
  * = has an expire time, bit 1 = inline collection), the expire time as an f64 of Unix ms when

@@ -9,10 +9,16 @@
  * under `always` synced; `everysec` syncs a batch at most once a second (and the cron syncs an
  * idle store that has unsynced batches); `no` never asks for a sync.
  *
+ * Under `everysec` and `no`, with the engine's write-ahead log ({@link WriteQueue.wal}, wal.ts),
+ * a turn's records are appended to that log at the end of the turn ({@link WriteQueue.logTurn})
+ * and the replies need not wait for LevelDB; each batch then also records the last log entry it
+ * holds, so that a start-up knows which entries LevelDB never got.
+ *
  * A failed batch is kept, in order, ahead of everything written since, and retried once a second;
  * meanwhile the engine refuses writes with a MISCONF error (see engine.ts), so memory and disk
  * never diverge silently.
  */
+import { WAL_APPLIED_KEY, type Wal } from './wal.js';
 
 /**
  * Record operations in order, as two parallel arrays (no object per record): a put has its value,
@@ -62,6 +68,9 @@ export interface BatchTarget {
 
 interface Group {
   recs: Records;
+  /** records [0, walFrom) are in the write-ahead log, the last of them in entry walSeq (0: none) */
+  walFrom: number;
+  walSeq: number;
   /** resolved when this group is committed (replies held under `always`) */
   waiters: Array<() => void>;
   /** run synchronously right after this group commits, before any later group is submitted */
@@ -78,9 +87,19 @@ export interface QueueEvents {
   syncOp(): [string, string];
 }
 
+/** An empty group. */
+function newGroup(): Group {
+  return { recs: new Records(), walFrom: 0, walSeq: 0, waiters: [], markers: [] };
+}
+
 export class WriteQueue {
   /** groups not yet submitted; the last one is open (takes new records) */
-  private groups: Group[] = [{ recs: new Records(), waiters: [], markers: [] }];
+  private groups: Group[] = [newGroup()];
+  /**
+   * The write-ahead log the turns' records go to under `everysec` and `no` (wal.ts); null: replies
+   * wait for LevelDB's write instead.
+   */
+  wal: Wal | null = null;
   private inFlight: Group[] | null = null;
   private lastSync = Date.now();
   private unsynced = false;
@@ -134,7 +153,7 @@ export class WriteQueue {
       take.push(g);
       if (g.markers.length > 0) break;
     }
-    if (this.groups.length === 0) this.groups.push({ recs: new Records(), waiters: [], markers: [] });
+    if (this.groups.length === 0) this.groups.push(newGroup());
     this.submit(take);
   }
 
@@ -164,6 +183,11 @@ export class WriteQueue {
       recs = new Records();
       recs.put(k, v);
     }
+    // every record LevelDB gets is in the log first, so that a batch's W record covers whatever
+    // was logged before it (records submitted outside a client's turn included)
+    if (this.logging) for (const g of take) this.log(g);
+    let walSeq = 0;
+    for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
     let b: ChainedBatchTarget;
     try {
       b = this.target.batch();
@@ -173,6 +197,8 @@ export class WriteQueue {
         if (v === null) b._del(keys[i]!);
         else b._put(keys[i]!, v);
       }
+      // the last log entry this batch holds, in the same atomic batch
+      if (walSeq > 0) b._put(WAL_APPLIED_KEY, String(walSeq));
     } catch (e) {
       queueMicrotask(() => this.fail(take, e));
       return;
@@ -208,6 +234,11 @@ export class WriteQueue {
       this.lastError = null;
       this.events.recovered();
     }
+    if (this.wal !== null) {
+      let walSeq = 0;
+      for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
+      if (walSeq > 0) this.wal.applied(walSeq);
+    }
     for (const g of take) {
       for (const w of g.waiters) w();
       for (const m of g.markers) m();
@@ -241,6 +272,39 @@ export class WriteQueue {
     // back in front, in order: a retry writes them before anything written since
     this.groups.unshift(...take);
     this.events.error(this.lastError);
+  }
+
+  /**
+   * At the end of a turn under `everysec` or `no`: appends the records queued since the last call
+   * to the write-ahead log (one write) and submits them. True when every record queued so far is
+   * now in the log or in LevelDB, so the turn's replies need not wait ({@link durable}); false
+   * without a log, under `always`, or when the log's write failed (then wait for {@link durable}).
+   */
+  logTurn(): boolean {
+    if (!this.logging) return false;
+    // groups waiting behind a batch in flight (a BACKUP's barrier closes one mid-turn) and the
+    // open one
+    for (const g of this.groups) if (!this.log(g)) return false;
+    // a batch submitted before this point in the turn (the engine's own setImmediate) was logged
+    // when submitted, unless the log failed then
+    if (this.inFlight !== null) for (const g of this.inFlight) if (g.walFrom < g.recs.length) return false;
+    this.kick();
+    return true;
+  }
+
+  /** True when turns go to the write-ahead log (everysec and no, with a log). */
+  private get logging(): boolean {
+    return this.wal !== null && this.policy !== 'always';
+  }
+
+  /** Appends the records of `g` not yet in the write-ahead log; false when the append failed. */
+  private log(g: Group): boolean {
+    if (g.walFrom >= g.recs.length) return true;
+    const seq = this.wal!.append(g.recs, g.walFrom);
+    if (seq === null) return false;
+    g.walFrom = g.recs.length;
+    g.walSeq = seq;
+    return true;
   }
 
   /**
@@ -294,7 +358,7 @@ export class WriteQueue {
       }
     }
     open.markers.push(fn);
-    this.groups.push({ recs: new Records(), waiters: [], markers: [] });
+    this.groups.push(newGroup());
     this.kick();
   }
 

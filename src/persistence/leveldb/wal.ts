@@ -1,0 +1,311 @@
+/**
+ * The engine's own write-ahead log in front of LevelDB, for `leveldb-sync everysec` and `no`.
+ *
+ * A client must not hear OK for a write a killed process would lose. LevelDB writes a batch to its
+ * log on classic-level's thread pool, so the server used to hold each turn's replies until that
+ * round trip came back (100-300 us, and the turn's clients idle meanwhile: -c 50 SET ran at ~0.6x
+ * of the AOF's everysec). Instead each turn's records are now appended here with one write(2) on
+ * the main thread, as the AOF appends a turn, and the replies go out at once; LevelDB gets the
+ * same records in its batches behind, in order, as before. Each batch also writes the `W` record:
+ * the sequence number of the last log entry it holds. At start-up ({@link recoverWal}) the entries
+ * after the store's `W` (written and acknowledged, never in LevelDB: the process died first) are
+ * written to the store before it is loaded; then the files are deleted.
+ *
+ * Like the AOF's write() under everysec, an entry is in the page cache, not on disk: a killed
+ * process loses nothing acknowledged, a power cut loses what LevelDB had not synced (its batches
+ * are synced once a second, and they trail the log by a batch at most). Under `always` the log is
+ * not used: each batch is synced before its replies.
+ *
+ * Files: `amber-wal-<n>.log` in the store's directory (LevelDB ignores names it did not make;
+ * the ".log" makes refuseHeadlessStore count them). Entries: `[u32le length][u32le CRC-32C of the
+ * payload, masked as LevelDB's][payload]`, the payload `[f64le sequence][records]`, a record
+ * `[u8 1 put | 0 delete][u32le key length][key][u32le value length][value]` (puts only), keys and
+ * values as the engine's latin1 byte strings. A file is started when the current one passes
+ * {@link WAL_FILE_BYTES}; files whose entries are all in LevelDB are deleted.
+ */
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
+import { unlinkInBackground } from '../fsutil.js';
+import type { Records } from './queue.js';
+
+/** Bytes after which the log moves on to a new file. */
+export const WAL_FILE_BYTES = 64 * 1024 * 1024;
+/** Entry header: length, CRC. Payload header: sequence number. */
+const ENTRY_HEADER = 8;
+const SEQ_BYTES = 8;
+const PUT = 1;
+const DEL = 0;
+const NAME = /^amber-wal-(\d+)\.log$/;
+
+/** The name of log file `n`. */
+function fileName(n: number): string {
+  return `amber-wal-${String(n).padStart(6, '0')}.log`;
+}
+
+/** The log files of store `dir`: [number, name], ascending. */
+function walFiles(dir: string): Array<[number, string]> {
+  return readdirSync(dir).map((n) => [NAME.exec(n), n] as const).filter(([m]) => m !== null)
+    .map(([m, n]) => [Number(m![1]), n] as [number, string]).sort((a, b) => a[0] - b[0]);
+}
+
+/** Where the store records the last log entry it holds (layout.ts `W`; older Amber versions ignore it). */
+export const WAL_APPLIED_KEY = 'W';
+
+/** What a store needs for recovery: classic-level's get and batch. */
+export interface WalStore {
+  get(key: string): Promise<string | undefined>;
+  batch(ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }>, options: { sync: boolean }): Promise<void>;
+}
+
+/** What {@link recoverWal} did. */
+export interface WalRecovery {
+  /** entries written to the store, and their records */
+  entries: number;
+  records: number;
+  /** the sequence number the next entry takes */
+  nextSeq: number;
+  /** a torn last entry dropped: file and offset, or null */
+  torn: { file: string; offset: number; bytes: number } | null;
+}
+
+/**
+ * Writes the entries of the store's log files that the store does not hold yet (sequence above
+ * its `W` record) to the store, in order, synced; then deletes the files.
+ * @throws Error naming the file and offset when an entry is damaged and others follow it (or
+ *   a whole file follows it): what follows cannot be trusted to be in order; the files are kept
+ */
+export async function recoverWal(store: WalStore, dir: string): Promise<WalRecovery> {
+  const files = walFiles(dir);
+  const appliedRaw = await store.get(WAL_APPLIED_KEY);
+  const applied = appliedRaw === undefined ? 0 : Number(appliedRaw);
+  const out: WalRecovery = { entries: 0, records: 0, nextSeq: (Number.isFinite(applied) ? applied : 0) + 1, torn: null };
+  for (let fi = 0; fi < files.length; fi++) {
+    const name = files[fi]![1];
+    const path = join(dir, name);
+    const b = readFileSync(path);
+    let p = 0;
+    while (p < b.length) {
+      const bad = (why: string): never => {
+        throw new Error(`corrupt file ${path} at offset ${p}: ${why}, with ${fi < files.length - 1 ? 'later log files' : 'more bytes'} after it. Move the file away to start without its writes, or restore the store from a BACKUP copy`);
+      };
+      const len = p + ENTRY_HEADER <= b.length ? b.readUInt32LE(p) : -1;
+      const end = p + ENTRY_HEADER + len;
+      if (len < SEQ_BYTES || end > b.length || unmaskCrc(b.readUInt32LE(p + 4)) !== crc32c(b, p + ENTRY_HEADER, end)) {
+        // what a process killed in the middle of a write leaves: the last entry of the last file
+        if (fi === files.length - 1 && !hasEntryAfter(b, p + 1)) {
+          out.torn = { file: path, offset: p, bytes: b.length - p };
+          break;
+        }
+        bad(len < SEQ_BYTES || end > b.length ? `bad entry length ${len}` : 'entry checksum mismatch');
+      }
+      const seq = b.readDoubleLE(p + ENTRY_HEADER);
+      if (seq > applied) {
+        const ops = decodeRecords(b, p + ENTRY_HEADER + SEQ_BYTES, end, () => bad('malformed records'));
+        ops.push({ type: 'put', key: WAL_APPLIED_KEY, value: String(seq) });
+        await store.batch(ops, { sync: false });
+        out.entries++;
+        out.records += ops.length - 1;
+      }
+      if (seq + 1 > out.nextSeq) out.nextSeq = seq + 1;
+      p = end;
+    }
+  }
+  if (files.length > 0) {
+    // one synced write covers the batches above (LevelDB's log is sequential)
+    await store.batch([{ type: 'put', key: WAL_APPLIED_KEY, value: String(out.nextSeq - 1) }], { sync: true });
+    for (const [, name] of files) unlinkSync(join(dir, name));
+  }
+  return out;
+}
+
+/** True when a whole valid entry starts anywhere in b[from..] (a torn entry has none after it). */
+function hasEntryAfter(b: Buffer, from: number): boolean {
+  for (let p = from; p + ENTRY_HEADER + SEQ_BYTES <= b.length; p++) {
+    const len = b.readUInt32LE(p);
+    const end = p + ENTRY_HEADER + len;
+    if (len >= SEQ_BYTES && end <= b.length && unmaskCrc(b.readUInt32LE(p + 4)) === crc32c(b, p + ENTRY_HEADER, end)) return true;
+  }
+  return false;
+}
+
+/** The records of one entry, b[p, end), as classic-level batch operations. */
+function decodeRecords(b: Buffer, p: number, end: number, bad: () => never): Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> {
+  const ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [];
+  while (p < end) {
+    const op = b[p]!;
+    if ((op !== PUT && op !== DEL) || p + 5 > end) bad();
+    const kl = b.readUInt32LE(p + 1);
+    p += 5;
+    if (p + kl > end) bad();
+    const key = b.latin1Slice(p, p + kl);
+    p += kl;
+    if (op === DEL) {
+      ops.push({ type: 'del', key });
+      continue;
+    }
+    if (p + 4 > end) bad();
+    const vl = b.readUInt32LE(p);
+    p += 4;
+    if (p + vl > end) bad();
+    ops.push({ type: 'put', key, value: b.latin1Slice(p, p + vl) });
+    p += vl;
+  }
+  return ops;
+}
+
+/**
+ * The log being appended to while the store is open (see the module comment). {@link append}
+ * returns null once a write failed and could not be undone; the caller then waits for LevelDB
+ * as it did before this log existed, until {@link applied} finds every entry in the store and
+ * starts a clean file.
+ */
+export class Wal {
+  private fd = -1;
+  private file = 0;
+  private size = 0;
+  /** files before the current one, with the last sequence number in each */
+  private older: Array<[number, number]> = [];
+  private lastSeq: number;
+  private appliedSeq: number;
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  /** a failed write left the file in a state appends must not follow */
+  broken = false;
+  /** the last write error, for INFO and the log */
+  lastError: string | null = null;
+
+  /**
+   * @param dir the store's directory (recovered: no log files left)
+   * @param nextSeq the sequence number of the first entry ({@link WalRecovery.nextSeq})
+   * @param fileBytes size after which a new file is started (tests make it small)
+   */
+  constructor(private readonly dir: string, nextSeq: number, private readonly fileBytes = WAL_FILE_BYTES) {
+    this.lastSeq = nextSeq - 1;
+    this.appliedSeq = nextSeq - 1;
+  }
+
+  /** Bytes of the current log file. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /**
+   * Appends records [from, end) of `recs` as one entry. Returns its sequence number, or null when
+   * the write failed (the caller holds the turn's replies for LevelDB instead).
+   */
+  append(recs: Records, from: number): number | null {
+    if (this.broken) return null;
+    const { keys, vals } = recs;
+    let need = ENTRY_HEADER + SEQ_BYTES;
+    for (let i = from; i < keys.length; i++) need += 9 + keys[i]!.length + (vals[i]?.length ?? 0);
+    if (need > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    const b = this.buf;
+    const seq = this.lastSeq + 1;
+    b.writeDoubleLE(seq, ENTRY_HEADER);
+    let p = ENTRY_HEADER + SEQ_BYTES;
+    for (let i = from; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = vals[i]!;
+      b[p] = v === null ? DEL : PUT;
+      b.writeUInt32LE(k.length, p + 1);
+      p += 5;
+      p += b.latin1Write(k, p, k.length);
+      if (v !== null) {
+        b.writeUInt32LE(v.length, p);
+        p += 4;
+        p += b.latin1Write(v, p, v.length);
+      }
+    }
+    b.writeUInt32LE(p - ENTRY_HEADER, 0);
+    b.writeUInt32LE(maskCrc(crc32c(b, ENTRY_HEADER, p)), 4);
+    try {
+      if (this.fd < 0 || this.size >= this.fileBytes) this.nextFile();
+      let done = 0;
+      while (done < p) done += writeSync(this.fd, b, done, p - done);
+    } catch (e) {
+      this.fail(e as Error);
+      return null;
+    }
+    this.size += p;
+    this.lastSeq = seq;
+    return seq;
+  }
+
+  /** Starts the next file (the current one, if any, joins the older ones). */
+  private nextFile(): void {
+    if (this.fd >= 0) {
+      this.older.push([this.file, this.lastSeq]);
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+    const n = this.file === 0 ? 1 : this.file + 1;
+    this.fd = openSync(join(this.dir, fileName(n)), 'w', 0o644);
+    this.file = n;
+    this.size = 0;
+  }
+
+  /** A failed or short write: cut the file back to its last whole entry, or give up on it. */
+  private fail(e: Error): void {
+    this.lastError = e.message;
+    try {
+      if (this.fd < 0) throw e;
+      ftruncateSync(this.fd, this.size);
+      if (fstatSync(this.fd).size !== this.size) throw new Error('truncation did not take');
+    } catch {
+      this.broken = true;
+    }
+  }
+
+  /**
+   * LevelDB holds every entry up to `seq`: deletes the files it covers; with everything held and a
+   * broken or long file, starts over with a clean one.
+   */
+  applied(seq: number): void {
+    if (seq > this.appliedSeq) this.appliedSeq = seq;
+    while (this.older.length > 0 && this.older[0]![1] <= this.appliedSeq) {
+      const [n] = this.older.shift()!;
+      // freeing a full file's blocks takes milliseconds: off the event loop (a file left behind
+      // by a failed unlink holds only entries the store has, which a start-up skips)
+      void unlinkInBackground(join(this.dir, fileName(n)));
+    }
+    if (this.appliedSeq >= this.lastSeq && this.fd >= 0 && (this.broken || this.size >= this.fileBytes)) this.reset();
+  }
+
+  /** With every entry in the store: removes the current file; the next append starts a new one. */
+  private reset(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closing a file whose writes failed: its contents are in the store already
+    }
+    this.fd = -1;
+    void unlinkInBackground(join(this.dir, fileName(this.file)));
+    // the next append starts a new file: whatever happened to this one no longer matters
+    this.broken = false;
+    this.lastError = null;
+    this.size = 0;
+  }
+
+  /**
+   * Closes the log. `remove`: every entry is in the store (a drained close): the files go too;
+   * otherwise they stay for the next start-up to recover.
+   */
+  close(remove: boolean): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // nothing more can be done for it
+      }
+      this.fd = -1;
+    }
+    if (!remove) return;
+    for (const [, name] of walFiles(this.dir)) {
+      try {
+        unlinkSync(join(this.dir, name));
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

@@ -3,12 +3,14 @@ import { realpathSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { verifyStore, storeLockHolder, LevelDbCorruption } from '../persistence/leveldb/verify.js';
+import { scanWal } from '../persistence/leveldb/wal.js';
 
 /**
  * amber-check-leveldb <store-dir>: checks a LevelDB store (Amber's `leveldb-path`, or a BACKUP
  * copy before you restore it) the way the server does before LevelDB opens it (verify.ts): CURRENT,
  * the MANIFEST, every block of every live table and every record of the logs LevelDB replays,
- * against their CRC-32C. Reads the files only (opening a store with LevelDB would rewrite it).
+ * against their CRC-32C; then the entries of Amber's own write-ahead log beside them (wal.ts),
+ * against theirs. Reads the files only (opening a store with LevelDB would rewrite it).
  * Prints what it checked, a log's torn tail (what LevelDB drops of it), or the first corrupt file
  * with its offset and the reason. Exit code: 0 valid (a torn tail included), 1 corrupt or
  * unreadable.
@@ -33,11 +35,18 @@ export async function checkLevelDb(path: string, out: (line: string) => void = c
       out(`The log ${t.file} ends in an incomplete record at offset ${t.offset} (${t.bytes} bytes): a write cut short by a crash, which LevelDB drops when it opens the store`);
     }
     out(`${check.tables} tables and ${check.logs} logs, ${check.bytes} bytes: every checksum matches`);
+    const wal = await scanWal(path);
+    if (wal.files > 0) {
+      if (wal.torn !== null) {
+        out(`The write-ahead log ${wal.torn.file} ends in an incomplete entry at offset ${wal.torn.offset} (${wal.torn.bytes} bytes): a write cut short by a crash, which the next start drops`);
+      }
+      out(`Write-ahead log: ${wal.files} files, ${wal.entries} entries, ${wal.bytes} bytes: every checksum matches (the next start writes to the store those it does not hold yet)`);
+    }
     out('LevelDB store looks OK');
     return true;
   } catch (e) {
-    if (e instanceof LevelDbCorruption) {
-      out(`Corrupt: ${e.message}`);
+    if (e instanceof LevelDbCorruption || (e as Error).message.startsWith('corrupt file ')) {
+      out(`Corrupt: ${(e as Error).message}`);
     } else {
       out(`Cannot check ${path}: ${(e as Error).message}`);
     }

@@ -13,6 +13,7 @@ import { ClassicLevel } from 'classic-level';
 import { tempDirs } from '../helpers/servers.js';
 import { Wal, recoverWal, WAL_APPLIED_KEY } from '../../src/persistence/leveldb/wal.js';
 import { Records, WriteQueue, type BatchTarget, type ChainedBatchTarget } from '../../src/persistence/leveldb/queue.js';
+import { checkLevelDb } from '../../src/bin/amber-check-leveldb.js';
 
 const tmp = tempDirs('amber-wal-');
 
@@ -180,4 +181,25 @@ test('a log whose write fails makes the turn wait for LevelDB instead', async ()
   q.kick();
   await store.complete();
   await d;
+});
+
+test('amber-check-leveldb checks the write-ahead log beside the store: entries, a torn tail, damage', async () => {
+  const dir = tmp();
+  const db = await openStore(dir);
+  await db.put('k', 'v');
+  await db.close();
+  const wal = new Wal(dir, 1);
+  wal.append(recs(['a', '1']), 0);
+  wal.append(recs(['b', '2']), 0);
+  wal.close(false);
+  const lines: string[] = [];
+  assert.equal(await checkLevelDb(dir, (l) => lines.push(l)), true, lines.join('\n'));
+  assert.match(lines.join('\n'), /Write-ahead log: 1 files, 2 entries, \d+ bytes: every checksum matches/);
+  const file = join(dir, walNames(dir)[0]!);
+  const b = readFileSync(file);
+  b[12] ^= 1; // the first entry's sequence number: the second entry follows
+  writeFileSync(file, b);
+  lines.length = 0;
+  assert.equal(await checkLevelDb(dir, (l) => lines.push(l)), false);
+  assert.match(lines.join('\n'), new RegExp(`Corrupt: corrupt file ${file} at offset 0: entry checksum mismatch, with more bytes after it`));
 });

@@ -55,39 +55,44 @@ export const WAL_APPLIED_KEY = 'W';
 /** What a store needs for recovery: classic-level's get and batch. */
 export interface WalStore {
   get(key: string): Promise<string | undefined>;
-  batch(ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }>, options: { sync: boolean }): Promise<void>;
+  batch(ops: WalOp[], options: { sync: boolean }): Promise<void>;
 }
 
-/** What {@link recoverWal} did. */
-export interface WalRecovery {
-  /** entries written to the store, and their records */
+/** A torn last entry: the file, where it starts, its bytes. */
+export interface WalTornTail {
+  file: string;
+  offset: number;
+  bytes: number;
+}
+
+/** What {@link scanWal} found. */
+export interface WalScan {
+  files: number;
   entries: number;
-  records: number;
-  /** the sequence number the next entry takes */
-  nextSeq: number;
-  /** a torn last entry dropped: file and offset, or null */
-  torn: { file: string; offset: number; bytes: number } | null;
+  bytes: number;
+  /** the highest sequence number seen (0: none) */
+  lastSeq: number;
+  torn: WalTornTail | null;
 }
 
 /**
- * Writes the entries of the store's log files that the store does not hold yet (sequence above
- * its `W` record) to the store, in order, synced; then deletes the files.
- * @throws Error naming the file and offset when an entry is damaged and others follow it (or
- *   a whole file follows it): what follows cannot be trusted to be in order; the files are kept
+ * Reads every entry of the log files of store `dir`, in order, checking each one's CRC, and
+ * passes its sequence number and records to `onEntry`.
+ * @throws Error naming the file and offset when an entry is damaged and others follow it (or a
+ *   whole file follows it): what follows cannot be trusted to be in order
  */
-export async function recoverWal(store: WalStore, dir: string): Promise<WalRecovery> {
+export async function scanWal(dir: string, onEntry?: (seq: number, ops: WalOp[]) => Promise<void>): Promise<WalScan> {
   const files = walFiles(dir);
-  const appliedRaw = await store.get(WAL_APPLIED_KEY);
-  const applied = appliedRaw === undefined ? 0 : Number(appliedRaw);
-  const out: WalRecovery = { entries: 0, records: 0, nextSeq: (Number.isFinite(applied) ? applied : 0) + 1, torn: null };
+  const out: WalScan = { files: files.length, entries: 0, bytes: 0, lastSeq: 0, torn: null };
   for (let fi = 0; fi < files.length; fi++) {
-    const name = files[fi]![1];
-    const path = join(dir, name);
+    const path = join(dir, files[fi]![1]);
     const b = readFileSync(path);
+    out.bytes += b.length;
     let p = 0;
     while (p < b.length) {
-      const bad = (why: string): never => {
-        throw new Error(`corrupt file ${path} at offset ${p}: ${why}, with ${fi < files.length - 1 ? 'later log files' : 'more bytes'} after it. Move the file away to start without its writes, or restore the store from a BACKUP copy`);
+      const bad = (why: string, followed = true): never => {
+        const after = followed ? `, with ${fi < files.length - 1 ? 'later log files' : 'more bytes'} after it` : '';
+        throw new Error(`corrupt file ${path} at offset ${p}: ${why}${after}. Move the file away to start without its writes, or restore the store from a BACKUP copy`);
       };
       const len = p + ENTRY_HEADER <= b.length ? b.readUInt32LE(p) : -1;
       const end = p + ENTRY_HEADER + len;
@@ -100,21 +105,55 @@ export async function recoverWal(store: WalStore, dir: string): Promise<WalRecov
         bad(len < SEQ_BYTES || end > b.length ? `bad entry length ${len}` : 'entry checksum mismatch');
       }
       const seq = b.readDoubleLE(p + ENTRY_HEADER);
-      if (seq > applied) {
-        const ops = decodeRecords(b, p + ENTRY_HEADER + SEQ_BYTES, end, () => bad('malformed records'));
-        ops.push({ type: 'put', key: WAL_APPLIED_KEY, value: String(seq) });
-        await store.batch(ops, { sync: false });
-        out.entries++;
-        out.records += ops.length - 1;
-      }
-      if (seq + 1 > out.nextSeq) out.nextSeq = seq + 1;
+      if (!(seq > out.lastSeq)) bad(`entry ${seq} after entry ${out.lastSeq}`, false);
+      const ops = decodeRecords(b, p + ENTRY_HEADER + SEQ_BYTES, end, () => bad('malformed records', false));
+      if (onEntry !== undefined) await onEntry(seq, ops);
+      out.entries++;
+      out.lastSeq = seq;
       p = end;
     }
   }
-  if (files.length > 0) {
+  return out;
+}
+
+/** A record of an entry, as a classic-level batch operation. */
+export type WalOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/** What {@link recoverWal} did. */
+export interface WalRecovery {
+  /** entries written to the store, and their records */
+  entries: number;
+  records: number;
+  /** the sequence number the next entry takes */
+  nextSeq: number;
+  /** a torn last entry dropped, or null */
+  torn: WalTornTail | null;
+}
+
+/**
+ * Writes the entries of the store's log files that the store does not hold yet (sequence above
+ * its `W` record) to the store, in order, synced; then deletes the files.
+ * @throws Error from {@link scanWal} (the files and the store are left as they are, but for the
+ *   entries before the damage, which are written)
+ */
+export async function recoverWal(store: WalStore, dir: string): Promise<WalRecovery> {
+  const appliedRaw = await store.get(WAL_APPLIED_KEY);
+  const parsed = appliedRaw === undefined ? 0 : Number(appliedRaw);
+  const applied = Number.isFinite(parsed) ? parsed : 0;
+  const out: WalRecovery = { entries: 0, records: 0, nextSeq: applied + 1, torn: null };
+  const scan = await scanWal(dir, async (seq, ops) => {
+    if (seq <= applied) return;
+    ops.push({ type: 'put', key: WAL_APPLIED_KEY, value: String(seq) });
+    await store.batch(ops, { sync: false });
+    out.entries++;
+    out.records += ops.length - 1;
+  });
+  out.torn = scan.torn;
+  if (scan.lastSeq + 1 > out.nextSeq) out.nextSeq = scan.lastSeq + 1;
+  if (scan.files > 0) {
     // one synced write covers the batches above (LevelDB's log is sequential)
     await store.batch([{ type: 'put', key: WAL_APPLIED_KEY, value: String(out.nextSeq - 1) }], { sync: true });
-    for (const [, name] of files) unlinkSync(join(dir, name));
+    for (const [, name] of walFiles(dir)) unlinkSync(join(dir, name));
   }
   return out;
 }
@@ -130,8 +169,8 @@ function hasEntryAfter(b: Buffer, from: number): boolean {
 }
 
 /** The records of one entry, b[p, end), as classic-level batch operations. */
-function decodeRecords(b: Buffer, p: number, end: number, bad: () => never): Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> {
-  const ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [];
+function decodeRecords(b: Buffer, p: number, end: number, bad: () => never): WalOp[] {
+  const ops: WalOp[] = [];
   while (p < end) {
     const op = b[p]!;
     if ((op !== PUT && op !== DEL) || p + 5 > end) bad();

@@ -203,3 +203,32 @@ test('amber-check-leveldb checks the write-ahead log beside the store: entries, 
   assert.equal(await checkLevelDb(dir, (l) => lines.push(l)), false);
   assert.match(lines.join('\n'), new RegExp(`Corrupt: corrupt file ${file} at offset 0: entry checksum mismatch, with more bytes after it`));
 });
+
+test('records are logged only after everything before them is logged or in LevelDB (a paused log, an import)', async () => {
+  const dir = tmp();
+  const store = new FakeStore();
+  const q = new WriteQueue(store, 'everysec', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  q.wal = new Wal(dir, 1);
+  let importing = true;
+  q.pauseLog = () => importing;
+  q.open.put('imported', '1');
+  assert.equal(q.logTurn(), false, 'paused: the turn waits for LevelDB');
+  q.kick();
+  assert.deepEqual(store.batches[0], [['imported', '1']], 'an unlogged batch names no entry');
+  importing = false;
+  // a turn after the import, while its unlogged batch is in flight: not logged yet, and it waits
+  q.open.put('after', '2');
+  assert.equal(q.logTurn(), false);
+  assert.equal(walNames(dir).length, 0, 'nothing logged ahead of an unlogged batch');
+  // once the import's batch is in, the waiting group is logged as it is submitted (everything
+  // before it is in LevelDB), and its batch names its entry
+  await store.complete();
+  assert.deepEqual(walNames(dir), ['amber-wal-000001.log']);
+  assert.deepEqual(store.batches[1], [['after', '2'], [WAL_APPLIED_KEY, '1']]);
+  q.open.put('later', '3');
+  assert.equal(q.logTurn(), true, 'the batch in flight is logged: later turns are too');
+  await store.complete();
+  assert.deepEqual(store.batches[2], [['later', '3'], [WAL_APPLIED_KEY, '2']]);
+  await store.complete();
+  q.wal.close(true);
+});

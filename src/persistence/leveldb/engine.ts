@@ -287,6 +287,7 @@ export class LevelDbEngine {
       syncOp: () => [L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs)],
     });
     this.queue.wal = new Wal(path, recovery.nextSeq);
+    this.queue.pauseLog = () => this.state === 'importing';
     this.nsOf = new Array(this.ks.dbs.length).fill(0);
     this.dirty = this.ks.dbs.map(() => new Set<string>());
     // what a previous store (CONFIG SET leveldb no, then yes) recorded means nothing here

@@ -185,7 +185,7 @@ export class WriteQueue {
     }
     // every record LevelDB gets is in the log first, so that a batch's W record covers whatever
     // was logged before it (records submitted outside a client's turn included)
-    if (this.logging) for (const g of take) this.log(g);
+    if (this.logging) for (const g of take) if (!this.log(g)) break;
     let walSeq = 0;
     for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
     let b: ChainedBatchTarget;
@@ -282,19 +282,26 @@ export class WriteQueue {
    */
   logTurn(): boolean {
     if (!this.logging) return false;
-    // groups waiting behind a batch in flight (a BACKUP's barrier closes one mid-turn) and the
-    // open one
-    for (const g of this.groups) if (!this.log(g)) return false;
-    // a batch submitted before this point in the turn (the engine's own setImmediate) was logged
-    // when submitted, unless the log failed then
+    // Entries follow the order of the batches: a record is logged only when everything before it
+    // is logged or in LevelDB, so that a start-up replaying entries never applies later records
+    // without earlier ones. A batch in flight (submitted before this point in the turn, by the
+    // engine's own setImmediate) was logged when submitted, unless the log failed or was paused.
     if (this.inFlight !== null) for (const g of this.inFlight) if (g.walFrom < g.recs.length) return false;
+    // groups waiting behind it (a BACKUP's barrier closes one mid-turn) and the open one
+    for (const g of this.groups) if (!this.log(g)) return false;
     this.kick();
     return true;
   }
 
-  /** True when turns go to the write-ahead log (everysec and no, with a log). */
+  /**
+   * Stops logging while it returns true (the engine's imports: a whole data set written into the
+   * store needs no second copy in the log; replies wait for LevelDB meanwhile, as without a log).
+   */
+  pauseLog: (() => boolean) | null = null;
+
+  /** True when turns go to the write-ahead log (everysec and no, with a log, not paused). */
   private get logging(): boolean {
-    return this.wal !== null && this.policy !== 'always';
+    return this.wal !== null && this.policy !== 'always' && !(this.pauseLog?.() ?? false);
   }
 
   /** Appends the records of `g` not yet in the write-ahead log; false when the append failed. */

@@ -31,6 +31,8 @@ import type { Records } from './queue.js';
 
 /** Bytes after which the log moves on to a new file. */
 export const WAL_FILE_BYTES = 64 * 1024 * 1024;
+/** Largest entry: records of a bigger turn are not logged (its replies wait for LevelDB). */
+const WAL_ENTRY_MAX = 64 * 1024 * 1024;
 /** Entry header: length, CRC. Payload header: sequence number. */
 const ENTRY_HEADER = 8;
 const SEQ_BYTES = 8;
@@ -230,13 +232,17 @@ export class Wal {
 
   /**
    * Appends records [from, end) of `recs` as one entry. Returns its sequence number, or null when
-   * the write failed (the caller holds the turn's replies for LevelDB instead).
+   * the write failed or the entry would be bigger than WAL_ENTRY_MAX (the caller holds the turn's
+   * replies for LevelDB instead).
    */
   append(recs: Records, from: number): number | null {
     if (this.broken) return null;
     const { keys, vals } = recs;
     let need = ENTRY_HEADER + SEQ_BYTES;
     for (let i = from; i < keys.length; i++) need += 9 + keys[i]!.length + (vals[i]?.length ?? 0);
+    // a turn that rewrites a whole data set (DEBUG RELOAD, a big RESTORE) waits for LevelDB
+    // instead of doubling its memory here
+    if (need > WAL_ENTRY_MAX) return null;
     if (need > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
     const b = this.buf;
     const seq = this.lastSeq + 1;

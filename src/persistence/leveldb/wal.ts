@@ -29,8 +29,13 @@ import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
 import { unlinkInBackground } from '../fsutil.js';
 import type { Records } from './queue.js';
 
-/** Bytes after which the log moves on to a new file. */
-export const WAL_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes after which the log moves on to a new file; a file whose entries are all in LevelDB is
+ * deleted, and the current one is started over once it holds WAL_KEEP_BYTES that all are. What a
+ * crash leaves for the next start-up to read is then a few MB at most, as a rule.
+ */
+export const WAL_FILE_BYTES = 16 * 1024 * 1024;
+const WAL_KEEP_BYTES = 1024 * 1024;
 /** Largest entry: records of a bigger turn are not logged (its replies wait for LevelDB). */
 const WAL_ENTRY_MAX = 64 * 1024 * 1024;
 /** Entry header: length, CRC. Payload header: sequence number. */
@@ -79,11 +84,11 @@ export interface WalScan {
 
 /**
  * Reads every entry of the log files of store `dir`, in order, checking each one's CRC, and
- * passes its sequence number and records to `onEntry`.
+ * passes the sequence number and records of those after sequence `after` to `onEntry`.
  * @throws Error naming the file and offset when an entry is damaged and others follow it (or a
  *   whole file follows it): what follows cannot be trusted to be in order
  */
-export async function scanWal(dir: string, onEntry?: (seq: number, ops: WalOp[]) => Promise<void>): Promise<WalScan> {
+export async function scanWal(dir: string, onEntry?: (seq: number, ops: WalOp[]) => Promise<void>, after = 0): Promise<WalScan> {
   const files = walFiles(dir);
   const out: WalScan = { files: files.length, entries: 0, bytes: 0, lastSeq: 0, torn: null };
   for (let fi = 0; fi < files.length; fi++) {
@@ -108,8 +113,8 @@ export async function scanWal(dir: string, onEntry?: (seq: number, ops: WalOp[])
       }
       const seq = b.readDoubleLE(p + ENTRY_HEADER);
       if (!(seq > out.lastSeq)) bad(`entry ${seq} after entry ${out.lastSeq}`, false);
-      const ops = decodeRecords(b, p + ENTRY_HEADER + SEQ_BYTES, end, () => bad('malformed records', false));
-      if (onEntry !== undefined) await onEntry(seq, ops);
+      // entries the store holds already are only checked (a crash leaves mostly those)
+      if (onEntry !== undefined && seq > after) await onEntry(seq, decodeRecords(b, p + ENTRY_HEADER + SEQ_BYTES, end, () => bad('malformed records', false)));
       out.entries++;
       out.lastSeq = seq;
       p = end;
@@ -144,12 +149,11 @@ export async function recoverWal(store: WalStore, dir: string): Promise<WalRecov
   const applied = Number.isFinite(parsed) ? parsed : 0;
   const out: WalRecovery = { entries: 0, records: 0, nextSeq: applied + 1, torn: null };
   const scan = await scanWal(dir, async (seq, ops) => {
-    if (seq <= applied) return;
     ops.push({ type: 'put', key: WAL_APPLIED_KEY, value: String(seq) });
     await store.batch(ops, { sync: false });
     out.entries++;
     out.records += ops.length - 1;
-  });
+  }, applied);
   out.torn = scan.torn;
   if (scan.lastSeq + 1 > out.nextSeq) out.nextSeq = scan.lastSeq + 1;
   if (scan.files > 0) {
@@ -313,7 +317,7 @@ export class Wal {
       // by a failed unlink holds only entries the store has, which a start-up skips)
       void unlinkInBackground(join(this.dir, fileName(n)));
     }
-    if (this.appliedSeq >= this.lastSeq && this.fd >= 0 && (this.broken || this.size >= this.fileBytes)) this.reset();
+    if (this.appliedSeq >= this.lastSeq && this.fd >= 0 && (this.broken || this.size >= Math.min(WAL_KEEP_BYTES, this.fileBytes))) this.reset();
   }
 
   /** With every entry in the store: removes the current file; the next append starts a new one. */

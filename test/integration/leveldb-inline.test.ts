@@ -24,13 +24,23 @@ type Server = Awaited<ReturnType<typeof startAmber>>;
 
 const field = infoField;
 
+/**
+ * Waits until LevelDB has every record written so far: replies do not wait for it when the
+ * engine's write-ahead log holds their turn.
+ */
+async function settled(s: Server): Promise<void> {
+  await levelDbOf(s.server)!.engine.queue?.drain(false);
+}
+
 /** Every record of a running server's store. */
 async function records(s: Server): Promise<Array<[string, string]>> {
+  await settled(s);
   return levelDbOf(s.server)!.engine.store!.iterator({}).all();
 }
 
 /** The decoded metadata record of `key` in db `db`, or undefined. */
 async function metaOf(s: Server, key: string, db = 0): Promise<L.Meta | undefined> {
+  await settled(s);
   const e = levelDbOf(s.server)!.engine;
   const v = await e.store!.get(L.metaKey(e.nsOf[db]!, key));
   return v === undefined ? undefined : L.decodeMeta(v);
@@ -38,6 +48,7 @@ async function metaOf(s: Server, key: string, db = 0): Promise<L.Meta | undefine
 
 /** Number of subkeys of `version`. */
 async function subkeys(s: Server, version: number): Promise<number> {
+  await settled(s);
   const [lo, hi] = L.versionRange(version);
   return (await levelDbOf(s.server)!.engine.store!.keys({ gte: lo, lt: hi }).all()).length;
 }

@@ -3,8 +3,7 @@
  * collection writes O(1) records, and so do DEL, EXPIRE, PERSIST, RENAME, MOVE, SWAPDB and
  * FLUSHDB of big values / databases; the old versions are reclaimed in the background with
  * bounded work per step. Also the INFO `leveldb` section's fields, LevelDB's own statistics
- * included. Counted with INFO leveldb_records_written under `leveldb-sync always`, where a reply
- * comes only once its batch is committed.
+ * included. Counted with INFO leveldb_records_written once LevelDB has every record (recordCost).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -166,7 +166,47 @@ test('a LevelDB write error refuses writes with MISCONF until the store accepts 
   }
 });
 
-test("under leveldb-sync always a write error stops the server, as Redis after an AOF write error under always", async () => {
+test('under leveldb-sync always a LevelDB write error refuses writes with MISCONF: turns the synced write-ahead log holds were acknowledged, and survive', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-always-misconf-'));
+  try {
+    const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
+    let exitCode: number | undefined;
+    s.server.onExit = (code) => {
+      exitCode = code;
+    };
+    const store = levelDbOf(s.server)!.engine.store!;
+    const rc = await RawClient.connect(s.port);
+    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+    const restoreDisk = failWrites(store);
+    // on disk in the log (fdatasync'ed before the reply); LevelDB's batch fails behind it
+    assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
+    let r = '';
+    for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
+      r = await rc.call('SET', 'c', '3');
+      await new Promise((x) => setTimeout(x, 10));
+    }
+    assert.equal(r, '-MISCONF Errors writing to the LevelDB store: IO error: simulated disk failure\r\n');
+    assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
+    assert.equal(exitCode, undefined, 'the server keeps running');
+    restoreDisk();
+    for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
+      await new Promise((x) => setTimeout(x, 20));
+      r = await rc.call('SET', 'd', '4');
+    }
+    assert.equal(r, '+OK\r\n');
+    rc.close();
+    await s.close();
+    const s2 = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
+    const rc2 = await RawClient.connect(s2.port);
+    assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
+    rc2.close();
+    await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("under leveldb-sync always a write error the write-ahead log cannot cover either stops the server, as Redis after an AOF write error under always", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-always-err-'));
   try {
     // an embedded server stops instead of ending its host process (Server.fatalExit); amber-server
@@ -176,9 +216,12 @@ test("under leveldb-sync always a write error stops the server, as Redis after a
     s.server.onExit = (code) => {
       exitCode = code;
     };
-    const store = levelDbOf(s.server)!.engine.store!;
+    const engine = levelDbOf(s.server)!.engine;
+    const store = engine.store!;
     const rc = await RawClient.connect(s.port);
     assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+    // the log fails too (its disk): the turn's reply waits for LevelDB's synced batch
+    engine.queue!.wal!.broken = true;
     const restoreDisk = failWrites(store);
     const reply = rc.call('SET', 'b', '2').then((r) => r, (e: Error) => e);
     for (let i = 0; i < 200 && exitCode === undefined; i++) await new Promise((x) => setTimeout(x, 10));

@@ -116,14 +116,17 @@ test('a torn last entry is dropped; a damaged entry with another after it is ref
 /** A store for the queue that completes batches when told to. */
 class FakeStore implements BatchTarget {
   batches: Array<Array<[string, string | null]>> = [];
+  /** the sync option of each batch */
+  syncs: boolean[] = [];
   private pending: Array<() => void> = [];
   batch(): ChainedBatchTarget {
     const ops: Array<[string, string | null]> = [];
     return {
       _put: (k, v) => ops.push([k, v]),
       _del: (k) => ops.push([k, null]),
-      _write: () => new Promise<void>((resolve) => {
+      _write: (options) => new Promise<void>((resolve) => {
         this.batches.push(ops);
+        this.syncs.push(options.sync);
         this.pending.push(resolve);
       }),
       close: async () => undefined,
@@ -136,7 +139,7 @@ class FakeStore implements BatchTarget {
   }
 }
 
-test('the queue logs each turn under everysec and no (replies need not wait), names the entry in its batch, and the files go once LevelDB holds them', async () => {
+test('the queue logs each turn (replies need not wait for LevelDB; under always once the log is synced), names the entry in its batch, and the files go once LevelDB holds them', async () => {
   const dir = tmp();
   const store = new FakeStore();
   const q = new WriteQueue(store, 'everysec', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
@@ -158,9 +161,25 @@ test('the queue logs each turn under everysec and no (replies need not wait), na
   assert.deepEqual(store.batches[1], [['b', '2'], ['a', null], ['c', '3'], [WAL_APPLIED_KEY, '9']]);
   await store.complete();
   assert.deepEqual(await walNamesSettled(dir, []), [], 'every entry is in LevelDB');
-  // under always the turn waits for its synced batch instead
+  // under always the turn is acknowledged once the log is fdatasync'ed; its batch is not synced
+  // (the last sync is under a second old), so its file stays until a synced batch holds it
   q.policy = 'always';
   q.open.put('d', '4');
+  assert.equal(q.logTurn(), true);
+  assert.equal(q.wal.syncedSeq, 10);
+  assert.deepEqual(store.batches[2], [['d', '4'], [WAL_APPLIED_KEY, '10']]);
+  assert.equal(store.syncs[2], false);
+  await store.complete();
+  assert.deepEqual(await walNamesSettled(dir, ['amber-wal-000004.log']), ['amber-wal-000004.log']);
+  // a synced batch (the once-a-second sync, or a drain) lets it go
+  const drained = q.drain(true);
+  await store.complete();
+  await drained;
+  assert.equal(store.syncs[3], true);
+  assert.deepEqual(await walNamesSettled(dir, []), []);
+  // a log that cannot sync: the turn waits for LevelDB's synced batch, as without a log
+  q.wal.broken = true;
+  q.open.put('e', '5');
   assert.equal(q.logTurn(), false);
   assert.ok(q.durable() instanceof Promise);
   q.wal.close(true);

@@ -282,7 +282,7 @@ export class LevelDbEngine {
     // classic-level's private array batch: see BatchTarget in queue.ts
     const target = store as unknown as import('./queue.js').BatchTarget;
     this.queue = new WriteQueue(target, cfg.get<SyncPolicy>('leveldb-sync'), {
-      error: (msg) => this.onWriteError(msg),
+      error: (msg, held) => this.onWriteError(msg, held),
       recovered: () => this.onWriteRecovered(),
       syncOp: () => [L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs)],
     });
@@ -295,13 +295,15 @@ export class LevelDbEngine {
     this.loadedFormat = '';
   }
 
-  private onWriteError(msg: string): void {
+  private onWriteError(msg: string, held: boolean): void {
     const s = this.server;
-    if (this.queue?.policy === 'always') {
-      // The turn's replies wait for this batch, and every later turn's behind them: the server
-      // would hang (reads and INFO too) until the disk recovers. Stop instead, as Redis does after
-      // an AOF write error under appendfsync always: nothing unsynced was acknowledged, and a
-      // restart loads the store as it is on disk.
+    if (held) {
+      // Under always, the turn's replies wait for this batch (the write-ahead log did not cover
+      // it), and every later turn's behind them: the server would hang (reads and INFO too) until
+      // the disk recovers. Stop instead, as Redis does after an AOF write error under appendfsync
+      // always: nothing unsynced was acknowledged, and a restart loads the store as it is on disk
+      // (with what the synced log holds). Turns the synced log covers were acknowledged already:
+      // those go on below as under everysec, writes refused until a retry succeeds.
       s.log.warning(`Can't recover from a LevelDB write error when leveldb-sync is 'always' (store ${this.path}: ${msg}). Exiting...`);
       s.fatalExit(1);
       return;

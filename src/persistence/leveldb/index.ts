@@ -363,7 +363,8 @@ function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
   sec.set('leveldb_records_written', q?.records ?? 0);
   sec.set('leveldb_bytes_written', q?.bytes ?? 0);
   sec.set('leveldb_keys_written', e.keysWritten);
-  sec.set('leveldb_pending_records', q?.pendingOps ?? 0);
+  // not yet in LevelDB (waiting or in the batch in flight): with the write-ahead log, replies do not wait for them
+  sec.set('leveldb_pending_records', q?.uncommittedOps ?? 0);
   sec.set('leveldb_last_write_status', q?.inError ? 'err' : 'ok');
   sec.set('leveldb_last_write_error', q?.lastError ?? '');
   // the write-ahead log of everysec and no: bytes in its current file, and whether appends work

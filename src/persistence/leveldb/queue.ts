@@ -9,10 +9,12 @@
  * under `always` synced; `everysec` syncs a batch at most once a second (and the cron syncs an
  * idle store that has unsynced batches); `no` never asks for a sync.
  *
- * Under `everysec` and `no`, with the engine's write-ahead log ({@link WriteQueue.wal}, wal.ts),
- * a turn's records are appended to that log at the end of the turn ({@link WriteQueue.logTurn})
- * and the replies need not wait for LevelDB; each batch then also records the last log entry it
- * holds, so that a start-up knows which entries LevelDB never got.
+ * With the engine's write-ahead log ({@link WriteQueue.wal}, wal.ts), a turn's records are
+ * appended to that log at the end of the turn ({@link WriteQueue.logTurn}) — and under `always`
+ * the log is fdatasync'ed there — and the replies need not wait for LevelDB; each batch then also
+ * records the last log entry it holds, so that a start-up knows which entries LevelDB never got.
+ * Under `always` a batch whose turns the synced log covers is itself synced once a second only,
+ * and log files are let go only once a synced batch holds them.
  *
  * A failed batch is kept, in order, ahead of everything written since, and retried once a second;
  * meanwhile the engine refuses writes with a MISCONF error (see engine.ts), so memory and disk
@@ -71,6 +73,8 @@ interface Group {
   /** records [0, walFrom) are in the write-ahead log, the last of them in entry walSeq (0: none) */
   walFrom: number;
   walSeq: number;
+  /** replies held for this group ({@link WriteQueue.durable}) */
+  replies: number;
   /** resolved when this group is committed (replies held under `always`) */
   waiters: Array<() => void>;
   /** run synchronously right after this group commits, before any later group is submitted */
@@ -79,8 +83,11 @@ interface Group {
 
 /** What the queue reports to the engine. */
 export interface QueueEvents {
-  /** a batch failed: writes must stop until {@link recovered} */
-  error(message: string): void;
+  /**
+   * a batch failed: writes must stop until {@link recovered}; `held`: under always, replies wait
+   * for it that nothing can release (no log covers them)
+   */
+  error(message: string, held: boolean): void;
   /** a retried batch succeeded */
   recovered(): void;
   /** a record that rewrites itself harmlessly, to give an idle `everysec` sync something to carry */
@@ -89,7 +96,7 @@ export interface QueueEvents {
 
 /** An empty group. */
 function newGroup(): Group {
-  return { recs: new Records(), walFrom: 0, walSeq: 0, waiters: [], markers: [] };
+  return { recs: new Records(), walFrom: 0, walSeq: 0, replies: 0, waiters: [], markers: [] };
 }
 
 export class WriteQueue {
@@ -122,6 +129,13 @@ export class WriteQueue {
   get pendingOps(): number {
     let n = 0;
     for (const g of this.groups) n += g.recs.length;
+    return n;
+  }
+
+  /** Records not yet committed to LevelDB: waiting, and in the batch in flight. */
+  get uncommittedOps(): number {
+    let n = this.pendingOps;
+    if (this.inFlight !== null) for (const g of this.inFlight) n += g.recs.length;
     return n;
   }
 
@@ -169,8 +183,15 @@ export class WriteQueue {
         }
       }
     }
+    // every record LevelDB gets is in the log first, so that a batch's W record covers whatever
+    // was logged before it (records submitted outside a client's turn included)
+    if (this.logging) for (const g of take) if (!this.log(g)) break;
+    let walSeq = 0;
+    for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
+    // under always, turns in the synced log need no synced batch for their replies
+    const covered = this.policy === 'always' && this.logging && take.every((g) => g.walFrom >= g.recs.length && g.walSeq <= this.wal!.syncedSeq);
     const now = Date.now();
-    const sync = this.policy === 'always' || this.syncNext || (this.policy === 'everysec' && now - this.lastSync >= 1000);
+    const sync = (this.policy === 'always' && !covered) || this.syncNext || ((this.policy === 'everysec' || covered) && now - this.lastSync >= 1000);
     this.syncNext = false;
     this.inFlight = take;
     if (recs.length === 0 && !sync) {
@@ -183,11 +204,6 @@ export class WriteQueue {
       recs = new Records();
       recs.put(k, v);
     }
-    // every record LevelDB gets is in the log first, so that a batch's W record covers whatever
-    // was logged before it (records submitted outside a client's turn included)
-    if (this.logging) for (const g of take) if (!this.log(g)) break;
-    let walSeq = 0;
-    for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
     let b: ChainedBatchTarget;
     try {
       b = this.target.batch();
@@ -235,9 +251,9 @@ export class WriteQueue {
       this.events.recovered();
     }
     if (this.wal !== null) {
-      let walSeq = 0;
-      for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
-      if (walSeq > 0) this.wal.applied(walSeq);
+      for (const g of take) if (g.walSeq > this.walWritten) this.walWritten = g.walSeq;
+      // under always the log is what a power cut leaves: its files go once a synced batch holds them
+      if (this.walWritten > 0 && (synced || this.policy !== 'always')) this.wal.applied(this.walWritten);
     }
     for (const g of take) {
       for (const w of g.waiters) w();
@@ -259,6 +275,8 @@ export class WriteQueue {
     this.inFlight = null;
     this.failed = true;
     this.lastError = (e as Error).message ?? String(e);
+    // under always, replies held for these groups can be neither sent nor failed: the engine stops
+    const held = this.policy === 'always' && take.some((g) => g.replies > 0);
     // Under everysec and no the failed batch's replies go out (its records stay queued and are
     // retried; later writes get MISCONF meanwhile), as Redis replies after a failed AOF write
     // under those policies; under always they wait for the retry, never acknowledged unsynced.
@@ -271,7 +289,7 @@ export class WriteQueue {
     }
     // back in front, in order: a retry writes them before anything written since
     this.groups.unshift(...take);
-    this.events.error(this.lastError);
+    this.events.error(this.lastError, held);
   }
 
   /**
@@ -282,6 +300,7 @@ export class WriteQueue {
    */
   logTurn(): boolean {
     if (!this.logging) return false;
+    const wal = this.wal!;
     // Entries follow the order of the batches: a record is logged only when everything before it
     // is logged or in LevelDB, so that a start-up replaying entries never applies later records
     // without earlier ones. A batch in flight (submitted before this point in the turn, by the
@@ -289,6 +308,8 @@ export class WriteQueue {
     if (this.inFlight !== null) for (const g of this.inFlight) if (g.walFrom < g.recs.length) return false;
     // groups waiting behind it (a BACKUP's barrier closes one mid-turn) and the open one
     for (const g of this.groups) if (!this.log(g)) return false;
+    // under always the turn is acknowledged once the log is on disk
+    if (this.policy === 'always' && !wal.sync()) return false;
     this.kick();
     return true;
   }
@@ -299,10 +320,12 @@ export class WriteQueue {
    */
   pauseLog: (() => boolean) | null = null;
 
-  /** True when turns go to the write-ahead log (everysec and no, with a log, not paused). */
+  /** True when turns go to the write-ahead log (a log, not paused). */
   private get logging(): boolean {
-    return this.wal !== null && this.policy !== 'always' && !(this.pauseLog?.() ?? false);
+    return this.wal !== null && !(this.pauseLog?.() ?? false);
   }
+  /** the highest log entry a completed batch held */
+  private walWritten = 0;
 
   /** Appends the records of `g` not yet in the write-ahead log; false when the append failed. */
   private log(g: Group): boolean {
@@ -326,8 +349,10 @@ export class WriteQueue {
     if (open.recs.length === 0 && this.groups.length === 1) {
       if (this.inFlight === null) return undefined;
       const last = this.inFlight[this.inFlight.length - 1]!;
+      last.replies++;
       return new Promise<void>((r) => last.waiters.push(r));
     }
+    open.replies++;
     return new Promise<void>((r) => open.waiters.push(r));
   }
 
@@ -383,7 +408,8 @@ export class WriteQueue {
       }
       return;
     }
-    if (this.policy === 'everysec' && this.unsynced && this.inFlight === null && now - this.lastSync >= 1000) {
+    const periodic = this.policy === 'everysec' || (this.policy === 'always' && this.wal !== null);
+    if (periodic && this.unsynced && this.inFlight === null && now - this.lastSync >= 1000) {
       this.syncNext = true;
       this.groups[this.groups.length - 1]!.waiters.push(() => undefined);
       this.kick();

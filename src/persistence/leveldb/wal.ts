@@ -23,7 +23,7 @@
  * values as the engine's latin1 byte strings. A file is started when the current one passes
  * {@link WAL_FILE_BYTES}; files whose entries are all in LevelDB are deleted.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
 import { unlinkInBackground } from '../fsutil.js';
@@ -213,6 +213,8 @@ export class Wal {
   private older: Array<[number, number]> = [];
   private lastSeq: number;
   private appliedSeq: number;
+  /** entries up to this one are on disk (fdatasync'ed; older files closed after a sync) */
+  syncedSeq: number;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** a failed write left the file in a state appends must not follow */
   broken = false;
@@ -227,6 +229,7 @@ export class Wal {
   constructor(private readonly dir: string, nextSeq: number, private readonly fileBytes = WAL_FILE_BYTES) {
     this.lastSeq = nextSeq - 1;
     this.appliedSeq = nextSeq - 1;
+    this.syncedSeq = nextSeq - 1;
   }
 
   /** Bytes of the current log file. */
@@ -280,9 +283,36 @@ export class Wal {
     return seq;
   }
 
-  /** Starts the next file (the current one, if any, joins the older ones). */
+  /**
+   * fdatasyncs the current file when it has entries not yet on disk (leveldb-sync always: once
+   * per turn, before its replies). False when the sync failed (the caller then waits for LevelDB).
+   */
+  sync(): boolean {
+    if (this.syncedSeq >= this.lastSeq) return true;
+    if (this.broken || this.fd < 0) return false;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      // what the failed sync leaves on disk is unknown: no more appends to this file
+      this.lastError = (e as Error).message;
+      this.broken = true;
+      return false;
+    }
+    this.syncedSeq = this.lastSeq;
+    return true;
+  }
+
+  /** Starts the next file (the current one, if any, joins the older ones, synced first). */
   private nextFile(): void {
     if (this.fd >= 0) {
+      try {
+        fdatasyncSync(this.fd);
+      } catch (e) {
+        // what the failed sync leaves on disk is unknown: no more appends to this file
+        this.broken = true;
+        throw e;
+      }
+      this.syncedSeq = this.lastSeq;
       this.older.push([this.file, this.lastSeq]);
       closeSync(this.fd);
       this.fd = -1;
@@ -296,6 +326,7 @@ export class Wal {
   /** A failed or short write: cut the file back to its last whole entry, or give up on it. */
   private fail(e: Error): void {
     this.lastError = e.message;
+    if (this.broken) return;
     try {
       if (this.fd < 0) throw e;
       ftruncateSync(this.fd, this.size);

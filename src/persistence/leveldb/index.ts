@@ -71,8 +71,8 @@ export function installLevelDb(server: Server): LevelDbLayer {
     const q = engine.queue;
     if (!engine.capturing || q === null) return undefined;
     engine.processTurn();
-    // everysec and no: the turn's records go to the write-ahead log (wal.ts) and the replies at
-    // once; else (always, or the log failed) the replies wait for LevelDB
+    // the turn's records go to the write-ahead log (wal.ts; synced under always) and the replies
+    // at once; when the log cannot take them (it failed, an import runs) the replies wait for LevelDB
     if (!q.logTurn()) {
       const d = q.durable();
       if (d !== undefined) return d;
@@ -367,7 +367,7 @@ function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
   sec.set('leveldb_pending_records', q?.uncommittedOps ?? 0);
   sec.set('leveldb_last_write_status', q?.inError ? 'err' : 'ok');
   sec.set('leveldb_last_write_error', q?.lastError ?? '');
-  // the write-ahead log of everysec and no: bytes in its current file, and whether appends work
+  // the write-ahead log (wal.ts): bytes in its current file, and whether appends work
   sec.set('leveldb_wal_bytes', q?.wal?.bytes ?? 0);
   sec.set('leveldb_wal_status', q?.wal ? (q.wal.broken ? 'err' : 'ok') : 'off');
   sec.set('leveldb_garbage_versions', e.garbageVersions.length);

@@ -103,8 +103,8 @@ export class WriteQueue {
   /** groups not yet submitted; the last one is open (takes new records) */
   private groups: Group[] = [newGroup()];
   /**
-   * The write-ahead log the turns' records go to under `everysec` and `no` (wal.ts); null: replies
-   * wait for LevelDB's write instead.
+   * The write-ahead log the turns' records go to (wal.ts); null: replies wait for LevelDB's write
+   * (synced under `always`) instead.
    */
   wal: Wal | null = null;
   private inFlight: Group[] | null = null;
@@ -293,10 +293,11 @@ export class WriteQueue {
   }
 
   /**
-   * At the end of a turn under `everysec` or `no`: appends the records queued since the last call
-   * to the write-ahead log (one write) and submits them. True when every record queued so far is
-   * now in the log or in LevelDB, so the turn's replies need not wait ({@link durable}); false
-   * without a log, under `always`, or when the log's write failed (then wait for {@link durable}).
+   * At the end of a turn: appends the records queued since the last call to the write-ahead log
+   * (one write; under `always` then an fdatasync) and submits them. True when every record queued
+   * so far is now in the log (on disk under `always`) or in LevelDB, so the turn's replies need
+   * not wait ({@link durable}); false without a log, while it is paused, or when its write or sync
+   * failed (then wait for {@link durable}).
    */
   logTurn(): boolean {
     if (!this.logging) return false;

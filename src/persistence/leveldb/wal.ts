@@ -1,20 +1,23 @@
 /**
- * The engine's own write-ahead log in front of LevelDB, for `leveldb-sync everysec` and `no`.
+ * The engine's own write-ahead log in front of LevelDB.
  *
- * A client must not hear OK for a write a killed process would lose. LevelDB writes a batch to its
- * log on classic-level's thread pool, so the server used to hold each turn's replies until that
- * round trip came back (100-300 us, and the turn's clients idle meanwhile: -c 50 SET ran at ~0.6x
- * of the AOF's everysec). Instead each turn's records are now appended here with one write(2) on
- * the main thread, as the AOF appends a turn, and the replies go out at once; LevelDB gets the
- * same records in its batches behind, in order, as before. Each batch also writes the `W` record:
- * the sequence number of the last log entry it holds. At start-up ({@link recoverWal}) the entries
- * after the store's `W` (written and acknowledged, never in LevelDB: the process died first) are
- * written to the store before it is loaded; then the files are deleted.
+ * A client must not hear OK for a write a killed process would lose (under `always`, a power cut
+ * either). LevelDB writes a batch to its log on classic-level's thread pool, so the server used to
+ * hold each turn's replies until that round trip came back (100-300 us, and under `always` a
+ * LevelDB fsync on top; the turn's clients idle meanwhile: -c 50 SET ran at ~0.6x of the AOF's
+ * everysec). Instead each turn's records are now appended here with one write(2) on the main
+ * thread, as the AOF appends a turn — under `always` followed by an fdatasync, the AOF's group
+ * commit — and the replies go out at once; LevelDB gets the same records in its batches behind,
+ * in order, as before. Each batch also writes the `W` record: the sequence number of the last log
+ * entry it holds. At start-up ({@link recoverWal}) the entries after the store's `W` (acknowledged,
+ * never in LevelDB: the process died first) are written to the store before it is loaded; then
+ * the files are deleted.
  *
- * Like the AOF's write() under everysec, an entry is in the page cache, not on disk: a killed
- * process loses nothing acknowledged, a power cut loses what LevelDB had not synced (its batches
- * are synced once a second, and they trail the log by a batch at most). Under `always` the log is
- * not used: each batch is synced before its replies.
+ * Under everysec and no an entry is in the page cache, as the AOF's write() leaves it: a killed
+ * process loses nothing acknowledged, a power cut what LevelDB had not synced (its batches are
+ * synced once a second and trail the log by a batch at most), and a file goes once LevelDB has
+ * its entries. Under always the entry is on disk before its replies, LevelDB's batches covered by
+ * it are synced once a second, and a file goes only once a synced batch holds its entries.
  *
  * Files: `amber-wal-<n>.log` in the store's directory (LevelDB ignores names it did not make;
  * the ".log" makes refuseHeadlessStore count them). Entries: `[u32le length][u32le CRC-32C of the

@@ -29,7 +29,7 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
-import { unlinkInBackground } from '../fsutil.js';
+import { fsyncDir, unlinkInBackground } from '../fsutil.js';
 import type { Records } from './queue.js';
 
 /**
@@ -218,6 +218,8 @@ export class Wal {
   private appliedSeq: number;
   /** entries up to this one are on disk (fdatasync'ed; older files closed after a sync) */
   syncedSeq: number;
+  /** the current file was created since the directory was last fsync'ed */
+  private dirUnsynced = false;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** a failed write left the file in a state appends must not follow */
   broken = false;
@@ -295,6 +297,10 @@ export class Wal {
     if (this.broken || this.fd < 0) return false;
     try {
       fdatasyncSync(this.fd);
+      if (this.dirUnsynced) {
+        fsyncDir(this.dir);
+        this.dirUnsynced = false;
+      }
     } catch (e) {
       // what the failed sync leaves on disk is unknown: no more appends to this file
       this.lastError = (e as Error).message;
@@ -324,6 +330,8 @@ export class Wal {
     this.fd = openSync(join(this.dir, fileName(n)), 'w', 0o644);
     this.file = n;
     this.size = 0;
+    // the new name must survive a power cut too, for a synced entry in it to (see sync)
+    this.dirUnsynced = true;
   }
 
   /** A failed or short write: cut the file back to its last whole entry, or give up on it. */

@@ -128,81 +128,56 @@ function failWrites(store: object): () => void {
   };
 }
 
-test('a LevelDB write error refuses writes with MISCONF until the store accepts them again; nothing is lost', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-misconf-'));
-  try {
-    const s = await startAmber({ dir, save: '', leveldb: 'yes' });
-    const engine = levelDbOf(s.server)!.engine;
-    const store = engine.store!;
-    const rc = await RawClient.connect(s.port);
-    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
-    // the disk fails
-    const restoreDisk = failWrites(store);
-    assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
-    let r = '';
-    for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
-      r = await rc.call('SET', 'c', '3');
-      await new Promise((x) => setTimeout(x, 10));
-    }
-    assert.equal(r, '-MISCONF Errors writing to the LevelDB store: IO error: simulated disk failure\r\n');
-    assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
-    assert.match(await rc.call('INFO', 'leveldb'), /leveldb_last_write_status:err/);
-    // the disk recovers: the cron retries the failed batch, writes are accepted again
-    restoreDisk();
-    for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
-      await new Promise((x) => setTimeout(x, 20));
-      r = await rc.call('SET', 'd', '4');
-    }
-    assert.equal(r, '+OK\r\n');
-    rc.close();
-    await s.close();
-    const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
-    const rc2 = await RawClient.connect(s2.port);
-    assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
-    rc2.close();
-    await s2.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+/**
+ * A server on `dir` with `leveldb-sync sync` that reports a fatal stop instead of exiting
+ * (Server.fatalExit calls onExit), its engine and store, and a client that has SET a 1.
+ */
+async function writingServer(dir: string, sync: string) {
+  const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': sync });
+  const exit: { code?: number } = {};
+  s.server.onExit = (code) => {
+    exit.code = code;
+  };
+  const engine = levelDbOf(s.server)!.engine;
+  const rc = await RawClient.connect(s.port);
+  assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+  return { s, exit, engine, store: engine.store!, rc };
+}
 
-test('under leveldb-sync always a LevelDB write error refuses writes with MISCONF: turns the synced write-ahead log holds were acknowledged, and survive', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-always-misconf-'));
-  try {
-    const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
-    let exitCode: number | undefined;
-    s.server.onExit = (code) => {
-      exitCode = code;
-    };
-    const store = levelDbOf(s.server)!.engine.store!;
-    const rc = await RawClient.connect(s.port);
-    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
-    const restoreDisk = failWrites(store);
-    // on disk in the log (fdatasync'ed before the reply); LevelDB's batch fails behind it
-    assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
-    let r = '';
-    for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
-      r = await rc.call('SET', 'c', '3');
-      await new Promise((x) => setTimeout(x, 10));
+test('a LevelDB write error refuses writes with MISCONF until the store accepts them again; nothing is lost (everysec, and always when the synced write-ahead log holds the turn)', async () => {
+  for (const sync of ['everysec', 'always']) {
+    const dir = mkdtempSync(join(tmpdir(), 'amber-ldb-misconf-'));
+    try {
+      const { s, exit, store, rc } = await writingServer(dir, sync);
+      // the disk fails; under always the turn's log entry is on disk before its reply
+      const restoreDisk = failWrites(store);
+      assert.equal(await rc.call('SET', 'b', '2'), '+OK\r\n');
+      let r = '';
+      for (let i = 0; i < 100 && !r.startsWith('-MISCONF'); i++) {
+        r = await rc.call('SET', 'c', '3');
+        await new Promise((x) => setTimeout(x, 10));
+      }
+      assert.equal(r, '-MISCONF Errors writing to the LevelDB store: IO error: simulated disk failure\r\n', sync);
+      assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
+      assert.match(await rc.call('INFO', 'leveldb'), /leveldb_last_write_status:err/);
+      assert.equal(exit.code, undefined, 'the server keeps running');
+      // the disk recovers: the cron retries the failed batch, writes are accepted again
+      restoreDisk();
+      for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
+        await new Promise((x) => setTimeout(x, 20));
+        r = await rc.call('SET', 'd', '4');
+      }
+      assert.equal(r, '+OK\r\n');
+      rc.close();
+      await s.close();
+      const s2 = await startAmber({ dir, save: '', leveldb: 'yes' });
+      const rc2 = await RawClient.connect(s2.port);
+      assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
+      rc2.close();
+      await s2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    assert.equal(r, '-MISCONF Errors writing to the LevelDB store: IO error: simulated disk failure\r\n');
-    assert.equal(await rc.call('GET', 'b'), '$1\r\n2\r\n', 'reads go on');
-    assert.equal(exitCode, undefined, 'the server keeps running');
-    restoreDisk();
-    for (let i = 0; i < 300 && r !== '+OK\r\n'; i++) {
-      await new Promise((x) => setTimeout(x, 20));
-      r = await rc.call('SET', 'd', '4');
-    }
-    assert.equal(r, '+OK\r\n');
-    rc.close();
-    await s.close();
-    const s2 = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
-    const rc2 = await RawClient.connect(s2.port);
-    assert.deepEqual(await rc2.pipeline([['GET', 'a'], ['GET', 'b'], ['GET', 'd']]), ['$1\r\n1\r\n', '$1\r\n2\r\n', '$1\r\n4\r\n']);
-    rc2.close();
-    await s2.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -211,21 +186,13 @@ test("under leveldb-sync always a write error the write-ahead log cannot cover e
   try {
     // an embedded server stops instead of ending its host process (Server.fatalExit); amber-server
     // exits with the same code
-    const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'always' });
-    let exitCode: number | undefined;
-    s.server.onExit = (code) => {
-      exitCode = code;
-    };
-    const engine = levelDbOf(s.server)!.engine;
-    const store = engine.store!;
-    const rc = await RawClient.connect(s.port);
-    assert.equal(await rc.call('SET', 'a', '1'), '+OK\r\n');
+    const { s, exit, engine, store, rc } = await writingServer(dir, 'always');
     // the log fails too (its disk): the turn's reply waits for LevelDB's synced batch
     engine.queue!.wal!.broken = true;
     const restoreDisk = failWrites(store);
     const reply = rc.call('SET', 'b', '2').then((r) => r, (e: Error) => e);
-    for (let i = 0; i < 200 && exitCode === undefined; i++) await new Promise((x) => setTimeout(x, 10));
-    assert.equal(exitCode, 1, 'the server stops rather than hold every reply behind the failed batch');
+    for (let i = 0; i < 200 && exit.code === undefined; i++) await new Promise((x) => setTimeout(x, 10));
+    assert.equal(exit.code, 1, 'the server stops rather than hold every reply behind the failed batch');
     // never acknowledged: the connection closes without a reply
     const r = await reply;
     assert.ok(r instanceof Error && /connection closed/.test(r.message), `the pending SET got ${String(r)}`);

@@ -251,3 +251,25 @@ test('records are logged only after everything before them is logged or in Level
   await store.complete();
   q.wal.close(true);
 });
+
+test('under always, a turn with nothing new after the log started over needs no sync and waits for nothing', async () => {
+  const dir = tmp();
+  const store = new FakeStore();
+  const q = new WriteQueue(store, 'always', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  q.wal = new Wal(dir, 1, 1);
+  // records submitted outside a client's turn (the engine's own setImmediate): logged unsynced as
+  // they are submitted, in a synced batch since the log does not cover them
+  q.open.put('a', '1');
+  q.kick();
+  assert.equal(q.wal.syncedSeq, 0);
+  assert.equal(store.syncs[0], true);
+  await store.complete();
+  // that batch holds entry 1: the file goes, and the log has no file until the next append
+  assert.deepEqual(await walNamesSettled(dir, []), []);
+  assert.equal(q.logTurn(), true, 'nothing to log or sync');
+  assert.equal(q.durable(), undefined);
+  q.open.put('b', '2');
+  assert.equal(q.logTurn(), true);
+  assert.equal(q.wal.syncedSeq, 2);
+  q.wal.close(true);
+});

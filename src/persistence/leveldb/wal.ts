@@ -375,6 +375,9 @@ export class Wal {
     this.broken = false;
     this.lastError = null;
     this.size = 0;
+    // its entries are in LevelDB (under always, in a synced batch): nothing of them is left to
+    // sync, and a turn with nothing new must not find the log unsyncable for want of a file
+    this.syncedSeq = this.lastSeq;
   }
 
   /**

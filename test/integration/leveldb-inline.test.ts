@@ -410,6 +410,7 @@ test('the key count hint: exact after a clean shutdown, rarely rewritten, and a 
     const e = levelDbOf(s.server)!.engine;
     const ns = e.nsOf[0]!;
     // a few more keys than the slack: the hint was rewritten while they were written
+    await settled(s);
     const hint = await e.store!.get(L.countKey(ns));
     assert.ok(hint !== undefined && L.readVarint(hint, 0) > 1024 && L.readVarint(hint, 0) <= N, 'a hint while writing');
     // one more key does not cost a record for the hint

@@ -45,8 +45,8 @@ export async function checkLevelDb(path: string, out: (line: string) => void = c
     out('LevelDB store looks OK');
     return true;
   } catch (e) {
-    if (e instanceof LevelDbCorruption || (e as Error).message.startsWith('corrupt file ')) {
-      out(`Corrupt: ${(e as Error).message}`);
+    if (e instanceof LevelDbCorruption) {
+      out(`Corrupt: ${e.message}`);
     } else {
       out(`Cannot check ${path}: ${(e as Error).message}`);
     }

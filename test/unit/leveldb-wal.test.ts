@@ -139,10 +139,15 @@ class FakeStore implements BatchTarget {
   }
 }
 
+/** A write queue on `store` under `policy` whose events do nothing. */
+function queueOn(store: FakeStore, policy: 'always' | 'everysec' | 'no'): WriteQueue {
+  return new WriteQueue(store, policy, { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+}
+
 test('the queue logs each turn (replies need not wait for LevelDB; under always once the log is synced), names the entry in its batch, and the files go once LevelDB holds them', async () => {
   const dir = tmp();
   const store = new FakeStore();
-  const q = new WriteQueue(store, 'everysec', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  const q = queueOn(store, 'everysec');
   // tiny files: every entry starts a new one
   q.wal = new Wal(dir, 7, 1);
   q.open.put('a', '1');
@@ -188,7 +193,7 @@ test('the queue logs each turn (replies need not wait for LevelDB; under always 
 test('a log whose write fails makes the turn wait for LevelDB instead', async () => {
   const dir = tmp();
   const store = new FakeStore();
-  const q = new WriteQueue(store, 'no', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  const q = queueOn(store, 'no');
   // its directory is gone: the file cannot be created
   q.wal = new Wal(join(dir, 'missing'), 1);
   q.open.put('a', '1');
@@ -226,7 +231,7 @@ test('amber-check-leveldb checks the write-ahead log beside the store: entries, 
 test('records are logged only after everything before them is logged or in LevelDB (a paused log, an import)', async () => {
   const dir = tmp();
   const store = new FakeStore();
-  const q = new WriteQueue(store, 'everysec', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  const q = queueOn(store, 'everysec');
   q.wal = new Wal(dir, 1);
   let importing = true;
   q.pauseLog = () => importing;
@@ -255,7 +260,7 @@ test('records are logged only after everything before them is logged or in Level
 test('under always, a turn with nothing new after the log started over needs no sync and waits for nothing', async () => {
   const dir = tmp();
   const store = new FakeStore();
-  const q = new WriteQueue(store, 'always', { error: () => undefined, recovered: () => undefined, syncOp: () => ['C', ''] });
+  const q = queueOn(store, 'always');
   q.wal = new Wal(dir, 1, 1);
   // records submitted outside a client's turn (the engine's own setImmediate): logged unsynced as
   // they are submitted, in a synced batch since the log does not cover them

@@ -99,6 +99,13 @@ function newGroup(): Group {
   return { recs: new Records(), walFrom: 0, walSeq: 0, replies: 0, waiters: [], markers: [] };
 }
 
+/** The last write-ahead log entry holding records of `groups` (0: none). */
+function lastEntry(groups: Group[]): number {
+  let seq = 0;
+  for (const g of groups) if (g.walSeq > seq) seq = g.walSeq;
+  return seq;
+}
+
 export class WriteQueue {
   /** groups not yet submitted; the last one is open (takes new records) */
   private groups: Group[] = [newGroup()];
@@ -186,8 +193,7 @@ export class WriteQueue {
     // every record LevelDB gets is in the log first, so that a batch's W record covers whatever
     // was logged before it (records submitted outside a client's turn included)
     if (this.logging) for (const g of take) if (!this.log(g)) break;
-    let walSeq = 0;
-    for (const g of take) if (g.walSeq > walSeq) walSeq = g.walSeq;
+    const walSeq = lastEntry(take);
     // under always, turns in the synced log need no synced batch for their replies
     const covered = this.policy === 'always' && this.logging && take.every((g) => g.walFrom >= g.recs.length && g.walSeq <= this.wal!.syncedSeq);
     const now = Date.now();
@@ -251,7 +257,7 @@ export class WriteQueue {
       this.events.recovered();
     }
     if (this.wal !== null) {
-      for (const g of take) if (g.walSeq > this.walWritten) this.walWritten = g.walSeq;
+      this.walWritten = Math.max(this.walWritten, lastEntry(take));
       // under always the log is what a power cut leaves: its files go once a synced batch holds them
       if (this.walWritten > 0 && (synced || this.policy !== 'always')) this.wal.applied(this.walWritten);
     }

@@ -30,6 +30,7 @@ import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileS
 import { join } from 'node:path';
 import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
 import { fsyncDir, unlinkInBackground } from '../fsutil.js';
+import { LevelDbCorruption } from './verify.js';
 import type { Records } from './queue.js';
 
 /**
@@ -88,31 +89,31 @@ export interface WalScan {
 /**
  * Reads every entry of the log files of store `dir`, in order, checking each one's CRC, and
  * passes the sequence number and records of those after sequence `after` to `onEntry`.
- * @throws Error naming the file and offset when an entry is damaged and others follow it (or a
- *   whole file follows it): what follows cannot be trusted to be in order
+ * @throws LevelDbCorruption naming the file and offset when an entry is damaged and others follow
+ *   it (or a whole file follows it): what follows cannot be trusted to be in order
  */
 export async function scanWal(dir: string, onEntry?: (seq: number, ops: WalOp[]) => Promise<void>, after = 0): Promise<WalScan> {
   const files = walFiles(dir);
   const out: WalScan = { files: files.length, entries: 0, bytes: 0, lastSeq: 0, torn: null };
   for (let fi = 0; fi < files.length; fi++) {
-    const path = join(dir, files[fi]![1]);
+    const name = files[fi]![1];
+    const path = join(dir, name);
     const b = readFileSync(path);
     out.bytes += b.length;
     let p = 0;
     while (p < b.length) {
       const bad = (why: string, followed = true): never => {
         const after = followed ? `, with ${fi < files.length - 1 ? 'later log files' : 'more bytes'} after it` : '';
-        throw new Error(`corrupt file ${path} at offset ${p}: ${why}${after}. Move the file away to start without its writes, or restore the store from a BACKUP copy`);
+        throw new LevelDbCorruption(dir, name, p, `${why}${after}`, 'Move the file away to start without its writes, or restore the store from a BACKUP copy');
       };
-      const len = p + ENTRY_HEADER <= b.length ? b.readUInt32LE(p) : -1;
-      const end = p + ENTRY_HEADER + len;
-      if (len < SEQ_BYTES || end > b.length || unmaskCrc(b.readUInt32LE(p + 4)) !== crc32c(b, p + ENTRY_HEADER, end)) {
+      const end = entryEnd(b, p);
+      if (end < 0) {
         // what a process killed in the middle of a write leaves: the last entry of the last file
         if (fi === files.length - 1 && !hasEntryAfter(b, p + 1)) {
           out.torn = { file: path, offset: p, bytes: b.length - p };
           break;
         }
-        bad(len < SEQ_BYTES || end > b.length ? `bad entry length ${len}` : 'entry checksum mismatch');
+        bad(end === BAD_LENGTH ? `bad entry length ${p + ENTRY_HEADER <= b.length ? b.readUInt32LE(p) : -1}` : 'entry checksum mismatch');
       }
       const seq = b.readDoubleLE(p + ENTRY_HEADER);
       if (!(seq > out.lastSeq)) bad(`entry ${seq} after entry ${out.lastSeq}`, false);
@@ -167,13 +168,26 @@ export async function recoverWal(store: WalStore, dir: string): Promise<WalRecov
   return out;
 }
 
+/** {@link entryEnd}'s answers for a bad entry: its length field, or its checksum. */
+const BAD_LENGTH = -1;
+const BAD_CRC = -2;
+
+/**
+ * Where the entry starting at `p` of `b` ends, when it is whole and its CRC matches; else
+ * BAD_LENGTH (no room for a header, a length below the sequence number's or past the end) or
+ * BAD_CRC.
+ */
+function entryEnd(b: Buffer, p: number): number {
+  if (p + ENTRY_HEADER > b.length) return BAD_LENGTH;
+  const len = b.readUInt32LE(p);
+  const end = p + ENTRY_HEADER + len;
+  if (len < SEQ_BYTES || end > b.length) return BAD_LENGTH;
+  return unmaskCrc(b.readUInt32LE(p + 4)) === crc32c(b, p + ENTRY_HEADER, end) ? end : BAD_CRC;
+}
+
 /** True when a whole valid entry starts anywhere in b[from..] (a torn entry has none after it). */
 function hasEntryAfter(b: Buffer, from: number): boolean {
-  for (let p = from; p + ENTRY_HEADER + SEQ_BYTES <= b.length; p++) {
-    const len = b.readUInt32LE(p);
-    const end = p + ENTRY_HEADER + len;
-    if (len >= SEQ_BYTES && end <= b.length && unmaskCrc(b.readUInt32LE(p + 4)) === crc32c(b, p + ENTRY_HEADER, end)) return true;
-  }
+  for (let p = from; p + ENTRY_HEADER + SEQ_BYTES <= b.length; p++) if (entryEnd(b, p) >= 0) return true;
   return false;
 }
 

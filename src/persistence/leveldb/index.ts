@@ -387,7 +387,8 @@ function leveldbInfo(layer: LevelDbLayer, sec: InfoSection): void {
   sec.set('leveldb_last_backup_time', Math.floor(b.lastEnd / 1000));
   sec.set('leveldb_last_backup_duration_ms', b.lastEnd ? b.lastEnd - b.lastStart : -1);
   sec.set('leveldb_last_backup_dir', b.lastDir);
-  sec.set('leveldb_last_backup_records', b.lastRecords);
+  sec.set('leveldb_last_backup_files', b.lastFiles);
+  sec.set('leveldb_last_backup_bytes', b.lastBytes);
   if (b.lastStatus === 'err') sec.set('leveldb_last_backup_error', b.lastError);
   const ls = e.levelStats();
   sec.set('leveldb_approximate_memory_usage', ls.memory);

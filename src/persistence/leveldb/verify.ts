@@ -120,17 +120,7 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     return fail('CURRENT', 0, `it names ${manifestName}, which does not exist`);
   }
-  const version = new VersionReplay();
-  const mtail = walkLog(manifest, (record, offset) => {
-    try {
-      version.apply(record);
-    } catch (e) {
-      fail(manifestName, offset, `bad version edit: ${(e as Error).message}`);
-    }
-  }, (offset, reason) => fail(manifestName, offset, reason));
-  // a record cut short at the end is what LevelDB reads as the end of the MANIFEST; bad bytes
-  // with the length of a whole record are corruption to LevelDB (it refuses to open)
-  if (mtail !== null && !mtail.benign) fail(manifestName, mtail.offset, mtail.reason);
+  const version = replayManifest(path, manifestName, manifest);
   check.bytes += manifest.length;
   onFile?.(manifest.length);
 
@@ -357,6 +347,43 @@ class Cursor {
     if (this.pos + n > this.end) throw new Error('byte string past the end');
     this.pos += n;
   }
+}
+
+/** What a MANIFEST's version edits add up to ({@link replayManifest}). */
+export interface ManifestState {
+  /** live table file number -> its size in bytes */
+  readonly files: Map<number, number>;
+  /** write-ahead logs numbered from this one on are replayed at open (and prevLogNumber, if not 0) */
+  readonly logNumber: number;
+  readonly prevLogNumber: number;
+  /**
+   * Bytes of the MANIFEST up to the end of its last complete record: all of it, or less when it
+   * ends in a record cut short (what a crash leaves, or a read racing LevelDB's append).
+   */
+  readonly end: number;
+}
+
+/**
+ * Replays the version edits of `manifest`, the bytes of the store's MANIFEST file `manifestName`
+ * (db/version_set.cc VersionSet::Recover): the live tables and the logs LevelDB replays. A record
+ * cut short at the end is what LevelDB reads as the MANIFEST's end, and is left out.
+ * @throws LevelDbCorruption for a bad record (checksum, length, fragments) or version edit
+ */
+export function replayManifest(store: string, manifestName: string, manifest: Buffer): ManifestState {
+  const fail = (offset: number, reason: string): never => {
+    throw new LevelDbCorruption(store, manifestName, offset, reason, RESTORE);
+  };
+  const version = new VersionReplay();
+  const mtail = walkLog(manifest, (record, offset) => {
+    try {
+      version.apply(record);
+    } catch (e) {
+      fail(offset, `bad version edit: ${(e as Error).message}`);
+    }
+  }, fail);
+  // bad bytes with the length of a whole record are corruption to LevelDB (it refuses to open)
+  if (mtail !== null && !mtail.benign) fail(mtail.offset, mtail.reason);
+  return { files: version.files, logNumber: version.logNumber, prevLogNumber: version.prevLogNumber, end: mtail?.offset ?? manifest.length };
 }
 
 /**

@@ -1,0 +1,70 @@
+/**
+ * BACKUP's capture of a LevelDB store's files (backup.ts captureStore): on a store open in
+ * classic-level with tables and a live log, it holds exactly the MANIFEST, the tables the
+ * MANIFEST lists and the logs LevelDB replays, with their sizes at that moment, so that bytes
+ * written later are not part of the backup; a listed table that is gone is a race with a
+ * compaction, tried again and then refused with a message for the operator.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { captureStore, closeHeld } from '../../src/persistence/leveldb/backup.js';
+import { tempDirs } from '../helpers/servers.js';
+
+const tmp = tempDirs('amber-leveldb-capture-');
+
+/** A store with several tables (64 KB write buffer) and records in its log; left open. */
+async function storeWithTables(path: string): Promise<ClassicLevel<string, string>> {
+  const db = new ClassicLevel<string, string>(path, { writeBufferSize: 64 * 1024 });
+  await db.open();
+  for (let j = 0; j < 20; j++) {
+    await db.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: `k${j}:${i}`, value: `${j}:${i}:`.padEnd(200, String(i % 10)) })));
+  }
+  return db;
+}
+
+test('a capture holds the MANIFEST, the listed tables and the replayed logs at their sizes of that moment', async () => {
+  const path = join(tmp(), 'store');
+  const db = await storeWithTables(path);
+  try {
+    const cap = captureStore(path);
+    try {
+      const names = cap.files.map((f) => f.name);
+      assert.match(cap.current, /^MANIFEST-\d+\n$/);
+      assert.ok(names.includes(cap.current.trim()), `the MANIFEST CURRENT names: ${cap.current} in ${names.join(',')}`);
+      assert.ok(names.some((n) => /^\d+\.ldb$/.test(n)), 'tables');
+      assert.ok(names.some((n) => /^\d+\.log$/.test(n)), 'the live log');
+      assert.ok(!names.includes('LOCK') && !names.includes('LOG') && !names.includes('CURRENT'));
+      // every table LevelDB has in use is held
+      const live = readdirSync(path).filter((n) => /\.ldb$/.test(n));
+      for (const n of names.filter((x) => /\.ldb$/.test(x))) assert.ok(live.includes(n), `${n} exists`);
+      for (const f of cap.files) if (/\.ldb$/.test(f.name)) assert.equal(f.size, statSync(join(path, f.name)).size);
+      // writes after the capture grow the logs (or start a new one), not what the capture holds
+      const logBytes = (): number => readdirSync(path).filter((n) => /\.log$/.test(n)).reduce((t, n) => t + statSync(join(path, n)).size, 0);
+      const held = cap.files.filter((f) => /\.log$/.test(f.name)).map((f) => f.size);
+      const before = logBytes();
+      await db.put('after', 'x'.repeat(1000));
+      assert.ok(logBytes() > before);
+      assert.deepEqual(cap.files.filter((f) => /\.log$/.test(f.name)).map((f) => f.size), held);
+      assert.equal(cap.retries, 0);
+    } finally {
+      closeHeld(cap.files);
+    }
+  } finally {
+    await db.close();
+  }
+});
+
+test('a table the MANIFEST lists but the directory lacks is retried, then refused; a bad CURRENT is refused', async () => {
+  const path = join(tmp(), 'store');
+  const db = await storeWithTables(path);
+  await db.close();
+  const copy = join(tmp(), 'copy');
+  cpSync(path, copy, { recursive: true });
+  rmSync(join(copy, readdirSync(copy).find((n) => /\.ldb$/.test(n))!));
+  assert.throws(() => captureStore(copy), /the LevelDB store .*copy kept changing under the backup \(compactions deleted the files it listed 50 times in a row\); run BACKUP again/);
+  writeFileSync(join(copy, 'CURRENT'), 'garbage');
+  assert.throws(() => captureStore(copy), /CURRENT does not name a MANIFEST file \(it holds "garbage"\)/);
+});

@@ -252,6 +252,35 @@ test('a backup killed halfway has no SUCCESS, and opening it is refused rather t
   }
 });
 
+test('a backup stopped by CONFIG SET leveldb no ends with FAILED and the reason in BACKUP.log and INFO', async () => {
+  const dir = join(root, 'f');
+  mkdirSync(dir);
+  const s = await startAmber({ dir, save: '', leveldb: 'yes', 'leveldb-sync': 'no' });
+  const rc = await RawClient.connect(s.port);
+  try {
+    for (let j = 0; j < 5; j++) {
+      const cmds: string[][] = [];
+      for (let i = 0; i < 10000; i++) cmds.push(['SET', `k${j}:${i}`, randomBytes(200).toString('hex')]);
+      await rc.pipeline(cmds);
+    }
+    // in one turn: the copy has not read its first MB when the engine is turned off
+    const [r1, r2] = await rc.pipeline([['BACKUP', 'stopped'], ['CONFIG', 'SET', 'leveldb', 'no']]);
+    assert.equal(r1, '+Background backup started\r\n');
+    assert.equal(r2, '+OK\r\n');
+    const logFile = join(dir, 'stopped', 'BACKUP.log');
+    for (let i = 0; i < 500 && !existsSync(logFile); i++) await new Promise((r) => setTimeout(r, 10));
+    const lines = readFileSync(logFile, 'latin1').trimEnd().split('\n');
+    assert.equal(lines[lines.length - 1], 'FAILED: the LevelDB engine was turned off (CONFIG SET leveldb no)');
+    assert.ok(!existsSync(join(dir, 'stopped', 'CURRENT')), 'no CURRENT: the partial copy is no store');
+    const info = await rc.call('INFO', 'leveldb');
+    assert.match(info, /leveldb_last_backup_status:err\r\n/);
+    assert.match(info, /leveldb_last_backup_error:the LevelDB engine was turned off \(CONFIG SET leveldb no\)\r\n/);
+  } finally {
+    rc.close();
+    await s.close();
+  }
+});
+
 test('INFO leveldb and a client library against a LevelDB-backed server', async () => {
   const dir = join(root, 'd');
   mkdirSync(dir);

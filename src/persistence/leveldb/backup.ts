@@ -46,13 +46,13 @@ export interface BackupState {
   /** files and bytes copied by the last backup */
   lastFiles: number;
   lastBytes: number;
-  /** set by shutdown: the running backup stops and records FAILED */
-  abort: boolean;
+  /** set by shutdown or CONFIG SET leveldb no: the running backup stops and records FAILED with it */
+  abort: string | null;
 }
 
 /** A fresh backup state. */
 export function newBackupState(): BackupState {
-  return { inProgress: false, lastStatus: 'none', lastStart: 0, lastEnd: 0, lastDir: '', lastError: '', lastFiles: 0, lastBytes: 0, abort: false };
+  return { inProgress: false, lastStatus: 'none', lastStart: 0, lastEnd: 0, lastDir: '', lastError: '', lastFiles: 0, lastBytes: 0, abort: null };
 }
 
 /** Bytes of the buffer the copy reads into and writes from. */
@@ -91,7 +91,7 @@ export function startBackup(engine: LevelDbEngine, st: BackupState, dirArg: stri
     if (readdirSync(abs).length > 0) return `ERR BACKUP directory ${abs} is not empty`;
   }
   st.inProgress = true;
-  st.abort = false;
+  st.abort = null;
   const start = Date.now();
   engine.server.log.notice(`Background backup of the LevelDB store into ${abs} started`);
   // everything captured before BACKUP goes into the queue first; the files are captured once it
@@ -215,7 +215,7 @@ async function copyHeld(from: HeldFile, to: string, buf: Buffer, st: BackupState
   try {
     let pos = 0;
     while (pos < from.size) {
-      if (st.abort) throw new Error('the server is shutting down');
+      if (st.abort !== null) throw new Error(st.abort);
       const want = Math.min(buf.length, from.size - pos);
       const { bytesRead } = await readAsync(from.fd, buf, 0, want, pos);
       if (bytesRead === 0) throw new Error(`${from.name} of the store ended at ${pos} bytes where the backup point had ${from.size}`);

@@ -1511,7 +1511,8 @@ export class LevelDbEngine {
   /** LevelDB's own statistics: `leveldb.stats` rows and files per level. */
   levelStats(): { stats: string; filesPerLevel: number[]; memory: string } {
     const s = this.store;
-    if (s === null) return { stats: '', filesPerLevel: [], memory: '0' };
+    // while CONFIG SET leveldb no or a shutdown closes it, the store answers no property
+    if (s === null || s.status !== 'open') return { stats: '', filesPerLevel: [], memory: '0' };
     const files: number[] = [];
     for (let i = 0; i < 7; i++) files.push(Number(s.getProperty(`leveldb.num-files-at-level${i}`)) || 0);
     let memory = '0';

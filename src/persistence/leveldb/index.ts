@@ -88,12 +88,12 @@ export function installLevelDb(server: Server): LevelDbLayer {
   });
   server.shutdownHooks.push(async () => {
     if (engine.store === null) return;
-    layer.backup.abort = true;
+    layer.backup.abort = 'the server is shutting down';
     server.log.notice('Closing the LevelDB store.');
     await engine.close(false);
   });
   server.releaseHooks.push(async () => {
-    layer.backup.abort = true;
+    layer.backup.abort = 'the server is stopping after a fatal error';
     await engine.release();
   });
 
@@ -112,7 +112,7 @@ export function installLevelDb(server: Server): LevelDbLayer {
       if (engine.state !== 'off') throw new ConfigError('the LevelDB engine is still closing, try again');
       void enableAtRuntime(server, engine);
     } else if (engine.state !== 'off') {
-      layer.backup.abort = true;
+      layer.backup.abort = 'the LevelDB engine was turned off (CONFIG SET leveldb no)';
       const path = engine.configuredPath();
       // as Redis leaves its AOF behind on CONFIG SET appendonly no: the store stays, frozen at
       // this point, and a start-up with leveldb yes would load it without the later changes

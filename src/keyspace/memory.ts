@@ -77,8 +77,8 @@ export function recordValueBytes(v: Value, resample = false): number {
 }
 
 /**
- * `memCount` of a collection estimated in the packed form an RDB load leaves it in (a zset's
- * listpack, a set's members) until its first use builds the real structure: not a count, so the
+ * `memCount` of a collection estimated in the packed form an RDB load leaves it in (a zset's or a
+ * hash's listpack, a set's members) until its first use builds the real structure: not a count, so the
  * next estimate always samples again, and a lookup of the key has the keyspace check it after
  * the command (Keyspace.settlePacked), since that first use grows it without any write.
  */
@@ -86,7 +86,8 @@ export const MEM_COUNT_PACKED = -1;
 
 /** True while a collection is still in the packed form of an RDB load (estimated as such). */
 export function inPackedForm(o: RObject): boolean {
-  return (o.type === 'zset' && (o as ZSet).packedLength >= 0) || (o.type === 'set' && (o as RedisSet).packedMembers !== null);
+  return (o.type === 'zset' && (o as ZSet).packedLength >= 0) || (o.type === 'set' && (o as RedisSet).packedMembers !== null) ||
+    (o.type === 'hash' && (o as Hash).packedListpack !== null);
 }
 
 /** Elements of a collection (fields, members, list items, stream entries). */
@@ -108,7 +109,10 @@ export function objectBytes(o: RObject, samples = DEFAULT_SAMPLES): number {
   switch (o.type) {
     case 'hash': {
       const h = o as Hash;
-      const per = h.lp !== null ? PER_ELEMENT.hashListpack : PER_ELEMENT.hashDict;
+      // a packed hash is estimated from its bytes: sampling its pairs would unpack it
+      const packed = h.packedListpack;
+      if (packed !== null) return OBJECT_HEADER + h.size * PER_ELEMENT.hashListpack + stringBytes(packed.length);
+      const per = h.isListpack() ? PER_ELEMENT.hashListpack : PER_ELEMENT.hashDict;
       return OBJECT_HEADER + sampled(h.pairs(), h.size, samples, per, pairBytes);
     }
     case 'set': {

@@ -15,22 +15,77 @@ import { HashDict } from './dict.js';
  * - 'hashtable': {@link ht}, a segmented {@link HashDict}. A hash never goes back to listpack, as
  *   in Redis 7.0.
  *
+ * A listpack-form hash loaded from an RDB listpack (or a LevelDB inline blob) is kept as those
+ * listpack bytes ({@link packedListpack}) until first used, as ZSet and RedisSet keep theirs: a
+ * load does not convert a million hashes that may never be read, and an unchanged one saves back
+ * as the same bytes, as Redis writes a listpack it loaded.
+ *
  * The limits are passed in by the caller (the command reads them from the config), so that two
  * servers in one process may use different settings.
  */
 export class Hash extends RObject {
-  /** listpack form (see the class comment), or null once converted */
-  lp: string | null;
-  /** number of pairs in {@link lp} */
+  /** listpack form (see the class comment), or null once converted or while packed */
+  private flatLp: string | null;
+  /** number of pairs in the listpack form (flat or packed) */
   private n: number;
   /** hashtable form, or null while in listpack form */
   ht: HashDict | null = null;
+  /** a Redis listpack's bytes (latin1) as loaded, until first used; else null */
+  private packed: string | null = null;
 
   /** An empty hash in listpack form (createHashObject). */
   constructor() {
     super();
-    this.lp = '';
+    this.flatLp = '';
     this.n = 0;
+  }
+
+  /** The listpack form (see the class comment), or null in the hashtable form; unpacks a packed hash. */
+  get lp(): string | null {
+    if (this.packed !== null) this.unpack();
+    return this.flatLp;
+  }
+
+  set lp(v: string | null) {
+    this.flatLp = v;
+  }
+
+  /**
+   * A listpack-form hash of the `n` pairs of `blob` (latin1 bytes of a Redis listpack, validated
+   * by the caller: well-formed, field/value pairs, no field twice, n within
+   * hash-max-listpack-entries), left packed until first used.
+   */
+  static fromPackedListpack(blob: string, n: number): Hash {
+    const h = new Hash();
+    h.flatLp = null;
+    h.packed = blob;
+    h.n = n;
+    return h;
+  }
+
+  /** The listpack bytes (latin1) while this hash is still as loaded, else null (RDB encoder). */
+  get packedListpack(): string | null {
+    return this.packed;
+  }
+
+  /**
+   * The flat listpack form to read from without keeping it: a packed hash stays packed (a walk
+   * by DEBUG DIGEST, an AOF rewrite or a memory estimate is no use of it, and must not change
+   * what the maxmemory accounting recorded for it). Null in the hashtable form.
+   */
+  private readView(): string | null {
+    const p = this.packed;
+    if (p === null) return this.flatLp;
+    if (hashListpackReader === null) throw new Error('Hash: a packed listpack hash but no listpack reader is registered');
+    return hashListpackReader(p, this.n);
+  }
+
+  /** Converts {@link packed} to the flat listpack form (no change capture: the value is the same). */
+  private unpack(): void {
+    const blob = this.packed!;
+    if (hashListpackReader === null) throw new Error('Hash: a packed listpack hash but no listpack reader is registered');
+    this.flatLp = hashListpackReader(blob, this.n);
+    this.packed = null;
   }
 
   /**
@@ -74,17 +129,17 @@ export class Hash extends RObject {
 
   /** OBJECT ENCODING: 'listpack' or 'hashtable'. */
   encoding(): string {
-    return this.lp !== null ? 'listpack' : 'hashtable';
+    return this.isListpack() ? 'listpack' : 'hashtable';
   }
 
   /** True while in the listpack form (the RDB encoder writes a listpack then). */
   isListpack(): boolean {
-    return this.lp !== null;
+    return this.flatLp !== null || this.packed !== null;
   }
 
   /** Number of fields (hashTypeLength). */
   get size(): number {
-    return this.lp !== null ? this.n : this.ht!.size;
+    return this.isListpack() ? this.n : this.ht!.size;
   }
 
   /** The value of `field`, or undefined. */
@@ -260,7 +315,7 @@ export class Hash extends RObject {
    * table order. `ctx` lets callers pass state without allocating a closure per call.
    */
   forEach<C>(fn: (ctx: C, field: string, value: string) => void, ctx: C): void {
-    const s = this.lp;
+    const s = this.readView();
     if (s !== null) {
       for (let p = 0; p < s.length; ) {
         const fl = readLen(s, p);
@@ -277,7 +332,7 @@ export class Hash extends RObject {
 
   /** Every [field, value] pair (listpack: insertion order), for RDB/AOF rewrite and tests. */
   *pairs(): IterableIterator<[string, string]> {
-    const s = this.lp;
+    const s = this.readView();
     if (s !== null) {
       for (let p = 0; p < s.length; ) {
         const fl = readLen(s, p);
@@ -293,6 +348,8 @@ export class Hash extends RObject {
   }
 
   clone(): Hash {
+    // the packed bytes are an immutable string: shared
+    if (this.packed !== null) return Hash.fromPackedListpack(this.packed, this.n);
     const h = new Hash();
     if (this.lp !== null) {
       h.lp = this.lp; // strings are immutable: sharing is a copy
@@ -304,6 +361,18 @@ export class Hash extends RObject {
     }
     return h;
   }
+}
+
+/**
+ * Converts a packed hash's listpack bytes (`blob`, latin1, `n` pairs) to the flat form of
+ * {@link Hash.lp}. Registered by the RDB layer, which owns the listpack format (rdb/values.ts).
+ */
+export type HashListpackReader = (blob: string, n: number) => string;
+let hashListpackReader: HashListpackReader | null = null;
+
+/** Registers the reader packed hashes are unpacked with (once, by rdb/values.ts). */
+export function setHashListpackReader(fn: HashListpackReader): void {
+  hashListpackReader = fn;
 }
 
 /** First char of a long {@link lpHeader}: lengths from this value up take 5 chars. */

@@ -674,7 +674,8 @@ export class LevelDbEngine {
    */
   private inlineBlob(v: RObject): string | null {
     if (v instanceof Hash) {
-      if (!v.isListpack() || v.size === 0 || v.lp!.length > INLINE_MAX_BYTES) return null;
+      // a packed hash's listpack is its encoding: measured without unpacking it
+      if (!v.isListpack() || v.size === 0 || (v.packedListpack ?? v.lp!).length > INLINE_MAX_BYTES) return null;
     } else if (v instanceof ZSet) {
       if (!v.listpack || v.size === 0 || v.size > INLINE_MAX_BYTES / 4) return null;
       if (v.memberLengths().total > INLINE_MAX_BYTES) return null;

@@ -20,7 +20,7 @@ import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { listLoader, type ListLoader } from '../../keyspace/types/list.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildSet, buildHash, buildZSet, hashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -577,7 +577,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       if (count < 0 || count & 1) throw fail('Hash listpack integrity check failed.');
       if (count === 0) return null;
       if (count >> 1 <= limits.hashEntries) {
-        const h = hashFromListpack(b.buf, b.start, count);
+        // kept packed when that checks all the eager load would; else (or to report a duplicate) eager
+        const h = packedHashFromListpack(b.buf, b.start, b.end - b.start, count) ?? hashFromListpack(b.buf, b.start, count);
         if (h === null) throw fail('Hash listpack integrity check failed.');
         return h;
       }

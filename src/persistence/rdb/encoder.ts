@@ -555,6 +555,12 @@ export function writeTypedValue(w: RdbWriter, v: Value, key?: string): void {
       writeSkiplistZset(w, v as ZSet);
       return;
     case C.RDB_TYPE_HASH_LISTPACK: {
+      // a hash still as loaded: its listpack's own bytes, as Redis writes a listpack it loaded
+      const packed = (v as Hash).packedListpack;
+      if (packed !== null) {
+        w.blob(latin1Scratch(packed), 0, packed.length);
+        return;
+      }
       const lp = scratchLp.reset();
       lp.appendFlat((v as Hash).lp!, LP_LONG_HEADER);
       w.blob(unshared(lp.finishView()));

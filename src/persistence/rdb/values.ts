@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Value, RObject } from '../../keyspace/types/object.js';
-import { Hash, LP_LONG_HEADER } from '../../keyspace/types/hash.js';
+import { Hash, LP_LONG_HEADER, setHashListpackReader } from '../../keyspace/types/hash.js';
 import { ZSet, setZsetListpackReader } from '../../keyspace/types/zset.js';
 import { LP_HDR_SIZE, lpRead, lpEntry } from './listpack.js';
 import { scanDouble } from './reader.js';
@@ -277,6 +277,55 @@ function writeDecimal(v: number | bigint, p: number): number {
  * @returns the hash, or null when a field is duplicated
  */
 export function hashFromListpack(buf: Buffer, start: number, count: number): Hash | null {
+  const flat = flatFromListpack(buf, start, count);
+  return flat === null ? null : Hash.fromFlat(flat, count >> 1);
+}
+
+/**
+ * A listpack-form hash left packed ({@link Hash.fromPackedListpack}) when that checks exactly what
+ * {@link hashFromListpack} checks: every field a string entry (an integer-encoded field would have
+ * to be compared with the others as text) and no field twice (compared as bytes). Null when it
+ * does not apply: the caller loads it eagerly, which also reports the duplicate. The caller has
+ * validated the listpack (lpValidate: `count` entries, even, within hash-max-listpack-entries).
+ */
+export function packedHashFromListpack(buf: Buffer, start: number, size: number, count: number): Hash | null {
+  const n = count >> 1;
+  reserveRanges(n);
+  const e = lpEntry;
+  let p = start + LP_HDR_SIZE;
+  for (let i = 0; i < n; i++) {
+    const b = buf[p]!;
+    if ((b & 0xc0) === 0x80) {
+      // the usual field, a string of up to 63 bytes: 1-byte header and back-length
+      fieldStart[i] = p + 1;
+      fieldLen[i] = b & 0x3f;
+      p += (b & 0x3f) + 2;
+    } else {
+      p = lpRead(buf, p);
+      if (!e.isStr) return null;
+      fieldStart[i] = e.start;
+      fieldLen[i] = e.len;
+    }
+    const v = buf[p]!;
+    p = (v & 0xc0) === 0x80 ? p + (v & 0x3f) + 2 : lpRead(buf, p);
+  }
+  if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
+  return Hash.fromPackedListpack(buf.latin1Slice(start, start + size), n);
+}
+
+setHashListpackReader((blob, n) => {
+  const buf = Buffer.from(blob, 'latin1');
+  const flat = flatFromListpack(buf, 0, 2 * n);
+  // the bytes were checked when the hash was packed
+  if (flat === null) throw new Error('Hash: a packed listpack with a duplicate field');
+  return flat;
+});
+
+/**
+ * The elements of a validated listpack of `count` entries (pairs) in {@link Hash}'s flat-string
+ * format, built in a reused buffer: one string, none per field. Null when a field is duplicated.
+ */
+function flatFromListpack(buf: Buffer, start: number, count: number): string | null {
   const n = count >> 1;
   reserveRanges(n);
   let p = start + LP_HDR_SIZE;
@@ -336,9 +385,9 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
     o += len;
   }
   const dup = hasDuplicateRange(flatBuf, flatView, fieldStart, fieldLen, n);
-  const h = dup ? null : Hash.fromFlat(flatBuf.latin1Slice(0, o), n);
+  const flat = dup ? null : flatBuf.latin1Slice(0, o);
   shrinkFlat();
-  return h;
+  return flat;
 }
 
 /** End of the records of the set being loaded in {@link flatBuf} ({@link setRecordsBegin}). */

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ClassicLevel } from 'classic-level';
 import { captureStore, closeHeld } from '../../src/persistence/leveldb/backup.js';
 import { tempDirs } from '../helpers/servers.js';
@@ -81,3 +82,22 @@ test('a table the MANIFEST lists but the directory lacks is retried, then refuse
   writeFileSync(join(copy, 'CURRENT'), 'garbage');
   assert.throws(() => captureStore(copy), /CURRENT does not name a MANIFEST file \(it holds "garbage"\)/);
 });
+
+test('a store with more files than the process may open is refused with what to raise, not a crash', async () => {
+  const path = join(tmp(), 'store');
+  const db = await storeWithTables(path);
+  await db.close();
+  // a child whose descriptors are used up but for two: the capture cannot hold the store's files
+  const script = `
+    const { openSync, closeSync } = await import('node:fs');
+    const { captureStore } = await import(${JSON.stringify(new URL('../../src/persistence/leveldb/backup.ts', import.meta.url).href)});
+    const fds = [];
+    try { for (;;) fds.push(openSync('/dev/null', 'r')); } catch {}
+    closeSync(fds.pop()); closeSync(fds.pop());
+    try { captureStore(${JSON.stringify(path)}); console.log('captured'); } catch (e) { console.log(e.message); }
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /the backup holds every file of the store open until it is copied, and \d+ files reached the limit on open files \(EMFILE\): raise it \(ulimit -n, LimitNOFILE=\) and run BACKUP again/);
+});
+

@@ -142,7 +142,11 @@ export function captureStore(path: string): StoreFiles {
       try {
         fd = openSync(join(path, name), 'r');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CaptureRace();
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new CaptureRace();
+        if (code === 'EMFILE' || code === 'ENFILE') {
+          throw new Error(`the backup holds every file of the store open until it is copied, and ${held.length} files reached the limit on open files (${code}): raise it (ulimit -n, LimitNOFILE=) and run BACKUP again`);
+        }
         throw e;
       }
       const f = { name, fd, size: size ?? fstatSync(fd).size };

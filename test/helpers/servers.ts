@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,24 @@ export async function startAmber(directives: StartOptions['directives'] = {}): P
       rmSync(own, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * SAVEs the Amber server on `port`, copies its dump.rdb into `dir` and starts a second Amber
+ * there (no save points): a server whose keys were all just loaded from that file, to compare
+ * with the first (values left packed by a load against values built by commands).
+ */
+export async function startFromSave(port: number, dir: string): Promise<RunningServer> {
+  const c = await RawClient.connect(port);
+  let info: string;
+  try {
+    await c.call('SAVE');
+    info = await c.call('CONFIG', 'GET', 'dir');
+  } finally {
+    c.close();
+  }
+  copyFileSync(join(/\r\n\$\d+\r\n(.*)\r\n$/.exec(info)![1]!, 'dump.rdb'), join(dir, 'dump.rdb'));
+  return startAmber({ dir, save: '' });
 }
 
 /** A redis-server child on a free port with its own temporary dir. */

@@ -7,7 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import { lpEncode } from '../../src/persistence/rdb/listpack.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { objectBytes } from '../../src/keyspace/memory.js';
-import { startAmber, sameReplies, RawClient } from '../helpers/servers.js';
+import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -162,14 +162,7 @@ test('every hash command on a hash loaded packed answers as on one built by HSET
       await fill(k);
       cmds.push(tests[i]!(k));
     }
-    const g = await RawClient.connect(eager.port);
-    await g.call('SAVE');
-    const info = await g.call('CONFIG', 'GET', 'dir');
-    g.close();
-    const eagerDir = /\r\n\$\d+\r\n(.*)\r\n$/.exec(info)![1]!;
-    copyFileSync(join(eagerDir, 'dump.rdb'), join(dir, 'dump.rdb'));
-
-    const packed = await startAmber({ dir, save: '' });
+    const packed = await startFromSave(eager.port, dir);
     try {
       for (const k of keys) {
         const v = packed.server.keyspace.dbs[0]!.peek(k);

@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisSet } from '../../src/keyspace/types/set.js';
@@ -19,7 +19,7 @@ import { loadObject } from '../../src/persistence/rdb/decoder.js';
 import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
-import { startAmber, sameReplies, RawClient } from '../helpers/servers.js';
+import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -121,11 +121,8 @@ test('every set command on a set loaded packed answers as on one built by SADD',
       await fill(k);
       for (const cmd of tests[i]!(k)) cmds.push(cmd);
     }
-    await c.call('SAVE');
-    const info = await c.call('CONFIG', 'GET', 'dir');
     c.close();
-    copyFileSync(join(/\r\n\$\d+\r\n(.*)\r\n$/.exec(info)![1]!, 'dump.rdb'), join(dir, 'dump.rdb'));
-    const packed = await startAmber({ dir, save: '' });
+    const packed = await startFromSave(eager.port, dir);
     try {
       for (const k of keys) {
         const v = packed.server.keyspace.dbs[0]!.peek(k);

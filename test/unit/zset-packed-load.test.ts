@@ -7,7 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import { lpEncode } from '../../src/persistence/rdb/listpack.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
-import { startAmber, sameReplies, RawClient } from '../helpers/servers.js';
+import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -165,15 +165,11 @@ test('every zset command on a zset loaded packed answers as on one built by ZADD
     // geo: a zset whose scores are geohashes
     const g = await RawClient.connect(eager.port);
     await g.call('GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania');
-    await g.call('SAVE');
-    const info = await g.call('CONFIG', 'GET', 'dir');
     g.close();
-    const eagerDir = /\r\n\$\d+\r\n(.*)\r\n$/.exec(info)![1]!;
-    copyFileSync(join(eagerDir, 'dump.rdb'), join(dir, 'dump.rdb'));
     cmds.push(['GEOSEARCH', 'geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHDIST']);
     cmds.push(['GEOPOS', 'geo', 'Palermo']);
 
-    const packed = await startAmber({ dir, save: '' });
+    const packed = await startFromSave(eager.port, dir);
     try {
       // the loaded zsets are packed until the commands below touch them
       for (const k of [...keys, 'geo']) {

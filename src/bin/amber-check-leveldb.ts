@@ -2,7 +2,7 @@
 import { realpathSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { verifyStore, storeLockHolder, LevelDbCorruption } from '../persistence/leveldb/verify.js';
+import { verifyStore, storeLockHolder, LevelDbCorruption, unfinishedBackup } from '../persistence/leveldb/verify.js';
 import { scanWal } from '../persistence/leveldb/wal.js';
 
 /**
@@ -18,6 +18,11 @@ import { scanWal } from '../persistence/leveldb/wal.js';
 export async function checkLevelDb(path: string, out: (line: string) => void = console.log): Promise<boolean> {
   if (!existsSync(path) || !statSync(path).isDirectory()) {
     out(`Cannot check ${path}: not a directory`);
+    return false;
+  }
+  const unfinished = unfinishedBackup(path);
+  if (unfinished !== null) {
+    out(`Cannot check ${path}: ${unfinished}`);
     return false;
   }
   if (!existsSync(join(path, 'CURRENT'))) {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startAmber, spawnAmber, keyspaceDump, RawClient, type AmberChild } from '../helpers/servers.js';
+import { checkLevelDb } from '../../src/bin/amber-check-leveldb.js';
 
 const root = mkdtempSync(join(tmpdir(), 'amber-ldb-backup-'));
 const children: AmberChild[] = [];
@@ -86,6 +87,7 @@ test('BACKUP under writes is exactly the keyspace when it was accepted; BACKUP.l
     const log = readFileSync(join(bk, 'BACKUP.log'), 'latin1').trimEnd().split('\n');
     assert.equal(log[log.length - 1], 'SUCCESS');
     assert.ok(log.some((l) => l.startsWith('start: ')) && log.some((l) => l.startsWith('end: ')) && log.some((l) => l.startsWith('duration_ms: ')));
+    assert.ok(!existsSync(join(bk, 'BACKUP.unfinished')), 'the unfinished mark goes once BACKUP.log says SUCCESS');
     const logTime = statSync(join(bk, 'BACKUP.log')).mtimeMs;
     for (const f of readdirSync(bk)) assert.ok(statSync(join(bk, f)).mtimeMs <= logTime, `${f} is older than BACKUP.log`);
     // the backup opened as a normal store
@@ -232,14 +234,14 @@ test('a backup killed halfway has no SUCCESS, and opening it is refused rather t
   const text = existsSync(logFile) ? readFileSync(logFile, 'latin1') : '';
   assert.ok(!/SUCCESS/.test(text), 'no SUCCESS for an interrupted backup');
   assert.ok(existsSync(join(dir, 'half')), 'the copy had started');
-  // CURRENT is written last: a partial copy is no store, and opening it is refused. The kill may
-  // also land after CURRENT and before BACKUP.log (the copy is then whole, only not yet checked
-  // and declared): such a store opens with every key.
+  // the BACKUP.unfinished file, written before the copy, goes only after BACKUP.log says SUCCESS:
+  // a partial copy is refused, CURRENT or not. The kill may also land after BACKUP.log and before
+  // that file is removed (the copy is whole and declared): such a store opens with every key.
   let opened: Awaited<ReturnType<typeof startAmber>> | null = null;
   try {
     opened = await startAmber({ dir: join(root, 'c2'), save: '', leveldb: 'yes', 'leveldb-path': join(dir, 'half') });
   } catch (e) {
-    assert.match((e as Error).message, /holds LevelDB files \(.*\) but no CURRENT file/);
+    assert.match((e as Error).message, /half is a BACKUP whose copy was cut short \(it has no BACKUP\.log\): it holds part of the data only/);
   }
   if (opened !== null) {
     const rc2 = await RawClient.connect(opened.port);
@@ -272,6 +274,13 @@ test('a backup stopped by CONFIG SET leveldb no ends with FAILED and the reason 
     const lines = readFileSync(logFile, 'latin1').trimEnd().split('\n');
     assert.equal(lines[lines.length - 1], 'FAILED: the LevelDB engine was turned off (CONFIG SET leveldb no)');
     assert.ok(!existsSync(join(dir, 'stopped', 'CURRENT')), 'no CURRENT: the partial copy is no store');
+    // even given a CURRENT, the copy is refused, by the server and by amber-check-leveldb
+    writeFileSync(join(dir, 'stopped', 'CURRENT'), 'MANIFEST-000002\n');
+    await assert.rejects(startAmber({ dir: join(root, 'f2'), save: '', leveldb: 'yes', 'leveldb-path': join(dir, 'stopped') }),
+      /stopped is a BACKUP whose copy was cut short \(its BACKUP\.log says "FAILED: the LevelDB engine was turned off \(CONFIG SET leveldb no\)"\): it holds part of the data only/);
+    const lines2: string[] = [];
+    assert.equal(await checkLevelDb(join(dir, 'stopped'), (l) => lines2.push(l)), false);
+    assert.match(lines2.join('\n'), /Cannot check .*stopped: .*stopped is a BACKUP whose copy was cut short/);
     const info = await rc.call('INFO', 'leveldb');
     assert.match(info, /leveldb_last_backup_status:err\r\n/);
     assert.match(info, /leveldb_last_backup_error:the LevelDB engine was turned off \(CONFIG SET leveldb no\)\r\n/);

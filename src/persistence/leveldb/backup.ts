@@ -16,9 +16,10 @@
  *    fsync, rename, directory fsync), which makes the directory a store; then the copy is checked
  *    against its own CRC-32Cs as a start-up checks a store (verify.ts).
  * 3. Only then `<dir>/BACKUP.log` is written (temp file, fsync, rename, directory fsync) with the
- *    start, end, duration, files and bytes, `SUCCESS` on its last line. A failure writes the log
- *    with `FAILED: <reason>` as its last line. A backup killed halfway has no BACKUP.log, and no
- *    CURRENT unless every file was already copied: opening it is refused (refuseHeadlessStore).
+ *    start, end, duration, files and bytes, `SUCCESS` on its last line, and the
+ *    BACKUP_UNFINISHED file written before the copy is removed (verify.ts). A failure writes the log
+ *    with `FAILED: <reason>` as its last line. A backup killed halfway has no BACKUP.log; opening it
+ *    is refused (verify.ts unfinishedBackup), as is opening a failed one.
  *
  * Copying files rather than records costs no memory on the JS heap and next to no CPU on the event
  * loop: a copy through LevelDB (iterator over a snapshot into a new store) took 8.7 s for 1M keys
@@ -26,11 +27,11 @@
  *
  * Starting Amber with `leveldb-path <dir>` opens a backup as a normal store.
  */
-import { existsSync, readdirSync, statSync, mkdirSync, openSync, closeSync, readFileSync, fstatSync, readSync, read, write, fsync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, openSync, closeSync, readFileSync, fstatSync, readSync, unlinkSync, read, write, fsync } from 'node:fs';
 import { resolve, join, relative, isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { levelDbReason, type LevelDbEngine } from './engine.js';
-import { replayManifest, verifyStore } from './verify.js';
+import { replayManifest, verifyStore, BACKUP_UNFINISHED } from './verify.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
 /** State of the last and the running backup, for INFO leveldb. */
@@ -241,6 +242,8 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
   try {
     if (captured instanceof Error) throw captured;
     mkdirSync(abs, { recursive: true });
+    writeFileDurably(join(abs, BACKUP_UNFINISHED), `A BACKUP of ${engine.path} began copying into this directory at ${new Date(start).toISOString()}. ` +
+      'This file is removed once BACKUP.log ends with SUCCESS; while it is here without that, the copy is incomplete and must not be opened.\n');
     const buf = Buffer.allocUnsafe(COPY_CHUNK);
     for (const f of captured.files) {
       bytes += await copyHeld(f, join(abs, f.name), buf, st);
@@ -258,6 +261,8 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
     fsyncDir(abs);
     const end = Date.now();
     writeFileDurably(join(abs, 'BACKUP.log'), logText(engine, abs, start, end, files, bytes, 'SUCCESS'));
+    unlinkSync(join(abs, BACKUP_UNFINISHED));
+    fsyncDir(abs);
     st.lastStatus = 'ok';
     st.lastError = '';
     const retried = captured.retries > 0 ? ` (the capture was taken ${captured.retries + 1} times: compactions deleted files under the first)` : '';

@@ -11,7 +11,7 @@ import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, setLoadingFields, type InfoSection } from '../../server/info.js';
 import { LevelDbEngine, levelDbReason } from './engine.js';
-import { storeLockHolder, verifyStore } from './verify.js';
+import { unfinishedBackup, storeLockHolder, verifyStore } from './verify.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
@@ -292,6 +292,8 @@ async function importFiles(server: Server): Promise<string | null> {
  * @throws LevelDbCorruption naming the file, offset and reason
  */
 async function checkStore(server: Server, engine: LevelDbEngine, path: string): Promise<void> {
+  const unfinished = unfinishedBackup(path);
+  if (unfinished !== null) throw new Error(unfinished);
   const holder = storeLockHolder(path);
   if (holder !== null) {
     throw new Error(`the LevelDB store ${path} is in use by process ${holder} (it holds the store's LOCK file). Stop that process, or give this server another dir or leveldb-path.`);

@@ -23,7 +23,7 @@
  * the reason. Costs one read of the store (the load reads it next, from the page cache) and about
  * a millisecond of CRC per MB.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c, unmaskCrc } from './crc32c.js';
@@ -90,6 +90,29 @@ export function storeLockHolder(path: string): number | null {
     if (m[4] === String(st.ino) && parseInt(m[2]!, 16) === major && parseInt(m[3]!, 16) === minor) return Number(m[1]);
   }
   return null;
+}
+
+/**
+ * The file a backup writes first into its directory and removes once BACKUP.log says SUCCESS: a
+ * directory holding it without that BACKUP.log is a copy cut short, which the engine and
+ * amber-check-leveldb refuse ({@link unfinishedBackup}) even if somebody gave it a CURRENT file.
+ */
+export const BACKUP_UNFINISHED = 'BACKUP.unfinished';
+
+/**
+ * Why the directory `path` is no store to open, when it is a BACKUP that did not finish (its
+ * {@link BACKUP_UNFINISHED} file is there and its BACKUP.log does not end with SUCCESS); else null.
+ */
+export function unfinishedBackup(path: string): string | null {
+  if (!existsSync(join(path, BACKUP_UNFINISHED))) return null;
+  let last = '';
+  try {
+    last = readFileSync(join(path, 'BACKUP.log'), 'latin1').trimEnd().split('\n').pop() ?? '';
+  } catch {
+    // no BACKUP.log: killed during the copy
+  }
+  if (last === 'SUCCESS') return null;
+  return `${path} is a BACKUP whose copy was cut short (${last === '' ? 'it has no BACKUP.log' : `its BACKUP.log says ${JSON.stringify(last.slice(0, 200))}`}): it holds part of the data only. Take the backup again, or start from another copy`;
 }
 
 /**

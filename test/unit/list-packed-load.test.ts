@@ -363,6 +363,42 @@ test('every load path gives the elements in order, all pages packed (head and ta
   }
 });
 
+test('a quicklist of listpack nodes stays in its nodes until first used; iteration, clone and saving read them in place', () => {
+  const items = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? String(i * 1000003) : `item:${i}`));
+  for (const via of ['ql2', 'ql2-fill3-lzf'] as const) {
+    const l = loaded(items, via);
+    assert.equal(l.isPackedNodes, true, via);
+    assert.equal(l.length, 300);
+    assert.equal(l.encoding(), 'quicklist');
+    // read-only walks (a memory sample, LevelDB's import, DEBUG DIGEST) leave the nodes as they are
+    assert.deepEqual([...l], items);
+    const seen: string[] = [];
+    l.forEach((v) => seen.push(v));
+    assert.deepEqual(seen, items);
+    // saved as a list pushed item by item is (nodes cut by the fill of now), still unpacked after
+    assert.deepEqual(dumpPayload(l), dumpPayload(ListObject.from(items)));
+    assert.equal(l.quicklistNodes(-2).length, ListObject.from(items).quicklistNodes(-2).length);
+    const c = l.clone();
+    assert.equal(c.isPackedNodes, true);
+    assert.equal(l.isPackedNodes, true);
+    // the first use builds the pages; the clone keeps its own nodes
+    assert.equal(l.get(299), items[299]);
+    assert.equal(l.isPackedNodes, false);
+    same(l, items);
+    assert.equal(c.isPackedNodes, true);
+    same(c, items);
+  }
+  // a PLAIN node among them, and ziplist nodes: the elements go into pages as before
+  assert.equal(loaded(items, 'ql2-plain').isPackedNodes, false);
+  assert.equal(loaded(items, 'ql14').isPackedNodes, false);
+  // an LTRIM that drops every element before any read leaves an empty list, not the loaded nodes
+  const t = loaded(['only'], 'ql2');
+  t.trim(1, 0);
+  assert.equal(t.length, 0);
+  t.check();
+  assert.deepEqual([...t], []);
+});
+
 test('integers of every listpack and ziplist encoding load as their decimal text', () => {
   const ints = ['0', '1', '12', '127', '128', '-1', '-128', '4095', '-4096', '4096', '32767', '-32768', '32768', '8388607', '-8388608', '8388608',
     '2147483647', '-2147483648', '2147483648', '9007199254740991', '-9007199254740991', '9007199254740993', INT64_MAX, INT64_MIN];

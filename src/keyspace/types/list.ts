@@ -36,8 +36,65 @@ export class ListObject extends RObject {
   readonly type = 'list' as const;
   /** number of elements */
   length = 0;
-  private head: Page | null = null;
-  private tail: Page | null = null;
+  private _head: Page | null = null;
+  private _tail: Page | null = null;
+  /**
+   * The quicklist nodes of a list loaded from RDB (latin1 bytes of Redis listpacks, each validated
+   * and non-empty), kept until the list is first used ({@link fromPackedNodes}); else null.
+   */
+  private nodes: string[] | null = null;
+
+  // Every page access goes through head and tail: a list still in its loaded nodes builds its
+  // pages at the first one, a write included (LTRIM may drop every page before reading one: the
+  // nodes must not come back after it).
+  private get head(): Page | null {
+    if (this.nodes !== null) this.unpackNodes();
+    return this._head;
+  }
+
+  private set head(p: Page | null) {
+    if (this.nodes !== null) this.unpackNodes();
+    this._head = p;
+  }
+
+  private get tail(): Page | null {
+    if (this.nodes !== null) this.unpackNodes();
+    return this._tail;
+  }
+
+  private set tail(p: Page | null) {
+    if (this.nodes !== null) this.unpackNodes();
+    this._tail = p;
+  }
+
+  /**
+   * A list of `length` elements held in `nodes` (latin1 bytes of Redis listpacks, validated by the
+   * caller, none empty), left as they are until first used: an RDB load does not turn every
+   * element into a page entry for lists nobody reads. Iteration reads the nodes in place.
+   */
+  static fromPackedNodes(nodes: string[], length: number): ListObject {
+    const l = new ListObject();
+    l.nodes = nodes;
+    l.length = length;
+    return l;
+  }
+
+  /** Builds the pages from {@link nodes} (no change capture: the value is the same). */
+  private unpackNodes(): void {
+    const nodes = this.nodes!;
+    this.nodes = null;
+    if (listNodesReader === null) throw new Error('ListObject: packed quicklist nodes but no listpack reader is registered');
+    const b = listLoader();
+    for (const n of nodes) listNodesReader.addNode(b, n);
+    const built = b.finish();
+    this._head = built?._head ?? null;
+    this._tail = built?._tail ?? null;
+  }
+
+  /** True while the list is still in the quicklist nodes it was loaded with. */
+  get isPackedNodes(): boolean {
+    return this.nodes !== null;
+  }
 
   static {
     adoptPages = (l, head, tail, length) => {
@@ -90,6 +147,7 @@ export class ListObject extends RObject {
 
   /** A deep copy (COPY): packed pages are immutable strings and are shared. */
   clone(): ListObject {
+    if (this.nodes !== null) return ListObject.fromPackedNodes(this.nodes.slice(), this.length);
     const l = new ListObject();
     for (let p = this.head; p !== null; p = p.next) {
       const q = new Page();
@@ -514,8 +572,12 @@ export class ListObject extends RObject {
 
   // ---- iteration (RDB encoder, DEBUG, tests) -----------------------------------------------
 
-  /** Elements from head to tail. */
+  /** Elements from head to tail (a list still in its loaded nodes is read in place). */
   *[Symbol.iterator](): IterableIterator<string> {
+    if (this.nodes !== null) {
+      for (const n of this.nodes) yield* listNodesReader!.entries(n);
+      return;
+    }
     for (let p = this.head; p !== null; p = p.next) {
       if (p.packed !== null) {
         const s = p.packed;
@@ -541,6 +603,10 @@ export class ListObject extends RObject {
   /** Calls fn for each element from head to tail (no generator overhead). */
   forEach(fn: (v: string, index: number) => void): void {
     let idx = 0;
+    if (this.nodes !== null) {
+      for (const n of this.nodes) for (const v of listNodesReader!.entries(n)) fn(v, idx++);
+      return;
+    }
     for (let p = this.head; p !== null; p = p.next) {
       if (p.packed !== null) {
         // walk the packed page once (pageGet per offset would rescan it from its start)
@@ -564,6 +630,11 @@ export class ListObject extends RObject {
    * encoder can copy its bytes without slicing it out.
    */
   forEachRange<C>(fn: (ctx: C, s: string, start: number, len: number) => void, ctx: C): void {
+    if (this.nodes !== null) {
+      // a save of a list still in its loaded nodes: cut into nodes again by the current fill
+      for (const n of this.nodes) for (const v of listNodesReader!.entries(n)) fn(ctx, v, 0, v.length);
+      return;
+    }
     for (let p = this.head; p !== null; p = p.next) {
       if (p.packed !== null) {
         const s = p.packed;
@@ -969,6 +1040,22 @@ export class ListLoader {
     this.length += this.n;
     this.n = this.pos = this.est = 0;
   }
+}
+
+/**
+ * Reads the quicklist nodes of a list loaded packed ({@link ListObject.fromPackedNodes}): `addNode`
+ * appends a node's elements to a loader, `entries` lists them. Registered by the RDB layer, which
+ * owns the listpack format (rdb/values.ts).
+ */
+export interface ListNodesReader {
+  addNode(b: ListLoader, node: string): void;
+  entries(node: string): string[];
+}
+let listNodesReader: ListNodesReader | null = null;
+
+/** Registers the reader of packed quicklist nodes (once, by rdb/values.ts). */
+export function setListNodesReader(r: ListNodesReader): void {
+  listNodesReader = r;
 }
 
 /** Decimal digits of addInt, last first (sign included). */

@@ -14,13 +14,13 @@ import {
 } from '../../keyspace/types/stream.js';
 import { RdbReader, RdbError, scanDouble } from './reader.js';
 import * as C from './constants.js';
-import { lpDecode, lpElementSize, lpValidate, lpRead, lpEntry, LP_HDR_SIZE } from './listpack.js';
+import { lpDecode, lpElementSize, lpValidate } from './listpack.js';
 import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
-import { listLoader, type ListLoader } from '../../keyspace/types/list.js';
+import { listLoader, ListObject, type ListLoader } from '../../keyspace/types/list.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -473,8 +473,11 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
     case C.RDB_TYPE_LIST_QUICKLIST_2: {
       const len = r.readLen();
       if (len === 0) return null;
-      // elements go straight into packed pages: no string per element
+      // a quicklist of listpack nodes only stays as those nodes until first used; else (ziplist
+      // nodes, a PLAIN node) the elements go straight into packed pages: no string per element
       const l = listLoader();
+      let nodes: string[] | null = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? [] : null;
+      let elements = 0;
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
         const nodeAt = r.offset;
@@ -487,39 +490,34 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         const b = r.readBlobTransient();
         if (b.end === b.start) throw r.error('Quicklist integrity check failed: empty node', nodeAt);
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
+          if (nodes !== null) {
+            // the nodes so far go into pages, and the rest of the list with them
+            for (const n of nodes) {
+              const nb = Buffer.from(n, 'latin1');
+              addListpackNode(l, nb, 0, lpValidate(nb, 0, nb.length));
+            }
+            nodes = null;
+          }
           l.addBytes(b.buf, b.start, b.end - b.start);
           continue;
         }
         if (type === C.RDB_TYPE_LIST_QUICKLIST_2) {
           const count = lpValidate(b.buf, b.start, b.end - b.start);
           if (count < 0) throw r.error('Listpack integrity check failed.', nodeAt);
-          const e = lpEntry;
-          let p = b.start + LP_HDR_SIZE;
-          const lb = b.buf;
-          for (let k = 0; k < count; k++) {
-            // the usual entries read in place: a string of up to 63 bytes (1-byte header and
-            // back-length) or a 7-bit integer
-            const c = lb[p]!;
-            if ((c & 0xc0) === 0x80) {
-              const len = c & 0x3f;
-              l.addBytes(lb, p + 1, len);
-              p += len + 2;
-              continue;
-            }
-            if (c < 0x80) {
-              l.addInt(c);
-              p += 2;
-              continue;
-            }
-            p = lpRead(lb, p);
-            if (e.isStr) l.addBytes(lb, e.start, e.len);
-            else l.addInt(e.int);
+          if (nodes === null) addListpackNode(l, b.buf, b.start, count);
+          else if (count > 0) {
+            nodes.push(b.buf.latin1Slice(b.start, b.end));
+            elements += count;
           }
           continue;
         }
         const els = zlDecode(b.buf, b.start, b.end - b.start);
         if (els === null) throw r.error('Ziplist integrity check failed.', nodeAt);
         addPacked(l, els);
+      }
+      if (nodes !== null) {
+        l.start();
+        return nodes.length === 0 ? null : ListObject.fromPackedNodes(nodes, elements);
       }
       return l.finish();
     }

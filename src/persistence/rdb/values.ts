@@ -7,12 +7,12 @@ import type { Config } from '../../config/config.js';
 import type { Value, RObject } from '../../keyspace/types/object.js';
 import { Hash, LP_LONG_HEADER, setHashListpackReader } from '../../keyspace/types/hash.js';
 import { ZSet, setZsetListpackReader } from '../../keyspace/types/zset.js';
-import { LP_HDR_SIZE, lpRead, lpEntry } from './listpack.js';
+import { LP_HDR_SIZE, lpRead, lpEntry, lpValidate, lpDecode } from './listpack.js';
 import { scanDouble } from './reader.js';
 import { parseInteger } from '../../util/number.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { Stream } from '../../keyspace/types/stream.js';
-import { ListObject } from '../../keyspace/types/list.js';
+import { ListObject, setListNodesReader, type ListLoader } from '../../keyspace/types/list.js';
 
 /**
  * The encoding thresholds that decide how a loaded value is held and how the encoder splits
@@ -312,6 +312,48 @@ export function packedHashFromListpack(buf: Buffer, start: number, size: number,
   if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
   return Hash.fromPackedListpack(buf.latin1Slice(start, start + size), n);
 }
+
+/**
+ * Appends the `count` elements of the validated listpack at `start` of `buf` (a quicklist node)
+ * to the list loader `l`, read in place: strings as bytes, integers as their decimal text.
+ */
+export function addListpackNode(l: ListLoader, buf: Buffer, start: number, count: number): void {
+  const e = lpEntry;
+  let p = start + LP_HDR_SIZE;
+  for (let k = 0; k < count; k++) {
+    // the usual entries read in place: a string of up to 63 bytes (1-byte header and
+    // back-length) or a 7-bit integer
+    const c = buf[p]!;
+    if ((c & 0xc0) === 0x80) {
+      const len = c & 0x3f;
+      l.addBytes(buf, p + 1, len);
+      p += len + 2;
+      continue;
+    }
+    if (c < 0x80) {
+      l.addInt(c);
+      p += 2;
+      continue;
+    }
+    p = lpRead(buf, p);
+    if (e.isStr) l.addBytes(buf, e.start, e.len);
+    else l.addInt(e.int);
+  }
+}
+
+setListNodesReader({
+  addNode(b, node) {
+    const buf = Buffer.from(node, 'latin1');
+    addListpackNode(b, buf, 0, lpValidate(buf, 0, buf.length));
+  },
+  entries(node) {
+    const buf = Buffer.from(node, 'latin1');
+    const out = lpDecode(buf, 0, buf.length);
+    // the node was validated when the list was loaded
+    if (out === null) throw new Error('ListObject: a packed quicklist node that does not decode');
+    return out.map((v) => (typeof v === 'string' ? v : String(v)));
+  },
+});
 
 setHashListpackReader((blob, n) => {
   const buf = Buffer.from(blob, 'latin1');

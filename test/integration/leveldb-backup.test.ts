@@ -87,6 +87,8 @@ test('BACKUP under writes is exactly the keyspace when it was accepted; BACKUP.l
     const log = readFileSync(join(bk, 'BACKUP.log'), 'latin1').trimEnd().split('\n');
     assert.equal(log[log.length - 1], 'SUCCESS');
     assert.ok(log.some((l) => l.startsWith('start: ')) && log.some((l) => l.startsWith('end: ')) && log.some((l) => l.startsWith('duration_ms: ')));
+    // INFO and BACKUP.log tell the same duration
+    assert.equal(/leveldb_last_backup_duration_ms:(\d+)/.exec(info)![1], log.find((l) => l.startsWith('duration_ms: '))!.slice('duration_ms: '.length));
     assert.ok(!existsSync(join(bk, 'BACKUP.unfinished')), 'the unfinished mark goes once BACKUP.log says SUCCESS');
     const logTime = statSync(join(bk, 'BACKUP.log')).mtimeMs;
     for (const f of readdirSync(bk)) assert.ok(statSync(join(bk, f)).mtimeMs <= logTime, `${f} is older than BACKUP.log`);

@@ -239,6 +239,8 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
   const log = engine.server.log;
   let files = 0;
   let bytes = 0;
+  /** when the backup ended: BACKUP.log and INFO show the same duration */
+  let end = 0;
   try {
     if (captured instanceof Error) throw captured;
     mkdirSync(abs, { recursive: true });
@@ -259,7 +261,7 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
       throw new Error(`the copy of ${t.file} ends in a torn record at offset ${t.offset}`);
     }
     fsyncDir(abs);
-    const end = Date.now();
+    end = Date.now();
     writeFileDurably(join(abs, 'BACKUP.log'), logText(engine, abs, start, end, files, bytes, 'SUCCESS'));
     unlinkSync(join(abs, BACKUP_UNFINISHED));
     fsyncDir(abs);
@@ -274,14 +276,15 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
     log.warning(`Background backup into ${abs} failed: ${reason}`);
     try {
       mkdirSync(abs, { recursive: true });
-      writeFileDurably(join(abs, 'BACKUP.log'), logText(engine, abs, start, Date.now(), files, bytes, `FAILED: ${reason.replace(/[\r\n]+/g, ' ')}`));
+      end = Date.now();
+      writeFileDurably(join(abs, 'BACKUP.log'), logText(engine, abs, start, end, files, bytes, `FAILED: ${reason.replace(/[\r\n]+/g, ' ')}`));
     } catch (e2) {
       log.warning(`Could not write ${join(abs, 'BACKUP.log')}: ${(e2 as Error).message}`);
     }
   } finally {
     if (!(captured instanceof Error)) closeHeld(captured.files);
     st.lastStart = start;
-    st.lastEnd = Date.now();
+    st.lastEnd = end || Date.now();
     st.lastDir = abs;
     st.lastFiles = files;
     st.lastBytes = bytes;

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,69 @@ export async function startFromSave(port: number, dir: string): Promise<RunningS
   }
   copyFileSync(join(/\r\n\$\d+\r\n(.*)\r\n$/.exec(info)![1]!, 'dump.rdb'), join(dir, 'dump.rdb'));
   return startAmber({ dir, save: '' });
+}
+
+/** What {@link withLoadedTwin} hands its check. */
+export interface LoadedTwin {
+  /** the server whose values were built by commands */
+  eager: RunningServer;
+  /** the server that loaded them from the first one's dump.rdb */
+  loaded: RunningServer;
+  /** the commands of the tests, in order, each set on its own key */
+  cmds: string[][];
+  /** the keys built, one per test (`${prefix}${i}`) */
+  keys: string[];
+}
+
+/**
+ * For testing values an RDB load leaves in a packed form: builds a fresh key `${prefix}${i}` with
+ * the command `fill(key)` for every test i on a new Amber, runs `prepare` there (more keys), then
+ * starts a second Amber on its dump.rdb and asserts that every key built (and `prepare`'s) is
+ * still packed there by `isPacked`, before `check` runs commands on both. Both servers are closed
+ * afterwards.
+ */
+export async function withLoadedTwin(
+  opts: {
+    prefix: string;
+    fill: (key: string) => string[];
+    tests: Array<(key: string) => string[][]>;
+    isPacked: (v: unknown) => boolean;
+    prepare?: (c: RawClient) => Promise<string[]>;
+  },
+  check: (t: LoadedTwin) => Promise<void>,
+): Promise<void> {
+  const eager = await startAmber();
+  const dir = mkdtempSync(join(tmpdir(), 'amber-loaded-twin-'));
+  try {
+    const c = await RawClient.connect(eager.port);
+    const cmds: string[][] = [];
+    const keys: string[] = [];
+    let more: string[] = [];
+    try {
+      // one fresh key per test: each meets a value nobody touched since the load
+      for (let i = 0; i < opts.tests.length; i++) {
+        const k = `${opts.prefix}${i}`;
+        await c.call(...opts.fill(k));
+        keys.push(k);
+        for (const cmd of opts.tests[i]!(k)) cmds.push(cmd);
+      }
+      if (opts.prepare) more = await opts.prepare(c);
+    } finally {
+      c.close();
+    }
+    const loaded = await startFromSave(eager.port, dir);
+    try {
+      for (const k of [...keys, ...more]) {
+        assert.ok(opts.isPacked(loaded.server.keyspace.dbs[0]!.peek(k)), `${k} is packed after the load`);
+      }
+      await check({ eager, loaded, cmds, keys });
+    } finally {
+      await loaded.close();
+    }
+  } finally {
+    await eager.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A redis-server child on a free port with its own temporary dir. */

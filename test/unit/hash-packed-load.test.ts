@@ -5,11 +5,8 @@
  * a packed hash saves and DUMPs as its own bytes, and every command on it answers as on a hash
  * built by HSET (each command below meets a key nobody touched since the load).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { Hash } from '../../src/keyspace/types/hash.js';
 import { RdbWriter, DEFAULT_SAVE_OPTIONS, writeTypedValue } from '../../src/persistence/rdb/encoder.js';
@@ -19,12 +16,7 @@ import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import { lpEncode } from '../../src/persistence/rdb/listpack.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { objectBytes } from '../../src/keyspace/memory.js';
-import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { withLoadedTwin, sameReplies, RawClient } from '../helpers/servers.js';
 
 /** The RDB body of a listpack hash value made of `entries` (field, value, ...). */
 function listpackBody(entries: string[]): Buffer {
@@ -114,76 +106,55 @@ test('packed hashes match eager ones (fast-check): pairs, lookups, encoding writ
 });
 
 test('every hash command on a hash loaded packed answers as on one built by HSET (DUMP: the same bytes)', async () => {
-  const eager = await startAmber();
-  const dir = mkdtempSync(join(tmpdir(), 'amber-hpacked-'));
-  dirs.push(dir);
-  try {
-    const cmds: string[][] = [];
-    const keys: string[] = [];
-    const fill = async (key: string): Promise<void> => {
-      const args = ['HSET', key];
-      for (let i = 0; i < 20; i++) args.push(`field:${i}`, i % 4 === 0 ? String(i * 7) : `value-${i}`);
-      args.push('empty', '', 'long', 'L'.repeat(60));
-      const c = await RawClient.connect(eager.port);
-      await c.call(...args);
-      c.close();
-      keys.push(key);
-    };
-    const tests: Array<(k: string) => string[]> = [
-      (k) => ['HGETALL', k],
-      (k) => ['HGET', k, 'field:3'],
-      (k) => ['HGET', k, 'absent'],
-      (k) => ['HMGET', k, 'field:0', 'nope', 'empty'],
-      (k) => ['HEXISTS', k, 'long'],
-      (k) => ['HLEN', k],
-      (k) => ['HSTRLEN', k, 'field:5'],
-      (k) => ['HKEYS', k],
-      (k) => ['HVALS', k],
-      (k) => ['HSET', k, 'field:1', 'changed', 'newfield', 'n'],
-      (k) => ['HSETNX', k, 'field:2', 'no'],
-      (k) => ['HINCRBY', k, 'field:4', '5'],
-      (k) => ['HINCRBYFLOAT', k, 'field:8', '0.5'],
-      (k) => ['HDEL', k, 'field:0', 'field:19', 'absent'],
-      (k) => ['HSCAN', k, '0', 'COUNT', '100'],
-      // a count over the size: the whole hash, in its order (deterministic)
-      (k) => ['HRANDFIELD', k, '100', 'WITHVALUES'],
-      (k) => ['OBJECT', 'ENCODING', k],
-      (k) => ['TYPE', k],
-      (k) => ['DUMP', k],
-      (k) => ['HSET', k, 'big', 'B'.repeat(100)],
-      (k) => ['SORT', 'nosuchlist', 'BY', `${k}->field:*`],
-      (k) => ['COPY', k, `${k}:c`],
-      (k) => ['RENAME', k, `${k}:n`],
-      (k) => ['EXPIRE', k, '1000'],
-      (k) => ['MEMORY', 'USAGE', k, 'SAMPLES', '0'],
-    ];
-    for (let i = 0; i < tests.length; i++) {
-      const k = `h:${i}`;
-      await fill(k);
-      cmds.push(tests[i]!(k));
-    }
-    const packed = await startFromSave(eager.port, dir);
-    try {
-      for (const k of keys) {
-        const v = packed.server.keyspace.dbs[0]!.peek(k);
-        assert.ok(v instanceof Hash && v.packedListpack !== null, `${k} is packed after the load`);
-      }
-      const memoryAt = cmds.findIndex((c) => c[0] === 'MEMORY');
-      const [a, b] = await sameReplies(eager.port, packed.port, cmds.filter((_, i) => i !== memoryAt));
-      assert.deepEqual(b, a);
-      // MEMORY USAGE answers without unpacking (its figure is an estimate of the packed bytes)
-      const rc = await RawClient.connect(packed.port);
-      assert.match(await rc.call(...cmds[memoryAt]!), /^:\d+\r\n$/);
-      rc.close();
-      assert.notEqual((packed.server.keyspace.dbs[0]!.peek(cmds[memoryAt]![2]!) as Hash).packedListpack, null);
-      const all: string[][] = [];
-      for (const k of keys) all.push(['HGETALL', k], ['HGETALL', `${k}:c`], ['HGETALL', `${k}:n`]);
-      const [a2, b2] = await sameReplies(eager.port, packed.port, all);
-      assert.deepEqual(b2, a2);
-    } finally {
-      await packed.close();
-    }
-  } finally {
-    await eager.close();
-  }
+  const tests: Array<(k: string) => string[]> = [
+    (k) => ['HGETALL', k],
+    (k) => ['HGET', k, 'field:3'],
+    (k) => ['HGET', k, 'absent'],
+    (k) => ['HMGET', k, 'field:0', 'nope', 'empty'],
+    (k) => ['HEXISTS', k, 'long'],
+    (k) => ['HLEN', k],
+    (k) => ['HSTRLEN', k, 'field:5'],
+    (k) => ['HKEYS', k],
+    (k) => ['HVALS', k],
+    (k) => ['HSET', k, 'field:1', 'changed', 'newfield', 'n'],
+    (k) => ['HSETNX', k, 'field:2', 'no'],
+    (k) => ['HINCRBY', k, 'field:4', '5'],
+    (k) => ['HINCRBYFLOAT', k, 'field:8', '0.5'],
+    (k) => ['HDEL', k, 'field:0', 'field:19', 'absent'],
+    (k) => ['HSCAN', k, '0', 'COUNT', '100'],
+    // a count over the size: the whole hash, in its order (deterministic)
+    (k) => ['HRANDFIELD', k, '100', 'WITHVALUES'],
+    (k) => ['OBJECT', 'ENCODING', k],
+    (k) => ['TYPE', k],
+    (k) => ['DUMP', k],
+    (k) => ['HSET', k, 'big', 'B'.repeat(100)],
+    (k) => ['SORT', 'nosuchlist', 'BY', `${k}->field:*`],
+    (k) => ['COPY', k, `${k}:c`],
+    (k) => ['RENAME', k, `${k}:n`],
+    (k) => ['EXPIRE', k, '1000'],
+  ];
+  const fill = (key: string): string[] => {
+    const args = ['HSET', key];
+    for (let i = 0; i < 20; i++) args.push(`field:${i}`, i % 4 === 0 ? String(i * 7) : `value-${i}`);
+    args.push('empty', '', 'long', 'L'.repeat(60));
+    return args;
+  };
+  const isPacked = (v: unknown): boolean => v instanceof Hash && v.packedListpack !== null;
+  await withLoadedTwin({ prefix: 'h:', fill, tests: tests.map((t) => (k: string) => [t(k)]), isPacked, prepare: async (c) => {
+    await c.call(...fill('mem'));
+    return ['mem'];
+  } }, async ({ eager, loaded, cmds, keys }) => {
+    const [a, b] = await sameReplies(eager.port, loaded.port, cmds);
+    assert.deepEqual(b, a);
+    // MEMORY USAGE answers without unpacking (its figure is an estimate of the packed bytes)
+    const rc = await RawClient.connect(loaded.port);
+    assert.match(await rc.call('MEMORY', 'USAGE', 'mem', 'SAMPLES', '0'), /^:\d+\r\n$/);
+    rc.close();
+    assert.ok(isPacked(loaded.server.keyspace.dbs[0]!.peek('mem')));
+    // and afterwards, the hashes the commands left and made
+    const all: string[][] = [];
+    for (const k of keys) all.push(['HGETALL', k], ['HGETALL', `${k}:c`], ['HGETALL', `${k}:n`]);
+    const [a2, b2] = await sameReplies(eager.port, loaded.port, all);
+    assert.deepEqual(b2, a2);
+  });
 });

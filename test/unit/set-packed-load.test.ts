@@ -7,11 +7,8 @@
  * since the load; member order is compared through SORT ... ALPHA, since a hashtable's order is
  * its own).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RedisSet } from '../../src/keyspace/types/set.js';
 import { RdbWriter, DEFAULT_SAVE_OPTIONS } from '../../src/persistence/rdb/encoder.js';
 import { RdbReader, RdbError } from '../../src/persistence/rdb/reader.js';
@@ -19,12 +16,7 @@ import { loadObject } from '../../src/persistence/rdb/decoder.js';
 import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
-import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { withLoadedTwin, sameReplies, RawClient } from '../helpers/servers.js';
 
 /** Decodes an RDB_TYPE_SET value of `members` (written as the encoder writes strings). */
 function decodeSet(members: string[]): RedisSet {
@@ -81,78 +73,55 @@ test('a hashtable set loads packed (long, LZF-compressed and integer members inc
 });
 
 test('every set command on a set loaded packed answers as on one built by SADD', async () => {
-  const eager = await startAmber();
-  const dir = mkdtempSync(join(tmpdir(), 'amber-spacked-'));
-  dirs.push(dir);
-  try {
-    const keys: string[] = [];
-    const c = await RawClient.connect(eager.port);
-    const fill = async (key: string): Promise<void> => {
-      const args = ['SADD', key];
-      for (let i = 0; i < 40; i++) args.push(`member:${i}`);
-      args.push('x'.repeat(100), '42');
-      await c.call(...args);
-      keys.push(key);
+  const sorted = (k: string): string[] => ['SORT', k, 'ALPHA'];
+  const tests: Array<(k: string) => string[][]> = [
+    (k) => [['SCARD', k]],
+    (k) => [['SISMEMBER', k, 'member:7'], ['SISMEMBER', k, 'nope']],
+    (k) => [['SMISMEMBER', k, 'member:1', 'x', '42']],
+    (k) => [['SADD', k, 'new', 'member:3'], sorted(k)],
+    (k) => [['SREM', k, 'member:0', 'absent', '42'], sorted(k)],
+    (k) => [['SMOVE', k, `${k}:dst`, 'member:5'], sorted(k), sorted(`${k}:dst`)],
+    (k) => [['SPOP', k, '100'], ['SCARD', k]],
+    (k) => [['SMEMBERS', k], sorted(k)],
+    (k) => [['SINTERCARD', '2', k, k]],
+    (k) => [['SUNIONSTORE', `${k}:u`, k, k], sorted(`${k}:u`)],
+    (k) => [['SINTERSTORE', `${k}:i`, k, k], sorted(`${k}:i`)],
+    (k) => [['SDIFFSTORE', `${k}:d`, k, k], ['EXISTS', `${k}:d`]],
+    (k) => [['OBJECT', 'ENCODING', k], ['TYPE', k]],
+    (k) => [['COPY', k, `${k}:c`], sorted(`${k}:c`)],
+    (k) => [['RENAME', k, `${k}:n`], sorted(`${k}:n`)],
+    (k) => [['SRANDMEMBER', k, '1000'], ['SCARD', k]],
+    (k) => [['EXPIRE', k, '1000'], ['TTL', k]],
+    (k) => [['DEL', k], ['EXISTS', k]],
+  ];
+  const fill = (key: string): string[] => {
+    const args = ['SADD', key];
+    for (let i = 0; i < 40; i++) args.push(`member:${i}`);
+    args.push('x'.repeat(100), '42');
+    return args;
+  };
+  const isPacked = (v: unknown): boolean => v instanceof RedisSet && v.packedMembers !== null;
+  await withLoadedTwin({ prefix: 's:', fill, tests, isPacked }, async ({ eager, loaded, cmds }) => {
+    // SPOP/SMEMBERS/SRANDMEMBER return the whole set in the hashtable's own order: compared sorted
+    const norm = (r: string): string => {
+      if (!r.startsWith('*')) return r;
+      const parts = r.split('\r\n');
+      const items: string[] = [];
+      for (let i = 1; i + 1 < parts.length; i += 2) items.push(parts[i + 1]!);
+      return items.sort().join(',');
     };
-    const sorted = (k: string): string[] => ['SORT', k, 'ALPHA'];
-    const tests: Array<(k: string) => string[][]> = [
-      (k) => [['SCARD', k]],
-      (k) => [['SISMEMBER', k, 'member:7'], ['SISMEMBER', k, 'nope']],
-      (k) => [['SMISMEMBER', k, 'member:1', 'x', '42']],
-      (k) => [['SADD', k, 'new', 'member:3'], sorted(k)],
-      (k) => [['SREM', k, 'member:0', 'absent', '42'], sorted(k)],
-      (k) => [['SMOVE', k, `${k}:dst`, 'member:5'], sorted(k), sorted(`${k}:dst`)],
-      (k) => [['SPOP', k, '100'], ['SCARD', k]],
-      (k) => [['SMEMBERS', k], sorted(k)],
-      (k) => [['SINTERCARD', '2', k, k]],
-      (k) => [['SUNIONSTORE', `${k}:u`, k, k], sorted(`${k}:u`)],
-      (k) => [['SINTERSTORE', `${k}:i`, k, k], sorted(`${k}:i`)],
-      (k) => [['SDIFFSTORE', `${k}:d`, k, k], ['EXISTS', `${k}:d`]],
-      (k) => [['OBJECT', 'ENCODING', k], ['TYPE', k]],
-      (k) => [['COPY', k, `${k}:c`], sorted(`${k}:c`)],
-      (k) => [['RENAME', k, `${k}:n`], sorted(`${k}:n`)],
-      (k) => [['SRANDMEMBER', k, '1000'], ['SCARD', k]],
-      (k) => [['EXPIRE', k, '1000'], ['TTL', k]],
-      (k) => [['DEL', k], ['EXISTS', k]],
-    ];
-    const cmds: string[][] = [];
-    for (let i = 0; i < tests.length; i++) {
-      const k = `s:${i}`;
-      await fill(k);
-      for (const cmd of tests[i]!(k)) cmds.push(cmd);
-    }
-    c.close();
-    const packed = await startFromSave(eager.port, dir);
-    try {
-      for (const k of keys) {
-        const v = packed.server.keyspace.dbs[0]!.peek(k);
-        assert.ok(v instanceof RedisSet && v.packedMembers !== null, `${k} is packed after the load`);
-      }
-      // SPOP/SMEMBERS/SRANDMEMBER return the whole set in the hashtable's own order: compared sorted
-      const norm = (r: string): string => {
-        if (!r.startsWith('*')) return r;
-        const parts = r.split('\r\n');
-        const items: string[] = [];
-        for (let i = 1; i + 1 < parts.length; i += 2) items.push(parts[i + 1]!);
-        return items.sort().join(',');
-      };
-      const [a, b] = await sameReplies(eager.port, packed.port, cmds);
-      assert.deepEqual(b.map(norm), a.map(norm));
-      // DUMP of a packed set restores to the same members
-      const pc = await RawClient.connect(packed.port);
-      const k = 's:17';
-      await pc.call('DEL', k);
-      const fresh = 's:16';
-      const dump = await pc.call('DUMP', fresh);
-      assert.ok(dump.startsWith('$'));
-      const payload = dump.slice(dump.indexOf('\r\n') + 2, -2);
-      assert.equal(await pc.call('RESTORE', 'restored', '0', payload), '+OK\r\n');
-      assert.equal(await pc.call('SORT', 'restored', 'ALPHA'), await pc.call('SORT', fresh, 'ALPHA'));
-      pc.close();
-    } finally {
-      await packed.close();
-    }
-  } finally {
-    await eager.close();
-  }
+    const [a, b] = await sameReplies(eager.port, loaded.port, cmds);
+    assert.deepEqual(b.map(norm), a.map(norm));
+    // DUMP of a packed set restores to the same members
+    const pc = await RawClient.connect(loaded.port);
+    const k = 's:17';
+    await pc.call('DEL', k);
+    const fresh = 's:16';
+    const dump = await pc.call('DUMP', fresh);
+    assert.ok(dump.startsWith('$'));
+    const payload = dump.slice(dump.indexOf('\r\n') + 2, -2);
+    assert.equal(await pc.call('RESTORE', 'restored', '0', payload), '+OK\r\n');
+    assert.equal(await pc.call('SORT', 'restored', 'ALPHA'), await pc.call('SORT', fresh, 'ALPHA'));
+    pc.close();
+  });
 });

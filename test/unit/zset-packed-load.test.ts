@@ -5,11 +5,8 @@
  * zset saves and DUMPs as its own bytes, and every command on it answers as on a zset built by
  * ZADD (each command below meets a key nobody touched since the load).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { ZSet } from '../../src/keyspace/types/zset.js';
 import { RdbWriter, DEFAULT_SAVE_OPTIONS } from '../../src/persistence/rdb/encoder.js';
@@ -19,12 +16,7 @@ import { DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
 import { lpEncode } from '../../src/persistence/rdb/listpack.js';
 import * as C from '../../src/persistence/rdb/constants.js';
 import { rewriteValue } from '../../src/persistence/aof/base-resp.js';
-import { startAmber, startFromSave, sameReplies, RawClient } from '../helpers/servers.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { withLoadedTwin, sameReplies, RawClient } from '../helpers/servers.js';
 
 /** Decodes a zset listpack value made of `entries` (member, score, ...). */
 function decodeListpack(entries: string[], limits = DEFAULT_LIMITS): ZSet {
@@ -104,90 +96,65 @@ test('packed zsets match eager ones (fast-check): members, scores, order, ranks'
 });
 
 test('every zset command on a zset loaded packed answers as on one built by ZADD (DUMP: the same bytes)', async () => {
-  const eager = await startAmber();
-  const dir = mkdtempSync(join(tmpdir(), 'amber-zpacked-'));
-  dirs.push(dir);
-  try {
-    const cmds: string[][] = [];
-    const keys: string[] = [];
-    // one fresh key per command: each meets a zset still packed
-    const fill = async (key: string): Promise<void> => {
-      const args = ['ZADD', key];
-      for (let i = 0; i < 20; i++) args.push(String(i % 5 === 0 ? i : i * 1.25), `member:${i}`);
-      args.push('-inf', 'lo', 'inf', 'hi');
-      const c = await RawClient.connect(eager.port);
-      await c.call(...args);
-      c.close();
-      keys.push(key);
-    };
-    const tests: Array<(k: string) => string[]> = [
-      (k) => ['ZRANGE', k, '0', '-1', 'WITHSCORES'],
-      (k) => ['ZREVRANGE', k, '2', '7', 'WITHSCORES'],
-      (k) => ['ZSCORE', k, 'member:7'],
-      (k) => ['ZMSCORE', k, 'member:3', 'nope', 'hi'],
-      (k) => ['ZRANK', k, 'member:9'],
-      (k) => ['ZREVRANK', k, 'lo'],
-      (k) => ['ZCARD', k],
-      (k) => ['ZCOUNT', k, '(5', '15'],
-      (k) => ['ZLEXCOUNT', k, '-', '+'],
-      (k) => ['ZRANGEBYSCORE', k, '-inf', '10', 'WITHSCORES', 'LIMIT', '1', '4'],
-      (k) => ['ZREVRANGEBYSCORE', k, '+inf', '(3'],
-      (k) => ['ZRANGEBYLEX', k, '-', '[member:5'],
-      (k) => ['ZADD', k, '3.5', 'new', '99', 'member:1'],
-      (k) => ['ZADD', k, 'NX', 'CH', '1', 'member:2', '2', 'another'],
-      (k) => ['ZINCRBY', k, '2.5', 'member:4'],
-      (k) => ['ZREM', k, 'member:0', 'member:19', 'absent'],
-      (k) => ['ZPOPMIN', k, '3'],
-      (k) => ['ZPOPMAX', k],
-      (k) => ['ZREMRANGEBYRANK', k, '1', '3'],
-      (k) => ['ZREMRANGEBYSCORE', k, '0', '10'],
-      (k) => ['ZREMRANGEBYLEX', k, '[member:1', '[member:3'],
-      (k) => ['ZSCAN', k, '0', 'COUNT', '100'],
-      // a count over the size: the whole zset, in its order (deterministic)
-      (k) => ['ZRANDMEMBER', k, '100', 'WITHSCORES'],
-      (k) => ['OBJECT', 'ENCODING', k],
-      (k) => ['TYPE', k],
-      (k) => ['DUMP', k],
-      (k) => ['ZUNIONSTORE', `${k}:u`, '2', k, k],
-      (k) => ['ZINTER', '1', k, 'WITHSCORES'],
-      (k) => ['ZRANGESTORE', `${k}:r`, k, '0', '4'],
-      (k) => ['SORT', k, 'ALPHA', 'LIMIT', '0', '5'],
-      (k) => ['COPY', k, `${k}:c`],
-      (k) => ['RENAME', k, `${k}:n`],
-      (k) => ['EXPIRE', k, '1000'],
-      (k) => ['ZDIFF', '1', k],
-    ];
-    for (let i = 0; i < tests.length; i++) {
-      const k = `z:${i}`;
-      await fill(k);
-      cmds.push(tests[i]!(k));
-    }
-    // geo: a zset whose scores are geohashes
-    const g = await RawClient.connect(eager.port);
-    await g.call('GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania');
-    g.close();
+  const tests: Array<(k: string) => string[]> = [
+    (k) => ['ZRANGE', k, '0', '-1', 'WITHSCORES'],
+    (k) => ['ZREVRANGE', k, '2', '7', 'WITHSCORES'],
+    (k) => ['ZSCORE', k, 'member:7'],
+    (k) => ['ZMSCORE', k, 'member:3', 'nope', 'hi'],
+    (k) => ['ZRANK', k, 'member:9'],
+    (k) => ['ZREVRANK', k, 'lo'],
+    (k) => ['ZCARD', k],
+    (k) => ['ZCOUNT', k, '(5', '15'],
+    (k) => ['ZLEXCOUNT', k, '-', '+'],
+    (k) => ['ZRANGEBYSCORE', k, '-inf', '10', 'WITHSCORES', 'LIMIT', '1', '4'],
+    (k) => ['ZREVRANGEBYSCORE', k, '+inf', '(3'],
+    (k) => ['ZRANGEBYLEX', k, '-', '[member:5'],
+    (k) => ['ZADD', k, '3.5', 'new', '99', 'member:1'],
+    (k) => ['ZADD', k, 'NX', 'CH', '1', 'member:2', '2', 'another'],
+    (k) => ['ZINCRBY', k, '2.5', 'member:4'],
+    (k) => ['ZREM', k, 'member:0', 'member:19', 'absent'],
+    (k) => ['ZPOPMIN', k, '3'],
+    (k) => ['ZPOPMAX', k],
+    (k) => ['ZREMRANGEBYRANK', k, '1', '3'],
+    (k) => ['ZREMRANGEBYSCORE', k, '0', '10'],
+    (k) => ['ZREMRANGEBYLEX', k, '[member:1', '[member:3'],
+    (k) => ['ZSCAN', k, '0', 'COUNT', '100'],
+    // a count over the size: the whole zset, in its order (deterministic)
+    (k) => ['ZRANDMEMBER', k, '100', 'WITHSCORES'],
+    (k) => ['OBJECT', 'ENCODING', k],
+    (k) => ['TYPE', k],
+    (k) => ['DUMP', k],
+    (k) => ['ZUNIONSTORE', `${k}:u`, '2', k, k],
+    (k) => ['ZINTER', '1', k, 'WITHSCORES'],
+    (k) => ['ZRANGESTORE', `${k}:r`, k, '0', '4'],
+    (k) => ['SORT', k, 'ALPHA', 'LIMIT', '0', '5'],
+    (k) => ['COPY', k, `${k}:c`],
+    (k) => ['RENAME', k, `${k}:n`],
+    (k) => ['EXPIRE', k, '1000'],
+    (k) => ['ZDIFF', '1', k],
+  ];
+  const fill = (key: string): string[] => {
+    const args = ['ZADD', key];
+    for (let i = 0; i < 20; i++) args.push(String(i % 5 === 0 ? i : i * 1.25), `member:${i}`);
+    args.push('-inf', 'lo', 'inf', 'hi');
+    return args;
+  };
+  // geo: a zset whose scores are geohashes
+  const prepare = async (c: RawClient): Promise<string[]> => {
+    await c.call('GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania');
+    return ['geo'];
+  };
+  const isPacked = (v: unknown): boolean => v instanceof ZSet && v.packedListpack !== null;
+  await withLoadedTwin({ prefix: 'z:', fill, tests: tests.map((t) => (k: string) => [t(k)]), isPacked, prepare }, async ({ eager, loaded, cmds, keys }) => {
     cmds.push(['GEOSEARCH', 'geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC', 'WITHDIST']);
     cmds.push(['GEOPOS', 'geo', 'Palermo']);
-
-    const packed = await startFromSave(eager.port, dir);
-    try {
-      // the loaded zsets are packed until the commands below touch them
-      for (const k of [...keys, 'geo']) {
-        const v = packed.server.keyspace.dbs[0]!.peek(k);
-        assert.ok(v instanceof ZSet && v.packedListpack !== null, `${k} is packed after the load`);
-      }
-      // the eager side: its zsets were built by ZADD (trees from the start)
-      const [a, b] = await sameReplies(eager.port, packed.port, cmds);
-      assert.deepEqual(b, a);
-      // and afterwards, the zsets the commands left and made
-      const all: string[][] = [];
-      for (const k of keys) all.push(['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZRANGE', `${k}:c`, '0', '-1', 'WITHSCORES'], ['ZRANGE', `${k}:n`, '0', '-1', 'WITHSCORES']);
-      const [a2, b2] = await sameReplies(eager.port, packed.port, all);
-      assert.deepEqual(b2, a2);
-    } finally {
-      await packed.close();
-    }
-  } finally {
-    await eager.close();
-  }
+    // the eager side: its zsets were built by ZADD (trees from the start)
+    const [a, b] = await sameReplies(eager.port, loaded.port, cmds);
+    assert.deepEqual(b, a);
+    // and afterwards, the zsets the commands left and made
+    const all: string[][] = [];
+    for (const k of keys) all.push(['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZRANGE', `${k}:c`, '0', '-1', 'WITHSCORES'], ['ZRANGE', `${k}:n`, '0', '-1', 'WITHSCORES']);
+    const [a2, b2] = await sameReplies(eager.port, loaded.port, all);
+    assert.deepEqual(b2, a2);
+  });
 });

@@ -66,6 +66,9 @@ test('a capture holds the MANIFEST, the listed tables and the replayed logs at t
     } finally {
       closeHeld(cap.files);
     }
+    // closed once (the copy closes each file as soon as it is copied, then the rest at the end)
+    assert.ok(cap.files.every((f) => f.fd === -1));
+    closeHeld(cap.files);
   } finally {
     await db.close();
   }

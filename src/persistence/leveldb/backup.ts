@@ -113,6 +113,7 @@ export function startBackup(engine: LevelDbEngine, st: BackupState, dirArg: stri
 /** A file of the store held open at the backup point: its first `size` bytes belong to the backup. */
 interface HeldFile {
   name: string;
+  /** the open descriptor, or -1 once closed (copied, or the backup ended) */
   fd: number;
   size: number;
 }
@@ -198,11 +199,13 @@ export function captureStore(path: string): StoreFiles {
 /** Closes the descriptors of a capture (a finished or abandoned backup). */
 export function closeHeld(files: readonly HeldFile[]): void {
   for (const f of files) {
+    if (f.fd < 0) continue;
     try {
       closeSync(f.fd);
     } catch {
       // closing a read-only descriptor does not fail in a way that matters here
     }
+    f.fd = -1;
   }
 }
 
@@ -250,6 +253,8 @@ async function copy(engine: LevelDbEngine, st: BackupState, captured: StoreFiles
     for (const f of captured.files) {
       bytes += await copyHeld(f, join(abs, f.name), buf, st);
       files++;
+      // a table LevelDB compacted away since the capture frees its disk space once copied
+      closeHeld([f]);
     }
     // CURRENT last: before it the directory is no store (refused when opened), after it a whole one
     writeFileDurably(join(abs, 'CURRENT'), captured.current, join(abs, 'CURRENT.amber-tmp'));

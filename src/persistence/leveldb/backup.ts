@@ -31,7 +31,7 @@ import { existsSync, readdirSync, statSync, mkdirSync, openSync, closeSync, read
 import { resolve, join, relative, isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { levelDbReason, type LevelDbEngine } from './engine.js';
-import { replayManifest, verifyStore, BACKUP_UNFINISHED } from './verify.js';
+import { replayManifest, verifyStore, manifestOf, liveFiles, BACKUP_UNFINISHED } from './verify.js';
 import { writeFileDurably, fsyncDir } from '../fsutil.js';
 
 /** State of the last and the running backup, for INFO leveldb. */
@@ -157,9 +157,9 @@ export function captureStore(path: string): StoreFiles {
     };
     try {
       const current = readFileSync(join(path, 'CURRENT'), 'latin1');
-      const m = /^(MANIFEST-\d+)\n$/.exec(current);
-      if (m === null) throw new Error(`${join(path, 'CURRENT')} does not name a MANIFEST file (it holds ${JSON.stringify(current.slice(0, 40))})`);
-      const manifest = hold(m[1]!, null);
+      const manifestName = manifestOf(current);
+      if (manifestName === null) throw new Error(`${join(path, 'CURRENT')} does not name a MANIFEST file (it holds ${JSON.stringify(current.slice(0, 40))})`);
+      const manifest = hold(manifestName, null);
       const bytes = Buffer.allocUnsafe(manifest.size);
       let got = 0;
       while (got < bytes.length) {
@@ -169,23 +169,15 @@ export function captureStore(path: string): StoreFiles {
       }
       const version = replayManifest(path, manifest.name, bytes.subarray(0, got));
       manifest.size = version.end;
-      const names = new Set(readdirSync(path));
-      for (const [number, size] of version.files) {
-        const base = String(number).padStart(6, '0');
-        // a table LevelDB deleted after a newer MANIFEST record stopped listing it: ENOENT, a race
-        hold(names.has(`${base}.sst`) ? `${base}.sst` : `${base}.ldb`, size);
+      const live = liveFiles(version, readdirSync(path));
+      for (const [, file, size] of live.tables) {
+        // a table LevelDB deleted after a newer MANIFEST record stopped listing it: a race
+        if (file === null) throw new CaptureRace();
+        hold(file, size);
       }
-      let hasLog = false;
-      for (const name of names) {
-        const lm = /^(\d+)\.log$/.exec(name);
-        if (lm === null) continue;
-        const number = Number(lm[1]);
-        if (number < version.logNumber && number !== version.prevLogNumber) continue;
-        hold(name, null);
-        if (number === version.logNumber) hasLog = true;
-      }
+      for (const name of live.logs) hold(name, null);
       // the log the MANIFEST points at exists until a newer record moves past it
-      if (!hasLog) throw new CaptureRace();
+      if (!live.logs.some((name) => Number(name.slice(0, -4)) === version.logNumber)) throw new CaptureRace();
       if (readFileSync(join(path, 'CURRENT'), 'latin1') !== current) throw new CaptureRace();
       return { files: held, current, retries: attempt };
     } catch (e) {

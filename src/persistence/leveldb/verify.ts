@@ -133,9 +133,8 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
   const fail = (file: string, offset: number, reason: string, remedy = RESTORE): never => {
     throw new LevelDbCorruption(path, file, offset, reason, remedy);
   };
-  const m = /^(MANIFEST-\d+)\n$/.exec(current);
-  if (m === null) fail('CURRENT', 0, `it should hold the name of a MANIFEST file and a newline, it holds ${JSON.stringify(current.slice(0, 40))}`);
-  const manifestName = m![1]!;
+  const manifestName = manifestOf(current);
+  if (manifestName === null) return fail('CURRENT', 0, `it should hold the name of a MANIFEST file and a newline, it holds ${JSON.stringify(current.slice(0, 40))}`);
   let manifest: Buffer;
   try {
     manifest = await readFile(join(path, manifestName));
@@ -147,12 +146,10 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
   check.bytes += manifest.length;
   onFile?.(manifest.length);
 
-  const names = new Set(await readdir(path));
+  const live = liveFiles(version, await readdir(path));
   const tables: Array<[string, number]> = [];
-  for (const [number, size] of version.files) {
-    const base = String(number).padStart(6, '0');
-    const file = names.has(`${base}.ldb`) ? `${base}.ldb` : names.has(`${base}.sst`) ? `${base}.sst` : null;
-    if (file === null) fail(`${base}.ldb`, 0, `the table is listed in ${manifestName} but missing`);
+  for (const [number, file, size] of live.tables) {
+    if (file === null) fail(tableFile(number, '.ldb'), 0, `the table is listed in ${manifestName} but missing`);
     tables.push([file!, size]);
   }
   for (let i = 0; i < tables.length; i++) {
@@ -166,12 +163,7 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
     check.bytes += b.length;
     onFile?.(b.length);
   }
-  for (const name of [...names].sort()) {
-    const lm = /^(\d+)\.log$/.exec(name);
-    if (lm === null) continue;
-    const number = Number(lm[1]);
-    // the logs DBImpl::Recover replays
-    if (number < version.logNumber && number !== version.prevLogNumber) continue;
+  for (const name of live.logs) {
     const size = await walkLogFile(join(path, name), logChunkBytes, (offset, reason) =>
       fail(name, offset, reason, `LevelDB would skip the rest of its 32 KB block and replay the writes after it. To load only the writes before it, truncate the file there (truncate -s ${offset} ${join(path, name)}); or restore the store from a BACKUP copy`),
     (tail, bytes) => check.tornTails.push({ file: name, offset: tail, bytes }));
@@ -370,6 +362,41 @@ class Cursor {
     if (this.pos + n > this.end) throw new Error('byte string past the end');
     this.pos += n;
   }
+}
+
+/** The MANIFEST file the text of a CURRENT file names (db/filename.cc), or null when malformed. */
+export function manifestOf(current: string): string | null {
+  return /^(MANIFEST-\d+)\n$/.exec(current)?.[1] ?? null;
+}
+
+/** The file name of table `number` with extension `ext` (db/filename.cc TableFileName). */
+function tableFile(number: number, ext: '.ldb' | '.sst'): string {
+  return String(number).padStart(6, '0') + ext;
+}
+
+/**
+ * The files of a store that `version` (its MANIFEST replayed) says LevelDB reads, among `names`
+ * (the directory's entries): each live table as [number, file name (`.ldb`, or the older
+ * `.sst`; null when neither is there), size], and the write-ahead logs DBImpl::Recover replays
+ * (numbered from the log number on, and the previous log number), in name order. Amber's own
+ * `amber-wal-*.log` files are not LevelDB's and are left out.
+ */
+export function liveFiles(version: ManifestState, names: Iterable<string>): { tables: Array<[number, string | null, number]>; logs: string[] } {
+  const set = new Set(names);
+  const tables: Array<[number, string | null, number]> = [];
+  for (const [number, size] of version.files) {
+    const ldb = tableFile(number, '.ldb');
+    const sst = tableFile(number, '.sst');
+    tables.push([number, set.has(ldb) ? ldb : set.has(sst) ? sst : null, size]);
+  }
+  const logs: string[] = [];
+  for (const name of [...set].sort()) {
+    const lm = /^(\d+)\.log$/.exec(name);
+    if (lm === null) continue;
+    const number = Number(lm[1]);
+    if (number >= version.logNumber || number === version.prevLogNumber) logs.push(name);
+  }
+  return { tables, logs };
 }
 
 /** What a MANIFEST's version edits add up to ({@link replayManifest}). */

@@ -58,7 +58,6 @@ import { Wal, recoverWal, type WalRecovery } from './wal.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
-import { unfinishedBackup } from './verify.js';
 
 /** Key ranges a load reads at once (LevelDB's threads read ahead while JS builds values). */
 const PARALLEL_SCANS = 4;
@@ -251,8 +250,6 @@ export class LevelDbEngine {
     this.path = path;
     this.state = 'opening';
     const cfg = this.server.config;
-    const unfinished = unfinishedBackup(path);
-    if (unfinished !== null) throw new Error(unfinished);
     refuseHeadlessStore(path);
     mkdirSync(path, { recursive: true });
     const ClassicLevelCtor = await loadClassicLevel();

@@ -288,8 +288,9 @@ async function importFiles(server: Server): Promise<string | null> {
 /**
  * Checks the store's files against their checksums before LevelDB opens it (verify.ts: LevelDB
  * as classic-level opens it checks none) and logs what LevelDB is going to drop of a log's torn
- * tail.
- * @throws LevelDbCorruption naming the file, offset and reason
+ * tail. Both ways of opening a store (start-up, CONFIG SET leveldb yes) run it first: it also
+ * refuses a BACKUP copy that did not finish (verify.ts unfinishedBackup) before its files are read.
+ * @throws LevelDbCorruption naming the file, offset and reason; Error for an unfinished backup
  */
 async function checkStore(server: Server, engine: LevelDbEngine, path: string): Promise<void> {
   const unfinished = unfinishedBackup(path);

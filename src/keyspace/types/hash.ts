@@ -82,9 +82,7 @@ export class Hash extends RObject {
 
   /** Converts {@link packed} to the flat listpack form (no change capture: the value is the same). */
   private unpack(): void {
-    const blob = this.packed!;
-    if (hashListpackReader === null) throw new Error('Hash: a packed listpack hash but no listpack reader is registered');
-    this.flatLp = hashListpackReader(blob, this.n);
+    this.flatLp = this.readView();
     this.packed = null;
   }
 

@@ -20,7 +20,7 @@ import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { listLoader, ListObject, type ListLoader } from '../../keyspace/types/list.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
-import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
+import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, addPackedNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
 export type LoadedValue = Value | null;
@@ -492,10 +492,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
           if (nodes !== null) {
             // the nodes so far go into pages, and the rest of the list with them
-            for (const n of nodes) {
-              const nb = Buffer.from(n, 'latin1');
-              addListpackNode(l, nb, 0, lpValidate(nb, 0, nb.length));
-            }
+            for (const n of nodes) addPackedNode(l, n);
             nodes = null;
           }
           l.addBytes(b.buf, b.start, b.end - b.start);

@@ -341,11 +341,14 @@ export function addListpackNode(l: ListLoader, buf: Buffer, start: number, count
   }
 }
 
+/** {@link addListpackNode} of a quicklist node kept as a latin1 string (validated when loaded). */
+export function addPackedNode(l: ListLoader, node: string): void {
+  const buf = Buffer.from(node, 'latin1');
+  addListpackNode(l, buf, 0, lpValidate(buf, 0, buf.length));
+}
+
 setListNodesReader({
-  addNode(b, node) {
-    const buf = Buffer.from(node, 'latin1');
-    addListpackNode(b, buf, 0, lpValidate(buf, 0, buf.length));
-  },
+  addNode: addPackedNode,
   entries(node) {
     const buf = Buffer.from(node, 'latin1');
     const out = lpDecode(buf, 0, buf.length);

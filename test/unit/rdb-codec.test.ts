@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
 import type { Value } from '../../src/keyspace/types/object.js';
-import { Stream, StreamCG, StreamConsumer, streamIdKey, type StreamNACK } from '../../src/keyspace/types/stream.js';
+import { Stream, StreamCG, StreamConsumer, streamIdKey, formatStreamId, type StreamNACK } from '../../src/keyspace/types/stream.js';
 import { ListObject } from '../../src/keyspace/types/list.js';
 import { RdbReader, RdbError } from '../../src/persistence/rdb/reader.js';
 import { RdbParser, loadObject } from '../../src/persistence/rdb/decoder.js';
@@ -352,6 +352,37 @@ test('DUMP payloads of random values restore to the same value', () => {
     assert.deepEqual(dumpValue(back), dumpValue(v));
     assert.equal(r.offset, p.length - 10);
   }), { numRuns: 100 });
+});
+
+test('a stream of the old format (RDB type 15) gets its recorded first ID as Redis 7.0 computes it', () => {
+  // no node, length 0, last ID 5-1, no group: streamGetEdgeID finds nothing, so the highest ID
+  const empty = loadObject(new RdbReader(Buffer.from([0, 0, 5, 1, 0])), 15, DEFAULT_LIMITS, 'old') as Stream;
+  assert.equal(formatStreamId(empty.firstId), '18446744073709551615-18446744073709551615');
+  assert.equal(formatStreamId(empty.lastId), '5-1');
+  assert.equal(empty.entriesAdded, 0);
+  // saved again (type 19), the recorded ID goes with it
+  const p = dumpPayload(empty);
+  const r = new RdbReader(p.subarray(0, p.length - 10));
+  const back = loadObject(r, r.u8(), DEFAULT_LIMITS) as Stream;
+  assert.equal(formatStreamId(back.firstId), '18446744073709551615-18446744073709551615');
+  // with entries: the first one's ID (the type 19 payload of the same stream, its 7.0 fields cut out)
+  const s = new Stream();
+  s.entries.set(streamIdKey({ ms: 7n, seq: 0n }), ['f', 'v']);
+  s.entries.set(streamIdKey({ ms: 9n, seq: 3n }), ['f', 'w']);
+  s.lastId = { ms: 9n, seq: 3n };
+  s.updateFirstId();
+  s.entriesAdded = 2;
+  const p19 = dumpPayload(s);
+  assert.equal(p19[0], 19);
+  // after the nodes: length 2, last ID 9-3, then first ID 7-0, max deleted 0-0, entries added 2, groups 0
+  const tail = Buffer.from([2, 9, 3, 7, 0, 0, 0, 2, 0]);
+  const body = p19.subarray(1, p19.length - 10);
+  assert.deepEqual(body.subarray(body.length - tail.length), tail);
+  const v15 = Buffer.concat([body.subarray(0, body.length - tail.length), Buffer.from([2, 9, 3, 0])]);
+  const old = loadObject(new RdbReader(v15), 15, DEFAULT_LIMITS, 'old') as Stream;
+  assert.equal(formatStreamId(old.firstId), '7-0');
+  assert.equal(old.entriesAdded, 2);
+  assert.equal(old.length, 2);
 });
 
 // ---- opcodes Amber refuses -------------------------------------------------------------------

@@ -727,7 +727,9 @@ function loadStream(r: RdbReader, type: number): Stream {
   } else {
     s.maxDeletedEntryId = { ms: 0n, seq: 0n };
     s.entriesAdded = s.length;
-    s.updateFirstId();
+    // streamGetEdgeID(s,1,1,&s->first_id): with no entry left, the highest ID there is
+    if (s.entries.size === 0) s.firstId = { ms: U64_MAX, seq: U64_MAX };
+    else s.updateFirstId();
   }
   const groups = r.readLen();
   for (let g = 0; g < groups; g++) {

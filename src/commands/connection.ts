@@ -11,7 +11,8 @@ import { disableTracking } from '../server/tracking.js';
 /**
  * Connection commands after Redis 7.0's src/server.c, src/networking.c and src/acl.c: PING, ECHO,
  * QUIT, SELECT, RESET, AUTH, HELLO. Amber has one user, `default`, as Redis without ACL rules:
- * it has no password unless `requirepass` is set (then AUTH must give it).
+ * it has no password unless `requirepass` (or a `user default` line of the config file) gives it
+ * some (then AUTH must give one of them).
  */
 
 /** PING [message]: +PONG, or the message as a bulk; in a RESP2 subscribed context ["pong", msg]. */
@@ -64,14 +65,14 @@ function select(c: Client): void {
 }
 
 /**
- * ACLAuthenticateUser for Amber's single user: `default`, which accepts any password while
- * `requirepass` is empty (nopass) and only that password otherwise. On success the client is
- * authenticated as that user.
+ * ACLAuthenticateUser for Amber's single user: `default`, which accepts any password while it
+ * is nopass (`requirepass` empty) and else one of its passwords (`requirepass`, or those of a
+ * `user default` line: Config.defaultUserAccepts). On success the client is authenticated as
+ * that user.
  */
 export function authenticateUser(c: Client, username: string, password: string): boolean {
   if (username !== 'default') return false;
-  const required = c.server.config.get<string>('requirepass');
-  if (required !== '' && password !== required) return false;
+  if (!c.server.config.defaultUserAccepts(password)) return false;
   c.user = 'default';
   c.authenticated = true;
   return true;
@@ -87,7 +88,7 @@ function auth(c: Client): void {
   let username: string;
   let password: string;
   if (c.argv.length === 2) {
-    if (c.server.config.get<string>('requirepass') === '') {
+    if (c.server.config.defaultUserNopass()) {
       c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
       return;
     }
@@ -179,7 +180,7 @@ function hello(c: Client): void {
 /**
  * RESET (resetCommand + clearClientConnectionState): leaves MONITOR, tracking, MULTI/WATCH and
  * every subscription, selects db 0, goes back to RESP2 and the default user (unauthenticated
- * when requirepass is set), drops the name and CLIENT REPLY OFF|SKIP. Replies +RESET.
+ * when it has a password), drops the name and CLIENT REPLY OFF|SKIP. Replies +RESET.
  */
 function reset(c: Client): void {
   const server = c.server;
@@ -191,7 +192,7 @@ function reset(c: Client): void {
   c.db = server.keyspace.dbs[0]!;
   c.resp = 2;
   c.user = 'default';
-  c.authenticated = server.config.get<string>('requirepass') === '';
+  c.authenticated = server.config.defaultUserNopass();
   resetTransactionState(c);
   resetPubSubState(c);
   c.name = '';

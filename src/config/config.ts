@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, appendFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { resolve, dirname, basename, join } from 'node:path';
 import { splitArgs } from '../protocol/splitargs.js';
 import { ConfigError, reprArg, type Directive, type ParseContext } from './directives.js';
@@ -58,6 +59,8 @@ interface PendingRename {
   at: ConfigLine;
 }
 
+const NOPASS: DefaultUserPasswords = Object.freeze({ nopass: true, hashes: new Set<string>() });
+
 /** Deprecated directives Redis 7.0 accepts and ignores, with their word counts (argc min..max). */
 const DEPRECATED: Record<string, [number, number]> = {
   'list-max-ziplist-entries': [2, 2],
@@ -65,8 +68,23 @@ const DEPRECATED: Record<string, [number, number]> = {
   'lua-replicate-commands': [2, 2],
 };
 
-/** Default-user ACL rules Amber accepts in a `user default ...` line: full access. */
-const FULL_ACCESS_RULES = new Set(['on', 'nopass', '~*', 'allkeys', '&*', 'allchannels', '+@all', 'allcommands', 'resetpass', 'reset', 'resetchannels', 'resetkeys', '-@all']);
+/** Default-user ACL rules Amber accepts in a `user default ...` line besides passwords: full access. */
+const FULL_ACCESS_RULES = new Set(['on', '~*', 'allkeys', '&*', 'allchannels', '+@all', 'allcommands', 'resetchannels', 'resetkeys', '-@all']);
+
+/**
+ * The passwords of the `default` user (Redis's DefaultUser: its USER_FLAG_NOPASS flag and its
+ * password list), as SHA-256 hex digests, the form ACL keeps them in (acl.c ACLHashPassword).
+ */
+export interface DefaultUserPasswords {
+  /** any password, or none, is accepted; new connections start authenticated */
+  readonly nopass: boolean;
+  readonly hashes: ReadonlySet<string>;
+}
+
+/** The SHA-256 hex digest of a password (acl.c ACLHashPassword; the password's bytes as latin1). */
+export function hashPassword(password: string): string {
+  return createHash('sha256').update(password, 'latin1').digest('hex');
+}
 
 /**
  * The live configuration: a value per directive of the table. Serves the config file, the
@@ -83,10 +101,42 @@ export class Config {
   /** absolute path of the config file, or '' when started without one */
   configFile = '';
   private readonly renames: PendingRename[] = [];
+  /**
+   * The default user's passwords as a `user default` line of the file set them
+   * (ACLLoadConfiguredUsers, which Redis applies after the whole file, so the line wins over
+   * `requirepass`), or null: they follow `requirepass` (nopass when it is empty). CONFIG SET
+   * requirepass gives them back to it, as updateRequirePass resets the default user's passwords.
+   */
+  defaultUser: DefaultUserPasswords | null = null;
 
   constructor(extra: Directive[] = []) {
     for (const d of coreDirectives()) this.register(d);
     for (const d of extra) this.register(d);
+    this.onChange('requirepass', () => {
+      this.defaultUser = null;
+    });
+  }
+
+  /** The default user's passwords now ({@link defaultUser}, else those `requirepass` gives). */
+  defaultUserPasswords(): DefaultUserPasswords {
+    if (this.defaultUser !== null) return this.defaultUser;
+    const pass = this.get<string>('requirepass');
+    return pass === '' ? NOPASS : { nopass: false, hashes: new Set([hashPassword(pass)]) };
+  }
+
+  /** True when the default user takes any password or none (USER_FLAG_NOPASS). */
+  defaultUserNopass(): boolean {
+    return this.defaultUser !== null ? this.defaultUser.nopass : this.get<string>('requirepass') === '';
+  }
+
+  /** Whether `password` authenticates the default user (ACLCheckUserCredentials). */
+  defaultUserAccepts(password: string): boolean {
+    const u = this.defaultUser;
+    if (u === null) {
+      const required = this.get<string>('requirepass');
+      return required === '' || password === required;
+    }
+    return u.nopass || u.hashes.has(hashPassword(password));
   }
 
   /**
@@ -361,18 +411,35 @@ export class Config {
 
   /**
    * `user default <rules>`: Amber has no ACL, so it accepts the default user with full access
-   * (what CONFIG REWRITE of a Redis without ACL setup writes), a `>password` becoming requirepass.
+   * (what CONFIG REWRITE of a Redis writes: `user default on nopass ~* &* +@all`, or with the
+   * password digests `#<sha256>` when requirepass is set) and its passwords: `>password`,
+   * `#digest`, `nopass`, `resetpass`, `reset` (acl.c ACLSetUser), applied from a reset user as
+   * ACLLoadConfiguredUsers does. They are kept in {@link defaultUser}.
    */
   private loadUserLine(args: string[], fail: (reason: string) => never): void {
     if (args[1] !== 'default') fail(`Error in user declaration '${args[1]}': ACL users are not supported by Amber (only 'user default' with full access)`);
-    let pass: string | null = null;
+    let nopass = false;
+    const hashes = new Set<string>();
     for (const r of args.slice(2)) {
-      if (r.startsWith('>')) pass = r.slice(1);
-      else if (!FULL_ACCESS_RULES.has(r.toLowerCase())) {
+      const lower = r.toLowerCase();
+      if (r.startsWith('>')) {
+        hashes.add(hashPassword(r.slice(1)));
+        nopass = false;
+      } else if (r.startsWith('#')) {
+        if (!/^#[0-9a-f]{64}$/.test(r)) fail(`Error in user declaration '${r}': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters`);
+        hashes.add(r.slice(1));
+        nopass = false;
+      } else if (lower === 'nopass') {
+        nopass = true;
+        hashes.clear();
+      } else if (lower === 'resetpass' || lower === 'reset') {
+        nopass = false;
+        hashes.clear();
+      } else if (!FULL_ACCESS_RULES.has(lower)) {
         fail(`Error in user declaration '${r}': ACL rules are not supported by Amber (only 'user default' with full access)`);
       }
     }
-    if (pass !== null) this.setFromArgs(this.find('requirepass')!, [pass], true);
+    this.defaultUser = { nopass, hashes };
   }
 
   /**

@@ -65,7 +65,8 @@ export class Client extends ReplyWriter {
     this.id = id;
     this.socket = socket;
     this.db = db;
-    this.authenticated = server.config.get<string>('requirepass') === '';
+    // clientSetDefaultAuth: authenticated at once when the default user takes no password
+    this.authenticated = server.config.defaultUserNopass();
     this.parser = new RequestParser(new ClientParserLimits(this));
     if (socket) {
       const ra = socket.remoteAddress ?? '';

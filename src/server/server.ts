@@ -328,7 +328,7 @@ export class Server {
    * connections from non-loopback addresses are refused with the DENIED message.
    */
   private protectedModeDenies(sock: net.Socket): boolean {
-    if (!this.config.get<boolean>('protected-mode') || this.config.get<string>('requirepass') !== '') return false;
+    if (!this.config.get<boolean>('protected-mode') || !this.config.defaultUserNopass()) return false;
     // islocalClient: exactly 127.0.0.1 or ::1 (an IPv4-mapped 127.0.0.1 on a dual-stack socket too)
     const ip = sock.remoteAddress ?? '';
     return !(ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip === '');

@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, type RedisChild } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
@@ -89,6 +90,36 @@ test('AUTH and HELLO with requirepass', { skip }, async () => {
   await both([
     ['AUTH', 'default', 's3cret'], ['RESET'], ['PING'], ['AUTH', 's3cret'], ['PING'],
   ], false, ports);
+});
+
+test('a `user default` line with password digests, as CONFIG REWRITE writes it, and one overriding requirepass', { skip }, async () => {
+  // SHA-256 of "s3cret": the form Redis's CONFIG REWRITE gives a password of the default user
+  const h = createHash('sha256').update('s3cret').digest('hex');
+  const user = ['default', 'on', `#${h}`, '~*', '&*', '+@all'];
+  const a = await startAmber({ ...NO_SAVE, user });
+  // the helper's readiness PING needs no password: the same rules, from a reset user as the
+  // config loader applies them, once the server is up
+  const r = await startRedis();
+  const rc = await RawClient.connect(r.port);
+  assert.equal(await rc.call('ACL', 'SETUSER', 'default', 'reset', ...user.slice(1)), '+OK\r\n');
+  rc.close();
+  // a later `requirepass` does not beat the user line, which is applied after the whole file
+  const a2 = await startAmber({ ...NO_SAVE, user: ['default', 'on', 'nopass', '~*', '&*', '+@all'], requirepass: 'other' });
+  const r2 = await startRedis(['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '--requirepass', 'other']);
+  try {
+    await both([
+      ['PING'], ['AUTH', 'wrong'], ['AUTH', 'default', 'wrong'], ['PING'], ['CONFIG', 'GET', 'requirepass'],
+      ['AUTH', 's3cret'], ['PING'], ['CONFIG', 'GET', 'requirepass'], ['RESET'], ['PING'], ['AUTH', 'default', 's3cret'], ['PING'],
+      // CONFIG SET requirepass gives the default user that password instead
+      ['CONFIG', 'SET', 'requirepass', 'next'], ['RESET'], ['AUTH', 's3cret'], ['AUTH', 'next'], ['PING'],
+    ], false, [a.port, r.port]);
+    await both([['PING'], ['AUTH', 'other'], ['AUTH', 'x'], ['CONFIG', 'GET', 'requirepass'], ['RESET'], ['PING']], false, [a2.port, r2.port]);
+  } finally {
+    await a.close();
+    await r.close();
+    await a2.close();
+    await r2.close();
+  }
 });
 
 test('RESET: db, protocol, name, reply mode, MULTI', { skip }, async () => {

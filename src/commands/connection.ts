@@ -192,7 +192,7 @@ function reset(c: Client): void {
   c.db = server.keyspace.dbs[0]!;
   c.resp = 2;
   c.user = 'default';
-  c.authenticated = server.config.defaultUserNopass();
+  c.authenticated = server.config.defaultUserAuthenticates();
   resetTransactionState(c);
   resetPubSubState(c);
   c.name = '';

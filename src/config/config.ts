@@ -59,7 +59,7 @@ interface PendingRename {
   at: ConfigLine;
 }
 
-const NOPASS: DefaultUserPasswords = Object.freeze({ nopass: true, hashes: new Set<string>() });
+const NOPASS: DefaultUserPasswords = Object.freeze({ enabled: true, nopass: true, hashes: new Set<string>() });
 
 /** Deprecated directives Redis 7.0 accepts and ignores, with their word counts (argc min..max). */
 const DEPRECATED: Record<string, [number, number]> = {
@@ -68,15 +68,17 @@ const DEPRECATED: Record<string, [number, number]> = {
   'lua-replicate-commands': [2, 2],
 };
 
-/** Default-user ACL rules Amber accepts in a `user default ...` line besides passwords: full access. */
-const FULL_ACCESS_RULES = new Set(['on', '~*', 'allkeys', '&*', 'allchannels', '+@all', 'allcommands', 'resetchannels', 'resetkeys', '-@all']);
+/** Default-user ACL rules Amber accepts in a `user default ...` line besides on/off and passwords: full access. */
+const FULL_ACCESS_RULES = new Set(['~*', 'allkeys', '&*', 'allchannels', '+@all', 'allcommands', 'resetchannels', 'resetkeys', '-@all']);
 
 /**
  * The passwords of the `default` user (Redis's DefaultUser: its USER_FLAG_NOPASS flag and its
  * password list), as SHA-256 hex digests, the form ACL keeps them in (acl.c ACLHashPassword).
  */
 export interface DefaultUserPasswords {
-  /** any password, or none, is accepted; new connections start authenticated */
+  /** `on` (USER_FLAG_ENABLED): when off, nobody authenticates as the default user */
+  readonly enabled: boolean;
+  /** any password, or none, is accepted; new connections start authenticated (when enabled) */
   readonly nopass: boolean;
   readonly hashes: ReadonlySet<string>;
 }
@@ -121,12 +123,20 @@ export class Config {
   defaultUserPasswords(): DefaultUserPasswords {
     if (this.defaultUser !== null) return this.defaultUser;
     const pass = this.get<string>('requirepass');
-    return pass === '' ? NOPASS : { nopass: false, hashes: new Set([hashPassword(pass)]) };
+    return pass === '' ? NOPASS : { enabled: true, nopass: false, hashes: new Set([hashPassword(pass)]) };
   }
 
-  /** True when the default user takes any password or none (USER_FLAG_NOPASS). */
+  /**
+   * True when the default user has the nopass flag (USER_FLAG_NOPASS): AUTH <password> is then
+   * refused as pointless, and protected mode refuses remote connections.
+   */
   defaultUserNopass(): boolean {
     return this.defaultUser !== null ? this.defaultUser.nopass : this.get<string>('requirepass') === '';
+  }
+
+  /** True when a new (or RESET) connection is authenticated at once (clientSetDefaultAuth: nopass and on). */
+  defaultUserAuthenticates(): boolean {
+    return this.defaultUser !== null ? this.defaultUser.nopass && this.defaultUser.enabled : this.get<string>('requirepass') === '';
   }
 
   /** Whether `password` authenticates the default user (ACLCheckUserCredentials). */
@@ -136,7 +146,7 @@ export class Config {
       const required = this.get<string>('requirepass');
       return required === '' || password === required;
     }
-    return u.nopass || u.hashes.has(hashPassword(password));
+    return u.enabled && (u.nopass || u.hashes.has(hashPassword(password)));
   }
 
   /**
@@ -412,17 +422,21 @@ export class Config {
   /**
    * `user default <rules>`: Amber has no ACL, so it accepts the default user with full access
    * (what CONFIG REWRITE of a Redis writes: `user default on nopass ~* &* +@all`, or with the
-   * password digests `#<sha256>` when requirepass is set) and its passwords: `>password`,
-   * `#digest`, `nopass`, `resetpass`, `reset` (acl.c ACLSetUser), applied from a reset user as
-   * ACLLoadConfiguredUsers does. They are kept in {@link defaultUser}.
+   * password digests `#<sha256>` when requirepass is set), `on`/`off`, and its passwords:
+   * `>password`, `#digest`, `nopass`, `resetpass`, `reset` (acl.c ACLSetUser), applied from a
+   * reset user (off, no password) as ACLLoadConfiguredUsers does. They are kept in
+   * {@link defaultUser}.
    */
   private loadUserLine(args: string[], fail: (reason: string) => never): void {
     if (args[1] !== 'default') fail(`Error in user declaration '${args[1]}': ACL users are not supported by Amber (only 'user default' with full access)`);
+    let enabled = false;
     let nopass = false;
     const hashes = new Set<string>();
     for (const r of args.slice(2)) {
       const lower = r.toLowerCase();
-      if (r.startsWith('>')) {
+      if (lower === 'on' || lower === 'off') {
+        enabled = lower === 'on';
+      } else if (r.startsWith('>')) {
         hashes.add(hashPassword(r.slice(1)));
         nopass = false;
       } else if (r.startsWith('#')) {
@@ -433,13 +447,14 @@ export class Config {
         nopass = true;
         hashes.clear();
       } else if (lower === 'resetpass' || lower === 'reset') {
+        if (lower === 'reset') enabled = false;
         nopass = false;
         hashes.clear();
       } else if (!FULL_ACCESS_RULES.has(lower)) {
         fail(`Error in user declaration '${r}': ACL rules are not supported by Amber (only 'user default' with full access)`);
       }
     }
-    this.defaultUser = { nopass, hashes };
+    this.defaultUser = { enabled, nopass, hashes };
   }
 
   /**

@@ -127,12 +127,12 @@ export function rewriteLines(config: Config, d: Directive): RewriteLine[] {
 }
 
 /**
- * ACLDescribeUser of the default user with full access: its flags (`on`, `nopass`), its password
- * digests, then `~* &* +@all`.
+ * ACLDescribeUser of the default user with full access: its flags (`on` or `off`, `nopass`), its
+ * password digests, then `~* &* +@all`.
  */
 function describeDefaultUser(config: Config): string {
   const u = config.defaultUserPasswords();
-  const words = ['on'];
+  const words = [u.enabled ? 'on' : 'off'];
   if (u.nopass) words.push('nopass');
   for (const h of u.hashes) words.push('#' + h);
   words.push('~*', '&*', '+@all');

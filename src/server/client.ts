@@ -66,7 +66,7 @@ export class Client extends ReplyWriter {
     this.socket = socket;
     this.db = db;
     // clientSetDefaultAuth: authenticated at once when the default user takes no password
-    this.authenticated = server.config.defaultUserNopass();
+    this.authenticated = server.config.defaultUserAuthenticates();
     this.parser = new RequestParser(new ClientParserLimits(this));
     if (socket) {
       const ra = socket.remoteAddress ?? '';

@@ -106,6 +106,12 @@ test('a `user default` line with password digests, as CONFIG REWRITE writes it, 
   // a later `requirepass` does not beat the user line, which is applied after the whole file
   const a2 = await startAmber({ ...NO_SAVE, user: ['default', 'on', 'nopass', '~*', '&*', '+@all'], requirepass: 'other' });
   const r2 = await startRedis(['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '--requirepass', 'other']);
+  // a line without `on` leaves the default user off (the line starts from a reset user)
+  const a3 = await startAmber({ ...NO_SAVE, user: ['default', 'nopass', '~*', '&*', '+@all'] });
+  const r3 = await startRedis();
+  const rc3 = await RawClient.connect(r3.port);
+  assert.equal(await rc3.call('ACL', 'SETUSER', 'default', 'reset', 'nopass', '~*', '&*', '+@all'), '+OK\r\n');
+  rc3.close();
   try {
     await both([
       ['PING'], ['AUTH', 'wrong'], ['AUTH', 'default', 'wrong'], ['PING'], ['CONFIG', 'GET', 'requirepass'],
@@ -114,11 +120,14 @@ test('a `user default` line with password digests, as CONFIG REWRITE writes it, 
       ['CONFIG', 'SET', 'requirepass', 'next'], ['RESET'], ['AUTH', 's3cret'], ['AUTH', 'next'], ['PING'],
     ], false, [a.port, r.port]);
     await both([['PING'], ['AUTH', 'other'], ['AUTH', 'x'], ['CONFIG', 'GET', 'requirepass'], ['RESET'], ['PING']], false, [a2.port, r2.port]);
+    await both([['PING'], ['AUTH', 'x'], ['AUTH', 'default', 'x'], ['HELLO', '3', 'AUTH', 'default', 'x'], ['PING']], false, [a3.port, r3.port]);
   } finally {
     await a.close();
     await r.close();
     await a2.close();
     await r2.close();
+    await a3.close();
+    await r3.close();
   }
 });
 

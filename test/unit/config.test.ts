@@ -162,7 +162,13 @@ test('user default: its passwords as Redis keeps them, the line winning over req
   assert.deepEqual([e.defaultUserNopass(), e.defaultUserAccepts('bar'), e.defaultUserAccepts('foo')], [false, true, false]);
   assert.equal(loadError('user default on #abc ~* &* +@all').reason, "Error in user declaration '#abc': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters");
   assert.match(loadError(`user default on #${foo.toUpperCase()} ~* &* +@all`).reason, /must be exactly 64 characters/);
-  assert.match(loadError('user default off ~* &* +@all').reason, /^Error in user declaration 'off': ACL rules are not supported/);
+  // off, or no `on` after the reset the line starts from: nobody authenticates as the default user
+  for (const line of ['user default off nopass ~* &* +@all', 'user default nopass ~* &* +@all']) {
+    const g = load(line);
+    assert.deepEqual([g.defaultUserNopass(), g.defaultUserAuthenticates(), g.defaultUserAccepts('')], [true, false, false]);
+    assert.ok(rewriteConfigContent(g, '').includes('\nuser default off nopass ~* &* +@all\n'));
+  }
+  assert.match(loadError('user default on nopass ~foo:* +@all').reason, /^Error in user declaration '~foo:\*': ACL rules are not supported/);
 });
 
 test('include reads another file in place, with its own line numbers; globs match sorted files', () => {

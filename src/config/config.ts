@@ -68,9 +68,6 @@ const DEPRECATED: Record<string, [number, number]> = {
   'lua-replicate-commands': [2, 2],
 };
 
-/** Default-user ACL rules Amber accepts in a `user default ...` line besides on/off and passwords: full access. */
-const FULL_ACCESS_RULES = new Set(['~*', 'allkeys', '&*', 'allchannels', '+@all', 'allcommands', 'resetchannels', 'resetkeys', '-@all']);
-
 /**
  * The passwords of the `default` user (Redis's DefaultUser: its USER_FLAG_NOPASS flag and its
  * password list), as SHA-256 hex digests, the form ACL keeps them in (acl.c ACLHashPassword).
@@ -429,12 +426,23 @@ export class Config {
    */
   private loadUserLine(args: string[], fail: (reason: string) => never): void {
     if (args[1] !== 'default') fail(`Error in user declaration '${args[1]}': ACL users are not supported by Amber (only 'user default' with full access)`);
+    const unsupported = (r: string): never => fail(`Error in user declaration '${r}': ACL rules are not supported by Amber (only 'user default' with full access)`);
+    // a reset user: off, no password, no keys, channels or commands
     let enabled = false;
     let nopass = false;
     const hashes = new Set<string>();
+    let keys = false;
+    let channels = false;
+    let commands = false;
     for (const r of args.slice(2)) {
       const lower = r.toLowerCase();
-      if (lower === 'on' || lower === 'off') {
+      if (lower === '~*' || lower === 'allkeys' || lower === 'resetkeys') {
+        keys = lower !== 'resetkeys';
+      } else if (lower === '&*' || lower === 'allchannels' || lower === 'resetchannels') {
+        channels = lower !== 'resetchannels';
+      } else if (lower === '+@all' || lower === 'allcommands' || lower === '-@all' || lower === 'nocommands') {
+        commands = lower === '+@all' || lower === 'allcommands';
+      } else if (lower === 'on' || lower === 'off') {
         enabled = lower === 'on';
       } else if (r.startsWith('>')) {
         hashes.add(hashPassword(r.slice(1)));
@@ -447,12 +455,17 @@ export class Config {
         nopass = true;
         hashes.clear();
       } else if (lower === 'resetpass' || lower === 'reset') {
-        if (lower === 'reset') enabled = false;
+        if (lower === 'reset') enabled = keys = channels = commands = false;
         nopass = false;
         hashes.clear();
-      } else if (!FULL_ACCESS_RULES.has(lower)) {
-        fail(`Error in user declaration '${r}': ACL rules are not supported by Amber (only 'user default' with full access)`);
+      } else {
+        unsupported(r);
       }
+    }
+    // less than all keys, channels and commands is an ACL Amber cannot enforce
+    const missing = [keys ? '' : '~*', channels ? '' : '&*', commands ? '' : '+@all'].filter((m) => m !== '');
+    if (missing.length > 0) {
+      fail(`Error in user declaration 'default': the line does not give ${missing.join(' ')}, and Amber gives the default user full access only (ACL rules are not supported)`);
     }
     this.defaultUser = { enabled, nopass, hashes };
   }

@@ -169,6 +169,11 @@ test('user default: its passwords as Redis keeps them, the line winning over req
     assert.ok(rewriteConfigContent(g, '').includes('\nuser default off nopass ~* &* +@all\n'));
   }
   assert.match(loadError('user default on nopass ~foo:* +@all').reason, /^Error in user declaration '~foo:\*': ACL rules are not supported/);
+  // less than full access (after the reset the line starts from) would not be enforced: refused
+  assert.equal(loadError('user default on nopass ~* +@all').reason, "Error in user declaration 'default': the line does not give &*, and Amber gives the default user full access only (ACL rules are not supported)");
+  assert.match(loadError('user default on nopass ~* &* +@all -@all').reason, /does not give \+@all,/);
+  assert.match(loadError('user default on nopass ~* &* +@all reset on nopass').reason, /does not give ~\* &\* \+@all,/);
+  assert.equal(load('user default on nopass resetkeys allkeys allchannels allcommands').defaultUserAuthenticates(), true);
 });
 
 test('include reads another file in place, with its own line numbers; globs match sorted files', () => {

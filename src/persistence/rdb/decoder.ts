@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Value } from '../../keyspace/types/object.js';
 import {
-  Stream, StreamCG, StreamConsumer, StreamLayout, streamIdKey, type StreamNACK, type StreamID, type StreamNode, SCG_INVALID_ENTRIES_READ,
+  Stream, StreamCG, StreamConsumer, StreamLayout, streamIdKey, type StreamNACK, type StreamID, type StreamNode, SCG_INVALID_ENTRIES_READ, STREAM_ID_MAX,
 } from '../../keyspace/types/stream.js';
 import { RdbReader, RdbError, scanDouble } from './reader.js';
 import * as C from './constants.js';
@@ -728,7 +728,7 @@ function loadStream(r: RdbReader, type: number): Stream {
     s.maxDeletedEntryId = { ms: 0n, seq: 0n };
     s.entriesAdded = s.length;
     // streamGetEdgeID(s,1,1,&s->first_id): with no entry left, the highest ID there is
-    if (s.entries.size === 0) s.firstId = { ms: U64_MAX, seq: U64_MAX };
+    if (s.entries.size === 0) s.firstId = { ...STREAM_ID_MAX };
     else s.updateFirstId();
   }
   const groups = r.readLen();

@@ -133,7 +133,7 @@ export class Config {
 
   /** True when a new (or RESET) connection is authenticated at once (clientSetDefaultAuth: nopass and on). */
   defaultUserAuthenticates(): boolean {
-    return this.defaultUser !== null ? this.defaultUser.nopass && this.defaultUser.enabled : this.get<string>('requirepass') === '';
+    return this.defaultUserNopass() && (this.defaultUser?.enabled ?? true);
   }
 
   /** Whether `password` authenticates the default user (ACLCheckUserCredentials). */

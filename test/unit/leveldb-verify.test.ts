@@ -112,9 +112,22 @@ async function makeStore(path: string): Promise<{ records: Map<string, string>; 
     await db.del(k);
     records.delete(k);
   }
+  // Reopen, so that the log's contents are decided here and not by when the memtable filled up:
+  // DB::Open turns the old log into a table, deletes it and starts an empty one, and what follows
+  // stays under writeBufferSize, so no switch to another log can come between the writes below.
+  await db.close();
+  await db.open();
   const logs = (): string[] => readdirSync(path).filter((n) => n.endsWith('.log'));
+  for (let i = 0; i < 40; i++) await put(`tail:${i}`, 'w'.repeat(100 + i));
+  let big = '';
+  // ASCII, so that its 40000 characters are 40000 bytes: more than a 32 KB log block (a fragmented
+  // record), and the whole reopened log stays under the 64 KB writeBufferSize
+  for (let j = 0; j < 40000; j++) big += String.fromCharCode(Math.floor(rnd() * 128));
+  await put('big:tail', big);
+  for (let i = 40; i < 60; i++) await put(`tail:${i}`, 'w'.repeat(100 + i));
   // LevelDB writes each record through to the file (PosixWritableFile flushes per record)
-  const log = logs().at(-1)!;
+  assert.equal(logs().length, 1, `one log after the reopen: ${logs().join(' ')}`);
+  const log = logs()[0]!;
   const lastAt = statSync(join(path, log)).size;
   await put('last', 'the last write');
   await db.close();

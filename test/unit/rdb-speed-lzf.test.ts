@@ -14,7 +14,10 @@ const MAX_LIT = 1 << 5;
 const MAX_OFF = 1 << 13;
 const MAX_REF = (1 << 8) + (1 << 3);
 
-/** lzf_compress step by step (the implementation before the word compare), fresh table per call. */
+/**
+ * liblzf 3.6's lzf_compress step by step (the implementation before the word compare, without the
+ * `ip + 4 < in_end` test of Redis's bundled copy: see lzf.ts), fresh table per call.
+ */
 function refCompress(inp: Uint8Array, outLen: number): Buffer | null {
   const inLen = inp.length;
   if (inLen === 0 || outLen === 0) return null;
@@ -32,7 +35,7 @@ function refCompress(inp: Uint8Array, outLen: number): Buffer | null {
     const ref = htab[slot]!;
     htab[slot] = ip;
     const off = ip - ref - 1;
-    if (ref > 0 && ref < ip && off < MAX_OFF && ip + 4 < inEnd &&
+    if (ref > 0 && ref < ip && off < MAX_OFF &&
       inp[ref] === inp[ip] && inp[ref + 1] === inp[ip + 1] && inp[ref + 2] === inp[ip + 2]) {
       let len = 2;
       let maxlen = inEnd - ip - len;

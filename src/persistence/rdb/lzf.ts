@@ -1,8 +1,15 @@
 /**
- * LZF compression as Redis uses it for RDB strings (src/lzf_c.c, src/lzf_d.c by Marc Lehmann,
- * built with HLOG 16 and VERY_FAST): the compressor follows lzf_compress step by step so that
- * its output matches Redis's for the same input; the decompressor is lzf_decompress with
+ * LZF compression as Redis uses it for RDB strings (lzf_compress and lzf_decompress by Marc
+ * Lehmann, built with HLOG 16 and VERY_FAST): the compressor follows lzf_compress step by step so
+ * that its output matches Redis's for the same input; the decompressor is lzf_decompress with
  * CHECK_INPUT, and never reads or writes out of bounds.
+ *
+ * The compressor is liblzf 3.6's, the one Debian's redis-server 7.0.15 links (the reference
+ * binary here): the copy bundled in Redis's source tree (src/lzf_c.c) also refuses a match that
+ * starts in the input's last 4 bytes (`ip + 4 < in_end`), so for some inputs a Redis built from
+ * source ends its output with a few literals where Debian's build has a back reference. Both
+ * decompress to the same bytes with either decompressor; only DUMP payloads and RDB files differ.
+ * test/compat/dump-restore.test.ts compares the DUMP payloads of 1,500 such strings with Redis's.
  *
  * Format: `000LLLLL` + L+1 literal bytes; `LLLooooo oooooooo` back reference of L+2 bytes at
  * distance o+1; `111ooooo LLLLLLLL oooooooo` back reference of L+9 bytes.
@@ -85,7 +92,6 @@ export function lzfCompressInto(inp: Uint8Array, start: number, inLen: number, o
       ref > start && // ref > in_data: a match at offset 0 is never used
       ref < ip &&
       off < MAX_OFF &&
-      ip + 4 < inEnd &&
       inp[ref] === inp[ip] && inp[ref + 1] === inp[ip + 1] && inp[ref + 2] === inp[ip + 2]
     ) {
       let len = 2;

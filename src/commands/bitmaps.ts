@@ -547,9 +547,12 @@ function bitfieldGeneric(c: Client, readonlyCmd: boolean): void {
     const db = c.db;
     const ks = c.server.keyspace;
     db.setKey(key, buf.latin1Slice(0, buf.length), 'keep');
-    // Redis counts one change per written field (and none for a key only created or padded)
-    ks.dirty += changes - 1;
-    if (changes > 0) ks.notify(NOTIFY_STRING, 'setbit', key, db.id);
+    // One change per written field, as Redis counts. A key only created or padded (every write
+    // failed under OVERFLOW FAIL) counts as one change: Redis 7.0 counts none there, so it neither
+    // logs the command to the AOF nor notifies, and a restart from the AOF loses a key that
+    // memory had (redis/redis#15599, fixed upstream by #15699 in the same way).
+    ks.dirty += Math.max(changes, 1) - 1;
+    ks.notify(NOTIFY_STRING, 'setbit', key, db.id);
   }
   // a write subcommand went through lookupStringForBitCommand: raw, even when nothing changed
   if (buf !== null) c.db.markStringEncoding(argv[1]!, STR_RAW);

@@ -14,9 +14,9 @@
  * so that CI runs the same streams every time; DIFF_FUZZ_SEED=<n> runs another stream (a
  * difference is printed with the command that showed it).
  *
- * Two Redis 7.0.15 quirks the stream steers around (Amber has both, as Redis): a numeric SORT
- * after a command that left errno at ERANGE fails (see sameReply), and BITFIELD ... OVERFLOW FAIL
- * on a missing key creates it without propagating it (see the generator).
+ * Two Redis 7.0.15 bugs the stream steers around: a numeric SORT after a command that left errno
+ * at ERANGE fails (Amber sorts: see sameReply), and BITFIELD ... OVERFLOW FAIL on a missing key
+ * creates it without logging it to the AOF (Amber logs it: see the generator).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,8 +80,8 @@ function commandStream(seed: number): () => string[] {
     () => ['BITOP', pick(['AND', 'OR', 'XOR', 'NOT']), key(), key(), ...pick([[], [key()]])],
     () => ['BITFIELD', key(), ...pick([['GET', 'u8', '0'], ['SET', 'i5', '3', num()], ['INCRBY', 'u4', '#1', num()],
       // +100 overflows i8 only on a byte that is already there: Redis 7.0 creates (or pads) the
-      // string before an INCRBY fails under OVERFLOW FAIL, and propagates nothing, so an AOF
-      // would then miss a key that memory has (Amber does as Redis does)
+      // string before an INCRBY fails under OVERFLOW FAIL and logs nothing, so its AOF then
+      // lacks a key that its memory has (Amber logs it: bitmaps.ts)
       ['OVERFLOW', pick(['SAT', 'FAIL', 'WRAP']), 'INCRBY', 'i8', '0', '100']])],
     () => ['LCS', key(), key(), ...pick([[], ['LEN'], ['IDX'], ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN']])],
     // keys

@@ -383,6 +383,39 @@ test('CONFIG SET appendonly yes at run time writes a base from a snapshot, then 
  * started from the AOF answers GET for each key with the raw reply given (and has the keyspace
  * dump `dump`, when given).
  */
+test('a BITFIELD whose writes all fail under OVERFLOW FAIL still logs the key it created or padded (redis/redis#15599)', async () => {
+  const dir = tmp();
+  const directives = { dir, save: '', appendonly: 'yes', appendfsync: 'always' };
+  let s = await startAmber(directives);
+  let c = await RawClient.connect(s.port);
+  const changes = async (): Promise<number> => Number(/rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))![1]);
+  const incr = (): number => statSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')).size;
+  try {
+    assert.equal(await c.call('SET', 'padded', ''), '+OK\r\n');
+    const before = await changes();
+    assert.equal(await c.call('BITFIELD', 'created', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '0', '200'), '*1\r\n$-1\r\n');
+    assert.equal(await c.call('BITFIELD', 'padded', 'OVERFLOW', 'FAIL', 'SET', 'u1', '63', '2'), '*1\r\n$-1\r\n');
+    assert.equal(await changes(), before + 2, 'one change per key created or padded');
+    // nothing created, padded or written: nothing to log
+    const size = incr();
+    assert.equal(await c.call('BITFIELD', 'created', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '0', '200'), '*1\r\n$-1\r\n');
+    assert.equal(await changes(), before + 2);
+    assert.equal(incr(), size);
+  } finally {
+    c.close();
+    await s.close();
+  }
+  s = await startAmber(directives);
+  c = await RawClient.connect(s.port);
+  try {
+    assert.equal(await c.call('GET', 'created'), '$1\r\n\x00\r\n');
+    assert.equal(await c.call('STRLEN', 'padded'), ':8\r\n');
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
 async function assertAofRestart(dir: string, replies: Record<string, string>, dump?: string): Promise<void> {
   assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp-')), []);
   const s = await startAmber({ dir, save: '', appendonly: 'yes' });

@@ -272,6 +272,9 @@ test('dirty counter: one per change, as Redis counts it', async () => {
   assert.equal(await delta(() => env.io.setbit('bits', 0, 1)), 1);
   assert.equal(await delta(() => env.io.setbit('bits', 0, 1)), 0);
   assert.equal(await delta(() => env.io.call('BITFIELD', 'bits', 'SET', 'u1', '0', '1', 'SET', 'u1', '1', '1', 'SET', 'u1', '2', '1')), 2);
+  // a key created by writes that all fail: one change, so that the AOF logs it (Redis 7.0 counts
+  // none and loses the key on a restart from its AOF: redis/redis#15599); nothing written: none
+  assert.equal(await delta(() => env.io.call('BITFIELD', 'bf', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9')), 1);
   assert.equal(await delta(() => env.io.call('BITFIELD', 'bf', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9')), 0);
   assert.equal(await delta(() => env.io.setrange('a', 0, '')), 0);
   assert.equal(await delta(() => env.io.getex('a')), 0);

@@ -1,7 +1,7 @@
 import { flushAllSaveRdb } from '../persistence/bgsave.js';
 import type { Client } from '../server/client.js';
 import type { Handler } from './spec.js';
-import type { Database } from '../keyspace/database.js';
+import { STR_UNSHARED, type Database } from '../keyspace/database.js';
 import type { Value } from '../keyspace/types/object.js';
 import { typeOf } from '../keyspace/types/object.js';
 import { ERR } from '../server/dispatch.js';
@@ -405,6 +405,8 @@ function copy(c: Client): void {
   if (mustDelete) dbDelete(dst, newkey);
   dst.setKey(newkey, dup, expire === -1 ? undefined : expire);
   src.copyStringEncoding(key, dst, newkey);
+  // dupStringObject gives an int-encoded string an object of its own, shared integer or not
+  if (typeof o === 'string' && src.stringEncodingOf(key, o) === 'int') dst.markStringEncoding(newkey, STR_UNSHARED);
   notify(c, 'copy_to', newkey, dst.id);
   ks.dirty = dirty + 1;
   c.addInt(1);
@@ -531,13 +533,14 @@ const objectEncoding: Handler = (c) => {
 /**
  * The refcount Redis reports for the value `v` of `key` (OBJECT REFCOUNT, DEBUG OBJECT):
  * 2147483647 (OBJ_SHARED_REFCOUNT) for a value Redis would store as one of its shared integers
- * 0..9999, else 1 (Amber shares no other values). Redis shares integers unless maxmemory is set
- * with an LRU or LFU policy (MAXMEMORY_FLAG_NO_SHARED_INTEGERS) and decides when the value is
- * made; Amber decides by the policy of the moment, so a value made before the policy changed
- * reads as the new policy would have made it.
+ * 0..9999 (not a COPY's, which has an object of its own), else 1 (Amber shares no other values).
+ * Redis shares integers unless maxmemory is set with an LRU or LFU policy
+ * (MAXMEMORY_FLAG_NO_SHARED_INTEGERS) and decides when the value is made; Amber decides by the
+ * policy of the moment, so a value made before the policy changed reads as the new policy would
+ * have made it.
  */
 export function refcountOf(c: Client, key: string, v: Value): number {
-  if (typeof v === 'string' && c.db.stringEncodingOf(key, v) === 'int' && !noSharedIntegers(c)) {
+  if (typeof v === 'string' && c.db.stringEncodingOf(key, v) === 'int' && !noSharedIntegers(c) && !c.db.unsharedInteger(key)) {
     const n = Number(v);
     if (n >= 0 && n < SHARED_INTEGERS) return 2147483647;
   }

@@ -36,9 +36,17 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
-/** {@link Database.stringEnc} marks: built in place (raw), or a string never int-encoded. */
+/**
+ * {@link Database.stringEnc} marks: built in place (raw), a string never int-encoded, or an
+ * int-encoded string that is not one of Redis's shared integers (a copy: see {@link STR_UNSHARED}).
+ */
 export const STR_RAW = 1;
 export const STR_NOINT = 2;
+/**
+ * An integer value of its own object, not one of Redis's shared integers 0..9999: COPY of an
+ * int-encoded string makes one (dupStringObject), whose OBJECT REFCOUNT is 1. Its encoding is int.
+ */
+export const STR_UNSHARED = 3;
 /** Longest string Redis 7.0 keeps embedded in its object header (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
 const EMBSTR_MAX = 44;
 
@@ -346,6 +354,11 @@ export class Database {
     if (this.stringEnc.size === 0) return;
     const how = this.stringEnc.get(key);
     if (how !== undefined) to.stringEnc.set(toKey, how);
+  }
+
+  /** True when the integer string at `key` is an object of its own (STR_UNSHARED), not a shared integer. */
+  unsharedInteger(key: string): boolean {
+    return this.stringEnc.size !== 0 && this.stringEnc.get(key) === STR_UNSHARED;
   }
 
   /** OBJECT ENCODING of the string `v` stored at `key` (createStringObject/tryObjectEncoding rules). */

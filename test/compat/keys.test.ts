@@ -176,6 +176,13 @@ test('OBJECT subcommands, RANDOMKEY, SCAN argument errors (RESP2 and RESP3)', { 
     ]),
     ['SET', 'n', '5'], ['INCR', 'n'], ['OBJECT', 'ENCODING', 'n'], ['OBJECT', 'REFCOUNT', 'n'],
     ['OBJECT', 'FREQ', 'n'],
+    // COPY gives an integer an object of its own (dupStringObject); RENAME and MOVE keep it; INCR
+    // back into 0..9999 and SET share again
+    ['COPY', 'n', 'n2'], ['OBJECT', 'ENCODING', 'n2'], ['OBJECT', 'REFCOUNT', 'n2'],
+    ['RENAME', 'n2', 'n3'], ['OBJECT', 'REFCOUNT', 'n3'], ['MOVE', 'n3', '1'], ['SELECT', '1'], ['OBJECT', 'REFCOUNT', 'n3'],
+    ['COPY', 'n3', 'n4'], ['OBJECT', 'REFCOUNT', 'n4'], ['INCR', 'n4'], ['OBJECT', 'REFCOUNT', 'n4'], ['FLUSHDB'], ['SELECT', '0'],
+    ['SET', 'big', '12345'], ['COPY', 'big', 'big2'], ['OBJECT', 'REFCOUNT', 'big2'], ['COPY', 'n', 'n5'], ['SET', 'n5', '7'],
+    ['OBJECT', 'REFCOUNT', 'n5'], ['DEL', 'n5', 'big', 'big2'],
     ['DEL', 'k'], ['RANDOMKEY'], ['DEL', 'k'],
     ['SCAN', 'abc'], ['SCAN', ' 0'], ['SCAN', '0x'], ['SCAN', '18446744073709551616'], ['SCAN', '+'],
     ['SCAN', '0', 'COUNT', '0'], ['SCAN', '0', 'COUNT', '-1'], ['SCAN', '0', 'COUNT', 'x'],

@@ -237,10 +237,12 @@ export class Config {
    * every value is parsed and set first (a parse error restores those already set), then the
    * apply hooks of the changed ones run; when one refuses, every value is restored and the hooks
    * that had run are run again with the old values.
+   * `name`: the name the client gave, lower-cased (the directive's or an alias): Redis registers
+   * an alias as a config of its own and names that one in its errors and log lines.
    * @returns the previous values, for a caller that must undo the change later (listeners)
-   * @throws ConfigSetError naming the directive (canonical name) and the reason
+   * @throws ConfigSetError naming the directive (as given: `name`, else the canonical name) and the reason
    */
-  setMany(items: Array<{ d: Directive; value: string }>, log?: (msg: string) => void): () => void {
+  setMany(items: Array<{ d: Directive; value: string; name?: string }>, log?: (msg: string) => void): () => void {
     const backup = items.map(({ d }) => ({ d, v: this.values.get(d.name), ex: this.exactText.get(d.name) }));
     const restore = (n: number): void => {
       // backwards, so that a directive given twice ends with the value from before the command
@@ -259,7 +261,7 @@ export class Config {
         this.store(d, v, args);
       } catch (e) {
         restore(i + 1);
-        throw new ConfigSetError(d.name, errorText(e));
+        throw new ConfigSetError(items[i]!.name ?? d.name, errorText(e));
       }
     }
     const applied: number[] = [];
@@ -276,7 +278,8 @@ export class Config {
         d.apply(v, old);
         applied.push(i);
       } catch (e) {
-        log?.(`Failed applying new configuration. Possibly related to new ${d.name} setting. Restoring previous settings.`);
+        const given = items[i]!.name ?? d.name;
+        log?.(`Failed applying new configuration. Possibly related to new ${given} setting. Restoring previous settings.`);
         restore(items.length);
         for (const j of applied) {
           const b = items[j]!.d;
@@ -286,7 +289,7 @@ export class Config {
             log?.(`Failed applying restored failed CONFIG SET command: ${errorText(e2)}`);
           }
         }
-        throw new ConfigSetError(d.name, errorText(e));
+        throw new ConfigSetError(given, errorText(e));
       }
     }
     return () => {

@@ -580,7 +580,7 @@ function redisDirectives(): Directive[] {
     int('latency-monitor-threshold', 0, 0, LLONG_MAX),
     memoryDirective('proto-max-bulk-len', 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
     int('stream-node-max-entries', 100, 0, LLONG_MAX),
-    memoryDirective('repl-backlog-size', 1024 * 1024, 1, LLONG_MAX),
+    replBacklogSizeDirective(),
 
     // Unsigned long long configs
     umem('maxmemory', 0, 0, ULLONG_MAX),
@@ -636,6 +636,22 @@ function redisDirectives(): Directive[] {
     replicaOf,
     latencyPercentiles,
   ];
+}
+
+/**
+ * `repl-backlog-size`: CONFIG SET raises a value below 16 KB to 16 KB (CONFIG_REPL_BACKLOG_MIN_SIZE,
+ * in resizeReplicationBacklog, its apply hook); the config file's value is kept as written, as
+ * Redis applies no hook at start-up.
+ */
+function replBacklogSizeDirective(): Directive {
+  const base = memoryDirective('repl-backlog-size', 1024 * 1024, 1, LLONG_MAX);
+  return {
+    ...base,
+    parse(args, old, ctx) {
+      const v = base.parse(args, old, ctx);
+      return ctx.startup ? v : Math.max(16 * 1024, v);
+    },
+  };
 }
 
 /** `hz`: out-of-range values are accepted and capped to [1, 500], as updateHZ does. */

@@ -64,5 +64,6 @@ let currentLimits: OutputBufferLimits | null = null;
 export const pubsubDirectives: Directive[] = [
   clientOutputBufferLimit,
   // client-side caching delivers its invalidations over push frames and pub/sub
-  intDirective('tracking-table-max-keys', 1000000, 0, Number.MAX_SAFE_INTEGER),
+  // LONG_MAX as Redis (its error text names that bound); a limit past 2^53 keys means none
+  intDirective('tracking-table-max-keys', 1000000, 0, (1n << 63n) - 1n),
 ];

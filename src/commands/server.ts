@@ -34,6 +34,19 @@ function time(c: Client): void {
 }
 
 /**
+ * ROLE (roleCommand in src/replication.c) of a master without replicas, which is all Amber runs
+ * as (replication is not implemented): `master`, the replication offset (0, as INFO replication's
+ * master_repl_offset) and an empty list of replicas. Monitoring tools and client libraries ask it
+ * to find the master.
+ */
+function role(c: Client): void {
+  c.addArrayLen(3);
+  c.addBulk('master');
+  c.addInt(0);
+  c.addArrayLen(0);
+}
+
+/**
  * MONITOR (monitorCommand): from now on the client receives every command the server runs.
  * Refused inside a transaction; a second MONITOR is ignored without a reply, as in Redis.
  */
@@ -171,6 +184,7 @@ function shutdown(c: Client): void {
 export const serverCommands: Record<string, Handler> = {
   info,
   time,
+  role,
   monitor,
   shutdown,
   'slowlog|help': slowlogHelp,

@@ -251,6 +251,12 @@ test('TIME shape', { skip }, async () => {
   await both([['TIME', 'x']]);
 });
 
+test('ROLE of a master without replicas, and its arity error', { skip }, async () => {
+  const cmds = [['ROLE'], ['role'], ['ROLE', 'x']];
+  await both(cmds);
+  await both(cmds, true);
+});
+
 test('DEBUG: errors, HELP, PROTOCOL in both protocols, SLEEP 0, POPULATE', { skip }, async () => {
   const protocol = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false', 'foo'];
   const cmds = [

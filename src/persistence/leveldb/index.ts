@@ -12,6 +12,7 @@ import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, setLoadingFields, type InfoSection } from '../../server/info.js';
 import { LevelDbEngine, levelDbReason } from './engine.js';
 import { unfinishedBackup, storeLockHolder, verifyStore } from './verify.js';
+import { markDetached, detachedAt, clearDetached } from './detached.js';
 import { LoggedFatalError } from '../../server/fatal.js';
 import { newBackupState, startBackup, type BackupState } from './backup.js';
 import type { SyncPolicy } from './queue.js';
@@ -116,7 +117,14 @@ export function installLevelDb(server: Server): LevelDbLayer {
       const path = engine.configuredPath();
       // as Redis leaves its AOF behind on CONFIG SET appendonly no: the store stays, frozen at
       // this point, and a start-up with leveldb yes would load it without the later changes
-      void engine.close().then(() => server.log.notice(`LevelDB write-through stopped (CONFIG SET leveldb no). The store ${path} keeps the data set as of now: a restart with leveldb yes would load it without later changes. Before such a restart, CONFIG SET leveldb yes (imports the live data set again), or remove the store so that start-up imports dump.rdb or the AOF.`));
+      void engine.close().then(() => {
+        try {
+          markDetached(path);
+          server.log.notice(`LevelDB write-through stopped (CONFIG SET leveldb no). The store ${path} keeps the data set as of now and is marked as detached: a start-up with leveldb yes imports dump.rdb or the AOF instead when one was written after now, and loads the store only when none was. CONFIG SET leveldb yes imports the live data set into it again.`);
+        } catch (e) {
+          server.log.warning(`LevelDB write-through stopped (CONFIG SET leveldb no), but the store ${path} could not be marked as detached: ${(e as Error).message}. A start-up with leveldb yes would load it without later changes: before one, CONFIG SET leveldb yes (imports the live data set again), or remove the store so that start-up imports dump.rdb or the AOF.`);
+        }
+      });
     }
   });
   cfg.onChange('leveldb-sync', (v) => {
@@ -143,7 +151,18 @@ export function installLevelDb(server: Server): LevelDbLayer {
  */
 async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   const cfg = server.config;
-  if (!cfg.get<boolean>('leveldb')) return;
+  if (!cfg.get<boolean>('leveldb')) {
+    // a store beside a server that will not write to it falls behind from now on
+    const path = engine.configuredPath();
+    if (existsSync(join(path, 'CURRENT'))) {
+      try {
+        markDetached(path);
+      } catch (e) {
+        server.log.warning(`Could not mark the LevelDB store ${path} as detached (leveldb is no): ${(e as Error).message}. A start-up with leveldb yes would load it as it is now, without later writes.`);
+      }
+    }
+    return;
+  }
   if (cfg.get<boolean>('appendonly')) {
     server.log.warning(`FATAL CONFIG: ${BOTH_ENGINES_MSG}`);
     throw new Error(BOTH_ENGINES_MSG);
@@ -174,15 +193,26 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   }
   try {
     const found = await engine.ownership();
-    if (found !== 'complete') {
+    // a store detached while the server went on (detached.ts): a dump.rdb or AOF written since
+    // holds later writes than the store, and is imported in its place
+    const detached = found === 'complete' ? detachedAt(path) : null;
+    const newer = detached === null ? null : findImportSource(server);
+    const replace = newer !== null && sourceWrittenAt(newer) > detached!;
+    if (detached !== null && !replace) {
+      log.warning(`The LevelDB store ${path} stopped receiving writes at ${new Date(detached).toISOString()} (CONFIG SET leveldb no, or a start-up with leveldb no), and no dump.rdb or AOF in dir was written after that: loading the store as it was then.`);
+    }
+    if (found !== 'complete' || replace) {
       if (found === 'interrupted') {
         log.warning(`The LevelDB store ${path} was being created or imported when Amber stopped: emptying it and starting again.`);
+        await engine.wipe();
+      } else if (replace) {
+        log.warning(`The LevelDB store ${path} stopped receiving writes at ${new Date(detached!).toISOString()} (CONFIG SET leveldb no, or a start-up with leveldb no), and ${sourceName(newer!)} was written after that: emptying the store and importing that instead.`);
         await engine.wipe();
       }
       await engine.markImporting();
       engine.state = 'importing';
       const t0 = performance.now();
-      const source = await importFiles(server);
+      const source = await importFiles(server, replace ? 'the emptied LevelDB store' : undefined);
       const n = await engine.writeEverything();
       if (source !== null) {
         log.notice(`Imported ${source} into the LevelDB store ${path}: ${n} keys in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -194,6 +224,8 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
       log.notice(`Loading the LevelDB store ${path}`);
       loaded = await engine.load();
     }
+    // the store holds the live data set again: a later start-up must not take it for a detached one
+    clearDetached(path);
   } catch (e) {
     log.warning(`Fatal error loading the LevelDB store ${path}: ${levelDbReason(e)}`);
     // clients keep getting -LOADING until the process exits: closing the store may take a while,
@@ -252,37 +284,64 @@ function storeFilesSize(path: string): number {
   return n;
 }
 
+/** What a one-time import reads: the AOF (a manifest's files, or a legacy single file), or dump.rdb. */
+type ImportSource =
+  | { kind: 'aof'; dir: string; manifest: AofManifest }
+  | { kind: 'legacy' | 'rdb'; path: string };
+
+/**
+ * The files of `dir` a one-time import reads, in Redis's order of preference at start-up: the AOF
+ * when appendonlydir has a manifest with files (or a legacy appendonly.aof exists), else
+ * dump.rdb; null when there is none.
+ */
+function findImportSource(server: Server): ImportSource | null {
+  const cfg = server.config;
+  const dir = cfg.get<string>('dir') || process.cwd();
+  const appendFilename = cfg.get<string>('appendfilename');
+  const aofDir = resolve(dir, cfg.get<string>('appenddirname'));
+  const manifest = existsSync(aofDir) ? AofManifest.load(aofDir, appendFilename) : null;
+  if (manifest !== null && (manifest.base !== null || manifest.incr.length > 0)) return { kind: 'aof', dir: aofDir, manifest };
+  const legacy = resolve(dir, appendFilename);
+  if (existsSync(legacy) && statSync(legacy).isFile()) return { kind: 'legacy', path: legacy };
+  const rdb = resolve(dir, cfg.get<string>('dbfilename'));
+  return existsSync(rdb) ? { kind: 'rdb', path: rdb } : null;
+}
+
+/** When `src` was last written (Unix ms): for an AOF directory, its newest file. */
+function sourceWrittenAt(src: ImportSource): number {
+  if (src.kind !== 'aof') return statSync(src.path).mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(src.dir)) newest = Math.max(newest, statSync(join(src.dir, name)).mtimeMs);
+  return newest;
+}
+
+/** A source's name for the log. */
+function sourceName(src: ImportSource): string {
+  return src.kind === 'aof' ? `the AOF in ${src.dir}` : src.path;
+}
+
 /**
  * Loads the data set of `dir` with the AOF or RDB loader, for a one-time import. Returns what it
  * loaded ('dump.rdb', 'the AOF ...'), or null when there was nothing.
  */
-async function importFiles(server: Server): Promise<string | null> {
+async function importFiles(server: Server, into = 'the empty LevelDB store'): Promise<string | null> {
   const cfg = server.config;
   const log = server.log;
-  const dir = cfg.get<string>('dir') || process.cwd();
-  const appendFilename = cfg.get<string>('appendfilename');
-  const aofDir = resolve(dir, cfg.get<string>('appenddirname'));
-  const legacy = resolve(dir, appendFilename);
-  const rdb = resolve(dir, cfg.get<string>('dbfilename'));
+  const src = findImportSource(server);
+  if (src === null) return null;
   const rdbLoader: RdbPreambleLoader = loadAofPreamble;
-  const manifest = existsSync(aofDir) ? AofManifest.load(aofDir, appendFilename) : null;
-  if (manifest !== null && (manifest.base !== null || manifest.incr.length > 0)) {
-    log.notice(`Importing the AOF in ${aofDir} into the empty LevelDB store`);
-    await withLoading(server, () => loadAofManifest(server, aofDir, manifest, rdbLoader));
-    return `the AOF in ${aofDir}`;
+  log.notice(`Importing ${sourceName(src)} into ${into}`);
+  if (src.kind === 'aof') {
+    await withLoading(server, () => loadAofManifest(server, src.dir, src.manifest, rdbLoader));
+    return sourceName(src);
   }
-  if (existsSync(legacy) && statSync(legacy).isFile()) {
-    log.notice(`Importing ${legacy} into the empty LevelDB store`);
+  if (src.kind === 'legacy') {
     const truncatedAllowed = cfg.get<boolean>('aof-load-truncated');
-    await withLoading(server, () => loadAofFile(server, legacy, { truncatedAllowed, rdbLoader }));
-    return legacy;
+    await withLoading(server, () => loadAofFile(server, src.path, { truncatedAllowed, rdbLoader }));
+    return src.path;
   }
-  if (existsSync(rdb)) {
-    log.notice(`Importing ${rdb} into the empty LevelDB store`);
-    const res = await loadRdbFile(server, rdb);
-    return res.exists ? rdb : null;
-  }
-  return null;
+  const res = await loadRdbFile(server, src.path);
+  return res.exists ? src.path : null;
 }
 
 /**
@@ -339,6 +398,8 @@ async function enableAtRuntime(server: Server, engine: LevelDbEngine): Promise<v
     // the store is emptied below, but LevelDB may compact a corrupt table as soon as it opens it
     await checkStore(server, engine, path);
     await engine.open(path);
+    // the live data set replaces what the store holds: it is not behind any more (detached.ts)
+    clearDetached(path);
     if ((await engine.ownership()) !== 'empty') {
       server.log.warning(`CONFIG SET leveldb yes: emptying the LevelDB store ${path}: the live data set replaces it`);
       await engine.wipe();

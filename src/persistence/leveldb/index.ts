@@ -152,9 +152,10 @@ export function installLevelDb(server: Server): LevelDbLayer {
 async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
   const cfg = server.config;
   if (!cfg.get<boolean>('leveldb')) {
-    // a store beside a server that will not write to it falls behind from now on
+    // a store beside a server that will not write to it falls behind from now on (unless another
+    // server has it open: that one writes to it)
     const path = engine.configuredPath();
-    if (existsSync(join(path, 'CURRENT'))) {
+    if (existsSync(join(path, 'CURRENT')) && storeLockHolder(path) === null) {
       try {
         markDetached(path);
       } catch (e) {

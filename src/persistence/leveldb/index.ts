@@ -115,8 +115,9 @@ export function installLevelDb(server: Server): LevelDbLayer {
     } else if (engine.state !== 'off') {
       layer.backup.abort = 'the LevelDB engine was turned off (CONFIG SET leveldb no)';
       const path = engine.configuredPath();
-      // as Redis leaves its AOF behind on CONFIG SET appendonly no: the store stays, frozen at
-      // this point, and a start-up with leveldb yes would load it without the later changes
+      // as Redis leaves its AOF behind on CONFIG SET appendonly no, the store stays, frozen at
+      // this point; marked as detached, so that a start-up with leveldb yes prefers a dump.rdb
+      // or AOF written later to it (detached.ts)
       void engine.close().then(() => {
         try {
           markDetached(path);

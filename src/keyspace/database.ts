@@ -230,6 +230,9 @@ export class Database {
    * change and signals the key as modified.
    */
   setKey(key: string, value: Value, expireAt?: number | 'keep'): void {
+    // setKey's lookupKeyWrite in Redis: a key whose time is past goes first, as an expiry (its
+    // `expired` event, expired_keys, a propagated DEL), whatever the command that replaces it
+    if (this.expires.size > 0) this.expireIfNeeded(key);
     const h = hashKey(key);
     const idx = this.segmentIndex(h);
     const seg = this.segments[idx]!;

@@ -6,6 +6,8 @@
  *   reply is not deterministic: elements in the order of its randomly seeded dict (a hashtable set
  *   or hash, a skiplist zset's ties in SORT) must be the same elements, a relative TTL may round to
  *   the next second, and a stream's consumers carry times of each server's clock (see sameReply);
+ * - the keyspace notifications (notify-keyspace-events KEA, read by a PSUBSCRIBE * client) must be
+ *   the same messages in the same order, compared every 50 commands;
  * - DEBUG DIGEST must be the same every 50 commands (the whole data set, TTL flags included), and
  *   after DEBUG RELOAD (a save and load through each server's own RDB code) every 500; the active
  *   expire cycles are off, so that keys set with a past time leave both servers on their lookup;
@@ -24,6 +26,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { startAmber, startRedis, spawnAmber, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
 import { prng } from '../helpers/prng.js';
@@ -356,14 +359,53 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A PSUBSCRIBE * connection collecting the keyspace notifications a server publishes. */
+interface NotificationLog {
+  /** The messages received since the last call (a PING's reply marks the end: it comes after them). */
+  take(): Promise<string>;
+  close(): void;
+}
+
+async function notificationLog(port: number): Promise<NotificationLog> {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r, j) => sock.once('connect', r).once('error', j));
+  let buf = '';
+  let wake: (() => void) | null = null;
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    wake?.();
+  });
+  const upTo = async (end: string): Promise<string> => {
+    while (!buf.endsWith(end)) await new Promise<void>((r) => (wake = r));
+    const out = buf.slice(0, buf.length - end.length);
+    buf = '';
+    return out;
+  };
+  sock.write(RawClient.encode(['PSUBSCRIBE', '*']));
+  await upTo('*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n');
+  return {
+    take: () => {
+      sock.write(RawClient.encode(['PING']));
+      return upTo('*2\r\n$4\r\npong\r\n$0\r\n\r\n');
+    },
+    close: () => sock.destroy(),
+  };
+}
+
 /** Runs COMMANDS commands of `seed`'s stream on both; returns the differences found (empty: none). */
 async function run(seed: number, resp3: boolean): Promise<string[]> {
   const ca = await RawClient.connect(amber!.port);
   const cr = await RawClient.connect(redis!.port);
   const diffs: string[] = [];
+  let na: NotificationLog | null = null;
+  let nr: NotificationLog | null = null;
   try {
     await ca.call('FLUSHALL');
     await cr.call('FLUSHALL');
+    assert.equal(await ca.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'), '+OK\r\n');
+    assert.equal(await cr.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'), '+OK\r\n');
+    na = await notificationLog(amber!.port);
+    nr = await notificationLog(redis!.port);
     // keys set with a time already past (SET ... PXAT 1) stay until looked up: the active expire
     // cycles of the two servers would otherwise remove them at different moments, and DEBUG
     // DIGEST counts them while they are there
@@ -407,6 +449,8 @@ async function run(seed: number, resp3: boolean): Promise<string[]> {
         // out of a MULTI the stream may have left open (DISCARD also forgets WATCHed keys)
         await ca.call('DISCARD');
         await cr.call('DISCARD');
+        const [ma, mr] = await Promise.all([na.take(), nr.take()]);
+        if (ma !== mr) diffs.push(`keyspace notifications differ in commands ${i - 49}-${i}: Amber ${JSON.stringify(ma)}, Redis ${JSON.stringify(mr)}`);
         await digests(`after command ${i}`);
       }
       if (i % 500 === 0) {
@@ -415,7 +459,11 @@ async function run(seed: number, resp3: boolean): Promise<string[]> {
         await digests(`after DEBUG RELOAD at command ${i}`);
       }
     }
+    await ca.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    await cr.call('CONFIG', 'SET', 'notify-keyspace-events', '');
   } finally {
+    na?.close();
+    nr?.close();
     ca.close();
     cr.close();
   }

@@ -154,8 +154,11 @@ const lazyExpiry: Step[] = [
   ['DEBUG', 'SET-ACTIVE-EXPIRE', '0'],
   ['SET', 'a', 'v', 'PX', '30'], ['HSET', 'h', 'f', 'v'], ['PEXPIRE', 'h', '30'], ['SET', 'c', 'v', 'PX', '30'],
   ['SET', 'd', 'v', 'PX', '30'], ['SET', 'e', 'v', 'PX', '30'], ['RPUSH', 'l', 'x'], ['PEXPIRE', 'l', '30'],
+  // replaced without a lookup of their own: the key still expires first (setKey's lookupKeyWrite)
+  ['SET', 'm1', 'v', 'PX', '30'], ['SET', 'm2', 'v', 'PX', '30'], ['SET', 'sx', 'v', 'PX', '30'], ['SET', 'gs', 'v', 'PX', '30'],
   { sleep: 80 },
   ['GET', 'a'], ['HGET', 'h', 'f'], ['EXISTS', 'c'], ['SET', 'd', 'new'], ['TTL', 'e'], ['LPUSH', 'l', 'y'],
+  ['MSET', 'm1', 'new', 'm2', 'new'], ['SETEX', 'sx', '100', 'new'], ['GETSET', 'gs', 'new'],
   ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
 ];
 

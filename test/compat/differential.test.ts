@@ -26,7 +26,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import { join } from 'node:path';
 import { startAmber, startRedis, spawnAmber, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
 import { prng } from '../helpers/prng.js';
@@ -367,28 +366,17 @@ interface NotificationLog {
 }
 
 async function notificationLog(port: number): Promise<NotificationLog> {
-  const sock = net.connect(port, '127.0.0.1');
-  await new Promise((r, j) => sock.once('connect', r).once('error', j));
-  let buf = '';
-  let wake: (() => void) | null = null;
-  sock.on('data', (d: Buffer) => {
-    buf += d.toString('latin1');
-    wake?.();
-  });
-  const upTo = async (end: string): Promise<string> => {
-    while (!buf.endsWith(end)) await new Promise<void>((r) => (wake = r));
-    const out = buf.slice(0, buf.length - end.length);
-    buf = '';
-    return out;
-  };
-  sock.write(RawClient.encode(['PSUBSCRIBE', '*']));
-  await upTo('*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n');
+  const sub = await RawClient.connect(port);
+  await sub.sendRaw(RawClient.encode(['PSUBSCRIBE', '*']), 1);
+  const pong = '*2\r\n$4\r\npong\r\n$0\r\n\r\n';
   return {
-    take: () => {
-      sock.write(RawClient.encode(['PING']));
-      return upTo('*2\r\n$4\r\npong\r\n$0\r\n\r\n');
+    async take() {
+      await sub.sendRaw(RawClient.encode(['PING']), 0);
+      let out = '';
+      for (let [m] = await sub.read(1); m !== pong; [m] = await sub.read(1)) out += m;
+      return out;
     },
-    close: () => sock.destroy(),
+    close: () => sub.close(),
   };
 }
 

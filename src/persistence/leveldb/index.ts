@@ -214,7 +214,8 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
       await engine.markImporting();
       engine.state = 'importing';
       const t0 = performance.now();
-      const source = await importFiles(server, replace ? 'the emptied LevelDB store' : undefined);
+      // the source found above when it replaces a detached store (its AOF manifest read once)
+      const source = await importFiles(server, newer ?? findImportSource(server), replace ? 'the emptied LevelDB store' : undefined);
       const n = await engine.writeEverything();
       if (source !== null) {
         log.notice(`Imported ${source} into the LevelDB store ${path}: ${n} keys in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -323,13 +324,13 @@ function sourceName(src: ImportSource): string {
 }
 
 /**
- * Loads the data set of `dir` with the AOF or RDB loader, for a one-time import. Returns what it
- * loaded ('dump.rdb', 'the AOF ...'), or null when there was nothing.
+ * Loads `src` ({@link findImportSource}) with the AOF or RDB loader, for a one-time import into
+ * `into` (for the log). Returns what it loaded ('dump.rdb', 'the AOF ...'), or null when there
+ * was nothing.
  */
-async function importFiles(server: Server, into = 'the empty LevelDB store'): Promise<string | null> {
+async function importFiles(server: Server, src: ImportSource | null, into = 'the empty LevelDB store'): Promise<string | null> {
   const cfg = server.config;
   const log = server.log;
-  const src = findImportSource(server);
   if (src === null) return null;
   const rdbLoader: RdbPreambleLoader = loadAofPreamble;
   log.notice(`Importing ${sourceName(src)} into ${into}`);

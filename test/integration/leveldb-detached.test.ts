@@ -37,6 +37,12 @@ async function run(port: number, ...cmds: string[][]): Promise<string[]> {
 
 const mark = (dir: string): string => join(dir, 'leveldb', DETACHED_FILE);
 
+/**
+ * A pause longer than a file timestamp's granularity (the kernel's coarse clock, a few ms): a
+ * file written right after the detach could otherwise carry an mtime before the mark's time.
+ */
+const pastTimestampGranularity = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
 test('after CONFIG SET leveldb no, a dump.rdb saved later is imported in place of the store at the next start-up', async () => {
   const dir = tmp();
   const directives = { dir, save: '', leveldb: 'yes' };
@@ -44,6 +50,7 @@ test('after CONFIG SET leveldb no, a dump.rdb saved later is imported in place o
   await run(s.port, ['SET', 'a', '1'], ['SET', 'only-in-store', 'x']);
   assert.deepEqual(await run(s.port, ['CONFIG', 'SET', 'leveldb', 'no']), ['+OK\r\n']);
   await until(() => existsSync(mark(dir)), 'the detached mark');
+  await pastTimestampGranularity();
   // writes after the detach reach only memory and the dump.rdb saved now
   await run(s.port, ['SET', 'a', '2'], ['DEL', 'only-in-store'], ['SET', 'b', '2'], ['SAVE']);
   await s.close();
@@ -85,6 +92,7 @@ test('a start-up with leveldb no beside a store marks it; CONFIG SET leveldb yes
 
   s = await startAmber({ dir, save: '', leveldb: 'no' });
   assert.ok(existsSync(mark(dir)), 'marked at start-up');
+  await pastTimestampGranularity();
   await run(s.port, ['SET', 'a', '5'], ['SAVE']);
   await s.close();
 

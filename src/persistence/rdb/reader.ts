@@ -286,26 +286,37 @@ export class RdbReader {
   }
 
   /**
-   * Like {@link readBlob}, but an LZF blob is decompressed into a buffer reused by the next call:
-   * for blobs consumed at once (listpacks, intsets, ziplists turned into values), so that
-   * loading makes no garbage buffer per compressed blob.
+   * Like {@link readBlob}, but an LZF blob is decompressed into a buffer reused by the next call,
+   * and the Blob returned is one object of this reader, overwritten by the next call too: for
+   * blobs consumed at once (set members, listpacks, intsets, ziplists turned into values), so
+   * that loading makes no garbage per blob (a set of 100 members read 100 of them).
    */
   readBlobTransient(): Blob {
     const len = this.readEncodedLen();
+    const b = this.transient;
     if (this.encoded) {
       if (len === RDB_ENC_LZF) {
-        const n = this.readLzfInto(SCRATCH_BLOB);
-        return { buf: this.lzfOut, start: 0, end: n };
+        b.end = this.readLzfInto(SCRATCH_BLOB);
+        b.buf = this.lzfOut;
+        b.start = 0;
+        return b;
       }
       const str = this.readSpecialString(len);
-      const b = Buffer.from(str, 'latin1');
-      return { buf: b, start: 0, end: b.length };
+      b.buf = Buffer.from(str, 'latin1');
+      b.start = 0;
+      b.end = b.buf.length;
+      return b;
     }
     this.ensure(len);
-    const blob = { buf: this.buf, start: this.pos, end: this.pos + len };
+    b.buf = this.buf;
+    b.start = this.pos;
+    b.end = this.pos + len;
     this.pos += len;
-    return blob;
+    return b;
   }
+
+  /** The Blob {@link readBlobTransient} returns. */
+  private readonly transient: Blob = { buf: blobScratch, start: 0, end: 0 };
 
   /** Output buffer of the last {@link readLzfInto}. */
   private lzfOut: Buffer = blobScratch;

@@ -654,12 +654,22 @@ export function packedZsetFromListpack(buf: Buffer, start: number, size: number,
   const e = lpEntry;
   let p = start + LP_HDR_SIZE;
   for (let i = 0; i < n; i++) {
-    p = lpRead(buf, p);
-    if (!e.isStr) return null;
-    fieldStart[i] = e.start;
-    fieldLen[i] = e.len;
-    // the score: any entry (listpackScore reads every string, as zzlGetScore does)
-    p = lpRead(buf, p);
+    const b = buf[p]!;
+    if ((b & 0xc0) === 0x80) {
+      // the usual member, a string of up to 63 bytes: 1-byte header and back-length
+      fieldStart[i] = p + 1;
+      fieldLen[i] = b & 0x3f;
+      p += (b & 0x3f) + 2;
+    } else {
+      p = lpRead(buf, p);
+      if (!e.isStr) return null;
+      fieldStart[i] = e.start;
+      fieldLen[i] = e.len;
+    }
+    // the score: any entry (listpackScore reads every string, as zzlGetScore does); the usual
+    // ones, a 7-bit integer or a short string, skipped in place
+    const v = buf[p]!;
+    p = v < 0x80 ? p + 2 : (v & 0xc0) === 0x80 ? p + (v & 0x3f) + 2 : lpRead(buf, p);
   }
   if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
   return ZSet.fromPackedListpack(buf.latin1Slice(start, start + size), n);

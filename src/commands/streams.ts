@@ -3,7 +3,7 @@ import type { Client } from '../server/client.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import {
   Stream, StreamCG, StreamConsumer, type StreamNACK, type StreamID, SCG_INVALID_ENTRIES_READ,
-  streamIdKey, streamIdFromKey, compareStreamId, formatStreamId, ensureStreamLayout,
+  streamIdKey, streamIdFromKey, compareStreamId, formatStreamId, ensureStreamLayout, markDeleted,
 } from '../keyspace/types/stream.js';
 import { NOTIFY_STREAM } from '../keyspace/notify.js';
 import { ERR } from '../server/dispatch.js';
@@ -675,18 +675,18 @@ function trimStream(c: Client, s: Stream, a: AddTrimArgs, lim = nodeLimits(c)): 
       continue;
     }
     if (a.approx) break;
-    // mark entries of this node deleted one by one, from its first
-    let n = 0;
+    // mark entries of this node deleted one by one, from its first: they stay in it as tombstones
+    const marked: Array<[string, string[]]> = [];
     const size = s.entries.size;
-    for (const [k] of s.entries.range()) {
-      if (n >= entries) break;
-      const stop = maxlenStrategy ? size - n <= maxlen : k >= minidKey;
+    for (const e of s.entries.range()) {
+      if (marked.length >= entries) break;
+      const stop = maxlenStrategy ? size - marked.length <= maxlen : e[0] >= minidKey;
       if (stop) break;
-      n++;
+      marked.push(e);
     }
+    const n = marked.length;
     s.entries.deleteFirst(n);
-    node.count -= n;
-    node.deleted += n;
+    for (const [k, fields] of marked) markDeleted(node, k, fields);
     layout.live -= n;
     deleted += n;
     break;
@@ -932,8 +932,10 @@ function xdel(c: Client): void {
   let firstEntry = false;
   for (const id of ids) {
     const k = idKey(id);
-    if (!s.entries.delete(k)) continue;
-    layout.remove(k);
+    const fields = s.entries.get(k);
+    if (fields === undefined) continue;
+    s.entries.delete(k);
+    layout.remove(k, fields);
     if (compareStreamId(id, s.firstId) === 0) firstEntry = true;
     if (compareStreamId(id, s.maxDeletedEntryId) > 0) s.maxDeletedEntryId = id;
     deleted++;

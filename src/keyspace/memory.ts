@@ -3,7 +3,7 @@ import type { Hash } from './types/hash.js';
 import type { RedisSet } from './types/set.js';
 import type { ZSet } from './types/zset.js';
 import type { ListObject } from './types/list.js';
-import type { Stream } from './types/stream.js';
+import type { Stream, StreamNode } from './types/stream.js';
 
 /**
  * Heap-size estimates of keys and values, in bytes, for maxmemory accounting and MEMORY USAGE.
@@ -136,6 +136,13 @@ export function objectBytes(o: RObject, samples = DEFAULT_SAMPLES): number {
     case 'stream': {
       const st = o as Stream;
       let bytes = OBJECT_HEADER + sampled(st.entries.entries(), st.entries.size, samples, PER_ELEMENT.streamEntry, streamEntryBytes);
+      // deleted entries their nodes still hold, as Redis's listpacks keep them until the node goes
+      const nodes = st.layout?.nodes;
+      if (nodes !== undefined) {
+        let dead = 0;
+        for (const n of nodes) dead += n.tombstones?.length ?? 0;
+        if (dead > 0) bytes += sampled(tombstones(nodes), dead, samples, PER_ELEMENT.streamEntry, streamEntryBytes);
+      }
       // consumer groups: a header each plus their pending entries (not sampled: usually few)
       for (const g of st.groups.values()) {
         bytes += OBJECT_HEADER + g.pel.size * 2 * PER_ELEMENT.streamEntry;
@@ -152,6 +159,10 @@ function stringBytes1(s: string): number {
 
 function pairBytes(p: [string, string]): number {
   return p[0].length + p[1].length;
+}
+
+function* tombstones(nodes: StreamNode[]): Generator<[string, string[]]> {
+  for (const n of nodes) if (n.tombstones !== null) yield* n.tombstones;
 }
 
 function streamEntryBytes(e: [string, string[]]): number {

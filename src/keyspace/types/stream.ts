@@ -558,6 +558,34 @@ export interface StreamNode {
   entriesBytes: number;
   /** 16-byte key of the last entry in the listpack, deleted or not (lpGetEdgeStreamID) */
   lastKey: string;
+  /**
+   * The entries flagged deleted that the listpack still holds, as [key, fields] in key order
+   * ({@link deleted} of them; null when none): Redis keeps a deleted entry's bytes until its
+   * whole node goes, and they are part of the node's DUMP and RDB form.
+   */
+  tombstones: Array<[string, string[]]> | null;
+}
+
+/**
+ * Flags entry `key` (with its `fields`) deleted in `node`, as streamIteratorRemoveEntry and
+ * streamTrim do inside a listpack: a live entry becomes a tombstone. The caller has removed it
+ * from the stream's entries and checked that the node keeps another live entry.
+ */
+export function markDeleted(node: StreamNode, key: string, fields: string[]): void {
+  node.count--;
+  node.deleted++;
+  let t = node.tombstones;
+  if (t === null) t = node.tombstones = [];
+  // XDEL deletes in any order: insert in key order (usually at the end)
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]![0] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === t.length) t.push([key, fields]);
+  else t.splice(lo, 0, [key, fields]);
 }
 
 /** lpBytes of a node: header, count, deleted, master part, entries, terminator. */
@@ -579,7 +607,7 @@ export class StreamLayout {
 
   clone(): StreamLayout {
     const l = new StreamLayout();
-    l.nodes = this.nodes.map((n) => ({ ...n }));
+    l.nodes = this.nodes.map((n) => ({ ...n, tombstones: n.tombstones === null ? null : n.tombstones.slice() }));
     l.live = this.live;
     return l;
   }
@@ -629,7 +657,7 @@ export class StreamLayout {
       }
       node = {
         masterKey: key, masterMs: id.ms, masterSeq: id.seq, masterFields: mf, count: 0, deleted: 0,
-        masterBytes: mb, entriesBytes: 0, lastKey: key,
+        masterBytes: mb, entriesBytes: 0, lastKey: key, tombstones: null,
       };
       nodes.push(node);
       same = true;
@@ -658,19 +686,16 @@ export class StreamLayout {
   }
 
   /**
-   * Flags the entry `key` deleted (streamIteratorRemoveEntry): its node's count goes down and its
-   * deleted count up; a node whose last live entry goes is removed. The entry must exist.
+   * Flags the entry `key` deleted (streamIteratorRemoveEntry): it stays in its node as a
+   * tombstone with its `fields` ({@link markDeleted}); a node whose last live entry goes is
+   * removed, tombstones and all. The entry must exist.
    */
-  remove(key: string): void {
+  remove(key: string, fields: string[]): void {
     const i = this.nodeIndexOf(key);
     if (i < 0) return;
     const node = this.nodes[i]!;
-    if (node.count === 1) {
-      this.nodes.splice(i, 1);
-    } else {
-      node.count--;
-      node.deleted++;
-    }
+    if (node.count === 1) this.nodes.splice(i, 1);
+    else markDeleted(node, key, fields);
     this.live--;
   }
 

@@ -673,7 +673,6 @@ function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[], nodeI
     if (lpCount === null || lpCount !== BigInt(fields + extra)) return false;
     const entryId: StreamID = { ms: BigInt.asUintN(64, master.ms + msDiff), seq: BigInt.asUintN(64, master.seq + seqDiff) };
     nodeInfo.lastKey = streamIdKey(entryId);
-    if (flags & BigInt(STREAM_ITEM_FLAG_DELETED)) continue;
     const entry: string[] = new Array(2 * fields);
     if (pairs) {
       for (let j = 0; j < 2 * fields; j++) entry[j] = elementToString(els[start + j]!);
@@ -683,8 +682,17 @@ function loadStreamNode(s: Stream, master: StreamID, els: PackedElement[], nodeI
         entry[2 * j + 1] = elementToString(els[start + j]!);
       }
     }
+    if (flags & BigInt(STREAM_ITEM_FLAG_DELETED)) {
+      // kept as the node's tombstone, so that it saves back as Redis saves it
+      const t = nodeInfo.tombstones;
+      if (t === null) nodeInfo.tombstones = [[nodeInfo.lastKey, entry]];
+      else t.push([nodeInfo.lastKey, entry]);
+      continue;
+    }
     if (!s.entries.set(nodeInfo.lastKey, entry)) return false;
   }
+  // a node's IDs ascend in a file Redis wrote; keep the tombstones in key order whatever the file
+  nodeInfo.tombstones?.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return i === els.length;
 }
 
@@ -707,11 +715,12 @@ function loadStream(r: RdbReader, type: number): Stream {
     const masterKey = nodekey.buf.latin1Slice(nodekey.start, nodekey.end);
     const node: StreamNode = {
       masterKey, masterMs: master.ms, masterSeq: master.seq, masterFields: [], count: 0, deleted: 0,
-      masterBytes: 0, entriesBytes: 0, lastKey: masterKey,
+      masterBytes: 0, entriesBytes: 0, lastKey: masterKey, tombstones: null,
     };
     if (!loadStreamNode(s, master, els, node)) throw r.error('Stream listpack integrity check failed.', lpAt);
     node.entriesBytes = lp.end - lp.start - (6 + lpElementSize(node.count) + lpElementSize(node.deleted) + node.masterBytes + 1);
-    if (node.count > 0) {
+    // a node of tombstones only (a MINID trim can leave one) stays, as it does in Redis
+    if (node.count > 0 || node.deleted > 0) {
       layout.nodes.push(node);
       layout.live += node.count;
     }

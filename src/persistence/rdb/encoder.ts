@@ -736,9 +736,13 @@ interface RdbStreamNode {
   masterFields: string[];
   /** [key, fields] of its entries */
   entries: Array<[string, string[]]>;
+  /** [key, fields] of the entries flagged deleted it still holds (StreamNode.tombstones), in key order */
+  deleted: ReadonlyArray<[string, string[]]>;
   /** bytes of the entries part (after the master entry) */
   entriesBytes: number;
 }
+
+const NO_TOMBSTONES: ReadonlyArray<[string, string[]]> = Object.freeze([]);
 
 function masterPartSize(node: RdbStreamNode): number {
   let n = lpElementSize(node.entries.length) + lpElementSize(0) + lpElementSize(node.masterFields.length) + lpElementSize(0);
@@ -766,18 +770,28 @@ function entrySize(node: RdbStreamNode, id: StreamID, fields: string[]): number 
   return n;
 }
 
+/**
+ * A node's listpack as Redis holds it: count, deleted, the master entry, then the live entries and
+ * the tombstones merged in ID order, each tombstone with the DELETED flag.
+ */
 function nodeListpack(node: RdbStreamNode): Buffer {
   const lp = new ListpackWriter(256);
-  lp.appendInteger(node.entries.length);
-  lp.appendInteger(0);
+  const live = node.entries;
+  const dead = node.deleted;
+  lp.appendInteger(live.length);
+  lp.appendInteger(dead.length);
   lp.appendInteger(node.masterFields.length);
   for (const f of node.masterFields) lp.appendString(f);
   lp.appendInteger(0);
-  for (const [k, fields] of node.entries) {
+  let li = 0;
+  let di = 0;
+  while (li < live.length || di < dead.length) {
+    const isDead = li === live.length || (di < dead.length && dead[di]![0] < live[li]![0]);
+    const [k, fields] = isDead ? dead[di++]! : live[li++]!;
     const id = streamIdFromKey(k);
     const same = sameFields(node.masterFields, fields);
     const nf = fields.length >> 1;
-    lp.appendInteger(same ? 2 : 0);
+    lp.appendInteger((same ? 2 : 0) | (isDead ? 1 : 0));
     lp.appendInteger(BigInt.asIntN(64, id.ms - node.master.ms));
     lp.appendInteger(BigInt.asIntN(64, id.seq - node.master.seq));
     if (!same) lp.appendInteger(nf);
@@ -791,9 +805,10 @@ function nodeListpack(node: RdbStreamNode): Buffer {
 }
 
 /**
- * A stream as RDB_TYPE_STREAM_LISTPACKS_2. The listpack nodes are rebuilt as streamAppendItem
- * would have built them by appending every entry in order under stream-node-max-bytes and
- * stream-node-max-entries (deleted entries are not kept, so no node has tombstones).
+ * A stream as RDB_TYPE_STREAM_LISTPACKS_2: the nodes of its kept layout, tombstones included, as
+ * Redis has them after the same commands; without a layout, the listpack nodes streamAppendItem
+ * would have built appending every entry in order under stream-node-max-bytes and
+ * stream-node-max-entries.
  */
 function writeStream(w: RdbWriter, s: Stream): void {
   const nodes = layoutNodes(s) ?? appendNodes(s, w.opts.limits);
@@ -806,9 +821,9 @@ function writeStream(w: RdbWriter, s: Stream): void {
 }
 
 /**
- * The nodes of the stream's kept layout (the boundaries and master entries Redis has after the
- * same commands, see StreamLayout), without the deleted entries; null when there is no layout
- * or it does not match the entries.
+ * The nodes of the stream's kept layout (the boundaries, master entries and tombstones Redis has
+ * after the same commands, see StreamLayout); null when there is no layout or it does not match
+ * the entries.
  */
 function layoutNodes(s: Stream): RdbStreamNode[] | null {
   const layout = s.layout;
@@ -825,8 +840,9 @@ function layoutNodes(s: Stream): RdbStreamNode[] | null {
       entries.push(e);
     }
     total += entries.length;
-    if (entries.length === 0) continue;
-    out.push({ master: { ms: node.masterMs, seq: node.masterSeq }, masterKey: node.masterKey, masterFields: node.masterFields, entries, entriesBytes: 0 });
+    const deleted = node.tombstones ?? NO_TOMBSTONES;
+    if (entries.length === 0 && deleted.length === 0) continue;
+    out.push({ master: { ms: node.masterMs, seq: node.masterSeq }, masterKey: node.masterKey, masterFields: node.masterFields, entries, deleted, entriesBytes: 0 });
   }
   return total === s.length ? out : null;
 }
@@ -849,7 +865,7 @@ function appendNodes(s: Stream, limits: TypeLimits): RdbStreamNode[] {
     if (node === null) {
       const mf: string[] = [];
       for (let i = 0; i < fields.length; i += 2) mf.push(fields[i]!);
-      node = { master: id, masterKey: k, masterFields: mf, entries: [], entriesBytes: 0 };
+      node = { master: id, masterKey: k, masterFields: mf, entries: [], deleted: NO_TOMBSTONES, entriesBytes: 0 };
       nodes.push(node);
     }
     node.entriesBytes += entrySize(node, id, fields);

@@ -243,10 +243,11 @@ function debugObject(c: Client): void {
   const addr = '0x' + (0x7f0000000000 + ((hashAddr(key) * 16) % 0x10000000000)).toString(16);
   let extra = '';
   if (v instanceof ListObject) {
-    // the quicklist's nodes as an RDB save lays them out (ListObject.quicklistNodes), with the
-    // fill and compress depth configured now (Redis: those of the list's creation)
+    // the quicklist's nodes as an RDB save lays them out (ListObject.quicklistNodes): those Redis
+    // holds after the same commands, with the fill of the list's creation, when the list kept
+    // them; else as pushed at the tail under the fill configured now
     const cfg = c.server.config;
-    const fill = cfg.get<number>('list-max-listpack-size');
+    const fill = v.ql?.fill ?? cfg.get<number>('list-max-listpack-size');
     const nodes = v.quicklistNodes(fill);
     let bytes = 0;
     for (const n of nodes) bytes += n.bytes;

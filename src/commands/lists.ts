@@ -108,7 +108,7 @@ function pushGeneric(c: Client, head: boolean, xx: boolean): void {
       c.addRaw(CZERO);
       return;
     }
-    l = new ListObject();
+    l = ListObject.created(c.server.config.get<number>('list-max-listpack-size'));
     if (head) for (let j = 2; j < argv.length; j++) l.pushHead(argv[j]!);
     else for (let j = 2; j < argv.length; j++) l.pushTail(argv[j]!);
     db.setKey(key, l);
@@ -433,7 +433,7 @@ function linsert(c: Client): void {
 function lmoveHandlePush(c: Client, dstkey: string, dst: ListObject | undefined, v: string, toHead: boolean): void {
   const db = c.db;
   if (dst === undefined) {
-    dst = new ListObject();
+    dst = ListObject.created(c.server.config.get<number>('list-max-listpack-size'));
     if (toHead) dst.pushHead(v);
     else dst.pushTail(v);
     db.setKey(dstkey, dst);

@@ -28,6 +28,7 @@ import type { RedisSet } from '../keyspace/types/set.js';
 import type { ZSet, ZLeaf } from '../keyspace/types/zset.js';
 import type { Hash } from '../keyspace/types/hash.js';
 import { ListObject } from '../keyspace/types/list.js';
+import { QuicklistLayout } from '../keyspace/types/quicklist-layout.js';
 import { ERR } from '../server/dispatch.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../keyspace/notify.js';
 import { parseLong } from '../util/number.js';
@@ -517,7 +518,11 @@ function sortGeneric(c: Client, readonly: boolean): void {
     }
   }
   if (outputlen > 0) {
-    db.setKey(storekey, ListObject.from(items));
+    // sortCommandGeneric's createQuicklistObject keeps quicklist's default fill (-2), not the
+    // configured list-max-listpack-size
+    const l = ListObject.from(items);
+    l.ql = QuicklistLayout.ofTailPushes(-2, items);
+    db.setKey(storekey, l);
     db.ks.notify(NOTIFY_LIST, 'sortstore', storekey, db.id);
     // Redis adds outputlen to dirty; setKey counted one
     db.ks.dirty += outputlen - 1;

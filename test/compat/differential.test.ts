@@ -207,10 +207,11 @@ function commandStream(seed: number): () => string[] {
     () => ['GEOSEARCH', key(), ...pick([['FROMLONLAT', '13', '38'], ['FROMMEMBER', mem()]]), ...pick([['BYRADIUS', '500', 'km'], ['BYBOX', '400', '400', 'km']]),
       ...pick([[], ['ASC'], ['DESC', 'COUNT', '2'], ['WITHCOORD', 'WITHDIST', 'WITHHASH'], ['COUNT', '1', 'ANY']])],
     () => ['LPOS', key(), mem(), 'RANK', '-1', 'COUNT', '0', 'MAXLEN', '10'],
-    // (No CONFIG SET of the encoding limits: a limit lowered and raised again leaves hashtables
-    // that DEBUG RELOAD turns back into listpacks in Redis's random dict order, and for lists,
-    // Amber lays the quicklist nodes out as if the elements had been pushed at the tail with the
-    // current limits, where Redis's nodes keep their history's splits: DUMP would differ.)
+    // the list node limit, so that lists span several quicklist nodes, split and merge: DUMP
+    // then checks the node layout (no CONFIG SET of the other encoding limits: a limit lowered
+    // and raised again leaves hashtables that DEBUG RELOAD turns back into listpacks in Redis's
+    // random dict order)
+    () => ['CONFIG', 'SET', 'list-max-listpack-size', pick(['-1', '-2', '3', '1'])],
     // transactions (a MULTI left open is discarded before each digest), and blocking pops that
     // time out at once or find data
     () => ['MULTI'],

@@ -9,7 +9,8 @@ const INT_MAX = 2147483647;
  * - `list-max-listpack-size` (alias `list-max-ziplist-size`), default -2: quicklist node size,
  *   negative = a byte level (-1..-5 = 4, 8, 16, 32, 64 KB), positive = entries per node. Amber
  *   stores lists its own way; the value shapes the node boundaries reported to DEBUG OBJECT and
- *   written to RDB files (ListObject.quicklistNodes).
+ *   written to RDB files (QuicklistLayout): as in Redis, a list keeps the value of its creation
+ *   (by LPUSH/RPUSH/LMOVE or a load; SORT STORE uses quicklist's default -2).
  * - `list-compress-depth`, default 0: accepted and reported; Amber does not LZF-compress nodes.
  */
 export const listsDirectives: Directive[] = [

@@ -1,4 +1,9 @@
 import { RObject, changeCapture } from './object.js';
+import {
+  QuicklistLayout, listpackEntrySize, listpackBytesOf, FILL_MAX, SIZE_ESTIMATE_OVERHEAD, SIZE_SAFETY_LIMIT, OPTIMIZATION_LEVEL, LP_HDR_SIZE,
+} from './quicklist-layout.js';
+
+export { listpackEntrySize };
 
 /**
  * Gives a fresh list the pages head..tail holding `length` elements. Set by ListObject's static
@@ -29,8 +34,9 @@ let adoptPages: (l: ListObject, head: Page, tail: Page, length: number) => void;
  * O(pages dropped + PAGE_MAX). A huge range never allocates more than the reply it writes.
  *
  * OBJECT ENCODING is 'quicklist' for every list: Redis 7.0 creates lists as quicklists and never
- * converts them (the listpack encoding of small lists arrived in 7.2). {@link quicklistNodes}
- * computes the node boundaries Redis 7.0 would have for the same elements.
+ * converts them (the listpack encoding of small lists arrived in 7.2). The node boundaries Redis
+ * 7.0 has after the same commands are kept beside the pages ({@link ql}, quicklist-layout.ts) for
+ * DUMP, RDB files and DEBUG OBJECT ({@link quicklistNodes}).
  */
 export class ListObject extends RObject {
   readonly type = 'list' as const;
@@ -43,6 +49,13 @@ export class ListObject extends RObject {
    * and non-empty), kept until the list is first used ({@link fromPackedNodes}); else null.
    */
   private nodes: string[] | null = null;
+  /**
+   * The quicklist nodes Redis 7.0 would hold after the same commands (quicklist-layout.ts), kept
+   * from the list's creation by a command or its load from an RDB payload; null when unknown
+   * (loaded from LevelDB or an old RDB type, or after an element of 1 GB): the list is then cut
+   * as if pushed at the tail ({@link quicklistNodes}).
+   */
+  ql: QuicklistLayout | null = null;
 
   // Every page access goes through head and tail: a list still in its loaded nodes builds its
   // pages at the first one, a write included (LTRIM may drop every page before reading one: the
@@ -104,6 +117,21 @@ export class ListObject extends RObject {
     };
   }
 
+  /**
+   * An empty list created by a command, with the quicklist layout of a new Redis list under
+   * list-max-listpack-size `fill` (createQuicklistObject + quicklistSetOptions).
+   */
+  static created(fill: number): ListObject {
+    const l = new ListObject();
+    l.ql = new QuicklistLayout(fill);
+    return l;
+  }
+
+  /** Listpack bytes of elements [start, start + count), as one quicklist node would hold them. */
+  private rangeBytes(start: number, count: number): number {
+    return count <= 0 ? LP_HDR_SIZE + 1 : listpackBytesOf(this.range(start, Math.min(start + count, this.length) - 1));
+  }
+
   /** Always 'quicklist' (Redis 7.0 has no other list encoding it creates). */
   encoding(): string {
     return 'quicklist';
@@ -147,7 +175,12 @@ export class ListObject extends RObject {
 
   /** A deep copy (COPY): packed pages are immutable strings and are shared. */
   clone(): ListObject {
-    if (this.nodes !== null) return ListObject.fromPackedNodes(this.nodes.slice(), this.length);
+    const l = this.nodes !== null ? ListObject.fromPackedNodes(this.nodes.slice(), this.length) : this.clonePages();
+    l.ql = this.ql === null ? null : this.ql.clone();
+    return l;
+  }
+
+  private clonePages(): ListObject {
     const l = new ListObject();
     for (let p = this.head; p !== null; p = p.next) {
       const q = new Page();
@@ -168,6 +201,11 @@ export class ListObject extends RObject {
   /** LPUSH one element. */
   pushHead(v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, true);
+    const q = this.ql;
+    if (q !== null) {
+      if (QuicklistLayout.accepts(v)) q.pushHead(v);
+      else this.ql = null;
+    }
     const h = this.head;
     if (h !== null && h.count < PAGE_MAX) {
       if (h.packed !== null) unpack(h);
@@ -186,6 +224,11 @@ export class ListObject extends RObject {
   /** RPUSH one element. */
   pushTail(v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, false);
+    const q = this.ql;
+    if (q !== null) {
+      if (QuicklistLayout.accepts(v)) q.pushTail(v);
+      else this.ql = null;
+    }
     const t = this.tail;
     if (t !== null && t.count < PAGE_MAX) {
       if (t.packed !== null) unpack(t);
@@ -213,6 +256,7 @@ export class ListObject extends RObject {
     h.start = h.start + 1 === ring.length ? 0 : h.start + 1;
     this.length--;
     if (--h.count === 0) this.setHead(h.next);
+    this.ql?.popHead(v);
     return v;
   }
 
@@ -230,6 +274,7 @@ export class ListObject extends RObject {
     t.cache = null;
     this.length--;
     if (--t.count === 0) this.setTail(t.prev);
+    this.ql?.popTail(v);
     return v;
   }
 
@@ -244,6 +289,11 @@ export class ListObject extends RObject {
   /** Replaces the element at `index` (0 <= index < length). */
   set(index: number, v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listSet(this, index);
+    const q = this.ql;
+    if (q !== null) {
+      if (QuicklistLayout.accepts(v)) q.set(index, this.get(index), v);
+      else this.ql = null;
+    }
     const p = this.locate(index);
     const off = locOff;
     if (p.packed === null) {
@@ -359,6 +409,11 @@ export class ListObject extends RObject {
    * whole pages are dropped without being decoded.
    */
   trim(ltrim: number, rtrim: number): void {
+    this.trimPages(ltrim, rtrim);
+    this.ql?.trimmed(ltrim, rtrim, (a, n) => this.rangeBytes(a, n));
+  }
+
+  private trimPages(ltrim: number, rtrim: number): void {
     if (this.ldb !== 0 && changeCapture.recorder !== null) {
       const r = changeCapture.recorder;
       if (ltrim + rtrim >= this.length) r.listPop(this, true, this.length);
@@ -503,6 +558,11 @@ export class ListObject extends RObject {
       return true;
     }
     if (this.ldb !== 0) changeCapture.recorder?.whole(this);
+    const ql = this.ql;
+    if (ql !== null) {
+      if (QuicklistLayout.accepts(v)) ql.insert(found, after, v, (a, n) => this.rangeBytes(a, n));
+      else this.ql = null;
+    }
     const p = this.locate(found);
     const items = linear(p);
     items.splice(locOff + (after ? 1 : 0), 0, v);
@@ -532,6 +592,15 @@ export class ListObject extends RObject {
    * last -count from the tail when count < 0, all when 0. Returns how many were removed.
    */
   remove(v: string, count: number): number {
+    const q = this.ql;
+    if (q !== null) {
+      // the indexes LREM deletes, ascending, before any goes (quicklistDelEntry one by one)
+      const at: number[] = [];
+      const quota = count === 0 ? Infinity : Math.abs(count);
+      this.scan(v, count < 0, 0, (i) => at.push(i) < quota);
+      if (count < 0) at.reverse();
+      if (at.length > 0) q.removeAt(at, listpackEntrySize(v));
+    }
     const fromTail = count < 0;
     let quota = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
@@ -663,14 +732,16 @@ export class ListObject extends RObject {
   }
 
   /**
-   * The quicklist nodes Redis 7.0 would hold for these elements if they had been pushed at the
-   * tail in order with `list-max-listpack-size` = `fill` (_quicklistNodeAllowInsert in
-   * quicklist.c: estimate `node bytes + element length + 8` against the size level for a negative
-   * fill, or 8192 bytes and `fill` entries for a positive one). Each node: its element count
-   * and its listpack size in bytes (header, entries with back-lengths, terminator). Lists built by
-   * LPUSH or edited in the middle may have other boundaries in Redis; any split is a valid RDB.
+   * The quicklist nodes Redis 7.0 holds for this list: those of its layout ({@link ql}) when it
+   * kept one; else those of the elements pushed at the tail in order with
+   * `list-max-listpack-size` = `fill` (_quicklistNodeAllowInsert in quicklist.c: estimate `node
+   * bytes + element length + 8` against the size level for a negative fill, or 8192 bytes and
+   * `fill` entries for a positive one). Each node: its element count and its listpack size in
+   * bytes (header, entries with back-lengths, terminator).
    */
   quicklistNodes(fill: number): Array<{ count: number; bytes: number }> {
+    const q = this.ql;
+    if (q !== null && q.total() === this.length) return q.nodes();
     if (fill > FILL_MAX) fill = FILL_MAX;
     else if (fill < -5) fill = -5;
     const nodes: Array<{ count: number; bytes: number }> = [];
@@ -1091,71 +1162,12 @@ const PAGE_MAX = 128;
 /** A page whose RESP form would exceed this many bytes stays open (no giant strings). */
 const PACK_MAX_BYTES = 32 * 1024;
 
-/** FILL_MAX of quicklist.c: list-max-listpack-size is clamped to -5..32767. */
-const FILL_MAX = 32767;
-/** SIZE_ESTIMATE_OVERHEAD of quicklist.c. */
-const SIZE_ESTIMATE_OVERHEAD = 8;
-/** SIZE_SAFETY_LIMIT of quicklist.c: byte cap of count-limited nodes. */
-const SIZE_SAFETY_LIMIT = 8192;
-/** optimization_level of quicklist.c: bytes per node for fill -1..-5. */
-const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
-/** LP_HDR_SIZE of listpack.c (total bytes u32 + count u16); the terminator adds one byte. */
-const LP_HDR_SIZE = 6;
 
 /** quicklistNodeExceedsLimit (quicklist.c): would a node of this size and count be too big? */
 function quicklistNodeExceedsLimit(fill: number, newSz: number, newCount: number): boolean {
   if (fill < 0) return newSz > OPTIMIZATION_LEVEL[Math.min(-fill - 1, 4)]!;
   if (newSz > SIZE_SAFETY_LIMIT) return true;
   return newCount > (fill === 0 ? 1 : fill);
-}
-
-/**
- * Bytes a string takes as a listpack entry, back-length included (lpEncodeGetType and
- * lpEncodeBacklen of listpack.c): integers in canonical form are encoded in 1 to 9 bytes,
- * strings with a 1, 2 or 5 byte header.
- */
-export function listpackEntrySize(s: string): number {
-  let enc: number;
-  const iv = s.length <= 20 ? lpStringToInt(s) : null;
-  if (iv !== null) {
-    if (iv >= 0 && iv <= 127) enc = 1;
-    else if (iv >= -4096 && iv <= 4095) enc = 2;
-    else if (iv >= -32768 && iv <= 32767) enc = 3;
-    else if (iv >= -8388608 && iv <= 8388607) enc = 4;
-    else if (iv >= -2147483648 && iv <= 2147483647) enc = 5;
-    else enc = 9;
-  } else {
-    const n = s.length;
-    enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
-  }
-  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
-  return enc + back;
-}
-
-/** string2ll's strict integer syntax (as lpStringToInt64); a bigint-free approximation is
- * enough here since only the magnitude class matters. Returns null when not an integer. */
-function lpStringToInt(s: string): number | null {
-  const n = s.length;
-  if (n === 0) return null;
-  let i = 0;
-  if (s.charCodeAt(0) === 45) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  if (s.charCodeAt(i) === 48) return n === 1 ? 0 : null;
-  let v = 0;
-  for (; i < n; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return null;
-    v = v * 10 + d;
-  }
-  if (s.charCodeAt(0) === 45) v = -v;
-  // beyond int64: not an integer for listpack (string2ll overflow check)
-  if (n >= 19) {
-    const b = BigInt(s);
-    if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
-  }
-  return v;
 }
 
 /** One page; see {@link ListObject}. */

@@ -19,6 +19,7 @@ import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { listLoader, ListObject, type ListLoader } from '../../keyspace/types/list.js';
+import { QuicklistLayout } from '../../keyspace/types/quicklist-layout.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
 import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, addPackedNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
@@ -477,6 +478,9 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       // nodes, a PLAIN node) the elements go straight into packed pages: no string per element
       const l = listLoader();
       let nodes: string[] | null = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? [] : null;
+      // the nodes' element counts and bytes: the list keeps Redis's layout (QuicklistLayout)
+      const nodeCounts: number[] = [];
+      const nodeBytes: number[] = [];
       let elements = 0;
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
@@ -504,6 +508,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
           if (nodes === null) addListpackNode(l, b.buf, b.start, count);
           else if (count > 0) {
             nodes.push(b.buf.latin1Slice(b.start, b.end));
+            nodeCounts.push(count);
+            nodeBytes.push(b.end - b.start);
             elements += count;
           }
           continue;
@@ -514,7 +520,10 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       }
       if (nodes !== null) {
         l.start();
-        return nodes.length === 0 ? null : ListObject.fromPackedNodes(nodes, elements);
+        if (nodes.length === 0) return null;
+        const list = ListObject.fromPackedNodes(nodes, elements);
+        list.ql = QuicklistLayout.fromNodes(limits.listFill, nodeCounts, nodeBytes);
+        return list;
       }
       return l.finish();
     }

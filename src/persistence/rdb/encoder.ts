@@ -622,12 +622,15 @@ function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
 }
 
 /**
- * A list as RDB_TYPE_LIST_QUICKLIST_2: the nodes a quicklist built by pushing every item at the
- * tail would have (_quicklistNodeAllowInsert of Redis 7.0 with list-max-listpack-size `fill`),
+ * A list as RDB_TYPE_LIST_QUICKLIST_2: the nodes Redis holds after the same commands when the
+ * list kept its layout (ListObject.ql), else those a quicklist built by pushing every item at the
+ * tail would have (_quicklistNodeAllowInsert of Redis 7.0 with list-max-listpack-size `fill`);
  * each a PACKED listpack, or a PLAIN node for an item of 1 GB or more.
  */
 function writeQuicklist(w: RdbWriter, list: ListObject, fill: number): void {
-  const qb = quicklistBuilder.start(fill);
+  // the nodes Redis holds after the same commands, when the list kept them (QuicklistLayout)
+  const ql = list.ql;
+  const qb = quicklistBuilder.start(fill, ql !== null && ql.total() === list.length ? ql.counts() : null);
   list.forEachRange(quicklistAdd, qb);
   const nodes = qb.finish();
   w.len(nodes.length);
@@ -660,7 +663,14 @@ class QuicklistBuilder {
   private fill = 0;
   private sizeLimit = 0;
 
-  start(fill: number): this {
+  /** element counts of the nodes to cut (a kept layout), or null to cut as pushes at the tail */
+  private counts: readonly number[] | null = null;
+  /** index in {@link counts} of the node being filled */
+  private node = 0;
+
+  start(fill: number, counts: readonly number[] | null = null): this {
+    this.counts = counts;
+    this.node = -1;
     this.fill = fill;
     this.sizeLimit = fill < 0 ? (-fill - 1 < OPTIMIZATION_LEVEL.length ? OPTIMIZATION_LEVEL[-fill - 1]! : 0) : 0;
     this.nodes = [];
@@ -679,7 +689,11 @@ class QuicklistBuilder {
       return;
     }
     let allow = false;
-    if (cur !== null) {
+    const counts = this.counts;
+    if (counts !== null) {
+      allow = cur !== null && cur.count < counts[this.node]!;
+      if (!allow) this.node++;
+    } else if (cur !== null) {
       const newSz = cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD;
       const fill = this.fill;
       if (fill < 0 && this.sizeLimit > 0 && newSz <= this.sizeLimit) allow = true;

@@ -1,0 +1,121 @@
+/**
+ * The quicklist node layout of lists against redis-server 7.0.15: after each list command of a
+ * seeded random stream (pushes at both ends, pops with and without counts, LSET, LINSERT, LREM,
+ * LTRIM, LMOVE, SORT STORE, under several list-max-listpack-size values so that lists span many
+ * nodes), DUMP must give the same bytes and DEBUG OBJECT the same ql_* fields; then DEBUG RELOAD,
+ * COPY and RESTORE of Redis's payloads keep them.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
+import type { RunningServer } from '../../src/index.js';
+
+const skip = !redisAvailable() && NO_REDIS;
+let amber: RunningServer;
+let redis: RedisChild;
+let ca: RawClient;
+let cr: RawClient;
+
+before(async () => {
+  if (skip) return;
+  amber = await startAmber();
+  redis = await startRedis();
+  ca = await RawClient.connect(amber.port);
+  cr = await RawClient.connect(redis.port);
+});
+
+after(async () => {
+  if (skip) return;
+  ca?.close();
+  cr?.close();
+  await amber?.close();
+  await redis?.close();
+});
+
+/** mulberry32: a small seeded generator, so a failure replays. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The ql_* fields of a DEBUG OBJECT reply (the rest holds addresses and clocks). */
+function qlFields(reply: string): string {
+  return reply.split(' ').filter((f) => f.startsWith('ql_')).join(' ');
+}
+
+async function both(cmd: string[]): Promise<[string, string]> {
+  return Promise.all([ca.call(...cmd), cr.call(...cmd)]);
+}
+
+async function sameLayout(keys: string[], what: string): Promise<void> {
+  for (const k of keys) {
+    const [da, dr] = await both(['DUMP', k]);
+    assert.equal(da, dr, `DUMP ${k} after ${what}`);
+    if (dr.startsWith('$-1')) continue;
+    const [oa, or] = await both(['DEBUG', 'OBJECT', k]);
+    assert.equal(qlFields(oa), qlFields(or), `DEBUG OBJECT ${k} after ${what}`);
+  }
+}
+
+/** LIST_LAYOUT_SEED runs other streams (CI runs the fixed one) */
+const SEED = Number(process.env.LIST_LAYOUT_SEED ?? 1000);
+
+for (const fill of ['-1', '-2', '5', '1']) {
+  test(`list node layout as Redis's after a random command stream, list-max-listpack-size ${fill}`, { skip }, async () => {
+    await both(['FLUSHALL']);
+    await both(['CONFIG', 'SET', 'list-max-listpack-size', fill]);
+    const rnd = rng(Number(fill) + SEED);
+    const int = (a: number, b: number): number => a + Math.floor(rnd() * (b - a + 1));
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    // strings of several entry sizes, integers of several encodings, and repeats for LREM/LINSERT
+    const elem = (): string => pick([
+      () => 'v'.repeat(int(1, 40)),
+      () => 'w'.repeat(int(60, 300)),
+      () => String(int(-40000, 40000)),
+      () => String(int(0, 127)),
+      () => pick(['a', 'b', 'pivot']),
+    ])();
+    const keys = ['l1', 'l2'];
+    const key = (): string => pick(keys);
+    const gens: Array<() => string[]> = [
+      () => [pick(['LPUSH', 'RPUSH']), key(), ...Array.from({ length: int(1, 40) }, elem)],
+      () => [pick(['LPOP', 'RPOP']), key()],
+      () => [pick(['LPOP', 'RPOP']), key(), String(int(1, 30))],
+      () => ['LSET', key(), String(int(-60, 60)), elem()],
+      () => ['LINSERT', key(), pick(['BEFORE', 'AFTER']), pick(['a', 'b', 'pivot', '5']), elem()],
+      () => ['LREM', key(), String(int(-3, 3)), pick(['a', 'b', 'pivot'])],
+      () => ['LTRIM', key(), String(int(0, 20)), String(int(-20, -1))],
+      () => ['LMOVE', key(), key(), pick(['LEFT', 'RIGHT']), pick(['LEFT', 'RIGHT'])],
+      () => ['LMPOP', '1', key(), pick(['LEFT', 'RIGHT']), 'COUNT', String(int(1, 25))],
+      () => ['SORT', key(), 'ALPHA', 'STORE', 'l2'],
+    ];
+    for (let i = 0; i < 400; i++) {
+      // keep the lists long enough to span nodes
+      const cmd = i % 5 === 0 ? ['RPUSH', key(), ...Array.from({ length: 30 }, elem)] : pick(gens)();
+      const [ra, rr] = await both(cmd);
+      assert.equal(ra, rr, JSON.stringify(cmd));
+      await sameLayout(keys, JSON.stringify(cmd).slice(0, 120));
+    }
+    if (process.env.LIST_LAYOUT_VERBOSE) for (const k of keys) console.log(k, qlFields(await ca.call('DEBUG', 'OBJECT', k)));
+    // RESTORE of Redis's payload, COPY, and a DEBUG RELOAD keep the nodes
+    for (const k of keys) {
+      const dump = await cr.call('DUMP', k);
+      if (dump.startsWith('$-1')) continue;
+      const payload = dump.slice(dump.indexOf('\r\n') + 2, -2);
+      assert.equal(await ca.call('RESTORE', `r-${k}`, '0', payload), '+OK\r\n');
+      assert.equal(await ca.call('DUMP', `r-${k}`), dump);
+      await both(['COPY', k, `c-${k}`]);
+      await both(['LPUSH', `c-${k}`, 'x'.repeat(50)]);
+      await both(['LINSERT', `c-${k}`, 'AFTER', 'pivot', 'y']);
+    }
+    await both(['DEBUG', 'RELOAD']);
+    await sameLayout(['l1', 'l2', 'c-l1', 'c-l2'], 'COPY and DEBUG RELOAD');
+    await both(['CONFIG', 'SET', 'list-max-listpack-size', '-2']);
+  });
+}

@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
+import { prng } from '../helpers/prng.js';
 import type { RunningServer } from '../../src/index.js';
 
 const skip = !redisAvailable() && NO_REDIS;
@@ -31,18 +32,6 @@ after(async () => {
   await amber?.close();
   await redis?.close();
 });
-
-/** mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The ql_* fields of a DEBUG OBJECT reply (the rest holds addresses and clocks). */
 function qlFields(reply: string): string {
@@ -70,7 +59,7 @@ for (const fill of ['-1', '-2', '5', '1']) {
   test(`list node layout as Redis's after a random command stream, list-max-listpack-size ${fill}`, { skip }, async () => {
     await both(['FLUSHALL']);
     await both(['CONFIG', 'SET', 'list-max-listpack-size', fill]);
-    const rnd = rng(Number(fill) + SEED);
+    const rnd = prng(Number(fill) + SEED);
     const int = (a: number, b: number): number => a + Math.floor(rnd() * (b - a + 1));
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     // strings of several entry sizes, integers of several encodings, and repeats for LREM/LINSERT

@@ -290,27 +290,37 @@ export function hashFromListpack(buf: Buffer, start: number, count: number): Has
  */
 export function packedHashFromListpack(buf: Buffer, start: number, size: number, count: number): Hash | null {
   const n = count >> 1;
+  if (!distinctStringKeys(buf, start, n)) return null;
+  return Hash.fromPackedListpack(buf.latin1Slice(start, start + size), n);
+}
+
+/**
+ * True when the first entry of each of the `n` pairs of the validated listpack at `start` (a
+ * hash's fields, a zset's members) is a string entry, and no two of them are equal as bytes;
+ * leaves their ranges in fieldStart/fieldLen.
+ */
+function distinctStringKeys(buf: Buffer, start: number, n: number): boolean {
   reserveRanges(n);
   const e = lpEntry;
   let p = start + LP_HDR_SIZE;
   for (let i = 0; i < n; i++) {
     const b = buf[p]!;
     if ((b & 0xc0) === 0x80) {
-      // the usual field, a string of up to 63 bytes: 1-byte header and back-length
+      // the usual key, a string of up to 63 bytes: 1-byte header and back-length
       fieldStart[i] = p + 1;
       fieldLen[i] = b & 0x3f;
       p += (b & 0x3f) + 2;
     } else {
       p = lpRead(buf, p);
-      if (!e.isStr) return null;
+      if (!e.isStr) return false;
       fieldStart[i] = e.start;
       fieldLen[i] = e.len;
     }
+    // the second entry: any; the usual ones, a 7-bit integer or a short string, skipped in place
     const v = buf[p]!;
-    p = (v & 0xc0) === 0x80 ? p + (v & 0x3f) + 2 : lpRead(buf, p);
+    p = v < 0x80 ? p + 2 : (v & 0xc0) === 0x80 ? p + (v & 0x3f) + 2 : lpRead(buf, p);
   }
-  if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
-  return Hash.fromPackedListpack(buf.latin1Slice(start, start + size), n);
+  return !hasDuplicateBytes(buf, fieldStart, fieldLen, n);
 }
 
 /**
@@ -650,28 +660,8 @@ function readZsetListpack(buf: Buffer, start: number, size: number, count: numbe
 export function packedZsetFromListpack(buf: Buffer, start: number, size: number, count: number, limits: TypeLimits): ZSet | null {
   const n = count >> 1;
   if (n > limits.zsetEntries || n === 0) return null;
-  reserveRanges(n);
-  const e = lpEntry;
-  let p = start + LP_HDR_SIZE;
-  for (let i = 0; i < n; i++) {
-    const b = buf[p]!;
-    if ((b & 0xc0) === 0x80) {
-      // the usual member, a string of up to 63 bytes: 1-byte header and back-length
-      fieldStart[i] = p + 1;
-      fieldLen[i] = b & 0x3f;
-      p += (b & 0x3f) + 2;
-    } else {
-      p = lpRead(buf, p);
-      if (!e.isStr) return null;
-      fieldStart[i] = e.start;
-      fieldLen[i] = e.len;
-    }
-    // the score: any entry (listpackScore reads every string, as zzlGetScore does); the usual
-    // ones, a 7-bit integer or a short string, skipped in place
-    const v = buf[p]!;
-    p = v < 0x80 ? p + 2 : (v & 0xc0) === 0x80 ? p + (v & 0x3f) + 2 : lpRead(buf, p);
-  }
-  if (hasDuplicateBytes(buf, fieldStart, fieldLen, n)) return null;
+  // the scores: any entry (listpackScore reads every string, as zzlGetScore does)
+  if (!distinctStringKeys(buf, start, n)) return null;
   return ZSet.fromPackedListpack(buf.latin1Slice(start, start + size), n);
 }
 

@@ -247,7 +247,7 @@ function debugObject(c: Client): void {
     // holds after the same commands, with the fill of the list's creation, when the list kept
     // them; else as pushed at the tail under the fill configured now
     const cfg = c.server.config;
-    const fill = v.ql?.fill ?? cfg.get<number>('list-max-listpack-size');
+    const fill = v.layout()?.fill ?? cfg.get<number>('list-max-listpack-size');
     const nodes = v.quicklistNodes(fill);
     let bytes = 0;
     for (const n of nodes) bytes += n.bytes;

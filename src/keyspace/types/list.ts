@@ -1,7 +1,5 @@
 import { RObject, changeCapture } from './object.js';
-import {
-  QuicklistLayout, listpackEntrySize, listpackBytesOf, FILL_MAX, SIZE_ESTIMATE_OVERHEAD, SIZE_SAFETY_LIMIT, OPTIMIZATION_LEVEL, LP_HDR_SIZE,
-} from './quicklist-layout.js';
+import { QuicklistLayout, listpackEntrySize, listpackBytesOf, LP_HDR_SIZE } from './quicklist-layout.js';
 
 export { listpackEntrySize };
 
@@ -289,13 +287,13 @@ export class ListObject extends RObject {
   /** Replaces the element at `index` (0 <= index < length). */
   set(index: number, v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listSet(this, index);
-    const q = this.ql;
-    if (q !== null) {
-      if (QuicklistLayout.accepts(v)) q.set(index, this.get(index), v);
-      else this.ql = null;
-    }
     const p = this.locate(index);
     const off = locOff;
+    const q = this.ql;
+    if (q !== null) {
+      if (QuicklistLayout.accepts(v)) q.set(index, pageGet(p, off), v);
+      else this.ql = null;
+    }
     if (p.packed === null) {
       const ring = p.ring!;
       let i = p.start + off;
@@ -740,23 +738,13 @@ export class ListObject extends RObject {
    * bytes (header, entries with back-lengths, terminator).
    */
   quicklistNodes(fill: number): Array<{ count: number; bytes: number }> {
+    return (this.layout() ?? QuicklistLayout.tailPushes(fill, this)).nodes();
+  }
+
+  /** {@link ql} when it covers the list's elements (the one its saves and DEBUG OBJECT follow), else null. */
+  layout(): QuicklistLayout | null {
     const q = this.ql;
-    if (q !== null && q.total() === this.length) return q.nodes();
-    if (fill > FILL_MAX) fill = FILL_MAX;
-    else if (fill < -5) fill = -5;
-    const nodes: Array<{ count: number; bytes: number }> = [];
-    let cur: { count: number; bytes: number } | null = null;
-    for (const v of this) {
-      const entry = listpackEntrySize(v);
-      if (cur !== null && !quicklistNodeExceedsLimit(fill, cur.bytes + v.length + SIZE_ESTIMATE_OVERHEAD, cur.count + 1)) {
-        cur.count++;
-        cur.bytes += entry;
-      } else {
-        cur = { count: 1, bytes: LP_HDR_SIZE + 1 + entry };
-        nodes.push(cur);
-      }
-    }
-    return nodes;
+    return q !== null && q.total() === this.length ? q : null;
   }
 
   /** Approximate heap bytes used (MEMORY USAGE): pages, rings, element strings, packed pages. */
@@ -1163,12 +1151,6 @@ const PAGE_MAX = 128;
 const PACK_MAX_BYTES = 32 * 1024;
 
 
-/** quicklistNodeExceedsLimit (quicklist.c): would a node of this size and count be too big? */
-function quicklistNodeExceedsLimit(fill: number, newSz: number, newCount: number): boolean {
-  if (fill < 0) return newSz > OPTIMIZATION_LEVEL[Math.min(-fill - 1, 4)]!;
-  if (newSz > SIZE_SAFETY_LIMIT) return true;
-  return newCount > (fill === 0 ? 1 : fill);
-}
 
 /** One page; see {@link ListObject}. */
 class Page {

@@ -118,18 +118,28 @@ export class QuicklistLayout {
   /** The layout of nodes read from a file (quicklistAppendListpack per node). */
   static fromNodes(fill: number, counts: readonly number[], bytes: readonly number[]): QuicklistLayout {
     const l = new QuicklistLayout(fill);
-    for (let i = 0; i < counts.length; i++) l.addNode(i, counts[i]!, bytes[i]!);
+    for (let i = 0; i < counts.length; i++) l.appendNode(counts[i]!, bytes[i]!);
     return l;
   }
 
   /** The layout of `items` pushed at the tail in order into a new list; null for a 1 GB element. */
-  static ofTailPushes(fill: number, items: Iterable<string>): QuicklistLayout | null {
+  static ofTailPushes(fill: number, items: readonly string[]): QuicklistLayout | null {
+    return items.every(QuicklistLayout.accepts) ? QuicklistLayout.tailPushes(fill, items) : null;
+  }
+
+  /**
+   * The layout of `items` pushed at the tail in order, an element of 1 GB or more counted as a
+   * packed one (the cut of a list that kept no layout: ListObject.quicklistNodes).
+   */
+  static tailPushes(fill: number, items: Iterable<string>): QuicklistLayout {
     const l = new QuicklistLayout(fill);
-    for (const v of items) {
-      if (!QuicklistLayout.accepts(v)) return null;
-      l.pushTail(v);
-    }
+    for (const v of items) l.pushTail(v);
     return l;
+  }
+
+  /** quicklistAppendListpack: a node of `count` elements in `bytes` listpack bytes at the tail. */
+  appendNode(count: number, bytes: number): void {
+    this.addNode(this.length, count, bytes);
   }
 
   /** quicklistDup: the same nodes and fill. */

@@ -478,9 +478,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       // nodes, a PLAIN node) the elements go straight into packed pages: no string per element
       const l = listLoader();
       let nodes: string[] | null = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? [] : null;
-      // the nodes' element counts and bytes: the list keeps Redis's layout (QuicklistLayout)
-      const nodeCounts: number[] = [];
-      const nodeBytes: number[] = [];
+      // the nodes' element counts and bytes: the list keeps Redis's layout
+      const ql = new QuicklistLayout(limits.listFill);
       let elements = 0;
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
@@ -508,8 +507,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
           if (nodes === null) addListpackNode(l, b.buf, b.start, count);
           else if (count > 0) {
             nodes.push(b.buf.latin1Slice(b.start, b.end));
-            nodeCounts.push(count);
-            nodeBytes.push(b.end - b.start);
+            ql.appendNode(count, b.end - b.start);
             elements += count;
           }
           continue;
@@ -522,7 +520,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         l.start();
         if (nodes.length === 0) return null;
         const list = ListObject.fromPackedNodes(nodes, elements);
-        list.ql = QuicklistLayout.fromNodes(limits.listFill, nodeCounts, nodeBytes);
+        list.ql = ql;
         return list;
       }
       return l.finish();

@@ -629,8 +629,7 @@ function writeSkiplistZset(w: RdbWriter, z: ZSet): void {
  */
 function writeQuicklist(w: RdbWriter, list: ListObject, fill: number): void {
   // the nodes Redis holds after the same commands, when the list kept them (QuicklistLayout)
-  const ql = list.ql;
-  const qb = quicklistBuilder.start(fill, ql !== null && ql.total() === list.length ? ql.counts() : null);
+  const qb = quicklistBuilder.start(fill, list.layout()?.counts() ?? null);
   list.forEachRange(quicklistAdd, qb);
   const nodes = qb.finish();
   w.len(nodes.length);

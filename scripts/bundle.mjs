@@ -2,7 +2,10 @@
 // beside each other in dist/, for start-up time: the ES module loader resolving and reading the
 // ~115 modules of dist/src one by one costs ~55 ms of every start-up, one file costs a fraction.
 //
-//   dist/amber-server.mjs      dist/src/main.js                      (bin amber-server, npm start)
+//   dist/amber-server.mjs      dist/src/bootstrap.js                 (bin amber-server, npm start):
+//                              runs dist/amber-server.cjs with V8's code cache (bootstrap.ts)
+//   dist/amber-server.cjs      dist/src/main.js, as CommonJS: Node 20 takes cached code for a
+//                              script, not for an ES module (import.meta.url: import-meta-url.js)
 //   dist/save-worker.mjs       dist/src/persistence/rdb/save-worker.js (found by save-worker-client
 //                              as `save-worker` + the bundle's own extension, beside the bundle)
 //   dist/load-worker.mjs       dist/src/persistence/leveldb/load-worker.js (the same, for engine.ts)
@@ -25,7 +28,7 @@ const dist = join(root, 'dist');
 
 /** Output name (in dist/) of each compiled entry (relative to dist/src). */
 const ENTRIES = {
-  'amber-server': 'main.js',
+  'amber-server': 'bootstrap.js',
   'save-worker': 'persistence/rdb/save-worker.js',
   'load-worker': 'persistence/leveldb/load-worker.js',
   'amber-check-rdb': 'bin/amber-check-rdb.js',
@@ -33,20 +36,21 @@ const ENTRIES = {
   'amber-check-leveldb': 'bin/amber-check-leveldb.js',
 };
 
-for (const src of Object.values(ENTRIES)) {
+/** The server itself, bundled as CommonJS for the code cache (scripts/code-cache.mjs). */
+const SERVER = 'main.js';
+
+for (const src of [...Object.values(ENTRIES), SERVER]) {
   if (!existsSync(join(dist, 'src', src))) {
     console.error(`bundle: dist/src/${src} is missing (run tsc first)`);
     process.exit(1);
   }
 }
 
-const result = await build({
-  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([out, src]) => [out, join(dist, 'src', src)])),
+/** What both builds share. */
+const common = {
   outdir: dist,
-  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   packages: 'external',
   minify: false,
@@ -54,8 +58,30 @@ const result = await build({
   // the map points at src/*.ts (through tsc's maps), which ship with the package
   sourcesContent: false,
   logLevel: 'warning',
-  // the entry's own shebang (main.ts) is kept; no banner is needed
+  // each entry's own shebang is kept; no banner is needed
+};
+
+const result = await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([out, src]) => [out, join(dist, 'src', src)])),
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
 });
 if (result.errors.length > 0) process.exit(1);
+
+const server = await build({
+  ...common,
+  entryPoints: { 'amber-server': join(dist, 'src', SERVER) },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // import.meta.url of every module in it: the URL of dist/amber-server.mjs, as in the ES bundles
+  // (worker modules and redis-commands.json are looked up beside it)
+  inject: [join(root, 'scripts', 'import-meta-url.js')],
+  define: { 'import.meta.url': 'import_meta_url' },
+  // import() as require(): the bundle runs as a vm.Script, which has no dynamic import of its
+  // own (classic-level, the one package imported so, is CommonJS)
+  supported: { 'dynamic-import': false },
+});
+if (server.errors.length > 0) process.exit(1);
 
 copyFileSync(join(dist, 'src', 'commands', 'redis-commands.json'), join(dist, 'redis-commands.json'));

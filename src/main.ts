@@ -11,6 +11,7 @@ import { SHUTDOWN_FLAG } from './config/table.js';
 import { Server, REDIS_VERSION, AMBER_VERSION } from './server/server.js';
 import { Logger } from './server/log.js';
 import { LoggedFatalError } from './server/fatal.js';
+import type { CodeCacheState } from './bootstrap.js';
 
 const USAGE = `Usage: amber-server [/path/to/amber.conf] [options] [-]
        amber-server - (read config from stdin)
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   } else {
     log.warning(`Configuration loaded${cl.file ? ` from ${config.configFile}` : ''}`);
   }
+  logCodeCache(log);
   let port: number;
   try {
     port = await server.listen();
@@ -95,6 +97,20 @@ async function main(): Promise<void> {
   if (maxmemory > 0 && maxmemory < 1024 * 1024) {
     log.warning(`WARNING: You specified a maxmemory value that is less than 1MB (current value is ${maxmemory} bytes). Are you sure this is what you really want?`);
   }
+}
+
+/**
+ * What the entry (bootstrap.ts) did with its V8 code cache, for the log; nothing when the server
+ * was started otherwise (dist/src/main.js, tsx).
+ */
+function logCodeCache(log: Logger): void {
+  const cc = (globalThis as Record<symbol, unknown>)[Symbol.for('amber.code-cache')] as { state: CodeCacheState; path: string } | undefined;
+  if (cc === undefined) return;
+  const after = 'the server was compiled at start-up instead (a few tens of milliseconds); a clean shutdown writes a new one';
+  if (cc.state === 'used') log.verbose(`Server code loaded from the V8 code cache ${cc.path}`);
+  else if (cc.state === 'absent') log.verbose(`No V8 code cache at ${cc.path}: ${after}`);
+  else if (cc.state === 'stale') log.notice(`The V8 code cache ${cc.path} is of another build: ${after}`);
+  else log.notice(`Node.js refused the V8 code cache ${cc.path} (written by another Node.js version?): ${after}`);
 }
 
 /**

@@ -5,12 +5,15 @@
  * chunk), inline collections,
  * collections in subkeys (read after the main thread has reopened the store) in two databases —
  * and a corrupt metadata record met on the worker path stops the start-up with the key named,
- * leaving the store openable. The worker runs in the compiled server only (spawnAmber uses dist/
+ * leaving the store openable. A store big in bytes but with few keys has a worker started ahead
+ * of its load (LevelDbEngine.prestartLoadWorker) that the load does not use: it is ended, and the
+ * server starts and stops as usual. The worker runs in the compiled server only (spawnAmber uses dist/
  * when built); under tsx the same store is read on the main thread, which these cases check too.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,4 +152,32 @@ test('a restart reads a big store on the load worker and gets the keyspace it wa
   await again.open();
   assert.equal((await again.get(corrupted))?.charCodeAt(0), 0x63);
   await again.close();
+});
+
+test('a store big in bytes with few keys: the worker started ahead is not used, and ended', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-ldbw-'));
+  dirs.push(dir);
+  const a = await spawnAmber(dir, { leveldb: 'yes' });
+  const c = await RawClient.connect(a.port);
+  // incompressible values: the store's files are over LOAD_WORKER_PRESTART_BYTES (4 MB)
+  const values = Array.from({ length: 6 }, () => randomBytes(1 << 20).toString('latin1'));
+  for (let i = 0; i < values.length; i++) assert.equal(await c.call('SET', `big:${i}`, values[i]!), '+OK\r\n');
+  c.close();
+  assert.equal(await a.stop(), 0);
+  const store = join(dir, 'leveldb');
+  const bytes = readdirSync(store).reduce((n, f) => n + statSync(join(store, f)).size, 0);
+  assert.ok(bytes >= 4 << 20, `the store holds ${bytes} bytes`);
+  const b = await spawnAmber(dir, { leveldb: 'yes' });
+  try {
+    const loaded = /DB loaded from the LevelDB store: (\d+) keys.*/.exec(b.log());
+    assert.ok(loaded, b.log());
+    assert.equal(loaded[1], '6');
+    assert.doesNotMatch(loaded[0], /worker thread/);
+    const r = await RawClient.connect(b.port);
+    for (let i = 0; i < values.length; i++) assert.equal(await r.call('STRLEN', `big:${i}`), `:${1 << 20}\r\n`);
+    assert.equal(await r.call('GET', 'big:3'), `$${1 << 20}\r\n${values[3]}\r\n`);
+    r.close();
+  } finally {
+    assert.equal(await b.stop(), 0);
+  }
 });

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ClassicLevel } from 'classic-level';
 import { workerModuleUrl } from '../worker-module.js';
-import { RECORD_HEADER, type LoadWorkerData, type LoadWorkerIn, type LoadWorkerOut } from './load-worker.js';
+import { RECORD_HEADER, LOAD_WORKER_START, type LoadWorkerData, type LoadWorkerIn, type LoadWorkerOut } from './load-worker.js';
 
 /**
  * classic-level, loaded on first use: its native addon costs ~30 ms of every start-up, and most
@@ -95,6 +95,12 @@ const RECLAIM_BUDGET = 2000;
  * and it saves ~0.3 us per key of this thread's time on a 2-core machine.
  */
 const LOAD_WORKER_MIN_KEYS = 200_000;
+/**
+ * Bytes of store files from which the start-up starts a load worker ahead of the load
+ * ({@link LevelDbEngine.prestartLoadWorker}): below LOAD_WORKER_MIN_KEYS keys' worth it goes
+ * unused (and costs the other core its start).
+ */
+export const LOAD_WORKER_PRESTART_BYTES = 4 << 20;
 /** Bytes of a load worker's chunk of records, and chunks it may have unconsumed (load-worker.ts). */
 const LOAD_CHUNK_BYTES = 1 << 20;
 const LOAD_CHUNKS_IN_FLIGHT = 8;
@@ -201,6 +207,8 @@ export class LevelDbEngine {
   lastLoad: LoadStats | null = null;
   /** the store check before the last load (verify.ts): ms, bytes checked, torn log tails found */
   lastCheck: { ms: number; bytes: number; tornTails: number } | null = null;
+  /** a load worker started ahead of the load ({@link prestartLoadWorker}) until the load takes it */
+  private spareWorker: { w: Worker; dead: boolean } | null = null;
   /**
    * key-load-delay during {@link load} (debug-delay.ts), null when the directive was 0 as the load
    * started: the load's counts, of whose `keys` the first `charged` are in `debt`, slept off
@@ -1305,6 +1313,37 @@ export class LevelDbEngine {
   }
 
   /**
+   * Starts a load worker (load-worker.ts) ahead of {@link load}: its thread, module and
+   * classic-level's addon (~60-80 ms of the other core) get ready while this thread checks and
+   * opens the store, instead of after. The start-up calls it for a store of
+   * LOAD_WORKER_PRESTART_BYTES or more; the load takes it ({@link readInWorker}), else
+   * {@link dropSpareWorker} ends it.
+   */
+  prestartLoadWorker(): void {
+    if (this.spareWorker !== null) return;
+    const url = workerModuleUrl('load-worker', import.meta.url);
+    if (url === null) return;
+    let w: Worker;
+    try {
+      w = new Worker(url, { workerData: LOAD_WORKER_START });
+    } catch {
+      // the load starts one itself, or reads on this thread
+      return;
+    }
+    const spare = { w, dead: false };
+    w.once('error', () => (spare.dead = true));
+    w.once('exit', () => (spare.dead = true));
+    this.spareWorker = spare;
+  }
+
+  /** Ends the load worker started ahead when the load did not take it (a small store, a failure). */
+  dropSpareWorker(): void {
+    const s = this.spareWorker;
+    this.spareWorker = null;
+    if (s !== null) void s.w.terminate();
+  }
+
+  /**
    * Reads the ranges [gte, lt) on a load worker (load-worker.ts) and hands each chunk of packed
    * records to `onChunk(range, chunk, records)` as it arrives; the store is closed meanwhile (one handle
    * per process) and reopened before this returns. False, with nothing read, when no worker can
@@ -1312,15 +1351,25 @@ export class LevelDbEngine {
    * @throws Error from `onChunk` (the worker is stopped first) or the worker's read error
    */
   private async readInWorker(ranges: Array<[string, string]>, onChunk: (range: number, chunk: Buffer, records: number) => void): Promise<boolean> {
+    const spare = this.spareWorker;
+    this.spareWorker = null;
     const url = workerModuleUrl('load-worker', import.meta.url);
-    if (url === null) return false;
+    if (url === null) {
+      if (spare !== null) void spare.w.terminate();
+      return false;
+    }
     const store = this.store!;
     await store.close();
     let worker: Worker | null = null;
     try {
       const data: LoadWorkerData = { path: this.path, ranges, batch: READ_BATCH, chunkBytes: LOAD_CHUNK_BYTES, maxInFlight: LOAD_CHUNKS_IN_FLIGHT };
-      worker = new Worker(url, { workerData: data });
+      if (spare !== null && !spare.dead) worker = spare.w;
+      else {
+        if (spare !== null) void spare.w.terminate();
+        worker = new Worker(url, { workerData: LOAD_WORKER_START });
+      }
       const w = worker;
+      w.postMessage({ job: data } satisfies LoadWorkerIn);
       return await new Promise<boolean>((resolve, reject) => {
         let opened = false;
         /** the first failure, reported once the worker has let go of the store */

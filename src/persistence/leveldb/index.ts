@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../../server/server.js';
 import { ConfigError } from '../../config/directives.js';
 import { registerInfoProvider, registerInfoSection, setLoadingFields, type InfoSection } from '../../server/info.js';
-import { LevelDbEngine, levelDbReason } from './engine.js';
+import { LevelDbEngine, levelDbReason, LOAD_WORKER_PRESTART_BYTES } from './engine.js';
 import { unfinishedBackup, storeLockHolder, verifyStore } from './verify.js';
 import { markDetached, detachedAt, clearDetached } from './detached.js';
 import { LoggedFatalError } from '../../server/fatal.js';
@@ -169,14 +169,25 @@ async function startup(server: Server, engine: LevelDbEngine): Promise<void> {
     server.log.warning(`FATAL CONFIG: ${BOTH_ENGINES_MSG}`);
     throw new Error(BOTH_ENGINES_MSG);
   }
-  const log = server.log;
-  const ks = server.keyspace;
   const path = engine.configuredPath();
   // clients connected from now on get -LOADING until the data set is in memory
-  ks.loading = true;
+  server.keyspace.loading = true;
   engine.progress.startTime = Math.floor(Date.now() / 1000);
   engine.progress.totalBytes = storeFilesSize(path);
   engine.progress.loadedBytes = 0;
+  // a big store is read on a load worker: its start overlaps the check
+  if (engine.progress.totalBytes >= LOAD_WORKER_PRESTART_BYTES) engine.prestartLoadWorker();
+  try {
+    await openAndLoad(server, engine, path);
+  } finally {
+    engine.dropSpareWorker();
+  }
+}
+
+/** The start-up with `leveldb yes` once the store's size is known: check, open, load or import. */
+async function openAndLoad(server: Server, engine: LevelDbEngine, path: string): Promise<void> {
+  const log = server.log;
+  const ks = server.keyspace;
   let loaded: Awaited<ReturnType<LevelDbEngine['load']>> | null = null;
   try {
     // INFO shows the check as part of the load (loading_* fields)

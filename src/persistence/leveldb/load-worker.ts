@@ -10,10 +10,15 @@
  * keys and values as latin1 bytes (the engine's byte strings, layout.ts), in store order within a
  * range; a chunk holds records of one range only.
  *
+ * The worker is started ahead of its job ({@link LOAD_WORKER_START}: while the main thread checks
+ * the store, so that the thread, this module and classic-level's addon are ready when the load
+ * needs them) and receives the job as its first message, `{ job }`.
+ *
  * Messages out: `{ opened: true }`, then `{ range, chunk, records }` any number of times, then
  * `{ done: true }` once every range is read and the store closed; or `{ error, code }` once (after
- * the store is closed when it was opened). Messages in: `{ ack: n }` (n chunks consumed: the
- * worker keeps at most {@link LoadWorkerData.maxInFlight} unconsumed) and `{ stop: true }`.
+ * the store is closed when it was opened). Messages in: `{ job }` first, then `{ ack: n }` (n
+ * chunks consumed: the worker keeps at most {@link LoadWorkerData.maxInFlight} unconsumed) and
+ * `{ stop: true }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -39,31 +44,47 @@ export type LoadWorkerOut =
   | { error: string; code?: string };
 
 /** A message to the worker. */
-export type LoadWorkerIn = { ack: number } | { stop: true };
+export type LoadWorkerIn = { job: LoadWorkerData } | { ack: number } | { stop: true };
+
+/** The workerData a load worker is started with (its job comes as a message). */
+export const LOAD_WORKER_START = { leveldbLoadWorker: true } as const;
 
 /** Bytes of a record's header: its key and value lengths. */
 export const RECORD_HEADER = 8;
 
 const port = parentPort;
 // the engine imports this module for its protocol too: only a thread started as a load worker runs it
-if (port !== null && Array.isArray((workerData as Partial<LoadWorkerData> | null)?.ranges)) {
-  const job = workerData as LoadWorkerData;
+if (port !== null && (workerData as Partial<typeof LOAD_WORKER_START> | null)?.leveldbLoadWorker === true) {
+  // loading classic-level (its addon) starts now, before the job comes
+  const classicLevel = import('classic-level');
+  // the rejection is reported when the job awaits it
+  classicLevel.catch(() => undefined);
+  let job: LoadWorkerData | null = null;
   let inFlight = 0;
   let stopped = false;
   /** the ranges waiting for the main thread to consume chunks */
   let waiting: Array<() => void> = [];
   port.on('message', (m: LoadWorkerIn) => {
+    if ('job' in m) {
+      if (job !== null) return;
+      job = m.job;
+      run(job).catch((e: unknown) => {
+        const err = e as NodeJS.ErrnoException;
+        port.postMessage({ error: err.message, code: err.code } satisfies LoadWorkerOut);
+      });
+      return;
+    }
     if ('ack' in m) inFlight -= m.ack;
     else stopped = true;
     const w = waiting;
     waiting = [];
     for (const wake of w) wake();
   });
-  const room = async (): Promise<void> => {
-    while (inFlight >= job.maxInFlight && !stopped) await new Promise<void>((r) => waiting.push(r));
+  const room = async (max: number): Promise<void> => {
+    while (inFlight >= max && !stopped) await new Promise<void>((r) => waiting.push(r));
   };
-  const run = async (): Promise<void> => {
-    const { ClassicLevel } = await import('classic-level');
+  const run = async (job: LoadWorkerData): Promise<void> => {
+    const { ClassicLevel } = await classicLevel;
     const store = new ClassicLevel<string, string>(job.path, { keyEncoding: 'utf8', valueEncoding: 'utf8', createIfMissing: false });
     await store.open();
     port.postMessage({ opened: true } satisfies LoadWorkerOut);
@@ -83,7 +104,7 @@ if (port !== null && Array.isArray((workerData as Partial<LoadWorkerData> | null
         };
         try {
           for (;;) {
-            await room();
+            await room(job.maxInFlight);
             if (stopped) return;
             const b = await it.nextv(job.batch);
             if (b.length === 0) break;
@@ -114,8 +135,4 @@ if (port !== null && Array.isArray((workerData as Partial<LoadWorkerData> | null
     }
     port.postMessage({ done: true } satisfies LoadWorkerOut);
   };
-  run().catch((e: unknown) => {
-    const err = e as NodeJS.ErrnoException;
-    port.postMessage({ error: err.message, code: err.code } satisfies LoadWorkerOut);
-  });
 }

@@ -16,6 +16,8 @@
  * line), so a server started with options of its own has a cache of its own beside the build's,
  * named after them, which it writes itself when it exits cleanly without a usable one (where the
  * directory is writable: a read-only install just starts without).
+ * Node applies no source map to a vm.Script: with `--enable-source-maps` the bundle is required as
+ * a plain CommonJS module instead, without the cache, so that stack traces point into src/*.ts.
  * What happened is left in `globalThis[Symbol.for('amber.code-cache')]` ({@link CodeCacheState})
  * for main.ts to log.
  */
@@ -28,62 +30,75 @@ import { Script } from 'node:vm';
 
 const DIGEST_BYTES = 20;
 
-/** How the bundle was compiled: from the cache, without one, or with one V8 or the digest refused. */
-export type CodeCacheState = 'used' | 'absent' | 'stale' | 'rejected';
+/**
+ * How the bundle was compiled: from the cache, without one, with one V8 or the digest refused, or
+ * required as a module for source maps.
+ */
+export type CodeCacheState = 'used' | 'absent' | 'stale' | 'rejected' | 'source-maps';
 
 const bundlePath = fileURLToPath(new URL('./amber-server.cjs', import.meta.url));
-const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\n').trim();
-const cachePath = nodeOptions === '' ? `${bundlePath}.cache` : `${bundlePath}.${createHash('sha1').update(nodeOptions).digest('hex').slice(0, 16)}.cache`;
-let source: Buffer;
-try {
-  source = readFileSync(bundlePath);
-} catch (e) {
-  process.stderr.write(`amber-server: cannot read the server bundle ${bundlePath} (${(e as Error).message}): run \`npm run build\`.\n`);
-  process.exit(1);
-}
-const digest = createHash('sha1').update(source).digest();
-let cachedData: Buffer | undefined;
-let state: CodeCacheState = 'absent';
-try {
-  const c = readFileSync(cachePath);
-  if (c.length > DIGEST_BYTES && c.subarray(0, DIGEST_BYTES).equals(digest)) cachedData = c.subarray(DIGEST_BYTES);
-  else state = 'stale';
-} catch {
-  // no cache: compiled as any script is
-}
-// esbuild writes ASCII; the entry's shebang line becomes a comment of the same length, so that
-// stack traces keep the bundle's line and column numbers
-let text = source.toString('latin1');
-if (text.startsWith('#!')) text = `//${text.slice(2)}`;
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, { filename: bundlePath, cachedData });
-if (cachedData !== undefined) state = script.cachedDataRejected === true ? 'rejected' : 'used';
-(globalThis as Record<symbol, unknown>)[Symbol.for('amber.code-cache')] = { state, path: cachePath };
-const forced = process.env.AMBER_CODE_CACHE_OUT;
-const out = forced || (state === 'used' ? '' : cachePath);
-if (out) {
-  process.on('exit', (code) => {
-    // the build's run must produce its cache; a server's own attempt is a courtesy
-    if (forced) writeCache(out);
-    else if (code === 0) {
-      try {
-        writeCache(out);
-      } catch {
-        // a read-only install: start-ups compile the bundle, as without a cache
-      }
-    }
-  });
+if (process.sourceMapsEnabled) {
+  (globalThis as Record<symbol, unknown>)[Symbol.for('amber.code-cache')] = { state: 'source-maps' satisfies CodeCacheState, path: '' };
+  createRequire(import.meta.url)(bundlePath);
+} else {
+  runFromCache();
 }
 
-/** Writes the digest and V8's cached data of what this process compiled to `path` (temp file, rename). */
-function writeCache(path: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+/** Compiles the bundle with its cache (written at exit when it had none usable) and runs it. */
+function runFromCache(): void {
+  const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\n').trim();
+  const cachePath = nodeOptions === '' ? `${bundlePath}.cache` : `${bundlePath}.${createHash('sha1').update(nodeOptions).digest('hex').slice(0, 16)}.cache`;
+  let source: Buffer;
   try {
-    writeFileSync(tmp, Buffer.concat([digest, script.createCachedData()]));
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
+    source = readFileSync(bundlePath);
+  } catch (e) {
+    process.stderr.write(`amber-server: cannot read the server bundle ${bundlePath} (${(e as Error).message}): run \`npm run build\`.\n`);
+    process.exit(1);
   }
+  const digest = createHash('sha1').update(source).digest();
+  let cachedData: Buffer | undefined;
+  let state: CodeCacheState = 'absent';
+  try {
+    const c = readFileSync(cachePath);
+    if (c.length > DIGEST_BYTES && c.subarray(0, DIGEST_BYTES).equals(digest)) cachedData = c.subarray(DIGEST_BYTES);
+    else state = 'stale';
+  } catch {
+    // no cache: compiled as any script is
+  }
+  // esbuild writes ASCII; the entry's shebang line becomes a comment of the same length, so that
+  // stack traces keep the bundle's line and column numbers
+  let text = source.toString('latin1');
+  if (text.startsWith('#!')) text = `//${text.slice(2)}`;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, { filename: bundlePath, cachedData });
+  if (cachedData !== undefined) state = script.cachedDataRejected === true ? 'rejected' : 'used';
+  (globalThis as Record<symbol, unknown>)[Symbol.for('amber.code-cache')] = { state, path: cachePath };
+  const forced = process.env.AMBER_CODE_CACHE_OUT;
+  const out = forced || (state === 'used' ? '' : cachePath);
+  if (out) {
+    process.on('exit', (code) => {
+      // the build's run must produce its cache; a server's own attempt is a courtesy
+      if (forced) writeCache(out);
+      else if (code === 0) {
+        try {
+          writeCache(out);
+        } catch {
+          // a read-only install: start-ups compile the bundle, as without a cache
+        }
+      }
+    });
+  }
+
+  /** Writes the digest and V8's cached data of what this process compiled to `path` (temp file, rename). */
+  function writeCache(path: string): void {
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, Buffer.concat([digest, script.createCachedData()]));
+      renameSync(tmp, path);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  const mod = { exports: {} };
+  // the bundle's function, called as Node calls a CommonJS module's
+  (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(bundlePath), mod, bundlePath, dirname(bundlePath));
 }
-const mod = { exports: {} };
-// the bundle's function, called as Node calls a CommonJS module's
-(script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(bundlePath), mod, bundlePath, dirname(bundlePath));

@@ -110,6 +110,7 @@ function logCodeCache(log: Logger): void {
   if (cc.state === 'used') log.verbose(`Server code loaded from the V8 code cache ${cc.path}`);
   else if (cc.state === 'absent') log.verbose(`No V8 code cache at ${cc.path}: ${after}`);
   else if (cc.state === 'stale') log.notice(`The V8 code cache ${cc.path} is of another build: ${after}`);
+  else if (cc.state === 'source-maps') log.verbose('Source maps are on (--enable-source-maps): the server bundle was loaded as a CommonJS module, without the V8 code cache');
   else log.notice(`Node.js refused the V8 code cache ${cc.path} (written by another Node.js version?): ${after}`);
 }
 

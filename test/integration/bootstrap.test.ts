@@ -105,3 +105,12 @@ test('Node options of its own (V8 flags): a cache of their own beside the build\
   // the build's name is left to runs without options
   assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.cache')).map((f) => /^amber-server\.cjs\.[0-9a-f]{16}\.cache$/.test(f)), [true]);
 });
+
+test('with --enable-source-maps the bundle is required as a module (Node maps no vm.Script), without the cache', { skip }, async () => {
+  const caches = (): string[] => readdirSync(dist).filter((f) => f.endsWith('.cache')).sort();
+  const before = caches();
+  const log = await startAndStop(join(dist, 'amber-server.mjs'), ['--enable-source-maps']);
+  assert.match(cacheLine(log), /- Source maps are on \(--enable-source-maps\): the server bundle was loaded as a CommonJS module/);
+  // no cache is written for these options: none would be used
+  assert.deepEqual(caches(), before);
+});

@@ -23,7 +23,7 @@
  * the reason. Costs one read of the store (the load reads it next, from the page cache) and about
  * a millisecond of CRC per MB.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, openSync, fstatSync, readSync, closeSync } from 'node:fs';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c, unmaskCrc } from './crc32c.js';
@@ -152,12 +152,28 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
     if (file === null) fail(tableFile(number, '.ldb'), 0, `the table is listed in ${manifestName} but missing`);
     tables.push([file!, size]);
   }
+  /** every table is read into this one buffer, grown to the biggest: no 2 MB allocation per table */
+  let tableBuf = Buffer.allocUnsafe(0);
   for (let i = 0; i < tables.length; i++) {
     // a synchronous read of a whole file is one syscall (readFile reads in 512 KB steps through
     // the thread pool); the event loop runs between files (a table is 2 MB)
     if (i > 0) await new Promise((r) => setImmediate(r));
-    const b = readFileSync(join(path, tables[i]![0]));
     const [file, size] = tables[i]!;
+    const fd = openSync(join(path, file), 'r');
+    let b: Buffer;
+    try {
+      const length = fstatSync(fd).size;
+      if (tableBuf.length < length) tableBuf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, tableBuf, got, length - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      b = tableBuf.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
     verifyTable(b, size, (offset, reason) => fail(file, offset, reason));
     check.tables++;
     check.bytes += b.length;
@@ -499,14 +515,14 @@ function verifyTable(b: Buffer, size: number, corrupt: (offset: number, reason: 
   }
   /** data blocks in the index, for error messages (set once the index is read) */
   let dataBlocks = 0;
+  /** a block's name in an error: data blocks are numbered (a table of compressible values has tens of thousands of small ones) */
+  const name = (what: string | number): string => (typeof what === 'number' ? `data block ${what + 1} of ${dataBlocks}` : what);
   /** checks the CRC of the block at `off` of `n` bytes and returns its type; `what` names it for an error */
   const check = (off: number, n: number, what: string | number): number => {
-    // data blocks are numbered: a table of compressible values has tens of thousands of small ones
-    const name = (): string => (typeof what === 'number' ? `data block ${what + 1} of ${dataBlocks}` : what);
-    if (off + n + TRAILER > footer) corrupt(off, `${name()} of ${n} bytes runs past the footer`);
-    if (unmaskCrc(b.readUInt32LE(off + n + 1)) !== crc32c(b, off, off + n + 1)) corrupt(off, `${name()} checksum mismatch`);
+    if (off + n + TRAILER > footer) corrupt(off, `${name(what)} of ${n} bytes runs past the footer`);
+    if (unmaskCrc(b.readUInt32LE(off + n + 1)) !== crc32c(b, off, off + n + 1)) corrupt(off, `${name(what)} checksum mismatch`);
     const type = b[off + n]!;
-    if (type > 1) corrupt(off, `${name()} of unknown compression type ${type}`);
+    if (type > 1) corrupt(off, `${name(what)} of unknown compression type ${type}`);
     return type;
   };
   /** checks the block at `h` and returns its contents, uncompressed (LevelDB decompresses data blocks itself) */

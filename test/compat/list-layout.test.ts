@@ -5,33 +5,13 @@
  * nodes), DUMP must give the same bytes and DEBUG OBJECT the same ql_* fields; then DEBUG RELOAD,
  * COPY and RESTORE of Redis's payloads keep them.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 import { prng } from '../helpers/prng.js';
-import type { RunningServer } from '../../src/index.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-});
-
-after(async () => {
-  if (skip) return;
-  ca?.close();
-  cr?.close();
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'resp2' });
+const { skip } = pair;
 
 /** The ql_* fields of a DEBUG OBJECT reply (the rest holds addresses and clocks). */
 function qlFields(reply: string): string {
@@ -39,7 +19,7 @@ function qlFields(reply: string): string {
 }
 
 async function both(cmd: string[]): Promise<[string, string]> {
-  return Promise.all([ca.call(...cmd), cr.call(...cmd)]);
+  return Promise.all([pair.ca.call(...cmd), pair.cr.call(...cmd)]);
 }
 
 async function sameLayout(keys: string[], what: string): Promise<void> {
@@ -91,14 +71,14 @@ for (const fill of ['-1', '-2', '5', '1']) {
       assert.equal(ra, rr, JSON.stringify(cmd));
       await sameLayout(keys, JSON.stringify(cmd).slice(0, 120));
     }
-    if (process.env.LIST_LAYOUT_VERBOSE) for (const k of keys) console.log(k, qlFields(await ca.call('DEBUG', 'OBJECT', k)));
+    if (process.env.LIST_LAYOUT_VERBOSE) for (const k of keys) console.log(k, qlFields(await pair.ca.call('DEBUG', 'OBJECT', k)));
     // RESTORE of Redis's payload, COPY, and a DEBUG RELOAD keep the nodes
     for (const k of keys) {
-      const dump = await cr.call('DUMP', k);
+      const dump = await pair.cr.call('DUMP', k);
       if (dump.startsWith('$-1')) continue;
       const payload = dump.slice(dump.indexOf('\r\n') + 2, -2);
-      assert.equal(await ca.call('RESTORE', `r-${k}`, '0', payload), '+OK\r\n');
-      assert.equal(await ca.call('DUMP', `r-${k}`), dump);
+      assert.equal(await pair.ca.call('RESTORE', `r-${k}`, '0', payload), '+OK\r\n');
+      assert.equal(await pair.ca.call('DUMP', `r-${k}`), dump);
       await both(['COPY', k, `c-${k}`]);
       await both(['LPUSH', `c-${k}`, 'x'.repeat(50)]);
       await both(['LINSERT', `c-${k}`, 'AFTER', 'pivot', 'y']);

@@ -5,44 +5,20 @@
  * masked), keyspace notifications, blocked XREAD/XREADGROUP (wake-up order, timeouts, deleted
  * keys and groups, MULTI), and what is propagated (Amber's effect stream against Redis's AOF).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, type RedisChild } from '../helpers/servers.js';
-import type { RunningServer } from '../../src/index.js';
+import { RawClient, startAmber, startRedis } from '../helpers/servers.js';
+import { compatPair } from '../helpers/compat.js';
 
-const skip = !redisAvailable() && NO_REDIS;
-let amber: RunningServer;
-let redis: RedisChild;
-let ca: RawClient;
-let cr: RawClient;
-let ca3: RawClient;
-let cr3: RawClient;
-
-before(async () => {
-  if (skip) return;
-  amber = await startAmber();
-  redis = await startRedis();
-  ca = await RawClient.connect(amber.port);
-  cr = await RawClient.connect(redis.port);
-  ca3 = await RawClient.connect(amber.port);
-  cr3 = await RawClient.connect(redis.port);
-  await ca3.call('HELLO', '3');
-  await cr3.call('HELLO', '3');
-});
-
-after(async () => {
-  if (skip) return;
-  for (const c of [ca, cr, ca3, cr3]) c?.close();
-  await amber?.close();
-  await redis?.close();
-});
+const pair = compatPair({ clients: 'both' });
+const { skip } = pair;
 
 async function reset(): Promise<void> {
-  await Promise.all([ca.call('FLUSHALL'), cr.call('FLUSHALL')]);
+  await Promise.all([pair.ca.call('FLUSHALL'), pair.cr.call('FLUSHALL')]);
   for (const [k, v] of [['stream-node-max-entries', '100'], ['stream-node-max-bytes', '4096']]) {
-    await Promise.all([ca.call('CONFIG', 'SET', k!, v!), cr.call('CONFIG', 'SET', k!, v!)]);
+    await Promise.all([pair.ca.call('CONFIG', 'SET', k!, v!), pair.cr.call('CONFIG', 'SET', k!, v!)]);
   }
 }
 
@@ -64,8 +40,8 @@ function mask(r: string): string {
 
 /** Runs `cmds` on both servers one by one and asserts identical (masked) replies. */
 async function same(cmds: string[][], resp3 = false): Promise<string[]> {
-  const a = resp3 ? ca3 : ca;
-  const r = resp3 ? cr3 : cr;
+  const a = resp3 ? pair.ca3 : pair.ca;
+  const r = resp3 ? pair.cr3 : pair.cr;
   const out: string[] = [];
   for (const cmd of cmds) {
     const [ra, rr] = await Promise.all([a.call(...cmd), r.call(...cmd)]);
@@ -200,13 +176,13 @@ test('tombstones in DUMP: deleted and trimmed entries stay in their listpack nod
   cmds.push(W('XADD m 4-0 a 4'), W('DUMP m'), W('XLEN m'));
   await same(cmds);
   // the DUMPs differ from those of the same entries without tombstones (the test tests something)
-  const dumpS = await cr.call('DUMP', 's');
-  await cr.call('XADD', 'fresh', '15-0', 'f', 'v');
-  assert.notEqual((await cr.call('DUMP', 'fresh')).length, dumpS.length);
+  const dumpS = await pair.cr.call('DUMP', 's');
+  await pair.cr.call('XADD', 'fresh', '15-0', 'f', 'v');
+  assert.notEqual((await pair.cr.call('DUMP', 'fresh')).length, dumpS.length);
   // Redis's payload restores in Amber to the same bytes
   const payload = (v: string): string => v.slice(v.indexOf('\r\n') + 2, -2);
-  assert.equal(await ca.call('RESTORE', 'r', '0', payload(dumpS)), '+OK\r\n');
-  assert.equal(await ca.call('DUMP', 'r'), dumpS);
+  assert.equal(await pair.ca.call('RESTORE', 'r', '0', payload(dumpS)), '+OK\r\n');
+  assert.equal(await pair.ca.call('DUMP', 'r'), dumpS);
   // a copy has tombstones of its own: deleting from it leaves the original's bytes
   await same([W('COPY s c'), W('XDEL c 14-0'), W('XDEL c 15-0'), W('DUMP s'), W('DUMP c'), W('XRANGE c - +')]);
   // DEBUG RELOAD saves and loads them; later deletes and appends go on from there
@@ -282,10 +258,10 @@ test('COPY, DUMP / RESTORE, TYPE, OBJECT ENCODING and the stream-node-* directiv
     W('TYPE s'), W('OBJECT ENCODING s'), W('COPY s s2'), W('XADD str2 1-1 a b'), W('XLEN s2'));
   await same(cmds);
   // DUMP payloads of streams without deletions restore to the same node layout
-  const dumpA = await ca.call('DUMP', 's2');
-  const dumpR = await cr.call('DUMP', 's2');
+  const dumpA = await pair.ca.call('DUMP', 's2');
+  const dumpR = await pair.cr.call('DUMP', 's2');
   const payload = (r: string): string => r.slice(r.indexOf('\r\n') + 2, r.length - 2);
-  for (const [c, d] of [[ca, payload(dumpA)], [cr, payload(dumpR)]] as const) assert.equal(await c.call('RESTORE', 'r', '0', d), '+OK\r\n');
+  for (const [c, d] of [[pair.ca, payload(dumpA)], [pair.cr, payload(dumpR)]] as const) assert.equal(await c.call('RESTORE', 'r', '0', d), '+OK\r\n');
   await same([W('XINFO STREAM r'), W('XINFO STREAM r FULL'), W('XADD r 300-0 a b'), W('XTRIM r MAXLEN ~ 100'), W('XINFO STREAM r')]);
   await same([
     W('CONFIG GET stream-node-max-bytes'), W('CONFIG GET stream-node-max-entries'), W('CONFIG SET stream-node-max-bytes 1kb'),
@@ -361,8 +337,8 @@ test('keyspace notifications of every stream command', { skip }, async () => {
     await main.call('CONFIG', 'SET', 'notify-keyspace-events', '');
     return msgs;
   };
-  const ma = await run(amber.port, ca);
-  const mr = await run(redis.port, cr);
+  const ma = await run(pair.amber.port, pair.ca);
+  const mr = await run(pair.redis.port, pair.cr);
   assert.ok(mr.length >= 40, `Redis sent ${mr.length} notifications`);
   assert.deepEqual(ma, mr);
 });
@@ -475,8 +451,8 @@ test('blocked XREAD / XREADGROUP: wake-up order, $, COUNT, timeouts, deleted key
       for (let i = 2; i <= 1102; i++) then.push(['XADD', 's', `${i}-1`, 'f', 'v']);
       then.push(['EXEC']);
     }
-    const ra = await blockingScenario(amber.port, sc.setup, sc.waiters, then);
-    const rr = await blockingScenario(redis.port, sc.setup, sc.waiters, then);
+    const ra = await blockingScenario(pair.amber.port, sc.setup, sc.waiters, then);
+    const rr = await blockingScenario(pair.redis.port, sc.setup, sc.waiters, then);
     assert.deepEqual(ra, rr, sc.name);
   }
 });

@@ -3,12 +3,14 @@
  * seeded random stream (pushes at both ends, pops with and without counts, LSET, LINSERT, LREM,
  * LTRIM, LMOVE, SORT STORE, under several list-max-listpack-size values so that lists span many
  * nodes), DUMP must give the same bytes and DEBUG OBJECT the same ql_* fields; then DEBUG RELOAD,
- * COPY and RESTORE of Redis's payloads keep them.
+ * COPY and RESTORE of Redis's payloads keep them. Lists of the quicklists of ziplists that Redis
+ * 6.2 wrote (RDB type 14) keep their nodes too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compatPair } from '../helpers/compat.js';
 import { prng } from '../helpers/prng.js';
+import { Crc64 } from '../../src/persistence/rdb/crc64.js';
 
 const pair = compatPair({ clients: 'resp2' });
 const { skip } = pair;
@@ -85,6 +87,82 @@ for (const fill of ['-1', '-2', '5', '1']) {
     }
     await both(['DEBUG', 'RELOAD']);
     await sameLayout(['l1', 'l2', 'c-l1', 'c-l2'], 'COPY and DEBUG RELOAD');
+    await both(['CONFIG', 'SET', 'list-max-listpack-size', '-2']);
+  });
+}
+
+/** A ziplist (src/ziplist.c) of short strings (< 16 KB) and 16-bit integers. */
+function ziplist(items: Array<string | number>): Buffer {
+  const entries: Buffer[] = [];
+  let prev = 0;
+  let tail = 10;
+  for (const it of items) {
+    const prevlen = prev < 254 ? Buffer.from([prev]) : Buffer.from([0xfe, prev & 0xff, (prev >> 8) & 0xff, prev >>> 16, 0]);
+    let body: Buffer;
+    if (typeof it === 'number') {
+      body = it >= 0 && it <= 12 ? Buffer.from([0xf1 + it]) : Buffer.from([0xc0, it & 0xff, (it >> 8) & 0xff]);
+    } else {
+      const data = Buffer.from(it, 'latin1');
+      const head = data.length < 64 ? Buffer.from([data.length]) : Buffer.from([0x40 | (data.length >> 8), data.length & 0xff]);
+      body = Buffer.concat([head, data]);
+    }
+    const e = Buffer.concat([prevlen, body]);
+    if (entries.length > 0) tail += prev;
+    entries.push(e);
+    prev = e.length;
+  }
+  const all = Buffer.concat([Buffer.alloc(10), ...entries, Buffer.from([0xff])]);
+  all.writeUInt32LE(all.length, 0);
+  all.writeUInt32LE(tail, 4);
+  all.writeUInt16LE(items.length, 8);
+  return all;
+}
+
+/** An RDB string: length (rdbSaveLen) and bytes. */
+function rdbString(b: Buffer): Buffer {
+  const n = b.length;
+  const len = n < 64 ? Buffer.from([n]) : n < 16384 ? Buffer.from([0x40 | (n >> 8), n & 0xff]) : Buffer.from([0x80, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  return Buffer.concat([len, b]);
+}
+
+/** A DUMP payload of RDB version 9 holding a quicklist of these ziplist nodes (type 14). */
+function ziplistQuicklistPayload(nodes: Array<Array<string | number>>): string {
+  const body = Buffer.concat([Buffer.from([14, nodes.length]), ...nodes.map((n) => rdbString(ziplist(n))), Buffer.from([9, 0])]);
+  const out = Buffer.alloc(body.length + 8);
+  body.copy(out);
+  new Crc64().update(body).writeLE(out, body.length);
+  return out.latin1Slice();
+}
+
+for (const fill of ['-2', '4']) {
+  test(`a quicklist of ziplists (RDB type 14) keeps its nodes as Redis's does, list-max-listpack-size ${fill}`, { skip }, async () => {
+    await both(['FLUSHALL']);
+    await both(['CONFIG', 'SET', 'list-max-listpack-size', fill]);
+    const rnd = prng(77 + Number(fill));
+    const int = (a: number, b: number): number => a + Math.floor(rnd() * (b - a + 1));
+    const elem = (): string | number => [
+      () => 'z'.repeat(int(1, 30)),
+      () => 'y'.repeat(int(70, 400)),
+      () => int(0, 12),
+      () => int(-30000, 30000),
+    ][int(0, 3)]!();
+    // nodes smaller and bigger than tail pushes would make them, and an empty one Redis skips
+    const nodes = Array.from({ length: 12 }, (_, i) => Array.from({ length: i === 5 ? 0 : int(1, 30) }, elem));
+    const payload = ziplistQuicklistPayload(nodes);
+    const [ra, rr] = await both(['RESTORE', 'zl', '0', payload]);
+    assert.equal(ra, rr, 'RESTORE of a type-14 payload');
+    assert.equal(rr, '+OK\r\n');
+    await sameLayout(['zl'], 'RESTORE');
+    for (const cmd of [
+      ['RPUSH', 'zl', 'tail'], ['LPUSH', 'zl', 'head'], ['LINSERT', 'zl', 'AFTER', 'tail', 'x'.repeat(100)],
+      ['LSET', 'zl', '7', 'w'.repeat(200)], ['LPOP', 'zl', '3'], ['RPOP', 'zl', '2'], ['LREM', 'zl', '0', '5'],
+    ]) {
+      const [a, r] = await both(cmd);
+      assert.equal(a, r, JSON.stringify(cmd));
+      await sameLayout(['zl'], cmd[0]!);
+    }
+    await both(['DEBUG', 'RELOAD']);
+    await sameLayout(['zl'], 'DEBUG RELOAD');
     await both(['CONFIG', 'SET', 'list-max-listpack-size', '-2']);
   });
 }

@@ -19,7 +19,7 @@ import { zlDecode } from './ziplist.js';
 import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { listLoader, ListObject, type ListLoader } from '../../keyspace/types/list.js';
-import { QuicklistLayout } from '../../keyspace/types/quicklist-layout.js';
+import { QuicklistLayout, listpackBytesOf } from '../../keyspace/types/quicklist-layout.js';
 import { strToInt64, elementToString, type PackedElement } from './intconv.js';
 import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, addPackedNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
@@ -386,6 +386,23 @@ function addPacked(l: ListLoader, els: PackedElement[]): void {
   }
 }
 
+/**
+ * Appends to `ql` the listpack node Redis 7.0 makes of a ziplist quicklist node holding `els`
+ * (rdbLoadObject: ziplistValidateIntegrity with _ziplistEntryConvertAndValidate into a new
+ * listpack, lpShrinkToFit, quicklistAppendListpack). Returns `ql`, or null when an element is one
+ * the layout does not model (QuicklistLayout.accepts): the list is then cut as tail pushes.
+ */
+function ziplistNode(ql: QuicklistLayout, els: PackedElement[]): QuicklistLayout | null {
+  const texts = new Array<string>(els.length);
+  for (let i = 0; i < els.length; i++) {
+    const t = elementToString(els[i]!);
+    if (!QuicklistLayout.accepts(t)) return null;
+    texts[i] = t;
+  }
+  ql.appendNode(els.length, listpackBytesOf(texts));
+  return ql;
+}
+
 function zsetFromPairs(els: PackedElement[], limits: TypeLimits): Value | null {
   const n = els.length >> 1;
   const members: string[] = new Array(n);
@@ -480,6 +497,8 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       let nodes: string[] | null = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? [] : null;
       // the nodes' element counts and bytes: the list keeps Redis's layout
       const ql = new QuicklistLayout(limits.listFill);
+      // ziplist nodes (RDB_TYPE_LIST_QUICKLIST): their layout, null once an element is too big
+      let zlLayout: QuicklistLayout | null = type === C.RDB_TYPE_LIST_QUICKLIST ? ql : null;
       let elements = 0;
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
@@ -515,6 +534,14 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         const els = zlDecode(b.buf, b.start, b.end - b.start);
         if (els === null) throw r.error('Ziplist integrity check failed.', nodeAt);
         addPacked(l, els);
+        // Redis converts each ziplist into one listpack node (lpShrinkToFit, empty ones skipped):
+        // the node keeps the ziplist's elements, in the bytes their listpack entries take
+        if (els.length > 0 && zlLayout !== null) zlLayout = ziplistNode(zlLayout, els);
+      }
+      if (zlLayout !== null) {
+        const list = l.finish();
+        if (list !== null) list.ql = zlLayout;
+        return list;
       }
       if (nodes !== null) {
         l.start();

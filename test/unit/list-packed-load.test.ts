@@ -483,13 +483,17 @@ test('a packed end page opens once: later pushes and pops there leave the other 
 });
 
 /**
- * `items` as a list that saves like one loaded `via`: in the nodes of the file for the quicklist2
- * forms of listpack nodes (a QuicklistLayout, as Redis keeps them); else, as pushed item by item
- * with the fill of the save.
+ * `items` as a list that saves like one loaded `via`: in the nodes of the file for the quicklist
+ * forms (a QuicklistLayout, as Redis keeps them: listpack nodes as they are, each ziplist node as
+ * one listpack node); else, as pushed item by item with the fill of the save.
  */
 function fileNodes(items: string[], via: Via): ListObject {
   const ref = ListObject.from(items);
   if (items.length > 0 && (via === 'ql2' || via === 'ql2-fill3-lzf')) ref.ql = QuicklistLayout.ofTailPushes(via === 'ql2' ? -2 : 3, items);
+  if (items.length > 0 && via === 'ql14') {
+    const nodes = chunks(items, 7);
+    ref.ql = QuicklistLayout.fromNodes(DEFAULT_LIMITS.listFill, nodes.map((n) => n.length), nodes.map((n) => listpackBytesOf(n)));
+  }
   if (items.length > 0 && via === 'ql2-plain') {
     // the chunks of `loaded`; when none went in a PLAIN node, the list keeps them as its nodes
     const nodes = chunks(items, 5);

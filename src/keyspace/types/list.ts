@@ -590,21 +590,20 @@ export class ListObject extends RObject {
    * last -count from the tail when count < 0, all when 0. Returns how many were removed.
    */
   remove(v: string, count: number): number {
-    const q = this.ql;
-    if (q !== null) {
-      // the indexes LREM deletes, ascending, before any goes (quicklistDelEntry one by one)
-      const at: number[] = [];
-      const quota = count === 0 ? Infinity : Math.abs(count);
-      this.scan(v, count < 0, 0, (i) => at.push(i) < quota);
-      if (count < 0) at.reverse();
-      if (at.length > 0) q.removeAt(at, listpackEntrySize(v));
-    }
     const fromTail = count < 0;
     let quota = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
+    // with a layout: the indexes LREM deletes, as they were before any went (quicklistDelEntry
+    // one by one), found in the same pass
+    const q = this.ql;
+    const at: number[] | null = q !== null ? [] : null;
+    // index of the page's first element (from the head) or one past its last (from the tail)
+    let edge = fromTail ? this.length : 0;
     let p = fromTail ? this.tail : this.head;
     while (p !== null && quota > 0) {
       const next: Page | null = fromTail ? p.prev : p.next;
+      const base = fromTail ? edge - p.count : edge;
+      edge = fromTail ? base : edge + p.count;
       if (pageHas(p, v)) {
         const items = linear(p);
         const kept: string[] = [];
@@ -613,6 +612,7 @@ export class ListObject extends RObject {
             if (quota > 0 && items[i] === v) {
               quota--;
               removed++;
+              at?.push(base + i);
             } else kept.push(items[i]!);
           }
         } else {
@@ -620,6 +620,7 @@ export class ListObject extends RObject {
             if (quota > 0 && items[i] === v) {
               quota--;
               removed++;
+              at?.push(base + i);
             } else kept.push(items[i]!);
           }
           kept.reverse();
@@ -629,6 +630,10 @@ export class ListObject extends RObject {
         else this.replaceItems(p, kept);
       }
       p = next;
+    }
+    if (at !== null && at.length > 0) {
+      if (fromTail) at.reverse();
+      q!.removeAt(at, listpackEntrySize(v));
     }
     if (removed > 0) {
       if (this.ldb !== 0) changeCapture.recorder?.whole(this);

@@ -37,9 +37,10 @@ export function clampFill(fill: number): number {
 /**
  * _quicklistNodeSizeMeetsOptimizationRequirement, then sizeMeetsSafetyLimit and the count test:
  * may a node of `sz` estimated bytes hold `count` elements under `fill`? `countOk` is the count
- * test itself (insert: count < fill; merge: count <= fill).
+ * test itself (insert: count < fill; merge: count <= fill). The one copy of the rule: the layout
+ * here and the RDB encoder's cutting of lists without one (encoder.ts) both use it.
  */
-function fits(sz: number, fill: number, countOk: boolean): boolean {
+export function nodeFits(sz: number, fill: number, countOk: boolean): boolean {
   if (fill < 0 && -fill - 1 < OPTIMIZATION_LEVEL.length && sz <= OPTIMIZATION_LEVEL[-fill - 1]!) return true;
   if (sz > SIZE_SAFETY_LIMIT) return false;
   return countOk;
@@ -203,14 +204,14 @@ export class QuicklistLayout {
   /** _quicklistNodeAllowInsert of node `i` (none: -1 or past the end) for an element of `sz` bytes. */
   private allowInsert(i: number, sz: number): boolean {
     if (i < 0 || i >= this.length) return false;
-    return fits(this.byt(i) + sz + SIZE_ESTIMATE_OVERHEAD, this.fill, this.cnt(i) < this.fill);
+    return nodeFits(this.byt(i) + sz + SIZE_ESTIMATE_OVERHEAD, this.fill, this.cnt(i) < this.fill);
   }
 
   /** _quicklistNodeAllowMerge of nodes `a` and `b`. */
   private allowMerge(a: number, b: number): boolean {
     const len = this.length;
     if (a < 0 || b < 0 || a >= len || b >= len) return false;
-    return fits(this.byt(a) + this.byt(b) - 11, this.fill, this.cnt(a) + this.cnt(b) <= this.fill);
+    return nodeFits(this.byt(a) + this.byt(b) - 11, this.fill, this.cnt(a) + this.cnt(b) <= this.fill);
   }
 
   /** Adds `count` elements of `bytes` entry bytes to node `i`. */

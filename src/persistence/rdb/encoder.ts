@@ -14,6 +14,7 @@ import { ZSet, type ZLeaf } from '../../keyspace/types/zset.js';
 import { Hash, LP_LONG_HEADER, forEachRecord } from '../../keyspace/types/hash.js';
 import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
+import { nodeFits, PACKED_THRESHOLD, SIZE_ESTIMATE_OVERHEAD } from '../../keyspace/types/quicklist-layout.js';
 import { formatG, INT64_MAX, INT64_MIN } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompressInto, LZF_SLACK } from './lzf.js';
@@ -53,12 +54,6 @@ function lenSize(v: number): number {
   return v < 1 << 6 ? 1 : v < 1 << 14 ? 2 : v <= 0xffffffff ? 5 : 9;
 }
 
-/** Elements at least this long go in their own PLAIN quicklist node (packed_threshold, 1 GB). */
-const PACKED_THRESHOLD = 1 << 30;
-/** quicklist.c: the node size limits of list-max-listpack-size -1..-5, and the safety limit */
-const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
-const SIZE_SAFETY_LIMIT = 8192;
-const SIZE_ESTIMATE_OVERHEAD = 8;
 /** t_stream.c STREAM_LISTPACK_MAX_SIZE */
 const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
 
@@ -660,7 +655,6 @@ class QuicklistBuilder {
   private nodes: Array<Buffer | string> = [];
   private cur: ListpackWriter | null = null;
   private fill = 0;
-  private sizeLimit = 0;
 
   /** element counts of the nodes to cut (a kept layout), or null to cut as pushes at the tail */
   private counts: readonly number[] | null = null;
@@ -671,7 +665,6 @@ class QuicklistBuilder {
     this.counts = counts;
     this.node = -1;
     this.fill = fill;
-    this.sizeLimit = fill < 0 ? (-fill - 1 < OPTIMIZATION_LEVEL.length ? OPTIMIZATION_LEVEL[-fill - 1]! : 0) : 0;
     this.nodes = [];
     this.cur = null;
     this.used = 0;
@@ -693,11 +686,7 @@ class QuicklistBuilder {
       allow = cur !== null && cur.count < counts[this.node]!;
       if (!allow) this.node++;
     } else if (cur !== null) {
-      const newSz = cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD;
-      const fill = this.fill;
-      if (fill < 0 && this.sizeLimit > 0 && newSz <= this.sizeLimit) allow = true;
-      else if (newSz > SIZE_SAFETY_LIMIT) allow = false;
-      else allow = cur.count < fill;
+      allow = nodeFits(cur.bytes + sz + SIZE_ESTIMATE_OVERHEAD, this.fill, cur.count < this.fill);
     }
     if (!allow) {
       if (cur !== null) this.nodes.push(cur.finishView());

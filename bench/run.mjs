@@ -50,7 +50,7 @@ async function startServer(kind, extra = [], opts = {}) {
   const t0 = process.hrtime.bigint();
   const proc = kind === 'redis'
     ? spawn('redis-server', common, { stdio: 'ignore' })
-    : spawn(process.execPath, [join(root, 'dist/amber-server.mjs'), ...common], { stdio: 'ignore' });
+    : spawn(process.execPath, [join(root, 'dist/amber-server.cjs'), ...common], { stdio: 'ignore' });
   for (;;) {
     if (await ping(port)) break;
     if (proc.exitCode !== null) throw new Error(`${kind} exited at start`);
@@ -196,8 +196,8 @@ if (!hasRedis) {
   process.exit(1);
 }
 // the bundle operators start (bin amber-server, npm start): its start-up time is theirs
-if (!existsSync(join(root, 'dist/amber-server.mjs'))) {
-  console.error('dist/amber-server.mjs is missing: run `npm run build` first');
+if (!existsSync(join(root, 'dist/amber-server.cjs'))) {
+  console.error('dist/amber-server.cjs is missing: run `npm run build` first');
   process.exit(1);
 }
 // Further suites live in bench/suites/<name>.mjs and export `run(ctx)`; ctx gives the helpers.

@@ -2,9 +2,10 @@
 // beside each other in dist/, for start-up time: the ES module loader resolving and reading the
 // ~115 modules of dist/src one by one costs ~55 ms of every start-up, one file costs a fraction.
 //
-//   dist/amber-server.mjs      dist/src/bootstrap.js                 (bin amber-server, npm start):
-//                              runs dist/amber-server.cjs with V8's code cache (bootstrap.ts)
-//   dist/amber-server.cjs      dist/src/main.js, as CommonJS: Node 20 takes cached code for a
+//   dist/amber-server.cjs      dist/src/bootstrap.js                 (bin amber-server, npm start):
+//                              runs dist/amber-server-bundle.cjs with V8's code cache (bootstrap.ts);
+//                              CommonJS, so that Node starts it without its ES module loader
+//   dist/amber-server-bundle.cjs dist/src/main.js, as CommonJS: Node 20 takes cached code for a
 //                              script, not for an ES module (import.meta.url: import-meta-url.js)
 //   dist/save-worker.mjs       dist/src/persistence/rdb/save-worker.js (found by save-worker-client
 //                              as `save-worker` + the bundle's own extension, beside the bundle)
@@ -19,7 +20,7 @@
 // so stack traces keep their function names; each bundle has a linked .map file (which maps back
 // to src/*.ts through tsc's maps) that only --enable-source-maps reads.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +29,6 @@ const dist = join(root, 'dist');
 
 /** Output name (in dist/) of each compiled entry (relative to dist/src). */
 const ENTRIES = {
-  'amber-server': 'bootstrap.js',
   'save-worker': 'persistence/rdb/save-worker.js',
   'load-worker': 'persistence/leveldb/load-worker.js',
   'amber-check-rdb': 'bin/amber-check-rdb.js',
@@ -36,10 +36,13 @@ const ENTRIES = {
   'amber-check-leveldb': 'bin/amber-check-leveldb.js',
 };
 
-/** The server itself, bundled as CommonJS for the code cache (scripts/code-cache.mjs). */
-const SERVER = 'main.js';
+/** The CommonJS entries: the bin, and the server itself (for the code cache: scripts/code-cache.mjs). */
+const CJS_ENTRIES = {
+  'amber-server': 'bootstrap.js',
+  'amber-server-bundle': 'main.js',
+};
 
-for (const src of [...Object.values(ENTRIES), SERVER]) {
+for (const src of [...Object.values(ENTRIES), ...Object.values(CJS_ENTRIES)]) {
   if (!existsSync(join(dist, 'src', src))) {
     console.error(`bundle: dist/src/${src} is missing (run tsc first)`);
     process.exit(1);
@@ -71,11 +74,11 @@ if (result.errors.length > 0) process.exit(1);
 
 const server = await build({
   ...common,
-  entryPoints: { 'amber-server': join(dist, 'src', SERVER) },
+  entryPoints: Object.fromEntries(Object.entries(CJS_ENTRIES).map(([out, src]) => [out, join(dist, 'src', src)])),
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
-  // import.meta.url of every module in it: the URL of dist/amber-server.mjs, as in the ES bundles
-  // (worker modules and redis-commands.json are looked up beside it)
+  // import.meta.url of every module in it: the URL of its own file, as in the ES bundles (worker
+  // modules and redis-commands.json are looked up beside it)
   inject: [join(root, 'scripts', 'import-meta-url.js')],
   define: { 'import.meta.url': 'import_meta_url' },
   // import() as require(): the bundle runs as a vm.Script, which has no dynamic import of its
@@ -85,3 +88,5 @@ const server = await build({
 if (server.errors.length > 0) process.exit(1);
 
 copyFileSync(join(dist, 'src', 'commands', 'redis-commands.json'), join(dist, 'redis-commands.json'));
+// the ES module entry of earlier builds (amber-server.mjs) would start a stale server
+for (const f of ['amber-server.mjs', 'amber-server.mjs.map']) rmSync(join(dist, f), { force: true });

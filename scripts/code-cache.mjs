@@ -1,4 +1,4 @@
-// Writes dist/amber-server.cjs.cache, the V8 code cache that dist/amber-server.mjs starts the
+// Writes dist/amber-server-bundle.cjs.cache, the V8 code cache that dist/amber-server.cjs starts the
 // server bundle from (src/bootstrap.ts), at the end of `npm run build`.
 //
 // The cache holds the functions a run has compiled, so it is taken from a short run of the real
@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const entry = join(dist, 'amber-server.mjs');
-const cache = join(dist, 'amber-server.cjs.cache');
+const entry = join(dist, 'amber-server.cjs');
+const cache = join(dist, 'amber-server-bundle.cjs.cache');
 /** Each run, start to exit, ms. */
 const RUN_TIMEOUT_MS = 30_000;
 
@@ -162,8 +162,9 @@ async function train(engine) {
 }
 
 // the caches of an earlier build never outlive it (those of other Node options too, which
-// servers started with such options write beside it: bootstrap.ts)
-for (const f of readdirSync(dist)) if (/^amber-server\.cjs\.(?:[0-9a-f]{16}\.)?cache$/.test(f)) rmSync(join(dist, f), { force: true });
+// servers started with such options write beside it: bootstrap.ts), nor do those of the bundle's
+// earlier name, amber-server.cjs
+for (const f of readdirSync(dist)) if (/^amber-server(?:-bundle)?\.cjs\.(?:[0-9a-f]{16}\.)?cache$/.test(f)) rmSync(join(dist, f), { force: true });
 try {
   try {
     await train(['--leveldb', 'yes']);

@@ -1,3 +1,4 @@
-// Injected into the CommonJS server bundle (scripts/bundle.mjs): what `import.meta.url` stands for
-// there, the URL of dist/amber-server.mjs beside it, as the ES module bundles see their own.
-export const import_meta_url = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'amber-server.mjs')).href;
+// Injected into the CommonJS bundles (scripts/bundle.mjs): what `import.meta.url` stands for there,
+// the URL of the bundle's own file, as an ES module sees its own (the entry dist/amber-server.cjs;
+// dist/amber-server-bundle.cjs, whose __filename bootstrap.ts passes when it runs it).
+export const import_meta_url = require('node:url').pathToFileURL(__filename).href;

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * The amber-server entry (bin, `npm start`), bundled as dist/amber-server.mjs by
- * scripts/bundle.mjs: runs the server bundle dist/amber-server.cjs (main.ts and everything it
+ * The amber-server entry (bin, `npm start`), bundled as dist/amber-server.cjs by
+ * scripts/bundle.mjs: runs the server bundle dist/amber-server-bundle.cjs (main.ts and everything it
  * imports, one CommonJS file) from V8's code cache, so that a start-up does not parse and compile
  * its megabyte of JavaScript again: ~30 ms of the ~135 ms a start to the first reply takes, and
  * the load paths' functions come compiled too (what Node 22's module.enableCompileCache does; Node
  * 20 has it only for scripts, hence the CommonJS bundle).
  *
- * The cache, dist/amber-server.cjs.cache, is the SHA-1 of the bundle's bytes (20 bytes) followed
+ * The cache, dist/amber-server-bundle.cjs.cache, is the SHA-1 of the bundle's bytes (20 bytes) followed
  * by V8's cached data. scripts/code-cache.mjs writes it at build time from a short run of the
  * server (this entry with AMBER_CODE_CACHE_OUT set: the cached data is written at exit, when the
  * functions that run has compiled are in it). A cache of another bundle is not used; one V8
@@ -20,6 +20,8 @@
  * a plain CommonJS module instead, without the cache, so that stack traces point into src/*.ts.
  * What happened is left in `globalThis[Symbol.for('amber.code-cache')]` ({@link CodeCacheState})
  * for main.ts to log.
+ * The entry is CommonJS too: a CommonJS main module starts without Node's ES module loader, ~5 ms
+ * of every start-up.
  */
 import { readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -36,7 +38,7 @@ const DIGEST_BYTES = 20;
  */
 export type CodeCacheState = 'used' | 'absent' | 'stale' | 'rejected' | 'source-maps';
 
-const bundlePath = fileURLToPath(new URL('./amber-server.cjs', import.meta.url));
+const bundlePath = fileURLToPath(new URL('./amber-server-bundle.cjs', import.meta.url));
 if (process.sourceMapsEnabled) {
   (globalThis as Record<symbol, unknown>)[Symbol.for('amber.code-cache')] = { state: 'source-maps' satisfies CodeCacheState, path: '' };
   createRequire(import.meta.url)(bundlePath);

@@ -7,8 +7,9 @@ const found = new Map<string, URL | null>();
 /**
  * The URL of the worker module `name` beside the calling module `from` (its `import.meta.url`),
  * with the caller's own extension: dist/src/persistence/rdb/save-worker.js beside the compiled
- * save-worker-client.js, or dist/save-worker.mjs beside the bundle dist/amber-server.mjs that the
- * caller is then part of (scripts/bundle.mjs gives each worker entry the name of its source file).
+ * save-worker-client.js, or dist/save-worker.mjs beside the CommonJS bundle
+ * dist/amber-server-bundle.cjs that the caller is then part of (workers are ES module bundles:
+ * scripts/bundle.mjs gives each worker entry the name of its source file).
  * Null when no such file exists: a worker loads compiled JavaScript only (under tsx, from the
  * TypeScript sources, it could not), and a bundler may have left it out; callers then do the work
  * on their own thread. Looked up once per caller and name, at first use. Also null while the
@@ -19,7 +20,7 @@ export function workerModuleUrl(name: string, from: string): URL | null {
   let url = found.get(id);
   if (url === undefined) {
     url = null;
-    const ext = /\.m?js$/.exec(from)?.[0];
+    const ext = /\.[mc]?js$/.exec(from)?.[0]?.replace('.cjs', '.mjs');
     if (ext !== undefined) {
       const u = new URL(`./${name}${ext}`, from);
       if (existsSync(fileURLToPath(u))) url = u;

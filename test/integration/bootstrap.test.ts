@@ -1,5 +1,5 @@
 /**
- * The built entry dist/amber-server.mjs (src/bootstrap.ts): it starts the CommonJS server bundle
+ * The built entry dist/amber-server.cjs (src/bootstrap.ts): it starts the CommonJS server bundle
  * from the build's V8 code cache; without a usable cache (none, another build's, one V8 refuses,
  * other Node options) it starts all the same, and a clean shutdown writes the cache it lacked.
  * Runs the built files (npm test builds first); copies of them in a temporary dir for the cases
@@ -17,9 +17,9 @@ import { RawClient, freePort, CI } from '../helpers/servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'dist');
-const built = existsSync(join(dist, 'amber-server.cjs')) && existsSync(join(dist, 'amber-server.mjs'));
-if (!built && CI) throw new Error('dist/amber-server.mjs and dist/amber-server.cjs are missing: npm test builds them first');
-const skip = built ? false : 'dist/amber-server.mjs is not built (npm run build): bootstrap test skipped';
+const built = existsSync(join(dist, 'amber-server.cjs')) && existsSync(join(dist, 'amber-server-bundle.cjs'));
+if (!built && CI) throw new Error('dist/amber-server.cjs and dist/amber-server-bundle.cjs are missing: npm test builds them first');
+const skip = built ? false : 'dist/amber-server.cjs is not built (npm run build): bootstrap test skipped';
 if (skip) console.log(`# ${skip}`);
 
 const work = mkdtempSync(join(tmpdir(), 'amber-bootstrap-'));
@@ -33,7 +33,7 @@ after(() => {
 function copyOfDist(name: string): string {
   const d = join(work, name);
   mkdirSync(d);
-  for (const f of ['amber-server.mjs', 'amber-server.cjs', 'redis-commands.json', 'save-worker.mjs']) copyFileSync(join(dist, f), join(d, f));
+  for (const f of ['amber-server.cjs', 'amber-server-bundle.cjs', 'redis-commands.json', 'save-worker.mjs']) copyFileSync(join(dist, f), join(d, f));
   return d;
 }
 
@@ -66,18 +66,18 @@ async function startAndStop(entry: string, nodeArgs: string[] = []): Promise<str
 const cacheLine = (log: string): string => log.split('\n').find((l) => /code cache/.test(l)) ?? '(no code cache line)';
 
 test('the built entry starts from the build\'s code cache', { skip }, async () => {
-  assert.ok(existsSync(join(dist, 'amber-server.cjs.cache')), 'npm run build writes dist/amber-server.cjs.cache');
-  const log = await startAndStop(join(dist, 'amber-server.mjs'));
-  assert.match(cacheLine(log), /- Server code loaded from the V8 code cache .*amber-server\.cjs\.cache$/);
+  assert.ok(existsSync(join(dist, 'amber-server-bundle.cjs.cache')), 'npm run build writes dist/amber-server-bundle.cjs.cache');
+  const log = await startAndStop(join(dist, 'amber-server.cjs'));
+  assert.match(cacheLine(log), /- Server code loaded from the V8 code cache .*amber-server-bundle\.cjs\.cache$/);
 });
 
 test('no cache, another build\'s, one V8 refuses: the server starts, and a clean shutdown writes a usable one', { skip }, async () => {
   const d = copyOfDist('copy1');
-  const entry = join(d, 'amber-server.mjs');
-  const cache = join(d, 'amber-server.cjs.cache');
+  const entry = join(d, 'amber-server.cjs');
+  const cache = join(d, 'amber-server-bundle.cjs.cache');
   assert.match(cacheLine(await startAndStop(entry)), /- No V8 code cache at /);
   assert.ok(existsSync(cache));
-  const digest = createHash('sha1').update(readFileSync(join(d, 'amber-server.cjs'))).digest();
+  const digest = createHash('sha1').update(readFileSync(join(d, 'amber-server-bundle.cjs'))).digest();
   assert.ok(readFileSync(cache).subarray(0, 20).equals(digest), 'the cache starts with the digest of the bundle');
   assert.match(cacheLine(await startAndStop(entry)), /- Server code loaded from the V8 code cache /);
 
@@ -98,18 +98,18 @@ test('no cache, another build\'s, one V8 refuses: the server starts, and a clean
 
 test('Node options of its own (V8 flags): a cache of their own beside the build\'s', { skip }, async () => {
   const d = copyOfDist('copy2');
-  const entry = join(d, 'amber-server.mjs');
+  const entry = join(d, 'amber-server.cjs');
   const flags = ['--max-old-space-size=1536'];
-  assert.match(cacheLine(await startAndStop(entry, flags)), /- No V8 code cache at .*amber-server\.cjs\.[0-9a-f]{16}\.cache: /);
-  assert.match(cacheLine(await startAndStop(entry, flags)), /- Server code loaded from the V8 code cache .*amber-server\.cjs\.[0-9a-f]{16}\.cache$/);
+  assert.match(cacheLine(await startAndStop(entry, flags)), /- No V8 code cache at .*amber-server-bundle\.cjs\.[0-9a-f]{16}\.cache: /);
+  assert.match(cacheLine(await startAndStop(entry, flags)), /- Server code loaded from the V8 code cache .*amber-server-bundle\.cjs\.[0-9a-f]{16}\.cache$/);
   // the build's name is left to runs without options
-  assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.cache')).map((f) => /^amber-server\.cjs\.[0-9a-f]{16}\.cache$/.test(f)), [true]);
+  assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.cache')).map((f) => /^amber-server-bundle\.cjs\.[0-9a-f]{16}\.cache$/.test(f)), [true]);
 });
 
 test('with --enable-source-maps the bundle is required as a module (Node maps no vm.Script), without the cache', { skip }, async () => {
   const caches = (): string[] => readdirSync(dist).filter((f) => f.endsWith('.cache')).sort();
   const before = caches();
-  const log = await startAndStop(join(dist, 'amber-server.mjs'), ['--enable-source-maps']);
+  const log = await startAndStop(join(dist, 'amber-server.cjs'), ['--enable-source-maps']);
   assert.match(cacheLine(log), /- Source maps are on \(--enable-source-maps\): the server bundle was loaded as a CommonJS module/);
   // no cache is written for these options: none would be used
   assert.deepEqual(caches(), before);

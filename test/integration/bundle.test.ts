@@ -1,6 +1,6 @@
 /**
- * The bundled server (dist/amber-server.mjs, made by scripts/bundle.mjs in `npm run build`, which
- * runs the server bundle dist/amber-server.cjs: see bootstrap.test.ts for its code cache) is
+ * The bundled server (dist/amber-server.cjs, made by scripts/bundle.mjs in `npm run build`, which
+ * runs the server bundle dist/amber-server-bundle.cjs: see bootstrap.test.ts for its code cache) is
  * what operators start (bin amber-server, npm start, the benchmarks): it answers, finds
  * redis-commands.json beside itself (COMMAND COUNT equals the unbundled server's), runs SAVE and
  * BGSAVE on the bundled save worker (dist/save-worker.mjs: NODE_DEBUG=worker makes Node log each
@@ -18,8 +18,8 @@ import { CI, freePort, RawClient, startAmber, assertRedisCheckRdb } from '../hel
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(repoRoot, 'dist');
-const bundle = join(dist, 'amber-server.mjs');
-const serverBundle = join(dist, 'amber-server.cjs');
+const bundle = join(dist, 'amber-server.cjs');
+const serverBundle = join(dist, 'amber-server-bundle.cjs');
 
 const dirs: string[] = [];
 after(() => {
@@ -28,7 +28,7 @@ after(() => {
 
 /** Why the bundle test cannot run here, or null; under CI=true a missing bundle throws. */
 function missingBundle(): string | null {
-  const files = ['amber-server.mjs', 'amber-server.cjs', 'save-worker.mjs', 'load-worker.mjs', 'redis-commands.json', 'amber-check-rdb.mjs', 'amber-check-aof.mjs', 'amber-check-leveldb.mjs'];
+  const files = ['amber-server.cjs', 'amber-server-bundle.cjs', 'save-worker.mjs', 'load-worker.mjs', 'redis-commands.json', 'amber-check-rdb.mjs', 'amber-check-aof.mjs', 'amber-check-leveldb.mjs'];
   const absent = files.filter((f) => !existsSync(join(dist, f)));
   if (absent.length === 0) return null;
   const why = `the bundle is not built (dist/${absent.join(', dist/')} missing: npm run build makes it)`;
@@ -164,8 +164,10 @@ test('the bundle is not minified and has a linked source map (stack traces keep 
   // the workers are found beside the entry under their entry names (scripts/bundle.mjs)
   assert.ok(text.includes('workerModuleUrl("save-worker", import_meta_url)'), 'the save worker is looked up beside the entry');
   assert.ok(text.includes('workerModuleUrl("load-worker", import_meta_url)'), 'the LevelDB load worker is looked up beside the entry');
-  assert.ok(text.includes('pathToFileURL(require("node:path").join(__dirname, "amber-server.mjs"))'), 'import.meta.url is the entry\'s URL');
-  assert.ok(/\n\/\/# sourceMappingURL=amber-server\.cjs\.map\n?$/.test(text), 'the bundle links its source map');
+  assert.ok(text.includes('var import_meta_url = require("node:url").pathToFileURL(__filename).href;'), 'import.meta.url is the bundle\'s own URL');
+  assert.ok(/\n\/\/# sourceMappingURL=amber-server-bundle\.cjs\.map\n?$/.test(text), 'the bundle links its source map');
+  // the bin is CommonJS: Node starts it without its ES module loader
+  assert.ok(!existsSync(join(dist, 'amber-server.mjs')), 'no ES module entry of an earlier build is left');
   const map = JSON.parse(readFileSync(serverBundle + '.map', 'utf8')) as { sources: string[] };
   assert.ok(map.sources.includes('../src/main.ts'), 'the map points at the TypeScript sources');
   // classic-level stays a package, required from node_modules when first used (a native addon)

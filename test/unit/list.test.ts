@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseBulks } from '../helpers/list.js';
-import { ListObject, listpackEntrySize } from '../../src/keyspace/types/list.js';
+import { ListObject } from '../../src/keyspace/types/list.js';
+import { listpackEntrySize } from '../../src/keyspace/types/listpack-size.js';
 
 type Op =
   | { t: 'lpush' | 'rpush'; v: string[] }

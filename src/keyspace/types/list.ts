@@ -1,7 +1,6 @@
 import { RObject, changeCapture } from './object.js';
-import { QuicklistLayout, listpackEntrySize, listpackBytesOf, LP_HDR_SIZE } from './quicklist-layout.js';
-
-export { listpackEntrySize };
+import { QuicklistLayout, listpackBytesOf, LP_HDR_SIZE } from './quicklist-layout.js';
+import { listpackEntrySize } from './listpack-size.js';
 
 /**
  * Gives a fresh list the pages head..tail holding `length` elements. Set by ListObject's static

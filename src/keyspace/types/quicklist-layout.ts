@@ -13,6 +13,7 @@
  * model them: the list drops its layout ({@link QuicklistLayout.accepts}) and is then cut as if
  * pushed at the tail, which is what any list without a layout gets (see ListObject.quicklistNodes).
  */
+import { listpackEntrySize } from './listpack-size.js';
 
 /** FILL_MAX of quicklist.c: list-max-listpack-size is clamped to -5..32767. */
 export const FILL_MAX = 32767;
@@ -44,55 +45,6 @@ export function nodeFits(sz: number, fill: number, countOk: boolean): boolean {
   if (fill < 0 && -fill - 1 < OPTIMIZATION_LEVEL.length && sz <= OPTIMIZATION_LEVEL[-fill - 1]!) return true;
   if (sz > SIZE_SAFETY_LIMIT) return false;
   return countOk;
-}
-
-/**
- * Bytes a string takes as a listpack entry, back-length included (lpEncodeGetType and
- * lpEncodeBacklen of listpack.c): integers in canonical form are encoded in 1 to 9 bytes,
- * strings with a 1, 2 or 5 byte header.
- */
-export function listpackEntrySize(s: string): number {
-  let enc: number;
-  const iv = s.length <= 20 ? lpStringToInt(s) : null;
-  if (iv !== null) {
-    if (iv >= 0 && iv <= 127) enc = 1;
-    else if (iv >= -4096 && iv <= 4095) enc = 2;
-    else if (iv >= -32768 && iv <= 32767) enc = 3;
-    else if (iv >= -8388608 && iv <= 8388607) enc = 4;
-    else if (iv >= -2147483648 && iv <= 2147483647) enc = 5;
-    else enc = 9;
-  } else {
-    const n = s.length;
-    enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
-  }
-  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
-  return enc + back;
-}
-
-/** string2ll's strict integer syntax (as lpStringToInt64); a bigint-free approximation is
- * enough here since only the magnitude class matters. Returns null when not an integer. */
-function lpStringToInt(s: string): number | null {
-  const n = s.length;
-  if (n === 0) return null;
-  let i = 0;
-  if (s.charCodeAt(0) === 45) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  if (s.charCodeAt(i) === 48) return n === 1 ? 0 : null;
-  let v = 0;
-  for (; i < n; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return null;
-    v = v * 10 + d;
-  }
-  if (s.charCodeAt(0) === 45) v = -v;
-  // beyond int64: not an integer for listpack (string2ll overflow check)
-  if (n >= 19) {
-    const b = BigInt(s);
-    if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
-  }
-  return v;
 }
 
 /** Listpack bytes of elements [start, start + count) of the list (LP_HDR_SIZE, entries, terminator). */

@@ -1,4 +1,5 @@
 import { RObject } from './object.js';
+import { listpackIntSize, listpackEntrySize } from './listpack-size.js';
 
 /**
  * The stream type (src/stream.h, src/t_stream.c of Redis 7.0): entries ordered by ID, the stream
@@ -590,7 +591,7 @@ export function markDeleted(node: StreamNode, key: string, fields: string[]): vo
 
 /** lpBytes of a node: header, count, deleted, master part, entries, terminator. */
 export function streamNodeBytes(n: StreamNode): number {
-  return 6 + lpIntSize(n.count) + lpIntSize(n.deleted) + n.masterBytes + n.entriesBytes + 1;
+  return 6 + listpackIntSize(n.count) + listpackIntSize(n.deleted) + n.masterBytes + n.entriesBytes + 1;
 }
 
 /**
@@ -650,10 +651,10 @@ export class StreamLayout {
     let same: boolean;
     if (node === null) {
       const mf: string[] = new Array<string>(nf);
-      let mb = lpIntSize(nf) + 2;
+      let mb = listpackIntSize(nf) + 2;
       for (let i = 0; i < nf; i++) {
         mf[i] = fields[2 * i]!;
-        mb += lpStrSize(mf[i]!);
+        mb += listpackEntrySize(mf[i]!);
       }
       node = {
         masterKey: key, masterMs: id.ms, masterSeq: id.seq, masterFields: mf, count: 0, deleted: 0,
@@ -671,13 +672,13 @@ export class StreamLayout {
       const mf = node.masterFields;
       for (let i = 0; i < nf; i++) {
         fields[2 * i] = mf[i]!;
-        bytes += lpStrSize(fields[2 * i + 1]!);
+        bytes += listpackEntrySize(fields[2 * i + 1]!);
       }
-      bytes += lpIntSize(nf + 3);
+      bytes += listpackIntSize(nf + 3);
     } else {
-      bytes += lpIntSize(nf);
-      for (let i = 0; i < fields.length; i++) bytes += lpStrSize(fields[i]!);
-      bytes += lpIntSize(nf + 3 + nf + 1);
+      bytes += listpackIntSize(nf);
+      for (let i = 0; i < fields.length; i++) bytes += listpackEntrySize(fields[i]!);
+      bytes += listpackIntSize(nf + 3 + nf + 1);
     }
     node.entriesBytes += bytes;
     node.count++;
@@ -751,61 +752,11 @@ export function ensureStreamLayout(s: Stream, maxBytes: number, maxEntries: numb
   return l;
 }
 
-// Listpack element sizes (lpEncodeGetType + lpEncodeBacklen in listpack.c), as in
-// persistence/rdb/listpack.ts, repeated here so the keyspace does not depend on persistence.
-
-function lpBacklen(l: number): number {
-  return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
-}
-
-/** Bytes of an integer element, back-length included. */
-function lpIntSize(v: number): number {
-  if (v >= 0 && v <= 127) return 2;
-  if (v >= -4096 && v <= 4095) return 3;
-  if (v >= -32768 && v <= 32767) return 4;
-  if (v >= -8388608 && v <= 8388607) return 5;
-  if (v >= -2147483648 && v <= 2147483647) return 6;
-  return 10;
-}
-
 /** Bytes of the int64 element `a - b` (uint64 difference read as int64, as lpAppendInteger gets it). */
 function lpDeltaSize(a: bigint, b: bigint): number {
   if (a === b) return 2;
   let d = a - b;
-  if (d >= -2147483648n && d <= 2147483647n) return lpIntSize(Number(d));
+  if (d >= -2147483648n && d <= 2147483647n) return listpackIntSize(Number(d));
   d = BigInt.asIntN(64, d);
-  return d >= -2147483648n && d <= 2147483647n ? lpIntSize(Number(d)) : 10;
-}
-
-/** Bytes of a string element: stored as an integer when it is a canonical int64 (lpStringToInt64). */
-function lpStrSize(s: string): number {
-  const n = s.length;
-  if (n > 0 && n <= 20) {
-    const iv = canonicalInt(s);
-    if (iv !== null) return typeof iv === 'number' ? lpIntSize(iv) : 10;
-  }
-  const enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
-  return enc + lpBacklen(enc);
-}
-
-/** The value of a canonical int64 string (no sign on 0, no leading zeros), else null. */
-function canonicalInt(s: string): number | bigint | null {
-  const n = s.length;
-  let i = 0;
-  if (s.charCodeAt(0) === 45) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  const first = s.charCodeAt(i);
-  if (first === 48) return n === 1 ? 0 : null;
-  if (first < 49 || first > 57) return null;
-  let v = 0;
-  for (let j = i; j < n; j++) {
-    const d = s.charCodeAt(j) - 48;
-    if (d < 0 || d > 9) return null;
-    v = v * 10 + d;
-  }
-  if (v <= Number.MAX_SAFE_INTEGER) return i ? -v : v;
-  const b = BigInt(s);
-  return b < -(2n ** 63n) || b > 2n ** 63n - 1n ? null : b;
+  return d >= -2147483648n && d <= 2147483647n ? listpackIntSize(Number(d)) : 10;
 }

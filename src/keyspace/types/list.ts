@@ -124,6 +124,15 @@ export class ListObject extends RObject {
     return l;
   }
 
+  /**
+   * The layout ({@link ql}) to record the arrival of element `v` in; null when the list has none,
+   * or drops it now because `v` is an element it does not model (QuicklistLayout.accepts).
+   */
+  private layoutFor(v: string): QuicklistLayout | null {
+    if (this.ql !== null && !QuicklistLayout.accepts(v)) this.ql = null;
+    return this.ql;
+  }
+
   /** Listpack bytes of elements [start, start + count), as one quicklist node would hold them. */
   private rangeBytes(start: number, count: number): number {
     return count <= 0 ? LP_HDR_SIZE + 1 : listpackBytesOf(this.range(start, Math.min(start + count, this.length) - 1));
@@ -198,11 +207,7 @@ export class ListObject extends RObject {
   /** LPUSH one element. */
   pushHead(v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, true);
-    const q = this.ql;
-    if (q !== null) {
-      if (QuicklistLayout.accepts(v)) q.pushHead(v);
-      else this.ql = null;
-    }
+    this.layoutFor(v)?.pushHead(v);
     const h = this.head;
     if (h !== null && h.count < PAGE_MAX) {
       if (h.packed !== null) unpack(h);
@@ -221,11 +226,7 @@ export class ListObject extends RObject {
   /** RPUSH one element. */
   pushTail(v: string): void {
     if (this.ldb !== 0) changeCapture.recorder?.listPush(this, false);
-    const q = this.ql;
-    if (q !== null) {
-      if (QuicklistLayout.accepts(v)) q.pushTail(v);
-      else this.ql = null;
-    }
+    this.layoutFor(v)?.pushTail(v);
     const t = this.tail;
     if (t !== null && t.count < PAGE_MAX) {
       if (t.packed !== null) unpack(t);
@@ -288,11 +289,7 @@ export class ListObject extends RObject {
     if (this.ldb !== 0) changeCapture.recorder?.listSet(this, index);
     const p = this.locate(index);
     const off = locOff;
-    const q = this.ql;
-    if (q !== null) {
-      if (QuicklistLayout.accepts(v)) q.set(index, pageGet(p, off), v);
-      else this.ql = null;
-    }
+    this.layoutFor(v)?.set(index, pageGet(p, off), v);
     if (p.packed === null) {
       const ring = p.ring!;
       let i = p.start + off;
@@ -555,11 +552,7 @@ export class ListObject extends RObject {
       return true;
     }
     if (this.ldb !== 0) changeCapture.recorder?.whole(this);
-    const ql = this.ql;
-    if (ql !== null) {
-      if (QuicklistLayout.accepts(v)) ql.insert(found, after, v, (a, n) => this.rangeBytes(a, n));
-      else this.ql = null;
-    }
+    this.layoutFor(v)?.insert(found, after, v, (a, n) => this.rangeBytes(a, n));
     const p = this.locate(found);
     const items = linear(p);
     items.splice(locOff + (after ? 1 : 0), 0, v);
@@ -1153,8 +1146,6 @@ function checkPacked(s: string, count: number): void {
 const PAGE_MAX = 128;
 /** A page whose RESP form would exceed this many bytes stays open (no giant strings). */
 const PACK_MAX_BYTES = 32 * 1024;
-
-
 
 /** One page; see {@link ListObject}. */
 class Page {

@@ -495,10 +495,9 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
       // nodes, a PLAIN node) the elements go straight into packed pages: no string per element
       const l = listLoader();
       let nodes: string[] | null = type === C.RDB_TYPE_LIST_QUICKLIST_2 ? [] : null;
-      // the nodes' element counts and bytes: the list keeps Redis's layout
-      const ql = new QuicklistLayout(limits.listFill);
-      // ziplist nodes (RDB_TYPE_LIST_QUICKLIST): their layout, null once an element is too big
-      let zlLayout: QuicklistLayout | null = type === C.RDB_TYPE_LIST_QUICKLIST ? ql : null;
+      // the nodes' element counts and bytes (quicklistAppendListpack per node): the list keeps
+      // Redis's layout; null once a node is one the layout does not model (PLAIN, 1 GB elements)
+      let ql: QuicklistLayout | null = new QuicklistLayout(limits.listFill);
       let elements = 0;
       for (let i = 0; i < len; i++) {
         let container = C.QUICKLIST_NODE_CONTAINER_PACKED;
@@ -517,6 +516,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
             for (const n of nodes) addPackedNode(l, n);
             nodes = null;
           }
+          ql = null;
           l.addBytes(b.buf, b.start, b.end - b.start);
           continue;
         }
@@ -526,7 +526,7 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
           if (nodes === null) addListpackNode(l, b.buf, b.start, count);
           else if (count > 0) {
             nodes.push(b.buf.latin1Slice(b.start, b.end));
-            ql.appendNode(count, b.end - b.start);
+            ql?.appendNode(count, b.end - b.start);
             elements += count;
           }
           continue;
@@ -536,21 +536,17 @@ function loadCollection(r: RdbReader, type: number, limits: TypeLimits, key: str
         addPacked(l, els);
         // Redis converts each ziplist into one listpack node (lpShrinkToFit, empty ones skipped):
         // the node keeps the ziplist's elements, in the bytes their listpack entries take
-        if (els.length > 0 && zlLayout !== null) zlLayout = ziplistNode(zlLayout, els);
+        if (els.length > 0 && ql !== null) ql = ziplistNode(ql, els);
       }
-      if (zlLayout !== null) {
-        const list = l.finish();
-        if (list !== null) list.ql = zlLayout;
-        return list;
-      }
+      let list: ListObject | null;
       if (nodes !== null) {
         l.start();
-        if (nodes.length === 0) return null;
-        const list = ListObject.fromPackedNodes(nodes, elements);
-        list.ql = ql;
-        return list;
+        list = nodes.length === 0 ? null : ListObject.fromPackedNodes(nodes, elements);
+      } else {
+        list = l.finish();
       }
-      return l.finish();
+      if (list !== null) list.ql = ql;
+      return list;
     }
 
     case C.RDB_TYPE_HASH_ZIPMAP: {

@@ -1,5 +1,21 @@
-import { openSync, fsyncSync, closeSync, writeSync, renameSync, close, unlink, unlinkSync } from 'node:fs';
+import { openSync, fsyncSync, closeSync, writeSync, readSync, renameSync, close, unlink, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+
+/**
+ * Reads the first `length` bytes of the open file `fd` into `buf` (which has room for them), in as
+ * many read(2) calls as it takes; fewer when the file ends first.
+ * @returns the bytes read
+ * @throws the read error (EIO...)
+ */
+export function readPrefixSync(fd: number, buf: Buffer, length: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
 
 /**
  * fsyncs a directory so that a rename or a new file in it survives a power loss (fsyncFileDir in

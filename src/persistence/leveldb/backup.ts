@@ -27,12 +27,12 @@
  *
  * Starting Amber with `leveldb-path <dir>` opens a backup as a normal store.
  */
-import { existsSync, readdirSync, statSync, mkdirSync, openSync, closeSync, readFileSync, fstatSync, readSync, unlinkSync, read, write, fsync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, openSync, closeSync, readFileSync, fstatSync, unlinkSync, read, write, fsync } from 'node:fs';
 import { resolve, join, relative, isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import { levelDbReason, type LevelDbEngine } from './engine.js';
 import { replayManifest, verifyStore, manifestOf, liveFiles, BACKUP_UNFINISHED } from './verify.js';
-import { writeFileDurably, fsyncDir } from '../fsutil.js';
+import { writeFileDurably, fsyncDir, readPrefixSync } from '../fsutil.js';
 
 /** State of the last and the running backup, for INFO leveldb. */
 export interface BackupState {
@@ -161,13 +161,7 @@ export function captureStore(path: string): StoreFiles {
       if (manifestName === null) throw new Error(`${join(path, 'CURRENT')} does not name a MANIFEST file (it holds ${JSON.stringify(current.slice(0, 40))})`);
       const manifest = hold(manifestName, null);
       const bytes = Buffer.allocUnsafe(manifest.size);
-      let got = 0;
-      while (got < bytes.length) {
-        const n = readSync(manifest.fd, bytes, got, bytes.length - got, got);
-        if (n === 0) break;
-        got += n;
-      }
-      const version = replayManifest(path, manifest.name, bytes.subarray(0, got));
+      const version = replayManifest(path, manifest.name, bytes.subarray(0, readPrefixSync(manifest.fd, bytes, bytes.length)));
       manifest.size = version.end;
       const live = liveFiles(version, readdirSync(path));
       for (const [, file, size] of live.tables) {

@@ -23,11 +23,12 @@
  * the reason. Costs one read of the store (the load reads it next, from the page cache) and about
  * a millisecond of CRC per MB.
  */
-import { existsSync, readFileSync, statSync, openSync, fstatSync, readSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, openSync, fstatSync, closeSync } from 'node:fs';
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c, unmaskCrc } from './crc32c.js';
 import { snappyUncompress } from './snappy.js';
+import { readPrefixSync } from '../fsutil.js';
 
 /** Bytes of a log block (log_format.h kBlockSize) and of a record header (crc, length, type). */
 const LOG_BLOCK = 32768;
@@ -164,13 +165,7 @@ export async function verifyStore(path: string, onFile?: (bytes: number) => void
     try {
       const length = fstatSync(fd).size;
       if (tableBuf.length < length) tableBuf = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, tableBuf, got, length - got, got);
-        if (n === 0) break;
-        got += n;
-      }
-      b = tableBuf.subarray(0, got);
+      b = tableBuf.subarray(0, readPrefixSync(fd, tableBuf, length));
     } finally {
       closeSync(fd);
     }

@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { compatPair } from '../helpers/compat.js';
 import { prng } from '../helpers/prng.js';
 import { Crc64 } from '../../src/persistence/rdb/crc64.js';
+import { RdbWriter, DEFAULT_SAVE_OPTIONS } from '../../src/persistence/rdb/encoder.js';
+import { zlEncode } from '../../src/persistence/rdb/ziplist.js';
 
 const pair = compatPair({ clients: 'resp2' });
 const { skip } = pair;
@@ -91,43 +93,17 @@ for (const fill of ['-1', '-2', '5', '1']) {
   });
 }
 
-/** A ziplist (src/ziplist.c) of short strings (< 16 KB) and 16-bit integers. */
-function ziplist(items: Array<string | number>): Buffer {
-  const entries: Buffer[] = [];
-  let prev = 0;
-  let tail = 10;
-  for (const it of items) {
-    const prevlen = prev < 254 ? Buffer.from([prev]) : Buffer.from([0xfe, prev & 0xff, (prev >> 8) & 0xff, prev >>> 16, 0]);
-    let body: Buffer;
-    if (typeof it === 'number') {
-      body = it >= 0 && it <= 12 ? Buffer.from([0xf1 + it]) : Buffer.from([0xc0, it & 0xff, (it >> 8) & 0xff]);
-    } else {
-      const data = Buffer.from(it, 'latin1');
-      const head = data.length < 64 ? Buffer.from([data.length]) : Buffer.from([0x40 | (data.length >> 8), data.length & 0xff]);
-      body = Buffer.concat([head, data]);
-    }
-    const e = Buffer.concat([prevlen, body]);
-    if (entries.length > 0) tail += prev;
-    entries.push(e);
-    prev = e.length;
-  }
-  const all = Buffer.concat([Buffer.alloc(10), ...entries, Buffer.from([0xff])]);
-  all.writeUInt32LE(all.length, 0);
-  all.writeUInt32LE(tail, 4);
-  all.writeUInt16LE(items.length, 8);
-  return all;
-}
-
-/** An RDB string: length (rdbSaveLen) and bytes. */
-function rdbString(b: Buffer): Buffer {
-  const n = b.length;
-  const len = n < 64 ? Buffer.from([n]) : n < 16384 ? Buffer.from([0x40 | (n >> 8), n & 0xff]) : Buffer.from([0x80, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  return Buffer.concat([len, b]);
-}
-
 /** A DUMP payload of RDB version 9 holding a quicklist of these ziplist nodes (type 14). */
 function ziplistQuicklistPayload(nodes: Array<Array<string | number>>): string {
-  const body = Buffer.concat([Buffer.from([14, nodes.length]), ...nodes.map((n) => rdbString(ziplist(n))), Buffer.from([9, 0])]);
+  const chunks: Buffer[] = [];
+  const w = new RdbWriter((c) => chunks.push(c), { ...DEFAULT_SAVE_OPTIONS, compression: false }, true);
+  w.u8(14);
+  w.len(nodes.length);
+  for (const n of nodes) w.blob(zlEncode(n));
+  w.u8(9);
+  w.u8(0);
+  w.flush();
+  const body = Buffer.concat(chunks);
   const out = Buffer.alloc(body.length + 8);
   body.copy(out);
   new Crc64().update(body).writeLE(out, body.length);

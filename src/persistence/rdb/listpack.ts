@@ -8,20 +8,14 @@
  * Layout: `<total-bytes u32le> <num-elements u16le> <entry>... 0xFF`, each entry
  * `<encoding+data> <backlen>`; num-elements is 65535 when the count does not fit.
  */
-import { strToInt64, rangeToInt64, readInt64LE, type PackedElement } from './intconv.js';
+import { rangeToInt64, readInt64LE, type PackedElement } from './intconv.js';
+// the entry sizes of the format, shared with the keyspace's node layouts
+import { listpackBacklenSize, listpackIntEncodedSize, listpackStrEncodedSize, listpackEntrySize } from '../../keyspace/types/listpack-size.js';
 
 export const LP_HDR_SIZE = 6;
 export const LP_EOF = 0xff;
 export const LP_HDR_NUMELE_UNKNOWN = 65535;
 
-/** Bytes of the back-length field for an entry of `l` bytes (lpEncodeBacklen). */
-export function lpBacklenSize(l: number): number {
-  if (l <= 127) return 1;
-  if (l < 16383) return 2;
-  if (l < 2097151) return 3;
-  if (l < 268435455) return 4;
-  return 5;
-}
 
 function writeBacklen(buf: Buffer, p: number, l: number): number {
   if (l <= 127) {
@@ -54,31 +48,11 @@ function writeBacklen(buf: Buffer, p: number, l: number): number {
   return 5;
 }
 
-/** Size of the encoding+data part of an integer entry (lpEncodeIntegerGetType). */
-function intEncodedSize(v: number | bigint): number {
-  if (typeof v === 'bigint') return 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
-}
-
-function strEncodedSize(len: number): number {
-  return len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
-}
-
 /** Bytes an element takes in a listpack, back-length included (for node-size decisions). */
 export function lpElementSize(e: PackedElement): number {
-  let enc: number;
-  if (typeof e === 'string') {
-    const iv = e.length <= 20 ? strToInt64(e) : null;
-    enc = iv !== null ? intEncodedSize(iv) : strEncodedSize(e.length);
-  } else {
-    enc = intEncodedSize(typeof e === 'bigint' && e >= -2147483648n && e <= 2147483647n ? Number(e) : e);
-  }
-  return enc + lpBacklenSize(enc);
+  if (typeof e === 'string') return listpackEntrySize(e);
+  const enc = listpackIntEncodedSize(e);
+  return enc + listpackBacklenSize(enc);
 }
 
 /** {@link ListpackWriter.appendFlat}'s copy of its input (grown as needed, never shrunk below). */
@@ -145,8 +119,8 @@ export class ListpackWriter {
         if (iv !== null) return this.appendInteger(iv);
       }
     }
-    const enc = strEncodedSize(len);
-    const bl = lpBacklenSize(enc);
+    const enc = listpackStrEncodedSize(len);
+    const bl = listpackBacklenSize(enc);
     this.ensure(enc + bl);
     const buf = this.buf;
     let p = this.pos;
@@ -213,7 +187,7 @@ export class ListpackWriter {
           continue;
         }
       }
-      const enc = strEncodedSize(len);
+      const enc = listpackStrEncodedSize(len);
       this.ensure(enc + 5);
       const buf = this.buf;
       let o = this.pos;
@@ -247,7 +221,7 @@ export class ListpackWriter {
   /** Appends an integer element (lpAppendInteger). */
   appendInteger(v: number | bigint): this {
     if (typeof v === 'bigint' && v >= -2147483648n && v <= 2147483647n) v = Number(v);
-    const enc = intEncodedSize(v);
+    const enc = listpackIntEncodedSize(v);
     this.ensure(enc + 1);
     const buf = this.buf;
     let p = this.pos;
@@ -289,9 +263,7 @@ export class ListpackWriter {
 
   /** Size the listpack would have after appending the string `s` (for node-size decisions). */
   sizeWith(s: string): number {
-    const iv = s.length <= 20 ? strToInt64(s) : null;
-    const enc = iv !== null ? intEncodedSize(iv) : strEncodedSize(s.length);
-    return this.pos + 1 + enc + lpBacklenSize(enc);
+    return this.pos + 1 + listpackEntrySize(s);
   }
 
   /** Empties the writer for reuse (keeps its buffer). */
@@ -392,7 +364,7 @@ export function lpValidate(buf: Buffer, start: number, size: number): number {
       return -1; // 0xf5..0xfe: no such encoding
     }
     if (p + hdr > end) return -1;
-    const bl = lpBacklenSize(entry);
+    const bl = listpackBacklenSize(entry);
     const next = p + entry + bl;
     if (next > end) return -1;
     // the back-length at the end must match the entry length
@@ -483,7 +455,7 @@ export function lpRead(buf: Buffer, p: number): number {
     e.int = readInt64LE(buf, p + 1);
     entry = 9;
   }
-  return p + entry + lpBacklenSize(entry);
+  return p + entry + listpackBacklenSize(entry);
 }
 
 /**

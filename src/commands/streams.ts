@@ -290,9 +290,11 @@ function lastValidKey(s: Stream): string | undefined {
   return s.entries.lastKey();
 }
 
-/** streamRangeHasTombstones: whether `start`..`end` (null: open) may hold a deleted entry. */
+/** streamRangeHasTombstones (7.0.15): whether `start`..`end` (null: open) may hold a deleted entry. */
 function rangeHasTombstones(s: Stream, start: StreamID | null, end: StreamID | null): boolean {
   if (s.length === 0 || isZero(s.maxDeletedEntryId)) return false;
+  // the latest deletion is before the first entry (XSETID MAXDELETEDID can set it so)
+  if (compareStreamId(s.firstId, s.maxDeletedEntryId) > 0) return false;
   const st = start ?? ZERO_ID;
   const en = end ?? MAX_ID;
   return compareStreamId(st, s.maxDeletedEntryId) <= 0 && compareStreamId(s.maxDeletedEntryId, en) <= 0;

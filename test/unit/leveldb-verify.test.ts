@@ -32,6 +32,26 @@ test('crc32c matches the standard check values, and mask/unmask are inverses', (
   for (const v of [0, 1, 0xffffffff, 0x12345678, 0xa282ead8]) assert.equal(unmaskCrc(maskCrc(v)), v);
 });
 
+test('crc32c of long inputs (the 32-bit path) equals the bit-at-a-time definition at any offset and alignment', () => {
+  const bitwise = (b: Uint8Array, start: number, end: number): number => {
+    let c = 0xffffffff;
+    for (let i = start; i < end; i++) {
+      c ^= b[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  const pool = Buffer.allocUnsafe(5000);
+  for (let i = 0; i < pool.length; i++) pool[i] = (i * 2654435761) >>> 11;
+  // a view that starts at an odd byte of its ArrayBuffer, as a table block inside a file does
+  const b = pool.subarray(3);
+  for (const [start, end] of [[0, 64], [1, 65], [5, 200], [7, 4103], [0, b.length], [13, b.length - 3]] as const) {
+    assert.equal(crc32c(b, start, end), bitwise(b, start, end), `bytes ${start}-${end}`);
+    const mid = Math.min(start + 67, end);
+    assert.equal(crc32c(b, mid, end, crc32c(b, start, mid)), bitwise(b, start, end), `bytes ${start}-${end} in two calls`);
+  }
+});
+
 test('snappy decodes literals and every copy form, and refuses malformed streams', () => {
   const dec = (bytes: number[]): string => Buffer.from(snappyUncompress(Uint8Array.from(bytes))).toString('latin1');
   // literal "abc", then a 2-byte-offset copy of 15 bytes from 3 back (overlapping: a repeat)

@@ -4,6 +4,9 @@
  * the index and metaindex blocks it walks; LevelDB itself decompresses everything else.
  */
 
+/** Literals and copies up to this many bytes are moved a byte at a time (cheaper than a call). */
+const SHORT = 32;
+
 /**
  * The bytes a Snappy block decompresses to.
  * @throws Error naming the offset in `src` where the stream is malformed: a bad length preamble,
@@ -40,7 +43,12 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
         n += 1;
         if (pos + n > src.length) throw new Error(`literal past the end at ${at}`);
         if (op + n > len) throw new Error(`output longer than ${len} bytes at ${at}`);
-        out.set(src.subarray(pos, pos + n), op);
+        // an index block is mostly literals of a few bytes: a loop, not a subarray and a set each
+        if (n <= SHORT) {
+          for (let i = 0; i < n; i++) out[op + i] = src[pos + i]!;
+        } else {
+          out.set(src.subarray(pos, pos + n), op);
+        }
         pos += n;
         op += n;
         continue;
@@ -65,11 +73,11 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     }
     if (offset === 0 || offset > op) throw new Error(`copy from before the start at ${at}`);
     if (op + n > len) throw new Error(`output longer than ${len} bytes at ${at}`);
-    if (offset >= n) {
+    if (offset >= n && n > SHORT) {
       out.copyWithin(op, op - offset, op - offset + n);
       op += n;
     } else {
-      // byte by byte: the copy overlaps what it writes (a repeated pattern)
+      // byte by byte: a short copy, or one that overlaps what it writes (a repeated pattern)
       for (let i = 0; i < n; i++, op++) out[op] = out[op - offset]!;
     }
   }

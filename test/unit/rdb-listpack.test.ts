@@ -5,7 +5,8 @@ import { ListpackWriter, lpDecode, lpEncode, lpElementSize } from '../../src/per
 import { zlDecode, zlEncode } from '../../src/persistence/rdb/ziplist.js';
 import { intsetDecode, intsetEncode, intsetEncodeStrings } from '../../src/persistence/rdb/intset.js';
 import { zipmapDecode } from '../../src/persistence/rdb/zipmap.js';
-import { elementToString, strToInt64 } from '../../src/persistence/rdb/intconv.js';
+import { elementToString } from '../../src/persistence/rdb/intconv.js';
+import { parseInteger } from '../../src/util/number.js';
 
 const latin1 = fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a).toString('latin1'));
 const intStr = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String);
@@ -82,7 +83,7 @@ test('ziplist: encode/decode round trip and validation', () => {
     const back = zlDecode(zl, 0, zl.length);
     assert.ok(back !== null);
     assert.deepEqual(back.map(elementToString), els.map((e) => {
-      const v = strToInt64(e);
+      const v = parseInteger(e);
       return v === null ? e : String(v);
     }));
   }), { numRuns: 200 });

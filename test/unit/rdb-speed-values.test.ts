@@ -12,7 +12,7 @@ import { ListObject } from '../../src/keyspace/types/list.js';
 import { RdbWriter, dumpPayload, d2string, DEFAULT_SAVE_OPTIONS } from '../../src/persistence/rdb/encoder.js';
 import { ListpackWriter, LP_HDR_SIZE, lpValidate } from '../../src/persistence/rdb/listpack.js';
 import { shortDecimalAt, listpackScore, zsetFromListpack, DEFAULT_LIMITS } from '../../src/persistence/rdb/values.js';
-import { strToInt64 } from '../../src/persistence/rdb/intconv.js';
+import { parseInteger } from '../../src/util/number.js';
 import { RdbReader } from '../../src/persistence/rdb/reader.js';
 import { loadObject } from '../../src/persistence/rdb/decoder.js';
 import * as C from '../../src/persistence/rdb/constants.js';
@@ -44,7 +44,7 @@ test('shortDecimalAt reads what listpackScore (strtod) reads, or declines with N
 /** rdbSaveRawString as specified: int8/16/32 for canonical integers of <= 11 chars, else raw (no LZF at <= 20). */
 function refRawString(s: string): Buffer {
   const n = s.length;
-  const v = n > 0 && n <= 11 ? strToInt64(s) : null;
+  const v = n > 0 && n <= 11 ? parseInteger(s) : null;
   if (typeof v === 'number') {
     if (v >= -128 && v <= 127) return Buffer.from([(C.RDB_ENCVAL << 6) | C.RDB_ENC_INT8, v & 0xff]);
     if (v >= -32768 && v <= 32767) {
@@ -83,7 +83,7 @@ test('RdbWriter.string of strings up to 20 chars: integer encodings exactly when
 test('ListpackWriter.appendRange: integers exactly when the string is a canonical int64', () => {
   fc.assert(fc.property(shortString, fc.string({ maxLength: 3 }), (s, pad) => {
     const got = new ListpackWriter().appendRange(pad + s + pad, pad.length, s.length).finish();
-    const iv = strToInt64(s);
+    const iv = parseInteger(s);
     const want = iv !== null ? new ListpackWriter().appendInteger(iv).finish() : null;
     if (want !== null) assert.deepEqual(got, want, JSON.stringify(s));
     else assert.equal(got[LP_HDR_SIZE], 0x80 | s.length, JSON.stringify(s)); // a 6-bit string entry

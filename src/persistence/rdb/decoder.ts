@@ -20,7 +20,8 @@ import { intsetDecode } from './intset.js';
 import { zipmapDecode } from './zipmap.js';
 import { listLoader, ListObject, type ListLoader } from '../../keyspace/types/list.js';
 import { QuicklistLayout, listpackBytesOf } from '../../keyspace/types/quicklist-layout.js';
-import { strToInt64, elementToString, type PackedElement } from './intconv.js';
+import { elementToString, type PackedElement } from './intconv.js';
+import { parseInteger } from '../../util/number.js';
 import { buildSet, buildHash, buildZSet, hashFromListpack, packedHashFromListpack, zsetFromListpack, packedZsetFromListpack, setRecordsBegin, setRecordAdd, setFromRecords, listpackScore, addListpackNode, addPackedNode, type TypeLimits, DEFAULT_LIMITS } from './values.js';
 
 /** Result of loading one object: a value, or null for an empty collection (skipped as Redis does). */
@@ -650,7 +651,7 @@ function elementInt(e: PackedElement | undefined): bigint | null {
   if (e === undefined) return null;
   if (typeof e === 'number') return BigInt(e);
   if (typeof e === 'bigint') return e;
-  const v = strToInt64(e);
+  const v = parseInteger(e);
   return v === null ? null : BigInt(v);
 }
 

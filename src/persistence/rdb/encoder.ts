@@ -15,12 +15,11 @@ import { Hash, LP_LONG_HEADER, forEachRecord } from '../../keyspace/types/hash.j
 import { RedisSet } from '../../keyspace/types/set.js';
 import { ListObject } from '../../keyspace/types/list.js';
 import { nodeFits, PACKED_THRESHOLD, SIZE_ESTIMATE_OVERHEAD } from '../../keyspace/types/quicklist-layout.js';
-import { formatG, INT64_MAX, INT64_MIN } from '../../util/number.js';
+import { formatG, INT64_MAX, INT64_MIN, parseInteger } from '../../util/number.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompressInto, LZF_SLACK } from './lzf.js';
 import { ListpackWriter, lpElementSize } from './listpack.js';
 import { intsetEncode } from './intset.js';
-import { strToInt64 } from './intconv.js';
 import * as C from './constants.js';
 import { DEFAULT_LIMITS, type TypeLimits } from './values.js';
 
@@ -311,7 +310,7 @@ export class RdbWriter {
       }
     }
     if (n <= 11 && n > 0) {
-      const v = strToInt64(s);
+      const v = parseInteger(s);
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
     if (this.opts.compression && n > 20) {
@@ -340,7 +339,7 @@ export class RdbWriter {
   blob(b: Buffer, start = 0, end = b.length): void {
     const n = end - start;
     if (n <= 11 && n > 0) {
-      const v = strToInt64(b.latin1Slice(start, end));
+      const v = parseInteger(b.latin1Slice(start, end));
       if (typeof v === 'number' && this.encodeInteger(v)) return;
     }
     if (this.opts.compression && n > 20) {

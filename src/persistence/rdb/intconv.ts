@@ -1,23 +1,16 @@
 /**
- * string2ll-style integer recognition shared by the compact encodings: a listpack, a ziplist, an
- * intset and the RDB string encoder store a string as an integer only when it is the canonical
- * decimal form of a signed 64-bit value (no '+', no leading zeros, no "-0", no spaces).
+ * Integer helpers of the compact encodings: a listpack, a ziplist, an intset and the RDB string
+ * encoder store a string as an integer only when it is the canonical decimal form of a signed
+ * 64-bit value (no '+', no leading zeros, no "-0", no spaces): util/number.ts's parseInteger, or
+ * {@link rangeToInt64} for a range of a string.
  */
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+import { INT64_MIN, INT64_MAX } from '../../util/number.js';
 
 /**
- * The value of `s` when it is a canonical int64 (string2ll rules): a number when |v| < 2^53,
- * a bigint beyond, null when `s` is not such an integer.
- */
-export function strToInt64(s: string): number | bigint | null {
-  return rangeToInt64(s, 0, s.length);
-}
-
-/**
- * {@link strToInt64} of the `n` chars of `s` from `start`, without slicing them out first (the
- * encoder reads hash fields in place in the hash's flat string).
+ * util/number.ts's parseInteger (string2ll rules: a number when |v| < 2^53, a bigint beyond, null
+ * when not a canonical int64) of the `n` chars of `s` from `start`, without slicing them out
+ * first (the encoder reads hash fields in place in the hash's flat string).
  */
 export function rangeToInt64(s: string, start: number, n: number): number | bigint | null {
   if (n === 0 || n > 20) return null;

@@ -3,7 +3,7 @@
  * `<encoding u32le: 2|4|8> <length u32le> <values, ascending, little-endian>`; the encoding is
  * the smallest width holding every value.
  */
-import { strToInt64 } from './intconv.js';
+import { parseInteger } from '../../util/number.js';
 
 /**
  * Decodes the intset in bytes [start, start+size) of `buf`, validated as
@@ -72,7 +72,7 @@ export function intsetEncode(vals: bigint[]): Buffer {
 export function intsetEncodeStrings(members: Iterable<string>): Buffer | null {
   const vals: bigint[] = [];
   for (const m of members) {
-    const v = strToInt64(m);
+    const v = parseInteger(m);
     if (v === null) return null;
     vals.push(BigInt(v));
   }

@@ -5,6 +5,7 @@ import { NOTIFY_KEY_MISS, NOTIFY_NEW } from './notify.js';
 import { newLru, updateLfu } from './lru.js';
 import { EXPIRE_ENTRY, MEM_COUNT_PACKED, keyBytes, recordValueBytes } from './memory.js';
 import { parseInt64 } from '../util/number.js';
+import { nextScanCursor } from './scan-cursor.js';
 
 /**
  * The largest expire time kept, Unix ms: the largest double below 2^63. Expire times are JS
@@ -516,13 +517,7 @@ export class Database {
     };
     visit(this.segments[i]);
     if (i < this.splitNext) visit(this.segments[i + base]);
-    // reverse-binary increment within `mask` (as in dict.c)
-    let v = i | ~mask;
-    v = rev32(v);
-    v = (v + 1) | 0;
-    v = rev32(v);
-    const next = (v & mask) >>> 0;
-    return BigInt(next);
+    return BigInt(nextScanCursor(i, mask));
   }
 
   /** Iterates every key (KEYS, snapshot fallback); expired keys included: callers check. */
@@ -607,15 +602,6 @@ export class Database {
       this.splitNext = 0;
     }
   }
-}
-
-function rev32(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  v = (v >>> 16) | (v << 16);
-  return v >>> 0;
 }
 
 /** The bytes last recorded for a stored value: a string's by formula, a collection's `mem`. */

@@ -14,6 +14,7 @@
  * gives its memory back as Redis's dict resize does.
  */
 import { hashKey } from '../database.js';
+import { nextScanCursor } from '../scan-cursor.js';
 
 /** Average entries per segment above which one segment splits. */
 const LOAD = 32;
@@ -121,12 +122,7 @@ abstract class SegTable<S extends Map<string, string> | Set<string>> {
     const i = cursor & mask;
     visit(this.segs[i]!);
     if (i < this.splitNext) visit(this.segs[i + base]!);
-    // reverse-binary increment of the cursor within `mask`, as in dict.c
-    let v = i | ~mask;
-    v = rev32(v);
-    v = (v + 1) | 0;
-    v = rev32(v);
-    return (v & mask) >>> 0;
+    return nextScanCursor(i, mask);
   }
 
   /** A uniformly random non-empty segment and a slot index within it; size must be > 0. */
@@ -257,13 +253,4 @@ export class SetDict extends SegTable<Set<string>> {
       for (const k of seg) fn(ctx, k);
     });
   }
-}
-
-function rev32(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  v = (v >>> 16) | (v << 16);
-  return v >>> 0;
 }

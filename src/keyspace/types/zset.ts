@@ -1,6 +1,7 @@
 import { RObject, changeCapture } from './object.js';
 import { hashKey } from '../database.js';
 import { formatDouble } from '../../util/number.js';
+import { nextScanCursor } from '../scan-cursor.js';
 
 /**
  * The sorted set type (Redis's OBJ_ZSET, src/t_zset.c).
@@ -1177,19 +1178,6 @@ export class ScoreDict {
     const i = cursor & mask;
     for (const [k, v] of this.segs[i]!) fn(k, v);
     if (i < this.splitNext) for (const [k, v] of this.segs[i + base]!) fn(k, v);
-    let v = i | ~mask;
-    v = rev32(v);
-    v = (v + 1) | 0;
-    v = rev32(v);
-    return (v & mask) >>> 0;
+    return nextScanCursor(i, mask);
   }
-}
-
-function rev32(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  v = (v >>> 16) | (v << 16);
-  return v >>> 0;
 }

@@ -16,6 +16,24 @@ export const LP_HDR_SIZE = 6;
 export const LP_EOF = 0xff;
 export const LP_HDR_NUMELE_UNKNOWN = 65535;
 
+/**
+ * Writes the encoding byte(s) of a string element of `len` bytes at `p` (listpack.c
+ * lpEncodeString: 6-bit, 12-bit or 32-bit length); returns where its bytes go.
+ */
+function writeStrHeader(buf: Buffer, p: number, len: number): number {
+  if (len < 64) {
+    buf[p] = 0x80 | len;
+    return p + 1;
+  }
+  if (len < 4096) {
+    buf[p] = 0xe0 | (len >>> 8);
+    buf[p + 1] = len & 0xff;
+    return p + 2;
+  }
+  buf[p] = 0xf0;
+  buf.writeUInt32LE(len, p + 1);
+  return p + 5;
+}
 
 function writeBacklen(buf: Buffer, p: number, l: number): number {
   if (l <= 127) {
@@ -123,17 +141,7 @@ export class ListpackWriter {
     const bl = listpackBacklenSize(enc);
     this.ensure(enc + bl);
     const buf = this.buf;
-    let p = this.pos;
-    if (len < 64) {
-      buf[p++] = 0x80 | len;
-    } else if (len < 4096) {
-      buf[p++] = 0xe0 | (len >>> 8);
-      buf[p++] = len & 0xff;
-    } else {
-      buf[p++] = 0xf0;
-      buf.writeUInt32LE(len, p);
-      p += 4;
-    }
+    let p = writeStrHeader(buf, this.pos, len);
     if (len <= 64) {
       // a short copy in JS costs less than the native call of latin1Write
       for (let j = 0; j < len; j++) buf[p + j] = s.charCodeAt(start + j);
@@ -190,17 +198,7 @@ export class ListpackWriter {
       const enc = listpackStrEncodedSize(len);
       this.ensure(enc + 5);
       const buf = this.buf;
-      let o = this.pos;
-      if (len < 64) {
-        buf[o++] = 0x80 | len;
-      } else if (len < 4096) {
-        buf[o++] = 0xe0 | (len >>> 8);
-        buf[o++] = len & 0xff;
-      } else {
-        buf[o++] = 0xf0;
-        buf.writeUInt32LE(len, o);
-        o += 4;
-      }
+      let o = writeStrHeader(buf, this.pos, len);
       if (len <= 64) {
         // 4 bytes per step, then the tail
         const dv = this.view ?? (this.view = viewOf(buf));

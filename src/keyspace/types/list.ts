@@ -1,6 +1,6 @@
 import { RObject, changeCapture } from './object.js';
-import { QuicklistLayout, listpackBytesOf, LP_HDR_SIZE } from './quicklist-layout.js';
-import { listpackEntrySize } from './listpack-size.js';
+import { QuicklistLayout, listpackBytesOf } from './quicklist-layout.js';
+import { listpackEntrySize, LP_HDR_SIZE } from './listpack-size.js';
 
 /**
  * Gives a fresh list the pages head..tail holding `length` elements. Set by ListObject's static

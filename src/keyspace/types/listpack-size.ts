@@ -7,6 +7,9 @@
  */
 import { parseInteger } from '../../util/number.js';
 
+/** LP_HDR_SIZE of listpack.c: a listpack's header (total bytes u32, element count u16); the terminator adds one byte. */
+export const LP_HDR_SIZE = 6;
+
 /** lpEncodeBacklen: bytes of the back-length of an entry whose encoding and data take `l` bytes. */
 export function listpackBacklenSize(l: number): number {
   return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;

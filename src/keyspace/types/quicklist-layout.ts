@@ -13,25 +13,23 @@
  * model them: the list drops its layout ({@link QuicklistLayout.accepts}) and is then cut as if
  * pushed at the tail, which is what any list without a layout gets (see ListObject.quicklistNodes).
  */
-import { listpackEntrySize } from './listpack-size.js';
+import { listpackEntrySize, LP_HDR_SIZE } from './listpack-size.js';
 
 /** FILL_MAX of quicklist.c: list-max-listpack-size is clamped to -5..32767. */
-export const FILL_MAX = 32767;
+const FILL_MAX = 32767;
 /** SIZE_ESTIMATE_OVERHEAD of quicklist.c: the per-entry overestimate of _quicklistNodeAllowInsert. */
 export const SIZE_ESTIMATE_OVERHEAD = 8;
 /** SIZE_SAFETY_LIMIT of quicklist.c: byte cap of count-limited nodes. */
-export const SIZE_SAFETY_LIMIT = 8192;
+const SIZE_SAFETY_LIMIT = 8192;
 /** optimization_level of quicklist.c: bytes per node for fill -1..-5. */
-export const OPTIMIZATION_LEVEL: readonly number[] = [4096, 8192, 16384, 32768, 65536];
-/** LP_HDR_SIZE of listpack.c (total bytes u32 + count u16); the terminator adds one byte. */
-export const LP_HDR_SIZE = 6;
+const OPTIMIZATION_LEVEL: readonly number[] = [4096, 8192, 16384, 32768, 65536];
 /** Bytes of an empty listpack: header and terminator. */
 const LP_EMPTY = LP_HDR_SIZE + 1;
 /** packed_threshold of quicklist.c: elements this long go in PLAIN nodes. */
 export const PACKED_THRESHOLD = 1 << 30;
 
 /** quicklistSetFill: list-max-listpack-size clamped to -5..FILL_MAX. */
-export function clampFill(fill: number): number {
+function clampFill(fill: number): number {
   return fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
 }
 

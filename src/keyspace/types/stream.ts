@@ -1,5 +1,5 @@
 import { RObject } from './object.js';
-import { listpackIntSize, listpackEntrySize } from './listpack-size.js';
+import { listpackIntSize, listpackEntrySize, LP_HDR_SIZE } from './listpack-size.js';
 
 /**
  * The stream type (src/stream.h, src/t_stream.c of Redis 7.0): entries ordered by ID, the stream
@@ -591,7 +591,7 @@ export function markDeleted(node: StreamNode, key: string, fields: string[]): vo
 
 /** lpBytes of a node: header, count, deleted, master part, entries, terminator. */
 export function streamNodeBytes(n: StreamNode): number {
-  return 6 + listpackIntSize(n.count) + listpackIntSize(n.deleted) + n.masterBytes + n.entriesBytes + 1;
+  return LP_HDR_SIZE + listpackIntSize(n.count) + listpackIntSize(n.deleted) + n.masterBytes + n.entriesBytes + 1;
 }
 
 /**

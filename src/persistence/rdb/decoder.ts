@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Value } from '../../keyspace/types/object.js';
 import {
-  Stream, StreamCG, StreamConsumer, StreamLayout, streamIdKey, type StreamNACK, type StreamID, type StreamNode, SCG_INVALID_ENTRIES_READ, STREAM_ID_MAX,
+  Stream, StreamCG, StreamConsumer, StreamLayout, streamIdKey, type StreamNACK, type StreamID, type StreamNode, streamNodeBytes, SCG_INVALID_ENTRIES_READ, STREAM_ID_MAX,
 } from '../../keyspace/types/stream.js';
 import { RdbReader, RdbError, scanDouble } from './reader.js';
 import * as C from './constants.js';
@@ -749,7 +749,8 @@ function loadStream(r: RdbReader, type: number): Stream {
       masterBytes: 0, entriesBytes: 0, lastKey: masterKey, tombstones: null,
     };
     if (!loadStreamNode(s, master, els, node)) throw r.error('Stream listpack integrity check failed.', lpAt);
-    node.entriesBytes = lp.end - lp.start - (6 + lpElementSize(node.count) + lpElementSize(node.deleted) + node.masterBytes + 1);
+    // the listpack's bytes less its header, counts, master entry and terminator (entriesBytes is 0 here)
+    node.entriesBytes = lp.end - lp.start - streamNodeBytes(node);
     // a node of tombstones only (a MINID trim can leave one) stays, as it does in Redis
     if (node.count > 0 || node.deleted > 0) {
       layout.nodes.push(node);

@@ -10,9 +10,9 @@
  */
 import { rangeToInt64, readInt64LE, type PackedElement } from './intconv.js';
 // the entry sizes of the format, shared with the keyspace's node layouts
-import { listpackBacklenSize, listpackIntEncodedSize, listpackStrEncodedSize, listpackEntrySize } from '../../keyspace/types/listpack-size.js';
+import { listpackBacklenSize, listpackIntEncodedSize, listpackStrEncodedSize, listpackEntrySize, LP_HDR_SIZE } from '../../keyspace/types/listpack-size.js';
 
-export const LP_HDR_SIZE = 6;
+export { LP_HDR_SIZE };
 export const LP_EOF = 0xff;
 export const LP_HDR_NUMELE_UNKNOWN = 65535;
 

@@ -25,6 +25,7 @@ import { streamsCommands } from './streams.js';
 import { persistenceCommands } from './persistence.js';
 import { memoryCommands } from './memory.js';
 import { leveldbCommands } from './leveldb.js';
+import { replicationCommands } from './replication.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -55,5 +56,6 @@ export function allHandlers(): Record<string, Handler> {
     ...persistenceCommands,
     ...memoryCommands,
     ...leveldbCommands,
+    ...replicationCommands,
   };
 }

@@ -27,8 +27,11 @@ import type { Database } from '../keyspace/database.js';
 import type { RObject } from '../keyspace/types/object.js';
 import { parseLongDouble } from '../util/longdouble.js';
 
-/** The value types clients can wait for (BLOCKED_LIST, BLOCKED_ZSET, BLOCKED_STREAM). */
-export type BlockType = 'list' | 'zset' | 'stream';
+/**
+ * What clients can wait for: a value type (BLOCKED_LIST, BLOCKED_ZSET, BLOCKED_STREAM), or
+ * 'wait' (BLOCKED_WAIT: WAIT for replicas, no keys; only its deadline or CLIENT UNBLOCK ends it).
+ */
+export type BlockType = 'list' | 'zset' | 'stream' | 'wait';
 
 /** What a blocking command asks of {@link blockForKeys}. */
 export interface BlockRequest {
@@ -362,7 +365,8 @@ function serveKey(st: ServerBlocking, db: Database, key: string): void {
 /**
  * CLIENT UNBLOCK id [TIMEOUT|ERROR]: unblocks a client blocked by this layer, replying as on a
  * timeout (`mode` 'timeout', the null array) or with `-UNBLOCKED client unblocked via CLIENT
- * UNBLOCK` ('error'). Returns false when no such client is blocked on keys.
+ * UNBLOCK` ('error'), and counts a failed call of its command either way, as Redis 7.0 does.
+ * Returns false when no such client is blocked on keys (or WAIT).
  */
 export function unblockClientById(server: Server, id: number, mode: 'timeout' | 'error'): boolean {
   const st = states.get(server);
@@ -376,6 +380,9 @@ export function unblockClientById(server: Server, id: number, mode: 'timeout' | 
     c.lastError = null;
   } else if (bs.req.onTimeout) bs.req.onTimeout(c);
   else c.addNullArray();
+  // Redis 7.0's CLIENT UNBLOCK calls updateStatsOnUnblock(target, 0, 0, 1): the blocked command
+  // counts a failed call whichever reply it got (INFO commandstats shows it)
+  if (c.lastCmd !== null) c.lastCmd.stats.failedCalls++;
   unblock(st, c, true);
   return true;
 }

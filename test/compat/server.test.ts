@@ -369,3 +369,44 @@ test('DEBUG refused unless enable-debug-command allows it', { skip }, async () =
     await l.close();
   }
 });
+
+test('WAIT without replicas: replies, errors and the timeout, like Redis', { skip }, async () => {
+  await both([
+    ['WAIT', '0', '0'], ['WAIT', '-1', '0'], ['WAIT', '0', '100'], ['WAIT', '1', '20'], ['WAIT', '1', '-1'],
+    ['WAIT', 'x', '0'], ['WAIT', '1', 'x'], ['WAIT', '1', '1.5'], ['WAIT', '99999999999999999999', '10'],
+    ['WAIT', '1', '99999999999999999999'], ['WAIT', '1'], ['WAIT', '1', '2', '3'],
+    ['MULTI'], ['WAIT', '5', '0'], ['EXEC'],
+  ]);
+  await both([['WAIT', '0', '0'], ['WAIT', '2', '10']], true);
+});
+
+test('WAIT blocks until its timeout or CLIENT UNBLOCK: flags, counts and stats like Redis', { skip }, async () => {
+  const [a, r] = await onBoth(async (c, port) => {
+    const blocked = await RawClient.connect(port);
+    try {
+      await c.call('CONFIG', 'RESETSTAT');
+      const id = (await blocked.call('CLIENT', 'ID')).slice(1, -2);
+      const t0 = Date.now();
+      const timedOut = await blocked.call('WAIT', '3', '60');
+      const waitedMs = Date.now() - t0;
+      const out: string[] = [];
+      for (const mode of ['TIMEOUT', 'ERROR']) {
+        const reply = blocked.call('WAIT', '1', '0');
+        // the WAIT is in once CLIENT LIST shows it blocked
+        let line = '';
+        for (let i = 0; i < 200 && !/ flags=b /.test(line); i++) line = payload(await c.call('CLIENT', 'LIST', 'ID', id));
+        out.push(/ flags=(\S+) /.exec(line)![1]!, / cmd=(\S+) /.exec(line)![1]!);
+        out.push(/blocked_clients:\d+/.exec(await c.call('INFO', 'clients'))![0]);
+        out.push(await c.call('CLIENT', 'UNBLOCK', id, mode), await reply);
+      }
+      out.push(/cmdstat_wait:calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/.exec(await c.call('INFO', 'commandstats'))!.slice(1).join(' '));
+      out.push(/blocked_clients:\d+/.exec(await c.call('INFO', 'clients'))![0]);
+      return { timedOut, waited: waitedMs >= 55, out };
+    } finally {
+      blocked.close();
+    }
+  });
+  assert.deepEqual(a, r);
+  assert.deepEqual(a.out, ['b', 'wait', 'blocked_clients:1', ':1\r\n', ':0\r\n', 'b', 'wait', 'blocked_clients:1', ':1\r\n',
+    '-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n', '3 0 2', 'blocked_clients:0']);
+});

@@ -1,5 +1,5 @@
 import { RObject } from './object.js';
-import { listpackIntSize, listpackEntrySize, LP_HDR_SIZE } from './listpack-size.js';
+import { listpackIntSize, listpackIntEncodedSize, listpackEntrySize, LP_HDR_SIZE } from './listpack-size.js';
 
 /**
  * The stream type (src/stream.h, src/t_stream.c of Redis 7.0): entries ordered by ID, the stream
@@ -754,9 +754,5 @@ export function ensureStreamLayout(s: Stream, maxBytes: number, maxEntries: numb
 
 /** Bytes of the int64 element `a - b` (uint64 difference read as int64, as lpAppendInteger gets it). */
 function lpDeltaSize(a: bigint, b: bigint): number {
-  if (a === b) return 2;
-  let d = a - b;
-  if (d >= -2147483648n && d <= 2147483647n) return listpackIntSize(Number(d));
-  d = BigInt.asIntN(64, d);
-  return d >= -2147483648n && d <= 2147483647n ? listpackIntSize(Number(d)) : 10;
+  return listpackIntEncodedSize(BigInt.asIntN(64, a - b)) + 1;
 }

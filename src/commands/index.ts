@@ -26,6 +26,7 @@ import { persistenceCommands } from './persistence.js';
 import { memoryCommands } from './memory.js';
 import { leveldbCommands } from './leveldb.js';
 import { replicationCommands } from './replication.js';
+import { latencyCommands } from './latency.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -57,5 +58,6 @@ export function allHandlers(): Record<string, Handler> {
     ...memoryCommands,
     ...leveldbCommands,
     ...replicationCommands,
+    ...latencyCommands,
   };
 }

@@ -68,6 +68,11 @@ export class Evictor {
   private nextDb = 0;
   private procRunning = false;
   private stopped = false;
+  /**
+   * The server's latency monitor (structurally: the keyspace layer does not import the server's),
+   * told of `eviction-cycle` and `eviction-del` durations in ms, as performEvictions reports them.
+   */
+  latency: { readonly threshold: number; addSampleIfNeeded(event: string, ms: number): void } | null = null;
   /** persistent iterators over each database's expires Map, for volatile sampling */
   private ttlCursors = new Map<Database, { map: Map<string, number>; it: Iterator<string> }>();
 
@@ -127,8 +132,18 @@ export class Evictor {
     return result;
   }
 
-  /** The eviction loop of performEvictions for `toFree` bytes over the limit. */
+  /** The eviction loop of performEvictions for `toFree` bytes over the limit, timed as `eviction-cycle`. */
   private evict(toFree: number): EvictResult {
+    const latency = this.latency !== null && this.latency.threshold !== 0 ? this.latency : null;
+    if (latency === null) return this.evictLoop(toFree, null);
+    const t0 = performance.now();
+    const result = this.evictLoop(toFree, latency);
+    latency.addSampleIfNeeded('eviction-cycle', performance.now() - t0);
+    return result;
+  }
+
+  /** {@link evict}'s loop; with `latency`, each deletion is timed as `eviction-del`. */
+  private evictLoop(toFree: number, latency: Evictor['latency']): EvictResult {
     const t0 = performance.now();
     const limitMs = timeLimitUs(this.tenacity) / 1000;
     let freed = 0;
@@ -138,7 +153,9 @@ export class Evictor {
       if (victim === null) return EVICT_FAIL; // nothing left to evict
       const db = this.ks.dbs[victim.db]!;
       const before = db.memBytes;
+      const delStart = latency !== null ? performance.now() : 0;
       if (!db.evict(victim.key, this.lazy)) continue;
+      if (latency !== null) latency.addSampleIfNeeded('eviction-del', performance.now() - delStart);
       // at least one byte per key: a loop must end even if an estimate said a key costs nothing
       freed += Math.max(1, before - db.memBytes);
       keysFreed++;

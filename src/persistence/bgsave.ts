@@ -176,11 +176,14 @@ export class BackgroundSaver {
         s.log.warning(`Background saving error: ${msg} (temp file ${basename(tmp)}, target ${path})`);
       }
       if (out) await out.close();
+      const unlinkStart = performance.now();
       try {
         unlinkSync(tmp);
       } catch {
         // nothing was created
       }
+      // rdbRemoveTempFile: a big temp file's unlink frees its blocks on the event loop
+      s.latency.addSampleIfNeeded('rdb-unlink-temp-file', performance.now() - unlinkStart);
       return false;
     } finally {
       this.snapshot?.abort();

@@ -346,6 +346,7 @@ function serveKey(st: ServerBlocking, db: Database, key: string): void {
     if (missing && bs.req.onKeyMissing === undefined) continue;
     const prev = server.currentClient;
     server.currentClient = c;
+    const serveStart = performance.now();
     let served: boolean;
     try {
       served = missing ? bs.req.onKeyMissing!(c, key) : bs.req.serve(c, key, v as RObject);
@@ -358,6 +359,8 @@ function serveKey(st: ServerBlocking, db: Database, key: string): void {
     } finally {
       server.currentClient = prev;
     }
+    // updateStatsOnUnblock: the time spent producing the blocked client's reply
+    if (served) server.latency.addSampleIfNeeded('command-unblocking', performance.now() - serveStart);
     if (served) unblock(st, c, true);
   }
 }

@@ -7,8 +7,10 @@ import { trackingInfo } from './tracking.js';
 import { BlockState } from './blocking.js';
 import { installSlowlog } from './slowlog.js';
 import { installMonitor } from './monitor.js';
+import { installLatencyMonitor } from './latency-monitor.js';
 import { maxmemoryOf } from './maxmemory.js';
 import { evictedClients } from './client-eviction.js';
+import { LatencyHistogram, latencyHistogram, ensureLatencyHistogram } from './latency-histogram.js';
 
 /**
  * INFO, after genRedisInfoString in Redis 7.0's src/server.c: the same sections, in the same
@@ -204,84 +206,6 @@ function metricMean(m: Metric): number {
 
 // ---- latency percentiles (INFO latencystats) -------------------------------------------------
 
-/**
- * A latency histogram with the layout of the hdr_histogram Redis 7.0 keeps per command
- * (hdr_init(1, 1e9, 2)): values in ns, 2 significant digits, 23 buckets of 128 half-sub-buckets.
- * Percentiles come out as hdr_value_at_percentile gives them (the highest value equivalent to
- * the bucket), so `p50=2.007` means what it means in Redis.
- */
-export class LatencyHistogram {
-  static readonly SUB_BUCKET_HALF_COUNT_MAGNITUDE = 7;
-  static readonly SUB_BUCKET_HALF_COUNT = 128;
-  static readonly SUB_BUCKET_MASK = 255;
-  static readonly COUNTS_LEN = 24 * 128;
-  readonly counts = new Float64Array(LatencyHistogram.COUNTS_LEN);
-  total = 0;
-
-  private static bucketIndex(v: number): number {
-    // 64 - clz64(v | mask) - (half magnitude + 1); values stay below 2^31 (1e9 max)
-    return 32 - Math.clz32(v | LatencyHistogram.SUB_BUCKET_MASK) - 8;
-  }
-
-  private static countsIndex(v: number): number {
-    const b = LatencyHistogram.bucketIndex(v);
-    const sub = v >>> b; // v < 2^31 (see record), so this is floor(v / 2^b)
-    return ((b + 1) << LatencyHistogram.SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (sub - LatencyHistogram.SUB_BUCKET_HALF_COUNT);
-  }
-
-  /** Records a duration in ns, clamped to [1, 1e9] as updateCommandLatencyHistogram does. */
-  record(ns: number): void {
-    const v = ns < 1 ? 1 : ns > 1e9 ? 1e9 : Math.floor(ns);
-    this.counts[LatencyHistogram.countsIndex(v)]!++;
-    this.total++;
-  }
-
-  private static valueAtIndex(index: number): number {
-    let bucket = (index >> LatencyHistogram.SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1;
-    let sub = (index & (LatencyHistogram.SUB_BUCKET_HALF_COUNT - 1)) + LatencyHistogram.SUB_BUCKET_HALF_COUNT;
-    if (bucket < 0) {
-      sub -= LatencyHistogram.SUB_BUCKET_HALF_COUNT;
-      bucket = 0;
-    }
-    return sub * 2 ** bucket;
-  }
-
-  private static highestEquivalent(v: number): number {
-    const b = LatencyHistogram.bucketIndex(v);
-    const sub = Math.floor(v / 2 ** b);
-    const lowest = sub * 2 ** b;
-    const adjusted = sub >= 256 ? b + 1 : b;
-    return lowest + 2 ** adjusted - 1;
-  }
-
-  /** hdr_value_at_percentile, in ns. */
-  valueAtPercentile(percentile: number): number {
-    const p = percentile < 100 ? percentile : 100;
-    let want = Math.floor((p / 100) * this.total + 0.5);
-    if (want < 1) want = 1;
-    let sum = 0;
-    for (let i = 0; i < LatencyHistogram.COUNTS_LEN; i++) {
-      sum += this.counts[i]!;
-      if (sum >= want) {
-        const v = LatencyHistogram.valueAtIndex(i);
-        return percentile === 0 ? v : LatencyHistogram.highestEquivalent(v);
-      }
-    }
-    return 0;
-  }
-}
-
-/**
- * Histograms keyed by a spec's stats object: CONFIG RESETSTAT gives every spec a new stats object
- * (resetStats), which drops its histogram as Redis's resetCommandTableStats does.
- */
-const histograms = new WeakMap<object, LatencyHistogram>();
-
-/** The latency histogram of a command, or undefined when it never ran with tracking on. */
-export function latencyHistogram(spec: { stats: object }): LatencyHistogram | undefined {
-  return histograms.get(spec.stats);
-}
-
 /** trimDoubleString("%f"): 50 -> "50", 99.9 -> "99.9". */
 function percentileName(p: number): string {
   return String(Number(p.toFixed(6)));
@@ -291,7 +215,7 @@ function buildLatencystats(server: Server, s: InfoSection): void {
   if (!server.config.get<boolean>('latency-tracking')) return;
   const percentiles = server.config.get<number[]>('latency-tracking-info-percentiles');
   const add = (spec: { fullName: string; stats: object }): void => {
-    const h = histograms.get(spec.stats);
+    const h = latencyHistogram(spec);
     if (h === undefined) return;
     s.set('latency_percentiles_usec_' + safeInfo(spec.fullName),
       percentiles.map((p) => `p${percentileName(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`).join(','));
@@ -305,8 +229,8 @@ function buildLatencystats(server: Server, s: InfoSection): void {
 const installedInfo = new WeakSet<Server>();
 
 /**
- * Installs what INFO and the server commands need on a new server: the slow log and MONITOR
- * after-command hooks (in that order), and a cron hook sampling peak memory and network rates.
+ * Installs what INFO and the server commands need on a new server: the slow log, MONITOR and
+ * latency monitor after-command hooks (in that order), and a cron hook sampling peak memory and network rates.
  * Called by Server.init() once the keyspace exists.
  */
 export function installIntrospection(server: Server): void {
@@ -314,6 +238,7 @@ export function installIntrospection(server: Server): void {
   installedInfo.add(server);
   installSlowlog(server);
   installMonitor(server);
+  installLatencyMonitor(server);
   // per-command latency histograms (call() in server.c: not for a command that blocked)
   let tracking = server.config.get<boolean>('latency-tracking');
   server.config.onChange('latency-tracking', (v) => { tracking = v as boolean; });
@@ -324,8 +249,7 @@ export function installIntrospection(server: Server): void {
     if (!tracking || c.blocked) return;
     let h: LatencyHistogram | null | undefined = lastHist;
     if (spec.stats !== lastStats) {
-      h = histograms.get(spec.stats);
-      if (h === undefined) histograms.set(spec.stats, (h = new LatencyHistogram()));
+      h = ensureLatencyHistogram(spec);
       lastStats = spec.stats;
       lastHist = h;
     }

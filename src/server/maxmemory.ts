@@ -141,6 +141,7 @@ export function installMaxmemory(server: Server): MaxmemoryState {
   const evictor = new Evictor(server.keyspace, () => measure.counted());
   // isSafeToPerformEvictions: not while loading, nor while clients are paused (no writes then)
   evictor.unsafe = () => server.keyspace.loading || (server.pauseUntil !== 0 && server.pauseUntil > Date.now());
+  evictor.latency = server.latency;
   const st = { evictor, measure };
   states.set(server, st);
   server.evictor = evictor;

@@ -11,6 +11,7 @@ import { processCommand } from './dispatch.js';
 import { allHandlers } from '../commands/index.js';
 import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
+import { LatencyMonitor } from './latency-monitor.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
 import { installAofDebug } from '../persistence/aof/debug.js';
@@ -68,6 +69,8 @@ export class Server {
   readonly startTime = Date.now();
   readonly runId = randomHex(40);
   stats: ServerStats = newStats();
+  /** the latency monitor (LATENCY LATEST, HISTORY, DOCTOR); layers report their slow events to it */
+  readonly latency = new LatencyMonitor();
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
   readonly beforeReplyHooks: BeforeReplyHook[] = [];
   /**
@@ -248,7 +251,9 @@ export class Server {
     const now = Date.now();
     this.cronLoops++;
     const hz = Math.max(1, this.config.get<number>('hz'));
+    const expireStart = performance.now();
     activeExpireCycle(this.keyspace, hz, this.config.get<number>('active-expire-effort'));
+    this.latency.addSampleIfNeeded('expire-cycle', performance.now() - expireStart);
     this.sampleOps(now);
     const timeout = this.config.get<number>('timeout');
     if (timeout > 0 && this.cronLoops % hz === 0) {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startAmber, RawClient } from '../helpers/servers.js';
-import { registerInfoProvider, registerInfoSection, infoSection, LatencyHistogram } from '../../src/server/info.js';
+import { registerInfoProvider, registerInfoSection, infoSection } from '../../src/server/info.js';
+import { LatencyHistogram } from '../../src/server/latency-histogram.js';
 import { withAmber } from '../helpers/clients.js';
 
 /** No RDB save points: these servers must not write dump.rdb into the working directory on close. */

@@ -369,6 +369,16 @@ export class Aof {
       slowFsync: () => {
         s.log.notice('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
       },
+      wrote: (ms: number, pendingFsync: boolean) => {
+        const lm = s.latency;
+        if (lm.threshold === 0) return;
+        // flushAppendOnlyFile's classes of a slow write: behind an fsync, beside a background
+        // save or rewrite (Redis's child process), or alone; and all of them as aof-write
+        lm.addSampleIfNeeded(pendingFsync ? 'aof-write-pending-fsync'
+          : this.rewriteInProgress || this.backgroundSaveActive ? 'aof-write-active-child' : 'aof-write-alone', ms);
+        lm.addSampleIfNeeded('aof-write', ms);
+      },
+      syncedAlways: (ms: number) => s.latency.addSampleIfNeeded('aof-fsync-always', ms),
       fatal: (message: string) => {
         // An fsync error under `always` means acknowledged data may not be on disk: stop, as Redis does.
         s.log.warning(message);
@@ -627,7 +637,9 @@ export class Aof {
       // commit: new base, old files to history
       const m = this.manifest.clone();
       const base = m.newBase(this.fileName, preamble);
+      const renameStart = performance.now();
       renameSync(tmp, join(dir, base.fileName));
+      s.latency.addSampleIfNeeded('aof-rename', performance.now() - renameStart);
       if (this.state === 'wait-rewrite') {
         const incr = m.newIncr(this.fileName);
         m.markRewrittenIncrAsHistory(true);

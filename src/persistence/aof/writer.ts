@@ -67,6 +67,13 @@ export interface AofWriterEvents {
   fatal(message: string): void;
   /** an everysec write waited 2 s for a slow fsync and goes out anyway (aof_delayed_fsync) */
   slowFsync?(): void;
+  /**
+   * a turn's write() took `ms`; `pendingFsync`: under everysec, a background fdatasync was
+   * running meanwhile (the latency monitor's aof-write-* events)
+   */
+  wrote?(ms: number, pendingFsync: boolean): void;
+  /** an `always` fdatasync took `ms` (the latency monitor's aof-fsync-always) */
+  syncedAlways?(ms: number): void;
 }
 
 /**
@@ -246,7 +253,9 @@ export class AofWriter {
             throw fault;
           }
         }
+        const writeStart = performance.now();
         while (written < data.length) written += writeSync(this.fd, data, written, data.length - written);
+        this.events.wrote?.(performance.now() - writeStart, this.policy === 'everysec' && this.inflight.size > 0);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (written > 0) {
@@ -289,7 +298,9 @@ export class AofWriter {
   private syncNow(): Promise<void> | null {
     const target = this.size;
     try {
+      const syncStart = performance.now();
       AofWriter.fdatasyncSync(this.fd);
+      this.events.syncedAlways?.(performance.now() - syncStart);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       this.events.fatal(fsyncFatal(err));
@@ -364,9 +375,12 @@ export class AofWriter {
     const fd = this.fd;
     const target = this.size;
     if (target > this.requested) this.requested = target;
+    const syncStart = performance.now();
     const p = new Promise<void>((resolve, reject) => {
       AofWriter.fdatasync(fd, (err) => {
         this.lastFsyncAt = Date.now();
+        // on the thread pool: from the request to its completion, which is what the replies wait
+        if (!err && this.policy === 'always') this.events.syncedAlways?.(performance.now() - syncStart);
         this.inflight.delete(p);
         if (err) {
           if (this.policy === 'always') this.events.fatal(fsyncFatal(err));

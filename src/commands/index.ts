@@ -27,6 +27,7 @@ import { memoryCommands } from './memory.js';
 import { leveldbCommands } from './leveldb.js';
 import { replicationCommands } from './replication.js';
 import { latencyCommands } from './latency.js';
+import { lolwutCommands } from './lolwut.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -59,5 +60,6 @@ export function allHandlers(): Record<string, Handler> {
     ...leveldbCommands,
     ...replicationCommands,
     ...latencyCommands,
+    ...lolwutCommands,
   };
 }

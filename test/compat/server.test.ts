@@ -1,9 +1,9 @@
 /**
  * Server and CLIENT commands compared with redis-server 7.0.15: byte for byte where the reply is
  * deterministic (errors, HELP texts, CLIENT REPLY/SETNAME/GETNAME/NO-EVICT/PAUSE/KILL/UNBLOCK
- * errors, SLOWLOG shapes, DEBUG errors and PROTOCOL, SHUTDOWN errors), and by structure where
- * values differ (INFO section and field names, CLIENT LIST field names, MONITOR lines with the
- * time and port masked, TIME).
+ * errors, SLOWLOG shapes, DEBUG errors and PROTOCOL, SHUTDOWN errors, WAIT, LOLWUT's fixed art),
+ * and by structure where values differ (INFO section and field names, CLIENT LIST field names,
+ * MONITOR lines with the time and port masked, TIME, LOLWUT's random art).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -409,4 +409,37 @@ test('WAIT blocks until its timeout or CLIENT UNBLOCK: flags, counts and stats l
   assert.deepEqual(a, r);
   assert.deepEqual(a.out, ['b', 'wait', 'blocked_clients:1', ':1\r\n', ':0\r\n', 'b', 'wait', 'blocked_clients:1', ':1\r\n',
     '-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n', '3 0 2', 'blocked_clients:0']);
+});
+
+test('LOLWUT: the version text, errors and the deterministic art byte for byte, like Redis', { skip }, async () => {
+  const cmds = [
+    ['LOLWUT'], ['LOLWUT', 'VERSION'], ['LOLWUT', 'VERSION', 'x'], ['LOLWUT', 'VERSION', '4'], ['LOLWUT', '5'],
+    ['LOLWUT', 'VERSION', '-1'], ['LOLWUT', 'VERSION', '5', 'x'], ['LOLWUT', 'VERSION', '6', '1', 'x'],
+    // two rows of squares or fewer are drawn without randomness
+    ['LOLWUT', 'VERSION', '5', '1', '1', '1'], ['LOLWUT', 'VERSION', '5', '7', '3', '2'],
+    ['LOLWUT', 'VERSION', '5', '33', '5', '2'], ['LOLWUT', 'VERSION', '5', '2000', '300', '1'],
+    ['LOLWUT', 'VERSION', '5', '0', '0', '0'], ['LOLWUT', 'VERSION', '4294967301', '9', '2', '1'],
+  ];
+  await both(cmds);
+  await both(cmds, true);
+});
+
+test('LOLWUT VERSION 5 and 6: the random art has Redis\'s size, fixed parts and trailer', { skip }, async () => {
+  const [a, r] = await onBoth(async (c) => {
+    const v5 = payload(await c.call('LOLWUT', 'VERSION', '5'));
+    const v5lines = Buffer.from(v5, 'latin1').toString('utf8').split('\n');
+    const v6 = Buffer.from(payload(await c.call('LOLWUT', 'VERSION', '6', '30', '12')), 'latin1').toString('utf8').split('\n');
+    const cells = v6.slice(0, 12).map((l) => l.split('\x1b[0m').length - 1);
+    const colors = new Set(v6.slice(0, 12).join('').match(/\x1b\[[0-9;]+m /g));
+    return {
+      // the first two rows of squares are not turned: the first 7 text lines are fixed
+      v5head: v5lines.slice(0, 7), v5lines: v5lines.length, v5widths: [...new Set(v5lines.slice(0, -3).map((l) => l.length))],
+      v5tail: v5lines.slice(-3),
+      v6lines: v6.length, v6cells: [...new Set(cells)], v6tail: v6.slice(12),
+      v6colors: [...colors].every((e) => ['\x1b[0;30;40m ', '\x1b[0;90;100m ', '\x1b[0;37;47m ', '\x1b[0;97;107m '].includes(e)),
+    };
+  });
+  assert.deepEqual(a, r);
+  assert.deepEqual(a.v5widths, [66]);
+  assert.deepEqual(a.v6cells, [30]);
 });

@@ -1,4 +1,4 @@
-import type { Handler, CommandSpec } from './spec.js';
+import { withSubcommands, type Handler, type CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import { addReplyHelp } from './client.js';
 import { lookupCommandByFullName } from './introspection.js';
@@ -110,23 +110,15 @@ function addCommandCdf(c: Client, name: string, h: LatencyHistogram): void {
  * gathered first (Redis defers the length).
  */
 function histogram(c: Client): void {
+  const named: CommandSpec[] = [];
+  for (let i = 2; i < c.argv.length; i++) {
+    const spec = lookupCommandByFullName(c.server, c.argv[i]!);
+    if (spec !== undefined) named.push(spec);
+  }
   const found: Array<[string, LatencyHistogram]> = [];
-  const take = (spec: CommandSpec): void => {
+  for (const spec of withSubcommands(c.argv.length === 2 ? c.server.commands.values() : named)) {
     const h = latencyHistogram(spec);
     if (h !== undefined) found.push([spec.fullName, h]);
-  };
-  if (c.argv.length === 2) {
-    for (const spec of c.server.commands.values()) {
-      take(spec);
-      if (spec.subcommands) for (const sub of spec.subcommands.values()) take(sub);
-    }
-  } else {
-    for (let i = 2; i < c.argv.length; i++) {
-      const spec = lookupCommandByFullName(c.server, c.argv[i]!);
-      if (spec === undefined) continue;
-      take(spec);
-      if (spec.subcommands) for (const sub of spec.subcommands.values()) take(sub);
-    }
   }
   c.addMapLen(found.length);
   for (const [name, h] of found) addCommandCdf(c, name, h);

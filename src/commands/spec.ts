@@ -93,6 +93,18 @@ function setItems(n: ReplyNode): string[] {
 }
 
 /**
+ * Each of `specs` followed by its subcommands (`config`, `config|get`, `config|set`, ...): the
+ * walk of Redis's per-command stats (INFO commandstats and latencystats, LATENCY HISTOGRAM,
+ * CONFIG RESETSTAT).
+ */
+export function* withSubcommands(specs: Iterable<CommandSpec>): Generator<CommandSpec> {
+  for (const spec of specs) {
+    yield spec;
+    if (spec.subcommands) yield* spec.subcommands.values();
+  }
+}
+
+/**
  * Builds the command table from handler modules: `{ 'get': fn, 'config|get': fn }`. Every name
  * must exist in Redis 7.0.15's table. A container (CONFIG) gets a spec even without a handler
  * of its own; it answers with the unknown-subcommand error.

@@ -11,6 +11,7 @@ import { installLatencyMonitor } from './latency-monitor.js';
 import { maxmemoryOf } from './maxmemory.js';
 import { evictedClients } from './client-eviction.js';
 import { LatencyHistogram, latencyHistogram, ensureLatencyHistogram } from './latency-histogram.js';
+import { withSubcommands } from '../commands/spec.js';
 
 /**
  * INFO, after genRedisInfoString in Redis 7.0's src/server.c: the same sections, in the same
@@ -220,10 +221,7 @@ function buildLatencystats(server: Server, s: InfoSection): void {
     s.set('latency_percentiles_usec_' + safeInfo(spec.fullName),
       percentiles.map((p) => `p${percentileName(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`).join(','));
   };
-  for (const spec of server.commands.values()) {
-    add(spec);
-    if (spec.subcommands) for (const sub of spec.subcommands.values()) add(sub);
-  }
+  for (const spec of withSubcommands(server.commands.values())) add(spec);
 }
 
 const installedInfo = new WeakSet<Server>();
@@ -614,10 +612,7 @@ function buildCommandstats(server: Server, s: InfoSection): void {
         `calls=${st.calls},usec=${st.usec},usec_per_call=${formatFixed(per, 2)},rejected_calls=${st.rejectedCalls},failed_calls=${st.failedCalls}`);
     }
   };
-  for (const spec of server.commands.values()) {
-    add(spec);
-    if (spec.subcommands) for (const sub of spec.subcommands.values()) add(sub);
-  }
+  for (const spec of withSubcommands(server.commands.values())) add(spec);
 }
 
 function buildErrorstats(server: Server, s: InfoSection): void {

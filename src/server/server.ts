@@ -9,7 +9,7 @@ import { Logger, type LogLevel } from './log.js';
 import { ProtocolError } from '../protocol/parser.js';
 import { processCommand } from './dispatch.js';
 import { allHandlers } from '../commands/index.js';
-import { buildCommandTable, type CommandSpec } from '../commands/spec.js';
+import { buildCommandTable, withSubcommands, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import { EffectStream } from '../persistence/propagate.js';
@@ -721,8 +721,5 @@ export function resetStats(server: Server): void {
   server.stats = newStats();
   server.evictor.resetStats();
   resetEvictedClients(server);
-  for (const spec of server.commands.values()) {
-    spec.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
-    if (spec.subcommands) for (const s of spec.subcommands.values()) s.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
-  }
+  for (const spec of withSubcommands(server.commands.values())) spec.stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }

@@ -13,7 +13,7 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { RObject } from '../keyspace/types/object.js';
-import { ERR } from '../server/dispatch.js';
+import { ERR, getLongOrReply } from '../server/dispatch.js';
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../keyspace/notify.js';
 import { ListObject } from '../keyspace/types/list.js';
 import { parseLong, parseInt64, INT64_MIN } from '../util/number.js';
@@ -35,13 +35,6 @@ function whereArg(c: Client, s: string): boolean | null {
   if (isWord(s, 'right')) return false;
   c.addError(ERR.syntax);
   return null;
-}
-
-/** getLongFromObjectOrReply: an int64 as a number (beyond 2^53 rounded: only used clamped). */
-function longArg(c: Client, s: string, msg: string = ERR.notInteger): number | null {
-  const v = parseLong(s);
-  if (v === null) c.addError(msg);
-  return v;
 }
 
 function bulk(v: string): string {
@@ -195,7 +188,7 @@ function lindex(c: Client): void {
     c.addNull();
     return;
   }
-  let index = longArg(c, c.argv[2]!);
+  let index = getLongOrReply(c, c.argv[2]!);
   if (index === null) return;
   if (index < 0) index += l.length;
   if (index < 0 || index >= l.length) c.addNull();
@@ -204,9 +197,9 @@ function lindex(c: Client): void {
 
 function lrange(c: Client): void {
   const argv = c.argv;
-  let start = longArg(c, argv[2]!);
+  let start = getLongOrReply(c, argv[2]!);
   if (start === null) return;
-  let end = longArg(c, argv[3]!);
+  let end = getLongOrReply(c, argv[3]!);
   if (end === null) return;
   const l = listForRead(c, argv[1]!);
   if (l === null) return;
@@ -328,7 +321,7 @@ function lset(c: Client): void {
     c.addError(ERR.wrongType);
     return;
   }
-  let index = longArg(c, argv[2]!);
+  let index = getLongOrReply(c, argv[2]!);
   if (index === null) return;
   if (index < 0) index += l.length;
   if (index < 0 || index >= l.length) {
@@ -343,9 +336,9 @@ function lset(c: Client): void {
 
 function ltrim(c: Client): void {
   const argv = c.argv;
-  let start = longArg(c, argv[2]!);
+  let start = getLongOrReply(c, argv[2]!);
   if (start === null) return;
-  let end = longArg(c, argv[3]!);
+  let end = getLongOrReply(c, argv[3]!);
   if (end === null) return;
   const key = argv[1]!;
   const l = listForWrite(c, key);
@@ -379,7 +372,7 @@ function ltrim(c: Client): void {
 
 function lrem(c: Client): void {
   const argv = c.argv;
-  const count = longArg(c, argv[2]!);
+  const count = getLongOrReply(c, argv[2]!);
   if (count === null) return;
   const key = argv[1]!;
   const l = listForWrite(c, key);

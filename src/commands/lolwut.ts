@@ -1,6 +1,7 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { parseInt64 } from '../util/number.js';
+import { ERR, getLongOrReply } from '../server/dispatch.js';
 import { REDIS_VERSION } from '../server/server.js';
 
 /**
@@ -86,16 +87,6 @@ function rand(): number {
   return Math.floor(Math.random() * (RAND_MAX + 1));
 }
 
-/** getLongFromObjectOrReply: the argument as an integer, or Redis's error replied and null. */
-function longArg(c: Client, arg: string): number | null {
-  const v = parseInt64(arg);
-  if (v === null) {
-    c.addError('ERR value is not an integer or out of range');
-    return null;
-  }
-  return Number(v);
-}
-
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -165,7 +156,7 @@ function renderBraille(canvas: Canvas): string {
 function lolwut5(c: Client, args: readonly string[]): void {
   const n = [66, 8, 12];
   for (let i = 0; i < 3 && i < args.length; i++) {
-    const v = longArg(c, args[i]!);
+    const v = getLongOrReply(c, args[i]!);
     if (v === null) return;
     n[i] = v;
   }
@@ -244,7 +235,7 @@ function renderColors(canvas: Canvas): string {
 function lolwut6(c: Client, args: readonly string[]): void {
   const n = [80, 20];
   for (let i = 0; i < 2 && i < args.length; i++) {
-    const v = longArg(c, args[i]!);
+    const v = getLongOrReply(c, args[i]!);
     if (v === null) return;
     n[i] = v;
   }
@@ -270,7 +261,7 @@ const lolwut: Handler = (c) => {
   if (argv.length >= 3 && argv[1]!.toLowerCase() === 'version') {
     const v = parseInt64(argv[2]!);
     if (v === null) {
-      c.addError('ERR value is not an integer or out of range');
+      c.addError(ERR.notInteger);
       return;
     }
     version = `${BigInt.asUintN(32, v)}.0.0`;

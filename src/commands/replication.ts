@@ -1,7 +1,6 @@
 import type { Client } from '../server/client.js';
 import type { Handler } from './spec.js';
-import { ERR } from '../server/dispatch.js';
-import { parseLong } from '../util/number.js';
+import { getLongOrReply } from '../server/dispatch.js';
 import { blockForKeys, isInMulti, parseTimeout } from '../server/blocking.js';
 
 /**
@@ -19,11 +18,8 @@ import { blockForKeys, isInMulti, parseTimeout } from '../server/blocking.js';
  * `ERR timeout is not an integer or out of range`, `ERR timeout is negative`.
  */
 function wait(c: Client): void {
-  const numreplicas = parseLong(c.argv[1]!);
-  if (numreplicas === null) {
-    c.addError(ERR.notInteger);
-    return;
-  }
+  const numreplicas = getLongOrReply(c, c.argv[1]!);
+  if (numreplicas === null) return;
   const deadline = parseTimeout(c, c.argv[2]!, 'milliseconds');
   if (deadline === null) return;
   const acked = 0;

@@ -1,6 +1,6 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
-import { ERR } from '../server/dispatch.js';
+import { ERR, getLongOrReply } from '../server/dispatch.js';
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../keyspace/notify.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import {
@@ -72,16 +72,6 @@ function afterChange(c: Client, key: string, zs: ZSet, changes: number): boolean
   }
   if (changes > 0) c.db.modified(key, changes);
   return false;
-}
-
-/** getLongFromObjectOrReply: an int64 as a JS number, or null after replying `msg`. */
-function getLong(c: Client, s: string, msg: string = ERR.notInteger): number | null {
-  const v = parseInt64(s);
-  if (v === null) {
-    c.addError(msg);
-    return null;
-  }
-  return Number(v);
 }
 
 /** getRangeLongFromObjectOrReply */
@@ -445,9 +435,9 @@ function zremrangeGeneric(c: Client, type: number): void {
   let event: string;
   if (type === RANGE_RANK) {
     event = 'zremrangebyrank';
-    const a = getLong(c, c.argv[2]!);
+    const a = getLongOrReply(c, c.argv[2]!);
     if (a === null) return;
-    const b = getLong(c, c.argv[3]!);
+    const b = getLongOrReply(c, c.argv[3]!);
     if (b === null) return;
     start = a;
     end = b;
@@ -697,9 +687,9 @@ function zrangeGeneric(c: Client, argStart: number, store: boolean, rangetypeIn:
     if (!store && eqi(a, 'withscores')) {
       withscores = true;
     } else if (eqi(a, 'limit') && left >= 2) {
-      const o = getLong(c, argv[j + 1]!);
+      const o = getLongOrReply(c, argv[j + 1]!);
       if (o === null) return;
-      const l = getLong(c, argv[j + 2]!);
+      const l = getLongOrReply(c, argv[j + 2]!);
       if (l === null) return;
       offset = o;
       limit = l;
@@ -735,9 +725,9 @@ function zrangeGeneric(c: Client, argStart: number, store: boolean, rangetypeIn:
   let srange: ScoreRange | null = null;
   let lrange: LexRange | null = null;
   if (rangetype === RANGE_RANK) {
-    const a = getLong(c, argv[minidx]!);
+    const a = getLongOrReply(c, argv[minidx]!);
     if (a === null) return;
-    const b = getLong(c, argv[maxidx]!);
+    const b = getLongOrReply(c, argv[maxidx]!);
     if (b === null) return;
     start = a;
     end = b;
@@ -1164,7 +1154,7 @@ function srcForEach(src: OpSrc, fn: (m: string, s: number) => boolean | void): v
  */
 function zsetOpGeneric(c: Client, dstkey: string | null, numkeysIdx: number, op: number, cardinalityOnly: boolean): void {
   const argv = c.argv;
-  const setnum = getLong(c, argv[numkeysIdx]!);
+  const setnum = getLongOrReply(c, argv[numkeysIdx]!);
   if (setnum === null) return;
   if (setnum < 1) {
     c.addError(`ERR at least 1 input key is needed for '${c.cmd!.fullName}' command`);
@@ -1383,7 +1373,7 @@ function zscanCommand(c: Client): void {
     const left = argv.length - i;
     const a = argv[i]!;
     if (eqi(a, 'count') && left >= 2) {
-      const n = getLong(c, argv[i + 1]!);
+      const n = getLongOrReply(c, argv[i + 1]!);
       if (n === null) return;
       if (n < 1) {
         c.addError(ERR.syntax);

@@ -4,6 +4,7 @@ import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { blockingPending, handleClientsBlockedOnKeys } from './blocking.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
+import { parseInt64 } from '../util/number.js';
 
 /** Redis's replies for refused commands (shared.* in src/server.c). */
 export const ERR = {
@@ -19,6 +20,19 @@ export const ERR = {
   outOfRange: 'ERR index out of range',
   overflow: 'ERR increment or decrement would overflow',
 } as const;
+
+/**
+ * getLongFromObjectOrReply: `s` as an int64 (string2ll rules) in a JS number, beyond 2^53 rounded
+ * (for counts and bounds that are clamped or compared), or null after replying `msg` to `c`.
+ */
+export function getLongOrReply(c: Client, s: string, msg: string = ERR.notInteger): number | null {
+  const v = parseInt64(s);
+  if (v === null) {
+    c.addError(msg);
+    return null;
+  }
+  return Number(v);
+}
 
 /** `ERR wrong number of arguments for 'x' command` for a spec. */
 export function arityError(spec: CommandSpec): string {

@@ -359,9 +359,11 @@ function serveKey(st: ServerBlocking, db: Database, key: string): void {
     } finally {
       server.currentClient = prev;
     }
-    // updateStatsOnUnblock: the time spent producing the blocked client's reply
-    if (served) server.latency.addSampleIfNeeded('command-unblocking', performance.now() - serveStart);
-    if (served) unblock(st, c, true);
+    if (served) {
+      // updateStatsOnUnblock: the time spent producing the blocked client's reply
+      server.latency.addSampleIfNeeded('command-unblocking', performance.now() - serveStart);
+      unblock(st, c, true);
+    }
   }
 }
 

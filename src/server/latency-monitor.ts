@@ -165,22 +165,15 @@ export class LatencyMonitor {
     if (ts === undefined) return null;
     const values: number[] = [];
     const labels: string[] = [];
-    let min = 0;
-    let max = 0;
     const now = this.now();
     for (const [time, latency] of this.samples(ts)) {
-      if (values.length === 0) {
-        min = max = latency;
-      } else {
-        if (latency > max) max = latency;
-        if (latency < min) min = latency;
-      }
       const elapsed = now - time;
       labels.push(elapsed < 60 ? `${elapsed}s` : elapsed < 3600 ? `${Math.trunc(elapsed / 60)}m`
         : elapsed < 86400 ? `${Math.trunc(elapsed / 3600)}h` : `${Math.trunc(elapsed / 86400)}d`);
       values.push(latency);
     }
-    return `${event} - high ${max} ms, low ${min} ms (all time high ${ts.max} ms)\n` +
+    // a series always holds a sample (addSample creates it with one), at most LATENCY_TS_LEN
+    return `${event} - high ${Math.max(...values)} ms, low ${Math.min(...values)} ms (all time high ${ts.max} ms)\n` +
       '-'.repeat(GRAPH_COLS) + '\n' + sparkline(values, labels, GRAPH_COLS, 4);
   }
 

@@ -28,6 +28,7 @@ import { leveldbCommands } from './leveldb.js';
 import { replicationCommands } from './replication.js';
 import { latencyCommands } from './latency.js';
 import { lolwutCommands } from './lolwut.js';
+import { migrateCommands } from './migrate.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -61,5 +62,6 @@ export function allHandlers(): Record<string, Handler> {
     ...replicationCommands,
     ...latencyCommands,
     ...lolwutCommands,
+    ...migrateCommands,
   };
 }

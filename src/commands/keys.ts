@@ -68,7 +68,7 @@ function dbAt(c: Client, id: number): Database | undefined {
  * first so that a clock tick between the lookup and the delete cannot turn the delete into an
  * expiry (Redis fixes the time for the whole command; Amber's clock is read at each check).
  */
-function dbDelete(db: Database, key: string): void {
+export function dbDelete(db: Database, key: string): void {
   if (db.getExpire(key) !== -1) db.removeExpire(key);
   db.deleteKey(key);
 }

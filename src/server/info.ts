@@ -555,7 +555,7 @@ function buildStats(server: Server, s: InfoSection): void {
     .set('pubsubshard_channels', 0)
     .set('latest_fork_usec', 0)
     .set('total_forks', 0)
-    .set('migrate_cached_sockets', 0)
+    .set('migrate_cached_sockets', server.migrateSockets.cached)
     .set('slave_expires_tracked_keys', 0)
     .set('active_defrag_hits', 0)
     .set('active_defrag_misses', 0)

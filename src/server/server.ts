@@ -12,6 +12,7 @@ import { allHandlers } from '../commands/index.js';
 import { buildCommandTable, withSubcommands, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { LatencyMonitor } from './latency-monitor.js';
+import { MigrateSockets } from './migrate-sockets.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
 import { installAofDebug } from '../persistence/aof/debug.js';
@@ -71,6 +72,8 @@ export class Server {
   stats: ServerStats = newStats();
   /** the latency monitor (LATENCY LATEST, HISTORY, DOCTOR); layers report their slow events to it */
   readonly latency = new LatencyMonitor();
+  /** MIGRATE's cached connections to target instances (a worker thread once MIGRATE ran) */
+  readonly migrateSockets = new MigrateSockets(this.log);
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
   readonly beforeReplyHooks: BeforeReplyHook[] = [];
   /**
@@ -137,6 +140,7 @@ export class Server {
   constructor(config: Config) {
     this.config = config;
     this.commands = buildCommandTable(allHandlers());
+    this.closeHooks.push(() => this.migrateSockets.close());
   }
 
   /** Applies log settings and creates the keyspace; call before {@link listen}. */

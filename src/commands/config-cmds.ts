@@ -2,14 +2,14 @@
  * CONFIG GET / SET / RESETSTAT / REWRITE / HELP, after configGetCommand, configSetCommand,
  * configResetStatCommand and configRewriteCommand in Redis 7.0.15's src/config.c.
  */
-import type { Handler } from './spec.js';
+import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Directive } from '../config/directives.js';
 import { ConfigSetError } from '../config/config.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
 import { strerror } from '../config/table.js';
 import { resetStats } from '../server/server.js';
-import { ERR } from '../server/dispatch.js';
+import { ERR, dispatchHooks } from '../server/dispatch.js';
 import { stringMatch } from '../util/glob.js';
 
 const CONFIG_HELP = [
@@ -68,16 +68,45 @@ const configGet: Handler = (c) => {
   }
 };
 
-/** islocalClient (src/networking.c): a unix socket or a loopback address. */
+/**
+ * islocalClient (src/networking.c): a client without a socket (unix socket, in-process), or one
+ * whose peer is 127.0.0.1 or ::1 (Node reports an IPv4 peer of a dual-stack listener as
+ * ::ffff:127.0.0.1).
+ */
 function isLocalClient(c: Client): boolean {
   const ip = c.socket?.remoteAddress;
   if (ip === undefined) return true;
-  return ip.startsWith('127.') || ip === '::1' || ip.startsWith('::ffff:127.');
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 }
 
-/** allowProtectedAction for enable-protected-configs / enable-debug-command. */
+/** allowProtectedAction for enable-protected-configs / enable-debug-command / enable-module-command. */
 export function allowProtectedAction(c: Client, setting: string): boolean {
   return setting === 'yes' || (setting === 'local' && isLocalClient(c));
+}
+
+/** Protected commands (CMD_PROTECTED): handler -> [the name the error gives, the directive allowing it]. */
+const protectedCommands = new Map<Handler, [string, string]>();
+
+/**
+ * Refuses the command of handler `h` unless `directive` (enable-debug-command,
+ * enable-module-command) allows it for the client, with processCommand's error, as a dispatch
+ * check: it counts as a rejected call and aborts an enclosing MULTI, as in Redis.
+ */
+export function protectCommand(h: Handler, name: string, directive: string): void {
+  if (protectedCommands.size === 0) {
+    const previous = dispatchHooks.check;
+    dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
+      if (previous !== null) {
+        const r = previous(c, spec);
+        if (r !== null) return r;
+      }
+      const p = protectedCommands.get(spec.handler);
+      if (p === undefined || allowProtectedAction(c, c.server.config.get<string>(p[1]))) return null;
+      return `ERR ${p[0]} command not allowed. If the ${p[1]} option is set to "local", you can run it from a local connection, ` +
+        'otherwise you need to set this option in the configuration file, and then restart the server.';
+    };
+  }
+  protectedCommands.set(h, [name, directive]);
 }
 
 /**

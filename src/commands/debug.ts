@@ -1,6 +1,6 @@
-import type { Handler, CommandSpec } from './spec.js';
+import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
-import { dispatchHooks } from '../server/dispatch.js';
+import { protectCommand } from './config-cmds.js';
 import { parseInt64, formatFixed } from '../util/number.js';
 import { setActiveExpire } from '../keyspace/expire.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
@@ -67,28 +67,8 @@ function defaultSerializedLength(v: Value): number {
 
 // ---- protection ------------------------------------------------------------------------------
 
-const NOT_ALLOWED = 'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
-
-/** islocalClient: loopback TCP peers (and clients without a socket). */
-function isLocalClient(c: Client): boolean {
-  const ip = c.socket?.remoteAddress;
-  return ip === undefined || ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
-}
-
-// processCommand refuses DEBUG (CMD_PROTECTED) unless enable-debug-command allows it; done as a
-// dispatch check so it counts as a rejected call and aborts an enclosing MULTI, as in Redis.
-const previousCheck = dispatchHooks.check;
-dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
-  if (previousCheck !== null) {
-    const r = previousCheck(c, spec);
-    if (r !== null) return r;
-  }
-  if (spec.handler === debug) {
-    const mode = c.server.config.get<string>('enable-debug-command');
-    if (mode !== 'yes' && !(mode === 'local' && isLocalClient(c))) return NOT_ALLOWED;
-  }
-  return null;
-};
+// processCommand refuses DEBUG (CMD_PROTECTED) unless enable-debug-command allows it
+protectCommand(debug, 'DEBUG', 'enable-debug-command');
 
 // ---- subcommands -----------------------------------------------------------------------------
 

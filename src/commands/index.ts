@@ -29,6 +29,8 @@ import { replicationCommands } from './replication.js';
 import { latencyCommands } from './latency.js';
 import { lolwutCommands } from './lolwut.js';
 import { migrateCommands } from './migrate.js';
+import { clusterCommands } from './cluster.js';
+import { moduleCommands } from './module.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -63,5 +65,7 @@ export function allHandlers(): Record<string, Handler> {
     ...latencyCommands,
     ...lolwutCommands,
     ...migrateCommands,
+    ...clusterCommands,
+    ...moduleCommands,
   };
 }

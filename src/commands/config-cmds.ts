@@ -89,23 +89,17 @@ const protectedCommands = new Map<Handler, [string, string]>();
 
 /**
  * Refuses the command of handler `h` unless `directive` (enable-debug-command,
- * enable-module-command) allows it for the client, with processCommand's error, as a dispatch
- * check: it counts as a rejected call and aborts an enclosing MULTI, as in Redis.
+ * enable-module-command) allows it for the client, with processCommand's error, right after the
+ * arity check (before authentication); it counts as a rejected call and aborts an enclosing
+ * MULTI, as in Redis.
  */
 export function protectCommand(h: Handler, name: string, directive: string): void {
-  if (protectedCommands.size === 0) {
-    const previous = dispatchHooks.check;
-    dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
-      if (previous !== null) {
-        const r = previous(c, spec);
-        if (r !== null) return r;
-      }
-      const p = protectedCommands.get(spec.handler);
-      if (p === undefined || allowProtectedAction(c, c.server.config.get<string>(p[1]))) return null;
-      return `ERR ${p[0]} command not allowed. If the ${p[1]} option is set to "local", you can run it from a local connection, ` +
-        'otherwise you need to set this option in the configuration file, and then restart the server.';
-    };
-  }
+  dispatchHooks.protect ??= (c: Client, spec: CommandSpec): string | null => {
+    const p = protectedCommands.get(spec.handler);
+    if (p === undefined || allowProtectedAction(c, c.server.config.get<string>(p[1]))) return null;
+    return `ERR ${p[0]} command not allowed. If the ${p[1]} option is set to "local", you can run it from a local connection, ` +
+      'otherwise you need to set this option in the configuration file, and then restart the server.';
+  };
   protectedCommands.set(h, [name, directive]);
 }
 

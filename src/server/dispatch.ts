@@ -82,6 +82,14 @@ export function processCommand(server: Server, c: Client): void {
     reject(server, c, spec, arityError(spec));
     return;
   }
+  const hooks = dispatchHooks;
+  if (hooks.protect !== null) {
+    const err = hooks.protect(c, spec);
+    if (err !== null) {
+      reject(server, c, spec, err);
+      return;
+    }
+  }
   if (!c.authenticated && !spec.noAuth) {
     reject(server, c, spec, ERR.noauth);
     return;
@@ -99,7 +107,6 @@ export function processCommand(server: Server, c: Client): void {
       return;
     }
   }
-  const hooks = dispatchHooks;
   if (hooks.check !== null) {
     const err = hooks.check(c, spec);
     if (err !== null) {
@@ -125,13 +132,18 @@ export function processCommand(server: Server, c: Client): void {
 
 /** Optional checks and queueing installed by later layers (pub/sub context, MULTI, CLIENT PAUSE). */
 export const dispatchHooks: {
+  /**
+   * the protected-command check (DEBUG, MODULE LOAD...), right after the arity check as in
+   * processCommand, before authentication: an error to reject with, or null to go on
+   */
+  protect: ((c: Client, spec: CommandSpec) => string | null) | null;
   /** returns an error to reject with, '' to drop silently (reply already given), or null to go on */
   check: ((c: Client, spec: CommandSpec) => string | null) | null;
   /** returns true when the command was queued (MULTI) instead of run */
   queue: ((c: Client, spec: CommandSpec) => boolean) | null;
   /** a refused EXEC discards the transaction and answers EXECABORT (execCommandAbort) */
   execAbort: ((c: Client, msg: string) => void) | null;
-} = { check: null, queue: null, execAbort: null };
+} = { protect: null, check: null, queue: null, execAbort: null };
 
 /**
  * Executes a command whose checks passed (call() in src/server.c): runs the handler, counts

@@ -8,6 +8,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compatPair } from '../helpers/compat.js';
+import { RawClient } from '../helpers/servers.js';
 
 describe('standalone defaults', () => {
   const pair = compatPair();
@@ -59,6 +60,28 @@ describe('standalone defaults', () => {
     ];
     await pair.same(cmds);
     await pair.same(cmds, true);
+  });
+
+  test('the protected-command check comes before authentication and the subscribed context', { skip }, async () => {
+    await pair.same([['CONFIG', 'SET', 'requirepass', 'pw']]);
+    try {
+      const [ra, rr] = await Promise.all([pair.amber.port, pair.redis.port].map(async (port) => {
+        const c = await RawClient.connect(port);
+        try {
+          const out = await c.pipeline([['MODULE', 'LOAD', 'x'], ['MODULE', 'LIST'], ['AUTH', 'pw'], ['SUBSCRIBE', 'ch']]);
+          out.push(...await c.pipeline([['MODULE', 'UNLOAD', 'x'], ['MODULE', 'LIST']]));
+          return out;
+        } finally {
+          c.close();
+        }
+      }));
+      assert.deepEqual(ra, rr);
+      assert.match(ra![0]!, /^-ERR MODULE command not allowed/);
+      assert.match(ra![1]!, /^-NOAUTH/);
+      assert.match(ra![4]!, /^-ERR MODULE command not allowed/);
+    } finally {
+      await pair.same([['CONFIG', 'SET', 'requirepass', '']]);
+    }
   });
 
   test('FAILOVER of a master without replicas; REPLICAOF NO ONE', { skip }, async () => {

@@ -353,18 +353,20 @@ export function replyEnd(buf: Buffer, pos: number): number {
  * lists, for `assert.deepStrictEqual(amber, redis)`.
  */
 export async function sameReplies(portA: number, portB: number, cmds: string[][], hello3 = false): Promise<[string[], string[]]> {
-  const run = async (port: number): Promise<string[]> => {
-    const c = await RawClient.connect(port);
-    try {
-      if (hello3) await c.call('HELLO', '3');
-      const out: string[] = [];
-      for (const cmd of cmds) out.push(await c.call(...cmd));
-      return out;
-    } finally {
-      c.close();
-    }
-  };
-  return [await run(portA), await run(portB)];
+  return [await callsOn(portA, cmds, hello3), await callsOn(portB, cmds, hello3)];
+}
+
+/** Runs `cmds` one by one on a fresh connection to `port` (after HELLO 3 with `hello3`); resolves to the replies. */
+export async function callsOn(port: number, cmds: string[][], hello3 = false): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    if (hello3) await c.call('HELLO', '3');
+    const out: string[] = [];
+    for (const cmd of cmds) out.push(await c.call(...cmd));
+    return out;
+  } finally {
+    c.close();
+  }
 }
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAmber, RawClient, tempDirs } from '../helpers/servers.js';
+import { startAmber, tempDirs, callsOn } from '../helpers/servers.js';
 import { DETACHED_FILE } from '../../src/persistence/leveldb/detached.js';
 
 const tmp = tempDirs('amber-ldb-detached-');
@@ -24,16 +24,7 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 }
 
 /** Runs `cmds` on a fresh connection to `port`; resolves to the replies. */
-async function run(port: number, ...cmds: string[][]): Promise<string[]> {
-  const c = await RawClient.connect(port);
-  try {
-    const out: string[] = [];
-    for (const cmd of cmds) out.push(await c.call(...cmd));
-    return out;
-  } finally {
-    c.close();
-  }
-}
+const run = (port: number, ...cmds: string[][]): Promise<string[]> => callsOn(port, cmds);
 
 const mark = (dir: string): string => join(dir, 'leveldb', DETACHED_FILE);
 

@@ -6,7 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnAmber, tempDirs, RawClient, type AmberChild } from '../helpers/servers.js';
+import { spawnAmber, tempDirs, callsOn, type AmberChild } from '../helpers/servers.js';
 
 const tmp = tempDirs('amber-migrate-');
 const children: AmberChild[] = [];
@@ -20,17 +20,6 @@ async function spawn(dir: string, directives: Record<string, string> = {}): Prom
   return c;
 }
 
-async function calls(port: number, cmds: string[][]): Promise<string[]> {
-  const c = await RawClient.connect(port);
-  try {
-    const out: string[] = [];
-    for (const cmd of cmds) out.push(await c.call(...cmd));
-    return out;
-  } finally {
-    c.close();
-  }
-}
-
 for (const [name, directives] of [
   ['the AOF (appendfsync always)', { appendonly: 'yes', appendfsync: 'always' }],
   ['LevelDB (leveldb-sync always)', { leveldb: 'yes', 'leveldb-sync': 'always' }],
@@ -40,7 +29,7 @@ for (const [name, directives] of [
     const dir = tmp();
     let source = await spawn(dir, directives);
     const t = String(target.port);
-    assert.deepEqual(await calls(source.port, [
+    assert.deepEqual(await callsOn(source.port, [
       ['SELECT', '3'],
       ['SET', 'a', '1'],
       ['RPUSH', 'b', 'x', 'y'],
@@ -55,9 +44,9 @@ for (const [name, directives] of [
       '-ERR Target instance replied with error: BUSYKEY Target key name already exists.\r\n']);
     await source.kill();
     source = await spawn(dir, directives);
-    assert.deepEqual(await calls(source.port, [['SELECT', '3'], ['EXISTS', 'a'], ['EXISTS', 'b'], ['HGET', 'c', 'f'], ['GET', 'd']]),
+    assert.deepEqual(await callsOn(source.port, [['SELECT', '3'], ['EXISTS', 'a'], ['EXISTS', 'b'], ['HGET', 'c', 'f'], ['GET', 'd']]),
       ['+OK\r\n', ':0\r\n', ':0\r\n', '$1\r\nv\r\n', '$1\r\n4\r\n']);
-    assert.deepEqual(await calls(target.port, [['GET', 'a'], ['LRANGE', 'b', '0', '-1'], ['HGET', 'c', 'f'], ['GET', 'd']]),
+    assert.deepEqual(await callsOn(target.port, [['GET', 'a'], ['LRANGE', 'b', '0', '-1'], ['HGET', 'c', 'f'], ['GET', 'd']]),
       ['$1\r\n1\r\n', '*2\r\n$1\r\nx\r\n$1\r\ny\r\n', '$1\r\nv\r\n', '$1\r\n4\r\n']);
     await source.kill();
     await target.kill();

@@ -1,4 +1,4 @@
-import type { Handler } from './spec.js';
+import { redisSubcommands, type Handler } from './spec.js';
 import { persistenceCommands } from './persistence.js';
 
 /**
@@ -13,17 +13,10 @@ const DISABLED = 'ERR This instance has cluster support disabled';
 
 const disabled: Handler = (c) => c.addError(DISABLED);
 
-/** CLUSTER's subcommands in Redis 7.0.15. */
-const CLUSTER_SUBCOMMANDS = [
-  'addslots', 'addslotsrange', 'bumpepoch', 'count-failure-reports', 'countkeysinslot', 'delslots',
-  'delslotsrange', 'failover', 'flushslots', 'forget', 'getkeysinslot', 'help', 'info', 'keyslot',
-  'links', 'meet', 'myid', 'nodes', 'replicas', 'replicate', 'reset', 'saveconfig',
-  'set-config-epoch', 'setslot', 'shards', 'slaves', 'slots',
-];
-
 /** Handlers of the cluster command family, by lower-case Redis command name ('x' or 'x|sub'). */
 export const clusterCommands: Record<string, Handler> = {
-  ...Object.fromEntries(CLUSTER_SUBCOMMANDS.map((s) => [`cluster|${s}`, disabled])),
+  // every subcommand of Redis's table
+  ...Object.fromEntries(redisSubcommands('cluster').map((s) => [`cluster|${s}`, disabled])),
   readonly: disabled,
   readwrite: disabled,
   asking: disabled,

@@ -79,7 +79,7 @@ const migrate: Handler = (c) => {
   // RESTORE per key still alive (serializing a big value takes time: a TTL may pass meanwhile)
   const opts = saveOptions(c.server);
   const sent: string[] = [];
-  const parts: Buffer[] = [];
+  let body = '';
   for (let j = 0; j < keys.length; j++) {
     const key = keys[j]!;
     let ttl = 0;
@@ -90,9 +90,9 @@ const migrate: Handler = (c) => {
       if (ttl < 1) ttl = 1;
     }
     sent.push(key);
-    const payload = dumpPayload(values[j]!, opts);
-    const head = `*${replace ? 5 : 4}\r\n$7\r\nRESTORE\r\n$${key.length}\r\n${key}\r\n$${String(ttl).length}\r\n${ttl}\r\n$${payload.length}\r\n`;
-    parts.push(Buffer.from(head, 'latin1'), payload, Buffer.from(replace ? '\r\n$7\r\nREPLACE\r\n' : '\r\n', 'latin1'));
+    const restore = ['RESTORE', key, String(ttl), dumpPayload(values[j]!, opts).latin1Slice()];
+    if (replace) restore.push('REPLACE');
+    body += respCommand(restore);
   }
   const host = argv[1]!;
   const port = argv[2]!;
@@ -103,7 +103,7 @@ const migrate: Handler = (c) => {
     dbid: String(dbid),
     auth: password === null ? null : Buffer.from(respCommand(username === null ? ['AUTH', password] : ['AUTH', username, password]), 'latin1'),
     select: Buffer.from(respCommand(['SELECT', String(dbid)]), 'latin1'),
-    body: Buffer.concat(parts),
+    body: Buffer.from(body, 'latin1'),
     restores: sent.length,
   });
   if (outcome.failure === 'connect') return c.addError('IOERR error or timeout connecting to the client');

@@ -172,6 +172,12 @@ export function buildCommandTable(handlers: Record<string, Handler>): Map<string
   return table;
 }
 
+/** The names (lower-case, without `parent|`) of container `parent`'s subcommands in Redis 7.0.15. */
+export function redisSubcommands(parent: string): string[] {
+  const subs = (RAW[parent]?.info[9] ?? []) as ReplyNode[][];
+  return subs.map((s) => (s[0] as string).slice(parent.length + 1));
+}
+
 /**
  * The COMMAND INFO entry of a spec, its subcommand list restricted to those Amber implements.
  */

@@ -134,9 +134,8 @@ function migrateWorker(net: typeof import('node:net'), wt: typeof import('node:w
     return Number(BigInt.asIntN(32, v));
   };
 
-  /** migrateGetSocket: the cached socket of host:port, or a new connection. */
-  const getSocket = (job: Job): Promise<Cached> => {
-    const name = `${job.host}:${job.port}`;
+  /** migrateGetSocket: the cached socket `name` (host:port), or a new connection. */
+  const getSocket = (job: Job, name: string): Promise<Cached> => {
     const hit = cache.get(name);
     if (hit !== undefined) {
       hit.lastUse = unixNow();
@@ -240,25 +239,24 @@ function migrateWorker(net: typeof import('node:net'), wt: typeof import('node:w
   const attempt = async (job: Job, mayRetry: boolean): Promise<MigrateOutcome> => {
     const name = `${job.host}:${job.port}`;
     const out: MigrateOutcome = { failure: null, authLine: '', selected: false, selectLine: '', replies: [] };
-    let cs: Cached;
-    try {
-      cs = await getSocket(job);
-    } catch (e) {
-      if (e instanceof StepError && e.kind === 'write') {
-        // refused: as a write error on a fresh socket (retried once, then reported as writing)
-        if (mayRetry) return attempt(job, false);
-        return { ...out, failure: 'write' };
-      }
-      return { ...out, failure: 'connect' };
-    }
-    const select = cs.lastDb !== job.dbid;
-    out.selected = select;
+    /** socket_err: the socket goes; a new connection gets one more try unless this one timed out */
     const fail = (e: unknown): MigrateOutcome | Promise<MigrateOutcome> => {
       drop(name);
       const step = e instanceof StepError ? e : new StepError('read', false);
       if (!step.timedOut && mayRetry) return attempt(job, false);
       return { ...out, failure: step.kind };
     };
+    let cs: Cached;
+    try {
+      cs = await getSocket(job, name);
+    } catch (e) {
+      // a refused connection fails as a write (see getSocket); one that could not be made at all
+      // is reported at once (migrateGetSocket's reply), without a retry
+      if (e instanceof StepError && e.kind === 'connect') return { ...out, failure: 'connect' };
+      return fail(e);
+    }
+    const select = cs.lastDb !== job.dbid;
+    out.selected = select;
     try {
       const parts: Uint8Array[] = [];
       if (job.auth !== null) parts.push(job.auth);

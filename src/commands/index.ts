@@ -31,6 +31,7 @@ import { lolwutCommands } from './lolwut.js';
 import { migrateCommands } from './migrate.js';
 import { clusterCommands } from './cluster.js';
 import { moduleCommands } from './module.js';
+import { scriptingCommands } from './scripting.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -67,5 +68,6 @@ export function allHandlers(): Record<string, Handler> {
     ...migrateCommands,
     ...clusterCommands,
     ...moduleCommands,
+    ...scriptingCommands,
   };
 }

@@ -973,6 +973,11 @@ function xread(c: Client, xreadgroup: boolean): void {
     const moreargs = argc - i - 1;
     const o = argv[i]!;
     if (moreargs > 0 && is(o, 'block')) {
+      if (c.script) {
+        // no sense in blocking from a script: refused outright, as Redis keeps it for compatibility
+        c.addError(`ERR ${c.cmd?.name ?? 'xread'} command is not allowed with BLOCK option from scripts`);
+        return;
+      }
       i++;
       const d = parseTimeout(c, argv[i]!, 'milliseconds');
       if (d === null) return;

@@ -44,6 +44,8 @@ export class Client extends ReplyWriter {
   blockState: unknown = null;
   /** MONITOR client */
   monitor = false;
+  /** the scripting engine's client, which runs redis.call's commands (CLIENT_SCRIPT) */
+  script = false;
   /** exempt from client eviction (CLIENT NO-EVICT) */
   noEvict = false;
   /** pub/sub, transaction and tracking state belong to their layers; they keep it here */

@@ -432,6 +432,9 @@ function buildMemory(server: Server, s: InfoSection): void {
   const { used, clientsNormal, startup, overhead, dataset, netUsage, allocated, active, resident } = mo;
   const maxmemory = cfg<number>(server, 'maxmemory', 0);
   const total = os.totalmem();
+  // the Lua heap and script cache once a script ran (the VM is loaded by the first one)
+  const luaVm = server.scripting?.vmMemory ?? 0;
+  const scriptsMem = server.scripting?.scriptsMemory ?? 0;
   s.set('used_memory', used)
     .set('used_memory_human', bytesToHuman(used))
     .set('used_memory_rss', mo.rss)
@@ -448,19 +451,19 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('allocator_resident', resident)
     .set('total_system_memory', total)
     .set('total_system_memory_human', bytesToHuman(total))
-    .set('used_memory_lua', 0)
-    .set('used_memory_vm_eval', 0)
-    .set('used_memory_lua_human', '0B')
-    .set('used_memory_scripts_eval', 0)
-    .set('number_of_cached_scripts', 0)
+    .set('used_memory_lua', luaVm)
+    .set('used_memory_vm_eval', luaVm)
+    .set('used_memory_lua_human', bytesToHuman(luaVm))
+    .set('used_memory_scripts_eval', scriptsMem)
+    .set('number_of_cached_scripts', server.scripting?.cachedScripts ?? 0)
     .set('number_of_functions', 0)
     .set('number_of_libraries', 0)
     .set('used_memory_vm_functions', 0)
-    .set('used_memory_vm_total', 0)
-    .set('used_memory_vm_total_human', '0B')
+    .set('used_memory_vm_total', luaVm)
+    .set('used_memory_vm_total_human', bytesToHuman(luaVm))
     .set('used_memory_functions', 0)
-    .set('used_memory_scripts', 0)
-    .set('used_memory_scripts_human', '0B')
+    .set('used_memory_scripts', scriptsMem)
+    .set('used_memory_scripts_human', bytesToHuman(scriptsMem))
     .set('maxmemory', maxmemory)
     .set('maxmemory_human', bytesToHuman(maxmemory))
     .set('maxmemory_policy', cfg<string>(server, 'maxmemory-policy', 'noeviction'))

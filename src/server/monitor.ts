@@ -109,7 +109,7 @@ export function installMonitor(server: Server): void {
   installed.add(server);
   server.afterCommandHooks.push((c: Client, spec: CommandSpec) => {
     if (server.monitors.size !== 0 && !spec.flags.has('admin') && !spec.flags.has('skip_monitor')) {
-      feedMonitors(server, c.addr, c.db.id, loggedArgv(c));
+      feedMonitors(server, c.script ? 'lua' : c.addr, c.db.id, loggedArgv(c));
     }
     if (redactedClient !== null) clearRedaction(c);
   });

@@ -12,6 +12,7 @@ import { allHandlers } from '../commands/index.js';
 import { buildCommandTable, withSubcommands, type CommandSpec } from '../commands/spec.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { LatencyMonitor } from './latency-monitor.js';
+import type { ScriptingEngine } from '../scripting/engine.js';
 import { MigrateSockets } from './migrate-sockets.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
@@ -74,6 +75,8 @@ export class Server {
   readonly latency = new LatencyMonitor();
   /** MIGRATE's cached connections to target instances (a worker thread once MIGRATE ran) */
   readonly migrateSockets = new MigrateSockets(this.log);
+  /** the Lua scripting engine, created by the first command that runs a script (commands/scripting.ts) */
+  scripting: ScriptingEngine | null = null;
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
   readonly beforeReplyHooks: BeforeReplyHook[] = [];
   /**

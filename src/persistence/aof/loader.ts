@@ -1,3 +1,4 @@
+import { ScriptingEngine } from '../../scripting/engine.js';
 import { readFileSync, truncateSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -75,7 +76,7 @@ function runSync<T>(steps: LoadSteps<T>): T {
   while (!next.done) {
     const wait = next.value;
     if (wait instanceof DelayDebt) wait.paySync();
-    else if (wait !== null) throw new Error('a synchronous AOF load was given an asynchronous RDB preamble loader');
+    else if (wait !== null) throw new Error('a synchronous AOF load cannot wait for an asynchronous step (an RDB preamble loader, or the Lua VM an EVAL in the file needs)');
     next = steps.next(undefined);
   }
   return next.value;
@@ -159,6 +160,10 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
       throw new AofLoadError(path, start, `Unknown command '${argv[0]}' reading the append only file ${path}`);
     }
     const top = spec.parent ?? spec;
+    // an AOF written by Redis 6 holds EVAL (and SCRIPT LOAD): the Lua VM loads first
+    if (server.scripting === null && (top.name === 'eval' || top.name === 'evalsha' || top.name === 'script')) {
+      yield ScriptingEngine.ensure(server).then(() => 0);
+    }
     if (top.name === 'multi') {
       validBeforeMulti = validUpTo;
       multiQueue = [];

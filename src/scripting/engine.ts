@@ -597,6 +597,7 @@ export class ScriptingEngine {
     const frozen = clock();
     ks.now = () => frozen;
     beginDenyBlocking();
+    server.scriptCaller = c;
     // EVAL's own argv is never propagated, only its commands' effects (scriptResetRun)
     server.effects.prevent();
     const vm = this.vm;
@@ -620,6 +621,7 @@ export class ScriptingEngine {
     } finally {
       vm.setTop(L, base);
       endDenyBlocking();
+      server.scriptCaller = null;
       ks.now = clock;
       this.run = null;
       sc.db = server.keyspace.dbs[0]!;

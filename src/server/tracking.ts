@@ -155,7 +155,7 @@ export function trackingInfo(server: Server): { clients: number; keys: number; i
 function afterCommand(server: Server, t: Tables, c: Client, spec: CommandSpec): void {
   // afterCommand in server.c: at the top-level call (EXEC included, its queued commands not),
   // the invalidations deferred for the client that ran it follow its reply
-  if (t.pending.length !== 0 && (c.multi as { inExec?: boolean } | null)?.inExec !== true) {
+  if (t.pending.length !== 0 && !c.script && (c.multi as { inExec?: boolean } | null)?.inExec !== true) {
     const pending = t.pending;
     t.pending = [];
     if (!c.closed) for (const key of pending) sendTrackingMessage(server, c, key === null ? null : [key]);
@@ -216,8 +216,10 @@ function invalidateKey(server: Server, t: Tables, key: string, bcast: boolean): 
   t.keys.delete(key);
 }
 
+/** The client whose command runs (server.current_client): a script's caller, not the script's client. */
 function currentClient(server: Server): Client | null {
-  return server.currentClient;
+  const c = server.currentClient;
+  return c !== null && c.script ? server.scriptCaller : c;
 }
 
 function invalidateAllOnFlush(server: Server, t: Tables): void {

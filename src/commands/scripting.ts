@@ -1,7 +1,8 @@
 import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { addReplyHelp } from './client.js';
+import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
+import { registerDebugSubcommand } from './debug.js';
 import { dispatchHooks, processCommand, ERR } from '../server/dispatch.js';
 import { parseInt64 } from '../util/number.js';
 import { ScriptingEngine } from '../scripting/engine.js';
@@ -189,6 +190,16 @@ const scriptDebug: Handler = (c) => {
   else if (mode === 'yes' || mode === 'sync') c.addError('ERR Amber has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported (use redis.log to trace a script)');
   else c.addError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
 };
+
+// DEBUG SET-DISABLE-DENY-SCRIPTS 0|1: lets scripts run the commands flagged noscript (for tests)
+registerDebugSubcommand('set-disable-deny-scripts', (c) => {
+  if (c.argv.length !== 3) {
+    addReplySubcommandSyntaxError(c);
+    return;
+  }
+  c.server.scriptDisableDenyScript = Number.parseInt(c.argv[2]!, 10) ? true : false;
+  c.addOk();
+});
 
 /** Handlers of the scripting commands, by lower-case Redis command name ('x|sub'). */
 export const scriptingCommands: Record<string, Handler> = {

@@ -21,8 +21,7 @@ import {
   LuaVM, type LuaState, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_TNIL, LUA_TBOOLEAN, LUA_TNUMBER,
   LUA_TSTRING, LUA_TTABLE, LUA_MASKCOUNT, LUA_GCSTEP, LUA_GCCOUNT,
 } from './lua.js';
-// TMP import { openRedisLibs } from './libs/index.js';
-const openRedisLibs = (_vm: LuaVM, _L: LuaState): void => undefined;
+import { openRedisLibs } from './libs/index.js';
 import type { Server } from '../server/server.js';
 import { REDIS_VERSION } from '../server/server.js';
 import { Client } from '../server/client.js';
@@ -67,6 +66,8 @@ const engineLoads = new WeakMap<Server, Promise<ScriptingEngine>>();
 interface CachedScript {
   body: string;
   flags: number;
+  /** index of its compiled function in the registry's script table */
+  slot: number;
 }
 
 /** The running script's context (scriptRunCtx in script.h). */
@@ -101,6 +102,23 @@ function errorTableText(reply: string): string {
   return `${code} ${msg}`;
 }
 
+const f64 = new Float64Array(1);
+const f64hi = new Uint32Array(f64.buffer);
+
+/**
+ * A Lua number as redis.call passes it, C's "%.17g" (not lua_tolstring's %.14g, which loses
+ * precision): inf, -inf, and glibc's nan / -nan by the sign bit (0/0 is -nan on x86-64).
+ */
+function luaNumberArg(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (d !== d) {
+    f64[0] = d;
+    return f64hi[1]! >>> 31 ? '-nan' : 'nan';
+  }
+  return formatG(d, 17);
+}
+
 /** The reply of a Lua number: its integer part, as C's (long long) cast on x86-64. */
 function luaNumberToInteger(d: number): number | bigint {
   const t = Math.trunc(d);
@@ -115,7 +133,10 @@ function luaNumberToInteger(d: number): number | bigint {
  * asynchronous: the WebAssembly module loads); the commands then run synchronously.
  */
 export class ScriptingEngine {
+  /** the script cache by SHA1 (lctx.lua_scripts); the compiled functions are in the registry's `__amber_scripts` */
   private readonly scripts = new Map<string, CachedScript>();
+  private readonly shaOfBody = new Map<string, string>();
+  private slots = 0;
   /** bytes of the cached scripts' bodies and their entries (lua_scripts_mem) */
   private scriptsMem = 0;
   private readonly L: LuaState;
@@ -228,6 +249,8 @@ export class ScriptingEngine {
       vm.setField(L, LUA_GLOBALSINDEX, name);
     }
     this.protectGlobals();
+    vm.newTable(L);
+    vm.setField(L, LUA_REGISTRYINDEX, '__amber_scripts');
   }
 
   /** Defines the `redis` table (luaRegisterRedisAPI and scriptingInit's additions). */
@@ -414,6 +437,17 @@ export class ScriptingEngine {
       if (isProtected(S, 1)) return vm.error(S, 'Attempt to modify a readonly table');
       return orig();
     });
+    // tostring of a NaN: glibc prints the sign (0/0 is -nan on x86-64), this libc does not
+    wrap('tostring', (S, orig) => {
+      if (vm.type(S, 1) === LUA_TNUMBER) {
+        const d = vm.toNumber(S, 1);
+        if (d !== d) {
+          vm.pushString(S, luaNumberArg(d));
+          return 1;
+        }
+      }
+      return orig();
+    });
     wrap('setmetatable', (S, orig) => {
       if (vm.type(S, 1) === LUA_TTABLE && isProtected(S, 1)) return vm.error(S, 'Attempt to modify a readonly table');
       return orig();
@@ -498,6 +532,9 @@ export class ScriptingEngine {
    * leading '-') for a bad shebang or a syntax error.
    */
   createFunction(body: string): { sha: string } | { error: string } {
+    // the SHA1 of a body seen before is not computed again (EVAL sends the body every time)
+    const known = this.shaOfBody.get(body);
+    if (known !== undefined) return { sha: known };
     const sha = ScriptingEngine.sha1hex(body);
     if (this.scripts.has(sha)) return { sha };
     let flags = SCRIPT_FLAG_EVAL_COMPAT_MODE;
@@ -527,8 +564,13 @@ export class ScriptingEngine {
       vm.pop(L, 1);
       return { error: `ERR Error compiling script (new function): ${msg}` };
     }
-    vm.setField(L, LUA_REGISTRYINDEX, `f_${sha}`);
-    this.scripts.set(sha, { body, flags });
+    const slot = ++this.slots;
+    vm.getField(L, LUA_REGISTRYINDEX, '__amber_scripts');
+    vm.insert(L, -2);
+    vm.rawSetI(L, -2, slot);
+    vm.pop(L, 1);
+    this.scripts.set(sha, { body, flags, slot });
+    this.shaOfBody.set(body, sha);
     // dictAdd's entry, the sha key (sds) and the body (robj) as Redis counts them
     this.scriptsMem += 40 + 64 + body.length + 16;
     return { sha };
@@ -538,11 +580,10 @@ export class ScriptingEngine {
   flush(): void {
     const vm = this.vm;
     const L = this.L;
-    for (const sha of this.scripts.keys()) {
-      vm.pushNil(L);
-      vm.setField(L, LUA_REGISTRYINDEX, `f_${sha}`);
-    }
+    vm.newTable(L);
+    vm.setField(L, LUA_REGISTRYINDEX, '__amber_scripts');
     this.scripts.clear();
+    this.shaOfBody.clear();
     this.scriptsMem = 0;
     vm.gc(2, 0);
   }
@@ -605,7 +646,9 @@ export class ScriptingEngine {
     const base = vm.top(L);
     try {
       vm.getField(L, LUA_GLOBALSINDEX, '__redis__err__handler');
-      vm.getField(L, LUA_REGISTRYINDEX, `f_${sha}`);
+      vm.getField(L, LUA_REGISTRYINDEX, '__amber_scripts');
+      vm.rawGetI(L, -1, script.slot);
+      vm.remove(L, -2);
       this.setGlobalArray('KEYS', keys);
       this.setGlobalArray('ARGV', args);
       const threshold = server.config.get<number>('busy-reply-threshold');
@@ -875,8 +918,7 @@ export class ScriptingEngine {
     for (let j = 0; j < argc; j++) {
       const t = vm.type(S, j + 1);
       if (t === LUA_TNUMBER) {
-        // not lua_tolstring's %.14g: Redis formats with %.17g to keep the precision
-        argv[j] = formatG(vm.toNumber(S, j + 1), 17);
+        argv[j] = luaNumberArg(vm.toNumber(S, j + 1));
       } else if (t === LUA_TSTRING) {
         argv[j] = vm.toStr(S, j + 1)!;
       } else {
@@ -944,7 +986,7 @@ export class ScriptingEngine {
     if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
       return 'Wrong number of args calling Redis command from script';
     }
-    if (spec.flags.has('noscript')) return 'This Redis command is not allowed from script';
+    if (!server.scriptDisableDenyScript && spec.flags.has('noscript')) return 'This Redis command is not allowed from script';
     if (spec.isWrite) {
       if (run.readOnly) return 'Write commands are not allowed from read-only scripts.';
       // the reason writes are refused, with its code: MISCONF (disk errors, stop-writes-on-bgsave-error)
@@ -1103,7 +1145,7 @@ export class ScriptingEngine {
     const argv: string[] = [];
     for (let j = 1; j <= argc; j++) {
       const t = vm.type(S, j);
-      if (t === LUA_TNUMBER) argv.push(formatG(vm.toNumber(S, j), 17));
+      if (t === LUA_TNUMBER) argv.push(luaNumberArg(vm.toNumber(S, j)));
       else if (t === LUA_TSTRING) argv.push(vm.toStr(S, j)!);
       else {
         vm.pop(S, argc);

@@ -105,6 +105,8 @@ interface LuaModule {
   _luaL_checktype(L: LuaState, arg: number, t: number): void;
   _luaL_checkany(L: LuaState, arg: number): void;
   _luaL_checkstack(L: LuaState, n: number, msg: number): void;
+  _lua_newuserdata(L: LuaState, size: number): number;
+  _lua_touserdata(L: LuaState, idx: number): number;
 }
 
 /** The package's entry, loaded lazily: only a server that runs a script pays for it. */
@@ -149,8 +151,32 @@ export class LuaVM {
     const require = createRequire(import.meta.url);
     const pkg = require('wasmoon-lua5.1') as WasmoonPackage;
     const wasmPath = require.resolve('wasmoon-lua5.1/dist/liblua5.1.wasm');
-    const api = await pkg.LuaApi.initialize(wasmPath);
-    const vm = new LuaVM(api.module);
+    // The package's build wraps every export in a JS function that checks the runtime is up and
+    // builds two assertion messages per call (~1-2 us, most of a short redis.call's cost). The
+    // raw exports are taken from the instantiation and put in front of the wrappers.
+    const instantiate = WebAssembly.instantiate;
+    let raw: WebAssembly.Exports | null = null;
+    WebAssembly.instantiate = (async (...args: Parameters<typeof WebAssembly.instantiate>) => {
+      const r = await (instantiate as (...a: unknown[]) => Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource>)(...args);
+      raw = ('instance' in r ? r.instance : r).exports;
+      return r;
+    }) as typeof WebAssembly.instantiate;
+    let api: { module: LuaModule };
+    try {
+      api = await pkg.LuaApi.initialize(wasmPath);
+    } finally {
+      WebAssembly.instantiate = instantiate;
+    }
+    let m = api.module;
+    if (raw !== null) {
+      const exportsRaw: WebAssembly.Exports = raw;
+      const fast = Object.create(m) as Record<string, unknown>;
+      for (const [name, f] of Object.entries(exportsRaw)) {
+        if (typeof f === 'function' && name.startsWith('lua')) fast[`_${name}`] = f;
+      }
+      m = fast as unknown as LuaModule;
+    }
+    const vm = new LuaVM(m);
     vm.m._luaL_openlibs(vm.main);
     return vm;
   }
@@ -162,8 +188,8 @@ export class LuaVM {
 
   /** The WebAssembly memory as a Buffer, refreshed when the memory grew (its buffer changes). */
   private mem(): Buffer {
-    const b = this.m.HEAPU8.buffer;
-    if (this.heap.buffer !== b) this.heap = Buffer.from(b);
+    // a grown WebAssembly memory detaches the old ArrayBuffer: its views read as empty
+    if (this.heap.length === 0) this.heap = Buffer.from(this.m.HEAPU8.buffer);
     return this.heap;
   }
 
@@ -440,4 +466,96 @@ export class LuaVM {
     while (mem[end] !== 0 && end < ar + LUA_DEBUG_SHORT_SRC + 60) end++;
     return { source: mem.latin1Slice(ar + LUA_DEBUG_SHORT_SRC, end), line };
   }
+
+  // ---- for the C libraries Redis builds into its Lua (src/scripting/libs) ----
+  /**
+   * lua_pushcclosure with `n` upvalues (the top `n` values, popped) around a JS function
+   * registered with {@link fn}; the function reads them at {@link upvalueIndex}.
+   */
+  pushClosure(L: LuaState, f: number, n: number): void {
+    this.m._lua_pushcclosure(L, f, n);
+  }
+  /** lua_upvalueindex(i): the pseudo-index of the running C closure's upvalue `i` (from 1). */
+  static upvalueIndex(i: number): number {
+    return LUA_GLOBALSINDEX - i;
+  }
+  /** lua_newuserdata: pushes a full userdata of `size` bytes; returns its address in WebAssembly memory. */
+  newUserdata(L: LuaState, size: number): number {
+    return this.m._lua_newuserdata(L, size);
+  }
+  /** lua_touserdata: the address of a (light or full) userdata, 0 for any other value or NULL. */
+  toUserdata(L: LuaState, idx: number): number {
+    return this.m._lua_touserdata(L, idx);
+  }
+  /** The signed 32-bit int at `ptr` in WebAssembly memory (a field of a userdata's C struct). */
+  peekI32(ptr: number): number {
+    return this.m.HEAPU32[ptr >> 2]! | 0;
+  }
+  /** Stores a 32-bit int at `ptr` in WebAssembly memory. */
+  pokeI32(ptr: number, v: number): void {
+    this.m.HEAPU32[ptr >> 2] = v >>> 0;
+  }
+  /** lua_concat: pops `n` values and pushes their concatenation (numbers converted, metamethods honoured). */
+  concat(L: LuaState, n: number): void {
+    this.m._lua_concat(L, n);
+  }
+  /**
+   * luaL_argerror with a message built at run time (an option name the script passed): unlike
+   * {@link argError} it does not keep the message in the C-string cache. The message is pushed
+   * first, so its bytes stay valid while luaL_argerror formats them. Does not return.
+   */
+  argErrorMsg(L: LuaState, arg: number, msg: string): number {
+    this.pushString(L, msg);
+    const p = this.m._lua_tolstring(L, -1, this.lenPtr);
+    return this.m._luaL_argerror(L, arg, p);
+  }
+  /**
+   * lua_tolstring without a copy: the address of the value's bytes in WebAssembly memory (see
+   * {@link heapU8}), 0 when it is neither a string nor a number (a number is converted in place, as
+   * lua_tolstring does); {@link lastLength} is their count. Valid while the value stays on the
+   * stack and until the next call into the VM (which may grow the memory): use at once.
+   */
+  toStrPtr(L: LuaState, idx: number): number {
+    return this.m._lua_tolstring(L, idx, this.lenPtr);
+  }
+  /**
+   * lua_pushlstring of `len` bytes at address `ptr` of WebAssembly memory (bytes of a string on
+   * the stack, found with {@link toStrPtr}): no copy through JS.
+   */
+  pushFromHeap(L: LuaState, ptr: number, len: number): void {
+    this.m._lua_pushlstring(L, ptr, len);
+  }
+  /** The length {@link toStrPtr} found. */
+  get lastLength(): number {
+    return this.m.HEAPU32[this.lenPtr >> 2]!;
+  }
+  /** WebAssembly memory as bytes (a new view after the memory grew: fetch it again after VM calls). */
+  heapU8(): Uint8Array {
+    return this.m.HEAPU8;
+  }
+  /**
+   * luaL_checkinteger as Redis's 64-bit build computes it: lua_Integer is a ptrdiff_t there, and a
+   * lua_Number outside its range converts as x86-64 does (cvttsd2si: NaN and out-of-range give
+   * INT64_MIN). The result is that int64 as a double (exact: it came from a double). The
+   * argument errors are luaL_checknumber's, which are luaL_checkinteger's.
+   */
+  checkInteger64(L: LuaState, arg: number): number {
+    return toInt64(this.m._luaL_checknumber(L, arg));
+  }
+  /** luaL_optinteger in Redis's 64-bit form (see {@link checkInteger64}): `def` for none or nil. */
+  optInteger64(L: LuaState, arg: number, def: number): number {
+    const t = this.m._lua_type(L, arg);
+    if (t === LUA_TNONE || t === LUA_TNIL) return def;
+    return this.checkInteger64(L, arg);
+  }
+}
+
+/**
+ * A lua_Number cast to int64_t the way x86-64 does it (cvttsd2si): truncated toward zero, and
+ * INT64_MIN for NaN or a value outside the int64 range. Exact as a double, since any double of
+ * magnitude 2^53 or more is already an integer.
+ */
+export function toInt64(n: number): number {
+  if (!(n >= -9223372036854775808 && n < 9223372036854775808)) return -9223372036854775808;
+  return Math.trunc(n);
 }

@@ -77,6 +77,8 @@ export class Server {
   readonly migrateSockets = new MigrateSockets(this.log);
   /** the Lua scripting engine, created by the first command that runs a script (commands/scripting.ts) */
   scripting: ScriptingEngine | null = null;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run noscript commands (server.script_disable_deny_script) */
+  scriptDisableDenyScript = false;
   /** the client whose script is running (server.script_caller), or null */
   scriptCaller: Client | null = null;
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */

@@ -348,7 +348,7 @@ function clientNoEvict(c: Client): void {
  * Commands held by a WRITE pause besides those flagged `write`: the ones Redis flags
  * CMD_MAY_REPLICATE (COMMAND INFO does not show that flag).
  */
-const MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount', 'script|flush', 'script|load']);
+export const MAY_REPLICATE: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount', 'script|flush', 'script|load']);
 
 interface PauseState {
   /** clients whose parsed command waits for the pause to end (BLOCKED_POSTPONE) */

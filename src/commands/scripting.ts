@@ -6,6 +6,7 @@ import { registerDebugSubcommand } from './debug.js';
 import { dispatchHooks, processCommand, ERR } from '../server/dispatch.js';
 import { parseInt64 } from '../util/number.js';
 import { ScriptingEngine } from '../scripting/engine.js';
+import { feedMonitors, loggedArgv } from '../server/monitor.js';
 
 /**
  * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (evalGenericCommand and scriptCommand in Redis
@@ -107,6 +108,14 @@ function engineOf(c: Client): ScriptingEngine | null {
  */
 function evalGeneric(c: Client, bySha: boolean, ro: boolean): void {
   const argv = c.argv;
+  const engine = engineOf(c);
+  if (engine === null) return;
+  const flags = engine.flagsOf(argv[1]!, bySha);
+  if (flags !== null && engine.refusedByFlags(c, flags)) return;
+  // shown to MONITOR before the commands it runs (they are shown as they run); the spec's
+  // skip_monitor keeps dispatch from showing it again afterwards
+  const server = c.server;
+  if (server.monitors.size !== 0) feedMonitors(server, c.addr, c.db.id, loggedArgv(c));
   const n = parseInt64(argv[2]!);
   if (n === null) {
     c.addError(ERR.notInteger);
@@ -120,8 +129,6 @@ function evalGeneric(c: Client, bySha: boolean, ro: boolean): void {
     c.addError("ERR Number of keys can't be negative");
     return;
   }
-  const engine = engineOf(c);
-  if (engine === null) return;
   let sha: string;
   if (bySha) {
     sha = argv[1]!.toLowerCase();

@@ -23,12 +23,14 @@ import {
 } from './lua.js';
 import { openRedisLibs } from './libs/index.js';
 import type { Server } from '../server/server.js';
+import type { CommandSpec } from '../commands/spec.js';
 import { REDIS_VERSION } from '../server/server.js';
 import { Client } from '../server/client.js';
 import { lookupCommand, call } from '../server/dispatch.js';
 import { beginDenyBlocking, endDenyBlocking } from '../server/blocking.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
 import { formatG } from '../util/number.js';
+import { MAY_REPLICATE } from '../commands/client.js';
 
 /** Script flags from a `#!lua flags=...` shebang (scripts_flags_def in script.c). */
 export const SCRIPT_FLAG_NO_WRITES = 1;
@@ -47,8 +49,8 @@ const FLAG_NAMES: ReadonlyArray<[string, number]> = [
   ['allow-cross-slot-keys', SCRIPT_FLAG_ALLOW_CROSS_SLOT],
 ];
 
-/** REDIS_VERSION_NUM of 7.0.15: 0x00MMmmpp. */
-const REDIS_VERSION_NUM = 0x00070f;
+/** REDIS_VERSION_NUM of 7.0.15: 0x00MMmmpp (458767). */
+const REDIS_VERSION_NUM = 0x07000f;
 /** Log levels of redis.log (LL_DEBUG..LL_WARNING). */
 const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const;
 /** PROPAGATE_AOF | PROPAGATE_REPL */
@@ -102,8 +104,14 @@ function errorTableText(reply: string): string {
   return `${code} ${msg}`;
 }
 
-const f64 = new Float64Array(1);
-const f64hi = new Uint32Array(f64.buffer);
+/** Reads a double's sign bit, NaN's included (a typed array store may canonicalize a NaN). */
+const signView = new DataView(new ArrayBuffer(8));
+
+/** glibc's "nan" or "-nan" for a NaN, by its sign bit. */
+function nanText(d: number): string {
+  signView.setFloat64(0, d);
+  return signView.getUint32(0) >>> 31 ? '-nan' : 'nan';
+}
 
 /**
  * A Lua number as redis.call passes it, C's "%.17g" (not lua_tolstring's %.14g, which loses
@@ -112,11 +120,32 @@ const f64hi = new Uint32Array(f64.buffer);
 function luaNumberArg(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
-  if (d !== d) {
-    f64[0] = d;
-    return f64hi[1]! >>> 31 ? '-nan' : 'nan';
-  }
+  if (d !== d) return nanText(d);
   return formatG(d, 17);
+}
+
+/**
+ * The flags of a script's `#!lua flags=a,b` first line (evalExtractShebangFlags), and where its
+ * code starts (the newline ending the shebang, kept for the line numbers); no shebang is
+ * SCRIPT_FLAG_EVAL_COMPAT_MODE. Errors are Redis's reply texts.
+ */
+function parseShebang(body: string): { flags: number; codeStart: number } | { error: string } {
+  if (!body.startsWith('#!')) return { flags: SCRIPT_FLAG_EVAL_COMPAT_MODE, codeStart: 0 };
+  const nl = body.indexOf('\n');
+  if (nl < 0) return { error: 'ERR Invalid script shebang' };
+  const parts = body.slice(0, nl).split(' ').filter((p) => p !== '');
+  if (parts[0] !== '#!lua') return { error: `ERR Unexpected engine in script shebang: ${parts[0] ?? ''}` };
+  let flags = 0;
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${part}` };
+    for (const f of part.slice(6).split(',')) {
+      if (f === '') continue;
+      const def = FLAG_NAMES.find(([name]) => name === f);
+      if (def === undefined) return { error: `ERR Unexpected flag in script shebang: ${f}` };
+      flags |= def[1];
+    }
+  }
+  return { flags, codeStart: nl };
 }
 
 /** The reply of a Lua number: its integer part, as C's (long long) cast on x86-64. */
@@ -437,6 +466,29 @@ export class ScriptingEngine {
       if (isProtected(S, 1)) return vm.error(S, 'Attempt to modify a readonly table');
       return orig();
     });
+    // the strings' shared metatable, seen through a proxy by getmetatable (its __index is the
+    // string library, which a script must not be able to swap for every later script)
+    vm.pushString(L, '');
+    vm.getMetatable(L, -1);
+    const strMt = vm.top(L);
+    vm.pushValue(L, strMt);
+    vm.setField(L, R, '__amber_string_mt');
+    proxyOf(strMt, false);
+    vm.setField(L, R, '__amber_string_mt_proxy');
+    vm.pop(L, 2);
+    wrap('getmetatable', (S, orig) => {
+      const n = orig();
+      if (n >= 1 && vm.type(S, 1) === LUA_TTABLE) {
+        vm.getField(S, R, '__amber_string_mt');
+        const isStringMt = vm.toPointer(S, -1) === vm.toPointer(S, 1);
+        vm.pop(S, 1);
+        if (isStringMt) {
+          vm.getField(S, R, '__amber_string_mt_proxy');
+          vm.replace(S, 1);
+        }
+      }
+      return n;
+    });
     // tostring of a NaN: glibc prints the sign (0/0 is -nan on x86-64), this libc does not
     wrap('tostring', (S, orig) => {
       if (vm.type(S, 1) === LUA_TNUMBER) {
@@ -537,26 +589,11 @@ export class ScriptingEngine {
     if (known !== undefined) return { sha: known };
     const sha = ScriptingEngine.sha1hex(body);
     if (this.scripts.has(sha)) return { sha };
-    let flags = SCRIPT_FLAG_EVAL_COMPAT_MODE;
-    let code = body;
-    if (body.startsWith('#!')) {
-      const nl = body.indexOf('\n');
-      if (nl < 0) return { error: 'ERR Invalid script shebang' };
-      const parts = body.slice(0, nl).split(' ').filter((p) => p !== '');
-      if (parts[0] !== '#!lua') return { error: `ERR Unexpected engine in script shebang: ${parts[0] ?? ''}` };
-      flags = 0;
-      for (const part of parts.slice(1)) {
-        if (!part.startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${part}` };
-        for (const f of part.slice(6).split(',')) {
-          if (f === '') continue;
-          const def = FLAG_NAMES.find(([name]) => name === f);
-          if (def === undefined) return { error: `ERR Unexpected flag in script shebang: ${f}` };
-          flags |= def[1];
-        }
-      }
-      // the shebang line stays out of the code but keeps its line: numbering starts at 1 after it
-      code = body.slice(nl);
-    }
+    const sb = parseShebang(body);
+    if ('error' in sb) return sb;
+    const flags = sb.flags;
+    // the shebang line stays out of the code but keeps its line: numbering goes on after it
+    const code = sb.codeStart === 0 ? body : body.slice(sb.codeStart);
     const vm = this.vm;
     const L = this.L;
     if (vm.load(L, code, '@user_script') !== 0) {
@@ -591,6 +628,52 @@ export class ScriptingEngine {
   // ---------------------------------------------------------------- running a script
 
   /**
+   * The shebang flags a script command would run with (evalGetCommandFlags): those of the cached
+   * script, else of the body's shebang (EVAL), or null when none apply (no shebang, an unknown
+   * SHA1, a shebang that does not parse: the command's own flags then).
+   */
+  flagsOf(bodyOrSha: string, bySha: boolean): number | null {
+    let flags: number;
+    if (bySha) {
+      const script = bodyOrSha.length === 40 ? this.scripts.get(bodyOrSha.toLowerCase()) : undefined;
+      if (script === undefined) return null;
+      flags = script.flags;
+    } else {
+      const sha = this.shaOfBody.get(bodyOrSha);
+      if (sha !== undefined) flags = this.scripts.get(sha)!.flags;
+      else {
+        const sb = parseShebang(bodyOrSha);
+        if ('error' in sb) return null;
+        flags = sb.flags;
+      }
+    }
+    return flags & SCRIPT_FLAG_EVAL_COMPAT_MODE ? null : flags;
+  }
+
+  /**
+   * processCommand's refusals of a script command by its shebang flags (scriptFlagsToCmdFlags): a
+   * script that may write and does not allow OOM is a deny-oom command (OOM), one that may write
+   * a write command (MISCONF). Replies and returns true when refused; nothing is compiled or
+   * cached then, as in Redis.
+   */
+  refusedByFlags(c: Client, flags: number): boolean {
+    const server = this.server;
+    if (!(flags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) {
+      const evictor = server.evictor;
+      if (evictor.maxmemory !== 0 && evictor.perform() === EVICT_FAIL) {
+        c.addError("OOM command not allowed when used memory > 'maxmemory'.");
+        return true;
+      }
+    }
+    if (!(flags & SCRIPT_FLAG_NO_WRITES) && server.writeError !== null) {
+      c.addError(server.writeError);
+      return true;
+    }
+    return false;
+  }
+
+
+  /**
    * Runs the cached script `sha` for client `c` with KEYS and ARGV (evalGenericCommand after the
    * lookup: scriptPrepareForRun's checks, luaCallFunction, scriptResetRun), replying to `c`.
    * `ro`: EVAL_RO / EVALSHA_RO.
@@ -602,24 +685,10 @@ export class ScriptingEngine {
     const compat = (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0;
     const evictor = server.evictor;
     const oom = evictor.maxmemory !== 0 && evictor.perform() === EVICT_FAIL;
-    if (!compat) {
-      if (!(flags & SCRIPT_FLAG_ALLOW_OOM) && oom) {
-        c.addError("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-        return;
-      }
-      if (!(flags & SCRIPT_FLAG_NO_WRITES)) {
-        const we = server.writeError;
-        if (we !== null) {
-          c.addError(we.startsWith('MISCONF Errors writing to the AOF file: ')
-            ? `MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: ${we.slice('MISCONF Errors writing to the AOF file: '.length)}`
-            : "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.");
-          return;
-        }
-        if (ro) {
-          c.addError('ERR Can not execute a script with write flag using *_ro command.');
-          return;
-        }
-      }
+    // scriptPrepareForRun: a script that may write is refused by the *_RO commands
+    if (!compat && !(flags & SCRIPT_FLAG_NO_WRITES) && ro) {
+      c.addError('ERR Can not execute a script with write flag using *_ro command.');
+      return;
     }
     const sc = this.client;
     sc.db = c.db;
@@ -734,7 +803,11 @@ export class ScriptingEngine {
    */
   private addErrorText(c: Client, msg: string, ignoreStats: boolean): void {
     c.addError(msg);
-    if (ignoreStats) c.lastError = null;
+    if (ignoreStats) {
+      // ERR_REPLY_FLAG_NO_STATS_UPDATE: still a failed call of the script command
+      c.lastError = null;
+      if (c.cmd !== null) c.cmd.stats.failedCalls++;
+    }
   }
 
   // ---------------------------------------------------------------- Lua -> RESP
@@ -797,7 +870,13 @@ export class ScriptingEngine {
     }
     vm.pop(L, 1);
     if (raw('double') === LUA_TNUMBER) {
-      c.addDouble(vm.toNumber(L, -1));
+      const d = vm.toNumber(L, -1);
+      if (d !== d) {
+        // addReplyDouble's %.17g: the sign of a NaN shows
+        const t = nanText(d);
+        if (c.resp === 3) c.addRaw(`,${t}\r\n`);
+        else c.addBulk(t);
+      } else c.addDouble(d);
       vm.pop(L, 2);
       return;
     }
@@ -956,6 +1035,9 @@ export class ScriptingEngine {
       this.inCall = false;
     }
     if (err !== null) {
+      // a command refused before it ran counts in the error stats here, once (not again when the
+      // script's reply carries it)
+      this.server.countError(errorTableText(err));
       this.pushErrorTable(S, err, true);
       return raise ? vm.raise(S) : 1;
     }
@@ -984,16 +1066,13 @@ export class ScriptingEngine {
     const { spec } = lookupCommand(server, argv);
     if (spec === undefined) return 'Unknown Redis command called from script';
     if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+      spec.stats.rejectedCalls++;
       return 'Wrong number of args calling Redis command from script';
     }
-    if (!server.scriptDisableDenyScript && spec.flags.has('noscript')) return 'This Redis command is not allowed from script';
-    if (spec.isWrite) {
-      if (run.readOnly) return 'Write commands are not allowed from read-only scripts.';
-      // the reason writes are refused, with its code: MISCONF (disk errors, stop-writes-on-bgsave-error)
-      if (server.writeError !== null) return `-${server.writeError}`;
-    }
-    if (!run.allowOom && server.evictor.maxmemory !== 0 && !run.writeDirty && run.oom && spec.denyOom) {
-      return "-OOM command not allowed when used memory > 'maxmemory'.";
+    const refused = this.refusal(run, spec);
+    if (refused !== null) {
+      spec.stats.rejectedCalls++;
+      return refused;
     }
     if (spec.isWrite) run.writeDirty = true;
     sc.argv = argv;
@@ -1002,6 +1081,26 @@ export class ScriptingEngine {
     if ((run.replFlags & PROPAGATE_AOF) === 0) server.effects.discarding(() => call(server, sc, spec));
     else call(server, sc, spec);
     sc.argv = [];
+    return null;
+  }
+
+  /**
+   * Why a command called from the running script is refused before it runs (scriptCall's checks
+   * after the arity: noscript, read-only script, disk errors, OOM), or null.
+   */
+  private refusal(run: RunCtx, spec: CommandSpec): string | null {
+    const server = this.server;
+    if (!server.scriptDisableDenyScript && spec.flags.has('noscript')) return 'This Redis command is not allowed from script';
+    // a read-only script refuses may-replicate commands (PUBLISH...) too: what a CLIENT PAUSE
+    // WRITE must hold
+    if (run.readOnly && (spec.isWrite || MAY_REPLICATE.has(spec.fullName))) {
+      return 'Write commands are not allowed from read-only scripts.';
+    }
+    // the reason writes are refused, with its code: MISCONF (disk errors, stop-writes-on-bgsave-error)
+    if (spec.isWrite && server.writeError !== null) return `-${server.writeError}`;
+    if (!run.allowOom && server.evictor.maxmemory !== 0 && !run.writeDirty && run.oom && spec.denyOom) {
+      return "-OOM command not allowed when used memory > 'maxmemory'.";
+    }
     return null;
   }
 
@@ -1168,7 +1267,8 @@ export class ScriptingEngine {
  * in script_lua.c): bulk and simple strings, integers as numbers, nulls as false (RESP2) or nil
  * (RESP3 null), errors as {err=...}, status as {ok=...}, arrays as tables, RESP3 maps, sets,
  * doubles, big numbers and verbatim strings as {map=...}, {set=...}, {double=...},
- * {big_number=...}, {verbatim_string={format=..., string=...}}; attributes are skipped.
+ * {big_number=...}, {verbatim_string={format=..., string=...}}; attributes are skipped, a push
+ * frame is nil.
  */
 class RespToLua {
   private pos = 0;
@@ -1246,8 +1346,14 @@ class RespToLua {
         }
         return;
       }
-      case '*':
-      case '>': {
+      case '>':
+        // Redis's reply parser has no callback for a push frame: the script gets nothing (nil)
+        if (push) {
+          this.grow(1);
+          vm.pushNil(L);
+        }
+        return;
+      case '*': {
         const n = Number(this.line());
         if (n < 0) {
           if (push) {

@@ -1,7 +1,7 @@
 import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { ERR, dispatchHooks, processCommand } from '../server/dispatch.js';
+import { ERR, addDispatchCheck, resumeHeldClient } from '../server/dispatch.js';
 import { parseInt64 } from '../util/number.js';
 import { setClientNameOrReply } from './connection.js';
 import type { TrackingState } from '../server/tracking.js';
@@ -393,13 +393,7 @@ function resumePostponed(server: Server): void {
   if (st === undefined || st.postponed.size === 0) return;
   const list = [...st.postponed];
   st.postponed.clear();
-  for (const c of list) {
-    if (c.closed) continue;
-    c.blocked = false;
-    processCommand(server, c);
-    if (c.blocked) server.scheduleFlush(c);
-    else server.processInput(c);
-  }
+  for (const c of list) resumeHeldClient(server, c);
 }
 
 /** Arms the timer that ends the pause at server.pauseUntil. */
@@ -423,12 +417,7 @@ function armPauseTimer(server: Server): void {
 
 // The WRITE pause holds commands once parsed, at the point processCommand blocks them in Redis
 // (after the other checks). The ALL pause is also applied by server.processInput before parsing.
-const previousCheck = dispatchHooks.check;
-dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
-  if (previousCheck !== null) {
-    const r = previousCheck(c, spec);
-    if (r !== null) return r;
-  }
+addDispatchCheck((c: Client, spec: CommandSpec): string | null => {
   const server = c.server;
   if (server.pauseUntil === 0) return null;
   if (Date.now() >= server.pauseUntil) {
@@ -444,7 +433,7 @@ dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
     return '';
   }
   return null;
-};
+});
 
 /** CLIENT PAUSE timeout [WRITE|ALL] (pauseClients for PAUSE_BY_CLIENT_COMMAND). */
 function clientPause(c: Client): void {

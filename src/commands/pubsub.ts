@@ -1,7 +1,7 @@
 import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { dispatchHooks } from '../server/dispatch.js';
+import { addDispatchCheck } from '../server/dispatch.js';
 import { stringMatch } from '../util/glob.js';
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../keyspace/notify.js';
 import type { OutputBufferLimits } from '../config/areas/pubsub.js';
@@ -357,12 +357,7 @@ const pubsubHelp: Handler = (c) => {
 
 const ALLOWED_IN_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
-const previousCheck = dispatchHooks.check;
-dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
-  if (previousCheck !== null) {
-    const r = previousCheck(c, spec);
-    if (r !== null) return r;
-  }
+addDispatchCheck((c: Client, spec: CommandSpec): string | null => {
   const st = c.pubsub as PubSubState | null;
   if (st !== null && c.resp === 2 && st.total() > 0) {
     const top = spec.parent ?? spec;
@@ -372,7 +367,7 @@ dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
     }
   }
   return null;
-};
+});
 
 /** Leaves every subscription (RESET). */
 export function resetPubSubState(c: Client): void {

@@ -3,7 +3,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import { registerDebugSubcommand } from './debug.js';
-import { dispatchHooks, processCommand, ERR } from '../server/dispatch.js';
+import { addDispatchCheck, resumeHeldClient, ERR } from '../server/dispatch.js';
 import { parseInt64 } from '../util/number.js';
 import { ScriptingEngine } from '../scripting/engine.js';
 import { feedMonitors, loggedArgv } from '../server/monitor.js';
@@ -57,13 +57,7 @@ function holdForEngine(server: Server, c: Client): void {
     }).finally(() => {
       const list = [...set];
       set.clear();
-      for (const h of list) {
-        if (h.closed) continue;
-        h.blocked = false;
-        processCommand(server, h);
-        if (h.blocked) server.scheduleFlush(h);
-        else server.processInput(h);
-      }
+      for (const h of list) resumeHeldClient(server, h);
     });
   }
   held.add(c);
@@ -72,12 +66,7 @@ function holdForEngine(server: Server, c: Client): void {
 
 // Held at the point where Redis would run the command: after the other checks (auth, OOM,
 // MISCONF...), as the CLIENT PAUSE hold is.
-const previousCheck = dispatchHooks.check;
-dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
-  if (previousCheck !== null) {
-    const r = previousCheck(c, spec);
-    if (r !== null) return r;
-  }
+addDispatchCheck((c: Client, spec: CommandSpec): string | null => {
   const server = c.server;
   if (server.scripting !== null) return null;
   const name = spec.fullName;
@@ -93,7 +82,7 @@ dispatchHooks.check = (c: Client, spec: CommandSpec): string | null => {
   if (failure !== undefined) return `ERR Lua scripting is unavailable on this server: ${failure}`;
   holdForEngine(server, c);
   return '';
-};
+});
 
 /** The engine, for a command that passed the check above (EXEC of a queued EVAL may not have). */
 function engineOf(c: Client): ScriptingEngine | null {

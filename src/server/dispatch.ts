@@ -130,6 +130,31 @@ export function processCommand(server: Server, c: Client): void {
   if (blockingPending.count !== 0) handleClientsBlockedOnKeys(server);
 }
 
+/**
+ * Adds a check to {@link dispatchHooks.check}, after the ones installed before it: the first
+ * that answers (an error, or '' for a command held or already answered) decides.
+ */
+export function addDispatchCheck(check: (c: Client, spec: CommandSpec) => string | null): void {
+  const previous = dispatchHooks.check;
+  dispatchHooks.check = previous === null ? check : (c, spec) => {
+    const r = previous(c, spec);
+    return r !== null ? r : check(c, spec);
+  };
+}
+
+/**
+ * Runs the parsed command of a client that was held (a CLIENT PAUSE, the Lua VM loading) once
+ * the hold ends, then the rest of its input (processPendingCommandAndInputBuffer in Redis): it
+ * may be held again.
+ */
+export function resumeHeldClient(server: Server, c: Client): void {
+  if (c.closed) return;
+  c.blocked = false;
+  processCommand(server, c);
+  if (c.blocked) server.scheduleFlush(c);
+  else server.processInput(c);
+}
+
 /** Optional checks and queueing installed by later layers (pub/sub context, MULTI, CLIENT PAUSE). */
 export const dispatchHooks: {
   /**

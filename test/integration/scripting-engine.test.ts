@@ -96,6 +96,39 @@ describe('scripting engine', () => {
     }
   });
 
+  it("writes a script's effects through to the LevelDB store (kill -9, restart from the store)", async () => {
+    const dir = tmp();
+    mkdirSync(dir, { recursive: true });
+    const directives = { leveldb: 'yes', 'leveldb-sync': 'always' };
+    let child = await spawnAmber(dir, directives);
+    let c = await RawClient.connect(child.port);
+    const script =
+      "redis.call('set', KEYS[1], ARGV[1]) redis.call('hset', KEYS[2], 'f', ARGV[1], 'g', '2') " +
+      "redis.call('zadd', KEYS[3], 1.5, 'm') redis.call('pexpire', KEYS[1], 600000) redis.call('del', KEYS[4]) " +
+      "redis.call('select', 3) redis.call('rpush', KEYS[5], 'a', 'b') return redis.call('llen', KEYS[5])";
+    try {
+      assert.equal(await c.call('SET', 'gone', 'x'), '+OK\r\n');
+      assert.equal(await c.call('EVAL', script, '5', 's', 'h', 'z', 'gone', 'l', 'v1'), ':2\r\n');
+    } finally {
+      c.close();
+    }
+    await child.kill();
+    child = await spawnAmber(dir, directives);
+    children.push(child);
+    c = await RawClient.connect(child.port);
+    try {
+      assert.equal(await c.call('GET', 's'), '$2\r\nv1\r\n');
+      assert.match(await c.call('PTTL', 's'), /^:\d+\r\n$/);
+      assert.equal(await c.call('HGET', 'h', 'f'), '$2\r\nv1\r\n');
+      assert.equal(await c.call('ZSCORE', 'z', 'm'), '$3\r\n1.5\r\n');
+      assert.equal(await c.call('EXISTS', 'gone'), ':0\r\n');
+      assert.equal(await c.call('SELECT', '3'), '+OK\r\n');
+      assert.equal(await c.call('LRANGE', 'l', '0', '-1'), '*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
   it('logs a script that runs past busy-reply-threshold, and still replies', async () => {
     const dir = tmp();
     mkdirSync(dir, { recursive: true });

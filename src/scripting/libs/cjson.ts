@@ -11,6 +11,7 @@
  * exact binary value half to even; decoding reads numbers as glibc's strtod does (hexadecimal,
  * inf and nan included, since Redis keeps decode_invalid_numbers on).
  */
+import { ByteBuffer } from './bytes.js';
 import {
   LuaVM,
   LUA_GLOBALSINDEX,
@@ -520,18 +521,9 @@ class Parser {
 }
 
 /** A growing output buffer of bytes (strbuf_t). */
-class Out {
-  buf = Buffer.allocUnsafe(1024);
-  len = 0;
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(b, 0, 0, this.len);
-    this.buf = b;
-  }
-  byte(c: number): void {
-    if (this.len === this.buf.length) this.reserve(1);
-    this.buf[this.len++] = c;
+class Out extends ByteBuffer {
+  constructor() {
+    super(1024);
   }
   /** A short ASCII string (a number, a keyword, an escape). */
   ascii(s: string): void {

@@ -9,6 +9,7 @@
  * lua_pushinteger (so 2^63 and up come back negative). Decoding walks nested arrays and maps with
  * an explicit stack; the Lua stack operations (and their "stack overflow" errors) are the C's.
  */
+import { ByteBuffer } from './bytes.js';
 import { LuaVM, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaState } from '../lua.js';
 
 /** lua_cmsgpack.c LUACMSGPACK_MAX_NESTING: tables this deep are packed as nil */
@@ -16,24 +17,9 @@ const MAX_NESTING = 16;
 const INT_MAX = 2147483647;
 const TOO_MANY_RESULTS = 'too many return values at once; use unpack_one or unpack_limit instead.';
 
-/** An output buffer of bytes (mp_buf). */
-class Bytes {
-  buf = Buffer.allocUnsafe(256);
-  len = 0;
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(b, 0, 0, this.len);
-    this.buf = b;
-  }
-  byte(v: number): void {
-    if (this.len === this.buf.length) this.reserve(1);
-    this.buf[this.len++] = v;
-  }
-}
 
 /** mp_encode_bytes: a raw (string) header and the `len` bytes at `ptr` of `heap`. */
-function encodeBytes(out: Bytes, heap: Uint8Array, ptr: number, len: number): void {
+function encodeBytes(out: ByteBuffer, heap: Uint8Array, ptr: number, len: number): void {
   out.reserve(len + 5);
   const b = out.buf;
   let o = out.len;
@@ -55,7 +41,7 @@ function encodeBytes(out: Bytes, heap: Uint8Array, ptr: number, len: number): vo
 }
 
 /** mp_encode_int for an integer-valued double in [-2^63, 2^63). */
-function encodeInt(out: Bytes, n: number): void {
+function encodeInt(out: ByteBuffer, n: number): void {
   out.reserve(9);
   const b = out.buf;
   let o = out.len;
@@ -98,7 +84,7 @@ function encodeInt(out: Bytes, n: number): void {
 }
 
 /** mp_encode_lua_number: the int64-equivalent numbers as integers, the others as float or double. */
-function encodeNumber(out: Bytes, n: number): void {
+function encodeNumber(out: ByteBuffer, n: number): void {
   // IS_INT64_EQUIVALENT: (int64_t)n == n, where x86-64 turns NaN and out-of-range values into
   // INT64_MIN (never equal to them)
   if (Number.isInteger(n) && n >= -9223372036854775808 && n < 9223372036854775808) {
@@ -120,7 +106,7 @@ function encodeNumber(out: Bytes, n: number): void {
 }
 
 /** mp_encode_array / mp_encode_map: the header of `n` elements (`fix` is 0x90 or 0x80). */
-function encodeHeader(out: Bytes, n: number, fix: number, h16: number, h32: number): void {
+function encodeHeader(out: ByteBuffer, n: number, fix: number, h16: number, h32: number): void {
   out.reserve(5);
   const b = out.buf;
   if (n <= 15) b[out.len++] = fix | n;
@@ -164,7 +150,7 @@ function tableIsAnArray(vm: LuaVM, L: LuaState): boolean {
  * mp_encode_lua_type: the value on top of the stack, popped. Recursion is bounded by
  * MAX_NESTING (deeper tables are nil), as in the C.
  */
-function encodeValue(vm: LuaVM, L: LuaState, out: Bytes, level: number): void {
+function encodeValue(vm: LuaVM, L: LuaState, out: ByteBuffer, level: number): void {
   let t = vm.type(L, -1);
   if (t === LUA_TTABLE && level === MAX_NESTING) t = LUA_TNIL;
   switch (t) {
@@ -214,14 +200,14 @@ function encodeValue(vm: LuaVM, L: LuaState, out: Bytes, level: number): void {
 }
 
 /** Output buffers not in use: a metamethod run by pack may call pack again. */
-const idle: Bytes[] = [];
+const idle: ByteBuffer[] = [];
 
 function mpPack(vm: LuaVM, L: LuaState): number {
   const nargs = vm.top(L);
   if (nargs === 0) return vm.argError(L, 0, 'MessagePack pack needs input.');
   if (!vm.checkStack(L, nargs)) return vm.argError(L, 0, 'Too many arguments for MessagePack pack.');
   // an error thrown through here loses this buffer to the GC, nothing else
-  const out = idle.pop() ?? new Bytes();
+  const out = idle.pop() ?? new ByteBuffer(256);
   for (let i = 1; i <= nargs; i++) {
     vm.growStack(L, 1, 'in function mp_check');
     vm.pushValue(L, i);

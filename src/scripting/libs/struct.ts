@@ -5,6 +5,7 @@
  * (long, size_t and double are 8 bytes, int 4, short 2; `!` aligns to 8 by default; little-endian
  * native order). Integers go through the C casts as x86-64 performs them.
  */
+import { ByteBuffer } from './bytes.js';
 import { LuaVM, toInt64, type LuaState } from '../lua.js';
 import { registerLib } from './bit.js';
 
@@ -100,19 +101,11 @@ function controloptions(vm: LuaVM, L: LuaState, opt: string, f: Fmt): void {
   }
 }
 
+
 /** The output of struct.pack (a luaL_Buffer in the C). */
-class Bytes {
-  buf = Buffer.allocUnsafe(64);
-  len = 0;
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(b, 0, 0, this.len);
-    this.buf = b;
-  }
-  byte(v: number): void {
-    this.reserve(1);
-    this.buf[this.len++] = v;
+class Bytes extends ByteBuffer {
+  constructor() {
+    super(64);
   }
   bytes(b: Uint8Array): void {
     this.reserve(b.length);

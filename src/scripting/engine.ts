@@ -728,7 +728,7 @@ export class ScriptingEngine {
         vm.gc(LUA_GCSTEP, LUA_GC_CYCLE_PERIOD);
         this.gcCount = 0;
       }
-      if (err !== 0) this.replyError(c, err);
+      if (err !== 0) this.replyError(c);
       else this.reply(c, L);
     } finally {
       vm.setTop(L, base);
@@ -766,7 +766,7 @@ export class ScriptingEngine {
   }
 
   /** The reply of a script that raised an error (luaCallFunction's error branch). */
-  private replyError(c: Client, status: number): void {
+  private replyError(c: Client): void {
     const vm = this.vm;
     const L = this.L;
     const sha = this.run!.sha;
@@ -775,7 +775,6 @@ export class ScriptingEngine {
       c.addError(`ERR Error running script ${sha}, ${msg.slice(0, 100)}`);
       return;
     }
-    void status;
     const info = this.errorInfo(L);
     let msg = info.msg ?? '';
     if (info.line !== null && info.source !== null) msg += ` script: ${sha}, on ${info.source}:${info.line}.`;

@@ -32,6 +32,7 @@ import { migrateCommands } from './migrate.js';
 import { clusterCommands } from './cluster.js';
 import { moduleCommands } from './module.js';
 import { scriptingCommands } from './scripting.js';
+import { functionCommands } from './functions.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
@@ -69,5 +70,6 @@ export function allHandlers(): Record<string, Handler> {
     ...clusterCommands,
     ...moduleCommands,
     ...scriptingCommands,
+    ...functionCommands,
   };
 }

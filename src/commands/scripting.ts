@@ -40,7 +40,7 @@ const waiting = new WeakMap<Server, Set<Client>>();
 const failures = new WeakMap<Server, string>();
 
 /** The commands that need the engine before they can run. */
-const NEEDS_ENGINE = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load']);
+const NEEDS_ENGINE = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load', 'function|load', 'function|restore', 'fcall', 'fcall_ro']);
 
 /** Holds `c` until the server's engine is created, then runs its command as processCommand would. */
 function holdForEngine(server: Server, c: Client): void {
@@ -53,7 +53,7 @@ function holdForEngine(server: Server, c: Client): void {
     ScriptingEngine.ensure(server).catch((e: unknown) => {
       const why = (e as Error).message;
       failures.set(server, why);
-      server.log.warning(`Lua scripting is unavailable: the Lua VM could not be loaded (${why}). EVAL, EVALSHA and SCRIPT LOAD are refused; check that the wasmoon-lua5.1 package is installed (npm ci).`);
+      server.log.warning(`Lua scripting is unavailable: the Lua VM could not be loaded (${why}). EVAL, EVALSHA, SCRIPT LOAD, FUNCTION LOAD and FCALL are refused; check that the wasmoon-lua5.1 package is installed (npm ci).`);
     }).finally(() => {
       const list = [...set];
       set.clear();

@@ -434,7 +434,9 @@ function buildMemory(server: Server, s: InfoSection): void {
   const total = os.totalmem();
   // the Lua heap and script cache once a script ran (the VM is loaded by the first one)
   const luaVm = server.scripting?.vmMemory ?? 0;
-  const scriptsMem = server.scripting?.scriptsMemory ?? 0;
+  const functionsVm = server.functions.vmMemory;
+  const functionsMem = server.functions.overheadMemory;
+  const scriptsMem = (server.scripting?.scriptsMemory ?? 0) + functionsMem;
   s.set('used_memory', used)
     .set('used_memory_human', bytesToHuman(used))
     .set('used_memory_rss', mo.rss)
@@ -454,14 +456,13 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('used_memory_lua', luaVm)
     .set('used_memory_vm_eval', luaVm)
     .set('used_memory_lua_human', bytesToHuman(luaVm))
-    .set('used_memory_scripts_eval', scriptsMem)
+    .set('used_memory_scripts_eval', server.scripting?.scriptsMemory ?? 0)
     .set('number_of_cached_scripts', server.scripting?.cachedScripts ?? 0)
-    .set('number_of_functions', 0)
-    .set('number_of_libraries', 0)
-    .set('used_memory_vm_functions', 0)
-    .set('used_memory_vm_total', luaVm)
-    .set('used_memory_vm_total_human', bytesToHuman(luaVm))
-    .set('used_memory_functions', 0)
+    .set('number_of_functions', server.functions.functionCount)
+    .set('used_memory_vm_functions', functionsVm)
+    .set('used_memory_vm_total', luaVm + functionsVm)
+    .set('used_memory_vm_total_human', bytesToHuman(luaVm + functionsVm))
+    .set('used_memory_functions', functionsMem)
     .set('used_memory_scripts', scriptsMem)
     .set('used_memory_scripts_human', bytesToHuman(scriptsMem))
     .set('maxmemory', maxmemory)

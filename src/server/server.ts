@@ -13,6 +13,7 @@ import { buildCommandTable, withSubcommands, type CommandSpec } from '../command
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { LatencyMonitor } from './latency-monitor.js';
 import type { ScriptingEngine } from '../scripting/engine.js';
+import { FunctionsRegistry } from '../scripting/function-registry.js';
 import { MigrateSockets } from './migrate-sockets.js';
 import { EffectStream } from '../persistence/propagate.js';
 import { aofOf } from '../persistence/aof/aof.js';
@@ -77,6 +78,8 @@ export class Server {
   readonly migrateSockets = new MigrateSockets(this.log);
   /** the Lua scripting engine, created by the first command that runs a script (commands/scripting.ts) */
   scripting: ScriptingEngine | null = null;
+  /** the function libraries (FUNCTION LOAD); their Lua engine is attached with the EVAL engine's */
+  readonly functions = new FunctionsRegistry();
   /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run noscript commands (server.script_disable_deny_script) */
   scriptDisableDenyScript = false;
   /** the client whose script is running (server.script_caller), or null */

@@ -10,6 +10,9 @@ import type { AofManifest } from './manifest.js';
 import type { CommandSpec } from '../../commands/spec.js';
 import { DelayDebt } from '../debug-delay.js';
 
+/** The commands of an AOF that need the Lua engines loaded before they replay. */
+const LUA_COMMANDS = new Set(['eval', 'evalsha', 'script', 'function', 'fcall', 'fcall_ro']);
+
 /** A fatal AOF loading problem: the file, the byte offset and the reason, for the log and exit. */
 export class AofLoadError extends Error {
   constructor(readonly file: string, readonly offset: number, reason: string) {
@@ -160,8 +163,8 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
       throw new AofLoadError(path, start, `Unknown command '${argv[0]}' reading the append only file ${path}`);
     }
     const top = spec.parent ?? spec;
-    // an AOF written by Redis 6 holds EVAL (and SCRIPT LOAD): the Lua VM loads first
-    if (server.scripting === null && (top.name === 'eval' || top.name === 'evalsha' || top.name === 'script')) {
+    // an AOF holds EVAL (Redis 6), SCRIPT LOAD, FUNCTION LOAD or FCALL: the Lua VM loads first
+    if (server.scripting === null && LUA_COMMANDS.has(top.name)) {
       yield ScriptingEngine.ensure(server).then(() => 0);
     }
     if (top.name === 'multi') {

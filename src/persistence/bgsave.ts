@@ -377,7 +377,8 @@ export class RdbFileOutput implements RdbStreamOutput {
     }
     const policy = server.config.get<string>('maxmemory-policy');
     this.withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');
-    this.enc.begin({ aofBase });
+    // the libraries as they are now: the snapshot's point in time
+    this.enc.begin({ aofBase }, server.functions.codes());
   }
 
   /**

@@ -302,7 +302,10 @@ export class FunctionsRegistry {
   dumpPayload(opts: RdbSaveOptions): Buffer {
     const chunks: Buffer[] = [];
     const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
-    writeFunctionRecords(w, this.codes());
+    for (const code of this.codes()) {
+      w.u8(RDB_OPCODE_FUNCTION2);
+      w.string(code);
+    }
     w.u8(RDB_VERSION & 0xff);
     w.u8((RDB_VERSION >> 8) & 0xff);
     w.flush();
@@ -311,14 +314,6 @@ export class FunctionsRegistry {
     body.copy(out, 0);
     new Crc64().update(body).writeLE(out, body.length);
     return out;
-  }
-}
-
-/** The FUNCTION2 records of libraries (rdbSaveFunctions): the opcode, then the code as an RDB string. */
-export function writeFunctionRecords(w: RdbWriter, codes: readonly string[]): void {
-  for (const code of codes) {
-    w.u8(RDB_OPCODE_FUNCTION2);
-    w.string(code);
   }
 }
 

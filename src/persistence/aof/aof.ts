@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, openSync, writeSync, closeSync, fdatasync, renam
 import { join, resolve, basename } from 'node:path';
 import type { Server, ShutdownOptions } from '../../server/server.js';
 import { AofManifest, AofManifestError } from './manifest.js';
-import { AofWriter, type FsyncPolicy } from './writer.js';
+import { AofWriter, respCommand, type FsyncPolicy } from './writer.js';
 import { loadAofManifest, loadAofManifestSync, AofLoadError, type AofLoadSizes, type RdbPreambleLoader, type LoadProgress } from './loader.js';
 import { Snapshot, runSliced, runToEnd, reportSnapshotProgress, type SnapshotFormat, type SnapshotOutput } from '../snapshot.js';
 import { respBaseFormat } from './base-resp.js';
@@ -751,6 +751,8 @@ export class Aof {
     };
     let snap: Snapshot | null = null;
     try {
+      // the function libraries first, as FUNCTION LOAD commands (rewriteFunctions), as they are now
+      for (const code of this.server.functions.codes()) sink(respCommand(['FUNCTION', 'LOAD', code]));
       snap = new Snapshot(this.server.keyspace, respBaseFormat(), sink);
       snap.keySaveDelay = this.server.config.get<number>('rdb-key-save-delay');
       snap.start();

@@ -51,10 +51,10 @@ export interface RdbHandlers {
   /** a key whose collection was empty, skipped (rdbLoadObject's RDB_LOAD_ERR_EMPTY_KEY) */
   emptyKey?(db: number, key: string): void;
   /**
-   * A function library (FUNCTION2 opcode, or the 7.0-rc FUNCTION form converted to it). Without
-   * this handler the load fails: Amber has no functions yet.
+   * A function library (FUNCTION2 opcode, or the 7.0-rc FUNCTION form converted to it): its code
+   * and the offset of its opcode. Without this handler the load fails.
    */
-  functionLibrary?(code: string): void;
+  functionLibrary?(code: string, at: number): void;
   /**
    * Module data (MODULE_AUX or a module-typed value), parsed generically as redis-check-rdb
    * does. Without this handler the load fails naming the module.
@@ -331,9 +331,9 @@ export class RdbParser {
     }
     if (!this.opts.handlers.functionLibrary) {
       const m = /^#!\S+\s+name=(\S+)/.exec(code);
-      throw r.error(`Failed loading library${m ? ` '${m[1]}'` : ''}: functions are not supported by Amber yet`, at);
+      throw r.error(`Failed loading library${m ? ` '${m[1]}'` : ''}: this reader does not load functions`, at);
     }
-    this.opts.handlers.functionLibrary(code);
+    this.opts.handlers.functionLibrary(code, at);
   }
 }
 

@@ -931,8 +931,11 @@ export class RdbFileEncoder {
     this.w = new RdbWriter(sink, opts);
   }
 
-  /** Magic and aux fields. */
-  begin(aux: RdbAuxInfo = {}): void {
+  /**
+   * Magic, aux fields, then a FUNCTION2 record per function library (rdbSaveRio's order:
+   * rdbSaveInfoAuxFields, rdbSaveFunctions); `functions` are the libraries' codes.
+   */
+  begin(aux: RdbAuxInfo = {}, functions: readonly string[] = []): void {
     const w = this.w;
     w.latin1(`REDIS${String(C.RDB_VERSION).padStart(4, '0')}`);
     const field = (k: string, v: string): void => {
@@ -945,6 +948,10 @@ export class RdbFileEncoder {
     field('ctime', String(aux.ctime ?? Math.floor(Date.now() / 1000)));
     field('used-mem', String(aux.usedMem ?? process.memoryUsage().heapUsed));
     field('aof-base', aux.aofBase ? '1' : '0');
+    for (const code of functions) {
+      w.u8(C.RDB_OPCODE_FUNCTION2);
+      w.string(code);
+    }
   }
 
   /** SELECTDB and RESIZEDB for a database with `size` keys of which `expires` have a TTL. */

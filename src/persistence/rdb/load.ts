@@ -8,6 +8,7 @@
  * in slices of a few tens of milliseconds, yielding to the event loop in between, so clients
  * connected meanwhile get -LOADING instead of a frozen server.
  */
+import { ScriptingEngine } from '../../scripting/engine.js';
 import { openSync, closeSync, fsyncSync, unlinkSync, fstatSync, constants as fsc } from 'node:fs';
 import { resolve, dirname, basename, isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -169,6 +170,8 @@ async function loadRdb(server: Server, source: number | Buffer, path: string, op
     }
     while (job.delay.us > 0) await job.delay.payAsync(DELAY_WAIT_MAX_MS);
     await job.verifyChecksum();
+    // function libraries are compiled by the Lua engine, loaded on demand
+    if (job.functionCodes.length > 0) await ScriptingEngine.ensure(server);
     return job.commit();
   } finally {
     job.end();
@@ -212,6 +215,9 @@ class LoadJob {
   private readonly crcJob: WorkerCrc | null = null;
   /** where the RDB data starts in the source */
   private readonly start: number;
+  /** the file's function libraries (FUNCTION2 records) and their offsets */
+  readonly functionCodes: string[] = [];
+  readonly functionOffsets: number[] = [];
 
   /**
    * @param background the caller awaits {@link verifyChecksum} (an asynchronous load): a big
@@ -275,6 +281,11 @@ class LoadJob {
             const lru = accessClock(ks, meta.freq, meta.idle);
             if (lru >= 0) db.setLru(key, value, lru);
           }
+        },
+        functionLibrary(code, at) {
+          // compiled when the load commits (the Lua engine may still have to load)
+          job.functionCodes.push(code);
+          job.functionOffsets.push(at);
         },
         emptyKey(_db, key) {
           if (job.parser.emptyKeysSkipped <= 10) log.warning(`rdbLoadObject skipping empty key: ${key}`);
@@ -352,6 +363,7 @@ class LoadJob {
   commit(): LoadResult {
     const ks = this.ks;
     const { parser, expired } = this;
+    this.installFunctions();
     if (this.opts.noflush) {
       if (!this.opts.merge) {
         this.staging.dbs.forEach((sdb, i) => {
@@ -386,6 +398,26 @@ class LoadJob {
       exists: true, keysLoaded: loaded, keysExpired: expired, emptyKeysSkipped: parser.emptyKeysSkipped,
       endOffset: parser.endOffset, version: parser.version, aux: this.aux,
     };
+  }
+
+  /**
+   * The file's libraries replace the server's (a full load: emptyData drops functions before
+   * Redis loads a file), or join them with NOFLUSH (MERGE replaces a library of the same name,
+   * as RDBFLAGS_ALLOW_DUP does). Runs before the keys are swapped in: nothing changes on error.
+   * @throws RdbError naming the library that does not compile or clashes, at its record's offset
+   */
+  private installFunctions(): void {
+    const codes = this.functionCodes;
+    if (codes.length === 0 && this.opts.noflush) return;
+    const policy = !this.opts.noflush ? 'flush' : this.opts.merge ? 'replace' : 'append';
+    if (codes.length > 0 && this.server.functions.engine === null) {
+      throw new RdbError(this.functionOffsets[0]!, 'the file holds function libraries and Lua is not loaded yet: run any FUNCTION or EVAL command, then load again', this.path);
+    }
+    const failed = this.server.functions.install(codes, policy);
+    if (failed !== null) {
+      const at = failed.failedAt >= 0 ? this.functionOffsets[failed.failedAt]! : this.functionOffsets[0]!;
+      throw new RdbError(at, `Failed loading library: ${failed.error}`, this.path);
+    }
   }
 
   /** Restores the loading flag; stops a checksum worker still running (a failed load). */
@@ -470,7 +502,7 @@ export function writeRdbFile(server: Server, path: string, opts: WriteOptions = 
     const autosync = server.config.get<boolean>('rdb-save-incremental-fsync') ? AUTOSYNC_BYTES : 0;
     const saveOpts = saveOptions(server);
     const fill = (enc: RdbFileEncoder): void => {
-      enc.begin({ aofBase: opts.aofBase });
+      enc.begin({ aofBase: opts.aofBase }, server.functions.codes());
       const dbs = server.keyspace.dbs;
       const policy = server.config.get<string>('maxmemory-policy');
       const withAccess = policy.endsWith('-lru') || policy.endsWith('-lfu');

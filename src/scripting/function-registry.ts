@@ -319,22 +319,46 @@ export class FunctionsRegistry {
 
 /**
  * The library codes of a FUNCTION RESTORE payload whose version and checksum were verified
- * (functionRestoreCommand's loop over everything before the 10-byte footer), or the error text.
+ * (functionRestoreCommand's loop over everything before the 10-byte footer, with 7.0.15's
+ * rdbFunctionLoad: the 7.0-rc FUNCTION records, name, engine and description before the code,
+ * become a shebang), or the error text.
  */
 export function readFunctionPayload(payload: Buffer): { codes: string[] } | { error: string } {
   const body = payload.subarray(0, payload.length - 10);
   const r = new RdbReader(body);
   const codes: string[] = [];
+  const read = (what: string): string => {
+    try {
+      return r.readString();
+    } catch {
+      throw new PayloadError(what);
+    }
+  };
   try {
     while (r.offset < body.length) {
       const type = r.bytes(1)[0]!;
-      if (type === RDB_OPCODE_FUNCTION) return { error: 'Pre-GA function format not supported' };
-      if (type !== RDB_OPCODE_FUNCTION2) return { error: 'given type is not a function' };
-      codes.push(r.readString());
+      if (type !== RDB_OPCODE_FUNCTION2 && type !== RDB_OPCODE_FUNCTION) return { error: 'given type is not a function' };
+      let shebang = '';
+      if (type === RDB_OPCODE_FUNCTION) {
+        const name = read('Failed loading library name');
+        const engine = read('Failed loading engine name');
+        let hasDesc: number;
+        try {
+          hasDesc = r.readLen();
+        } catch {
+          throw new PayloadError('Failed loading library description indicator');
+        }
+        if (hasDesc) read('Failed loading library description');
+        shebang = `#!${engine} name=${name} \n`;
+      }
+      codes.push(shebang + read('Failed loading library payload'));
     }
-  } catch {
+  } catch (e) {
+    if (e instanceof PayloadError) return { error: e.message };
     return { error: 'failed loading the given functions payload' };
   }
   return { codes };
 }
 
+/** A FUNCTION RESTORE payload that ends inside a record (its message is Redis's reply text). */
+class PayloadError extends Error {}

@@ -296,6 +296,8 @@ export abstract class LuaEngine {
       }],
     ];
     for (const [name, f] of fns) {
+      // the debugger and the pre-7.0 replication switch are EVAL's only (scriptingInit in eval.c)
+      if (this.kind === 'function' && (name === 'breakpoint' || name === 'debug' || name === 'replicate_commands')) continue;
       vm.pushFunction(L, f);
       vm.setField(L, -2, name);
     }

@@ -20,7 +20,9 @@
  *   marked for reclaim, unless it reappeared under another key (RENAME, MOVE), whose metadata
  *   then takes over its version: O(1) records;
  * - FLUSHDB and SWAPDB change `D` records only; a flushed namespace is reclaimed in the background;
- * - the namespace's key count hint (`K`, layout.ts) when the database's size drifted from it.
+ * - the namespace's key count hint (`K`, layout.ts) when the database's size drifted from it;
+ * - the function libraries' `F` record, whole, when FUNCTION LOAD/DELETE/FLUSH/RESTORE (or a
+ *   load) changed them in the turn (server.functions' change hooks).
  *
  * Reclaim runs from the cron, a bounded number of records per tick, on versions and namespaces
  * whose marks are committed (so no queued write can still touch them).
@@ -58,6 +60,8 @@ import { Wal, recoverWal, type WalRecovery } from './wal.js';
 import { turnChanges, captureStarted, captureStopped, type ObjChanges } from './capture.js';
 import * as L from './layout.js';
 import { DelayDebt, DELAY_WAIT_MAX_MS } from '../debug-delay.js';
+import { ScriptingEngine } from '../../scripting/engine.js';
+import { libraryMetadata } from '../../scripting/function-registry.js';
 
 /** Key ranges a load reads at once (LevelDB's threads read ahead while JS builds values). */
 const PARALLEL_SCANS = 4;
@@ -126,6 +130,8 @@ export interface LoadStats {
   bytes: number;
   ms: number;
   orphans: number;
+  /** function libraries loaded (the `F` record) */
+  libraries: number;
   /** the metadata was read on a load worker (load-worker.ts) */
   worker: boolean;
 }
@@ -193,6 +199,8 @@ export class LevelDbEngine {
   private fullDbs = new Set<number>();
   private released: Release[] = [];
   private anyChange = false;
+  /** the function libraries changed since the last write-through: the `F` record is rewritten */
+  private functionsChanged = false;
   private scheduled = false;
   private lastSwap: [Database, Database] | null = null;
   /** true while changes are captured (the store is the copy of the keyspace) */
@@ -389,11 +397,22 @@ export class LevelDbEngine {
     });
   }
 
+  /**
+   * server.functions' change hook while capture runs: the turn's write-through rewrites the `F`
+   * record (from the libraries as they are then, so several changes in a turn cost one record).
+   */
+  private readonly onFunctionsChanged = (): void => {
+    if (!this.capturing) return;
+    this.functionsChanged = true;
+    if (!this.anyChange) this.changed();
+  };
+
   /** Starts capturing changes (after a load or an import). */
   startCapture(): void {
     if (this.capturing) return;
     this.capturing = true;
     captureStarted();
+    this.server.functions.changeHooks.push(this.onFunctionsChanged);
     this.ks.onRelease = (db, key, old) => {
       if (!this.capturing || old.ldb === 0) return;
       this.released.push({ o: old, db: db.id, ns: this.nsOf[db.id]!, key });
@@ -407,6 +426,10 @@ export class LevelDbEngine {
     this.capturing = false;
     this.ks.onRelease = null;
     captureStopped();
+    const hooks = this.server.functions.changeHooks;
+    const at = hooks.indexOf(this.onFunctionsChanged);
+    if (at >= 0) hooks.splice(at, 1);
+    this.functionsChanged = false;
     if (reset) {
       for (const db of this.ks.dbs) {
         for (const seg of db.segments) {
@@ -565,11 +588,22 @@ export class LevelDbEngine {
       }
     }
     this.markGarbage(garbage);
+    if (this.functionsChanged) {
+      this.functionsChanged = false;
+      this.writeFunctions(ops);
+    }
     if (this.countersChanged) {
       this.countersChanged = false;
       ops.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
     }
     this.queue.kick();
+  }
+
+  /** Queues the `F` record of the libraries as they are now, or its deletion when there is none. */
+  private writeFunctions(ops: Records): void {
+    const codes = this.server.functions.codes();
+    if (codes.length === 0) ops.del(L.P_FUNCTIONS);
+    else ops.put(L.P_FUNCTIONS, L.functionsValue(codes));
   }
 
   /**
@@ -828,7 +862,8 @@ export class LevelDbEngine {
 
   /**
    * Writes every key of the keyspace into the (empty) store in batches of about `batchKeys` keys,
-   * then the `I` record, synced: used after an import at start-up. Resolves when durable.
+   * the function libraries (`F`), then the `I` record, synced: used after an import at start-up.
+   * Resolves when durable.
    */
   async writeEverything(batchKeys = 5000): Promise<number> {
     const q = this.queue!;
@@ -856,6 +891,8 @@ export class LevelDbEngine {
       }
     }
     this.writeCounts(q.open);
+    // the libraries the import's source held (RDB FUNCTION2 records, FUNCTION LOADs of an AOF)
+    if (this.server.functions.libraries.size > 0) this.writeFunctions(q.open);
     q.open.put(L.P_COUNTERS, L.countersValue(this.nextVersion, this.nextNs));
     q.open.put(L.P_INFO, L.FORMAT);
     this.countersChanged = false;
@@ -872,7 +909,8 @@ export class LevelDbEngine {
    * CONFIG SET leveldb yes at run time: writes the live data set into the store in slices of
    * about a millisecond per event-loop turn while capture already runs, so a key changed before
    * its slice is written by the turn's write-through and one changed after, again. A FLUSHDB or
-   * SWAPDB during the import restarts it (values already written keep their records).
+   * SWAPDB during the import restarts it (values already written keep their records). The
+   * function libraries go in the first turn's batch, and again whenever they change.
    */
   async importLive(): Promise<void> {
     const q = this.queue!;
@@ -883,6 +921,7 @@ export class LevelDbEngine {
     this.countersChanged = true;
     this.state = 'importing';
     this.startCapture();
+    this.functionsChanged = this.server.functions.libraries.size > 0;
     this.changed();
     const cur = { db: 0, seg: 0, restart: false };
     this.importCursor = cur;
@@ -994,7 +1033,7 @@ export class LevelDbEngine {
    */
   async load(): Promise<LoadStats> {
     const t0 = performance.now();
-    const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0, worker: false };
+    const stats: LoadStats = { keys: 0, records: 0, bytes: 0, ms: 0, orphans: 0, libraries: 0, worker: false };
     this.limits = limitsFromConfig(this.server.config);
     const usec = this.server.config.get<number>('key-load-delay');
     this.loadDelay = usec !== 0 ? { debt: new DelayDebt(), stats, charged: 0, usec } : null;
@@ -1023,6 +1062,23 @@ export class LevelDbEngine {
     if (counters !== undefined && counters.length >= 16) {
       this.nextVersion = L.readU64(counters, 0);
       this.nextNs = L.readU64(counters, 8);
+    }
+    // the function libraries: decoded now (a corrupt record stops the start-up before the keys
+    // are read), compiled after the keys, by the Lua engine loading meanwhile
+    const functionsRecord = await store.get(L.P_FUNCTIONS);
+    let functionCodes: string[] = [];
+    let lua: Promise<unknown> | null = null;
+    if (functionsRecord !== undefined) {
+      try {
+        functionCodes = L.decodeFunctions(functionsRecord);
+      } catch (e) {
+        throw new Error(`corrupt function libraries record 'F' (${functionsRecord.length} bytes): ${(e as Error).message}`);
+      }
+      if (functionCodes.length > 0) {
+        lua = ScriptingEngine.ensure(this.server);
+        // awaited below; a failure while the keys load must not be an unhandled rejection meanwhile
+        lua.catch(() => undefined);
+      }
     }
     let lastLog = performance.now();
     /** a record of `bytes` (key and value) was read */
@@ -1169,6 +1225,10 @@ export class LevelDbEngine {
         log.warning(`LevelDB store: key '${p.key}' in DB ${p.db} has no elements; skipped`);
       }
     }
+    if (lua !== null) {
+      await this.installFunctions(functionCodes, lua);
+      stats.libraries = functionCodes.length;
+    }
     // exact key count hints, and a format-1 store is now format 2 (its records are valid as they
     // are; the `I` record goes first in the queue, before any inline record can be written)
     const q = this.queue!;
@@ -1186,6 +1246,28 @@ export class LevelDbEngine {
     stats.ms = performance.now() - t0;
     this.lastLoad = stats;
     return stats;
+  }
+
+  /**
+   * Compiles the store's function libraries into server.functions, replacing any (as an RDB
+   * load's FUNCTION2 records do), once `lua` (ScriptingEngine.ensure) is ready. Runs before
+   * capture starts, so the install is not written back.
+   * @throws Error naming the store and the library when Lua cannot be loaded or a library does
+   *   not compile; the store is left as it is
+   */
+  private async installFunctions(codes: string[], lua: Promise<unknown>): Promise<void> {
+    try {
+      await lua;
+    } catch (e) {
+      throw new Error(`the LevelDB store ${this.path} holds ${codes.length} function libraries, and the Lua engine that runs them could not be loaded: ${(e as Error).message}. Check that the wasmoon-lua5.1 package is installed (npm ci)`);
+    }
+    const failed = this.server.functions.install(codes, 'flush');
+    if (failed === null) return;
+    const i = failed.failedAt >= 0 ? failed.failedAt : 0;
+    const md = libraryMetadata(codes[i]!);
+    const name = 'name' in md ? `'${md.name}'` : `number ${i + 1} (its first line is unreadable: ${md.error})`;
+    throw new Error(`the function library ${name} in the LevelDB store ${this.path} (library ${i + 1} of ${codes.length} of its 'F' record) failed to load: ${failed.error}. ` +
+      'The store was not changed and its keys are intact: start the Amber version that wrote it and FUNCTION DELETE or fix the library there, then start this one again');
   }
 
   /**

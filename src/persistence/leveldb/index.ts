@@ -229,7 +229,8 @@ async function openAndLoad(server: Server, engine: LevelDbEngine, path: string):
       const source = await importFiles(server, newer ?? findImportSource(server), replace ? 'the emptied LevelDB store' : undefined);
       const n = await engine.writeEverything();
       if (source !== null) {
-        log.notice(`Imported ${source} into the LevelDB store ${path}: ${n} keys in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+        const libs = server.functions.libraries.size;
+        log.notice(`Imported ${source} into the LevelDB store ${path}: ${n} keys${libs > 0 ? ` and ${libs} function librar${libs === 1 ? 'y' : 'ies'}` : ''} in ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
       } else {
         log.notice(`Created the LevelDB store ${path}`);
       }
@@ -255,7 +256,7 @@ async function openAndLoad(server: Server, engine: LevelDbEngine, path: string):
   if (loaded !== null) {
     const st = loaded;
     const expired = removeExpiredAtLoad(ks);
-    log.notice(`DB loaded from the LevelDB store: ${st.keys - expired} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds${st.worker ? ' (metadata read on a worker thread)' : ''}${expired > 0 ? `; ${expired} keys had expired and were removed` : ''}`);
+    log.notice(`DB loaded from the LevelDB store: ${st.keys - expired} keys, ${st.records} records, ${(st.bytes / 1048576).toFixed(1)} MB in ${(st.ms / 1000).toFixed(3)} seconds${st.libraries > 0 ? `, ${st.libraries} function librar${st.libraries === 1 ? 'y' : 'ies'}` : ''}${st.worker ? ' (metadata read on a worker thread)' : ''}${expired > 0 ? `; ${expired} keys had expired and were removed` : ''}`);
     if (st.orphans > 0) log.notice(`LevelDB store: ${st.orphans} versions of reclaimable records skipped`);
   }
 }

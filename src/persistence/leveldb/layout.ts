@@ -21,6 +21,7 @@
  * | `G` u64(version)                      | empty: a version whose subkeys wait for reclaim     |
  * | `N` varint(ns)                        | empty: a namespace whose metadata (and `K` record) waits for reclaim |
  * | `W`                                   | decimal: the last entry of the engine's write-ahead log this store holds (wal.ts), written with every batch that holds logged records |
+ * | `F`                                   | the function libraries ({@link functionsValue}): varint(count), then for each library in load order varint(length) and its code, shebang line included, as FUNCTION LOAD got it; absent when there is none |
  *
  * Metadata value: type (u8: 0 string, 1 list, 2 set, 3 zset, 4 hash, 5 stream), flags (u8: bit 0
  * = has an expire time, bit 1 = inline collection), the expire time as an f64 of Unix ms when
@@ -55,6 +56,15 @@
  * its metadata only. A namespace is the same for databases: SWAPDB exchanges two `D` records and
  * FLUSHDB points `D` at a fresh namespace. Dropped versions and namespaces are marked with `G`
  * and `N` records in the same atomic batch and reclaimed in the background.
+ *
+ * The `F` record is to the store what RDB_OPCODE_FUNCTION2 records are to an RDB file: the
+ * whole set of libraries, rewritten (or deleted, once none is left) in the batch of the turn that
+ * changed them, so FUNCTION LOAD in a MULTI with SETs commits with them. Library sets are small and
+ * change rarely, so one record rewritten whole costs nothing that matters, and a load reads them
+ * in one get. It needs no new {@link FORMAT}: an Amber that predates it loads the prefixes it knows
+ * and leaves an unknown one alone, and such an Amber has no way to change the libraries either,
+ * so the record is still exact when a newer Amber opens the store again. (A format bump would only
+ * lock every store out of a downgrade, functions or not.)
  *
  * Physical form: every key and value above is a byte string, held in JS as a latin1 string (one
  * char per byte, as Amber holds keys and values) and stored in LevelDB as the UTF-8 encoding of
@@ -95,6 +105,8 @@ export const P_META = 'M';
 export const P_SUB = 'S';
 export const P_GARBAGE_VERSION = 'G';
 export const P_GARBAGE_NS = 'N';
+/** The function libraries: one record, no suffix (see {@link functionsValue}). */
+export const P_FUNCTIONS = 'F';
 
 export const K_HASH = 0x68; // 'h'
 export const K_SET = 0x73; // 's'
@@ -320,6 +332,40 @@ export function prefixEnd(prefix: string): string {
 }
 
 // ---- values ----------------------------------------------------------------------------------
+
+/**
+ * The `F` record's value for the function libraries' codes (in load order, each a byte string):
+ * varint(count), then varint(length) and the code of each.
+ */
+export function functionsValue(codes: readonly string[]): string {
+  let s = varint(codes.length);
+  for (const c of codes) s += varint(c.length) + c;
+  return s;
+}
+
+/**
+ * The libraries' codes of an `F` record value written by {@link functionsValue}.
+ * @throws Error when the value is cut short or has bytes after the last library
+ */
+export function decodeFunctions(s: string): string[] {
+  const n = readVarint(s, 0);
+  let off = varintEnd;
+  const codes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let len: number;
+    try {
+      len = readVarint(s, off);
+    } catch {
+      throw new Error(`the record ends before library ${i + 1} of ${n} (at byte ${off} of ${s.length})`);
+    }
+    off = varintEnd;
+    if (off + len > s.length) throw new Error(`library ${i + 1} of ${n} is ${len} bytes, past the end of the record (at byte ${off} of ${s.length})`);
+    codes.push(s.slice(off, off + len));
+    off += len;
+  }
+  if (off !== s.length) throw new Error(`${s.length - off} bytes after the last of its ${n} libraries`);
+  return codes;
+}
 
 /** Type, flags and the optional expire time (`expireAt`: Unix ms or -1). */
 function header(type: number, expireAt: number, flags = 0): string {

@@ -325,7 +325,8 @@ export class RdbParser {
       const engine = r.readString();
       if (r.readLen()) r.readString();
       const blob = r.readString();
-      code = `#!${engine} name=${name}\n${blob}`;
+      // the shebang 7.0.15's rdbFunctionLoad puts in front (its trailing space included)
+      code = `#!${engine} name=${name} \n${blob}`;
     } else {
       code = r.readString();
     }

@@ -144,3 +144,20 @@ test('list element keys sort by position; version ranges hold exactly their subk
   assert.ok(cmpDisk(L.subKey(255, L.K_LIST, '\xff'), hi255) < 0 && cmpDisk(lo255, L.subKey(255, L.K_HASH, '')) <= 0);
   assert.ok(cmpDisk(hi255, L.subKey(256, L.K_HASH, '')) <= 0);
 });
+
+test('the function libraries record (F): codes of any bytes and length round-trip in order; a cut or padded value is refused', () => {
+  const codes = ['#!lua name=a\nredis.register_function("f", function() return 1 end)', '', '\x00\xff\r\n'.repeat(50), 'x'.repeat(200_000)];
+  assert.deepEqual(L.decodeFunctions(L.functionsValue(codes)), codes);
+  assert.deepEqual(L.decodeFunctions(L.functionsValue([])), []);
+  fc.assert(fc.property(fc.array(fc.string({ unit: 'binary-ascii', maxLength: 300 }), { maxLength: 6 }), (cs) => {
+    assert.deepEqual(L.decodeFunctions(L.functionsValue(cs)), cs);
+  }));
+  const v = L.functionsValue(codes.slice(0, 2));
+  assert.throws(() => L.decodeFunctions(v.slice(0, -3)), /library 1 of 2 is \d+ bytes, past the end/);
+  assert.throws(() => L.decodeFunctions(v + 'zz'), /2 bytes after the last of its 2 libraries/);
+  assert.throws(() => L.decodeFunctions(L.varint(3)), /ends before library 1 of 3/);
+  assert.throws(() => L.decodeFunctions(''), /truncated varint/);
+  // its own prefix: none of the ranges a load scans or reclaim deletes reaches it
+  for (const p of [L.P_INFO, L.P_COUNTERS, L.P_DB, L.P_COUNT, L.P_META, L.P_SUB, L.P_GARBAGE_VERSION, L.P_GARBAGE_NS, 'W']) assert.notEqual(p, L.P_FUNCTIONS);
+  assert.ok(cmpDisk(L.P_FUNCTIONS, L.prefixEnd(L.P_DB)) >= 0 && cmpDisk(L.P_FUNCTIONS, L.P_COUNT) < 0);
+});

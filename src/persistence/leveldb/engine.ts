@@ -1072,7 +1072,8 @@ export class LevelDbEngine {
       try {
         functionCodes = L.decodeFunctions(functionsRecord);
       } catch (e) {
-        throw new Error(`corrupt function libraries record 'F' (${functionsRecord.length} bytes): ${(e as Error).message}`);
+        throw new Error(`corrupt function libraries record 'F' (${functionsRecord.length} bytes) in the LevelDB store ${this.path}: ${(e as Error).message}. ` +
+          'Restore the store from a BACKUP copy (or move the directory away and load an RDB or AOF export), then start again');
       }
       if (functionCodes.length > 0) {
         lua = ScriptingEngine.ensure(this.server);

@@ -459,6 +459,7 @@ function buildMemory(server: Server, s: InfoSection): void {
     .set('used_memory_scripts_eval', server.scripting?.scriptsMemory ?? 0)
     .set('number_of_cached_scripts', server.scripting?.cachedScripts ?? 0)
     .set('number_of_functions', server.functions.functionCount)
+    .set('number_of_libraries', server.functions.libraries.size)
     .set('used_memory_vm_functions', functionsVm)
     .set('used_memory_vm_total', luaVm + functionsVm)
     .set('used_memory_vm_total_human', bytesToHuman(luaVm + functionsVm))

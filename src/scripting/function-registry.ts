@@ -54,7 +54,10 @@ class LibCtx {
 
   link(li: LibraryInfo): void {
     for (const fi of li.functions.values()) {
-      this.functions.set(fi.name.toLowerCase(), fi);
+      // two functions of one library may differ only in case: FCALL finds the first (dictAdd
+      // keeps the entry it has)
+      const k = fi.name.toLowerCase();
+      if (!this.functions.has(k)) this.functions.set(k, fi);
       this.memory += functionMemory(fi);
     }
     this.libraries.set(li.name, li);
@@ -63,7 +66,8 @@ class LibCtx {
 
   unlink(li: LibraryInfo): void {
     for (const fi of li.functions.values()) {
-      this.functions.delete(fi.name.toLowerCase());
+      const k = fi.name.toLowerCase();
+      if (this.functions.get(k) === fi) this.functions.delete(k);
       this.memory -= functionMemory(fi);
     }
     this.libraries.delete(li.name);

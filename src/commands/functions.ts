@@ -2,7 +2,7 @@ import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import { stringMatch } from '../util/glob.js';
-import { parseInt64 } from '../util/number.js';
+import { numkeysArg } from './scripting.js';
 import { feedMonitors, loggedArgv } from '../server/monitor.js';
 import { LOAD_TIMEOUT_MS, LUA_ENGINE_NAME, readFunctionPayload, type RestorePolicy, type FunctionInfo } from '../scripting/function-registry.js';
 import { FLAG_NAMES } from '../scripting/script-lua.js';
@@ -253,20 +253,8 @@ function fcallGeneric(c: Client, ro: boolean): void {
     c.addError('ERR Lua scripting is not ready yet: retry the command');
     return;
   }
-  const n = parseInt64(argv[2]!);
-  if (n === null) {
-    c.addError('ERR Bad number of keys provided');
-    return;
-  }
-  if (n > BigInt(argv.length - 3)) {
-    c.addError("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (n < 0n) {
-    c.addError("ERR Number of keys can't be negative");
-    return;
-  }
-  const numkeys = Number(n);
+  const numkeys = numkeysArg(c, 'ERR Bad number of keys provided');
+  if (numkeys === null) return;
   engine.call(c, fi, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), ro);
 }
 

@@ -92,6 +92,30 @@ function engineOf(c: Client): ScriptingEngine | null {
 }
 
 /**
+ * The numkeys argument (argv[2]) of EVAL, EVALSHA, FCALL and their _RO forms, checked as
+ * evalGenericCommand and fcallCommandGeneric do: `notInteger` is the reply to a non-integer
+ * (they differ), then more keys than arguments, then a negative count. Replies and returns null
+ * when it is refused.
+ */
+export function numkeysArg(c: Client, notInteger: string): number | null {
+  const argv = c.argv;
+  const n = parseInt64(argv[2]!);
+  if (n === null) {
+    c.addError(notInteger);
+    return null;
+  }
+  if (n > BigInt(argv.length - 3)) {
+    c.addError("ERR Number of keys can't be greater than number of args");
+    return null;
+  }
+  if (n < 0n) {
+    c.addError("ERR Number of keys can't be negative");
+    return null;
+  }
+  return Number(n);
+}
+
+/**
  * evalGenericCommand: numkeys, then the script (compiled and cached for EVAL, looked up by SHA1
  * for EVALSHA), then the run.
  */
@@ -105,19 +129,8 @@ function evalGeneric(c: Client, bySha: boolean, ro: boolean): void {
   // skip_monitor keeps dispatch from showing it again afterwards
   const server = c.server;
   if (server.monitors.size !== 0) feedMonitors(server, c.addr, c.db.id, loggedArgv(c));
-  const n = parseInt64(argv[2]!);
-  if (n === null) {
-    c.addError(ERR.notInteger);
-    return;
-  }
-  if (n > BigInt(argv.length - 3)) {
-    c.addError("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (n < 0n) {
-    c.addError("ERR Number of keys can't be negative");
-    return;
-  }
+  const numkeys = numkeysArg(c, ERR.notInteger);
+  if (numkeys === null) return;
   let sha: string;
   if (bySha) {
     sha = argv[1]!.toLowerCase();
@@ -133,7 +146,6 @@ function evalGeneric(c: Client, bySha: boolean, ro: boolean): void {
     }
     sha = made.sha;
   }
-  const numkeys = Number(n);
   engine.runScript(c, sha, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), ro);
 }
 

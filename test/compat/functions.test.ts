@@ -39,8 +39,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compatPair, assertSameReplies, collectNotifications } from '../helpers/compat.js';
+import { compatPair, assertSameReplies, collectNotifications, monitorUntilLast } from '../helpers/compat.js';
 import { startAmber, startRedis, callsOn, RawClient, replyEnd } from '../helpers/servers.js';
+import { respCommands } from '../helpers/resp.js';
 
 const pair = compatPair({ clients: 'none' });
 const { skip } = pair;
@@ -830,12 +831,7 @@ test('MONITOR shows FUNCTION commands as sent, an FCALL, then each command it ra
         ['FCALL', 'nosuch', '0'], ['FUNCTION', 'LIST'], ['FUNCTION', 'STATS'], ['FUNCTION', 'RESTORE', DUMP_LIBA], ['FUNCTION', 'DELETE', 'liba'],
         ['FUNCTION', 'FLUSH', 'ASYNC'], ['ECHO', 'last'],
       ]) await c.call(...cmd);
-      const lines: string[] = [];
-      for (;;) {
-        const [l] = await mon.read(1);
-        lines.push(l!.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR'));
-        if (l!.includes('"last"')) break;
-      }
+      const lines = await monitorUntilLast(mon);
       return lines;
     } finally {
       c.close();
@@ -850,23 +846,7 @@ function aofCommands(dir: string, suffix: string): string[][] {
   const adir = join(dir, 'appendonlydir');
   const f = readdirSync(adir).find((n) => n.endsWith(suffix));
   assert.ok(f, `no *${suffix} in ${adir}: ${readdirSync(adir).join(' ')}`);
-  const s = readFileSync(join(adir, f), 'latin1');
-  const out: string[][] = [];
-  let p = 0;
-  while (p < s.length) {
-    const nl = s.indexOf('\r\n', p);
-    const n = Number(s.slice(p + 1, nl));
-    p = nl + 2;
-    const argv: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const l = s.indexOf('\r\n', p);
-      const len = Number(s.slice(p + 1, l));
-      argv.push(s.slice(l + 2, l + 2 + len));
-      p = l + 4 + len;
-    }
-    out.push(argv);
-  }
-  return out;
+  return respCommands(readFileSync(join(adir, f), 'latin1'));
 }
 
 /** Waits until the server on `port` has no AOF rewrite running or scheduled. */

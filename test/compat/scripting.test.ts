@@ -21,7 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { compatPair, assertSameReplies, collectNotifications } from '../helpers/compat.js';
+import { compatPair, assertSameReplies, collectNotifications, monitorUntilLast } from '../helpers/compat.js';
 import { startAmber, startRedis, sameReplies, callsOn, RawClient } from '../helpers/servers.js';
 
 const pair = compatPair({ clients: 'none' });
@@ -618,12 +618,7 @@ test('MONITOR shows the script, then each command it ran as [db lua]', { skip },
         ['SCRIPT', 'LOAD', "return redis.call('echo', 'x\\0y')"], ['EVALSHA', sha1("return redis.call('echo', 'x\\0y')"), '0'],
         ['ECHO', 'last'],
       ]) await c.call(...cmd);
-      const lines: string[] = [];
-      for (;;) {
-        const [l] = await mon.read(1);
-        lines.push(l!.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR'));
-        if (l!.includes('"last"')) break;
-      }
+      const lines = await monitorUntilLast(mon);
       return lines;
     } finally {
       c.close();
@@ -777,12 +772,7 @@ test('ioredis defineCommand: EVALSHA, NOSCRIPT then EVAL, pipelines, script erro
       out.push(mres?.map(([e, v]) => (e ? `error: ${e.message}` : v)));
       out.push(await io.get('ctr'), await io.get('ctr2'), await io.get('ctr3'));
       out.push(await io.echo('last'));
-      const lines: string[] = [];
-      for (;;) {
-        const [l] = await mon.read(1);
-        lines.push(l!.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR'));
-        if (l!.includes('"last"')) break;
-      }
+      const lines = await monitorUntilLast(mon);
       return { out, lines };
     } finally {
       io.disconnect();

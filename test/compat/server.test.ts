@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAmber, startRedis, redisAvailable, NO_REDIS, RawClient, sameReplies, type RedisChild } from '../helpers/servers.js';
 import { decode, type Decoded } from '../helpers/resp.js';
+import { maskMonitorLine } from '../helpers/compat.js';
 import type { RunningServer } from '../../src/index.js';
 
 /** No RDB save points: these servers must not write dump.rdb into the working directory on close. */
@@ -349,7 +350,7 @@ test('MONITOR output matches Redis (time and ports masked)', { skip }, async () 
     c.close();
     // one line per monitored command: count them from Redis's run (15)
     const lines = await mon.read(15);
-    return lines.map((l) => l.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR'));
+    return lines.map(maskMonitorLine);
   });
   assert.deepEqual(a, r);
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient, replyEnd } from '../helpers/servers.js';
+import { respCommands } from '../helpers/resp.js';
 import { compatPair, collectNotifications } from '../helpers/compat.js';
 
 const pair = compatPair({ clients: 'none', redis: ['--appendonly', 'yes', '--appendfsync', 'always'] });
@@ -315,23 +316,7 @@ function readAof(dir: string, from: number): [string[][], number] {
   const adir = join(dir, 'appendonlydir');
   const f = readdirSync(adir).find((n) => n.endsWith('.incr.aof'))!;
   const all = readFileSync(join(adir, f), 'latin1');
-  const s = all.slice(from);
-  const out: string[][] = [];
-  let p = 0;
-  while (p < s.length) {
-    const nl = s.indexOf('\r\n', p);
-    const n = Number(s.slice(p + 1, nl));
-    p = nl + 2;
-    const argv: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const l = s.indexOf('\r\n', p);
-      const len = Number(s.slice(p + 1, l));
-      argv.push(s.slice(l + 2, l + 2 + len));
-      p = l + 4 + len;
-    }
-    out.push(argv);
-  }
-  return [out, all.length];
+  return [respCommands(all.slice(from)), all.length];
 }
 
 test('propagation: SPOP as SREM (MULTI/EXEC for several) or DEL; *STORE and SMOVE as themselves', { skip }, async () => {

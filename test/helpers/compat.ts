@@ -174,3 +174,21 @@ export async function collectNotifications(port: number, steps: string[][], flag
     sub.close();
   }
 }
+
+/** A MONITOR line with its timestamp and client address masked ("+T ... [0 ADDR] ..."), for comparing servers. */
+export function maskMonitorLine(l: string): string {
+  return l.replace(/^\+\d+\.\d{6} /, '+T ').replace(/127\.0\.0\.1:\d+/, 'ADDR');
+}
+
+/**
+ * Reads a MONITOR connection's lines, masked, up to and including the first that shows `"last"`
+ * (the tests end their sequences with ECHO last).
+ */
+export async function monitorUntilLast(mon: RawClient): Promise<string[]> {
+  const lines: string[] = [];
+  for (;;) {
+    const [l] = await mon.read(1);
+    lines.push(maskMonitorLine(l!));
+    if (l!.includes('"last"')) return lines;
+  }
+}

@@ -42,3 +42,26 @@ function decodeAt(buf: Buffer, pos: number): [Decoded, number] {
     default: return [t + line, p];
   }
 }
+
+/**
+ * The commands of RESP AOF text (a `.aof` file or a part of one), as argv arrays. The text must
+ * hold whole multibulk commands only (no `#TS:` annotations).
+ */
+export function respCommands(text: string): string[][] {
+  const out: string[][] = [];
+  let p = 0;
+  while (p < text.length) {
+    const nl = text.indexOf('\r\n', p);
+    const n = Number(text.slice(p + 1, nl));
+    p = nl + 2;
+    const argv: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const l = text.indexOf('\r\n', p);
+      const len = Number(text.slice(p + 1, l));
+      argv.push(text.slice(l + 2, l + 2 + len));
+      p = l + 4 + len;
+    }
+    out.push(argv);
+  }
+  return out;
+}

@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync, copyFileSync, mkdirSync, cpSync } from 'no
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RawClient, spawnAmber, startRedis, redisAvailable, NO_REDIS, tempDirs, keyspaceDump, assertRedisCheckRdb } from '../helpers/servers.js';
+import { respCommands } from '../helpers/resp.js';
 
 const tmp = tempDirs('amber-functions-persist-');
 const skip = !redisAvailable() && NO_REDIS;
@@ -151,26 +152,6 @@ test('BGSAVE holds the libraries of the moment it started', async () => {
     await check.kill();
   }
 });
-
-/** The commands of a RESP AOF file, as arrays of arguments. */
-function respCommands(text: string): string[][] {
-  const out: string[][] = [];
-  let p = 0;
-  while (p < text.length) {
-    const nl = text.indexOf('\r\n', p);
-    const n = Number(text.slice(p + 1, nl));
-    p = nl + 2;
-    const argv: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const l = text.indexOf('\r\n', p);
-      const len = Number(text.slice(p + 1, l));
-      argv.push(text.slice(l + 2, l + 2 + len));
-      p = l + 2 + len + 2;
-    }
-    out.push(argv);
-  }
-  return out;
-}
 
 /** The file of `type` (b or i) named in the appendonlydir's manifest. */
 function aofPart(dir: string, type: 'b' | 'i'): string {

@@ -56,9 +56,9 @@ const HELP = [
   '      in case of functions name collision with another library).',
 ];
 
-/** The reply of an error text from the registry: "-ERR " unless it carries its own code (addReplyErrorSds). */
+/** The reply of an error text from the registry: it has no code, so ERR (addReplyErrorSds). */
 function addRegistryError(c: Client, error: string): void {
-  c.addError(error.startsWith('-') ? error.slice(1) : `ERR ${error}`);
+  c.addError(`ERR ${error}`);
 }
 
 /** FUNCTION LOAD [REPLACE] code */
@@ -242,15 +242,12 @@ function fcallGeneric(c: Client, ro: boolean): void {
   const server = c.server;
   const argv = c.argv;
   const fi = server.functions.lookup(argv[1]!);
-  const engine = server.functions.engine;
-  if (fi !== undefined && engine !== null && engine.refusedByFlags(c, fi.flags)) return;
+  // a function exists only once the engine compiled its library
+  const engine = server.functions.engine!;
+  if (fi !== undefined && engine.refusedByFlags(c, fi.flags)) return;
   if (server.monitors.size !== 0) feedMonitors(server, c.addr, c.db.id, loggedArgv(c));
   if (fi === undefined) {
     c.addError('ERR Function not found');
-    return;
-  }
-  if (engine === null) {
-    c.addError('ERR Lua scripting is not ready yet: retry the command');
     return;
   }
   const numkeys = numkeysArg(c, 'ERR Bad number of keys provided');

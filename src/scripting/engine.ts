@@ -87,11 +87,6 @@ export class ScriptingEngine extends LuaEngine {
 
   // ---------------------------------------------------------------- the script cache
 
-  /** SHA1 of a script body, lower-case hex (sha1hex in eval.c). */
-  static sha1hex(body: string): string {
-    return sha1hex(body);
-  }
-
   /** True when the script with this SHA1 (any case) is cached. */
   exists(sha: string): boolean {
     return this.scripts.has(sha.toLowerCase());
@@ -111,7 +106,7 @@ export class ScriptingEngine extends LuaEngine {
     // the SHA1 of a body seen before is not computed again (EVAL sends the body every time)
     const known = this.shaOfBody.get(body);
     if (known !== undefined) return { sha: known };
-    const sha = ScriptingEngine.sha1hex(body);
+    const sha = sha1hex(body);
     if (this.scripts.has(sha)) return { sha };
     const sb = parseShebang(body);
     if ('error' in sb) return sb;

@@ -11,10 +11,9 @@
  */
 import type { FunctionEngine } from './functions.js';
 import { splitArgs } from '../protocol/splitargs.js';
-import { RdbWriter, type RdbSaveOptions } from '../persistence/rdb/encoder.js';
+import { payloadWithFooter, writeFunctionRecords, type RdbSaveOptions } from '../persistence/rdb/encoder.js';
 import { RdbReader } from '../persistence/rdb/reader.js';
-import { Crc64 } from '../persistence/rdb/crc64.js';
-import { RDB_VERSION, RDB_OPCODE_FUNCTION, RDB_OPCODE_FUNCTION2 } from '../persistence/rdb/constants.js';
+import { RDB_OPCODE_FUNCTION, RDB_OPCODE_FUNCTION2 } from '../persistence/rdb/constants.js';
 
 /** The one engine name (LUA_ENGINE_NAME); `#!lua` matches it whatever the case. */
 export const LUA_ENGINE_NAME = 'LUA';
@@ -248,7 +247,8 @@ export class FunctionsRegistry {
    * text; `failedAt` tells which code failed to compile.
    */
   install(codes: string[], policy: RestorePolicy): { error: string; failedAt: number } | null {
-    if (codes.length === 0 && policy !== 'flush') return null;
+    // nothing to add, nothing to replace: not a change (an RDB load without libraries)
+    if (codes.length === 0 && (policy !== 'flush' || this.ctx.libraries.size === 0)) return null;
     const fresh = new LibCtx();
     for (let i = 0; i < codes.length; i++) {
       // duplicates inside one payload: the later one fails as FUNCTION LOAD without REPLACE would
@@ -304,21 +304,9 @@ export class FunctionsRegistry {
    * and the CRC-64 of all that (8 bytes LE).
    */
   dumpPayload(opts: RdbSaveOptions): Buffer {
-    const chunks: Buffer[] = [];
-    const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
-    for (const code of this.codes()) {
-      w.u8(RDB_OPCODE_FUNCTION2);
-      w.string(code);
-    }
-    w.u8(RDB_VERSION & 0xff);
-    w.u8((RDB_VERSION >> 8) & 0xff);
-    w.flush();
-    const body = Buffer.concat(chunks);
-    const out = Buffer.allocUnsafe(body.length + 8);
-    body.copy(out, 0);
-    new Crc64().update(body).writeLE(out, body.length);
-    return out;
+    return payloadWithFooter((w) => writeFunctionRecords(w, this.codes()), opts);
   }
+
 }
 
 /**

@@ -6,14 +6,11 @@
  * arguments. The libraries themselves are kept by function-registry.ts.
  */
 import { LuaVM, type LuaState, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_TNIL, LUA_TTABLE, LUA_TSTRING, LUA_TFUNCTION, LUA_MASKCOUNT } from './lua.js';
-import { LuaEngine, FLAG_NAMES } from './script-lua.js';
+import { LuaEngine, FLAG_NAMES, LOG_AND_VERSION_NUMBERS } from './script-lua.js';
 import { REDIS_VERSION } from '../server/server.js';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { validName, type FunctionInfo, type LibraryInfo } from './function-registry.js';
-
-/** REDIS_VERSION_NUM of 7.0.15 */
-const REDIS_VERSION_NUM = 0x07000f;
 
 /** What a library load is building, while its code runs (loadCtx). */
 interface LoadCtx {
@@ -72,7 +69,7 @@ export class FunctionEngine extends LuaEngine {
     vm.setField(L, redis, 'register_function');
     vm.pushFunction(L, (S) => this.redisLog(S));
     vm.setField(L, redis, 'log');
-    for (const [name, n] of [['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3], ['REDIS_VERSION_NUM', REDIS_VERSION_NUM]] as const) {
+    for (const [name, n] of LOG_AND_VERSION_NUMBERS) {
       vm.pushNumber(L, n);
       vm.setField(L, redis, name);
     }

@@ -53,6 +53,14 @@ export const FLAG_NAMES: ReadonlyArray<[string, number]> = [
 
 /** REDIS_VERSION_NUM of 7.0.15: 0x00MMmmpp (458767). */
 const REDIS_VERSION_NUM = 0x07000f;
+/**
+ * The `redis` table's log levels and version number (luaRegisterLogFunction,
+ * luaRegisterVersion): in the run-time API and in the function engine's library API.
+ */
+export const LOG_AND_VERSION_NUMBERS: ReadonlyArray<[string, number]> = [
+  ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
+  ['REDIS_VERSION_NUM', REDIS_VERSION_NUM],
+];
 /** Log levels of redis.log (LL_DEBUG..LL_WARNING). */
 const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const;
 /** PROPAGATE_AOF | PROPAGATE_REPL */
@@ -302,8 +310,7 @@ export abstract class LuaEngine {
       vm.setField(L, -2, name);
     }
     const nums: Array<[string, number]> = [
-      ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
-      ['REDIS_VERSION_NUM', REDIS_VERSION_NUM],
+      ...LOG_AND_VERSION_NUMBERS,
       ['REPL_NONE', 0], ['REPL_AOF', PROPAGATE_AOF], ['REPL_SLAVE', PROPAGATE_REPL], ['REPL_REPLICA', PROPAGATE_REPL],
       ['REPL_ALL', PROPAGATE_AOF | PROPAGATE_REPL],
     ];

@@ -948,10 +948,7 @@ export class RdbFileEncoder {
     field('ctime', String(aux.ctime ?? Math.floor(Date.now() / 1000)));
     field('used-mem', String(aux.usedMem ?? process.memoryUsage().heapUsed));
     field('aof-base', aux.aofBase ? '1' : '0');
-    for (const code of functions) {
-      w.u8(C.RDB_OPCODE_FUNCTION2);
-      w.string(code);
-    }
+    writeFunctionRecords(w, functions);
   }
 
   /** SELECTDB and RESIZEDB for a database with `size` keys of which `expires` have a TTL. */
@@ -1015,10 +1012,26 @@ function writeKeyValuePair(w: RdbWriter, key: string, value: Value, expireAt: nu
  * two bytes little-endian, and the CRC-64 of all that, little-endian.
  */
 export function dumpPayload(v: Value, opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS): Buffer {
+  return payloadWithFooter((w) => writeTypedValue(w, v), opts);
+}
+
+/** A FUNCTION2 record per function library (rdbSaveFunctions): the opcode, then the code as an RDB string. */
+export function writeFunctionRecords(w: RdbWriter, codes: readonly string[]): void {
+  for (const code of codes) {
+    w.u8(C.RDB_OPCODE_FUNCTION2);
+    w.string(code);
+  }
+}
+
+/**
+ * A payload in DUMP's frame: what `fill` writes, the RDB version as two bytes little-endian, and
+ * the CRC-64 of all that, little-endian (DUMP, FUNCTION DUMP).
+ */
+export function payloadWithFooter(fill: (w: RdbWriter) => void, opts: RdbSaveOptions = DEFAULT_SAVE_OPTIONS): Buffer {
   const chunks: Buffer[] = [];
   // reuse mode: a 4 KB buffer grown as needed, rather than 64 KB allocated for every DUMP
   const w = new RdbWriter((c) => chunks.push(c), { ...opts, checksum: false }, true);
-  writeTypedValue(w, v);
+  fill(w);
   w.u8(C.RDB_VERSION & 0xff);
   w.u8((C.RDB_VERSION >> 8) & 0xff);
   w.flush();

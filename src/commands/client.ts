@@ -2,6 +2,8 @@ import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { ERR, addDispatchCheck, resumeHeldClient } from '../server/dispatch.js';
+import type { AclUser } from '../server/acl/user.js';
+import { aclHooks } from '../server/acl/acl.js';
 import { parseInt64 } from '../util/number.js';
 import { setClientNameOrReply } from './connection.js';
 import type { TrackingState } from '../server/tracking.js';
@@ -135,9 +137,12 @@ export function clientInfoString(c: Client, current: Client | null): string {
     ` multi=${multi !== null ? multi.commands.length : -1}` +
     ` qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=${multiMem} rbs=16384 rbp=16384` +
     ` obl=${obl} oll=0 omem=${omem} tot-mem=${totMem}` +
-    ` events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCmd ? c.lastCmd.fullName : 'NULL'} user=${c.user}` +
+    ` events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCmd ? c.lastCmd.fullName : 'NULL'} user=${c.user?.name ?? '(superuser)'}` +
     ` redir=${tr !== null && tr.on ? tr.redirect : -1} resp=${c.resp}`;
 }
+
+// ACL LOG's client-info: the line of the client whose command was refused, its argv counted
+aclHooks.clientInfo = (c) => clientInfoString(c, c);
 
 // ---- subcommands -----------------------------------------------------------------------------
 
@@ -236,7 +241,7 @@ function clientKill(c: Client): void {
   const argv = c.argv;
   let addr: string | null = null;
   let laddr: string | null = null;
-  let user: string | null = null;
+  let user: AclUser | null = null;
   let type: ClientType | null = null;
   let id = 0;
   let skipme = true;
@@ -266,11 +271,11 @@ function clientKill(c: Client): void {
       } else if (opt === 'laddr' && more) {
         laddr = val;
       } else if (opt === 'user' && more) {
-        if (val !== 'default') {
+        user = c.server.acl.get(val) ?? null;
+        if (user === null) {
           c.addError(`ERR No such user '${val}'`);
           return;
         }
-        user = val;
       } else if (opt === 'skipme' && more) {
         const v = val.toLowerCase();
         if (v === 'yes') skipme = true;

@@ -10,9 +10,7 @@ import { disableTracking } from '../server/tracking.js';
 
 /**
  * Connection commands after Redis 7.0's src/server.c, src/networking.c and src/acl.c: PING, ECHO,
- * QUIT, SELECT, RESET, AUTH, HELLO. Amber has one user, `default`, as Redis without ACL rules:
- * it has no password unless `requirepass` (or a `user default` line of the config file) gives it
- * some (then AUTH must give one of them).
+ * QUIT, SELECT, RESET, AUTH, HELLO. Users and their passwords are the ACL's (server/acl).
  */
 
 /** PING [message]: +PONG, or the message as a bulk; in a RESP2 subscribed context ["pong", msg]. */
@@ -64,20 +62,6 @@ function select(c: Client): void {
   c.addOk();
 }
 
-/**
- * ACLAuthenticateUser for Amber's single user: `default`, which accepts any password while it
- * is nopass (`requirepass` empty) and else one of its passwords (`requirepass`, or those of a
- * `user default` line: Config.defaultUserAccepts). On success the client is authenticated as
- * that user.
- */
-export function authenticateUser(c: Client, username: string, password: string): boolean {
-  if (username !== 'default') return false;
-  if (!c.server.config.defaultUserAccepts(password)) return false;
-  c.user = 'default';
-  c.authenticated = true;
-  return true;
-}
-
 /** AUTH [username] password (authCommand in acl.c). */
 function auth(c: Client): void {
   if (c.argv.length > 3) {
@@ -88,7 +72,7 @@ function auth(c: Client): void {
   let username: string;
   let password: string;
   if (c.argv.length === 2) {
-    if (c.server.config.defaultUserNopass()) {
+    if (c.server.acl.defaultUser.nopass) {
       c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
       return;
     }
@@ -99,7 +83,7 @@ function auth(c: Client): void {
     password = c.argv[2]!;
     redactClientCommandArgument(c, 2);
   }
-  if (authenticateUser(c, username, password)) c.addOk();
+  if (c.server.acl.authenticate(c, username, password)) c.addOk();
   else c.addError('WRONGPASS invalid username-password pair or user is disabled.');
 }
 
@@ -142,7 +126,7 @@ function hello(c: Client): void {
     if (lower === 'auth' && more >= 2) {
       redactClientCommandArgument(c, j + 1);
       redactClientCommandArgument(c, j + 2);
-      if (!authenticateUser(c, c.argv[j + 1]!, c.argv[j + 2]!)) {
+      if (!c.server.acl.authenticate(c, c.argv[j + 1]!, c.argv[j + 2]!)) {
         c.addError('WRONGPASS invalid username-password pair or user is disabled.');
         return;
       }
@@ -191,8 +175,8 @@ function reset(c: Client): void {
   disableTracking(c);
   c.db = server.keyspace.dbs[0]!;
   c.resp = 2;
-  c.user = 'default';
-  c.authenticated = server.config.defaultUserAuthenticates();
+  c.user = server.acl.defaultUser;
+  c.authenticated = server.acl.defaultUserAuthenticates();
   resetTransactionState(c);
   resetPubSubState(c);
   c.name = '';

@@ -33,11 +33,13 @@ import { clusterCommands } from './cluster.js';
 import { moduleCommands } from './module.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './functions.js';
+import { aclCommands } from './acl.js';
 
 /** Every command family's handlers, merged into one table by the server. */
 export function allHandlers(): Record<string, Handler> {
   return {
     ...connectionCommands,
+    ...aclCommands,
     ...trackingCommands,
     ...aofCommands,
     ...bgsaveCommands,

@@ -339,7 +339,7 @@ export function getKeysFromCommandWithSpecs(spec: CommandSpec, argv: readonly st
 }
 
 /** doesCommandHaveKeys: a key function or a key spec that is not `not_key`. */
-function commandHasKeys(spec: CommandSpec): boolean {
+export function commandHasKeys(spec: CommandSpec): boolean {
   return spec.fullName in NATIVE_GETKEYS || keySpecsOf(spec).some((s) => !s.flags.includes('not_key'));
 }
 

@@ -172,6 +172,33 @@ export function buildCommandTable(handlers: Record<string, Handler>): Map<string
   return table;
 }
 
+/** One command of the ACL command universe ({@link aclCommandEntries}). */
+export interface AclCommandEntry {
+  /** lower-case full name: `get`, `config|get` */
+  fullName: string;
+  /** its ACL categories without the `@`, as in COMMAND INFO */
+  categories: string[];
+  /** the container's subcommands (empty for a plain command) */
+  subcommands: AclCommandEntry[];
+}
+
+/**
+ * Every command of Redis 7.0.15's table with its subcommands, implemented by Amber or not
+ * (PSYNC, SYNC, REPLCONF), then Amber's own (BACKUP), in the table's order. ACL rules name
+ * commands from this universe, as Redis's name them from `server.orig_commands`: a rule such as
+ * `+psync` copied from a Redis ACL file stays valid, and `rename-command` changes nothing in it.
+ */
+export function aclCommandEntries(): AclCommandEntry[] {
+  const out: AclCommandEntry[] = [];
+  const entry = (info: ReplyNode[]): AclCommandEntry => ({
+    fullName: info[0] as string,
+    categories: setItems(info[6]!).map((c) => c.slice(1)),
+    subcommands: (Array.isArray(info[9]) ? info[9] as ReplyNode[][] : []).map(entry),
+  });
+  for (const raw of [...Object.values(RAW), ...Object.values(EXTRA_COMMANDS)]) out.push(entry(raw.info));
+  return out;
+}
+
 /** The names (lower-case, without `parent|`) of container `parent`'s subcommands in Redis 7.0.15. */
 export function redisSubcommands(parent: string): string[] {
   const subs = (RAW[parent]?.info[9] ?? []) as ReplyNode[][];

@@ -3,6 +3,7 @@ import type { Client } from '../server/client.js';
 import type { Database } from '../keyspace/database.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { call, dispatchHooks } from '../server/dispatch.js';
+import { ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY, type AclDenial } from '../server/acl/check.js';
 
 /**
  * MULTI/EXEC/DISCARD/WATCH/UNWATCH after Redis 7.0's src/multi.c.
@@ -151,13 +152,6 @@ dispatchHooks.queue = (c: Client, spec: CommandSpec): boolean => {
   if (m === null || m.inExec) return false;
   const top = spec.parent ?? spec;
   if (NOT_QUEUED.has(top.name)) return false;
-  if (spec.noMulti) {
-    c.addError('ERR Command not allowed inside a transaction');
-    c.server.countError('ERR');
-    spec.stats.rejectedCalls++;
-    m.dirtyExec = true;
-    return true;
-  }
   // queueMultiCommand: an aborted transaction (queue error or touched WATCH) queues nothing more
   if (!m.dirtyExec && watchStates.get(c)?.dirtyCas !== true) {
     m.commands.push({ spec, argv: c.argv });
@@ -203,6 +197,22 @@ function discard(c: Client): void {
   c.addOk();
 }
 
+/**
+ * execCommand's ACL check of a queued command: null when still allowed, else an ACL LOG entry
+ * (context multi) and the NOPERM error saying the rules changed.
+ */
+function aclDenialAtExec(c: Client, spec: CommandSpec): string | null {
+  const acl = c.server.acl;
+  const out: AclDenial = { reason: 0, pos: 0 };
+  const r = acl.check(c.user, spec, c.argv, out);
+  if (r === ACL_OK) return null;
+  acl.logDenial(c, spec, c.argv, out, 'multi');
+  const reason = r === ACL_DENIED_CMD ? 'no permission to execute the command or subcommand'
+    : r === ACL_DENIED_KEY ? 'no permission to touch the specified keys'
+      : 'no permission to access one of the channels used as arguments';
+  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+}
+
 function exec(c: Client): void {
   const m = c.multi as MultiState | null;
   if (m === null) {
@@ -231,6 +241,13 @@ function exec(c: Client): void {
   for (const q of m.commands) {
     c.argv = q.argv;
     c.cmd = q.spec;
+    // the rules may have changed since the command was queued: checked again (execCommand)
+    const denied = aclDenialAtExec(c, q.spec);
+    if (denied !== null) {
+      c.addError(denied);
+      server.countError(denied);
+      continue;
+    }
     if (q.spec.isWrite && server.writeError !== null) {
       c.addError(server.writeError);
       server.countError(server.writeError);

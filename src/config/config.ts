@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync, appendFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { resolve, dirname, basename, join } from 'node:path';
 import { splitArgs } from '../protocol/splitargs.js';
 import { ConfigError, reprArg, type Directive, type ParseContext } from './directives.js';
 import { coreDirectives, strerror } from './table.js';
 import { stringMatch } from '../util/glob.js';
+import { checkConfigUserLine } from '../server/acl/user.js';
 
 /**
  * A config problem that stops start-up, reported like Redis's "FATAL CONFIG FILE ERROR" on stderr
@@ -59,31 +59,12 @@ interface PendingRename {
   at: ConfigLine;
 }
 
-const NOPASS: DefaultUserPasswords = Object.freeze({ enabled: true, nopass: true, hashes: new Set<string>() });
-
 /** Deprecated directives Redis 7.0 accepts and ignores, with their word counts (argc min..max). */
 const DEPRECATED: Record<string, [number, number]> = {
   'list-max-ziplist-entries': [2, 2],
   'list-max-ziplist-value': [2, 2],
   'lua-replicate-commands': [2, 2],
 };
-
-/**
- * The passwords of the `default` user (Redis's DefaultUser: its USER_FLAG_NOPASS flag and its
- * password list), as SHA-256 hex digests, the form ACL keeps them in (acl.c ACLHashPassword).
- */
-export interface DefaultUserPasswords {
-  /** `on` (USER_FLAG_ENABLED): when off, nobody authenticates as the default user */
-  readonly enabled: boolean;
-  /** any password, or none, is accepted; new connections start authenticated (when enabled) */
-  readonly nopass: boolean;
-  readonly hashes: ReadonlySet<string>;
-}
-
-/** The SHA-256 hex digest of a password (acl.c ACLHashPassword; the password's bytes as latin1). */
-export function hashPassword(password: string): string {
-  return createHash('sha256').update(password, 'latin1').digest('hex');
-}
 
 /**
  * The live configuration: a value per directive of the table. Serves the config file, the
@@ -101,49 +82,20 @@ export class Config {
   configFile = '';
   private readonly renames: PendingRename[] = [];
   /**
-   * The default user's passwords as a `user default` line of the file set them
-   * (ACLLoadConfiguredUsers, which Redis applies after the whole file, so the line wins over
-   * `requirepass`), or null: they follow `requirepass` (nopass when it is empty). CONFIG SET
-   * requirepass gives them back to it, as updateRequirePass resets the default user's passwords.
+   * The `user` lines of the file, each from its `user` word, checked as Redis checks them while
+   * reading the file (ACLAppendUserForLoading); the server's ACL applies them after the whole
+   * file, so a `user default` line wins over `requirepass` (ACLLoadUsersAtStartup).
    */
-  defaultUser: DefaultUserPasswords | null = null;
+  readonly userLines: string[][] = [];
+  /**
+   * The `user` lines CONFIG REWRITE writes (rewriteConfigUserOption), set by the server's ACL;
+   * null (no server) writes none.
+   */
+  aclUserLines: (() => string[]) | null = null;
 
   constructor(extra: Directive[] = []) {
     for (const d of coreDirectives()) this.register(d);
     for (const d of extra) this.register(d);
-    this.onChange('requirepass', () => {
-      this.defaultUser = null;
-    });
-  }
-
-  /** The default user's passwords now ({@link defaultUser}, else those `requirepass` gives). */
-  defaultUserPasswords(): DefaultUserPasswords {
-    if (this.defaultUser !== null) return this.defaultUser;
-    const pass = this.get<string>('requirepass');
-    return pass === '' ? NOPASS : { enabled: true, nopass: false, hashes: new Set([hashPassword(pass)]) };
-  }
-
-  /**
-   * True when the default user has the nopass flag (USER_FLAG_NOPASS): AUTH <password> is then
-   * refused as pointless, and protected mode refuses remote connections.
-   */
-  defaultUserNopass(): boolean {
-    return this.defaultUser !== null ? this.defaultUser.nopass : this.get<string>('requirepass') === '';
-  }
-
-  /** True when a new (or RESET) connection is authenticated at once (clientSetDefaultAuth: nopass and on). */
-  defaultUserAuthenticates(): boolean {
-    return this.defaultUserNopass() && (this.defaultUser?.enabled ?? true);
-  }
-
-  /** Whether `password` authenticates the default user (ACLCheckUserCredentials). */
-  defaultUserAccepts(password: string): boolean {
-    const u = this.defaultUser;
-    if (u === null) {
-      const required = this.get<string>('requirepass');
-      return required === '' || password === required;
-    }
-    return u.enabled && (u.nopass || u.hashes.has(hashPassword(password)));
   }
 
   /**
@@ -405,7 +357,9 @@ export class Config {
       } else if (name === 'rename-command' && argc === 3) {
         this.renames.push({ from: args![1]!, to: args![2]!, at });
       } else if (name === 'user' && argc >= 2) {
-        this.loadUserLine(args!, fail);
+        const err = checkConfigUserLine(args!, new Set(this.userLines.map((l) => l[1]!)));
+        if (err !== null) fail(err);
+        this.userLines.push(args!);
       } else if (name === 'loadmodule' && argc >= 2) {
         fail('loadmodule is not supported: Amber has no modules');
       } else if (name.includes('.')) {
@@ -417,60 +371,6 @@ export class Config {
         fail('Bad directive or wrong number of arguments');
       }
     }
-  }
-
-  /**
-   * `user default <rules>`: Amber has no ACL, so it accepts the default user with full access
-   * (what CONFIG REWRITE of a Redis writes: `user default on nopass ~* &* +@all`, or with the
-   * password digests `#<sha256>` when requirepass is set), `on`/`off`, and its passwords:
-   * `>password`, `#digest`, `nopass`, `resetpass`, `reset` (acl.c ACLSetUser), applied from a
-   * reset user (off, no password) as ACLLoadConfiguredUsers does. They are kept in
-   * {@link defaultUser}.
-   */
-  private loadUserLine(args: string[], fail: (reason: string) => never): void {
-    if (args[1] !== 'default') fail(`Error in user declaration '${args[1]}': ACL users are not supported by Amber (only 'user default' with full access)`);
-    const unsupported = (r: string): never => fail(`Error in user declaration '${r}': ACL rules are not supported by Amber (only 'user default' with full access)`);
-    // a reset user: off, no password, no keys, channels or commands
-    let enabled = false;
-    let nopass = false;
-    const hashes = new Set<string>();
-    let keys = false;
-    let channels = false;
-    let commands = false;
-    for (const r of args.slice(2)) {
-      const lower = r.toLowerCase();
-      if (lower === '~*' || lower === 'allkeys' || lower === 'resetkeys') {
-        keys = lower !== 'resetkeys';
-      } else if (lower === '&*' || lower === 'allchannels' || lower === 'resetchannels') {
-        channels = lower !== 'resetchannels';
-      } else if (lower === '+@all' || lower === 'allcommands' || lower === '-@all' || lower === 'nocommands') {
-        commands = lower === '+@all' || lower === 'allcommands';
-      } else if (lower === 'on' || lower === 'off') {
-        enabled = lower === 'on';
-      } else if (r.startsWith('>')) {
-        hashes.add(hashPassword(r.slice(1)));
-        nopass = false;
-      } else if (r.startsWith('#')) {
-        if (!/^#[0-9a-f]{64}$/.test(r)) fail(`Error in user declaration '${r}': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters`);
-        hashes.add(r.slice(1));
-        nopass = false;
-      } else if (lower === 'nopass') {
-        nopass = true;
-        hashes.clear();
-      } else if (lower === 'resetpass' || lower === 'reset') {
-        if (lower === 'reset') enabled = keys = channels = commands = false;
-        nopass = false;
-        hashes.clear();
-      } else {
-        unsupported(r);
-      }
-    }
-    // less than all keys, channels and commands is an ACL Amber cannot enforce
-    const missing = [keys ? '' : '~*', channels ? '' : '&*', commands ? '' : '+@all'].filter((m) => m !== '');
-    if (missing.length > 0) {
-      fail(`Error in user declaration 'default': the line does not give ${missing.join(' ')}, and Amber gives the default user full access only (ACL rules are not supported)`);
-    }
-    this.defaultUser = { enabled, nopass, hashes };
   }
 
   /**

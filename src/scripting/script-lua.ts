@@ -29,6 +29,7 @@ import type { CommandSpec } from '../commands/spec.js';
 import { REDIS_VERSION } from '../server/server.js';
 import { Client } from '../server/client.js';
 import { lookupCommand, call } from '../server/dispatch.js';
+import { ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY, type AclDenial } from '../server/acl/check.js';
 import { beginDenyBlocking, endDenyBlocking } from '../server/blocking.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
 import { formatG } from '../util/number.js';
@@ -982,7 +983,9 @@ export abstract class LuaEngine {
       spec.stats.rejectedCalls++;
       return 'Wrong number of args calling Redis command from script';
     }
-    const refused = this.refusal(run, spec);
+    // the script runs with its caller's permissions (scriptCall sets c->user)
+    sc.user = run.caller.user;
+    const refused = this.refusal(run, spec, argv);
     if (refused !== null) {
       spec.stats.rejectedCalls++;
       return refused;
@@ -999,11 +1002,13 @@ export abstract class LuaEngine {
 
   /**
    * Why a command called from the running script is refused before it runs (scriptCall's checks
-   * after the arity: noscript, read-only script, disk errors, OOM), or null.
+   * after the arity: noscript, ACL, read-only script, disk errors, OOM), or null.
    */
-  private refusal(run: RunCtx, spec: CommandSpec): string | null {
+  private refusal(run: RunCtx, spec: CommandSpec, argv: readonly string[]): string | null {
     const server = this.server;
     if (!server.scriptDisableDenyScript && spec.flags.has('noscript')) return 'This Redis command is not allowed from script';
+    const denied = this.aclDenial(run, spec, argv);
+    if (denied !== null) return denied;
     // a read-only script refuses may-replicate commands (PUBLISH...) too: what a CLIENT PAUSE
     // WRITE must hold
     if (run.readOnly && (spec.isWrite || MAY_REPLICATE.has(spec.fullName))) {
@@ -1015,6 +1020,21 @@ export abstract class LuaEngine {
       return "-OOM command not allowed when used memory > 'maxmemory'.";
     }
     return null;
+  }
+
+  /**
+   * scriptVerifyACL: the caller's user may run the command line, else an ACL LOG entry (context
+   * lua, the caller's client info) and the script's error text.
+   */
+  private aclDenial(run: RunCtx, spec: CommandSpec, argv: readonly string[]): string | null {
+    const acl = this.server.acl;
+    const out: AclDenial = { reason: 0, pos: 0 };
+    const r = acl.check(this.client.user, spec, argv, out);
+    if (r === ACL_OK) return null;
+    acl.logDenial(this.client, spec, argv, out, 'lua', run.caller);
+    if (r === ACL_DENIED_CMD) return "The user executing the script can't run this command or subcommand";
+    if (r === ACL_DENIED_KEY) return "The user executing the script can't access at least one of the keys mentioned in the command";
+    return "The user executing the script can't publish to the channel mentioned in the command";
   }
 
   /** Amber's pcall: an error table from redis.call becomes its message (luaRedisPcall). */
@@ -1142,7 +1162,7 @@ export abstract class LuaEngine {
     return 0;
   }
 
-  /** redis.acl_check_cmd(cmd, ...): the default user may run every command. */
+  /** redis.acl_check_cmd(cmd, ...): whether the script's caller may run that command line. */
   private redisAclCheckCmd(S: LuaState): number {
     const vm = this.vm;
     if (this.run === null) {
@@ -1166,11 +1186,13 @@ export abstract class LuaEngine {
       }
     }
     vm.pop(S, argc);
-    if (lookupCommand(this.server, argv).spec === undefined) {
+    const { spec } = lookupCommand(this.server, argv);
+    if (spec === undefined) {
       this.pushErrorTable(S, 'Invalid command passed to redis.acl_check_cmd()', false);
       return vm.raise(S);
     }
-    vm.pushBoolean(S, true);
+    const out: AclDenial = { reason: 0, pos: 0 };
+    vm.pushBoolean(S, this.server.acl.check(this.run!.caller.user, spec, argv, out) === ACL_OK);
     return 1;
   }
 }

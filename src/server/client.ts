@@ -4,6 +4,7 @@ import { RequestParser } from '../protocol/parser.js';
 import type { Database } from '../keyspace/database.js';
 import type { Server } from './server.js';
 import type { CommandSpec } from '../commands/spec.js';
+import type { AclUser } from './acl/user.js';
 
 /** CLIENT REPLY modes. */
 export type ReplyMode = 'on' | 'off' | 'skip' | 'skip-next';
@@ -24,7 +25,11 @@ export class Client extends ReplyWriter {
   lastCmd: CommandSpec | null = null;
   db: Database;
   name = '';
-  user = 'default';
+  /**
+   * the ACL user the connection runs as (the default user until AUTH or HELLO AUTH); null for
+   * the internal clients that may run anything (the AOF loader's)
+   */
+  user: AclUser | null;
   authenticated: boolean;
   libName = '';
   libVer = '';
@@ -68,7 +73,8 @@ export class Client extends ReplyWriter {
     this.socket = socket;
     this.db = db;
     // clientSetDefaultAuth: authenticated at once when the default user takes no password
-    this.authenticated = server.config.defaultUserAuthenticates();
+    this.user = server.acl.defaultUser;
+    this.authenticated = server.acl.defaultUserAuthenticates();
     this.parser = new RequestParser(new ClientParserLimits(this));
     if (socket) {
       const ra = socket.remoteAddress ?? '';

@@ -59,8 +59,8 @@ export function lookupCommand(server: Server, argv: string[]): { spec?: CommandS
 
 /**
  * Runs one request of `c` (processCommand + call in src/server.c): looks the command up, checks
- * arity, authentication, maxmemory (eviction, OOM), loading and MISCONF as Redis does, in Redis's
- * order, runs the handler, records stats and slowlog through the
+ * arity, authentication, commands refused inside MULTI, ACL permissions, maxmemory (eviction,
+ * OOM), loading and MISCONF as Redis does, in Redis's order, runs the handler, records stats and slowlog through the
  * after-command hooks, and propagates its effects. The layers for MULTI queueing and pub/sub
  * context hook in through {@link DispatchHooks}.
  */
@@ -93,6 +93,20 @@ export function processCommand(server: Server, c: Client): void {
   if (!c.authenticated && !spec.noAuth) {
     reject(server, c, spec, ERR.noauth);
     return;
+  }
+  // SAVE and SHUTDOWN cannot be queued (CMD_NO_MULTI); MultiState is read structurally
+  if (spec.noMulti && c.multi !== null && !(c.multi as { inExec: boolean }).inExec) {
+    reject(server, c, spec, 'ERR Command not allowed inside a transaction');
+    return;
+  }
+  // ACLCheckAllPerm; the default user's full access skips it
+  const user = c.user;
+  if (user !== null && !user.unrestricted) {
+    const denied = server.acl.denyCommand(c, spec);
+    if (denied !== null) {
+      reject(server, c, spec, denied);
+      return;
+    }
   }
   // maxmemory: evict before the command; refuse what may use more memory when nothing could be
   // freed. Inside MULTI every queued command counts (queuing itself takes memory), except the

@@ -24,6 +24,8 @@ import { installLevelDb } from '../persistence/leveldb/index.js';
 import { installIntrospection } from './info.js';
 import { installMaxmemory } from './maxmemory.js';
 import { installClientEviction, resetEvictedClients } from './client-eviction.js';
+import { Acl } from './acl/acl.js';
+import { LoggedFatalError } from './fatal.js';
 import type { Evictor } from '../keyspace/evict.js';
 
 /** Version Amber reports as `redis_version`: the Redis release whose behaviour it follows. */
@@ -147,9 +149,14 @@ export class Server {
   embedded = false;
   closing = false;
 
+  /** users, permissions and ACL LOG */
+  readonly acl: Acl;
+
   constructor(config: Config) {
     this.config = config;
     this.commands = buildCommandTable(allHandlers());
+    this.acl = new Acl(this);
+    config.aclUserLines = () => this.acl.configLines();
     this.closeHooks.push(() => this.migrateSockets.close());
   }
 
@@ -175,6 +182,9 @@ export class Server {
         };
       }
     }
+    // ACLLoadUsersAtStartup: the config file's users, or the ACL file, before any data loads
+    const aclError = this.acl.loadAtStartup(this.config.userLines);
+    if (aclError !== null) throw new LoggedFatalError(aclError);
     this.keyspace = new Keyspace(this.config.get<number>('databases'));
     this.keyspace.effects = (db, argv) => this.effects.propagate(db, argv);
     installIntrospection(this);
@@ -347,7 +357,7 @@ export class Server {
    * connections from non-loopback addresses are refused with the DENIED message.
    */
   private protectedModeDenies(sock: net.Socket): boolean {
-    if (!this.config.get<boolean>('protected-mode') || !this.config.defaultUserNopass()) return false;
+    if (!this.config.get<boolean>('protected-mode') || !this.acl.defaultUser.nopass) return false;
     // islocalClient: exactly 127.0.0.1 or ::1 (an IPv4-mapped 127.0.0.1 on a dual-stack socket too)
     const ip = sock.remoteAddress ?? '';
     return !(ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip === '');

@@ -118,6 +118,8 @@ function* aofFileSteps(server: Server, path: string, opts: AofFileOptions): Load
   }
   const fake = new Client(server, 0, null, server.keyspace.dbs[0]!);
   fake.authenticated = true;
+  // the log replays what was already allowed: no user, no permission check (a null c->user)
+  fake.user = null;
   let pos = 0;
   if (buf.length >= 5 && buf.latin1Slice(0, 5) === 'REDIS') {
     if (opts.rdbLoader === null) throw new AofLoadError(name, 0, 'the AOF has an RDB preamble but no RDB loader is available');

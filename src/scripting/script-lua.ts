@@ -1033,7 +1033,7 @@ export abstract class LuaEngine {
     if (r === ACL_OK) return null;
     acl.logDenial(this.client, spec, argv, out, 'lua', run.caller);
     if (r === ACL_DENIED_CMD) return "The user executing the script can't run this command or subcommand";
-    if (r === ACL_DENIED_KEY) return "The user executing the script can't access at least one of the keys mentioned in the command";
+    if (r === ACL_DENIED_KEY) return "The user executing the script can't access at least one of the keys mentioned in the command arguments";
     return "The user executing the script can't publish to the channel mentioned in the command";
   }
 

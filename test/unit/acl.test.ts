@@ -183,7 +183,7 @@ test('ACL file: saved in name order, loaded back whole, or not at all with every
   writeFileSync(f, 'user dave on\nbogus line\nuser dave off\nuser eve on +nosuch badrule\n');
   assert.equal(s.acl.loadFromFile(f, null),
     `${f}:2 should start with user keyword followed by the username. WARNING: Duplicate user 'dave' found on line 3. ` +
-    `${f}:4: Unknown command or category name in ACL. ${f}:4: Syntax error. ` +
+    `${f}:4: Error in applying operation '+nosuch': Unknown command or category name in ACL. ${f}:4: Syntax error. ` +
     'WARNING: ACL errors detected, no change to the previously active ACL rules was performed');
   assert.deepEqual(s.acl.list().map((u) => u.name), ['alice', 'bob', 'carol', 'default']);
   // a file without default gives it back with full access; the default user object is kept

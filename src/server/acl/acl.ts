@@ -170,7 +170,8 @@ export class Acl {
   private killPubsubClientsIfNeeded(next: AclUser, original: AclUser): void {
     if (next.selectors.some((s) => s.allChannels)) return;
     const upcoming = next.selectors.flatMap((s) => s.channels);
-    const kept = original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)));
+    // a selector that had every channel is not covered by patterns (7.0.15's check)
+    const kept = original.selectors.every((s) => !s.allChannels && s.channels.every((ch) => upcoming.includes(ch)));
     if (kept) return;
     for (const c of [...this.server.clients.values()]) {
       if (c.user !== original) continue;
@@ -301,7 +302,7 @@ export class Acl {
     try {
       text = readFileSync(path, 'latin1');
     } catch (e) {
-      return `Error loading ACLs, opening file '${path}': ${strerror(e as NodeJS.ErrnoException)}`;
+      return `Error loading ACLs, opening file '${shown}': ${strerror(e as NodeJS.ErrnoException)}`;
     }
     const next = new Map<string, AclUser>();
     let errors = '';
@@ -332,8 +333,11 @@ export class Acl {
         continue;
       }
       for (const raw of merged) {
-        const err = u.setRule(raw.replace(/^[\t\r\n]+|[\t\r\n]+$/g, ''));
-        if (err !== null) errors += `${shown}:${linenum}: ${aclErrorText(err)}. `;
+        const rule = raw.replace(/^[\t\r\n]+|[\t\r\n]+$/g, '');
+        const err = u.setRule(rule);
+        // only an unknown command is quoted: other rules may hold a password
+        if (err === 'ENOENT') errors += `${shown}:${linenum}: Error in applying operation '${rule}': ${aclErrorText(err)}. `;
+        else if (err !== null) errors += `${shown}:${linenum}: ${aclErrorText(err)}. `;
       }
     }
     if (errors !== '') return errors + 'WARNING: ACL errors detected, no change to the previously active ACL rules was performed';

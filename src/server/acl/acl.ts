@@ -14,7 +14,7 @@ import { strerror } from '../../config/table.js';
 import { writeFileDurably } from '../../persistence/fsutil.js';
 import { aclCommandTable, type AclCommandTable } from './table.js';
 import { AclUser, aclErrorText, hasSpaces, mergeSelectorArguments } from './user.js';
-import { ACL_DENIED_AUTH, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_OK, channelInList, checkCommandPerm, type AclDenial } from './check.js';
+import { ACL_DENIED_AUTH, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_OK, channelInList, checkCommandPerm, commandAclInfo, type AclDenial, type CommandAclInfo } from './check.js';
 
 /** Where a denial happened (ACL_LOG_CTX_*), as ACL LOG names it. */
 export type AclLogContext = 'toplevel' | 'multi' | 'lua' | 'module';
@@ -44,6 +44,8 @@ export class Acl {
   readonly table: AclCommandTable = aclCommandTable();
   private users = new Map<string, AclUser>();
   readonly defaultUser: AclUser;
+  /** the permission check's view of each command spec that was checked */
+  private readonly infos = new Map<CommandSpec, CommandAclInfo>();
   /** ACL LOG, newest first */
   log: AclLogEntry[] = [];
   private readonly pubsubDefaultAll = (): boolean => this.server.config.get<string>('acl-pubsub-default') === 'allchannels';
@@ -191,7 +193,12 @@ export class Acl {
    */
   check(user: AclUser | null, spec: CommandSpec, argv: readonly string[], out: AclDenial): number {
     if (user === null || user.unrestricted) return ACL_OK;
-    return checkCommandPerm(user, spec, this.table.byFullName(spec.fullName)?.id ?? -1, argv, out);
+    let info = this.infos.get(spec);
+    if (info === undefined) {
+      info = commandAclInfo(spec, this.table.byFullName(spec.fullName)?.id ?? -1);
+      this.infos.set(spec, info);
+    }
+    return checkCommandPerm(user, spec, info, argv, out);
   }
 
   /**

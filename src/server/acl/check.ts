@@ -22,13 +22,35 @@ export interface AclDenial {
   pos: number;
 }
 
+/** What the check needs of a command, computed once per spec ({@link commandAclInfo}). */
+export interface CommandAclInfo {
+  /** its id in the ACL command table, -1 when not in it (never allowed) */
+  readonly id: number;
+  /** doesCommandHaveKeys */
+  readonly hasKeys: boolean;
+  /** PUBLISH/SPUBLISH: 1, SUBSCRIBE/SSUBSCRIBE: 2, PSUBSCRIBE: 3, else 0 */
+  readonly channels: number;
+}
+
+const CHANNEL_KIND: Record<string, number> = { publish: 1, spublish: 1, subscribe: 2, ssubscribe: 2, psubscribe: 3 };
+
+/** The {@link CommandAclInfo} of a spec whose command has id `id` in the ACL table. */
+export function commandAclInfo(spec: CommandSpec, id: number): CommandAclInfo {
+  return { id, hasKeys: commandHasKeys(spec), channels: CHANNEL_KIND[spec.fullName] ?? 0 };
+}
+
+const accessCache = new WeakMap<readonly string[], number>();
+
 /** ACLSelectorCheckKey: the key access flags of a key spec reference, as KEY_READ/KEY_WRITE. */
 function keyAccess(flags: readonly string[]): number {
+  const cached = accessCache.get(flags);
+  if (cached !== undefined) return cached;
   let f = 0;
   for (const x of flags) {
     if (x === 'access') f |= KEY_READ;
     else if (x === 'insert' || x === 'delete' || x === 'update') f |= KEY_WRITE;
   }
+  accessCache.set(flags, f);
   return f;
 }
 
@@ -49,46 +71,37 @@ export function channelInList(patterns: readonly string[], channel: string, lite
   return false;
 }
 
+/** The keys of the command being checked, found once for all selectors (aclKeyResultCache). */
+let cachedKeys: KeyReference[] | null = null;
+
 /**
- * ACLSelectorCheckCmd for one selector: ACL_OK or a denial; `pos` receives the argv index of
- * the refused key or channel. `keys` caches the command's keys across selectors.
+ * ACLSelectorCheckCmd for one selector: ACL_OK or a denial; `out.pos` receives the argv index
+ * of the refused key or channel.
  */
-function checkSelector(s: AclSelector, cmdId: number, spec: CommandSpec, argv: readonly string[], out: AclDenial, keys: { list: KeyReference[] | null }): number {
-  if (!s.allCommands && !spec.noAuth && s.bits[cmdId] !== 1) {
+function checkSelector(s: AclSelector, info: CommandAclInfo, spec: CommandSpec, argv: readonly string[], out: AclDenial): number {
+  const cmdId = info.id;
+  if (!s.allCommands && !spec.noAuth && (cmdId < 0 || s.bits[cmdId] !== 1)) {
     // not allowed, unless with one of the first arguments allowed for it (`+select|0`)
-    const allowed = s.firstArgs?.get(cmdId);
+    const allowed = cmdId < 0 ? undefined : s.firstArgs?.get(cmdId);
     if (argv.length < 2 || allowed === undefined) return ACL_DENIED_CMD;
     const first = argv[spec.parent !== null ? 2 : 1];
     if (first === undefined) return ACL_DENIED_CMD;
     const lower = first.toLowerCase();
     if (!allowed.some((a) => a.toLowerCase() === lower)) return ACL_DENIED_CMD;
   }
-  if (!s.allKeys && commandHasKeys(spec)) {
-    keys.list ??= getKeysFromCommandWithSpecs(spec, argv);
-    for (const k of keys.list) {
+  if (!s.allKeys && info.hasKeys) {
+    cachedKeys ??= getKeysFromCommandWithSpecs(spec, argv);
+    for (const k of cachedKeys) {
       if (!selectorAllowsKey(s, argv[k.pos]!, keyAccess(k.flags))) {
         out.pos = k.pos;
         return ACL_DENIED_KEY;
       }
     }
   }
-  if (!s.allChannels) {
-    const name = spec.fullName;
-    let from = 0;
-    let to = 0;
-    let literal = false;
-    if (name === 'publish' || name === 'spublish') {
-      from = 1;
-      to = 2;
-    } else if (name === 'subscribe' || name === 'ssubscribe') {
-      from = 1;
-      to = argv.length;
-    } else if (name === 'psubscribe') {
-      from = 1;
-      to = argv.length;
-      literal = true;
-    }
-    for (let j = from; j < to; j++) {
+  if (!s.allChannels && info.channels !== 0) {
+    const to = info.channels === 1 ? 2 : argv.length;
+    const literal = info.channels === 3;
+    for (let j = 1; j < to; j++) {
       if (!channelInList(s.channels, argv[j]!, literal)) {
         out.pos = j;
         return ACL_DENIED_CHANNEL;
@@ -98,27 +111,32 @@ function checkSelector(s: AclSelector, cmdId: number, spec: CommandSpec, argv: r
   return ACL_OK;
 }
 
+const local: AclDenial = { reason: 0, pos: 0 };
+
 /**
  * ACLCheckAllUserCommandPerm: whether `user` may run the command line `argv` of `spec`. A null
  * user (the AOF loader's client) may run anything. With several selectors, one allowing it is
  * enough; otherwise the reported denial is a command one when no selector got past the command,
  * else the key or channel refused at the highest argv index. Returns ACL_OK or the reason, and
  * sets `out` (reason and argv index) when refused.
- * @param cmdId the command's id in the user's {@link AclCommandTable} (-1: not in it, refused)
  */
-export function checkCommandPerm(user: AclUser | null, spec: CommandSpec, cmdId: number, argv: readonly string[], out: AclDenial): number {
+export function checkCommandPerm(user: AclUser | null, spec: CommandSpec, info: CommandAclInfo, argv: readonly string[], out: AclDenial): number {
   if (user === null || user.unrestricted) return ACL_OK;
   let relevant = ACL_DENIED_CMD;
   let lastIdx = 0;
-  const keys: { list: KeyReference[] | null } = { list: null };
-  const local: AclDenial = { reason: 0, pos: 0 };
-  for (const s of user.selectors) {
-    const r = cmdId < 0 ? ACL_DENIED_CMD : checkSelector(s, cmdId, spec, argv, local, keys);
-    if (r === ACL_OK) return ACL_OK;
-    if (r > relevant || (r === relevant && local.pos > lastIdx)) {
-      relevant = r;
-      lastIdx = local.pos;
+  cachedKeys = null;
+  local.pos = 0;
+  try {
+    for (const s of user.selectors) {
+      const r = checkSelector(s, info, spec, argv, local);
+      if (r === ACL_OK) return ACL_OK;
+      if (r > relevant || (r === relevant && local.pos > lastIdx)) {
+        relevant = r;
+        lastIdx = local.pos;
+      }
     }
+  } finally {
+    cachedKeys = null;
   }
   out.reason = relevant;
   out.pos = lastIdx;

@@ -8,7 +8,7 @@ import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { ERR, arityError, getLongOrReply, lookupCommand } from '../server/dispatch.js';
 import { redactClientCommandArgument } from '../server/monitor.js';
-import { addReplyHelp } from './client.js';
+import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import { ACL_CATEGORIES, AclCommandTable, type AclCommand } from '../server/acl/table.js';
 import type { AclSelector } from '../server/acl/user.js';
 import { ACL_DENIED_AUTH, ACL_DENIED_CHANNEL, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_OK, type AclDenial } from '../server/acl/check.js';
@@ -46,12 +46,6 @@ const NO_ACLFILE = 'ERR This Redis instance is not configured to use an ACL file
 
 /** GENPASS_MAX_BITS */
 const GENPASS_MAX_BITS = 4096;
-
-/** addReplySubcommandSyntaxError for ACL's own argument-count checks (CAT, GENPASS, LOG). */
-function syntaxError(c: Client): void {
-  const sub = c.argv[1]!;
-  c.addError(`ERR unknown subcommand or wrong number of arguments for '${sub.length > 128 ? sub.slice(0, 128) : sub}'. Try ACL HELP.`);
-}
 
 /** ACL SETUSER username [rule ...]: every argument is kept out of SLOWLOG and MONITOR. */
 function setuser(c: Client): void {
@@ -153,7 +147,7 @@ function cat(c: Client): void {
     return;
   }
   if (c.argv.length !== 3) {
-    syntaxError(c);
+    addReplySubcommandSyntaxError(c);
     return;
   }
   const flag = AclCommandTable.categoryFlag(c.argv[2]!);
@@ -176,7 +170,7 @@ function cat(c: Client): void {
 /** ACL GENPASS [bits]: random hex, 256 bits by default (getRandomHexChars). */
 function genpass(c: Client): void {
   if (c.argv.length > 3) {
-    syntaxError(c);
+    addReplySubcommandSyntaxError(c);
     return;
   }
   let bits = 256;
@@ -200,7 +194,7 @@ const REASONS: Record<number, string> = {
 /** ACL LOG [count | RESET]: the newest entries first (10 by default). */
 function log(c: Client): void {
   if (c.argv.length > 3) {
-    syntaxError(c);
+    addReplySubcommandSyntaxError(c);
     return;
   }
   const acl = c.server.acl;

@@ -1,5 +1,6 @@
 import { flushAllSaveRdb } from '../persistence/bgsave.js';
 import type { Client } from '../server/client.js';
+import { addReplyHelp } from './client.js';
 import type { Handler } from './spec.js';
 import { STR_UNSHARED, type Database } from '../keyspace/database.js';
 import type { Value } from '../keyspace/types/object.js';
@@ -486,15 +487,6 @@ const OBJECT_HELP = [
   '    Return the number of references of the value associated with the specified',
   '    <key>.',
 ];
-
-/** addReplyHelp (src/networking.c): header with the command name upper-cased, lines, HELP footer. */
-export function addReplyHelp(c: Client, lines: readonly string[]): void {
-  c.addArrayLen(lines.length + 3);
-  c.addSimple(`${c.argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const l of lines) c.addSimple(l);
-  c.addSimple('HELP');
-  c.addSimple('    Prints this help.');
-}
 
 /** OBJECT_SHARED_INTEGERS: Redis shares the integer objects 0..9999. */
 const SHARED_INTEGERS = 10000;

@@ -1,5 +1,6 @@
 import type { Handler, CommandSpec } from './spec.js';
 import type { Client } from '../server/client.js';
+import { addReplySubcommandSyntaxError } from './client.js';
 import type { Server } from '../server/server.js';
 import { addDispatchCheck } from '../server/dispatch.js';
 import { stringMatch } from '../util/glob.js';
@@ -306,10 +307,8 @@ const spublish: Handler = (c) => {
 
 function channelsList(c: Client, m: Map<string, Set<Client>> | undefined): void {
   if (c.argv.length > 3) {
-    // arity is -2, the handler takes at most one pattern (addReplySubcommandSyntaxError)
-    const sub = c.argv[1]!;
-    const cmd = c.argv[0]!.replace(/[a-z]+/g, (x) => x.toUpperCase());
-    c.addError(`ERR unknown subcommand or wrong number of arguments for '${sub.length > 128 ? sub.slice(0, 128) : sub}'. Try ${cmd} HELP.`);
+    // arity is -2, the handler takes at most one pattern
+    addReplySubcommandSyntaxError(c);
     return;
   }
   const pat = c.argv.length > 2 ? c.argv[2]! : null;

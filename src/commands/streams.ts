@@ -1,5 +1,6 @@
 import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
+import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import type { RObject, Value } from '../keyspace/types/object.js';
 import {
   Stream, StreamCG, StreamConsumer, type StreamNACK, type StreamID, SCG_INVALID_ENTRIES_READ,
@@ -208,21 +209,6 @@ function entryReply(key: string, fields: string[]): string {
     out += '$' + f.length + '\r\n' + f + '\r\n';
   }
   return out;
-}
-
-/** addReplyHelp (networking.c): the header, the lines, then HELP. */
-function addReplyHelp(c: Client, lines: readonly string[]): void {
-  c.addArrayLen(lines.length + 3);
-  c.addSimple(`${c.argv[0]!.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
-  for (const l of lines) c.addSimple(l);
-  c.addSimple('HELP');
-  c.addSimple('    Prints this help.');
-}
-
-/** addReplySubcommandSyntaxError (networking.c). */
-function addReplySubcommandSyntaxError(c: Client): void {
-  const sub = c.argv[1]!;
-  c.addError(`ERR unknown subcommand or wrong number of arguments for '${sub.length > 128 ? sub.slice(0, 128) : sub}'. Try ${c.argv[0]!.toUpperCase()} HELP.`);
 }
 
 // ---- lookups ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import type { Handler } from './spec.js';
 import type { Client } from '../server/client.js';
 import { addReplyHelp, addReplySubcommandSyntaxError } from './client.js';
 import { stringMatch } from '../util/glob.js';
-import { numkeysArg } from './scripting.js';
+import { numkeysArg, killBusyScript } from './scripting.js';
 import { feedMonitors, loggedArgv } from '../server/monitor.js';
 import { LOAD_TIMEOUT_MS, LUA_ENGINE_NAME, readFunctionPayload, type RestorePolicy, type FunctionInfo } from '../scripting/function-registry.js';
 import { FLAG_NAMES } from '../scripting/script-lua.js';
@@ -177,12 +177,31 @@ const functionList: Handler = (c) => {
   }
 };
 
-/** FUNCTION STATS: no function can be running while a command is served here. */
+/**
+ * FUNCTION STATS (functionStatsCommand): the function keeping the server busy, if any (BUSY while
+ * an EVAL script does), and the engine's counts.
+ */
 const functionStats: Handler = (c) => {
   const reg = c.server.functions;
+  const busy = c.server.suspension;
+  if (busy !== null && busy.script.isEval) {
+    c.addError(busy.busyError);
+    return;
+  }
   c.addMapLen(2);
   c.addBulk('running_script');
-  c.addNull();
+  if (busy === null) c.addNull();
+  else {
+    const run = busy.script;
+    c.addMapLen(3);
+    c.addBulk('name');
+    c.addBulk(run.name);
+    c.addBulk('command');
+    c.addArrayLen(run.argv.length);
+    for (const a of run.argv) c.addBulk(a);
+    c.addBulk('duration_ms');
+    c.addInt(Math.floor(performance.now() - run.startedAt));
+  }
   c.addBulk('engines');
   c.addMapLen(1);
   c.addBulk(LUA_ENGINE_NAME);
@@ -264,7 +283,7 @@ export const functionCommands: Record<string, Handler> = {
   'function|stats': functionStats,
   'function|dump': functionDump,
   'function|restore': functionRestore,
-  'function|kill': (c) => c.addError('NOTBUSY No scripts in execution right now.'),
+  'function|kill': (c) => killBusyScript(c, false),
   'function|help': (c) => addReplyHelp(c, HELP),
   fcall: (c) => fcallGeneric(c, false),
   fcall_ro: (c) => fcallGeneric(c, true),

@@ -178,10 +178,30 @@ const scriptFlush: Handler = (c) => {
 };
 
 /**
- * SCRIPT KILL: a script runs to its end before any other command is read here (see the engine),
- * so there is never one to kill.
+ * scriptKill (script.c): SCRIPT KILL (`isEval`) or FUNCTION KILL of the script keeping the server
+ * busy (server/suspend.ts). Refused with NOTBUSY when none runs, UNKILLABLE once it wrote, and
+ * BUSY when it is of the other kind (a function for SCRIPT KILL, an EVAL for FUNCTION KILL).
  */
-const scriptKill: Handler = (c) => c.addError('NOTBUSY No scripts in execution right now.');
+export function killBusyScript(c: Client, isEval: boolean): void {
+  const s = c.server.suspension;
+  if (s === null) {
+    c.addError('NOTBUSY No scripts in execution right now.');
+    return;
+  }
+  const run = s.script;
+  if (run.writeDirty) {
+    c.addError('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
+    return;
+  }
+  if (isEval !== run.isEval) {
+    c.addError(s.busyError);
+    return;
+  }
+  run.kill();
+  c.addOk();
+}
+
+const scriptKill: Handler = (c) => killBusyScript(c, true);
 
 /** SCRIPT DEBUG YES|SYNC|NO: Amber has no Lua debugger (LDB); NO is accepted. */
 const scriptDebug: Handler = (c) => {

@@ -157,6 +157,11 @@ function shutdown(c: Client): void {
     return;
   }
   const server = c.server;
+  // a busy script may only be cut short without saving (shutdownCommand)
+  if (!nosave && server.suspension !== null) {
+    c.addError(server.suspension.busyError);
+    return;
+  }
   c.blocked = true;
   void server.shutdown({ nosave, save, now, force, reason: 'shutdown' }).then(
     (ok) => {

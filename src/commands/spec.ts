@@ -41,6 +41,8 @@ export interface CommandSpec {
   allowStale: boolean;
   noMulti: boolean;
   isBlocking: boolean;
+  /** runs while a script keeps the server busy (CMD_ALLOW_BUSY) */
+  allowBusy: boolean;
   /** an Amber command that Redis 7.0.15 does not have (see {@link EXTRA_COMMANDS}) */
   extension?: boolean;
 }
@@ -136,6 +138,7 @@ export function buildCommandTable(handlers: Record<string, Handler>): Map<string
       allowStale: flags.has('stale'),
       noMulti: flags.has('no_multi'),
       isBlocking: flags.has('blocking'),
+      allowBusy: flags.has('allow_busy'),
     };
   };
   const noHandler: Handler = () => {

@@ -234,11 +234,21 @@ function exec(c: Client): void {
   const server = c.server;
   // EXEC's own argv is never propagated: the queued writes are (wrapped in MULTI/EXEC when >1).
   server.effects.prevent();
-  const origArgv = c.argv;
-  const origCmd = c.cmd;
   m.inExec = true;
   c.addArrayLen(m.commands.length);
-  for (const q of m.commands) {
+  execFrom(c, m, 0, c.argv, c.cmd);
+}
+
+/**
+ * EXEC's loop from the queued command at `from`; `argv` and `cmd` are EXEC's own, restored at the
+ * end. A command that suspends (a busy script, server/suspend.ts) leaves the rest of the loop to
+ * run when it completes.
+ */
+function execFrom(c: Client, m: MultiState, from: number, argv: string[], cmd: CommandSpec | null): void {
+  const server = c.server;
+  const commands = m.commands;
+  for (let i = from; i < commands.length; i++) {
+    const q = commands[i]!;
     c.argv = q.argv;
     c.cmd = q.spec;
     // the rules may have changed since the command was queued: checked again (execCommand)
@@ -254,9 +264,14 @@ function exec(c: Client): void {
       continue;
     }
     call(server, c, q.spec);
+    const s = server.suspension;
+    if (s !== null && s.unwinding) {
+      s.rest.push(() => execFrom(c, m, i + 1, argv, cmd));
+      return;
+    }
   }
-  c.argv = origArgv;
-  c.cmd = origCmd;
+  c.argv = argv;
+  c.cmd = cmd;
   c.multi = null;
 }
 

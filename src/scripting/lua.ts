@@ -35,6 +35,20 @@ export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
 export const LUA_ERRMEM = 4;
 export const LUA_ERRERR = 5;
+/** lua_resume's status of a coroutine that yielded */
+export const LUA_YIELD = 1;
+
+/**
+ * Byte offsets in the 32-bit build's `struct lua_State` (lstate.h of 5.1.5): nCcalls and
+ * baseCcalls (unsigned short), hookmask (lu_byte), basehookcount (int), hook (pointer).
+ * {@link LuaVM.canYieldFromHook} reads the first two; {@link LuaVM.create} checks the layout
+ * through the last three, which lua_sethook sets to known values.
+ */
+const STATE_NCCALLS = 52;
+const STATE_BASECCALLS = 54;
+const STATE_HOOKMASK = 56;
+const STATE_BASEHOOKCOUNT = 60;
+const STATE_HOOK = 68;
 
 /** A lua_State pointer (the main state or a coroutine's). */
 export type LuaState = number;
@@ -92,6 +106,12 @@ interface LuaModule {
   _lua_next(L: LuaState, idx: number): number;
   _lua_gc(L: LuaState, what: number, data: number): number;
   _lua_sethook(L: LuaState, fn: number, mask: number, count: number): number;
+  _lua_newthread(L: LuaState): LuaState;
+  _lua_resume(L: LuaState, nargs: number): number;
+  _lua_yield(L: LuaState, nresults: number): number;
+  _lua_status(L: LuaState): number;
+  _lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  _lua_pushthread(L: LuaState): number;
   _lua_getstack(L: LuaState, level: number, ar: number): number;
   _lua_getinfo(L: LuaState, what: number, ar: number): number;
   _luaL_where(L: LuaState, level: number): void;
@@ -445,6 +465,77 @@ export class LuaVM {
    */
   setHook(L: LuaState, hook: number, mask: number, count: number): void {
     this.m._lua_sethook(L, hook, hook === 0 ? 0 : mask, count);
+  }
+  /**
+   * Creates a coroutine sharing the globals of `L` (lua_newthread) and pushes it on `L`'s stack,
+   * which keeps it from the collector while it stays there (or anywhere else Lua can reach).
+   */
+  newThread(L: LuaState): LuaState {
+    return this.m._lua_newthread(L);
+  }
+  /**
+   * Starts or resumes coroutine `co` with `nargs` values from its stack (lua_resume): 0 when the
+   * function returned (its results on `co`'s stack), {@link LUA_YIELD} when it yielded, else an
+   * error status with the error object on top of `co`'s stack (the coroutine is then dead, its
+   * call frames kept for debug.getinfo(co, level)).
+   */
+  resume(co: LuaState, nargs: number): number {
+    return this.m._lua_resume(co, nargs);
+  }
+  /**
+   * lua_yield from a debug hook: the coroutine stops after the hook returns and lua_resume
+   * answers {@link LUA_YIELD}. Only when {@link canYieldFromHook} says so: a yield across a C call
+   * raises "attempt to yield across metamethod/C-call boundary" in the script instead.
+   */
+  yieldFromHook(co: LuaState): void {
+    this.m._lua_yield(co, 0);
+  }
+  /**
+   * lua_yield of the top `n` values, for a C function to return (`return vm.yieldValues(S, n)`,
+   * the -1 that luaD_precall reads as a yield).
+   */
+  yieldValues(co: LuaState, n: number): number {
+    return this.m._lua_yield(co, n);
+  }
+  /** lua_status: 0, {@link LUA_YIELD}, or the error status of a dead coroutine. */
+  status(co: LuaState): number {
+    return this.m._lua_status(co);
+  }
+  /** Moves the top `n` values of `from` to `to` (lua_xmove; both of the same global state). */
+  xmove(from: LuaState, to: LuaState, n: number): void {
+    this.m._lua_xmove(from, to, n);
+  }
+  /** Pushes thread `L` on its own stack (lua_pushthread); true when `L` is the main thread. */
+  pushThread(L: LuaState): boolean {
+    return this.m._lua_pushthread(L) === 1;
+  }
+  /**
+   * True when coroutine `co`, stopped in a debug hook, may yield there: no C call (pcall, a
+   * metamethod, a comparator of table.sort, a JS function calling back into Lua) lies between
+   * the hook and the lua_resume that runs `co` (lua_yield's test, nCcalls <= baseCcalls, read
+   * from the state's memory since Lua 5.1 has no lua_isyieldable).
+   */
+  canYieldFromHook(co: LuaState): boolean {
+    const mem = this.mem();
+    return mem.readUInt16LE(co + STATE_NCCALLS) <= mem.readUInt16LE(co + STATE_BASECCALLS);
+  }
+  /**
+   * Whether this build's lua_State has the layout {@link canYieldFromHook} reads: lua_sethook's
+   * values are found at their 5.1.5 offsets on a fresh coroutine of `L` (popped again).
+   */
+  stateLayoutChecked(L: LuaState, hook: number): boolean {
+    const co = this.newThread(L);
+    try {
+      this.m._lua_sethook(co, hook, 8, 0x13579);
+      const mem = this.mem();
+      const ok = mem.readUInt8(co + STATE_HOOKMASK) === 8 && mem.readInt32LE(co + STATE_BASEHOOKCOUNT) === 0x13579 &&
+        mem.readUInt32LE(co + STATE_HOOK) === hook && mem.readUInt16LE(co + STATE_NCCALLS) === 0 &&
+        mem.readUInt16LE(co + STATE_BASECCALLS) === 0;
+      this.m._lua_sethook(co, 0, 0, 0);
+      return ok;
+    } finally {
+      this.m._lua_settop(L, -2);
+    }
   }
   /** Registers a JS debug hook `(L) => void` for {@link setHook}. */
   hookFn(f: (L: LuaState) => void): number {

@@ -21,8 +21,9 @@
 import { createHash } from 'node:crypto';
 import {
   LuaVM, type LuaState, LUA_REGISTRYINDEX, LUA_GLOBALSINDEX, LUA_TNIL, LUA_TBOOLEAN, LUA_TNUMBER,
-  LUA_TSTRING, LUA_TTABLE, LUA_MASKCOUNT, LUA_GCSTEP, LUA_GCCOUNT, LUA_GCCOLLECT,
+  LUA_TSTRING, LUA_TTABLE, LUA_MASKCOUNT, LUA_MASKLINE, LUA_GCSTEP, LUA_GCCOUNT, LUA_GCCOLLECT, LUA_YIELD,
 } from './lua.js';
+import { suspendCommand, completeSuspended } from '../server/suspend.js';
 import { openRedisLibs } from './libs/index.js';
 import type { Server } from '../server/server.js';
 import type { CommandSpec } from '../commands/spec.js';
@@ -71,6 +72,17 @@ const PROPAGATE_REPL = 2;
 const LUA_GC_CYCLE_PERIOD = 50;
 /** Instructions between two checks of the running time (luaMaskCountHook's count). */
 const HOOK_COUNT = 100000;
+/**
+ * The count while a timed-out script waits for a point where it may yield (out of every pcall,
+ * metamethod or callback): short, so that the event loop is not kept waiting long.
+ */
+const HOOK_COUNT_SEEKING_YIELD = 1000;
+/** The error a killed script raises (luaMaskCountHook). */
+const KILLED_ERROR = 'Script killed by user with SCRIPT KILL...';
+/** The registry field holding the coroutine scripts run in (reused while it lives). */
+const SCRIPT_THREAD = '__amber_script_thread';
+/** The registry field holding the error handler applied to a dead coroutine's error. */
+const THREAD_ERROR_HANDLER = '__amber_thread_err_handler';
 
 /** SHA1 of a script body, lower-case hex (sha1hex in eval.c). */
 export function sha1hex(body: string): string {
@@ -96,7 +108,20 @@ interface RunCtx {
   oom: boolean;
   replFlags: number;
   startedAt: number;
-  slowLogged: boolean;
+  /** past busy-reply-threshold (SCRIPT_TIMEDOUT): logged, and yielding to the event loop */
+  timedOut: boolean;
+  /** SCRIPT KILL / FUNCTION KILL asked for its end (SCRIPT_KILLED) */
+  killed: boolean;
+  /** the count hook yielded (not the script itself) */
+  hookYielded: boolean;
+  /** the command is suspended (server/suspend.ts) while the coroutine yields */
+  suspended: boolean;
+  /** the coroutine running the script */
+  co: LuaState;
+  /** the main state's stack top before the run */
+  base: number;
+  /** the keyspace clock to restore after the run (the script's is frozen) */
+  clock: () => number;
 }
 
 /** Lua's error object for a Redis error reply: {err = "CODE msg"} (luaPushErrorBuff). */
@@ -184,6 +209,10 @@ export abstract class LuaEngine {
   /** redisLrand48's 48-bit state, as three 16-bit words (rand.c): one per server, as Redis has one per process */
   private readonly rx: number[];
   private readonly hook: number;
+  /** the coroutine scripts run in, 0 until one is needed (see scriptThread) */
+  private co: LuaState = 0;
+  /** this Lua build's state has the layout LuaVM.canYieldFromHook reads */
+  private readonly yieldable: boolean;
   /** a redis.call is running (luaRedisGenericCommand's recursion guard) */
   private inCall = false;
   /**
@@ -206,7 +235,9 @@ export abstract class LuaEngine {
     this.client = new Client(server, 0, null, server.keyspace.dbs[0]!);
     this.client.authenticated = true;
     this.client.script = true;
-    this.hook = vm.hookFn(() => this.countHook());
+    this.hook = vm.hookFn((S) => this.countHook(S));
+    this.yieldable = vm.stateLayoutChecked(this.L, this.hook);
+    if (!this.yieldable) server.log.warning('Lua: the WebAssembly build\'s lua_State is not laid out as Lua 5.1.5\'s: a script past busy-reply-threshold will not yield to other clients, and SCRIPT KILL / FUNCTION KILL cannot reach it.');
     let rx = prngState.get(server);
     if (rx === undefined) {
       rx = [0x330e, 0xabcd, 0x1234];
@@ -271,12 +302,62 @@ export abstract class LuaEngine {
       throw new Error(`Lua: the error handler does not compile: ${vm.toStr(L, -1) ?? ''}`);
     }
     vm.setField(L, LUA_REGISTRYINDEX, ERROR_HANDLER);
+    // the same for a script's coroutine that died of an error: its frames are kept, level 0 being
+    // what raised (level 2 seen from a handler that lua_pcall calls on top of it)
+    const threadHandler =
+      'local dbg = debug\n' +
+      'return function(co, err)\n' +
+      "  local i = dbg.getinfo(co, 0, 'nSl')\n" +
+      "  if i and i.what == 'C' then\n" +
+      "    i = dbg.getinfo(co, 1, 'nSl')\n" +
+      '  end\n' +
+      "  if type(err) ~= 'table' then\n" +
+      "    err = {err='ERR ' .. tostring(err)}\n" +
+      '  end\n' +
+      '  if i then\n' +
+      "    err['source'] = i.source\n" +
+      "    err['line'] = i.currentline\n" +
+      '  end\n' +
+      '  return err\n' +
+      'end\n';
+    if (vm.load(L, threadHandler, '@err_handler_def') !== 0 || vm.pcall(L, 0, 1, 0) !== 0) {
+      throw new Error(`Lua: the coroutine error handler does not compile: ${vm.toStr(L, -1) ?? ''}`);
+    }
+    vm.setField(L, LUA_REGISTRYINDEX, THREAD_ERROR_HANDLER);
+    this.wrapCoroutineLib();
     // what Redis never loads or removes after set-up
     for (const name of ['print', 'dofile', 'loadfile', 'module', 'require', 'package', 'io', 'os', 'debug', 'getfenv', 'setfenv', 'newproxy']) {
       vm.pushNil(L);
       vm.setField(L, LUA_GLOBALSINDEX, name);
     }
     this.protectGlobals();
+  }
+
+  /**
+   * Scripts run in a coroutine here, where Redis runs them on the main state with lua_pcall: seen
+   * from the script, `coroutine.running()` still answers nil and `coroutine.yield()` still raises
+   * "attempt to yield across metamethod/C-call boundary" at its top level. Coroutines the script
+   * creates itself behave as in Lua.
+   */
+  private wrapCoroutineLib(): void {
+    const vm = this.vm;
+    const L = this.L;
+    vm.getField(L, LUA_GLOBALSINDEX, 'coroutine');
+    vm.pushFunction(L, (S) => {
+      if (S === this.run?.co) return vm.error(S, 'attempt to yield across metamethod/C-call boundary');
+      return vm.yieldValues(S, vm.top(S));
+    });
+    vm.setField(L, -2, 'yield');
+    vm.pushFunction(L, (S) => {
+      // luaB_corunning: the main thread is no coroutine
+      if (vm.pushThread(S) || S === this.run?.co) {
+        vm.pop(S, 1);
+        vm.pushNil(S);
+      }
+      return 1;
+    });
+    vm.setField(L, -2, 'running');
+    vm.pop(L, 1);
   }
 
   /** Defines the `redis` table (luaRegisterRedisAPI and scriptingInit's additions). */
@@ -605,47 +686,176 @@ export abstract class LuaEngine {
     const sc = this.client;
     sc.db = c.db;
     sc.resp = 2;
-    this.run = {
-      caller: c, name,
-      readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0),
-      allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
-      writeDirty: false, oom, replFlags: PROPAGATE_AOF | PROPAGATE_REPL,
-      startedAt: performance.now(), slowLogged: false,
-    };
     // the keyspace's clock stands still for the script (scriptTimeSnapshot: keys do not expire
     // half-way through it)
     const ks = server.keyspace;
     const clock = ks.now;
     const frozen = clock();
+    const vm = this.vm;
+    const L = this.L;
+    const base = vm.top(L);
+    const co = this.scriptThread();
+    this.run = {
+      caller: c, name,
+      readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0),
+      allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
+      writeDirty: false, oom, replFlags: PROPAGATE_AOF | PROPAGATE_REPL,
+      startedAt: performance.now(), timedOut: false, killed: false, hookYielded: false, suspended: false,
+      co, base, clock,
+    };
     ks.now = () => frozen;
     beginDenyBlocking();
     server.scriptCaller = c;
     // the script command's own argv is never propagated, only its commands' effects (scriptResetRun)
     server.effects.prevent();
+    let nargs: number;
+    try {
+      nargs = push();
+      vm.xmove(L, co, nargs + 1);
+      if (server.config.get<number>('busy-reply-threshold') > 0) vm.setHook(co, this.hook, LUA_MASKCOUNT, HOOK_COUNT);
+    } catch (e) {
+      this.endRun();
+      throw e;
+    }
+    this.step(nargs);
+  }
+
+  /**
+   * The coroutine scripts run in, created once and reused while it lives (a script that raised an
+   * error leaves it dead). Kept in the registry.
+   */
+  private scriptThread(): LuaState {
     const vm = this.vm;
     const L = this.L;
-    const base = vm.top(L);
+    if (this.co !== 0 && vm.status(this.co) === 0 && vm.top(this.co) === 0) return this.co;
+    this.co = vm.newThread(L);
+    vm.setField(L, LUA_REGISTRYINDEX, SCRIPT_THREAD);
+    return this.co;
+  }
+
+  /**
+   * Runs the script's coroutine until it ends or its count hook yields (past busy-reply-threshold).
+   * On a yield the caller's command is suspended (server/suspend.ts) and the run goes on in a later
+   * event-loop turn; on its end the script replies and the suspended command completes.
+   */
+  private step(nargs: number): void {
+    const run = this.run!;
+    const vm = this.vm;
+    let status: number;
     try {
-      vm.getField(L, LUA_REGISTRYINDEX, ERROR_HANDLER);
-      const nargs = push();
-      const threshold = server.config.get<number>('busy-reply-threshold');
-      if (threshold > 0) vm.setHook(L, this.hook, LUA_MASKCOUNT, HOOK_COUNT);
-      const err = vm.pcall(L, nargs, 1, base + 1);
-      if (threshold > 0) vm.setHook(L, 0, 0, 0);
-      if (++this.gcCount === LUA_GC_CYCLE_PERIOD) {
-        vm.gc(LUA_GCSTEP, LUA_GC_CYCLE_PERIOD);
-        this.gcCount = 0;
-      }
-      if (err !== 0) this.replyError(c);
-      else this.reply(c, L);
-    } finally {
-      vm.setTop(L, base);
-      endDenyBlocking();
-      server.scriptCaller = null;
-      ks.now = clock;
-      this.run = null;
-      sc.db = server.keyspace.dbs[0]!;
+      status = vm.resume(run.co, nargs);
+    } catch (e) {
+      this.endRun();
+      this.co = 0;
+      throw e;
     }
+    if (status === LUA_YIELD && run.hookYielded) {
+      run.hookYielded = false;
+      if (!run.suspended) {
+        run.suspended = true;
+        const self = this;
+        suspendCommand(this.server, run.caller, {
+          isEval: this.kind === 'eval', name: run.name, argv: run.caller.argv, startedAt: run.startedAt,
+          get writeDirty(): boolean {
+            return run.writeDirty;
+          },
+          kill(): void {
+            run.killed = true;
+            // at the next instruction count: the script raises the error there (countHook)
+            vm.setHook(run.co, self.hook, LUA_MASKCOUNT, 1);
+          },
+        });
+      }
+      setImmediate(() => this.stepSuspended());
+      return;
+    }
+    const suspended = run.suspended;
+    try {
+      this.finishRun(status);
+    } finally {
+      this.endRun();
+    }
+    if (suspended) completeSuspended(this.server);
+  }
+
+  /** {@link step} of a suspended run, from the event loop: a failure of the VM ends it with an error. */
+  private stepSuspended(): void {
+    const caller = this.run?.caller;
+    if (this.server.closing) {
+      // SHUTDOWN NOSAVE: the script is dropped where it stands (the VM may be closed already)
+      this.co = 0;
+      this.endRun(false);
+      this.server.suspension = null;
+      return;
+    }
+    try {
+      this.step(0);
+    } catch (e) {
+      const err = e as Error;
+      this.server.log.warning(`Internal error resuming a busy script for client id=${caller?.id ?? '?'}: ${err.stack ?? err.message}`);
+      caller?.addError(`ERR internal error while running the script: ${err.message}`);
+      completeSuspended(this.server);
+    }
+  }
+
+  /** Replies to the caller with the coroutine's result or error, `status` being lua_resume's. */
+  private finishRun(status: number): void {
+    const run = this.run!;
+    const vm = this.vm;
+    const L = this.L;
+    const co = run.co;
+    vm.setHook(co, 0, 0, 0);
+    if (++this.gcCount === LUA_GC_CYCLE_PERIOD) {
+      vm.gc(LUA_GCSTEP, LUA_GC_CYCLE_PERIOD);
+      this.gcCount = 0;
+    }
+    if (status === 0) {
+      // the first result (lua_pcall with nresults 1)
+      if (vm.top(co) === 0) vm.pushNil(L);
+      else {
+        vm.setTop(co, 1);
+        vm.xmove(co, L, 1);
+      }
+      this.reply(run.caller, L);
+      return;
+    }
+    if (status === LUA_YIELD) {
+      // only the count hook yields the script's own coroutine (coroutine.yield refuses to): a
+      // yield from anywhere else leaves the coroutine unusable
+      vm.setTop(co, 0);
+      this.co = 0;
+      vm.pushString(L, 'attempt to yield across metamethod/C-call boundary');
+    } else {
+      // the error handler's table, made from the dead coroutine's frames
+      this.co = 0;
+      vm.getField(L, LUA_REGISTRYINDEX, THREAD_ERROR_HANDLER);
+      vm.getField(L, LUA_REGISTRYINDEX, SCRIPT_THREAD);
+      vm.xmove(co, L, 1);
+      if (vm.pcall(L, 2, 1, 0) !== 0) {
+        // the handler itself failed (out of memory): reported as a plain message
+        if (!vm.isString(L, -1)) {
+          vm.pop(L, 1);
+          vm.pushString(L, 'execution failure');
+        }
+      }
+    }
+    this.replyError(run.caller);
+  }
+
+  /**
+   * scriptResetRun: the state every run leaves behind, whatever its end. `vmAlive` false: the
+   * VM may be closed already (server shutdown) and is not touched.
+   */
+  private endRun(vmAlive = true): void {
+    const run = this.run;
+    if (run === null) return;
+    const server = this.server;
+    if (vmAlive) this.vm.setTop(this.L, run.base);
+    endDenyBlocking();
+    server.scriptCaller = null;
+    server.keyspace.now = run.clock;
+    this.run = null;
+    this.client.db = server.keyspace.dbs[0]!;
   }
 
   /** Pushes a Lua array of strings (luaCreateArray). */
@@ -670,14 +880,52 @@ export abstract class LuaEngine {
     vm.pop(L, 1);
   }
 
-  /** The count hook: logs a script running past busy-reply-threshold, once (scriptInterrupt). */
-  private countHook(): void {
+  /**
+   * The count hook (luaMaskCountHook, scriptInterrupt): once the script runs past
+   * busy-reply-threshold it is logged and then yields to the event loop at every check, so that
+   * other clients are answered (-BUSY but for allow_busy commands) until it ends; a killed script
+   * raises Redis's error, at every line from then on so that pcall cannot hold it.
+   */
+  private countHook(S: LuaState): void {
     const run = this.run;
-    if (run === null || run.slowLogged) return;
-    const elapsed = performance.now() - run.startedAt;
-    if (elapsed < this.server.config.get<number>('busy-reply-threshold')) return;
-    run.slowLogged = true;
-    this.server.log.warning(`Slow script detected: still in execution after ${Math.round(elapsed)} milliseconds. Amber cannot serve other clients or SCRIPT KILL while a script runs: it will reply when the script ends (${this.kind === 'eval' ? 'script' : 'function'} ${run.name}).`);
+    if (run === null) return;
+    const vm = this.vm;
+    if (run.killed) {
+      this.server.log.warning('Lua script killed by user with SCRIPT KILL.');
+      vm.setHook(S, this.hook, LUA_MASKLINE, 0);
+      this.pushErrorTable(S, KILLED_ERROR, false);
+      vm.raise(S);
+      return;
+    }
+    if (!run.timedOut) {
+      const elapsed = performance.now() - run.startedAt;
+      if (elapsed < this.server.config.get<number>('busy-reply-threshold')) return;
+      run.timedOut = true;
+      const kill = this.kind === 'eval' ? 'SCRIPT KILL' : 'FUNCTION KILL';
+      this.server.log.warning(`Slow script detected: still in execution after ${Math.round(elapsed)} milliseconds. You can try killing the script using the ${kill} command. Script name is: ${run.name}.`);
+      if (!this.canSuspend(run)) {
+        this.server.log.warning('This script cannot yield to other clients (it runs while a file loads, or this Lua build is not the expected one): Amber will answer when it ends.');
+      }
+    }
+    if (!this.canSuspend(run)) return;
+    // a coroutine of the script's own, or a point inside a pcall, a metamethod or a callback,
+    // cannot yield: look again soon
+    if (S !== run.co || !vm.canYieldFromHook(S)) {
+      // a varying count: a fixed one can keep landing on the same instructions of a loop
+      vm.setHook(S, this.hook, LUA_MASKCOUNT, 1 + Math.floor(Math.random() * HOOK_COUNT_SEEKING_YIELD));
+      return;
+    }
+    vm.setHook(S, this.hook, LUA_MASKCOUNT, HOOK_COUNT);
+    run.hookYielded = true;
+    vm.yieldFromHook(S);
+  }
+
+  /**
+   * Whether the run may suspend its command: called by a client connection (through
+   * processCommand), not while a file loads, and with a Lua build whose state layout was checked.
+   */
+  private canSuspend(run: RunCtx): boolean {
+    return this.yieldable && run.caller.socket !== null && !this.server.keyspace.loading;
   }
 
   /** The reply of a script that raised an error (luaCallFunction's error branch). */

@@ -302,6 +302,8 @@ export function handleClientsBlockedOnKeys(server: Server): void {
   const st = states.get(server);
   if (st === undefined || !st.pending) return;
   if (server.currentClient !== null) return; // nested in a running command: the outer one serves
+  // a busy script is half-way through: served once it completes (its processCommand's rest)
+  if (server.suspension !== null) return;
   clearPending(st);
   while (st.ready.length > 0 || st.rescan.size > 0) {
     if (st.rescan.size > 0) {

@@ -138,8 +138,26 @@ export function processCommand(server: Server, c: Client): void {
     reject(server, c, spec, ERR.loading);
     return;
   }
+  // a script past busy-reply-threshold is running: only allow_busy commands (processCommand)
+  const busy = server.suspension;
+  if (busy !== null && !spec.allowBusy) {
+    reject(server, c, spec, busy.busyError);
+    return;
+  }
   if (hooks.queue !== null && hooks.queue(c, spec)) return;
   call(server, c, spec);
+  const s = server.suspension;
+  if (s !== null && s.unwinding) {
+    // the command suspended (suspend.ts): what is left here runs when it completes, then the
+    // client's next commands
+    s.unwinding = false;
+    s.rest.push(() => {
+      if (blockingPending.count !== 0) handleClientsBlockedOnKeys(server);
+      c.blocked = false;
+      if (!c.closed) server.processInput(c);
+    });
+    return;
+  }
   // serve clients blocked on keys this command made ready (processCommand in server.c)
   if (blockingPending.count !== 0) handleClientsBlockedOnKeys(server);
 }
@@ -207,8 +225,25 @@ export function call(server: Server, c: Client, spec: CommandSpec): void {
     server.log.warning(`Internal error running '${spec.fullName}' for client id=${c.id}: ${err.stack ?? err.message}`);
     c.addError(`ERR internal error while running '${spec.fullName}': ${err.message}`);
   }
-  const us = Math.round((performance.now() - t0) * 1000);
   server.currentClient = prevClient;
+  const s = server.suspension;
+  if (s !== null && s.unwinding) {
+    // a script yielded (suspend.ts): the command is accounted for when it completes
+    s.rest.push(() => endCall(server, c, spec, t0, dirtyBefore, outBefore));
+    return;
+  }
+  endCall(server, c, spec, t0, dirtyBefore, outBefore);
+}
+
+/**
+ * The end of {@link call}, after the handler: statistics, effects, after-command hooks and CLIENT
+ * REPLY. `t0`: performance.now() before the handler (ms); `dirtyBefore`: the dirty counter then;
+ * `outBefore`: the length of the client's output then.
+ */
+function endCall(server: Server, c: Client, spec: CommandSpec, t0: number, dirtyBefore: number, outBefore: number): void {
+  const ks = server.keyspace;
+  const effects = server.effects;
+  const us = Math.round((performance.now() - t0) * 1000);
   spec.stats.calls++;
   spec.stats.usec += us;
   server.stats.numCommands++;

@@ -140,7 +140,8 @@ export function installMaxmemory(server: Server): MaxmemoryState {
   const measure = new MemoryMeasure(server);
   const evictor = new Evictor(server.keyspace, () => measure.counted());
   // isSafeToPerformEvictions: not while loading, nor while clients are paused (no writes then)
-  evictor.unsafe = () => server.keyspace.loading || (server.pauseUntil !== 0 && server.pauseUntil > Date.now());
+  // isSafeToPerformEvictions: not while loading, paused, or half-way through a busy script
+  evictor.unsafe = () => server.keyspace.loading || server.suspension !== null || (server.pauseUntil !== 0 && server.pauseUntil > Date.now());
   evictor.latency = server.latency;
   const st = { evictor, measure };
   states.set(server, st);

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Config } from '../config/config.js';
 import { Keyspace } from '../keyspace/keyspace.js';
 import { Client } from './client.js';
+import { whenNotBusy, type Suspension } from './suspend.js';
 import { Logger, type LogLevel } from './log.js';
 import { ProtocolError } from '../protocol/parser.js';
 import { processCommand } from './dispatch.js';
@@ -86,6 +87,8 @@ export class Server {
   scriptDisableDenyScript = false;
   /** the client whose script is running (server.script_caller), or null */
   scriptCaller: Client | null = null;
+  /** the command suspended by a busy script, while there is one (suspend.ts) */
+  suspension: Suspension | null = null;
   /** hooks run before a turn's replies go out; a returned promise holds them back (group commit) */
   readonly beforeReplyHooks: BeforeReplyHook[] = [];
   /**
@@ -96,6 +99,11 @@ export class Server {
   aofBufferBytes: () => number = () => 0;
   /** hooks run by the cron, `hz` times a second */
   readonly cronHooks: Array<(now: number) => void> = [];
+  /**
+   * the part of the cron that runs while a busy script is suspended (whileBlockedCron): syncing
+   * what earlier turns wrote, nothing that touches, saves or rewrites the keyspace
+   */
+  readonly whileBlockedCronHooks: Array<(now: number) => void> = [];
   /** hooks run after every executed command: (client, spec, duration in microseconds) */
   readonly afterCommandHooks: Array<(c: Client, spec: CommandSpec, durationUs: number) => void> = [];
   /**
@@ -274,6 +282,13 @@ export class Server {
   private cron(): void {
     const now = Date.now();
     this.cronLoops++;
+    if (this.suspension !== null) {
+      // a busy script is half-way through (suspend.ts): no expiry, eviction, save point, rewrite
+      // or timeout until it ends
+      this.sampleOps(now);
+      for (const h of this.whileBlockedCronHooks) h(now);
+      return;
+    }
     const hz = Math.max(1, this.config.get<number>('hz'));
     const expireStart = performance.now();
     activeExpireCycle(this.keyspace, hz, this.config.get<number>('active-expire-effort'));
@@ -560,6 +575,13 @@ export class Server {
    */
   async shutdown(opts: ShutdownOptions): Promise<boolean> {
     if (this.closing) return true;
+    // a signal's shutdown waits for a busy script's end (it would save half of it); SHUTDOWN
+    // itself is refused then unless NOSAVE (commands/server.ts)
+    if (this.suspension !== null && opts.reason !== 'shutdown') {
+      this.log.warning('A script is running: the shutdown waits for its end (SCRIPT KILL or FUNCTION KILL ends a script that did not write; SHUTDOWN NOSAVE stops the server now).');
+      await whenNotBusy(this);
+      if (this.closing) return true;
+    }
     this.log.warning('User requested shutdown...');
     for (const h of this.shutdownHooks) {
       const ok = await h(opts);
@@ -583,7 +605,12 @@ export class Server {
       if (this.released !== null) await this.released;
       return;
     }
-    if (!hooksDone) for (const h of this.shutdownHooks) await h({ reason: 'close' });
+    if (!hooksDone) {
+      // a busy script is half-way through: nothing of it may be saved (as SHUTDOWN NOSAVE)
+      const nosave = this.suspension !== null;
+      if (nosave) this.log.warning('Closing while a script is running: the dataset is not saved, as with SHUTDOWN NOSAVE; what the AOF or LevelDB holds is kept.');
+      for (const h of this.shutdownHooks) await h({ reason: 'close', nosave });
+    }
     this.closing = true;
     if (this.cronTimer) clearInterval(this.cronTimer);
     for (const h of this.closeHooks) h();

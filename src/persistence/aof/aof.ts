@@ -120,6 +120,7 @@ export class Aof {
     s.startupHooks.unshift(() => this.startup());
     s.beforeReplyHooks.push(() => this.writer?.flush() ?? undefined);
     s.cronHooks.push((now) => this.cron(now));
+    s.whileBlockedCronHooks.push((now) => this.syncTick(now));
     s.shutdownHooks.push((opts) => this.shutdown(opts));
     s.releaseHooks.push(() => this.stop(true));
     s.config.onChange('appendonly', (v) => {
@@ -442,17 +443,7 @@ export class Aof {
   }
 
   private cron(now: number): void {
-    const sec = Math.floor(now / 1000);
-    if (sec !== this.lastTickSecond) {
-      this.lastTickSecond = sec;
-      // no-appendfsync-on-rewrite (flushAppendOnlyFile): the everysec fsync is skipped while a
-      // rewrite or a snapshot runs. Under `always` Amber keeps syncing before every reply: its
-      // fsync runs off the event loop, so the stall this directive avoids in Redis does not exist.
-      const skip = this.server.config.get<boolean>('no-appendfsync-on-rewrite') && (this.rewriteInProgress || this.backgroundSaveActive);
-      if (!skip) this.writer?.tick();
-      // a failed write is retried every second until the disk accepts it again
-      if (this.writer?.writeFailed) this.writer.flush();
-    }
+    this.syncTick(now);
     // effects postponed behind a slow everysec fsync, with no client turn to flush them
     if (this.writer?.writePostponed) this.writer.flush();
     if (this.rewriteScheduled && !this.rewriteInProgress && !this.backgroundSaveActive && !this.rewriteLimited(now)) {
@@ -470,6 +461,24 @@ export class Aof {
         this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
         void this.rewrite();
       }
+    }
+  }
+
+  /**
+   * Once a second: the everysec fsync and the retry of a failed write. Also runs while a busy
+   * script holds the server (whileBlockedCron), for what earlier turns wrote.
+   */
+  private syncTick(now: number): void {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.lastTickSecond) {
+      this.lastTickSecond = sec;
+      // no-appendfsync-on-rewrite (flushAppendOnlyFile): the everysec fsync is skipped while a
+      // rewrite or a snapshot runs. Under `always` Amber keeps syncing before every reply: its
+      // fsync runs off the event loop, so the stall this directive avoids in Redis does not exist.
+      const skip = this.server.config.get<boolean>('no-appendfsync-on-rewrite') && (this.rewriteInProgress || this.backgroundSaveActive);
+      if (!skip) this.writer?.tick();
+      // a failed write is retried every second until the disk accepts it again
+      if (this.writer?.writeFailed) this.writer.flush();
     }
   }
 

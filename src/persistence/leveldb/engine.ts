@@ -340,8 +340,11 @@ export class LevelDbEngine {
    */
   async close(reset = true): Promise<void> {
     if (this.store === null) return;
-    this.processTurn();
-    if (this.state === 'on' && this.queue !== null && this.capturing) this.writeCounts(this.queue.open);
+    // a busy script's changes so far stay out of the store (SHUTDOWN NOSAVE during the script)
+    if (this.server.suspension === null) {
+      this.processTurn();
+      if (this.state === 'on' && this.queue !== null && this.capturing) this.writeCounts(this.queue.open);
+    }
     this.stopCapture(reset);
     this.state = 'closing';
     let drained = false;
@@ -535,6 +538,8 @@ export class LevelDbEngine {
    */
   processTurn(): void {
     if (!this.anyChange || this.queue === null || !this.capturing) return;
+    // a busy script is half-way through (server/suspend.ts): its changes go in one batch at its end
+    if (this.server.suspension !== null) return;
     this.anyChange = false;
     this.limitsRead = false;
     const ops = this.queue.open;

@@ -87,6 +87,8 @@ export function installLevelDb(server: Server): LevelDbLayer {
     engine.queue.tick(now);
     engine.reclaimStep();
   });
+  // while a busy script holds the server: the everysec sync of earlier turns' batches only
+  server.whileBlockedCronHooks.push((now) => engine.queue?.tick(now));
   server.shutdownHooks.push(async () => {
     if (engine.store === null) return;
     layer.backup.abort = 'the server is shutting down';

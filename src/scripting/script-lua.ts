@@ -14,9 +14,12 @@
  * they refuse writes to a proxy and read through it. The errors are Redis's: "Attempt to modify a
  * readonly table", "Script attempted to access nonexistent global variable 'x'".
  *
- * Scripts run on the event loop, atomically, as in Redis; unlike Redis, a script that runs past
- * `busy-reply-threshold` cannot be interrupted (Redis serves other clients -BUSY meanwhile and
- * accepts SCRIPT KILL or FUNCTION KILL): only a warning is logged.
+ * Scripts run on the event loop, atomically, as in Redis, each in a coroutine of the state. Past
+ * `busy-reply-threshold` the count hook yields that coroutine, so that the event loop answers other
+ * clients (-BUSY but for allow_busy commands, SCRIPT KILL, FUNCTION KILL) while the caller's command
+ * is suspended (server/suspend.ts); Redis serves them from inside the hook instead
+ * (processEventsWhileBlocked), which Node cannot. Lua 5.1 cannot yield across a C call, so the hook
+ * yields only at the script's own level, never inside pcall, a metamethod or a callback.
  */
 import { createHash } from 'node:crypto';
 import {

@@ -580,6 +580,8 @@ export class Server {
     if (this.suspension !== null && opts.reason !== 'shutdown') {
       this.log.warning('A script is running: the shutdown waits for its end (SCRIPT KILL or FUNCTION KILL ends a script that did not write; SHUTDOWN NOSAVE stops the server now).');
       await whenNotBusy(this);
+      // the script's reply goes out first: its flush was scheduled when it ended
+      await new Promise((r) => setImmediate(r));
       if (this.closing) return true;
     }
     this.log.warning('User requested shutdown...');

@@ -27,9 +27,8 @@
  * library with one function, so those stay byte for byte); DUMP bytes are compared for one library;
  * a RESTORE whose several libraries collide names one of them in that order (not compared).
  *
- * Not compared: FUNCTION KILL / FUNCTION STATS of a running function and BUSY replies (Amber's
- * functions run on the event loop and cannot be interrupted, as for EVAL in scripting.test.ts);
- * math.random inside functions (not re-seeded per call in Redis, so its values depend on the
+ * Not compared here: FUNCTION KILL / FUNCTION STATS of a running function and BUSY replies (in
+ * busy-scripts.test.ts); math.random inside functions (not re-seeded per call in Redis, so its values depend on the
  * server's history); a library with two functions whose names differ only in case (7.0.15 loads
  * it, then crashes on an assertion when the library is replaced); the used_memory_* sizes (only
  * the field names); allow-stale and no-cluster (no replica, no cluster here); the FUNCTION LOAD

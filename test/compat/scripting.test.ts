@@ -9,10 +9,9 @@
  * SELECT inside a script; INFO commandstats/errorstats/memory; keyspace events and MONITOR; real
  * scripts (rate limiter, lock release, a BullMQ-like job queue) and ioredis's defineCommand.
  *
- * Not compared: a script running past busy-reply-threshold (BUSY replies, SCRIPT KILL of a running
- * script, UNKILLABLE): Amber's scripts run on the event loop and cannot be interrupted
- * (src/scripting/engine.ts); commands Amber does not have (FUNCTION, FCALL, ACL, SYNC, PSYNC),
- * which Redis refuses in scripts; a script returning a table that contains itself (Redis writes
+ * Not compared here: a script running past busy-reply-threshold (BUSY replies, SCRIPT KILL of a
+ * running script, UNKILLABLE), which busy-scripts.test.ts compares; commands Amber does not have
+ * (SYNC, PSYNC), which Redis refuses in scripts; a script returning a table that contains itself (Redis writes
  * nested arrays down to "reached lua stack limit", deeper than RawClient parses); error() with a
  * table without an `err` field (crashes redis-server 7.0.15). The libraries' own details (cjson,
  * cmsgpack, struct, bit) are in lua-libs.test.ts.

@@ -283,36 +283,12 @@ export abstract class LuaEngine {
     vm.pushFunction(L, (S) => this.luaPcall(S));
     vm.setField(L, LUA_GLOBALSINDEX, 'pcall');
     // the error handler of every script run (7.0.15's: the error becomes a table with the source
-    // and line of the Lua code that raised it, the calling Lua code when a C function did)
-    const handler =
-      'local dbg = debug\n' +
-      (this.kind === 'eval' ? 'function __redis__err__handler(err)\n' : 'local error_handler = function(err)\n') +
-      "  local i = dbg.getinfo(2,'nSl')\n" +
+    // and line of the Lua code that raised it, the calling Lua code when a C function did);
+    // `getinfo(n)` is the call that finds the code `n` levels above the erroring one
+    const handlerBody = (getinfo: (n: number) => string): string =>
+      `  local i = ${getinfo(0)}\n` +
       "  if i and i.what == 'C' then\n" +
-      "    i = dbg.getinfo(3,'nSl')\n" +
-      '  end\n' +
-      "  if type(err) ~= 'table' then\n" +
-      "    err = {err='ERR ' .. tostring(err)}\n" +
-      '  end\n' +
-      '  if i then\n' +
-      "    err['source'] = i.source\n" +
-      "    err['line'] = i.currentline\n" +
-      '  end\n' +
-      '  return err\n' +
-      'end\n' +
-      (this.kind === 'eval' ? 'return __redis__err__handler\n' : 'return error_handler\n');
-    if (vm.load(L, handler, '@err_handler_def') !== 0 || vm.pcall(L, 0, 1, 0) !== 0) {
-      throw new Error(`Lua: the error handler does not compile: ${vm.toStr(L, -1) ?? ''}`);
-    }
-    vm.setField(L, LUA_REGISTRYINDEX, ERROR_HANDLER);
-    // the same for a script's coroutine that died of an error: its frames are kept, level 0 being
-    // what raised (level 2 seen from a handler that lua_pcall calls on top of it)
-    const threadHandler =
-      'local dbg = debug\n' +
-      'return function(co, err)\n' +
-      "  local i = dbg.getinfo(co, 0, 'nSl')\n" +
-      "  if i and i.what == 'C' then\n" +
-      "    i = dbg.getinfo(co, 1, 'nSl')\n" +
+      `    i = ${getinfo(1)}\n` +
       '  end\n' +
       "  if type(err) ~= 'table' then\n" +
       "    err = {err='ERR ' .. tostring(err)}\n" +
@@ -323,6 +299,18 @@ export abstract class LuaEngine {
       '  end\n' +
       '  return err\n' +
       'end\n';
+    const handler =
+      'local dbg = debug\n' +
+      (this.kind === 'eval' ? 'function __redis__err__handler(err)\n' : 'local error_handler = function(err)\n') +
+      handlerBody((n) => `dbg.getinfo(${n + 2},'nSl')`) +
+      (this.kind === 'eval' ? 'return __redis__err__handler\n' : 'return error_handler\n');
+    if (vm.load(L, handler, '@err_handler_def') !== 0 || vm.pcall(L, 0, 1, 0) !== 0) {
+      throw new Error(`Lua: the error handler does not compile: ${vm.toStr(L, -1) ?? ''}`);
+    }
+    vm.setField(L, LUA_REGISTRYINDEX, ERROR_HANDLER);
+    // the same for a script's coroutine that died of an error: its frames are kept, level 0 being
+    // what raised (level 2 seen from a handler that lua_pcall calls on top of it)
+    const threadHandler = 'local dbg = debug\nreturn function(co, err)\n' + handlerBody((n) => `dbg.getinfo(co, ${n}, 'nSl')`);
     if (vm.load(L, threadHandler, '@err_handler_def') !== 0 || vm.pcall(L, 0, 1, 0) !== 0) {
       throw new Error(`Lua: the coroutine error handler does not compile: ${vm.toStr(L, -1) ?? ''}`);
     }
